@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE policy_subsidy_levels;
+DROP TABLE policies;
+DROP TABLE premium_batches;
+DROP TABLE plots;
+DROP TABLE growers;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE schemes;
+DROP TABLE areas;

@@ -1,0 +1,196 @@
+//! County → township → village, and each township's enrollment progress.
+
+use super::Actor;
+use crate::db::models::Area;
+use crate::db::schema::{areas, growers, plots, policies};
+use crate::db::DbConn;
+use crate::domain::Mu;
+use crate::error::{AppError, AppResult};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub fn county(conn: &mut DbConn) -> AppResult<Option<Area>> {
+    Ok(areas::table
+        .filter(areas::level.eq("county"))
+        .order(areas::id)
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Townships the actor may see.
+pub fn townships(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Area>> {
+    let mut q = areas::table
+        .filter(areas::level.eq("township"))
+        .into_boxed();
+    if let Some(t) = actor.township_scope() {
+        q = q.filter(areas::id.eq(t));
+    }
+    Ok(q.order(areas::code).select(Area::as_select()).load(conn)?)
+}
+
+pub fn township(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Area> {
+    let a = areas::table
+        .find(id)
+        .filter(areas::level.eq("township"))
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("乡镇"))?;
+    if !actor.sees_township(a.id) {
+        return Err(AppError::not_found("乡镇"));
+    }
+    Ok(a)
+}
+
+pub fn township_by_code(conn: &mut DbConn, actor: &Actor, code: &str) -> AppResult<Area> {
+    let id = areas::table
+        .filter(areas::code.eq(code.trim()))
+        .filter(areas::level.eq("township"))
+        .select(areas::id)
+        .first::<i64>(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("未找到乡镇：{code}")))?;
+    township(conn, actor, id)
+}
+
+/// Villages the actor may see, optionally of one township.
+pub fn villages(
+    conn: &mut DbConn,
+    actor: &Actor,
+    township_id: Option<i64>,
+) -> AppResult<Vec<Area>> {
+    let mut q = areas::table.filter(areas::level.eq("village")).into_boxed();
+    if let Some(t) = actor.township_scope() {
+        q = q.filter(areas::parent_id.eq(t));
+    }
+    if let Some(t) = township_id {
+        q = q.filter(areas::parent_id.eq(t));
+    }
+    Ok(q.order(areas::code).select(Area::as_select()).load(conn)?)
+}
+
+pub fn area_by_id(conn: &mut DbConn, id: i64) -> AppResult<Area> {
+    areas::table
+        .find(id)
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("行政区划"))
+}
+
+/// Names of every area by id, for rendering lists without a join per row.
+pub fn names(conn: &mut DbConn) -> AppResult<HashMap<i64, Area>> {
+    Ok(areas::table
+        .select(Area::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TownshipProgress {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub target_mu: Mu,
+    pub growers: i64,
+    pub plots: i64,
+    pub eligible_plots: i64,
+    pub eligible_mu: Mu,
+    pub policies: i64,
+    pub insured_mu: Mu,
+    /// insured mu / target, percent to one decimal.
+    pub progress_percent: Decimal,
+}
+
+fn grouped_counts(rows: Vec<(i64, i64)>) -> HashMap<i64, i64> {
+    rows.into_iter().collect()
+}
+
+/// Enrollment against each township's target for one scheme. Sums are of
+/// integer units, so SQL may add them on both backends.
+pub fn progress(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scheme_id: i64,
+) -> AppResult<Vec<TownshipProgress>> {
+    let towns = townships(conn, actor)?;
+    let year: i32 = crate::db::schema::schemes::table
+        .find(scheme_id)
+        .select(crate::db::schema::schemes::year)
+        .first(conn)?;
+    let grower_counts = grouped_counts(
+        growers::table
+            .filter(growers::year.eq(year))
+            .group_by(growers::township_id)
+            .select((growers::township_id, sql::<BigInt>("COUNT(*)")))
+            .load(conn)?,
+    );
+    let plot_counts = grouped_counts(
+        plots::table
+            .filter(plots::scheme_id.eq(scheme_id))
+            .group_by(plots::township_id)
+            .select((plots::township_id, sql::<BigInt>("COUNT(*)")))
+            .load(conn)?,
+    );
+    let eligible: HashMap<i64, (i64, i64)> = plots::table
+        .filter(plots::scheme_id.eq(scheme_id))
+        .filter(plots::eligible.eq(true))
+        .group_by(plots::township_id)
+        .select((
+            plots::township_id,
+            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(area_units), 0) AS BIGINT)"),
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(t, c, a)| (t, (c, a)))
+        .collect();
+    let insured: HashMap<i64, (i64, i64)> = policies::table
+        .filter(policies::scheme_id.eq(scheme_id))
+        .filter(policies::status.ne("cancelled"))
+        .group_by(policies::township_id)
+        .select((
+            policies::township_id,
+            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(insured_area_units), 0) AS BIGINT)"),
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(t, c, a)| (t, (c, a)))
+        .collect();
+    Ok(towns
+        .into_iter()
+        .map(|t| {
+            let target = Mu::from_units(t.target_mu_units.unwrap_or(0));
+            let (eligible_plots, eligible_units) = eligible.get(&t.id).copied().unwrap_or((0, 0));
+            let (policy_count, insured_units) = insured.get(&t.id).copied().unwrap_or((0, 0));
+            let progress_percent = if target.units() > 0 {
+                (Decimal::from(insured_units) * Decimal::ONE_HUNDRED
+                    / Decimal::from(target.units()))
+                .round_dp(1)
+            } else {
+                Decimal::ZERO
+            };
+            TownshipProgress {
+                growers: grower_counts.get(&t.id).copied().unwrap_or(0),
+                plots: plot_counts.get(&t.id).copied().unwrap_or(0),
+                eligible_plots,
+                eligible_mu: Mu::from_units(eligible_units),
+                policies: policy_count,
+                insured_mu: Mu::from_units(insured_units),
+                progress_percent,
+                target_mu: target,
+                id: t.id,
+                code: t.code,
+                name: t.name,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,331 @@
+//! Accounts, roles and what each role may see and do.
+
+use crate::db::models::{NewUser, User};
+use crate::db::schema::{api_tokens, areas, users};
+use crate::db::{now_text, DbConn};
+use crate::error::{AppError, AppResult};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    CountyForestry,
+    Township,
+    Underwriter,
+    Adjuster,
+    Finance,
+}
+
+pub const ROLES: [Role; 6] = [
+    Role::Admin,
+    Role::CountyForestry,
+    Role::Township,
+    Role::Underwriter,
+    Role::Adjuster,
+    Role::Finance,
+];
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::CountyForestry => "county_forestry",
+            Role::Township => "township",
+            Role::Underwriter => "underwriter",
+            Role::Adjuster => "adjuster",
+            Role::Finance => "finance",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::CountyForestry => "县林业局",
+            Role::Township => "乡镇林业站",
+            Role::Underwriter => "保险公司承保",
+            Role::Adjuster => "查勘员",
+            Role::Finance => "县财政局",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        ROLES.iter().copied().find(|r| r.code() == s)
+    }
+}
+
+/// Who is acting: every use case takes one, and scopes by it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub township_id: Option<i64>,
+}
+
+impl Actor {
+    /// The CLI and the demo loader act as the system itself.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: 0,
+            username: "system".into(),
+            display_name: "系统".into(),
+            role: Role::Admin,
+            township_id: None,
+        }
+    }
+
+    pub fn from_user(u: &User) -> AppResult<Actor> {
+        let role = Role::parse(&u.role)
+            .ok_or_else(|| AppError::Internal(format!("unknown role {}", u.role)))?;
+        Ok(Actor {
+            user_id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role,
+            township_id: u.township_id,
+        })
+    }
+
+    /// A township station sees only its own township; everyone else the county.
+    pub fn sees_township(&self, township_id: i64) -> bool {
+        match self.role {
+            Role::Township => self.township_id == Some(township_id),
+            _ => true,
+        }
+    }
+
+    /// Which township a list is restricted to, if any.
+    pub fn township_scope(&self) -> Option<i64> {
+        match self.role {
+            Role::Township => Some(self.township_id.unwrap_or(-1)),
+            _ => None,
+        }
+    }
+
+    pub fn can_edit_enrollment(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CountyForestry | Role::Township
+        )
+    }
+
+    pub fn can_collect_premium(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Township)
+    }
+
+    pub fn can_underwrite(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Underwriter)
+    }
+
+    pub fn can_manage_schemes(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn can_read_audit(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::CountyForestry)
+    }
+
+    /// Full ID numbers and bank accounts: only for the roles that act on them.
+    pub fn sees_personal_data(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::CountyForestry | Role::Township | Role::Underwriter
+        )
+    }
+
+    pub fn require(&self, allowed: bool) -> AppResult<()> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub role: &'a str,
+    pub township_code: Option<&'a str>,
+}
+
+pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
+    let mut errors = Vec::new();
+    let username = a.username.trim();
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        errors.push(crate::error::FieldError::new(
+            "username",
+            "username_invalid",
+            "用户名只能由字母、数字、_、-、.组成",
+        ));
+    }
+    if a.password.chars().count() < 8 {
+        errors.push(crate::error::FieldError::new(
+            "password",
+            "password_too_short",
+            "密码至少8位",
+        ));
+    }
+    let role = Role::parse(a.role);
+    if role.is_none() {
+        errors.push(crate::error::FieldError::new(
+            "role",
+            "role_unknown",
+            format!(
+                "未知角色：{}（可选：{}）",
+                a.role,
+                ROLES.iter().map(|r| r.code()).collect::<Vec<_>>().join("/")
+            ),
+        ));
+    }
+    let township_id = match a.township_code {
+        Some(code) => {
+            let id = areas::table
+                .filter(areas::code.eq(code))
+                .filter(areas::level.eq("township"))
+                .select(areas::id)
+                .first::<i64>(conn)
+                .optional()?;
+            if id.is_none() {
+                errors.push(crate::error::FieldError::new(
+                    "township",
+                    "township_unknown",
+                    format!("未找到乡镇代码：{code}"),
+                ));
+            }
+            id
+        }
+        None => None,
+    };
+    if role == Some(Role::Township) && township_id.is_none() && a.township_code.is_none() {
+        errors.push(crate::error::FieldError::new(
+            "township",
+            "township_required",
+            "乡镇林业站账号必须指定所属乡镇",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let exists = users::table
+        .filter(users::username.eq(username))
+        .count()
+        .get_result::<i64>(conn)?;
+    if exists > 0 {
+        return Err(AppError::conflict(
+            "username_taken",
+            format!("用户名{username}已存在"),
+        ));
+    }
+    let hash = hash_password(a.password)?;
+    let now = now_text();
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            username,
+            display_name: a.display_name,
+            password_hash: &hash,
+            role: role.map(|r| r.code()).unwrap_or("admin"),
+            township_id,
+            active: true,
+            created_at: &now,
+        })
+        .execute(conn)?;
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)?)
+}
+
+/// Check a username and password; the same answer for "no such user" and
+/// "wrong password" so accounts can't be probed.
+pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> AppResult<Actor> {
+    let user = users::table
+        .filter(users::username.eq(username.trim()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    match user {
+        Some(u) if u.active && verify_password(password, &u.password_hash) => Actor::from_user(&u),
+        _ => Err(AppError::conflict("login_failed", "用户名或密码错误")),
+    }
+}
+
+pub fn actor_by_id(conn: &mut DbConn, id: i64) -> AppResult<Option<Actor>> {
+    let user = users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    match user {
+        Some(u) if u.active => Ok(Some(Actor::from_user(&u)?)),
+        _ => Ok(None),
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Issue an API bearer token (valid 30 days); only its hash is stored.
+pub fn issue_token(conn: &mut DbConn, actor: &Actor) -> AppResult<String> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = chrono::Utc::now();
+    let expires = (now + chrono::Duration::days(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(actor.user_id),
+            api_tokens::token_hash.eq(token_hash(&token)),
+            api_tokens::created_at.eq(now_text()),
+            api_tokens::expires_at.eq(expires),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+pub fn actor_by_token(conn: &mut DbConn, token: &str) -> AppResult<Option<Actor>> {
+    let row = api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash(token)))
+        .filter(api_tokens::expires_at.gt(now_text()))
+        .select(api_tokens::user_id)
+        .first::<i64>(conn)
+        .optional()?;
+    match row {
+        Some(uid) => actor_by_id(conn, uid),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,437 @@
+//! Growers (农户): validated on the way in, scoped by area on the way out.
+
+use super::{audit, Actor, Page, Paged};
+use crate::db::models::{Area, Grower, GrowerValues};
+use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels};
+use crate::db::{now_text, DbConn};
+use crate::domain::id_number::{mask_id, mask_phone};
+use crate::domain::measure::normalize_width;
+use crate::domain::IdNumber;
+use crate::error::{AppError, AppResult, FieldError};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a person types into the grower form or sends to the API.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct GrowerInput {
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub bank_name: String,
+    #[serde(default)]
+    pub bank_account: String,
+    #[serde(default)]
+    pub village_code: String,
+    /// For updates: the version the editor saw (optimistic locking).
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+/// A grower as shown to one actor: personal data masked unless the role needs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrowerView {
+    pub id: i64,
+    pub year: i32,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub bank_name: String,
+    pub bank_account: String,
+    pub village_code: String,
+    pub village_name: String,
+    pub township_code: String,
+    pub township_name: String,
+    pub version: i32,
+    pub updated_at: String,
+}
+
+pub fn view(g: &Grower, village: &Area, township: &Area, full: bool) -> GrowerView {
+    GrowerView {
+        id: g.id,
+        year: g.year,
+        name: g.name.clone(),
+        id_number: if full {
+            g.id_number.clone()
+        } else {
+            mask_id(&g.id_number)
+        },
+        phone: if full {
+            g.phone.clone()
+        } else {
+            mask_phone(&g.phone)
+        },
+        bank_name: g.bank_name.clone(),
+        bank_account: if full {
+            g.bank_account.clone()
+        } else {
+            mask_id(&g.bank_account)
+        },
+        village_code: village.code.clone(),
+        village_name: village.name.clone(),
+        township_code: township.code.clone(),
+        township_name: township.name.clone(),
+        version: g.version,
+        updated_at: g.updated_at.clone(),
+    }
+}
+
+fn digits_only(s: &str) -> String {
+    normalize_width(s)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// Resolve a village code, checking the actor may enrol growers there.
+pub fn village_for(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &str,
+) -> AppResult<Result<(Area, Area), FieldError>> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(Err(FieldError::new(
+            "village_code",
+            "village_required",
+            "请选择所在村",
+        )));
+    }
+    let village = areas::table
+        .filter(areas::code.eq(code))
+        .filter(areas::level.eq("village"))
+        .select(Area::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(village) = village else {
+        return Ok(Err(FieldError::new(
+            "village_code",
+            "village_unknown",
+            format!("未找到村代码：{code}"),
+        )));
+    };
+    let township = super::areas::area_by_id(conn, village.parent_id.unwrap_or(-1))?;
+    if !actor.sees_township(township.id) {
+        return Ok(Err(FieldError::new(
+            "village_code",
+            "village_not_in_township",
+            format!("{}不属于您所在的乡镇，不能在此登记", village.name),
+        )));
+    }
+    Ok(Ok((village, township)))
+}
+
+/// Validate every field and report every problem at once.
+fn validate(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &GrowerInput,
+    default_year: i32,
+) -> AppResult<(GrowerValues, Area, Area)> {
+    let mut errors = Vec::new();
+    let name = normalize_width(&input.name);
+    if name.is_empty() {
+        errors.push(FieldError::new("name", "name_required", "请填写农户姓名"));
+    } else if name.chars().count() > 30 {
+        errors.push(FieldError::new(
+            "name",
+            "name_too_long",
+            "姓名不能超过30个字",
+        ));
+    }
+    let id = match IdNumber::parse(&input.id_number) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            errors.push(FieldError::new("id_number", e.code(), e.to_string()));
+            None
+        }
+    };
+    let phone = digits_only(&input.phone);
+    let phone_ok = (phone.len() == 11 && phone.starts_with('1'))
+        || ((7..=12).contains(&phone.len()) && phone.starts_with('0'));
+    if !phone.chars().all(|c| c.is_ascii_digit()) || !phone_ok {
+        errors.push(FieldError::new(
+            "phone",
+            "phone_invalid",
+            "联系电话应为11位手机号或带区号的固定电话",
+        ));
+    }
+    let account = digits_only(&input.bank_account);
+    if !account.chars().all(|c| c.is_ascii_digit()) || !(10..=30).contains(&account.len()) {
+        errors.push(FieldError::new(
+            "bank_account",
+            "bank_account_invalid",
+            "银行账号应为10至30位数字（赔款将打入此账户）",
+        ));
+    }
+    let year = input.year.unwrap_or(default_year);
+    if !(2000..=2100).contains(&year) {
+        errors.push(FieldError::new(
+            "year",
+            "year_invalid",
+            format!("年度无效：{year}"),
+        ));
+    }
+    let place = match village_for(conn, actor, &input.village_code)? {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    match (id, place) {
+        (Some(id), Some((village, township))) if errors.is_empty() => Ok((
+            GrowerValues {
+                year,
+                id_number: id.as_str().to_string(),
+                name,
+                phone,
+                bank_name: normalize_width(&input.bank_name),
+                bank_account: account,
+                village_id: village.id,
+                township_id: township.id,
+            },
+            village,
+            township,
+        )),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+fn refuse_duplicate(
+    conn: &mut DbConn,
+    values: &GrowerValues,
+    except: Option<i64>,
+) -> AppResult<()> {
+    let mut q = growers::table
+        .filter(growers::year.eq(values.year))
+        .filter(growers::id_number.eq(&values.id_number))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(growers::id.ne(id));
+    }
+    if let Some(other) = q.select(Grower::as_select()).first(conn).optional()? {
+        let township = super::areas::area_by_id(conn, other.township_id)?;
+        return Err(AppError::conflict(
+            "id_number_duplicate",
+            format!(
+                "身份证号{}在{}年度已登记（{}），同一年度不能重复登记",
+                mask_id(&values.id_number),
+                values.year,
+                township.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn default_year(conn: &mut DbConn) -> AppResult<i32> {
+    Ok(super::schemes::current(conn)?
+        .map(|s| s.def.year)
+        .unwrap_or_else(|| chrono::Datelike::year(&chrono::Utc::now())))
+}
+
+pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResult<GrowerView> {
+    actor.require(actor.can_edit_enrollment())?;
+    let year = default_year(conn)?;
+    super::tx(conn, |conn| {
+        let (values, village, township) = validate(conn, actor, input, year)?;
+        refuse_duplicate(conn, &values, None)?;
+        let now = now_text();
+        let id: i64 = diesel::insert_into(growers::table)
+            .values((
+                &values,
+                growers::version.eq(1),
+                growers::created_at.eq(&now),
+                growers::updated_at.eq(&now),
+            ))
+            .returning(growers::id)
+            .get_result(conn)?;
+        let g = load(conn, id)?;
+        audit::record(conn, actor, "create", "grower", id, None::<&()>, Some(&g))?;
+        Ok(view(&g, &village, &township, actor.sees_personal_data()))
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    input: &GrowerInput,
+) -> AppResult<GrowerView> {
+    actor.require(actor.can_edit_enrollment())?;
+    super::tx(conn, |conn| {
+        let before = get_scoped(conn, actor, id)?;
+        if let Some(v) = input.version {
+            if v != before.version {
+                return Err(AppError::conflict(
+                    "version_conflict",
+                    "该农户信息已被他人修改，请刷新后重新编辑",
+                ));
+            }
+        }
+        let (values, village, township) = validate(conn, actor, input, before.year)?;
+        refuse_duplicate(conn, &values, Some(id))?;
+        diesel::update(growers::table.find(id))
+            .set((
+                &values,
+                growers::version.eq(before.version + 1),
+                growers::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        // Plots follow their grower when the grower moves village.
+        diesel::update(plots::table.filter(plots::grower_id.eq(id)))
+            .set(plots::township_id.eq(values.township_id))
+            .execute(conn)?;
+        diesel::update(policies::table.filter(policies::grower_id.eq(id)))
+            .set(policies::township_id.eq(values.township_id))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            "update",
+            "grower",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
+        Ok(view(
+            &after,
+            &village,
+            &township,
+            actor.sees_personal_data(),
+        ))
+    })
+}
+
+/// Delete a grower with their plots; refused once a policy went beyond draft.
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
+    actor.require(actor.can_edit_enrollment())?;
+    super::tx(conn, |conn| {
+        let before = get_scoped(conn, actor, id)?;
+        let live = policies::table
+            .filter(policies::grower_id.eq(id))
+            .filter(policies::status.ne("draft"))
+            .count()
+            .get_result::<i64>(conn)?;
+        if live > 0 {
+            return Err(AppError::conflict(
+                "grower_has_policy",
+                "该农户已有已收费或已签发的保单，不能删除；如需退保请由承保人员注销保单",
+            ));
+        }
+        let drafts: Vec<i64> = policies::table
+            .filter(policies::grower_id.eq(id))
+            .select(policies::id)
+            .load(conn)?;
+        diesel::delete(
+            policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq_any(&drafts)),
+        )
+        .execute(conn)?;
+        diesel::delete(policies::table.filter(policies::id.eq_any(&drafts))).execute(conn)?;
+        diesel::delete(plots::table.filter(plots::grower_id.eq(id))).execute(conn)?;
+        diesel::delete(growers::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "delete",
+            "grower",
+            id,
+            Some(&before),
+            None::<&()>,
+        )?;
+        Ok(())
+    })
+}
+
+pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Grower> {
+    growers::table
+        .find(id)
+        .select(Grower::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("农户"))
+}
+
+/// A grower the actor may see; another township's grower is "not found",
+/// so a station cannot even learn that the record exists.
+pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Grower> {
+    let g = load(conn, id)?;
+    if !actor.sees_township(g.township_id) {
+        return Err(AppError::not_found("农户"));
+    }
+    Ok(g)
+}
+
+pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {
+    let g = get_scoped(conn, actor, id)?;
+    let village = super::areas::area_by_id(conn, g.village_id)?;
+    let township = super::areas::area_by_id(conn, g.township_id)?;
+    Ok(view(&g, &village, &township, actor.sees_personal_data()))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GrowerFilter {
+    pub township_id: Option<i64>,
+    pub village_id: Option<i64>,
+    pub q: Option<String>,
+    pub year: Option<i32>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+/// Lists always mask personal data, whatever the role.
+pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Paged<GrowerView>> {
+    let page = Page::new(f.page, f.page_size);
+    let build = || {
+        let mut q = growers::table.into_boxed();
+        if let Some(t) = actor.township_scope() {
+            q = q.filter(growers::township_id.eq(t));
+        }
+        if let Some(t) = f.township_id {
+            q = q.filter(growers::township_id.eq(t));
+        }
+        if let Some(v) = f.village_id {
+            q = q.filter(growers::village_id.eq(v));
+        }
+        if let Some(y) = f.year {
+            q = q.filter(growers::year.eq(y));
+        }
+        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let like = format!("%{}%", text.replace(['%', '_'], ""));
+            q = q.filter(
+                growers::name
+                    .like(like)
+                    .or(growers::id_number.eq(text.to_uppercase()))
+                    .or(growers::phone.eq(text.to_string())),
+            );
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<Grower> = build()
+        .order((growers::township_id, growers::village_id, growers::id))
+        .limit(page.size)
+        .offset(page.offset())
+        .select(Grower::as_select())
+        .load(conn)?;
+    let names = super::areas::names(conn)?;
+    let items = rows
+        .iter()
+        .filter_map(|g| {
+            Some(view(
+                g,
+                names.get(&g.village_id)?,
+                names.get(&g.township_id)?,
+                false,
+            ))
+        })
+        .collect();
+    Ok(Paged::new(items, total, page))
+}

@@ -1,0 +1,63 @@
+//! Use cases, each written once. Web handlers and the CLI both call these.
+
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod batches;
+pub mod demo_load;
+pub mod growers;
+pub mod plots;
+pub mod policies;
+pub mod schemes;
+
+pub use auth::{Actor, Role};
+
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use diesel::Connection;
+
+/// Run `f` in one transaction: a use case either happens whole or not at all.
+pub fn tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+    conn.transaction::<T, AppError, _>(f)
+}
+
+/// Page through lists: 1-based page numbers, a fixed page size.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub fn new(number: Option<i64>, size: Option<i64>) -> Page {
+        Page {
+            number: number.unwrap_or(1).max(1),
+            size: size.unwrap_or(50).clamp(1, 500),
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.number - 1) * self.size
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub pages: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, total: i64, page: Page) -> Paged<T> {
+        Paged {
+            items,
+            total,
+            page: page.number,
+            page_size: page.size,
+            pages: ((total + page.size - 1) / page.size).max(1),
+        }
+    }
+}

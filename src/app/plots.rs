@@ -1,0 +1,536 @@
+//! Orchard plots (地块): facts, boundary, and the eligibility verdict stored with them.
+
+use super::schemes::Scheme;
+use super::{audit, Actor, Page, Paged};
+use crate::db::models::{Area, Plot, PlotValues};
+use crate::db::schema::plots;
+use crate::db::{now_text, DbConn};
+use crate::domain::eligibility::Facts;
+use crate::domain::measure::normalize_width;
+use crate::domain::{Mu, Reason, Verdict};
+use crate::error::{AppError, AppResult, FieldError};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Accept `5`, `"5"` or `"５"`: forms send text, API clients numbers.
+fn stringish<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct PlotInput {
+    #[serde(default)]
+    pub grower_id: i64,
+    /// Scheme code; the current scheme when empty.
+    #[serde(default)]
+    pub scheme: String,
+    /// The plot's identity within the scheme; generated when empty.
+    #[serde(default)]
+    pub code: String,
+    /// Defaults to the grower's village.
+    #[serde(default)]
+    pub village_code: String,
+    #[serde(default)]
+    pub variety: String,
+    #[serde(default, deserialize_with = "stringish")]
+    pub tree_age: String,
+    #[serde(default, deserialize_with = "stringish")]
+    pub tree_count: String,
+    #[serde(default, deserialize_with = "stringish")]
+    pub fruit_per_tree: String,
+    #[serde(default, deserialize_with = "stringish")]
+    pub area_mu: String,
+    /// Further numeric attributes a scheme's rules may use (slope_degrees ...).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// GeoJSON polygon text, optional.
+    #[serde(default)]
+    pub boundary: Option<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlotView {
+    pub id: i64,
+    pub code: String,
+    pub scheme_code: String,
+    pub grower_id: i64,
+    pub village_code: String,
+    pub village_name: String,
+    pub variety: String,
+    pub variety_name: String,
+    pub tree_age: i32,
+    pub tree_count: i32,
+    pub fruit_per_tree: i32,
+    pub area_mu: Mu,
+    pub attributes: BTreeMap<String, String>,
+    pub boundary: Option<serde_json::Value>,
+    pub boundary_area_mu: Option<Mu>,
+    /// |polygon − declared| / declared, percent.
+    pub area_difference_percent: Option<Decimal>,
+    /// The difference is beyond the scheme's tolerance.
+    pub area_mismatch: bool,
+    pub eligible: bool,
+    pub reasons: Vec<Reason>,
+    pub version: i32,
+}
+
+pub fn view(p: &Plot, scheme: &Scheme, village: Option<&Area>) -> PlotView {
+    let variety_name = scheme
+        .def
+        .variety(&p.variety)
+        .map(|v| v.name.clone())
+        .unwrap_or_else(|| p.variety.clone());
+    let area = Mu::from_units(p.area_units);
+    let measured = p.boundary_area_units.map(Mu::from_units);
+    let diff = measured.map(|m| crate::geo::area_difference_percent(area, m));
+    PlotView {
+        id: p.id,
+        code: p.code.clone(),
+        scheme_code: scheme.def.code.clone(),
+        grower_id: p.grower_id,
+        village_code: village.map(|v| v.code.clone()).unwrap_or_default(),
+        village_name: village.map(|v| v.name.clone()).unwrap_or_default(),
+        variety: p.variety.clone(),
+        variety_name,
+        tree_age: p.tree_age,
+        tree_count: p.tree_count,
+        fruit_per_tree: p.fruit_per_tree,
+        area_mu: area,
+        attributes: serde_json::from_str(&p.attributes).unwrap_or_default(),
+        boundary: p
+            .boundary
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok()),
+        boundary_area_mu: measured,
+        area_difference_percent: diff,
+        area_mismatch: diff.is_some_and(|d| d > scheme.def.area_tolerance_percent),
+        eligible: p.eligible,
+        reasons: serde_json::from_str(&p.reasons).unwrap_or_default(),
+        version: p.version,
+    }
+}
+
+fn parse_count(field: &str, label: &str, raw: &str, errors: &mut Vec<FieldError>) -> i32 {
+    let t = normalize_width(raw);
+    if t.is_empty() {
+        errors.push(FieldError::new(
+            field,
+            &format!("{field}_required"),
+            format!("请填写{label}"),
+        ));
+        return 0;
+    }
+    match t.parse::<i32>() {
+        Ok(n) if (0..=1_000_000).contains(&n) => n,
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                &format!("{field}_invalid"),
+                format!("{label}应为非负整数：{t}"),
+            ));
+            0
+        }
+    }
+}
+
+/// The facts the eligibility rules may look at.
+pub fn facts_of(
+    tree_age: i32,
+    tree_count: i32,
+    fruit: i32,
+    area: Mu,
+    attributes: &BTreeMap<String, String>,
+) -> Facts {
+    let mut f = Facts::new();
+    f.insert("tree_age".into(), Decimal::from(tree_age));
+    f.insert("tree_count".into(), Decimal::from(tree_count));
+    f.insert("fruit_per_tree".into(), Decimal::from(fruit));
+    f.insert("area_mu".into(), area.to_decimal());
+    for (k, v) in attributes {
+        if let Ok(d) = Decimal::from_str(v) {
+            f.insert(k.clone(), d);
+        }
+    }
+    f
+}
+
+struct Validated {
+    values: PlotValues,
+    village: Area,
+}
+
+fn validate(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &PlotInput,
+    scheme: &Scheme,
+    grower: &crate::db::models::Grower,
+    keep_code: Option<&str>,
+) -> AppResult<Validated> {
+    let mut errors = Vec::new();
+    let variety = scheme.def.variety(&input.variety);
+    if variety.is_none() {
+        let names: Vec<String> = scheme
+            .def
+            .varieties
+            .iter()
+            .map(|v| format!("{}({})", v.name, v.code))
+            .collect();
+        errors.push(FieldError::new(
+            "variety",
+            "variety_unknown",
+            format!(
+                "未知品种：{}（可选：{}）",
+                input.variety.trim(),
+                names.join("、")
+            ),
+        ));
+    }
+    let tree_age = parse_count("tree_age", "树龄", &input.tree_age, &mut errors);
+    let tree_count = parse_count("tree_count", "株数", &input.tree_count, &mut errors);
+    let fruit = parse_count(
+        "fruit_per_tree",
+        "单株挂果数",
+        &input.fruit_per_tree,
+        &mut errors,
+    );
+    let area = match Mu::parse(&input.area_mu) {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(FieldError::new("area_mu", e.code(), e.to_string()));
+            Mu::ZERO
+        }
+    };
+    let mut attributes = BTreeMap::new();
+    for (k, v) in &input.attributes {
+        let text = match v {
+            serde_json::Value::String(s) => normalize_width(s),
+            other => other.to_string(),
+        };
+        if Decimal::from_str(&text).is_err() {
+            errors.push(FieldError::new(
+                "attributes",
+                "attribute_not_numeric",
+                format!("属性{k}应为数字：{text}"),
+            ));
+        }
+        attributes.insert(k.clone(), text);
+    }
+    let (boundary, boundary_area) = match input.boundary.as_deref().map(str::trim) {
+        Some(b) if !b.is_empty() => match crate::geo::parse_polygon(b) {
+            Ok(poly) => (
+                Some(crate::geo::to_geojson(&poly)),
+                Some(crate::geo::area_mu(&poly).units()),
+            ),
+            Err(e) => {
+                errors.push(FieldError::new("boundary", e.code(), e.to_string()));
+                (None, None)
+            }
+        },
+        _ => (None, None),
+    };
+    let village_code = if input.village_code.trim().is_empty() {
+        super::areas::area_by_id(conn, grower.village_id)?.code
+    } else {
+        input.village_code.clone()
+    };
+    let village = match super::growers::village_for(conn, actor, &village_code)? {
+        Ok((v, t)) if t.id == grower.township_id => Some(v),
+        Ok((v, _)) => {
+            errors.push(FieldError::new(
+                "village_code",
+                "village_not_in_grower_township",
+                format!("{}不在该农户所在乡镇", v.name),
+            ));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let code = match keep_code {
+        Some(c) if input.code.trim().is_empty() => c.to_string(),
+        _ => normalize_width(&input.code),
+    };
+    if code.chars().count() > 40 {
+        errors.push(FieldError::new(
+            "code",
+            "plot_code_too_long",
+            "地块编号不能超过40个字符",
+        ));
+    }
+    let (Some(variety), Some(village)) = (variety, village) else {
+        return Err(AppError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let verdict: Verdict = scheme.def.evaluate(
+        variety,
+        &facts_of(tree_age, tree_count, fruit, area, &attributes),
+    );
+    Ok(Validated {
+        values: PlotValues {
+            code,
+            grower_id: grower.id,
+            scheme_id: scheme.id,
+            village_id: village.id,
+            township_id: grower.township_id,
+            variety: variety.code.clone(),
+            tree_age,
+            tree_count,
+            fruit_per_tree: fruit,
+            area_units: area.units(),
+            attributes: serde_json::to_string(&attributes).unwrap_or_else(|_| "{}".into()),
+            boundary,
+            boundary_area_units: boundary_area,
+            eligible: verdict.eligible,
+            reasons: serde_json::to_string(&verdict.reasons).unwrap_or_else(|_| "[]".into()),
+        },
+        village,
+    })
+}
+
+fn scheme_for(conn: &mut DbConn, code: &str) -> AppResult<Scheme> {
+    if code.trim().is_empty() {
+        super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))
+    } else {
+        super::schemes::by_code(conn, code)
+    }
+}
+
+fn next_code(conn: &mut DbConn, scheme_id: i64, village: &Area) -> AppResult<String> {
+    let taken: Vec<String> = plots::table
+        .filter(plots::scheme_id.eq(scheme_id))
+        .filter(plots::code.like(format!("{}-%", village.code)))
+        .select(plots::code)
+        .load(conn)?;
+    let mut n = taken.len() + 1;
+    loop {
+        let c = format!("{}-{:04}", village.code, n);
+        if !taken.contains(&c) {
+            return Ok(c);
+        }
+        n += 1;
+    }
+}
+
+fn refuse_duplicate_code(
+    conn: &mut DbConn,
+    scheme: &Scheme,
+    code: &str,
+    except: Option<i64>,
+) -> AppResult<()> {
+    let mut q = plots::table
+        .filter(plots::scheme_id.eq(scheme.id))
+        .filter(plots::code.eq(code))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(plots::id.ne(id));
+    }
+    if q.count().get_result::<i64>(conn)? > 0 {
+        return Err(AppError::conflict(
+            "plot_code_duplicate",
+            format!("地块编号{code}在方案{}中已存在", scheme.def.code),
+        ));
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<PlotView> {
+    actor.require(actor.can_edit_enrollment())?;
+    super::tx(conn, |conn| {
+        let grower = super::growers::get_scoped(conn, actor, input.grower_id)?;
+        let scheme = scheme_for(conn, &input.scheme)?;
+        if scheme.def.year != grower.year {
+            return Err(AppError::invalid(
+                "scheme",
+                "scheme_year_mismatch",
+                format!(
+                    "农户登记年度为{}，与方案年度{}不符",
+                    grower.year, scheme.def.year
+                ),
+            ));
+        }
+        let mut v = validate(conn, actor, input, &scheme, &grower, None)?;
+        if v.values.code.is_empty() {
+            v.values.code = next_code(conn, scheme.id, &v.village)?;
+        }
+        refuse_duplicate_code(conn, &scheme, &v.values.code, None)?;
+        let now = now_text();
+        let id: i64 = diesel::insert_into(plots::table)
+            .values((
+                &v.values,
+                plots::version.eq(1),
+                plots::created_at.eq(&now),
+                plots::updated_at.eq(&now),
+            ))
+            .returning(plots::id)
+            .get_result(conn)?;
+        let p = load(conn, id)?;
+        audit::record(conn, actor, "create", "plot", id, None::<&()>, Some(&p))?;
+        super::policies::sync(conn, actor, grower.id, scheme.id)?;
+        Ok(view(&p, &scheme, Some(&v.village)))
+    })
+}
+
+pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> AppResult<PlotView> {
+    actor.require(actor.can_edit_enrollment())?;
+    super::tx(conn, |conn| {
+        let before = get_scoped(conn, actor, id)?;
+        if let Some(v) = input.version {
+            if v != before.version {
+                return Err(AppError::conflict(
+                    "version_conflict",
+                    "该地块已被他人修改，请刷新后重新编辑",
+                ));
+            }
+        }
+        let grower = super::growers::load(conn, before.grower_id)?;
+        let scheme = super::schemes::by_id(conn, before.scheme_id)?;
+        let v = validate(conn, actor, input, &scheme, &grower, Some(&before.code))?;
+        refuse_duplicate_code(conn, &scheme, &v.values.code, Some(id))?;
+        diesel::update(plots::table.find(id))
+            .set((
+                &v.values,
+                plots::version.eq(before.version + 1),
+                plots::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            "update",
+            "plot",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
+        super::policies::sync(conn, actor, grower.id, scheme.id)?;
+        Ok(view(&after, &scheme, Some(&v.village)))
+    })
+}
+
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
+    actor.require(actor.can_edit_enrollment())?;
+    super::tx(conn, |conn| {
+        let before = get_scoped(conn, actor, id)?;
+        if super::policies::locked_for(conn, before.grower_id, before.scheme_id)? && before.eligible
+        {
+            return Err(AppError::conflict(
+                "plot_in_policy",
+                "该地块已纳入已收费或已签发的保单，不能删除",
+            ));
+        }
+        diesel::delete(plots::table.find(id)).execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "delete",
+            "plot",
+            id,
+            Some(&before),
+            None::<&()>,
+        )?;
+        super::policies::sync(conn, actor, before.grower_id, before.scheme_id)?;
+        Ok(())
+    })
+}
+
+pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Plot> {
+    plots::table
+        .find(id)
+        .select(Plot::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("地块"))
+}
+
+pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Plot> {
+    let p = load(conn, id)?;
+    if !actor.sees_township(p.township_id) {
+        return Err(AppError::not_found("地块"));
+    }
+    Ok(p)
+}
+
+pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PlotView> {
+    let p = get_scoped(conn, actor, id)?;
+    let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+    let village = super::areas::area_by_id(conn, p.village_id)?;
+    Ok(view(&p, &scheme, Some(&village)))
+}
+
+pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PlotView>> {
+    let g = super::growers::get_scoped(conn, actor, grower_id)?;
+    let rows: Vec<Plot> = plots::table
+        .filter(plots::grower_id.eq(g.id))
+        .order(plots::id)
+        .select(Plot::as_select())
+        .load(conn)?;
+    let names = super::areas::names(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for p in &rows {
+        let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+        out.push(view(p, &scheme, names.get(&p.village_id)));
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlotFilter {
+    pub scheme: Option<String>,
+    pub township_id: Option<i64>,
+    pub village_id: Option<i64>,
+    pub eligible: Option<bool>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor, f: &PlotFilter) -> AppResult<Paged<PlotView>> {
+    let scheme = scheme_for(conn, f.scheme.as_deref().unwrap_or(""))?;
+    let page = Page::new(f.page, f.page_size);
+    let build = || {
+        let mut q = plots::table
+            .filter(plots::scheme_id.eq(scheme.id))
+            .into_boxed();
+        if let Some(t) = actor.township_scope() {
+            q = q.filter(plots::township_id.eq(t));
+        }
+        if let Some(t) = f.township_id {
+            q = q.filter(plots::township_id.eq(t));
+        }
+        if let Some(v) = f.village_id {
+            q = q.filter(plots::village_id.eq(v));
+        }
+        if let Some(e) = f.eligible {
+            q = q.filter(plots::eligible.eq(e));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let rows: Vec<Plot> = build()
+        .order(plots::id)
+        .limit(page.size)
+        .offset(page.offset())
+        .select(Plot::as_select())
+        .load(conn)?;
+    let names = super::areas::names(conn)?;
+    let items = rows
+        .iter()
+        .map(|p| view(p, &scheme, names.get(&p.village_id)))
+        .collect();
+    Ok(Paged::new(items, total, page))
+}

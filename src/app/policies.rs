@@ -1,0 +1,602 @@
+//! Policies (保单): one per grower per scheme, covering the grower's eligible
+//! plots. draft → collected (grower share paid) → issued → expired | cancelled.
+
+use super::schemes::Scheme;
+use super::{audit, Actor, Page, Paged};
+use crate::db::models::{Policy, PolicyLevel};
+use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
+use crate::db::{now_text, DbConn};
+use crate::domain::id_number::mask_id;
+use crate::domain::premium::quote;
+use crate::domain::scheme::level_name;
+use crate::domain::{Fen, Mu};
+use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde::{Deserialize, Serialize};
+
+pub const STATUSES: [(&str, &str); 5] = [
+    ("draft", "待收费"),
+    ("collected", "已收自缴保费"),
+    ("issued", "已签发"),
+    ("expired", "已到期"),
+    ("cancelled", "已注销"),
+];
+
+pub fn status_name(s: &str) -> &str {
+    STATUSES
+        .iter()
+        .find(|(c, _)| *c == s)
+        .map(|(_, n)| *n)
+        .unwrap_or(s)
+}
+
+/// True once the premium was collected: the policy's money no longer follows plot edits.
+pub fn locked_for(conn: &mut DbConn, grower_id: i64, scheme_id: i64) -> AppResult<bool> {
+    Ok(policies::table
+        .filter(policies::grower_id.eq(grower_id))
+        .filter(policies::scheme_id.eq(scheme_id))
+        .filter(policies::status.ne("draft"))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+fn write_levels(conn: &mut DbConn, policy_id: i64, levels: &[(String, Fen)]) -> AppResult<()> {
+    diesel::delete(
+        policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq(policy_id)),
+    )
+    .execute(conn)?;
+    for (level, amount) in levels {
+        diesel::insert_into(policy_subsidy_levels::table)
+            .values((
+                policy_subsidy_levels::policy_id.eq(policy_id),
+                policy_subsidy_levels::level.eq(level),
+                policy_subsidy_levels::amount_fen.eq(amount.0),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn next_policy_no(conn: &mut DbConn, scheme: &Scheme, township_code: &str) -> AppResult<String> {
+    let prefix = format!("{}{}", scheme.def.year, township_code);
+    let count: i64 = policies::table
+        .filter(policies::policy_no.like(format!("{prefix}%")))
+        .count()
+        .get_result(conn)?;
+    let mut n = count + 1;
+    loop {
+        let no = format!("{prefix}{n:05}");
+        let taken: i64 = policies::table
+            .filter(policies::policy_no.eq(&no))
+            .count()
+            .get_result(conn)?;
+        if taken == 0 {
+            return Ok(no);
+        }
+        n += 1;
+    }
+}
+
+/// Bring a grower's draft policy in line with their eligible plots: create it
+/// when the first eligible plot appears, recompute while it is a draft, and
+/// remove an empty draft. Policies past draft keep the money that was collected.
+pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) -> AppResult<()> {
+    let scheme = super::schemes::by_id(conn, scheme_id)?;
+    let units: i64 = plots::table
+        .filter(plots::grower_id.eq(grower_id))
+        .filter(plots::scheme_id.eq(scheme_id))
+        .filter(plots::eligible.eq(true))
+        .select(sql::<BigInt>(
+            "CAST(COALESCE(SUM(area_units), 0) AS BIGINT)",
+        ))
+        .first(conn)?;
+    let existing = policies::table
+        .filter(policies::grower_id.eq(grower_id))
+        .filter(policies::scheme_id.eq(scheme_id))
+        .select(Policy::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(p) = &existing {
+        if p.status != "draft" {
+            return Ok(());
+        }
+    }
+    if units == 0 {
+        if let Some(p) = existing {
+            diesel::delete(
+                policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq(p.id)),
+            )
+            .execute(conn)?;
+            diesel::delete(policies::table.find(p.id)).execute(conn)?;
+            audit::record(conn, actor, "delete", "policy", p.id, Some(&p), None::<&()>)?;
+        }
+        return Ok(());
+    }
+    let q = quote(&scheme.def.rates(), Mu::from_units(units));
+    let levels: Vec<(String, Fen)> = q
+        .subsidy_levels
+        .iter()
+        .map(|l| (l.level.clone(), l.amount))
+        .collect();
+    let now = now_text();
+    match existing {
+        Some(p) => {
+            if p.insured_area_units == units {
+                return Ok(());
+            }
+            diesel::update(policies::table.find(p.id))
+                .set((
+                    policies::insured_area_units.eq(units),
+                    policies::sum_insured_fen.eq(q.sum_insured.0),
+                    policies::premium_fen.eq(q.premium.0),
+                    policies::grower_share_fen.eq(q.grower_share.0),
+                    policies::subsidy_fen.eq(q.subsidy.0),
+                    policies::version.eq(p.version + 1),
+                    policies::updated_at.eq(&now),
+                ))
+                .execute(conn)?;
+            write_levels(conn, p.id, &levels)?;
+            let after = load(conn, p.id)?;
+            audit::record(
+                conn,
+                actor,
+                "update",
+                "policy",
+                p.id,
+                Some(&p),
+                Some(&after),
+            )?;
+        }
+        None => {
+            let grower = super::growers::load(conn, grower_id)?;
+            let township_code: String = areas::table
+                .find(grower.township_id)
+                .select(areas::code)
+                .first(conn)?;
+            let no = next_policy_no(conn, &scheme, &township_code)?;
+            let id: i64 = diesel::insert_into(policies::table)
+                .values((
+                    policies::policy_no.eq(&no),
+                    policies::scheme_id.eq(scheme_id),
+                    policies::grower_id.eq(grower_id),
+                    policies::township_id.eq(grower.township_id),
+                    policies::status.eq("draft"),
+                    policies::insured_area_units.eq(units),
+                    policies::sum_insured_fen.eq(q.sum_insured.0),
+                    policies::premium_fen.eq(q.premium.0),
+                    policies::grower_share_fen.eq(q.grower_share.0),
+                    policies::subsidy_fen.eq(q.subsidy.0),
+                    policies::version.eq(1),
+                    policies::created_at.eq(&now),
+                    policies::updated_at.eq(&now),
+                ))
+                .returning(policies::id)
+                .get_result(conn)?;
+            write_levels(conn, id, &levels)?;
+            let after = load(conn, id)?;
+            audit::record(
+                conn,
+                actor,
+                "create",
+                "policy",
+                id,
+                None::<&()>,
+                Some(&after),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Policy> {
+    policies::table
+        .find(id)
+        .select(Policy::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("保单"))
+}
+
+pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Policy> {
+    let p = load(conn, id)?;
+    if !actor.sees_township(p.township_id) {
+        return Err(AppError::not_found("保单"));
+    }
+    Ok(p)
+}
+
+fn parse_date(field: &str, s: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::invalid(
+            field,
+            "date_invalid",
+            format!("日期格式应为YYYY-MM-DD：{}", s.trim()),
+        )
+    })
+}
+
+fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    action: &str,
+    change: impl FnOnce(&mut DbConn, &Policy) -> AppResult<()>,
+) -> AppResult<PolicyView> {
+    super::tx(conn, |conn| {
+        let before = get_scoped(conn, actor, id)?;
+        change(conn, &before)?;
+        let after = load(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            action,
+            "policy",
+            id,
+            Some(&before),
+            Some(&after),
+        )?;
+        view_of(conn, actor, &after)
+    })
+}
+
+/// The township station records that the grower paid their share on `date`.
+pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResult<PolicyView> {
+    actor.require(actor.can_collect_premium())?;
+    let date = parse_date("collected_on", date)?;
+    transition(conn, actor, id, "collect", |conn, p| {
+        if p.status != "draft" {
+            return Err(AppError::conflict(
+                "policy_not_draft",
+                format!(
+                    "保单{}状态为{}，不能再登记收费",
+                    p.policy_no,
+                    status_name(&p.status)
+                ),
+            ));
+        }
+        if date > chrono::Utc::now().date_naive() {
+            return Err(AppError::invalid(
+                "collected_on",
+                "date_in_future",
+                "收费日期不能晚于今天",
+            ));
+        }
+        diesel::update(policies::table.find(p.id))
+            .set((
+                policies::status.eq("collected"),
+                policies::share_collected_on.eq(date.format("%Y-%m-%d").to_string()),
+                policies::version.eq(p.version + 1),
+                policies::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The underwriter issues: cover runs from the later of the term start and
+/// the day the grower's share was collected, to the term end.
+pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
+    actor.require(actor.can_underwrite())?;
+    transition(conn, actor, id, "issue", |conn, p| {
+        if p.status != "collected" {
+            return Err(AppError::conflict(
+                "policy_not_collected",
+                format!(
+                    "保单{}尚未收取农户自缴保费（当前：{}），不能签发",
+                    p.policy_no,
+                    status_name(&p.status)
+                ),
+            ));
+        }
+        let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+        let collected = p
+            .share_collected_on
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .ok_or_else(|| AppError::Internal("collected policy without date".into()))?;
+        let start = collected.max(scheme.def.term_start);
+        if start > scheme.def.term_end {
+            return Err(AppError::conflict(
+                "policy_after_term",
+                "收费日期已晚于保险期间终止日，不能签发",
+            ));
+        }
+        diesel::update(policies::table.find(p.id))
+            .set((
+                policies::status.eq("issued"),
+                policies::cover_start.eq(start.format("%Y-%m-%d").to_string()),
+                policies::cover_end.eq(scheme.def.term_end.format("%Y-%m-%d").to_string()),
+                policies::version.eq(p.version + 1),
+                policies::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
+    actor.require(actor.can_underwrite())?;
+    transition(conn, actor, id, "cancel", |conn, p| {
+        if p.status == "cancelled" || p.status == "expired" {
+            return Err(AppError::conflict(
+                "policy_closed",
+                format!("保单{}已{}，不能注销", p.policy_no, status_name(&p.status)),
+            ));
+        }
+        diesel::update(policies::table.find(p.id))
+            .set((
+                policies::status.eq("cancelled"),
+                policies::version.eq(p.version + 1),
+                policies::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Mark issued policies whose cover ended before `today` as expired.
+pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
+    let due: Vec<Policy> = policies::table
+        .filter(policies::status.eq("issued"))
+        .filter(policies::cover_end.lt(today.format("%Y-%m-%d").to_string()))
+        .select(Policy::as_select())
+        .load(conn)?;
+    let actor = Actor::system();
+    for p in &due {
+        super::tx(conn, |conn| {
+            diesel::update(policies::table.find(p.id))
+                .set((
+                    policies::status.eq("expired"),
+                    policies::updated_at.eq(now_text()),
+                ))
+                .execute(conn)?;
+            let after = load(conn, p.id)?;
+            audit::record(
+                conn,
+                &actor,
+                "expire",
+                "policy",
+                p.id,
+                Some(p),
+                Some(&after),
+            )
+        })?;
+    }
+    Ok(due.len())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelView {
+    pub level: String,
+    pub name: String,
+    pub amount: Fen,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyView {
+    pub id: i64,
+    pub policy_no: String,
+    pub scheme_code: String,
+    pub scheme_name: String,
+    pub grower_id: i64,
+    pub grower_name: String,
+    pub grower_id_number: String,
+    pub township_id: i64,
+    pub township_name: String,
+    pub status: String,
+    pub status_name: String,
+    pub insured_mu: Mu,
+    pub sum_insured: Fen,
+    pub premium: Fen,
+    pub grower_share: Fen,
+    pub subsidy: Fen,
+    pub subsidy_levels: Vec<LevelView>,
+    pub share_collected_on: Option<String>,
+    pub cover_start: Option<String>,
+    pub cover_end: Option<String>,
+    pub batch_receipt_no: Option<String>,
+    pub version: i32,
+}
+
+pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<PolicyView> {
+    let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+    let grower = super::growers::load(conn, p.grower_id)?;
+    let township = super::areas::area_by_id(conn, p.township_id)?;
+    let levels: Vec<PolicyLevel> = policy_subsidy_levels::table
+        .filter(policy_subsidy_levels::policy_id.eq(p.id))
+        .order(policy_subsidy_levels::id)
+        .select(PolicyLevel::as_select())
+        .load(conn)?;
+    let receipt = match p.batch_id {
+        Some(b) => premium_batches::table
+            .find(b)
+            .select(premium_batches::receipt_no)
+            .first::<String>(conn)
+            .optional()?,
+        None => None,
+    };
+    Ok(build_view(
+        p,
+        &scheme,
+        &grower.name,
+        &grower.id_number,
+        &township.name,
+        levels,
+        receipt,
+        actor.sees_personal_data(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_view(
+    p: &Policy,
+    scheme: &Scheme,
+    grower_name: &str,
+    id_number: &str,
+    township_name: &str,
+    levels: Vec<PolicyLevel>,
+    receipt: Option<String>,
+    full: bool,
+) -> PolicyView {
+    PolicyView {
+        id: p.id,
+        policy_no: p.policy_no.clone(),
+        scheme_code: scheme.def.code.clone(),
+        scheme_name: scheme.def.name.clone(),
+        grower_id: p.grower_id,
+        grower_name: grower_name.to_string(),
+        grower_id_number: if full {
+            id_number.to_string()
+        } else {
+            mask_id(id_number)
+        },
+        township_id: p.township_id,
+        township_name: township_name.to_string(),
+        status: p.status.clone(),
+        status_name: status_name(&p.status).to_string(),
+        insured_mu: Mu::from_units(p.insured_area_units),
+        sum_insured: Fen(p.sum_insured_fen),
+        premium: Fen(p.premium_fen),
+        grower_share: Fen(p.grower_share_fen),
+        subsidy: Fen(p.subsidy_fen),
+        subsidy_levels: levels
+            .into_iter()
+            .map(|l| LevelView {
+                name: level_name(&l.level).to_string(),
+                level: l.level,
+                amount: Fen(l.amount_fen),
+            })
+            .collect(),
+        share_collected_on: p.share_collected_on.clone(),
+        cover_start: p.cover_start.clone(),
+        cover_end: p.cover_end.clone(),
+        batch_receipt_no: receipt,
+        version: p.version,
+    }
+}
+
+pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
+    let p = get_scoped(conn, actor, id)?;
+    view_of(conn, actor, &p)
+}
+
+pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PolicyView>> {
+    let g = super::growers::get_scoped(conn, actor, grower_id)?;
+    let rows: Vec<Policy> = policies::table
+        .filter(policies::grower_id.eq(g.id))
+        .select(Policy::as_select())
+        .load(conn)?;
+    rows.iter().map(|p| view_of(conn, actor, p)).collect()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PolicyFilter {
+    pub scheme: Option<String>,
+    pub township_id: Option<i64>,
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyList {
+    #[serde(flatten)]
+    pub paged: Paged<PolicyView>,
+    /// Totals over every matching policy (not just this page), sums of the rows.
+    pub totals: PolicyTotals,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicyTotals {
+    pub policies: i64,
+    pub insured_mu: Mu,
+    pub sum_insured: Fen,
+    pub premium: Fen,
+    pub grower_share: Fen,
+    pub subsidy: Fen,
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<PolicyList> {
+    let scheme = match f.scheme.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => super::schemes::by_code(conn, code)?,
+        None => super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?,
+    };
+    let page = Page::new(f.page, f.page_size);
+    let build = || {
+        let mut q = policies::table
+            .filter(policies::scheme_id.eq(scheme.id))
+            .into_boxed();
+        if let Some(t) = actor.township_scope() {
+            q = q.filter(policies::township_id.eq(t));
+        }
+        if let Some(t) = f.township_id {
+            q = q.filter(policies::township_id.eq(t));
+        }
+        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+            q = q.filter(policies::status.eq(s.to_string()));
+        }
+        q
+    };
+    let sums: (i64, i64, i64, i64, i64, i64) = build()
+        .select((
+            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(insured_area_units), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(sum_insured_fen), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(premium_fen), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(grower_share_fen), 0) AS BIGINT)"),
+            sql::<BigInt>("CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT)"),
+        ))
+        .first(conn)?;
+    let rows: Vec<Policy> = build()
+        .order(policies::policy_no)
+        .limit(page.size)
+        .offset(page.offset())
+        .select(Policy::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.grower_id).collect();
+    let growers: std::collections::HashMap<i64, (String, String)> = growers::table
+        .filter(growers::id.eq_any(&ids))
+        .select((growers::id, growers::name, growers::id_number))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, n, idn)| (id, (n, idn)))
+        .collect();
+    let names = super::areas::names(conn)?;
+    let pids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let all_levels: Vec<PolicyLevel> = policy_subsidy_levels::table
+        .filter(policy_subsidy_levels::policy_id.eq_any(&pids))
+        .order(policy_subsidy_levels::id)
+        .select(PolicyLevel::as_select())
+        .load(conn)?;
+    let items = rows
+        .iter()
+        .map(|p| {
+            let (gname, idn) = growers.get(&p.grower_id).cloned().unwrap_or_default();
+            let levels = all_levels
+                .iter()
+                .filter(|l| l.policy_id == p.id)
+                .cloned()
+                .collect();
+            let tname = names
+                .get(&p.township_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            build_view(p, &scheme, &gname, &idn, &tname, levels, None, false)
+        })
+        .collect();
+    Ok(PolicyList {
+        paged: Paged::new(items, sums.0, page),
+        totals: PolicyTotals {
+            policies: sums.0,
+            insured_mu: Mu::from_units(sums.1),
+            sum_insured: Fen(sums.2),
+            premium: Fen(sums.3),
+            grower_share: Fen(sums.4),
+            subsidy: Fen(sums.5),
+        },
+    })
+}

@@ -1,0 +1,125 @@
+//! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
+
+pub mod models;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Decide the backend from the URL ourselves: diesel's derived `establish`
+/// tries each backend in turn, and a mistyped PostgreSQL URL would quietly
+/// open a new SQLite file.
+pub fn backend_of(url: &str) -> Backend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Manager {
+        Manager {
+            url: url.to_string(),
+        }
+    }
+}
+
+pub fn establish(url: &str) -> Result<DbConn, diesel::r2d2::Error> {
+    match backend_of(url) {
+        Backend::Postgres => PgConnection::establish(url)
+            .map(DbConn::Postgresql)
+            .map_err(diesel::r2d2::Error::ConnectionError),
+        Backend::Sqlite => {
+            let mut c = SqliteConnection::establish(sqlite_path(url))
+                .map_err(diesel::r2d2::Error::ConnectionError)?;
+            // diesel sets no pragmas; without foreign_keys SQLite ignores REFERENCES.
+            c.batch_execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+            Ok(DbConn::Sqlite(c))
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub fn pool(url: &str, size: u32) -> Result<Pool, r2d2::Error> {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(Manager::new(url))
+}
+
+pub fn backend(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Postgresql(_) => Backend::Postgres,
+        DbConn::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// Run pending migrations; returns how many ran.
+pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
+    let ran = match conn {
+        DbConn::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    ran.map_err(|e| format!("数据库迁移失败：{e}"))
+}
+
+/// UTC timestamp as stored: ISO 8601 text sorts in time order on both backends.
+pub fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

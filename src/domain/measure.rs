@@ -1,0 +1,188 @@
+//! Areas in mu (亩), exact to 1/10000 mu and stored as integer units.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::iter::Sum;
+use std::ops::Add;
+use std::str::FromStr;
+
+/// Units of storage: 1 mu = 10,000 units, so four decimals are exact.
+pub const MU_SCALE: u32 = 4;
+const UNITS_PER_MU: i64 = 10_000;
+/// No single plot in a county roster is anywhere near this; it catches typos
+/// such as an area typed in square metres.
+pub const MAX_PLOT_MU: i64 = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Mu(i64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MuError {
+    #[error("面积不是有效数字：{0}")]
+    NotANumber(String),
+    #[error("面积必须大于0：{0}")]
+    NotPositive(String),
+    #[error("面积最多保留4位小数：{0}")]
+    TooPrecise(String),
+    #[error("面积过大（超过100000亩）：{0}")]
+    TooLarge(String),
+}
+
+impl MuError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            MuError::NotANumber(_) => "area_not_a_number",
+            MuError::NotPositive(_) => "area_not_positive",
+            MuError::TooPrecise(_) => "area_too_precise",
+            MuError::TooLarge(_) => "area_too_large",
+        }
+    }
+}
+
+/// Full-width digits and punctuation come from Chinese input methods; treat
+/// them as their ASCII forms so "３．３７" reads as 3.37.
+pub fn normalize_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' | '。' => '.',
+            '－' => '-',
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+impl Mu {
+    pub const ZERO: Mu = Mu(0);
+
+    pub fn from_units(units: i64) -> Mu {
+        Mu(units)
+    }
+
+    pub fn units(self) -> i64 {
+        self.0
+    }
+
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::new(self.0, MU_SCALE)
+    }
+
+    /// Parse a declared area: positive, at most 4 decimals.
+    pub fn parse(s: &str) -> Result<Mu, MuError> {
+        let t = normalize_width(s);
+        let d = Decimal::from_str(&t).map_err(|_| MuError::NotANumber(s.trim().to_string()))?;
+        Mu::from_decimal(d).map_err(|e| match e {
+            MuError::NotANumber(_) => MuError::NotANumber(t.clone()),
+            other => other,
+        })
+    }
+
+    pub fn from_decimal(d: Decimal) -> Result<Mu, MuError> {
+        let shown = d.to_string();
+        if d <= Decimal::ZERO {
+            return Err(MuError::NotPositive(shown));
+        }
+        if d.normalize().scale() > MU_SCALE {
+            return Err(MuError::TooPrecise(shown));
+        }
+        if d > Decimal::from(MAX_PLOT_MU) {
+            return Err(MuError::TooLarge(shown));
+        }
+        let units = (d * Decimal::from(UNITS_PER_MU))
+            .to_i64()
+            .ok_or(MuError::TooLarge(shown))?;
+        Ok(Mu(units))
+    }
+
+    /// Square metres to mu, rounded to the unit (1/10000 mu): 1 mu = 10000/15 m².
+    pub fn from_square_metres(m2: Decimal) -> Mu {
+        let mu = m2 * Decimal::from(15) / Decimal::from(10_000);
+        let units = (mu * Decimal::from(UNITS_PER_MU))
+            .round()
+            .to_i64()
+            .unwrap_or(i64::MAX);
+        Mu(units)
+    }
+}
+
+impl fmt::Display for Mu {
+    /// At least two decimals, at most four: "3.37", "0.333", "1.00", "0.3333".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.to_decimal().normalize();
+        if d.scale() < 2 {
+            write!(f, "{:.2}", d)
+        } else {
+            write!(f, "{}", d)
+        }
+    }
+}
+
+impl Add for Mu {
+    type Output = Mu;
+    fn add(self, o: Mu) -> Mu {
+        Mu(self.0 + o.0)
+    }
+}
+impl Sum for Mu {
+    fn sum<I: Iterator<Item = Mu>>(iter: I) -> Mu {
+        Mu(iter.map(|m| m.0).sum())
+    }
+}
+
+impl Serialize for Mu {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Mu {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Mu, D::Error> {
+        let s = String::deserialize(d)?;
+        Mu::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn parses_exact_areas() {
+        assert_eq!(Mu::parse("3.37").unwrap().units(), 33_700);
+        assert_eq!(Mu::parse("0.333").unwrap().units(), 3_330);
+        assert_eq!(Mu::parse("0.0001").unwrap().units(), 1);
+        assert_eq!(Mu::parse("３．３７").unwrap().units(), 33_700);
+        assert_eq!(Mu::parse(" 2 ").unwrap().units(), 20_000);
+    }
+
+    #[test]
+    fn refuses_bad_areas() {
+        assert!(matches!(Mu::parse("-1"), Err(MuError::NotPositive(_))));
+        assert!(matches!(Mu::parse("0"), Err(MuError::NotPositive(_))));
+        assert!(matches!(Mu::parse("abc"), Err(MuError::NotANumber(_))));
+        assert!(matches!(Mu::parse("1.00001"), Err(MuError::TooPrecise(_))));
+        assert!(matches!(Mu::parse("100001"), Err(MuError::TooLarge(_))));
+        assert_eq!(Mu::parse("-1").unwrap_err().code(), "area_not_positive");
+    }
+
+    #[test]
+    fn displays_between_two_and_four_decimals() {
+        assert_eq!(Mu::parse("3.37").unwrap().to_string(), "3.37");
+        assert_eq!(Mu::parse("1").unwrap().to_string(), "1.00");
+        assert_eq!(Mu::parse("0.333").unwrap().to_string(), "0.333");
+        assert_eq!(Mu::parse("0.3333").unwrap().to_string(), "0.3333");
+    }
+
+    #[test]
+    fn converts_square_metres() {
+        // 666.67 m² is one mu to four decimals.
+        assert_eq!(Mu::from_square_metres(dec!(666.67)).units(), 10_000);
+        assert_eq!(Mu::from_square_metres(dec!(10000)).units(), 150_000);
+    }
+}

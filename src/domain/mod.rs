@@ -1,0 +1,13 @@
+//! Pure business rules and validated types: no database, no HTTP.
+
+pub mod eligibility;
+pub mod id_number;
+pub mod measure;
+pub mod money;
+pub mod premium;
+pub mod scheme;
+
+pub use eligibility::{Reason, Verdict};
+pub use id_number::IdNumber;
+pub use measure::Mu;
+pub use money::Fen;

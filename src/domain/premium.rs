@@ -1,0 +1,174 @@
+//! The premium engine: per-policy money from per-mu rates, exact to the fen.
+
+use super::measure::Mu;
+use super::money::{round_half_up_to_fen, Fen};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The per-mu rates of a scheme and the weights of its funding levels.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    pub sum_insured_per_mu: Fen,
+    pub premium_per_mu: Fen,
+    pub grower_share_per_mu: Fen,
+    /// (level code, weight): each level's percentage of the premium.
+    pub levels: Vec<(String, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelAmount {
+    pub level: String,
+    pub amount: Fen,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    pub mu: Mu,
+    pub sum_insured: Fen,
+    pub premium: Fen,
+    pub grower_share: Fen,
+    pub subsidy: Fen,
+    pub subsidy_levels: Vec<LevelAmount>,
+}
+
+fn per_mu(rate: Fen, mu: Mu) -> Fen {
+    round_half_up_to_fen(rate.to_decimal() * mu.to_decimal())
+}
+
+/// Premium and sum insured are rate × mu rounded; the subsidy is what the
+/// grower does not pay, so grower share + subsidy = premium by construction.
+pub fn quote(rates: &Rates, mu: Mu) -> Quote {
+    let premium = per_mu(rates.premium_per_mu, mu);
+    let grower_share = per_mu(rates.grower_share_per_mu, mu);
+    let subsidy = premium - grower_share;
+    let weights: Vec<Decimal> = rates.levels.iter().map(|(_, w)| *w).collect();
+    let parts = split_largest_remainder(subsidy, &weights);
+    Quote {
+        mu,
+        sum_insured: per_mu(rates.sum_insured_per_mu, mu),
+        premium,
+        grower_share,
+        subsidy,
+        subsidy_levels: rates
+            .levels
+            .iter()
+            .zip(parts)
+            .map(|((level, _), amount)| LevelAmount {
+                level: level.clone(),
+                amount,
+            })
+            .collect(),
+    }
+}
+
+/// Split `total` fen in proportion to `weights` so the parts add up to `total`
+/// exactly: each part gets the floor of its exact share, and the fen left over
+/// go one each to the largest remainders (ties to the earlier level).
+pub fn split_largest_remainder(total: Fen, weights: &[Decimal]) -> Vec<Fen> {
+    let sum_w: Decimal = weights.iter().copied().sum();
+    if weights.is_empty() || sum_w <= Decimal::ZERO {
+        return weights.iter().map(|_| Fen::ZERO).collect();
+    }
+    let negative = total.0 < 0;
+    let abs_total = Decimal::from(total.0.abs());
+    let mut parts: Vec<i64> = Vec::with_capacity(weights.len());
+    let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
+    for (i, w) in weights.iter().enumerate() {
+        let exact = abs_total * *w / sum_w;
+        let floor = exact.floor();
+        parts.push(floor.to_i64().unwrap_or(0));
+        remainders.push((exact - floor, i));
+    }
+    let mut left = total.0.abs() - parts.iter().sum::<i64>();
+    // Stable sort keeps the earlier level first among equal remainders.
+    remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
+    for (_, i) in remainders.iter().cycle() {
+        if left <= 0 {
+            break;
+        }
+        parts[*i] += 1;
+        left -= 1;
+    }
+    parts
+        .into_iter()
+        .map(|p| Fen(if negative { -p } else { p }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn walnut() -> Rates {
+        Rates {
+            sum_insured_per_mu: Fen::from_yuan(1000),
+            premium_per_mu: Fen::from_yuan(80),
+            grower_share_per_mu: Fen::from_yuan(16),
+            levels: vec![
+                ("provincial".into(), dec!(50)),
+                ("city".into(), dec!(10)),
+                ("county".into(), dec!(20)),
+            ],
+        }
+    }
+
+    fn q(mu: &str) -> Quote {
+        quote(&walnut(), Mu::parse(mu).unwrap())
+    }
+
+    #[test]
+    fn reference_vectors() {
+        let one = q("1");
+        assert_eq!(
+            (one.premium, one.grower_share, one.subsidy, one.sum_insured),
+            (Fen(8000), Fen(1600), Fen(6400), Fen(100_000))
+        );
+        let a = q("3.37");
+        assert_eq!(
+            (a.premium, a.grower_share, a.subsidy, a.sum_insured),
+            (Fen(26960), Fen(5392), Fen(21568), Fen(337_000))
+        );
+        let b = q("0.333");
+        assert_eq!(
+            (b.premium, b.grower_share, b.subsidy),
+            (Fen(2664), Fen(533), Fen(2131))
+        );
+    }
+
+    #[test]
+    fn three_level_split_that_does_not_divide_evenly() {
+        // 21.31 subsidy split 50:10:20 → exact 13.31875, 2.66375, 5.3275.
+        let b = q("0.333");
+        let amounts: Vec<Fen> = b.subsidy_levels.iter().map(|l| l.amount).collect();
+        assert_eq!(amounts, vec![Fen(1332), Fen(266), Fen(533)]);
+        assert_eq!(amounts.iter().sum::<Fen>(), b.subsidy);
+        // One fen in three equal parts goes to the first level.
+        let parts = split_largest_remainder(Fen(1), &[dec!(1), dec!(1), dec!(1)]);
+        assert_eq!(parts, vec![Fen(1), Fen(0), Fen(0)]);
+        let parts = split_largest_remainder(Fen(100), &[dec!(1), dec!(1), dec!(1)]);
+        assert_eq!(parts, vec![Fen(34), Fen(33), Fen(33)]);
+    }
+
+    #[test]
+    fn parts_always_add_up() {
+        // A deterministic sweep over many areas and awkward weights.
+        let weights = [dec!(37.5), dec!(12.5), dec!(17), dec!(13)];
+        let mut rates = walnut();
+        rates.levels = vec![
+            ("central".into(), weights[0]),
+            ("provincial".into(), weights[1]),
+            ("city".into(), weights[2]),
+            ("county".into(), weights[3]),
+        ];
+        for units in (1..200_000).step_by(997) {
+            let quote = quote(&rates, Mu::from_units(units));
+            assert_eq!(quote.grower_share + quote.subsidy, quote.premium);
+            let levels: Fen = quote.subsidy_levels.iter().map(|l| l.amount).sum();
+            assert_eq!(levels, quote.subsidy);
+        }
+        let neg = split_largest_remainder(Fen(-101), &weights);
+        assert_eq!(neg.iter().sum::<Fen>(), Fen(-101));
+    }
+}

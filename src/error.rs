@@ -1,0 +1,149 @@
+//! One error type for every use case. Each error has a stable machine code
+//! (asserted by tests and API clients) and a Chinese message for people.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("页面已过期或请求来源无效，请刷新页面后重试")]
+    Csrf,
+    #[error("提交的内容有误")]
+    Validation(Vec<FieldError>),
+    #[error("{message}")]
+    Conflict { code: String, message: String },
+    #[error("数据库错误：{0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("数据库连接失败：{0}")]
+    Pool(String),
+    #[error("内部错误：{0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn not_found(what: &str) -> AppError {
+        AppError::NotFound(format!("未找到{what}"))
+    }
+
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden("您没有权限执行此操作".into())
+    }
+
+    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> AppError {
+        AppError::Conflict {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Csrf => "csrf_invalid",
+            AppError::Validation(_) => "validation_failed",
+            AppError::Conflict { code, .. } => code,
+            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// Every message a person should read, one per line.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            AppError::Validation(errs) => errs.iter().map(|e| e.message.clone()).collect(),
+            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => {
+                vec!["系统内部错误，请稍后重试或联系管理员".into()]
+            }
+            other => vec![other.to_string()],
+        }
+    }
+
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            AppError::Validation(errs) => errs,
+            _ => &[],
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> Self {
+        AppError::Pool(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+/// API responses: `{"error": "<code>", "message": "...", "fields": [...]}`.
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status().is_server_error() {
+            log::error!("{self:?}");
+        }
+        HttpResponse::build(self.status()).json(ErrorBody {
+            error: self.code(),
+            message: self.messages().join("；"),
+            fields: self.fields(),
+        })
+    }
+}

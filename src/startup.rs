@@ -1,0 +1,84 @@
+//! Builds the HTTP server. Tests bind port 0 and read back the port.
+
+use crate::db::{self, Pool};
+use crate::web::{self, AppState};
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{web as aweb, App, HttpServer};
+use std::net::TcpListener;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// Signs and encrypts the session cookie; random per start when not set
+    /// (everyone must log in again after a restart).
+    pub secret_key: Option<Vec<u8>>,
+    /// Send cookies only over HTTPS (set behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    pub fn from_env() -> Settings {
+        Settings {
+            secret_key: std::env::var("GUOBAO_SECRET_KEY")
+                .ok()
+                .map(|k| k.into_bytes())
+                .filter(|k| k.len() >= 64),
+            secure_cookies: std::env::var("GUOBAO_SECURE_COOKIES")
+                .is_ok_and(|v| v == "1" || v == "true"),
+        }
+    }
+}
+
+/// Open a pool and bring the schema up to date.
+pub fn prepare_database(url: &str) -> Result<Pool, String> {
+    let size = match db::backend_of(url) {
+        db::Backend::Sqlite => 4,
+        db::Backend::Postgres => 10,
+    };
+    let pool = db::pool(url, size).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+    db::migrate(&mut conn)?;
+    Ok(pool)
+}
+
+pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Result<Server> {
+    let key = match &settings.secret_key {
+        Some(k) => Key::derive_from(k),
+        None => Key::generate(),
+    };
+    let state = aweb::Data::new(AppState::new(pool));
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(
+                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                    .cookie_name("guobao_session".into())
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_secure(settings.secure_cookies)
+                    .cookie_content_security(CookieContentSecurity::Private)
+                    .build(),
+            )
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add((
+                        "Content-Security-Policy",
+                        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
+                    )),
+            )
+            .wrap(Logger::new("%a \"%r\" %s %T"))
+            .app_data(state.clone())
+            .configure(web::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,102 @@
+//! HTTP front end: server-rendered pages for people, JSON under /api/v1 for
+//! machines. Handlers are thin: they parse, call app/, and render.
+
+pub mod api;
+pub mod pages;
+pub mod session;
+
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult};
+use actix_web::{web, HttpResponse};
+use minijinja::Environment;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub templates: Arc<Environment<'static>>,
+}
+
+macro_rules! template_list {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+/// Templates are compiled into the binary, so the release build runs anywhere.
+const TEMPLATES: &[(&str, &str)] = template_list!(
+    "base.html",
+    "login.html",
+    "dashboard.html",
+    "growers.html",
+    "grower.html",
+    "grower_form.html",
+    "plot.html",
+    "plot_form.html",
+    "policies.html",
+    "policy.html",
+    "batches.html",
+    "schemes.html",
+    "scheme.html",
+    "audit.html",
+    "error.html",
+);
+
+pub const CSS: &str = include_str!("../../templates/static/app.css");
+
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+    }
+    env
+}
+
+impl AppState {
+    pub fn new(pool: Pool) -> AppState {
+        AppState {
+            pool,
+            templates: Arc::new(templates()),
+        }
+    }
+
+    /// Run a use case on a pooled connection off the async workers.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    pub fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String, AppError> {
+        self.templates
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| AppError::Internal(format!("template {name}: {e:#}")))
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/static/app.css",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/css; charset=utf-8")
+                .insert_header(("Cache-Control", "public, max-age=3600"))
+                .body(CSS)
+        }),
+    )
+    .route(
+        "/healthz",
+        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+    );
+    api::configure(cfg);
+    pages::configure(cfg);
+}

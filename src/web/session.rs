@@ -1,0 +1,113 @@
+//! Who is asking: a session cookie for pages (with a CSRF token per session),
+//! a bearer token for the API.
+
+use super::AppState;
+use crate::app::Actor;
+use crate::error::AppError;
+use actix_session::Session;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use rand::RngCore;
+use std::future::Future;
+use std::pin::Pin;
+
+const USER_KEY: &str = "uid";
+const CSRF_KEY: &str = "csrf";
+
+/// The CSRF token of this session, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(CSRF_KEY) {
+        return t;
+    }
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let t = hex::encode(bytes);
+    // A failed insert only means a fresh token next time; forms then fail
+    // closed, which is the safe direction.
+    let _ = session.insert(CSRF_KEY, &t);
+    t
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Every form carries `csrf_token`; it must match the session's.
+pub fn check_csrf(session: &Session, submitted: Option<&String>) -> Result<(), AppError> {
+    match (session.get::<String>(CSRF_KEY).ok().flatten(), submitted) {
+        (Some(expected), Some(got)) if constant_time_eq(expected.as_bytes(), got.as_bytes()) => {
+            Ok(())
+        }
+        _ => Err(AppError::Csrf),
+    }
+}
+
+pub fn log_in(session: &Session, actor: &Actor) -> Result<(), AppError> {
+    // A new session id on login prevents session fixation.
+    session.renew();
+    session
+        .insert(USER_KEY, actor.user_id)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session.remove(CSRF_KEY);
+    Ok(())
+}
+
+pub fn log_out(session: &Session) {
+    session.purge();
+}
+
+/// A logged-in person on a page. Missing → the page handler redirects to /login.
+pub struct PageUser(pub Option<Actor>);
+
+impl FromRequest for PageUser {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<PageUser, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = Session::from_request(req, payload).into_inner();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Ok(session), Some(state)) = (session, state) else {
+                return Ok(PageUser(None));
+            };
+            let Some(uid) = session.get::<i64>(USER_KEY).ok().flatten() else {
+                return Ok(PageUser(None));
+            };
+            let actor = state
+                .run(move |c| crate::app::auth::actor_by_id(c, uid))
+                .await?;
+            if actor.is_none() {
+                session.purge();
+            }
+            Ok(PageUser(actor))
+        })
+    }
+}
+
+/// An API caller authenticated by `Authorization: Bearer <token>`.
+pub struct ApiUser(pub Actor);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiUser, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get("Authorization")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(AppError::Unauthenticated);
+            };
+            state
+                .run(move |c| crate::app::auth::actor_by_token(c, &token))
+                .await?
+                .map(ApiUser)
+                .ok_or(AppError::Unauthenticated)
+        })
+    }
+}
