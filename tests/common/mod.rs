@@ -1,0 +1,407 @@
+//! Test harness: each test gets its own database (a temp SQLite file, or a
+//! fresh PostgreSQL database when GUOBAO_TEST_DATABASE=postgres) and its own
+//! server on a free port.
+
+#![allow(dead_code)]
+
+use diesel::prelude::*;
+use guobao::app::auth::{create_user, NewAccount};
+use guobao::app::{self, Actor};
+use guobao::db::models::NewArea;
+use guobao::db::schema::areas;
+use guobao::db::{self, DbConn};
+use guobao::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const PASSWORD: &str = "test-pass-123";
+
+/// Which backend this run tests: `sqlite` (default) or `postgres`.
+pub fn backend() -> String {
+    std::env::var("GUOBAO_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+fn pg_base() -> String {
+    std::env::var("GUOBAO_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A database that disappears with the test.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        if backend() == "postgres" {
+            let name = format!(
+                "guobao_t_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                rand_suffix()
+            );
+            let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_base()))
+                .expect("PostgreSQL for tests (GUOBAO_TEST_PG_URL)");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create test database");
+            TestDb {
+                url: format!("{}/{name}", pg_base()),
+                pg_name: Some(name),
+                _dir: None,
+            }
+        } else {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            TestDb {
+                url,
+                pg_name: None,
+                _dir: Some(dir),
+            }
+        }
+    }
+
+    pub fn conn(&self) -> DbConn {
+        db::establish(&self.url).expect("connect test database")
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) =
+                diesel::PgConnection::establish(&format!("{}/postgres", pg_base()))
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// Small county used by most tests: two townships, three villages.
+pub struct Seed {
+    pub township_a: i64,
+    pub township_b: i64,
+    pub village_a1: String,
+    pub village_a2: String,
+    pub village_b1: String,
+}
+
+pub const TOWNSHIP_A: &str = "532999101";
+pub const TOWNSHIP_B: &str = "532999102";
+
+pub fn seed(conn: &mut DbConn) -> Seed {
+    let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+    app::schemes::create(conn, &Actor::system(), &def).unwrap();
+    let county: i64 = diesel::insert_into(areas::table)
+        .values(NewArea {
+            code: "532999",
+            name: "测试县",
+            level: "county",
+            parent_id: None,
+            target_mu_units: None,
+        })
+        .returning(areas::id)
+        .get_result(conn)
+        .unwrap();
+    let mut town = |code: &str, name: &str, target: i64| -> i64 {
+        diesel::insert_into(areas::table)
+            .values(NewArea {
+                code,
+                name,
+                level: "township",
+                parent_id: Some(county),
+                target_mu_units: Some(target * 10_000),
+            })
+            .returning(areas::id)
+            .get_result(conn)
+            .unwrap()
+    };
+    let a = town(TOWNSHIP_A, "甲镇", 100);
+    let b = town(TOWNSHIP_B, "乙乡", 50);
+    for (code, name, parent) in [
+        ("532999101201", "一村", a),
+        ("532999101202", "二村", a),
+        ("532999102201", "三村", b),
+    ] {
+        diesel::insert_into(areas::table)
+            .values(NewArea {
+                code,
+                name,
+                level: "village",
+                parent_id: Some(parent),
+                target_mu_units: None,
+            })
+            .execute(conn)
+            .unwrap();
+    }
+    for (username, role, township) in [
+        ("admin", "admin", None),
+        ("forestry", "county_forestry", None),
+        ("station_a", "township", Some(TOWNSHIP_A)),
+        ("station_b", "township", Some(TOWNSHIP_B)),
+        ("underwriter", "underwriter", None),
+        ("adjuster", "adjuster", None),
+        ("finance", "finance", None),
+    ] {
+        create_user(
+            conn,
+            &NewAccount {
+                username,
+                display_name: username,
+                password: PASSWORD,
+                role,
+                township_code: township,
+            },
+        )
+        .unwrap();
+    }
+    Seed {
+        township_a: a,
+        township_b: b,
+        village_a1: "532999101201".into(),
+        village_a2: "532999101202".into(),
+        village_b1: "532999102201".into(),
+    }
+}
+
+/// A running server over a seeded test database.
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub seed: Seed,
+}
+
+pub fn spawn_app() -> TestApp {
+    let db = TestDb::new();
+    let pool = guobao::startup::prepare_database(&db.url).expect("migrate");
+    let seed = {
+        let mut c = pool.get().unwrap();
+        seed(&mut c)
+    };
+    let address = start_server(pool);
+    TestApp { address, db, seed }
+}
+
+/// Start the server on a free port in a background thread.
+pub fn start_server(pool: db::Pool) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let settings = guobao::startup::Settings {
+        secret_key: None,
+        secure_cookies: false,
+    };
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            guobao::startup::run(pool, listener, settings)
+                .unwrap()
+                .await
+                .unwrap();
+        })
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A valid ID number with the given first 17 digits' birth date and sequence.
+pub fn id_number(birth: &str, seq: u32) -> String {
+    let first17 = format!("532999{birth}{seq:03}");
+    let check = guobao::domain::id_number::check_char(&first17).unwrap();
+    format!("{first17}{check}")
+}
+
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    client: Client,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn api(&self, username: &str) -> Api {
+        let client = Client::new();
+        let r = client
+            .post(format!("{}/api/v1/session", self.address))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "login {username}");
+        let v: Value = r.json().unwrap();
+        Api {
+            base: self.address.clone(),
+            token: v["token"].as_str().unwrap().to_string(),
+            client,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.address.clone(),
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn conn(&self) -> DbConn {
+        self.db.conn()
+    }
+
+    /// Create a grower through the API as station A and return its id.
+    pub fn grower(&self, api: &Api, name: &str, seq: u32, village: &str) -> i64 {
+        let r = api.post(
+            "/api/v1/growers",
+            json!({"name": name, "id_number": id_number("19700101", seq), "phone": "13800000000",
+                   "bank_name": "信用社", "bank_account": "6228480000000000001", "village_code": village}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_i64().unwrap()
+    }
+
+    pub fn plot(
+        &self,
+        api: &Api,
+        grower: i64,
+        variety: &str,
+        age: i32,
+        fruit: i32,
+        mu: &str,
+    ) -> Resp {
+        api.post(
+            "/api/v1/plots",
+            json!({"grower_id": grower, "variety": variety, "tree_age": age, "tree_count": 30,
+                   "fruit_per_tree": fruit, "area_mu": mu}),
+        )
+    }
+}
+
+impl Api {
+    fn send(&self, rb: reqwest::blocking::RequestBuilder) -> Resp {
+        let r = rb.bearer_auth(&self.token).send().unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, body }
+    }
+    pub fn get(&self, path: &str) -> Resp {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+    }
+    pub fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+    }
+    pub fn put(&self, path: &str, body: Value) -> Resp {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(&body))
+    }
+    pub fn delete(&self, path: &str) -> Resp {
+        self.send(self.client.delete(format!("{}{path}", self.base)))
+    }
+}
+
+/// A person in a browser: cookies kept, redirects not followed.
+pub struct Browser {
+    pub base: String,
+    client: Client,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn get(&self, path: &str) -> Page {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        page(r)
+    }
+
+    /// The CSRF token embedded in a page's forms.
+    pub fn csrf(&self, path: &str) -> String {
+        let body = self.get(path).body;
+        let re = regex::Regex::new(r#"name="csrf_token" value="([0-9a-f]+)""#).unwrap();
+        re.captures(&body).expect("csrf token in page")[1].to_string()
+    }
+
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .unwrap();
+        page(r)
+    }
+
+    /// Post with the session's CSRF token, taken from `form_page`.
+    pub fn submit(&self, form_page: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.csrf(form_page);
+        let mut f: Vec<(&str, &str)> = form.to_vec();
+        f.push(("csrf_token", &token));
+        self.post(path, &f)
+    }
+
+    pub fn login(&self, username: &str) {
+        let p = self.submit(
+            "/login",
+            "/login",
+            &[("username", username), ("password", PASSWORD)],
+        );
+        assert_eq!(p.status, 303, "login {username}: {}", p.body);
+    }
+}
+
+fn page(r: reqwest::blocking::Response) -> Page {
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Page {
+        status,
+        location,
+        body: r.text().unwrap(),
+    }
+}
+
+/// Count rows in a table, straight from the database.
+pub fn count(conn: &mut DbConn, table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(conn)
+        .unwrap()
+        .n
+}
