@@ -2,7 +2,7 @@
 //! quote / eligibility calculators.
 
 use clap::{Args, Parser, Subcommand};
-use guobao::app::{self, Actor};
+use guobao::app;
 use guobao::db;
 use guobao::error::AppError;
 use guobao::startup;
@@ -357,8 +357,12 @@ fn serve(url: &str, bind: &str, demo: bool) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&AppError::Internal(format!("无法监听 {bind}：{e}")), false),
     };
-    println!("果保已启动：http://{bind}/  数据库：{url}");
-    let _ = Actor::system();
+    let shown = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| bind.to_string());
+    // Printed on one line so scripts and tests can find the address.
+    println!("果保已启动：http://{shown}/  数据库：{url}");
     let settings = startup::Settings::from_env();
     let result = actix_web::rt::System::new()
         .block_on(async move { startup::run(pool, listener, settings)?.await });

@@ -1,0 +1,357 @@
+//! The `guobao` command line.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+fn guobao(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args(args)
+        .env_remove("GUOBAO_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap()
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+#[test]
+fn quote_prints_exact_amounts() {
+    let o = guobao(&[
+        "quote",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "early",
+        "--mu",
+        "3.37",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v = json_of(&o);
+    assert_eq!(v["sum_insured"], "3370.00");
+    assert_eq!(v["premium"], "269.60");
+    assert_eq!(v["grower_share"], "53.92");
+    assert_eq!(v["subsidy"], "215.68");
+    let levels: Vec<&str> = v["subsidy_levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["134.80", "26.96", "53.92"]);
+
+    for (mu, premium, share, subsidy, sum) in [
+        ("1", "80.00", "16.00", "64.00", "1000.00"),
+        ("0.333", "26.64", "5.33", "21.31", "333.00"),
+    ] {
+        let v = json_of(&guobao(&[
+            "quote",
+            "--scheme",
+            "walnut-2012",
+            "--variety",
+            "晚实",
+            "--mu",
+            mu,
+            "--json",
+        ]));
+        assert_eq!(
+            (
+                v["premium"].as_str(),
+                v["grower_share"].as_str(),
+                v["subsidy"].as_str(),
+                v["sum_insured"].as_str()
+            ),
+            (Some(premium), Some(share), Some(subsidy), Some(sum)),
+            "{mu}"
+        );
+    }
+    let o = guobao(&[
+        "quote",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "早实",
+        "--mu",
+        "3.37",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("保费：    269.60 元") && text.contains("县级财政（20%）：53.92 元"),
+        "{text}"
+    );
+}
+
+#[test]
+fn quote_refuses_bad_input_with_chinese_messages() {
+    let o = guobao(&[
+        "quote",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "early",
+        "--mu=-3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("面积必须大于0"));
+    let o = guobao(&[
+        "quote",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "pear",
+        "--mu",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(json_of(&o)["fields"][0]["code"], "variety_unknown");
+    let o = guobao(&[
+        "quote",
+        "--scheme",
+        "nope",
+        "--variety",
+        "early",
+        "--mu",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("未找到险种方案"));
+}
+
+#[test]
+fn eligibility_gives_verdict_and_reasons() {
+    let o = guobao(&[
+        "eligibility",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "late",
+        "--tree-age",
+        "9",
+        "--fruit-per-tree",
+        "300",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v = json_of(&o);
+    assert_eq!(v["eligible"], false);
+    assert_eq!(v["reasons"][0]["code"], "tree_age_below_min");
+    assert_eq!(v["reasons"][0]["message"], "树龄不足10年");
+    let v = json_of(&guobao(&[
+        "eligibility",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "早实",
+        "--tree-age",
+        "5",
+        "--fruit-per-tree",
+        "270",
+        "--json",
+    ]));
+    assert_eq!(v["eligible"], true);
+    assert_eq!(v["reasons"].as_array().unwrap().len(), 0);
+    let o = guobao(&[
+        "eligibility",
+        "--scheme",
+        "walnut-2012",
+        "--variety",
+        "early",
+        "--tree-age",
+        "4",
+        "--fruit-per-tree",
+        "100",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("不符合投保条件")
+            && text.contains("树龄不足5年")
+            && text.contains("单株挂果数不足270个"),
+        "{text}"
+    );
+}
+
+#[test]
+fn migrate_and_user_add_create_a_working_account() {
+    let db = TestDb::new();
+    let o = guobao(&["--database-url", &db.url, "migrate"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "add",
+        "--username",
+        "clerk",
+        "--password",
+        "short",
+        "--role",
+        "pilot",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("密码至少8位") && err.contains("未知角色"),
+        "{err}"
+    );
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "add",
+        "--username",
+        "clerk",
+        "--password",
+        "long-enough-1",
+        "--role",
+        "underwriter",
+        "--name",
+        "承保员",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "add",
+        "--username",
+        "clerk",
+        "--password",
+        "long-enough-1",
+        "--role",
+        "underwriter",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("已存在"));
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "add",
+        "--username",
+        "st",
+        "--password",
+        "long-enough-1",
+        "--role",
+        "township",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("必须指定所属乡镇"));
+
+    let pool = guobao::startup::prepare_database(&db.url).unwrap();
+    let address = start_server(pool);
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{address}/api/v1/session"))
+        .json(&serde_json::json!({"username": "clerk", "password": "long-enough-1"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["user"]["role"], "underwriter");
+}
+
+/// The README's first command: serve with the demo county on a fresh database.
+#[test]
+fn serve_demo_loads_the_demo_county_once_and_serves_it() {
+    let db = TestDb::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &db.url,
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = String::new();
+    let address = loop {
+        let line = lines.next().expect("server output").unwrap();
+        out.push_str(&line);
+        out.push('\n');
+        if let Some(rest) = line.strip_prefix("果保已启动：") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+        }
+    };
+    assert!(out.contains("15 个乡镇，164 个村，3000 户农户"), "{out}");
+    let client = reqwest::blocking::Client::new();
+    let login = |u: &str| -> String {
+        let v: Value = client
+            .post(format!("{address}/api/v1/session"))
+            .json(&serde_json::json!({"username": u, "password": guobao::app::demo_load::DEMO_PASSWORD}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("demo account {u}: {v}"))
+            .to_string()
+    };
+    let county: Value = client
+        .get(format!("{address}/api/v1/townships"))
+        .bearer_auth(login("forestry"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let towns = county.as_array().unwrap();
+    assert_eq!(towns.len(), 15);
+    let targets: f64 = towns
+        .iter()
+        .map(|t| t["target_mu"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(targets, 20000.0);
+    let ineligible: i64 = towns
+        .iter()
+        .map(|t| t["plots"].as_i64().unwrap() - t["eligible_plots"].as_i64().unwrap())
+        .sum();
+    assert!(ineligible > 0, "the demo has ineligible plots");
+    let mine: Value = client
+        .get(format!("{address}/api/v1/townships"))
+        .bearer_auth(login("station01"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    for u in ["admin", "underwriter", "adjuster", "finance", "station15"] {
+        login(u);
+    }
+    let boundaries: Value = client
+        .get(format!("{address}/api/v1/plots?page_size=500"))
+        .bearer_auth(login("forestry"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(boundaries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| !p["boundary"].is_null()));
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    // A second start keeps the data and does not load the demo again.
+    let o = guobao(&["--database-url", &db.url, "demo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("只能载入空数据库"));
+}

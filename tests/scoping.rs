@@ -1,0 +1,160 @@
+//! Area and role scoping: a station sees its own township only; personal data
+//! is masked in lists and for roles that don't need it.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+#[test]
+fn station_cannot_see_or_touch_another_townships_data() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let b = app.api("station_b");
+    let ga = app.grower(&a, "甲户", 1, &app.seed.village_a1);
+    let pa = app.plot(&a, ga, "early", 8, 300, "2").body["id"]
+        .as_i64()
+        .unwrap();
+    let gb = app.grower(&b, "乙户", 2, &app.seed.village_b1);
+
+    // Reads: 404, never the data.
+    for path in [
+        format!("/api/v1/growers/{ga}"),
+        format!("/api/v1/plots/{pa}"),
+    ] {
+        let r = b.get(&path);
+        assert_eq!(r.status, 404, "{path}");
+        assert!(!r.body.to_string().contains("甲户"));
+    }
+    let policy = a.get(&format!("/api/v1/growers/{ga}")).body["policies"][0]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(b.get(&format!("/api/v1/policies/{policy}")).status, 404);
+    // Writes: refused, nothing changed.
+    let r = b.put(&format!("/api/v1/growers/{ga}"), json!({"name": "改名", "id_number": id_number("19700101", 1),
+        "phone": "13800000000", "bank_account": "6228480000000000001", "village_code": app.seed.village_a1}));
+    assert_eq!(r.status, 404);
+    assert_eq!(b.delete(&format!("/api/v1/plots/{pa}")).status, 404);
+    assert_eq!(
+        b.post(
+            &format!("/api/v1/policies/{policy}/collect"),
+            json!({"collected_on": "2012-03-05"})
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/growers/{ga}")).body["grower"]["name"],
+        "甲户"
+    );
+    assert_eq!(count(&mut app.conn(), "plots"), 1);
+
+    // Lists are filtered to the township.
+    let list = b.get("/api/v1/growers").body;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], gb);
+    let towns = b.get("/api/v1/townships").body;
+    assert_eq!(towns.as_array().unwrap().len(), 1);
+    assert_eq!(towns[0]["name"], "乙乡");
+    assert_eq!(
+        b.get(&format!("/api/v1/townships/{TOWNSHIP_A}/villages"))
+            .status,
+        404
+    );
+
+    // The county forestry bureau sees every township.
+    let f = app.api("forestry");
+    assert_eq!(f.get("/api/v1/growers").body["total"], 2);
+    assert_eq!(f.get("/api/v1/townships").body.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn personal_data_is_masked_in_lists_and_for_roles_that_do_not_need_it() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let g = app.grower(&a, "掩码", 3, &app.seed.village_a1);
+    app.plot(&a, g, "early", 8, 300, "2");
+    let full = id_number("19700101", 3);
+    let masked = format!("{}**********{}", &full[..4], &full[14..]);
+
+    let list = a.get("/api/v1/growers").body;
+    assert_eq!(list["items"][0]["id_number"], masked.as_str());
+    assert_eq!(list["items"][0]["phone"], "138****0000");
+    assert_eq!(
+        a.get(&format!("/api/v1/growers/{g}")).body["grower"]["id_number"],
+        full.as_str()
+    );
+
+    for role in ["finance", "adjuster"] {
+        let api = app.api(role);
+        let d = api.get(&format!("/api/v1/growers/{g}")).body;
+        assert_eq!(d["grower"]["id_number"], masked.as_str(), "{role}");
+        assert!(
+            !d.to_string().contains(&full),
+            "{role} sees the full number"
+        );
+        let pl = api.get("/api/v1/policies").body;
+        assert_eq!(pl["items"][0]["grower_id_number"], masked.as_str());
+    }
+    assert_eq!(
+        app.api("underwriter")
+            .get(&format!("/api/v1/growers/{g}"))
+            .body["grower"]["id_number"],
+        full.as_str()
+    );
+}
+
+#[test]
+fn roles_may_only_do_their_own_work() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let g = app.grower(&a, "角色", 4, &app.seed.village_a1);
+    let body = json!({"name": "财政", "id_number": id_number("19700101", 5), "phone": "13800000000",
+        "bank_account": "6228480000000000001", "village_code": app.seed.village_a1});
+    for role in ["finance", "adjuster", "underwriter"] {
+        let r = app.api(role).post("/api/v1/growers", body.clone());
+        assert_eq!(r.status, 403, "{role}");
+        assert_eq!(r.code(), "forbidden");
+    }
+    let r = app.plot(&app.api("finance"), g, "early", 8, 300, "1");
+    assert_eq!(r.status, 403);
+    assert_eq!(count(&mut app.conn(), "growers"), 1);
+    assert_eq!(count(&mut app.conn(), "plots"), 0);
+}
+
+#[test]
+fn api_needs_a_valid_token() {
+    let app = spawn_app();
+    let client = reqwest::blocking::Client::new();
+    let r = client
+        .get(format!("{}/api/v1/growers", app.address))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let v: serde_json::Value = r.json().unwrap();
+    assert_eq!(v["error"], "unauthenticated");
+    let r = client
+        .get(format!("{}/api/v1/growers", app.address))
+        .bearer_auth("forged")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = client
+        .post(format!("{}/api/v1/session", app.address))
+        .json(&json!({"username": "station_a", "password": "wrong-password"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // Malformed JSON gets a stable code too.
+    let r = app.api("station_a");
+    let resp = client
+        .post(format!("{}/api/v1/growers", app.address))
+        .bearer_auth(&r.token)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let v: serde_json::Value = resp.json().unwrap();
+    assert_eq!(v["error"], "validation_failed");
+    assert_eq!(v["fields"][0]["code"], "json_invalid");
+}
