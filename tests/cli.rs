@@ -355,3 +355,62 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("只能载入空数据库"));
 }
+
+#[test]
+fn policies_expire_after_their_cover_ends() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let g = app.grower(&a, "到期", 1, &app.seed.village_a1);
+    app.plot(&a, g, "early", 8, 300, "1");
+    let pid = a.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
+        .as_i64()
+        .unwrap();
+    a.post(
+        &format!("/api/v1/policies/{pid}/collect"),
+        serde_json::json!({"collected_on": "2012-03-01"}),
+    );
+    app.api("underwriter").post(
+        &format!("/api/v1/policies/{pid}/issue"),
+        serde_json::json!({}),
+    );
+    // The last day of cover is still in force.
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "policies",
+        "expire",
+        "--today",
+        "2012-10-31",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("已将 0 份"));
+    assert_eq!(
+        a.get(&format!("/api/v1/policies/{pid}")).body["status"],
+        "issued"
+    );
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "policies",
+        "expire",
+        "--today",
+        "2012-11-01",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("已将 1 份"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        a.get(&format!("/api/v1/policies/{pid}")).body["status"],
+        "expired"
+    );
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "policies",
+        "expire",
+        "--today",
+        "2012/11/01",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

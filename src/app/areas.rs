@@ -194,3 +194,156 @@ pub fn progress(
         })
         .collect())
 }
+
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+pub struct AreaInput {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    /// county | township | village
+    #[serde(default)]
+    pub level: String,
+    /// Required for townships (the county) and villages (the township).
+    #[serde(default)]
+    pub parent_code: Option<String>,
+    /// Townships only: the enrollment target in mu.
+    #[serde(default)]
+    pub target_mu: Option<String>,
+}
+
+fn parse_target(raw: Option<&str>) -> AppResult<Option<i64>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(t) => Mu::parse(t)
+            .map(|m| Some(m.units()))
+            .map_err(|e| AppError::invalid("target_mu", e.code(), format!("目标面积：{e}"))),
+    }
+}
+
+/// Add a county, township or village (administrators; codes are national
+/// division codes where known).
+pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<Area> {
+    use crate::error::FieldError;
+    actor.require(actor.can_manage_schemes())?;
+    let mut errors = Vec::new();
+    let code = input.code.trim();
+    if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_digit()) {
+        errors.push(FieldError::new(
+            "code",
+            "area_code_invalid",
+            "行政区划代码应为不超过20位的数字",
+        ));
+    }
+    if input.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "area_name_required", "请填写名称"));
+    }
+    let parent_level = match input.level.as_str() {
+        "county" => None,
+        "township" => Some("county"),
+        "village" => Some("township"),
+        other => {
+            errors.push(FieldError::new(
+                "level",
+                "area_level_invalid",
+                format!("层级应为 county/township/village：{other}"),
+            ));
+            None
+        }
+    };
+    let target = match parse_target(input.target_mu.as_deref()) {
+        Ok(t) => t,
+        Err(AppError::Validation(mut e)) => {
+            errors.append(&mut e);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let parent_id = match (parent_level, input.parent_code.as_deref().map(str::trim)) {
+        (Some(level), Some(pc)) if !pc.is_empty() => {
+            let id = areas::table
+                .filter(areas::code.eq(pc))
+                .filter(areas::level.eq(level))
+                .select(areas::id)
+                .first::<i64>(conn)
+                .optional()?;
+            if id.is_none() {
+                errors.push(FieldError::new(
+                    "parent_code",
+                    "area_parent_unknown",
+                    format!("未找到上级区划：{pc}"),
+                ));
+            }
+            id
+        }
+        (Some(_), _) => {
+            errors.push(FieldError::new(
+                "parent_code",
+                "area_parent_required",
+                "请填写上级区划代码",
+            ));
+            None
+        }
+        (None, _) => None,
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    super::tx(conn, |conn| {
+        let taken: i64 = areas::table
+            .filter(areas::code.eq(code))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(AppError::conflict(
+                "area_code_taken",
+                format!("区划代码{code}已存在"),
+            ));
+        }
+        let id: i64 = diesel::insert_into(areas::table)
+            .values(crate::db::models::NewArea {
+                code,
+                name: input.name.trim(),
+                level: &input.level,
+                parent_id,
+                target_mu_units: target,
+            })
+            .returning(areas::id)
+            .get_result(conn)?;
+        let a = area_by_id(conn, id)?;
+        super::audit::record(conn, actor, "create", "area", id, None::<&()>, Some(&a))?;
+        Ok(a)
+    })
+}
+
+/// Change a township's enrollment target (county forestry bureau or admin).
+pub fn set_target(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &str,
+    target_mu: &str,
+) -> AppResult<Area> {
+    actor.require(matches!(
+        actor.role,
+        super::Role::Admin | super::Role::CountyForestry
+    ))?;
+    let target = parse_target(Some(target_mu))?
+        .ok_or_else(|| AppError::invalid("target_mu", "target_required", "请填写目标面积"))?;
+    super::tx(conn, |conn| {
+        let before = township_by_code(conn, actor, code)?;
+        diesel::update(areas::table.find(before.id))
+            .set(areas::target_mu_units.eq(Some(target)))
+            .execute(conn)?;
+        let after = area_by_id(conn, before.id)?;
+        super::audit::record(
+            conn,
+            actor,
+            "update",
+            "area",
+            before.id,
+            Some(&before),
+            Some(&after),
+        )?;
+        Ok(after)
+    })
+}

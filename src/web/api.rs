@@ -41,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/me", web::get().to(me))
             .route("/townships", web::get().to(townships))
             .route("/townships/{code}/villages", web::get().to(villages))
+            .route("/townships/{code}/target", web::put().to(set_target))
+            .route("/areas", web::post().to(create_area))
             .route("/schemes", web::get().to(list_schemes))
             .route("/schemes", web::post().to(create_scheme))
             .route("/schemes/{code}", web::get().to(get_scheme))
@@ -133,6 +135,34 @@ async fn villages(state: Data, user: ApiUser, code: web::Path<String>) -> Reply 
             let t = app::areas::township_by_code(c, &actor, &code)?;
             app::areas::villages(c, &actor, Some(t.id))
         })
+        .await?)
+}
+
+async fn create_area(state: Data, user: ApiUser, body: web::Json<app::areas::AreaInput>) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    created(
+        state
+            .run(move |c| app::areas::create(c, &actor, &input))
+            .await?,
+    )
+}
+
+#[derive(Deserialize)]
+struct TargetBody {
+    target_mu: String,
+}
+
+async fn set_target(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    body: web::Json<TargetBody>,
+) -> Reply {
+    let actor = user.0;
+    let (code, target) = (code.into_inner(), body.into_inner().target_mu);
+    ok(state
+        .run(move |c| app::areas::set_target(c, &actor, &code, &target))
         .await?)
 }
 
