@@ -122,6 +122,20 @@ fn error_page(
     )
 }
 
+/// A page from a use case's result: the template on success, the error page otherwise.
+fn show(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    name: &str,
+    res: Result<Value, AppError>,
+) -> HttpResponse {
+    match res {
+        Ok(ctx) => page(state, session, Some(actor), name, StatusCode::OK, ctx),
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
 fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", to))
@@ -147,6 +161,23 @@ macro_rules! csrf_or_refuse {
     ($state:expr, $session:expr, $actor:expr, $form:expr) => {
         if let Err(e) = check_csrf(&$session, $form.get("csrf_token")) {
             return error_page(&$state, &$session, $actor, &e);
+        }
+    };
+}
+
+/// A numeric id from the path, or the "not found" page.
+macro_rules! id_or_404 {
+    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:literal) => {
+        match $id.parse::<i64>() {
+            Ok(id) => id,
+            Err(_) => {
+                return error_page(
+                    &$state,
+                    &$session,
+                    Some(&$actor),
+                    &AppError::not_found($what),
+                )
+            }
         }
     };
 }
@@ -258,17 +289,7 @@ async fn dashboard(state: Data, session: Session, user: PageUser, q: Query) -> H
             }))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "dashboard.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "dashboard.html", res)
 }
 
 // ---------------------------------------------------------------- growers
@@ -297,17 +318,7 @@ async fn grower_list(state: Data, session: Session, user: PageUser, q: Query) ->
             Ok(json!({"list": list, "townships": towns, "villages": villages, "query": query}))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "growers.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "growers.html", res)
 }
 
 async fn grower_form_page(
@@ -400,9 +411,7 @@ async fn grower_show(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("农户"));
-    };
+    let id = id_or_404!(state, session, actor, id, "农户");
     let a = actor.clone();
     let res = state
         .run(move |c| {
@@ -412,17 +421,7 @@ async fn grower_show(
             Ok(json!({"grower": g, "plots": p, "policies": pol}))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "grower.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "grower.html", res)
 }
 
 async fn grower_edit(
@@ -432,9 +431,7 @@ async fn grower_edit(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("农户"));
-    };
+    let id = id_or_404!(state, session, actor, id, "农户");
     if !actor.can_edit_enrollment() {
         return error_page(&state, &session, Some(&actor), &AppError::forbidden());
     }
@@ -465,9 +462,7 @@ async fn grower_update(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("农户"));
-    };
+    let id = id_or_404!(state, session, actor, id, "农户");
     let input = grower_input(&form);
     let a = actor.clone();
     match state.run(move |c| growers::update(c, &a, id, &input)).await {
@@ -502,9 +497,7 @@ async fn grower_delete(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("农户"));
-    };
+    let id = id_or_404!(state, session, actor, id, "农户");
     let a = actor.clone();
     match state.run(move |c| growers::delete(c, &a, id)).await {
         Ok(()) => {
@@ -561,9 +554,7 @@ async fn plot_new(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("农户"));
-    };
+    let id = id_or_404!(state, session, actor, id, "农户");
     if !actor.can_edit_enrollment() {
         return error_page(&state, &session, Some(&actor), &AppError::forbidden());
     }
@@ -651,9 +642,7 @@ async fn plot_show(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("地块"));
-    };
+    let id = id_or_404!(state, session, actor, id, "地块");
     let a = actor.clone();
     let res = state
         .run(move |c| {
@@ -663,17 +652,7 @@ async fn plot_show(
                       "boundary_text": p.boundary.as_ref().map(|b| b.to_string())}))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "plot.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "plot.html", res)
 }
 
 async fn plot_edit(
@@ -683,9 +662,7 @@ async fn plot_edit(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("地块"));
-    };
+    let id = id_or_404!(state, session, actor, id, "地块");
     if !actor.can_edit_enrollment() {
         return error_page(&state, &session, Some(&actor), &AppError::forbidden());
     }
@@ -724,9 +701,7 @@ async fn plot_update(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("地块"));
-    };
+    let id = id_or_404!(state, session, actor, id, "地块");
     let input = plot_input(&form);
     let gid = input.grower_id;
     let a = actor.clone();
@@ -761,9 +736,7 @@ async fn plot_delete(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("地块"));
-    };
+    let id = id_or_404!(state, session, actor, id, "地块");
     let a = actor.clone();
     let res = state
         .run(move |c| {
@@ -805,17 +778,7 @@ async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) ->
             Ok(json!({"list": list, "townships": towns, "statuses": statuses, "query": query}))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "policies.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "policies.html", res)
 }
 
 async fn policy_show(
@@ -825,9 +788,7 @@ async fn policy_show(
     id: web::Path<String>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("保单"));
-    };
+    let id = id_or_404!(state, session, actor, id, "保单");
     let a = actor.clone();
     let res = state
         .run(move |c| {
@@ -839,17 +800,7 @@ async fn policy_show(
             Ok(json!({"policy": p, "plots": pl, "today": chrono::Utc::now().format("%Y-%m-%d").to_string()}))
         })
         .await;
-    match res {
-        Ok(ctx) => page(
-            &state,
-            &session,
-            Some(&actor),
-            "policy.html",
-            StatusCode::OK,
-            ctx,
-        ),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show(&state, &session, &actor, "policy.html", res)
 }
 
 async fn policy_action(
@@ -862,9 +813,7 @@ async fn policy_action(
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
     let (id, action) = path.into_inner();
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("保单"));
-    };
+    let id = id_or_404!(state, session, actor, id, "保单");
     let a = actor.clone();
     let date = field(&form, "collected_on");
     let res = state
