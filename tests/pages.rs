@@ -242,3 +242,23 @@ fn policy_collect_and_issue_through_pages() {
     let body = station.get("/batches").body;
     assert!(body.contains("SJ-9") && body.contains("16.00"));
 }
+
+#[test]
+fn plot_list_filters_by_verdict_within_the_township() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let g = app.grower(&a, "清单户", 1, &app.seed.village_a1);
+    app.plot(&a, g, "early", 8, 300, "1");
+    app.plot(&a, g, "early", 3, 300, "2");
+    let gb = app.grower(&app.api("station_b"), "乙乡户", 2, &app.seed.village_b1);
+    app.plot(&app.api("station_b"), gb, "early", 3, 300, "2");
+    let b = app.browser();
+    b.login("station_a");
+    let all = b.get("/plots").body;
+    assert!(
+        all.contains("共 2 块") && all.contains("清单户") && !all.contains("乙乡户"),
+        "{all}"
+    );
+    let bad = b.get("/plots?eligible=0").body;
+    assert!(bad.contains("共 1 块") && bad.contains("树龄不足5年"));
+}

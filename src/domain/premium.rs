@@ -171,4 +171,53 @@ mod tests {
         let neg = split_largest_remainder(Fen(-101), &weights);
         assert_eq!(neg.iter().sum::<Fen>(), Fen(-101));
     }
+
+    /// Property: over thousands of random policies (areas with up to 4
+    /// decimals, random level weights) every policy and every total adds up.
+    #[test]
+    fn random_policies_always_add_up() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        for _scheme in 0..20 {
+            let n_levels = 1 + (next() % 4) as usize;
+            let levels: Vec<(String, Decimal)> = (0..n_levels)
+                .map(|i| (format!("l{i}"), Decimal::new(1 + (next() % 9999) as i64, 2)))
+                .collect();
+            let rates = Rates {
+                sum_insured_per_mu: Fen(100 + (next() % 500_000) as i64),
+                premium_per_mu: Fen(100 + (next() % 20_000) as i64),
+                grower_share_per_mu: Fen(0),
+                levels,
+            };
+            let rates = Rates {
+                grower_share_per_mu: Fen((next() % (rates.premium_per_mu.0 as u64 + 1)) as i64),
+                ..rates
+            };
+            let (mut premium, mut share, mut subsidy) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
+            let mut level_totals = vec![Fen::ZERO; rates.levels.len()];
+            for _ in 0..500 {
+                let q = quote(&rates, Mu::from_units(1 + (next() % 2_000_000) as i64));
+                assert_eq!(q.grower_share + q.subsidy, q.premium);
+                assert_eq!(
+                    q.subsidy_levels.iter().map(|l| l.amount).sum::<Fen>(),
+                    q.subsidy
+                );
+                assert!(q.subsidy_levels.iter().all(|l| l.amount >= Fen::ZERO));
+                premium += q.premium;
+                share += q.grower_share;
+                subsidy += q.subsidy;
+                for (t, l) in level_totals.iter_mut().zip(&q.subsidy_levels) {
+                    *t += l.amount;
+                }
+            }
+            assert_eq!(share + subsidy, premium);
+            assert_eq!(level_totals.iter().sum::<Fen>(), subsidy);
+        }
+    }
 }

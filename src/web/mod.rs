@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "grower.html",
     "grower_form.html",
     "plot.html",
+    "plots.html",
     "plot_form.html",
     "policies.html",
     "policy.html",

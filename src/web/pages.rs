@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/growers/{id}/edit", web::get().to(grower_edit))
         .route("/growers/{id}/delete", web::post().to(grower_delete))
         .route("/growers/{id}/plots/new", web::get().to(plot_new))
+        .route("/plots", web::get().to(plot_list))
         .route("/plots", web::post().to(plot_create))
         .route("/plots/{id}", web::get().to(plot_show))
         .route("/plots/{id}", web::post().to(plot_update))
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 fn nav(actor: &Actor) -> Vec<Value> {
     let mut items = vec![json!({"href": "/", "label": "首页"})];
-    items.push(json!({"href": "/growers", "label": "农户与地块"}));
+    items.push(json!({"href": "/growers", "label": "农户"}));
+    items.push(json!({"href": "/plots", "label": "地块"}));
     items.push(json!({"href": "/policies", "label": "保单"}));
     items.push(json!({"href": "/batches", "label": "保费交付"}));
     items.push(json!({"href": "/schemes", "label": "险种方案"}));
@@ -545,6 +547,37 @@ async fn plot_form_page(
         }
         Err(e) => error_page(state, session, Some(actor), &e),
     }
+}
+
+async fn plot_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let filter = plots::PlotFilter {
+        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
+        township_id: parse_id(q.get("township")),
+        village_id: parse_id(q.get("village")),
+        eligible: match q.get("eligible").map(String::as_str) {
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            _ => None,
+        },
+        page: parse_id(q.get("page")),
+        page_size: Some(50),
+    };
+    let query = q.into_inner();
+    let res = state
+        .run(move |c| {
+            let list = plots::list(c, &a, &filter)?;
+            let towns = app::areas::townships(c, &a)?;
+            let growers: HashMap<i64, String> = list
+                .items
+                .iter()
+                .map(|p| Ok((p.grower_id, growers::load(c, p.grower_id)?.name)))
+                .collect::<Result<_, AppError>>()?;
+            Ok(json!({"list": list, "townships": towns, "growers": growers, "query": query}))
+        })
+        .await;
+    show(&state, &session, &actor, "plots.html", res)
 }
 
 async fn plot_new(
