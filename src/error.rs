@@ -30,6 +30,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("请先登录")]
     Unauthenticated,
+    #[error("用户名或密码错误")]
+    LoginFailed,
     #[error("页面已过期或请求来源无效，请刷新页面后重试")]
     Csrf,
     #[error("提交的内容有误")]
@@ -71,6 +73,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Forbidden(_) => "forbidden",
             AppError::Unauthenticated => "unauthenticated",
+            AppError::LoginFailed => "login_failed",
             AppError::Csrf => "csrf_invalid",
             AppError::Validation(_) => "validation_failed",
             AppError::Conflict { code, .. } => code,
@@ -82,7 +85,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => {

@@ -144,6 +144,11 @@ fn api_needs_a_valid_token() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
+    let v: serde_json::Value = r.json().unwrap();
+    assert_eq!(
+        (v["error"].as_str(), v["message"].as_str()),
+        (Some("login_failed"), Some("用户名或密码错误"))
+    );
     // Malformed JSON gets a stable code too.
     let r = app.api("station_a");
     let resp = client

@@ -276,7 +276,7 @@ pub fn authenticate(conn: &mut DbConn, username: &str, password: &str) -> AppRes
         .optional()?;
     match user {
         Some(u) if u.active && verify_password(password, &u.password_hash) => Actor::from_user(&u),
-        _ => Err(AppError::conflict("login_failed", "用户名或密码错误")),
+        _ => Err(AppError::LoginFailed),
     }
 }
 

@@ -324,7 +324,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView
         if p.status == "cancelled" || p.status == "expired" {
             return Err(AppError::conflict(
                 "policy_closed",
-                format!("保单{}已{}，不能注销", p.policy_no, status_name(&p.status)),
+                format!("保单{}{}，不能注销", p.policy_no, status_name(&p.status)),
             ));
         }
         diesel::update(policies::table.find(p.id))

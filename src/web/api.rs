@@ -96,8 +96,7 @@ async fn login(state: Data, body: web::Json<LoginBody>) -> Reply {
     let body = body.into_inner();
     let (token, actor) = state
         .run(move |c| {
-            let actor = auth::authenticate(c, &body.username, &body.password)
-                .map_err(|_| AppError::Unauthenticated)?;
+            let actor = auth::authenticate(c, &body.username, &body.password)?;
             Ok((auth::issue_token(c, &actor)?, actor))
         })
         .await?;

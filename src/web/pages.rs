@@ -232,7 +232,7 @@ async fn login(state: Data, session: Session, form: Form) -> HttpResponse {
             Ok(()) => redirect("/"),
             Err(e) => error_page(&state, &session, None, &e),
         },
-        Err(e) if is_user_error(&e) => page(
+        Err(AppError::LoginFailed) => page(
             &state,
             &session,
             None,
