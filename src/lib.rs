@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod excel;
 pub mod geo;
 pub mod startup;
 pub mod web;

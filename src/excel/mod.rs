@@ -1,0 +1,5 @@
+//! Spreadsheets: rosters in (calamine), reports out (rust_xlsxwriter).
+//! Bytes in, rows out — no database here.
+
+pub mod read;
+pub mod write;

@@ -1,0 +1,1 @@
+//! Roster reading (filled in by the roster reader work).

@@ -1,0 +1,1 @@
+//! Workbook writing (filled in by the report writer work).
