@@ -162,4 +162,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     policies,
     policy_subsidy_levels,
     audit_log,
+    roster_uploads,
 );
+
+diesel::table! {
+    roster_uploads (id) {
+        id -> BigInt,
+        township_id -> BigInt,
+        scheme_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        filename -> Text,
+        sha256 -> Text,
+        content -> Binary,
+        status -> Text,
+        summary -> Text,
+        created_at -> Text,
+        committed_at -> Nullable<Text>,
+    }
+}
