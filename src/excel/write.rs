@@ -747,15 +747,15 @@ fn write_instructions(ws: &mut Worksheet, spec: &TemplateSpec) -> Result<(), Xls
     lines.extend([
         (upload.to_string(), &heading),
         (
-            "1. 填好后保存（.xlsx 或 .xls），登录系统在花名册上传页面选择本文件上传。".to_string(),
+            "1. 填好后保存（.xlsx、.xls 或 .ods），登录系统在“花名册导入”页面选择本文件上传。".to_string(),
             &line,
         ),
         (
-            "2. 系统先检查全部行：只要有一行有错，整个文件都不导入，并生成“错误报告”，列出原行号和错误原因，出错的单元格标红。".to_string(),
+            "2. 系统先预览：列出新增、变更、无变化、不符合投保条件和拒收的行数，确认后才写入；有错的行不导入，可下载“错误报告”（原行号、错误原因，出错的单元格标红）。".to_string(),
             &line,
         ),
         (
-            "3. 按错误报告在本文件中改正后，整表重新上传。".to_string(),
+            "3. 按错误报告在本文件中改正后，整表重新上传即可：已导入的行不会重复登记。".to_string(),
             &line,
         ),
     ]);
