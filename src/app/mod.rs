@@ -4,6 +4,7 @@ pub mod areas;
 pub mod audit;
 pub mod auth;
 pub mod batches;
+pub mod boundaries;
 pub mod demo_load;
 pub mod growers;
 pub mod plots;

@@ -206,3 +206,47 @@ mod tests {
         assert!(parse_polygon(&f).is_ok());
     }
 }
+
+/// Two plots whose interiors share ground (one inside the other counts too):
+/// the same orchard may be insured twice. Plots sharing only an edge don't.
+pub fn interiors_overlap(a: &Polygon<f64>, b: &Polygon<f64>) -> bool {
+    use geo::{BoundingRect, Intersects, Relate};
+    match (a.bounding_rect(), b.bounding_rect()) {
+        (Some(ra), Some(rb)) if ra.intersects(&rb) => {
+            let m = a.relate(b);
+            m.is_intersects() && !m.is_touches()
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod overlap_tests {
+    use super::*;
+
+    fn square(x: f64, y: f64, s: f64) -> Polygon<f64> {
+        let text = format!(
+            r#"{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]}}"#,
+            x + s,
+            x + s,
+            y + s,
+            y + s
+        );
+        parse_polygon(&text).unwrap()
+    }
+
+    #[test]
+    fn overlap_but_not_shared_edges() {
+        let a = square(0.0, 0.0, 1.0);
+        assert!(interiors_overlap(&a, &square(0.5, 0.5, 1.0)));
+        assert!(
+            interiors_overlap(&a, &square(0.25, 0.25, 0.5)),
+            "inside counts"
+        );
+        assert!(
+            !interiors_overlap(&a, &square(1.0, 0.0, 1.0)),
+            "shared edge only"
+        );
+        assert!(!interiors_overlap(&a, &square(3.0, 3.0, 1.0)));
+    }
+}

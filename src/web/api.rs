@@ -36,12 +36,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(json_cfg)
             .app_data(path_cfg)
             .app_data(query_cfg)
+            .app_data(web::PayloadConfig::new(20 * 1024 * 1024))
             .route("/openapi.json", web::get().to(openapi))
             .route("/session", web::post().to(login))
             .route("/me", web::get().to(me))
             .route("/townships", web::get().to(townships))
             .route("/townships/{code}/villages", web::get().to(villages))
             .route("/townships/{code}/target", web::put().to(set_target))
+            .route(
+                "/townships/{code}/boundaries",
+                web::post().to(import_boundaries),
+            )
+            .route(
+                "/townships/{code}/plots.geojson",
+                web::get().to(export_boundaries),
+            )
             .route("/areas", web::post().to(create_area))
             .route("/schemes", web::get().to(list_schemes))
             .route("/schemes", web::post().to(create_scheme))
@@ -163,6 +172,51 @@ async fn set_target(
     ok(state
         .run(move |c| app::areas::set_target(c, &actor, &code, &target))
         .await?)
+}
+
+#[derive(Deserialize)]
+struct DryRun {
+    #[serde(default)]
+    dry_run: Option<String>,
+}
+
+async fn import_boundaries(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    q: web::Query<DryRun>,
+    body: web::Bytes,
+) -> Reply {
+    let actor = user.0;
+    let code = code.into_inner();
+    let dry_run = matches!(q.into_inner().dry_run.as_deref(), Some("1" | "true"));
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本"))?;
+    ok(state
+        .run(move |c| app::boundaries::import(c, &actor, &code, &text, dry_run))
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct VillageQuery {
+    village: Option<String>,
+}
+
+async fn export_boundaries(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    q: web::Query<VillageQuery>,
+) -> Reply {
+    let actor = user.0;
+    let code = code.into_inner();
+    let village = q.into_inner().village;
+    let text = state
+        .run(move |c| app::boundaries::export(c, &actor, &code, village.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .body(text))
 }
 
 async fn list_schemes(state: Data, _user: ApiUser) -> Reply {
