@@ -59,6 +59,70 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Import a township roster (花名册) from .xlsx / .xls / .ods.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write the roster template a township fills in.
+    RosterTemplate {
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// Export reports as .xlsx.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Preview (--dry-run) or import a roster for one township.
+    Roster {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+        /// Write the rejected rows with their reasons to this .xlsx.
+        #[arg(long)]
+        error_report: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// 分户清单 per township (or village).
+    HouseholdList {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// 地块投保条件清单.
+    Eligibility {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +339,92 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e, a.json),
             }
         }
+        Command::Import {
+            command:
+                ImportCommand::Roster {
+                    file,
+                    township,
+                    scheme,
+                    dry_run,
+                    json,
+                    error_report,
+                },
+        } => match open(&url).and_then(|mut c| {
+            import_roster(
+                &mut c,
+                &file,
+                &township,
+                scheme.as_deref(),
+                dry_run,
+                json,
+                error_report.as_deref(),
+            )
+        }) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e, json),
+        },
+        Command::RosterTemplate {
+            township,
+            scheme,
+            output,
+        } => {
+            let res = open(&url).and_then(|mut c| {
+                let bytes = app::reports::roster_template(
+                    &mut c,
+                    &app::Actor::system(),
+                    &township,
+                    scheme.as_deref(),
+                )?;
+                write_file(&output, &bytes)
+            });
+            match res {
+                Ok(()) => {
+                    println!("已写出花名册模板：{}", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            }
+        }
+        Command::Export { command } => {
+            let (kind, township, village, scheme, output) = match command {
+                ExportCommand::HouseholdList {
+                    township,
+                    village,
+                    scheme,
+                    output,
+                } => ("household", township, village, scheme, output),
+                ExportCommand::Eligibility {
+                    township,
+                    village,
+                    scheme,
+                    output,
+                } => ("eligibility", township, village, scheme, output),
+            };
+            let res = open(&url).and_then(|mut c| {
+                let scope = app::reports::Scope {
+                    township_code: township,
+                    village_code: village,
+                    scheme,
+                };
+                let actor = app::Actor::system();
+                let table = match kind {
+                    "household" => app::reports::household_list(&mut c, &actor, &scope)?,
+                    _ => app::reports::eligibility_report(&mut c, &actor, &scope)?,
+                };
+                let rows = table.rows.len();
+                let bytes = guobao::excel::write::tables_to_xlsx(&[table])
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                write_file(&output, &bytes)?;
+                Ok(rows)
+            });
+            match res {
+                Ok(rows) => {
+                    println!("已写出 {}（{} 行）", output.display(), rows);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            }
+        }
         Command::Policies {
             command: PolicyCommand::Expire { today },
         } => {
@@ -299,6 +449,97 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> {
+    std::fs::write(path, bytes).map_err(|e| {
+        AppError::invalid(
+            "output",
+            "output_unwritable",
+            format!("无法写入{}：{e}", path.display()),
+        )
+    })
+}
+
+fn import_roster(
+    conn: &mut db::DbConn,
+    file: &std::path::Path,
+    township: &str,
+    scheme: Option<&str>,
+    dry_run: bool,
+    json: bool,
+    error_report: Option<&std::path::Path>,
+) -> Result<(), AppError> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        AppError::invalid(
+            "file",
+            "file_unreadable",
+            format!("无法读取{}：{e}", file.display()),
+        )
+    })?;
+    let actor = app::Actor::system();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(if dry_run {
+        "正在检查花名册…"
+    } else {
+        "正在导入花名册…"
+    });
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let req = app::import::ImportRequest {
+        township_code: township,
+        scheme: scheme.unwrap_or(""),
+        filename: &file.display().to_string(),
+        bytes: &bytes,
+        options: Default::default(),
+    };
+    let started = std::time::Instant::now();
+    let result = if dry_run {
+        app::import::preview(conn, &actor, &req)
+    } else {
+        app::import::commit(conn, &actor, &req)
+    };
+    spinner.finish_and_clear();
+    let rep = result?;
+    if let Some(path) = error_report {
+        let bytes =
+            guobao::excel::write::error_report(&rep.headers, &app::import::error_rows(&rep))
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        write_file(path, &bytes)?;
+    }
+    if json {
+        println!("{}", serde_json::to_string(&rep).unwrap_or_default());
+        return Ok(());
+    }
+    let c = &rep.counts;
+    println!(
+        "{}：{} 工作表“{}”（第{}行为表头）",
+        if dry_run {
+            "预览（未写入）"
+        } else {
+            "已导入"
+        },
+        rep.township,
+        rep.sheet,
+        rep.header_row
+    );
+    println!(
+        "共{}行：新增{}，变更{}，无变化{}，拒收{}；其中不符合投保条件{}（新增农户{}，变更农户{}）用时{:.1}秒",
+        c.rows, c.new, c.changed, c.unchanged, c.rejected, c.ineligible, c.new_growers, c.changed_growers,
+        started.elapsed().as_secs_f64()
+    );
+    for r in rep.rows.iter().filter(|r| !r.problems.is_empty()) {
+        for p in &r.problems {
+            if p.column.is_empty() {
+                println!("  第{}行：{}", r.row, p.message);
+            } else {
+                println!(
+                    "  第{}行 {}列（{}）：{}",
+                    r.row, p.column, p.field, p.message
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load_demo(conn: &mut db::DbConn) -> Result<(), AppError> {

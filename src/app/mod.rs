@@ -7,8 +7,10 @@ pub mod batches;
 pub mod boundaries;
 pub mod demo_load;
 pub mod growers;
+pub mod import;
 pub mod plots;
 pub mod policies;
+pub mod reports;
 pub mod schemes;
 
 pub use auth::{Actor, Role};

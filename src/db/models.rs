@@ -90,7 +90,7 @@ pub struct Grower {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = growers)]
 pub struct GrowerValues {
     pub year: i32,
@@ -127,7 +127,7 @@ pub struct Plot {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = plots, treat_none_as_null = true)]
 pub struct PlotValues {
     pub code: String,

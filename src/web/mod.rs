@@ -2,8 +2,10 @@
 //! machines. Handlers are thin: they parse, call app/, and render.
 
 pub mod api;
+pub mod import_pages;
 pub mod pages;
 pub mod session;
+pub mod upload;
 
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
@@ -40,6 +42,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "schemes.html",
     "scheme.html",
     "audit.html",
+    "import.html",
+    "import_preview.html",
+    "reports.html",
     "error.html",
 );
 
@@ -99,5 +104,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     );
     api::configure(cfg);
+    import_pages::configure(cfg);
     pages::configure(cfg);
 }

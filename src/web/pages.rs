@@ -51,6 +51,10 @@ fn nav(actor: &Actor) -> Vec<Value> {
     items.push(json!({"href": "/plots", "label": "地块"}));
     items.push(json!({"href": "/policies", "label": "保单"}));
     items.push(json!({"href": "/batches", "label": "保费交付"}));
+    if actor.can_edit_enrollment() {
+        items.push(json!({"href": "/import", "label": "花名册导入"}));
+    }
+    items.push(json!({"href": "/reports", "label": "报表"}));
     items.push(json!({"href": "/schemes", "label": "险种方案"}));
     if actor.can_read_audit() {
         items.push(json!({"href": "/audit", "label": "操作日志"}));
@@ -59,7 +63,7 @@ fn nav(actor: &Actor) -> Vec<Value> {
 }
 
 /// Render a page inside the base layout with the user, menu, CSRF token and flash.
-fn page(
+pub(crate) fn page(
     state: &AppState,
     session: &Session,
     actor: Option<&Actor>,
@@ -101,7 +105,7 @@ fn page(
     }
 }
 
-fn error_page(
+pub(crate) fn error_page(
     state: &AppState,
     session: &Session,
     actor: Option<&Actor>,
@@ -125,7 +129,7 @@ fn error_page(
 }
 
 /// A page from a use case's result: the template on success, the error page otherwise.
-fn show(
+pub(crate) fn show(
     state: &AppState,
     session: &Session,
     actor: &Actor,
@@ -138,13 +142,13 @@ fn show(
     }
 }
 
-fn redirect(to: &str) -> HttpResponse {
+pub(crate) fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", to))
         .finish()
 }
 
-fn flash(session: &Session, msg: &str) {
+pub(crate) fn flash(session: &Session, msg: &str) {
     let _ = session.insert("flash", msg);
 }
 

@@ -195,7 +195,11 @@ async function main() {
       await page.fill('#grower-form [name=bank_account]', '6228480000000000001');
     };
     await fillGrower(invalidId);
-    await Promise.all([page.waitForURL((u) => u.pathname === '/growers'), page.click('#grower-form button[type=submit]')]);
+    await Promise.all([page.waitForURL((u) => u.pathname !== '/growers/new'), page.click('#grower-form button[type=submit]')]);
+    check(
+      new URL(page.url()).pathname === '/growers',
+      `invalid ID number (${invalidId}) was accepted: landed on ${page.url()} instead of the form again`,
+    );
     const errorBoxes = page.locator('main .errors, #grower-form .field-error');
     check((await errorBoxes.count()) > 0, `invalid ID number (${invalidId}): no .errors / .field-error shown; url ${page.url()}`);
     const errText = (await errorBoxes.allInnerTexts()).join('\n');
@@ -208,6 +212,7 @@ async function main() {
       'invalid ID number: the form did not keep the typed name',
     );
     log(`error shown: ${errText.replace(/\s+/g, ' ')}`);
+    await shot(page, 'grower-form-error');
     const afterInvalid = await growerCount(page);
     check(afterInvalid === before, `grower count changed after an invalid submit: ${before} → ${afterInvalid}`);
 
@@ -238,6 +243,7 @@ async function main() {
     check(verdict.includes('不符合投保条件'), `#verdict for tree age 4 lacks 不符合投保条件: ${verdict}`);
     check(verdict.includes('树龄不足5年'), `#verdict for tree age 4 lacks 树龄不足5年: ${verdict}`);
     await touchTargets(page, 'plot page');
+    await shot(page, 'plot-not-eligible');
 
     begin('edit plot to tree age 5');
     await Promise.all([page.waitForURL(/\/plots\/\d+\/edit$/), page.getByRole('link', { name: '修改', exact: true }).click()]);
@@ -256,6 +262,7 @@ async function main() {
     // 5. The policy on the grower page carries the right money.
     begin('policy premium');
     await goto(page, growerUrl);
+    await shot(page, 'grower');
     const policyLink = page.locator('#policies a[href^="/policies/"]');
     check((await policyLink.count()) === 1, `grower page lists ${await policyLink.count()} policy links, expected 1`);
     await Promise.all([page.waitForURL(/\/policies\/\d+$/), policyLink.click()]);
@@ -294,6 +301,7 @@ async function main() {
     const dashShot = await shot(page, 'dashboard');
     console.log(`screenshot: ${dashShot}`);
     console.log(`screenshot: ${policyShot}`);
+    console.log(`more screenshots in ${shotDir}`);
 
     check(pageErrors.length === 0, `JavaScript errors or dialogs on the pages: ${pageErrors.join(' | ')}`);
     await context.close();

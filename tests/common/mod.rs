@@ -369,6 +369,52 @@ impl Browser {
         self.post(path, &f)
     }
 
+    /// Upload a file through a multipart form, with or without the CSRF token.
+    pub fn upload(
+        &self,
+        form_page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        filename: &str,
+        bytes: Vec<u8>,
+        with_csrf: bool,
+    ) -> Page {
+        let mut form = reqwest::blocking::multipart::Form::new();
+        if with_csrf {
+            form = form.text("csrf_token", self.csrf(form_page));
+        }
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(filename.to_string()),
+        );
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form)
+            .send()
+            .unwrap();
+        page(r)
+    }
+
+    pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, r.bytes().unwrap().to_vec())
+    }
+
     pub fn login(&self, username: &str) {
         let p = self.submit(
             "/login",

@@ -1,0 +1,874 @@
+//! Township roster import: preview (dry run) first, then commit all accepted
+//! rows in one transaction. Re-uploading the same file changes nothing:
+//! growers are keyed on ID number (per scheme year), plots on plot code.
+
+use super::schemes::Scheme;
+use super::{audit, Actor};
+use crate::db::models::{Area, Grower, GrowerValues, Plot, PlotValues};
+use crate::db::schema::{growers, plots, roster_uploads};
+use crate::db::{now_text, DbConn};
+use crate::domain::id_number::mask_id;
+use crate::domain::{IdNumber, Mu, Reason};
+use crate::error::{AppError, AppResult};
+use crate::excel::read::{read_roster, CellProblem, Field, RawRow, ReadOptions, Roster};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    New,
+    Changed,
+    Unchanged,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::New => "新增",
+            Outcome::Changed => "变更",
+            Outcome::Unchanged => "无变化",
+            Outcome::Rejected => "拒收",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowProblem {
+    /// Excel column letter, empty when the problem is about the whole row.
+    pub column: String,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RowResult {
+    pub row: usize,
+    pub outcome: Outcome,
+    pub grower_name: String,
+    pub id_number: String,
+    pub plot_code: String,
+    /// Accepted rows only: the plot's eligibility verdict.
+    pub eligible: Option<bool>,
+    pub reasons: Vec<Reason>,
+    pub problems: Vec<RowProblem>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub rows: usize,
+    pub new: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub ineligible: usize,
+    pub rejected: usize,
+    pub new_growers: usize,
+    pub changed_growers: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub upload_id: Option<i64>,
+    pub committed: bool,
+    pub township: String,
+    pub scheme: String,
+    pub sheet: String,
+    pub sheets: Vec<String>,
+    pub header_row: usize,
+    pub counts: Counts,
+    pub skipped_rows: Vec<(usize, String)>,
+    pub rows: Vec<RowResult>,
+    #[serde(skip)]
+    pub headers: Vec<String>,
+    #[serde(skip)]
+    pub originals: HashMap<usize, Vec<String>>,
+    #[serde(skip)]
+    pub columns: Vec<(Field, String)>,
+}
+
+/// What one accepted row will write.
+#[derive(Debug, Clone)]
+struct Planned {
+    row: usize,
+    grower: GrowerValues,
+    plot: PlotValues,
+    grower_outcome: Outcome,
+    plot_outcome: Outcome,
+}
+
+fn problem(
+    field: Field,
+    columns: &HashMap<Field, String>,
+    code: &str,
+    message: String,
+) -> RowProblem {
+    RowProblem {
+        column: columns.get(&field).cloned().unwrap_or_default(),
+        field: field.label().to_string(),
+        code: code.to_string(),
+        message,
+    }
+}
+
+fn from_cell(p: &CellProblem) -> RowProblem {
+    RowProblem {
+        column: p.column.clone(),
+        field: p.field.label().to_string(),
+        code: p.code.to_string(),
+        message: p.message.clone(),
+    }
+}
+
+fn digits(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// A plot without a code in the roster gets one derived from its village, its
+/// grower and its position among that grower's rows, so a re-upload finds it.
+fn derived_plot_code(village: &str, id: &str, n: usize) -> String {
+    let h = hex::encode(Sha256::digest(id.as_bytes()));
+    format!("{village}-{}-{n:02}", &h[..6])
+}
+
+struct Context {
+    township: Area,
+    villages_by_name: HashMap<String, Area>,
+    villages_by_code: HashMap<String, Area>,
+    /// Village names in other townships, to say why a row was refused.
+    foreign_villages: HashMap<String, String>,
+    scheme: Scheme,
+    growers: HashMap<String, Grower>,
+    plots: HashMap<String, Plot>,
+    township_names: HashMap<i64, String>,
+}
+
+fn load_context(
+    conn: &mut DbConn,
+    actor: &Actor,
+    township_code: &str,
+    scheme: &str,
+) -> AppResult<Context> {
+    let township = super::areas::township_by_code(conn, actor, township_code)?;
+    let scheme = if scheme.trim().is_empty() {
+        super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?
+    } else {
+        super::schemes::by_code(conn, scheme)?
+    };
+    let names = super::areas::names(conn)?;
+    let mut villages_by_name = HashMap::new();
+    let mut villages_by_code = HashMap::new();
+    let mut foreign_villages = HashMap::new();
+    for a in names.values().filter(|a| a.level == "village") {
+        if a.parent_id == Some(township.id) {
+            villages_by_name.insert(a.name.clone(), a.clone());
+            villages_by_code.insert(a.code.clone(), a.clone());
+        } else {
+            let t = a
+                .parent_id
+                .and_then(|p| names.get(&p))
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            foreign_villages.insert(a.name.clone(), t.clone());
+            foreign_villages.insert(a.code.clone(), t);
+        }
+    }
+    let growers: HashMap<String, Grower> = growers::table
+        .filter(growers::year.eq(scheme.def.year))
+        .select(Grower::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|g| (g.id_number.clone(), g))
+        .collect();
+    let plots: HashMap<String, Plot> = plots::table
+        .filter(plots::scheme_id.eq(scheme.id))
+        .select(Plot::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let township_names = names
+        .values()
+        .filter(|a| a.level == "township")
+        .map(|a| (a.id, a.name.clone()))
+        .collect();
+    Ok(Context {
+        township,
+        villages_by_name,
+        villages_by_code,
+        foreign_villages,
+        scheme,
+        growers,
+        plots,
+        township_names,
+    })
+}
+
+fn count_field(
+    raw: &BTreeMap<Field, String>,
+    field: Field,
+    label: &str,
+    columns: &HashMap<Field, String>,
+    problems: &mut Vec<RowProblem>,
+) -> i32 {
+    let t = raw.get(&field).map(String::as_str).unwrap_or("").trim();
+    if t.is_empty() {
+        problems.push(problem(
+            field,
+            columns,
+            "value_required",
+            format!("{label}不能为空"),
+        ));
+        return 0;
+    }
+    match t.parse::<i32>() {
+        Ok(n) if n >= 0 => n,
+        _ => {
+            problems.push(problem(
+                field,
+                columns,
+                "not_a_whole_number",
+                format!("{label}应为非负整数：{t}"),
+            ));
+            0
+        }
+    }
+}
+
+/// Validate one row into what it would write, or the reasons it can't be.
+fn plan_row(
+    ctx: &Context,
+    raw: &RawRow,
+    columns: &HashMap<Field, String>,
+    plot_no: usize,
+) -> Result<(GrowerValues, PlotValues, Vec<Reason>), Vec<RowProblem>> {
+    let mut problems: Vec<RowProblem> = raw.problems.iter().map(from_cell).collect();
+    let cells = &raw.cells;
+    let get = |f: Field| {
+        cells
+            .get(&f)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let name = get(Field::GrowerName);
+    if name.is_empty() {
+        problems.push(problem(
+            Field::GrowerName,
+            columns,
+            "name_required",
+            "姓名不能为空".into(),
+        ));
+    }
+    let id = if raw.problems.iter().any(|p| p.field == Field::IdNumber) {
+        None
+    } else {
+        match IdNumber::parse(&get(Field::IdNumber)) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                problems.push(problem(Field::IdNumber, columns, e.code(), e.to_string()));
+                None
+            }
+        }
+    };
+    let phone = digits(&get(Field::Phone));
+    let phone_ok = phone.chars().all(|c| c.is_ascii_digit()) && (7..=12).contains(&phone.len());
+    if !phone.is_empty() && !phone_ok {
+        problems.push(problem(
+            Field::Phone,
+            columns,
+            "phone_invalid",
+            format!("联系电话格式不正确：{phone}"),
+        ));
+    }
+    let account = digits(&get(Field::BankAccount));
+    let account_ok =
+        account.chars().all(|c| c.is_ascii_digit()) && (10..=30).contains(&account.len());
+    if !raw.problems.iter().any(|p| p.field == Field::BankAccount)
+        && !account.is_empty()
+        && !account_ok
+    {
+        problems.push(problem(
+            Field::BankAccount,
+            columns,
+            "bank_account_invalid",
+            "银行账号应为10至30位数字".into(),
+        ));
+    }
+    let village_text = get(Field::Village);
+    let village = ctx
+        .villages_by_name
+        .get(&village_text)
+        .or_else(|| ctx.villages_by_code.get(&village_text));
+    if village.is_none() {
+        let (code, message) = match ctx.foreign_villages.get(&village_text) {
+            Some(t) => (
+                "village_not_in_township",
+                format!("{village_text}属于{t}，不在{}", ctx.township.name),
+            ),
+            None if village_text.is_empty() => ("village_required", "村不能为空".to_string()),
+            None => (
+                "village_unknown",
+                format!("{}没有名为“{village_text}”的村", ctx.township.name),
+            ),
+        };
+        problems.push(problem(Field::Village, columns, code, message));
+    }
+    let variety_text = get(Field::Variety);
+    let variety = ctx.scheme.def.variety(&variety_text);
+    if variety.is_none() {
+        let names: Vec<&str> = ctx
+            .scheme
+            .def
+            .varieties
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        problems.push(problem(
+            Field::Variety,
+            columns,
+            "variety_unknown",
+            format!("未知品种“{variety_text}”（可选：{}）", names.join("、")),
+        ));
+    }
+    let tree_age = count_field(cells, Field::TreeAge, "树龄", columns, &mut problems);
+    let tree_count = count_field(cells, Field::TreeCount, "株数", columns, &mut problems);
+    let fruit = count_field(
+        cells,
+        Field::FruitPerTree,
+        "单株挂果数",
+        columns,
+        &mut problems,
+    );
+    let area = match Mu::parse(&get(Field::AreaMu)) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            problems.push(problem(Field::AreaMu, columns, e.code(), e.to_string()));
+            None
+        }
+    };
+    if let Some(id) = &id {
+        if let Some(existing) = ctx.growers.get(id.as_str()) {
+            if existing.township_id != ctx.township.id {
+                let t = ctx
+                    .township_names
+                    .get(&existing.township_id)
+                    .cloned()
+                    .unwrap_or_default();
+                problems.push(problem(
+                    Field::IdNumber,
+                    columns,
+                    "id_in_other_township",
+                    format!("身份证号{}本年度已在{t}登记，不能重复投保", id.masked()),
+                ));
+            }
+        }
+    }
+    let (Some(id), Some(village), Some(variety), Some(area)) = (id, village, variety, area) else {
+        return Err(problems);
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let code = match get(Field::PlotCode) {
+        c if c.is_empty() => derived_plot_code(&village.code, id.as_str(), plot_no),
+        c => c,
+    };
+    if let Some(existing) = ctx.plots.get(&code) {
+        if ctx.growers.get(id.as_str()).map(|g| g.id) != Some(existing.grower_id) {
+            return Err(vec![problem(
+                Field::PlotCode,
+                columns,
+                "plot_code_taken",
+                format!("地块编号{code}已属于其他农户"),
+            )]);
+        }
+    }
+    let verdict = ctx.scheme.def.evaluate(
+        variety,
+        &super::plots::facts_of(tree_age, tree_count, fruit, area, &BTreeMap::new()),
+    );
+    let grower = GrowerValues {
+        year: ctx.scheme.def.year,
+        id_number: id.as_str().to_string(),
+        name,
+        phone,
+        bank_name: get(Field::BankName),
+        bank_account: account,
+        village_id: village.id,
+        township_id: ctx.township.id,
+    };
+    let existing_plot = ctx.plots.get(&code);
+    let plot = PlotValues {
+        code,
+        grower_id: 0,
+        scheme_id: ctx.scheme.id,
+        village_id: village.id,
+        township_id: ctx.township.id,
+        variety: variety.code.clone(),
+        tree_age,
+        tree_count,
+        fruit_per_tree: fruit,
+        area_units: area.units(),
+        attributes: existing_plot
+            .map(|p| p.attributes.clone())
+            .unwrap_or_else(|| "{}".into()),
+        boundary: existing_plot.and_then(|p| p.boundary.clone()),
+        boundary_area_units: existing_plot.and_then(|p| p.boundary_area_units),
+        eligible: verdict.eligible,
+        reasons: serde_json::to_string(&verdict.reasons).unwrap_or_else(|_| "[]".into()),
+    };
+    Ok((grower, plot, verdict.reasons))
+}
+
+fn grower_changed(old: &Grower, new: &GrowerValues) -> bool {
+    old.name != new.name
+        || old.phone != new.phone
+        || old.bank_name != new.bank_name
+        || old.bank_account != new.bank_account
+        || old.village_id != new.village_id
+}
+
+fn plot_changed(old: &Plot, new: &PlotValues) -> bool {
+    old.variety != new.variety
+        || old.tree_age != new.tree_age
+        || old.tree_count != new.tree_count
+        || old.fruit_per_tree != new.fruit_per_tree
+        || old.area_units != new.area_units
+        || old.village_id != new.village_id
+        || old.eligible != new.eligible
+}
+
+fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Counts) {
+    let columns: HashMap<Field, String> = roster.columns.iter().cloned().collect();
+    let mut results = Vec::with_capacity(roster.rows.len());
+    let mut planned = Vec::new();
+    let mut counts = Counts {
+        rows: roster.rows.len(),
+        ..Counts::default()
+    };
+    // Per ID: the grower fields of its first accepted row, and how many plots seen.
+    let mut first_grower: HashMap<String, (usize, GrowerValues)> = HashMap::new();
+    let mut plots_per_id: HashMap<String, usize> = HashMap::new();
+    let mut codes_seen: HashMap<String, usize> = HashMap::new();
+    let mut growers_counted: HashSet<String> = HashSet::new();
+    for raw in &roster.rows {
+        let id_key = raw
+            .cells
+            .get(&Field::IdNumber)
+            .map(|s| s.to_uppercase())
+            .unwrap_or_default();
+        let n = {
+            let e = plots_per_id.entry(id_key).or_insert(0);
+            *e += 1;
+            *e
+        };
+        let mut outcome = plan_row(ctx, raw, &columns, n);
+        if let Ok((g, p, _)) = &outcome {
+            if let Some(first_row) = codes_seen.get(&p.code) {
+                outcome = Err(vec![problem(
+                    Field::PlotCode,
+                    &columns,
+                    "duplicate_in_file",
+                    format!("与第{first_row}行的地块编号{}重复", p.code),
+                )]);
+            } else if let Some((first_row, fg)) = first_grower.get(&g.id_number) {
+                if fg.name != g.name {
+                    outcome = Err(vec![problem(
+                        Field::GrowerName,
+                        &columns,
+                        "id_name_conflict",
+                        format!(
+                            "同一身份证号在第{first_row}行的姓名为“{}”，与本行“{}”不一致",
+                            fg.name, g.name
+                        ),
+                    )]);
+                }
+            }
+        }
+        match outcome {
+            Err(problems) => {
+                counts.rejected += 1;
+                results.push(RowResult {
+                    row: raw.row,
+                    outcome: Outcome::Rejected,
+                    grower_name: raw
+                        .cells
+                        .get(&Field::GrowerName)
+                        .cloned()
+                        .unwrap_or_default(),
+                    id_number: raw
+                        .cells
+                        .get(&Field::IdNumber)
+                        .map(|s| mask_id(s))
+                        .unwrap_or_default(),
+                    plot_code: raw.cells.get(&Field::PlotCode).cloned().unwrap_or_default(),
+                    eligible: None,
+                    reasons: vec![],
+                    problems,
+                });
+            }
+            Ok((mut g, p, reasons)) => {
+                codes_seen.insert(p.code.clone(), raw.row);
+                // Later rows of the same grower use the first row's grower fields.
+                if let Some((_, fg)) = first_grower.get(&g.id_number) {
+                    g = fg.clone();
+                } else {
+                    first_grower.insert(g.id_number.clone(), (raw.row, g.clone()));
+                }
+                let grower_outcome = match ctx.growers.get(&g.id_number) {
+                    None => Outcome::New,
+                    Some(old) if grower_changed(old, &g) => Outcome::Changed,
+                    Some(_) => Outcome::Unchanged,
+                };
+                if growers_counted.insert(g.id_number.clone()) {
+                    match grower_outcome {
+                        Outcome::New => counts.new_growers += 1,
+                        Outcome::Changed => counts.changed_growers += 1,
+                        _ => {}
+                    }
+                }
+                let plot_outcome = match ctx.plots.get(&p.code) {
+                    None => Outcome::New,
+                    Some(old) if plot_changed(old, &p) => Outcome::Changed,
+                    Some(_) => Outcome::Unchanged,
+                };
+                let outcome = match (plot_outcome, grower_outcome) {
+                    (Outcome::New, _) => Outcome::New,
+                    (Outcome::Changed, _) | (_, Outcome::Changed) | (_, Outcome::New) => {
+                        Outcome::Changed
+                    }
+                    _ => Outcome::Unchanged,
+                };
+                match outcome {
+                    Outcome::New => counts.new += 1,
+                    Outcome::Changed => counts.changed += 1,
+                    _ => counts.unchanged += 1,
+                }
+                if !p.eligible {
+                    counts.ineligible += 1;
+                }
+                results.push(RowResult {
+                    row: raw.row,
+                    outcome,
+                    grower_name: g.name.clone(),
+                    id_number: mask_id(&g.id_number),
+                    plot_code: p.code.clone(),
+                    eligible: Some(p.eligible),
+                    reasons,
+                    problems: vec![],
+                });
+                planned.push(Planned {
+                    row: raw.row,
+                    grower: g,
+                    plot: p,
+                    grower_outcome,
+                    plot_outcome,
+                });
+            }
+        }
+    }
+    (results, planned, counts)
+}
+
+fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -> AppResult<()> {
+    let now = now_text();
+    let mut grower_ids: HashMap<String, i64> =
+        ctx.growers.iter().map(|(k, g)| (k.clone(), g.id)).collect();
+    let mut touched: Vec<i64> = Vec::new();
+    let mut done_growers: HashSet<String> = HashSet::new();
+    for p in planned {
+        if done_growers.insert(p.grower.id_number.clone()) {
+            match p.grower_outcome {
+                Outcome::New => {
+                    let id: i64 = diesel::insert_into(growers::table)
+                        .values((
+                            &p.grower,
+                            growers::version.eq(1),
+                            growers::created_at.eq(&now),
+                            growers::updated_at.eq(&now),
+                        ))
+                        .returning(growers::id)
+                        .get_result(conn)?;
+                    audit::record(
+                        conn,
+                        actor,
+                        "import",
+                        "grower",
+                        id,
+                        None::<&()>,
+                        Some(&p.grower),
+                    )?;
+                    grower_ids.insert(p.grower.id_number.clone(), id);
+                    touched.push(id);
+                }
+                Outcome::Changed => {
+                    let old = &ctx.growers[&p.grower.id_number];
+                    diesel::update(growers::table.find(old.id))
+                        .set((
+                            &p.grower,
+                            growers::version.eq(old.version + 1),
+                            growers::updated_at.eq(&now),
+                        ))
+                        .execute(conn)?;
+                    audit::record(
+                        conn,
+                        actor,
+                        "import",
+                        "grower",
+                        old.id,
+                        Some(old),
+                        Some(&p.grower),
+                    )?;
+                    touched.push(old.id);
+                }
+                _ => {}
+            }
+        }
+        let grower_id = grower_ids[&p.grower.id_number];
+        let plot = PlotValues {
+            grower_id,
+            ..p.plot.clone()
+        };
+        match p.plot_outcome {
+            Outcome::New => {
+                let id: i64 = diesel::insert_into(plots::table)
+                    .values((
+                        &plot,
+                        plots::version.eq(1),
+                        plots::created_at.eq(&now),
+                        plots::updated_at.eq(&now),
+                    ))
+                    .returning(plots::id)
+                    .get_result(conn)?;
+                audit::record(conn, actor, "import", "plot", id, None::<&()>, Some(&plot))?;
+                touched.push(grower_id);
+            }
+            Outcome::Changed => {
+                let old = &ctx.plots[&plot.code];
+                diesel::update(plots::table.find(old.id))
+                    .set((
+                        &plot,
+                        plots::version.eq(old.version + 1),
+                        plots::updated_at.eq(&now),
+                    ))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    actor,
+                    "import",
+                    "plot",
+                    old.id,
+                    Some(old),
+                    Some(&plot),
+                )?;
+                touched.push(grower_id);
+            }
+            _ => {}
+        }
+        let _ = p.row;
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    for g in touched {
+        super::policies::sync(conn, actor, g, ctx.scheme.id)?;
+    }
+    Ok(())
+}
+
+pub struct ImportRequest<'a> {
+    pub township_code: &'a str,
+    pub scheme: &'a str,
+    pub filename: &'a str,
+    pub bytes: &'a [u8],
+    pub options: ReadOptions,
+}
+
+fn read(bytes: &[u8], options: &ReadOptions) -> AppResult<Roster> {
+    let mut roster = read_roster(bytes, options)
+        .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
+    // The template's example row (张三) is not a grower.
+    let example = crate::excel::write::EXAMPLE_ID_NUMBER;
+    let (examples, rows): (Vec<RawRow>, Vec<RawRow>) = roster
+        .rows
+        .into_iter()
+        .partition(|r| r.cells.get(&Field::IdNumber).map(String::as_str) == Some(example));
+    roster.rows = rows;
+    roster
+        .skipped_rows
+        .extend(examples.iter().map(|r| (r.row, "example")));
+    roster.skipped_rows.sort_unstable();
+    Ok(roster)
+}
+
+fn report(
+    ctx: &Context,
+    roster: &Roster,
+    results: Vec<RowResult>,
+    counts: Counts,
+    upload_id: Option<i64>,
+    committed: bool,
+) -> ImportReport {
+    ImportReport {
+        upload_id,
+        committed,
+        township: ctx.township.name.clone(),
+        scheme: ctx.scheme.def.code.clone(),
+        sheet: roster.sheet.clone(),
+        sheets: roster.sheets.clone(),
+        header_row: roster.header_row,
+        counts,
+        skipped_rows: roster
+            .skipped_rows
+            .iter()
+            .map(|(r, w)| (*r, w.to_string()))
+            .collect(),
+        rows: results,
+        headers: roster.headers.clone(),
+        originals: roster
+            .rows
+            .iter()
+            .map(|r| (r.row, r.original.clone()))
+            .collect(),
+        columns: roster.columns.clone(),
+    }
+}
+
+/// Read and check a roster without writing anything (the preview / dry run).
+pub fn preview(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
+    actor.require(actor.can_edit_enrollment())?;
+    let roster = read(req.bytes, &req.options)?;
+    let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+    let (results, _, counts) = analyse(&ctx, &roster);
+    Ok(report(&ctx, &roster, results, counts, None, false))
+}
+
+/// Keep an uploaded file for a later commit; returns the preview with its id.
+pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
+    let mut rep = preview(conn, actor, req)?;
+    let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+    let id: i64 = diesel::insert_into(roster_uploads::table)
+        .values((
+            roster_uploads::township_id.eq(ctx.township.id),
+            roster_uploads::scheme_id.eq(ctx.scheme.id),
+            roster_uploads::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
+            roster_uploads::filename.eq(req.filename),
+            roster_uploads::sha256.eq(hex::encode(Sha256::digest(req.bytes))),
+            roster_uploads::content.eq(req.bytes),
+            roster_uploads::status.eq("previewed"),
+            roster_uploads::summary.eq(serde_json::to_string(&rep.counts).unwrap_or_default()),
+            roster_uploads::created_at.eq(now_text()),
+        ))
+        .returning(roster_uploads::id)
+        .get_result(conn)?;
+    rep.upload_id = Some(id);
+    Ok(rep)
+}
+
+/// Write every accepted row in one transaction; rejected rows are not written.
+pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
+    actor.require(actor.can_edit_enrollment())?;
+    let roster = read(req.bytes, &req.options)?;
+    super::tx(conn, |conn| {
+        let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+        let (results, planned, counts) = analyse(&ctx, &roster);
+        write(conn, actor, &ctx, &planned)?;
+        Ok(report(&ctx, &roster, results, counts, None, true))
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = roster_uploads)]
+pub struct Upload {
+    pub id: i64,
+    pub township_id: i64,
+    pub scheme_id: i64,
+    pub user_id: Option<i64>,
+    pub filename: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+    pub status: String,
+    pub summary: String,
+    pub created_at: String,
+    pub committed_at: Option<String>,
+}
+
+pub fn upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Upload> {
+    let u: Upload = roster_uploads::table
+        .find(id)
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("上传的花名册"))?;
+    if !actor.sees_township(u.township_id) {
+        return Err(AppError::not_found("上传的花名册"));
+    }
+    Ok(u)
+}
+
+/// Commit a staged upload (the file the clerk previewed).
+pub fn commit_upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ImportReport> {
+    let u = upload(conn, actor, id)?;
+    if u.status == "committed" {
+        return Err(AppError::conflict(
+            "upload_already_committed",
+            "该花名册已经导入，无需重复导入",
+        ));
+    }
+    let township = super::areas::area_by_id(conn, u.township_id)?;
+    let scheme = super::schemes::by_id(conn, u.scheme_id)?;
+    let req = ImportRequest {
+        township_code: &township.code,
+        scheme: &scheme.def.code,
+        filename: &u.filename,
+        bytes: &u.content,
+        options: ReadOptions::default(),
+    };
+    super::tx(conn, |conn| {
+        let mut rep = commit(conn, actor, &req)?;
+        diesel::update(roster_uploads::table.find(id))
+            .set((
+                roster_uploads::status.eq("committed"),
+                roster_uploads::committed_at.eq(Some(now_text())),
+                roster_uploads::summary.eq(serde_json::to_string(&rep.counts).unwrap_or_default()),
+            ))
+            .execute(conn)?;
+        rep.upload_id = Some(id);
+        Ok(rep)
+    })
+}
+
+/// The rejected rows of a report, for the error report workbook.
+pub fn error_rows(rep: &ImportReport) -> Vec<crate::excel::write::ErrorRow> {
+    let letters: Vec<String> = (0..rep.headers.len())
+        .map(crate::excel::read::column_letter)
+        .collect();
+    rep.rows
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .map(|r| crate::excel::write::ErrorRow {
+            row: r.row,
+            cells: rep.originals.get(&r.row).cloned().unwrap_or_default(),
+            bad_columns: r
+                .problems
+                .iter()
+                .filter_map(|p| letters.iter().position(|l| *l == p.column))
+                .collect(),
+            reasons: r
+                .problems
+                .iter()
+                .map(|p| {
+                    if p.column.is_empty() {
+                        p.message.clone()
+                    } else {
+                        format!("{}列（{}）：{}", p.column, p.field, p.message)
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}

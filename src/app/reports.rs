@@ -1,0 +1,360 @@
+//! Reports as tables: the household list (分户清单), the policy list and the
+//! eligibility report. Every totals row is the sum of the rows above it.
+
+use super::Actor;
+use crate::db::models::{Grower, Plot, Policy};
+use crate::db::schema::{growers, plots, policies};
+use crate::db::DbConn;
+use crate::domain::id_number::mask_id;
+use crate::domain::{Fen, Mu};
+use crate::error::{AppError, AppResult};
+use crate::excel::write::{Cell, Column, Table};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+pub struct Scope {
+    pub township_code: Option<String>,
+    pub village_code: Option<String>,
+    pub scheme: Option<String>,
+}
+
+struct Resolved {
+    scheme: super::schemes::Scheme,
+    township_id: Option<i64>,
+    village_id: Option<i64>,
+    place: String,
+}
+
+fn resolve(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Resolved> {
+    let scheme = match scope.scheme.as_deref().filter(|s| !s.is_empty()) {
+        Some(code) => super::schemes::by_code(conn, code)?,
+        None => super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?,
+    };
+    let mut township_id = actor.township_scope();
+    let mut place = String::from("全县");
+    if let Some(code) = scope.township_code.as_deref().filter(|s| !s.is_empty()) {
+        let t = super::areas::township_by_code(conn, actor, code)?;
+        township_id = Some(t.id);
+        place = t.name;
+    } else if let Some(t) = township_id {
+        place = super::areas::area_by_id(conn, t)?.name;
+    }
+    let mut village_id = None;
+    if let Some(code) = scope.village_code.as_deref().filter(|s| !s.is_empty()) {
+        let (v, t) = match super::growers::village_for(conn, actor, code)? {
+            Ok(vt) => vt,
+            Err(e) => return Err(AppError::NotFound(e.message)),
+        };
+        if township_id.is_some_and(|id| id != t.id) {
+            return Err(AppError::NotFound(format!("{}不属于所选乡镇", v.name)));
+        }
+        township_id = Some(t.id);
+        village_id = Some(v.id);
+        place = format!("{}{}", t.name, v.name);
+    }
+    Ok(Resolved {
+        scheme,
+        township_id,
+        village_id,
+        place,
+    })
+}
+
+fn money_columns() -> Vec<Column> {
+    [
+        "投保面积(亩)",
+        "保险金额(元)",
+        "保费(元)",
+        "农户自缴(元)",
+        "财政补贴(元)",
+    ]
+    .iter()
+    .map(|h| Column {
+        header: h.to_string(),
+        width: 14.0,
+    })
+    .collect()
+}
+
+fn col(header: &str, width: f64) -> Column {
+    Column {
+        header: header.to_string(),
+        width,
+    }
+}
+
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// 分户清单: one row per insured household (policies not cancelled).
+pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
+    let r = resolve(conn, actor, scope)?;
+    let mut q = policies::table
+        .inner_join(growers::table)
+        .filter(policies::scheme_id.eq(r.scheme.id))
+        .filter(policies::status.ne("cancelled"))
+        .into_boxed();
+    if let Some(t) = r.township_id {
+        q = q.filter(policies::township_id.eq(t));
+    }
+    if let Some(v) = r.village_id {
+        q = q.filter(growers::village_id.eq(v));
+    }
+    let rows: Vec<(Policy, Grower)> = q
+        .order((growers::village_id, policies::policy_no))
+        .select((Policy::as_select(), Grower::as_select()))
+        .load(conn)?;
+    let names = super::areas::names(conn)?;
+    let full = actor.sees_personal_data();
+    let mut totals = (Mu::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO);
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (p, g)) in rows.iter().enumerate() {
+        let (mu, si, pr, gs, sub) = (
+            Mu::from_units(p.insured_area_units),
+            Fen(p.sum_insured_fen),
+            Fen(p.premium_fen),
+            Fen(p.grower_share_fen),
+            Fen(p.subsidy_fen),
+        );
+        totals = (
+            totals.0 + mu,
+            totals.1 + si,
+            totals.2 + pr,
+            totals.3 + gs,
+            totals.4 + sub,
+        );
+        out.push(vec![
+            Cell::Int(i as i64 + 1),
+            Cell::Text(
+                names
+                    .get(&g.township_id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            ),
+            Cell::Text(
+                names
+                    .get(&g.village_id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            ),
+            Cell::Text(g.name.clone()),
+            Cell::Text(if full {
+                g.id_number.clone()
+            } else {
+                mask_id(&g.id_number)
+            }),
+            Cell::Text(p.policy_no.clone()),
+            Cell::Text(super::policies::status_name(&p.status).to_string()),
+            Cell::Mu(mu),
+            Cell::Money(si),
+            Cell::Money(pr),
+            Cell::Money(gs),
+            Cell::Money(sub),
+        ]);
+    }
+    let mut columns = vec![
+        col("序号", 7.0),
+        col("乡镇", 12.0),
+        col("村", 12.0),
+        col("户主姓名", 12.0),
+        col("身份证号", 21.0),
+        col("保单号", 20.0),
+        col("状态", 12.0),
+    ];
+    columns.extend(money_columns());
+    let count = out.len();
+    Ok(Table {
+        sheet_name: "分户清单".into(),
+        title: Some(format!(
+            "{}{}分户清单（{}）",
+            r.scheme.def.year,
+            r.scheme
+                .def
+                .name
+                .trim_start_matches(&r.scheme.def.year.to_string()),
+            r.place
+        )),
+        subtitle: Some(format!(
+            "制表日期 {} · 共{}户 · 金额单位：元 · 面积单位：亩",
+            today(),
+            count
+        )),
+        columns,
+        rows: out,
+        totals: Some(vec![
+            Cell::Text("合计".into()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Text(format!("{count}户")),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Mu(totals.0),
+            Cell::Money(totals.1),
+            Cell::Money(totals.2),
+            Cell::Money(totals.3),
+            Cell::Money(totals.4),
+        ]),
+    })
+}
+
+/// 地块投保条件清单: every plot with its verdict and reasons.
+pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
+    let r = resolve(conn, actor, scope)?;
+    let mut q = plots::table
+        .inner_join(growers::table)
+        .filter(plots::scheme_id.eq(r.scheme.id))
+        .into_boxed();
+    if let Some(t) = r.township_id {
+        q = q.filter(plots::township_id.eq(t));
+    }
+    if let Some(v) = r.village_id {
+        q = q.filter(plots::village_id.eq(v));
+    }
+    let rows: Vec<(Plot, Grower)> = q
+        .order((plots::village_id, plots::code))
+        .select((Plot::as_select(), Grower::as_select()))
+        .load(conn)?;
+    let names: HashMap<i64, String> = super::areas::names(conn)?
+        .into_iter()
+        .map(|(k, v)| (k, v.name))
+        .collect();
+    let mut eligible_mu = Mu::ZERO;
+    let mut all_mu = Mu::ZERO;
+    let mut eligible_n = 0;
+    let out: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|(p, g)| {
+            let mu = Mu::from_units(p.area_units);
+            all_mu = all_mu + mu;
+            if p.eligible {
+                eligible_mu = eligible_mu + mu;
+                eligible_n += 1;
+            }
+            let reasons: Vec<crate::domain::Reason> =
+                serde_json::from_str(&p.reasons).unwrap_or_default();
+            vec![
+                Cell::Text(p.code.clone()),
+                Cell::Text(names.get(&p.village_id).cloned().unwrap_or_default()),
+                Cell::Text(g.name.clone()),
+                Cell::Text(
+                    r.scheme
+                        .def
+                        .variety(&p.variety)
+                        .map(|v| v.name.clone())
+                        .unwrap_or_else(|| p.variety.clone()),
+                ),
+                Cell::Int(p.tree_age as i64),
+                Cell::Int(p.tree_count as i64),
+                Cell::Int(p.fruit_per_tree as i64),
+                Cell::Mu(mu),
+                Cell::Text(if p.eligible { "符合" } else { "不符合" }.into()),
+                Cell::Text(
+                    reasons
+                        .iter()
+                        .map(|x| x.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                ),
+            ]
+        })
+        .collect();
+    let n = out.len();
+    Ok(Table {
+        sheet_name: "投保条件".into(),
+        title: Some(format!(
+            "{} 地块投保条件清单（{}）",
+            r.scheme.def.name, r.place
+        )),
+        subtitle: Some(format!(
+            "制表日期 {} · 共{}块，符合{}块",
+            today(),
+            n,
+            eligible_n
+        )),
+        columns: vec![
+            col("地块编号", 22.0),
+            col("村", 12.0),
+            col("户主姓名", 12.0),
+            col("品种", 12.0),
+            col("树龄", 8.0),
+            col("株数", 8.0),
+            col("单株挂果数", 10.0),
+            col("面积(亩)", 12.0),
+            col("投保条件", 10.0),
+            col("不符合原因", 30.0),
+        ],
+        rows: out,
+        totals: Some(vec![
+            Cell::Text("合计".into()),
+            Cell::Empty,
+            Cell::Text(format!("{n}块")),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Mu(all_mu),
+            Cell::Text(format!("符合{eligible_n}块")),
+            Cell::Text(format!("符合面积{eligible_mu}亩")),
+        ]),
+    })
+}
+
+/// The roster template for one township: its villages and the scheme's
+/// varieties as drop-downs, the scheme's rules in the instructions.
+pub fn roster_template(
+    conn: &mut DbConn,
+    actor: &Actor,
+    township_code: &str,
+    scheme: Option<&str>,
+) -> AppResult<Vec<u8>> {
+    let r = resolve(
+        conn,
+        actor,
+        &Scope {
+            township_code: Some(township_code.to_string()),
+            village_code: None,
+            scheme: scheme.map(str::to_string),
+        },
+    )?;
+    let villages = super::areas::villages(conn, actor, r.township_id)?;
+    let rules = r
+        .scheme
+        .def
+        .varieties
+        .iter()
+        .map(|v| {
+            let parts: Vec<String> = v
+                .rules
+                .iter()
+                .map(|rule| {
+                    let mut s = rule.label.clone();
+                    if let Some(min) = rule.min {
+                        s.push_str(&format!("≥{}{}", min.normalize(), rule.unit));
+                    }
+                    if let Some(max) = rule.max {
+                        s.push_str(&format!("≤{}{}", max.normalize(), rule.unit));
+                    }
+                    s
+                })
+                .collect();
+            format!("{}：{}（含本数）", v.name, parts.join("，且"))
+        })
+        .collect();
+    let spec = crate::excel::write::TemplateSpec {
+        township_name: r.place.clone(),
+        scheme_name: r.scheme.def.name.clone(),
+        villages: villages.into_iter().map(|v| v.name).collect(),
+        varieties: r
+            .scheme
+            .def
+            .varieties
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
+        year: r.scheme.def.year,
+        rules,
+    };
+    crate::excel::write::roster_template(&spec).map_err(|e| AppError::Internal(e.to_string()))
+}

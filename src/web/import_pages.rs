@@ -1,0 +1,373 @@
+//! Pages for roster import (upload → preview → commit → error report) and
+//! Excel downloads.
+
+use super::pages::{error_page, flash, page, redirect, show};
+use super::session::{check_csrf, PageUser};
+use super::AppState;
+use crate::app::{self, import, reports, Actor};
+use crate::error::AppError;
+use crate::excel::read::ReadOptions;
+use actix_multipart::Multipart;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use std::collections::HashMap;
+
+type Data = web::Data<AppState>;
+type Query = web::Query<HashMap<String, String>>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/import", web::get().to(import_form))
+        .route("/import", web::post().to(import_upload))
+        .route("/import/{id}", web::get().to(import_preview))
+        .route("/import/{id}/commit", web::post().to(import_commit))
+        .route("/import/{id}/errors.xlsx", web::get().to(import_errors))
+        .route("/roster-template.xlsx", web::get().to(template))
+        .route("/reports", web::get().to(reports_page))
+        .route("/reports/{kind}.xlsx", web::get().to(report_download));
+}
+
+fn xlsx(filename: &str, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}",
+                percent(filename)
+            ),
+        ))
+        .body(bytes)
+}
+
+/// RFC 5987 encoding for Chinese file names.
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+macro_rules! login {
+    ($user:expr) => {
+        match $user.0 {
+            Some(a) => a,
+            None => return redirect("/login"),
+        }
+    };
+}
+
+async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
+    let a = actor.clone();
+    state
+        .run(move |c| {
+            let towns = app::areas::townships(c, &a)?;
+            let max_mb = ReadOptions::default().max_bytes / (1024 * 1024);
+            Ok(json!({"townships": towns, "max_mb": max_mb}))
+        })
+        .await
+}
+
+async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = login!(user);
+    if !actor.can_edit_enrollment() {
+        return error_page(&state, &session, Some(&actor), &AppError::forbidden());
+    }
+    let res = form_context(&state, &actor).await;
+    show(&state, &session, &actor, "import.html", res)
+}
+
+async fn import_upload(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    payload: Multipart,
+) -> HttpResponse {
+    let actor = login!(user);
+    let max = ReadOptions::default().max_bytes;
+    let form = match super::upload::read(payload, max).await {
+        Ok(f) => f,
+        Err(e) => return upload_error(&state, &session, &actor, e).await,
+    };
+    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
+        let e = AppError::invalid("file", "file_missing", "请选择要上传的花名册文件");
+        return upload_error(&state, &session, &actor, e).await;
+    };
+    let township = match form.fields.get("township_code").filter(|s| !s.is_empty()) {
+        Some(t) => t.clone(),
+        None => match actor.township_id {
+            Some(_) => String::new(),
+            None => {
+                let e = AppError::invalid("township_code", "township_required", "请选择乡镇");
+                return upload_error(&state, &session, &actor, e).await;
+            }
+        },
+    };
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let township = if township.is_empty() {
+                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
+            } else {
+                township
+            };
+            import::stage(
+                c,
+                &a,
+                &import::ImportRequest {
+                    township_code: &township,
+                    scheme: "",
+                    filename: &filename,
+                    bytes: &bytes,
+                    options: ReadOptions::default(),
+                },
+            )
+        })
+        .await;
+    match res {
+        Ok(rep) => redirect(&format!("/import/{}", rep.upload_id.unwrap_or(0))),
+        Err(e) => upload_error(&state, &session, &actor, e).await,
+    }
+}
+
+async fn upload_error(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    e: AppError,
+) -> HttpResponse {
+    if !matches!(
+        e,
+        AppError::Validation(_) | AppError::Conflict { .. } | AppError::NotFound(_)
+    ) {
+        return error_page(state, session, Some(actor), &e);
+    }
+    match form_context(state, actor).await {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!({"messages": e.messages(), "code": e.code()});
+            page(state, session, Some(actor), "import.html", e.status(), ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn load_report(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<(import::Upload, import::ImportReport), AppError> {
+    let a = actor.clone();
+    state
+        .run(move |c| {
+            let u = import::upload(c, &a, id)?;
+            let township = app::areas::area_by_id(c, u.township_id)?;
+            let scheme = app::schemes::by_id(c, u.scheme_id)?;
+            let rep = import::preview(
+                c,
+                &a,
+                &import::ImportRequest {
+                    township_code: &township.code,
+                    scheme: &scheme.def.code,
+                    filename: &u.filename,
+                    bytes: &u.content,
+                    options: ReadOptions::default(),
+                },
+            );
+            // A committed upload previews as "unchanged": show what it did instead.
+            Ok((u, rep?))
+        })
+        .await
+}
+
+async fn import_preview(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = login!(user);
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(
+            &state,
+            &session,
+            Some(&actor),
+            &AppError::not_found("上传的花名册"),
+        );
+    };
+    let res = load_report(&state, &actor, id).await.map(|(u, rep)| {
+        let committed = u.status == "committed";
+        let summary: serde_json::Value = serde_json::from_str(&u.summary).unwrap_or_default();
+        let problems: Vec<_> = rep.rows.iter().filter(|r| !r.problems.is_empty()).take(500).collect();
+        let ineligible: Vec<_> = rep.rows.iter().filter(|r| r.eligible == Some(false)).take(500).collect();
+        json!({
+            "upload": {"id": u.id, "filename": u.filename, "created_at": u.created_at, "committed": committed,
+                       "committed_at": u.committed_at, "summary": summary},
+            "report": rep, "problems": problems, "ineligible": ineligible,
+        })
+    });
+    show(&state, &session, &actor, "import_preview.html", res)
+}
+
+async fn import_commit(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let actor = login!(user);
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(
+            &state,
+            &session,
+            Some(&actor),
+            &AppError::not_found("上传的花名册"),
+        );
+    };
+    let a = actor.clone();
+    match state.run(move |c| import::commit_upload(c, &a, id)).await {
+        Ok(rep) => {
+            let c = &rep.counts;
+            flash(
+                &session,
+                &format!(
+                    "已导入：新增{}行，变更{}行，无变化{}行，拒收{}行（未导入）",
+                    c.new, c.changed, c.unchanged, c.rejected
+                ),
+            );
+            redirect(&format!("/import/{id}"))
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn import_errors(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = login!(user);
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(
+            &state,
+            &session,
+            Some(&actor),
+            &AppError::not_found("上传的花名册"),
+        );
+    };
+    match load_report(&state, &actor, id).await {
+        Ok((u, rep)) => {
+            match crate::excel::write::error_report(&rep.headers, &import::error_rows(&rep)) {
+                Ok(bytes) => xlsx(
+                    &format!(
+                        "错误报告-{}.xlsx",
+                        u.filename
+                            .trim_end_matches(".xlsx")
+                            .trim_end_matches(".xls")
+                    ),
+                    bytes,
+                ),
+                Err(e) => error_page(
+                    &state,
+                    &session,
+                    Some(&actor),
+                    &AppError::Internal(e.to_string()),
+                ),
+            }
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn template(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
+    let actor = login!(user);
+    let a = actor.clone();
+    let township = q.get("township").cloned().unwrap_or_default();
+    let res = state
+        .run(move |c| {
+            let code = if township.is_empty() {
+                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
+            } else {
+                township
+            };
+            let t = app::areas::township_by_code(c, &a, &code)?;
+            Ok((
+                t.name.clone(),
+                reports::roster_template(c, &a, &code, None)?,
+            ))
+        })
+        .await;
+    match res {
+        Ok((name, bytes)) => xlsx(&format!("花名册模板-{name}.xlsx"), bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = login!(user);
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let towns = app::areas::townships(c, &a)?;
+            let villages = app::areas::villages(c, &a, None)?;
+            Ok(json!({"townships": towns, "villages": villages}))
+        })
+        .await;
+    show(&state, &session, &actor, "reports.html", res)
+}
+
+async fn report_download(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    kind: web::Path<String>,
+    q: Query,
+) -> HttpResponse {
+    let actor = login!(user);
+    let kind = kind.into_inner();
+    let scope = reports::Scope {
+        township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
+        village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
+        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
+    };
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let table = match kind.as_str() {
+                "household-list" => reports::household_list(c, &a, &scope)?,
+                "eligibility" => reports::eligibility_report(c, &a, &scope)?,
+                _ => return Err(AppError::not_found("报表")),
+            };
+            let name = format!(
+                "{}.xlsx",
+                table
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| table.sheet_name.clone())
+            );
+            let bytes = crate::excel::write::tables_to_xlsx(&[table])
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok((name, bytes))
+        })
+        .await;
+    match res {
+        Ok((name, bytes)) => xlsx(&name, bytes),
+        Err(e) => {
+            let _ = StatusCode::OK;
+            error_page(&state, &session, Some(&actor), &e)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Roster import through the CLI and through the web upload.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/rosters/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn guobao(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let path = fixture(file);
+    let mut args = vec![
+        "--database-url",
+        &app.db.url,
+        "import",
+        "roster",
+        &path,
+        "--township",
+        TOWNSHIP_A,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let o = guobao(&args);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {} {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code(), v)
+}
+
+#[test]
+fn dry_run_writes_nothing_then_commit_then_reupload_changes_nothing() {
+    for file in ["standard.xlsx", "standard.xls", "standard.ods"] {
+        let app = spawn_app();
+        let (code, v) = import_json(&app, file, &["--dry-run"]);
+        assert_eq!(code, Some(0), "{file}: {v}");
+        assert_eq!(v["counts"]["rows"], 10, "{file}");
+        assert_eq!(v["counts"]["new"], 10, "{file}");
+        assert_eq!(v["counts"]["ineligible"], 2, "{file}");
+        assert_eq!(v["counts"]["rejected"], 0, "{file}: {v}");
+        assert_eq!(v["committed"], false);
+        let mut c = app.conn();
+        assert_eq!(
+            (count(&mut c, "growers"), count(&mut c, "plots")),
+            (0, 0),
+            "{file}: dry run wrote"
+        );
+
+        let (code, v) = import_json(&app, file, &[]);
+        assert_eq!(code, Some(0));
+        assert_eq!(v["committed"], true);
+        assert_eq!(v["counts"]["new"], 10);
+        let plots = count(&mut c, "plots");
+        assert_eq!(plots, 10, "{file}");
+        let growers = count(&mut c, "growers");
+        let policies = count(&mut c, "policies");
+        let audit = count(&mut c, "audit_log");
+        assert!(policies > 0);
+
+        let (_, v) = import_json(&app, file, &[]);
+        assert_eq!(v["counts"]["unchanged"], 10, "{file}: {v}");
+        assert_eq!(v["counts"]["new"], 0);
+        assert_eq!(
+            (
+                count(&mut c, "growers"),
+                count(&mut c, "plots"),
+                count(&mut c, "policies"),
+                count(&mut c, "audit_log")
+            ),
+            (growers, plots, policies, audit),
+            "{file}: re-upload changed something"
+        );
+    }
+}
+
+#[test]
+fn broken_files_get_clear_messages_and_write_nothing() {
+    let app = spawn_app();
+    for (file, code, words) in [
+        ("not-a-spreadsheet.xlsx", "not_a_spreadsheet", "不是Excel"),
+        ("truncated.xlsx", "file_corrupt", ""),
+        ("encrypted.xlsx", "file_encrypted", "密码"),
+        ("no-header.xlsx", "no_header", "表头"),
+        ("zipbomb.xlsx", "file_zip_bomb", ""),
+    ] {
+        let (status, v) = import_json(&app, file, &[]);
+        assert_eq!(status, Some(2), "{file}: {v}");
+        assert_eq!(v["fields"][0]["code"], code, "{file}: {v}");
+        assert!(
+            v["message"].as_str().unwrap().contains(words),
+            "{file}: {v}"
+        );
+    }
+    assert_eq!(count(&mut app.conn(), "growers"), 0);
+}
+
+#[test]
+fn another_townships_station_cannot_import_here() {
+    let app = spawn_app();
+    // Importing 甲镇's roster as 乙乡: every village is foreign.
+    let path = fixture("standard.xlsx");
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "import",
+        "roster",
+        &path,
+        "--township",
+        TOWNSHIP_B,
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["rejected"], 10, "{v}");
+    assert_eq!(
+        v["rows"][0]["problems"][0]["code"],
+        "village_not_in_township"
+    );
+    assert!(v["rows"][0]["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("属于甲镇"));
+    assert_eq!(count(&mut app.conn(), "plots"), 0);
+}
+
+#[test]
+fn id_enrolled_in_another_township_is_rejected() {
+    let app = spawn_app();
+    // Someone in 乙乡 already holds the first ID of the standard roster.
+    let (_, preview) = import_json(&app, "standard.xlsx", &["--dry-run"]);
+    let _ = preview;
+    let b = app.api("station_b");
+    let first_id = {
+        let (_, v) = import_json(&app, "standard.xlsx", &["--dry-run"]);
+        v["rows"][0]["id_number"].as_str().unwrap().to_string()
+    };
+    assert!(first_id.contains('*'), "ids are masked in reports");
+    // Find the full ID from the fixture through the reader.
+    let bytes = std::fs::read(fixture("standard.xlsx")).unwrap();
+    let roster = guobao::excel::read::read_roster(&bytes, &Default::default()).unwrap();
+    let full = roster.rows[0].cells[&guobao::excel::read::Field::IdNumber].clone();
+    let r = b.post(
+        "/api/v1/growers",
+        serde_json::json!({"name": "先登记", "id_number": full, "phone": "13900000000",
+        "bank_account": "6228480000000000002", "village_code": app.seed.village_b1}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, v) = import_json(&app, "standard.xlsx", &[]);
+    assert_eq!(v["counts"]["rejected"], 1, "{v}");
+    assert_eq!(v["rows"][0]["problems"][0]["code"], "id_in_other_township");
+    assert_eq!(count(&mut app.conn(), "plots"), 9);
+}
+
+#[test]
+fn error_report_lists_the_rejected_rows() {
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("errors.xlsx");
+    let out_s = out.display().to_string();
+    let (_, v) = import_json(&app, "messy.xlsx", &["--dry-run", "--error-report", &out_s]);
+    let rejected = v["counts"]["rejected"].as_u64().unwrap();
+    assert!(rejected >= 1, "{v}");
+    let bytes = std::fs::read(&out).unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    let text: Vec<String> = range
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(text.iter().any(|t| t == "错误原因"));
+    assert!(
+        text.iter().any(|t| t.contains("文本")),
+        "the number-stored ID row says to format as text"
+    );
+    assert_eq!(
+        range.height() as u64,
+        rejected + 1,
+        "header + one row per rejected row"
+    );
+}
