@@ -192,3 +192,28 @@ fn error_report_lists_the_rejected_rows() {
         "header + one row per rejected row"
     );
 }
+
+#[test]
+fn messy_real_world_roster_is_read_as_documented() {
+    let app = spawn_app();
+    let (code, v) = import_json(&app, "messy.xlsx", &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["sheet"], "花名册");
+    assert_eq!(v["sheets"], serde_json::json!(["说明", "花名册"]));
+    assert_eq!(v["header_row"], 3);
+    let c = &v["counts"];
+    assert_eq!((c["rows"].as_u64(), c["new"].as_u64(), c["rejected"].as_u64(), c["ineligible"].as_u64()),
+               (Some(7), Some(6), Some(1), Some(0)), "{v}");
+    let rejected: Vec<&Value> = v["rows"].as_array().unwrap().iter().filter(|r| r["outcome"] == "rejected").collect();
+    assert_eq!(rejected[0]["row"], 9);
+    assert_eq!(rejected[0]["problems"][0]["code"], "id_number_stored_as_number");
+    assert_eq!(rejected[0]["problems"][0]["column"], "D");
+    let skipped: Vec<(u64, String)> = v["skipped_rows"].as_array().unwrap().iter()
+        .map(|s| (s[0].as_u64().unwrap(), s[1].as_str().unwrap().to_string())).collect();
+    assert!(skipped.contains(&(14, "totals".to_string())), "{skipped:?}");
+    assert!(skipped.contains(&(7, "blank".to_string())), "{skipped:?}");
+    // Cleaned values arrived: 王  芳 with spaces, a lowercase x.
+    let names: Vec<&str> = v["rows"].as_array().unwrap().iter().map(|r| r["grower_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"王芳"), "{names:?}");
+    assert_eq!(count(&mut app.conn(), "plots"), 6);
+}
