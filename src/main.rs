@@ -82,6 +82,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// Plot boundaries from a GeoJSON FeatureCollection (property `code` names the plot).
+    Plots {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Preview (--dry-run) or import a roster for one township.
     Roster {
         file: std::path::PathBuf,
@@ -101,6 +111,15 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// Plot boundaries of a township (or village) as GeoJSON.
+    Geojson {
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// 分户清单 per township (or village).
     HouseholdList {
         #[arg(long)]
@@ -363,6 +382,40 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e, json),
         },
+        Command::Import {
+            command:
+                ImportCommand::Plots {
+                    file,
+                    township,
+                    dry_run,
+                    json,
+                },
+        } => import_plots(&url, &file, &township, dry_run, json),
+        Command::Export {
+            command:
+                ExportCommand::Geojson {
+                    township,
+                    village,
+                    output,
+                },
+        } => {
+            let res = open(&url).and_then(|mut c| {
+                let text = app::boundaries::export(
+                    &mut c,
+                    &app::Actor::system(),
+                    &township,
+                    village.as_deref(),
+                )?;
+                write_file(&output, text.as_bytes())
+            });
+            match res {
+                Ok(()) => {
+                    println!("已写出 {}", output.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            }
+        }
         Command::RosterTemplate {
             township,
             scheme,
@@ -399,6 +452,7 @@ fn main() -> ExitCode {
                     scheme,
                     output,
                 } => ("eligibility", township, village, scheme, output),
+                ExportCommand::Geojson { .. } => unreachable!("matched before"),
             };
             let res = open(&url).and_then(|mut c| {
                 let scope = app::reports::Scope {
@@ -540,6 +594,58 @@ fn import_roster(
         }
     }
     Ok(())
+}
+
+fn import_plots(
+    url: &str,
+    file: &std::path::Path,
+    township: &str,
+    dry_run: bool,
+    json: bool,
+) -> ExitCode {
+    let res = std::fs::read_to_string(file)
+        .map_err(|e| {
+            AppError::invalid(
+                "file",
+                "file_unreadable",
+                format!("无法读取{}：{e}", file.display()),
+            )
+        })
+        .and_then(|text| {
+            let mut c = open(url)?;
+            app::boundaries::import(&mut c, &app::Actor::system(), township, &text, dry_run)
+        });
+    let r = match res {
+        Ok(r) => r,
+        Err(e) => return fail(&e, json),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    let c = &r.counts;
+    println!(
+        "{}：{} 要素{}个：更新{}，无变化{}，未找到地块{}，无效{}；面积差异超限{}，与其他投保地块重叠{}",
+        if dry_run { "预览（未写入）" } else { "已导入" },
+        r.township, c.features, c.updated, c.unchanged, c.not_found, c.invalid, c.area_mismatch, c.overlapping
+    );
+    for f in &r.features {
+        if let Some(m) = &f.message {
+            println!("  第{}个要素（{}）：{}", f.feature, f.code, m);
+        }
+        if f.area_mismatch {
+            println!(
+                "  {}：申报{}亩，图斑{}亩",
+                f.code,
+                f.declared_mu.unwrap_or_default(),
+                f.polygon_mu.unwrap_or_default()
+            );
+        }
+        if !f.overlaps.is_empty() {
+            println!("  {}：与{}重叠", f.code, f.overlaps.join("、"));
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn load_demo(conn: &mut db::DbConn) -> Result<(), AppError> {

@@ -202,18 +202,144 @@ fn messy_real_world_roster_is_read_as_documented() {
     assert_eq!(v["sheets"], serde_json::json!(["说明", "花名册"]));
     assert_eq!(v["header_row"], 3);
     let c = &v["counts"];
-    assert_eq!((c["rows"].as_u64(), c["new"].as_u64(), c["rejected"].as_u64(), c["ineligible"].as_u64()),
-               (Some(7), Some(6), Some(1), Some(0)), "{v}");
-    let rejected: Vec<&Value> = v["rows"].as_array().unwrap().iter().filter(|r| r["outcome"] == "rejected").collect();
+    assert_eq!(
+        (
+            c["rows"].as_u64(),
+            c["new"].as_u64(),
+            c["rejected"].as_u64(),
+            c["ineligible"].as_u64()
+        ),
+        (Some(7), Some(6), Some(1), Some(0)),
+        "{v}"
+    );
+    let rejected: Vec<&Value> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "rejected")
+        .collect();
     assert_eq!(rejected[0]["row"], 9);
-    assert_eq!(rejected[0]["problems"][0]["code"], "id_number_stored_as_number");
+    assert_eq!(
+        rejected[0]["problems"][0]["code"],
+        "id_number_stored_as_number"
+    );
     assert_eq!(rejected[0]["problems"][0]["column"], "D");
-    let skipped: Vec<(u64, String)> = v["skipped_rows"].as_array().unwrap().iter()
-        .map(|s| (s[0].as_u64().unwrap(), s[1].as_str().unwrap().to_string())).collect();
+    let skipped: Vec<(u64, String)> = v["skipped_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s[0].as_u64().unwrap(), s[1].as_str().unwrap().to_string()))
+        .collect();
     assert!(skipped.contains(&(14, "totals".to_string())), "{skipped:?}");
     assert!(skipped.contains(&(7, "blank".to_string())), "{skipped:?}");
     // Cleaned values arrived: 王  芳 with spaces, a lowercase x.
-    let names: Vec<&str> = v["rows"].as_array().unwrap().iter().map(|r| r["grower_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["grower_name"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"王芳"), "{names:?}");
     assert_eq!(count(&mut app.conn(), "plots"), 6);
+}
+
+#[test]
+fn cli_template_exports_and_boundaries() {
+    let app = spawn_app();
+    import_json(&app, "standard.xlsx", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = |n: &str| dir.path().join(n).display().to_string();
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "roster-template",
+        "--township",
+        TOWNSHIP_A,
+        "-o",
+        &out("t.xlsx"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "export",
+        "household-list",
+        "--township",
+        TOWNSHIP_A,
+        "-o",
+        &out("h.xlsx"),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("8 行"),
+        "8 eligible households: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "export",
+        "eligibility",
+        "--township",
+        TOWNSHIP_A,
+        "-o",
+        &out("e.xlsx"),
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("10 行"));
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "export",
+        "household-list",
+        "--township",
+        "999",
+        "-o",
+        &out("x.xlsx"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("未找到乡镇"));
+
+    let (x, y, d) = (99.95, 25.65, 0.0009);
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "532999101201-0001"},
+         "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}},
+        {"type": "Feature", "properties": {"code": "nope"},
+         "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y]]]}}
+    ]});
+    std::fs::write(out("b.geojson"), fc.to_string()).unwrap();
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "import",
+        "plots",
+        &out("b.geojson"),
+        "--township",
+        TOWNSHIP_A,
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["counts"]["updated"].as_u64(),
+            v["counts"]["not_found"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "export",
+        "geojson",
+        "--township",
+        TOWNSHIP_A,
+        "-o",
+        &out("o.geojson"),
+    ]);
+    assert!(o.status.success());
+    let back: Value =
+        serde_json::from_str(&std::fs::read_to_string(out("o.geojson")).unwrap()).unwrap();
+    assert_eq!(
+        back["features"][0]["properties"]["code"],
+        "532999101201-0001"
+    );
 }
