@@ -60,3 +60,42 @@ pub fn list(
         .select(AuditEntry::as_select())
         .load(conn)?)
 }
+
+/// One audit row, built before a bulk insert.
+pub struct Pending {
+    pub action: &'static str,
+    pub entity: &'static str,
+    pub entity_id: i64,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+pub fn json<T: Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string(v).ok()
+}
+
+/// Record many changes at once (bulk imports): the same rows `record` would
+/// write, inserted in chunks.
+pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppResult<()> {
+    let at = now_text();
+    let user_id = (actor.user_id > 0).then_some(actor.user_id);
+    for chunk in rows.chunks(2_000) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|p| {
+                (
+                    audit_log::at.eq(at.clone()),
+                    audit_log::user_id.eq(user_id),
+                    audit_log::username.eq(actor.username.clone()),
+                    audit_log::action.eq(p.action),
+                    audit_log::entity.eq(p.entity),
+                    audit_log::entity_id.eq(Some(p.entity_id)),
+                    audit_log::before_json.eq(p.before.clone()),
+                    audit_log::after_json.eq(p.after.clone()),
+                )
+            })
+            .collect();
+        crate::bulk_insert!(conn, audit_log::table, values)?;
+    }
+    Ok(())
+}

@@ -93,7 +93,6 @@ pub struct ImportReport {
 /// What one accepted row will write.
 #[derive(Debug, Clone)]
 struct Planned {
-    row: usize,
     grower: GrowerValues,
     plot: PlotValues,
     grower_outcome: Outcome,
@@ -563,7 +562,6 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
                     problems: vec![],
                 });
                 planned.push(Planned {
-                    row: raw.row,
                     grower: g,
                     plot: p,
                     grower_outcome,
@@ -575,79 +573,92 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
     (results, planned, counts)
 }
 
+/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's
+/// 65,535 bind parameters for the widest table written here.
+const CHUNK: usize = 1_000;
+
 fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -> AppResult<()> {
     let now = now_text();
+    let mut pending_audit: Vec<audit::Pending> = Vec::new();
+    let mut touched: HashSet<i64> = HashSet::new();
+
+    // Growers: new ones in bulk, changed ones one by one (rare on re-upload).
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut new_growers: Vec<&GrowerValues> = Vec::new();
+    for p in planned {
+        if !seen.insert(p.grower.id_number.as_str()) {
+            continue;
+        }
+        match p.grower_outcome {
+            Outcome::New => new_growers.push(&p.grower),
+            Outcome::Changed => {
+                let old = &ctx.growers[&p.grower.id_number];
+                diesel::update(growers::table.find(old.id))
+                    .set((
+                        &p.grower,
+                        growers::version.eq(old.version + 1),
+                        growers::updated_at.eq(&now),
+                    ))
+                    .execute(conn)?;
+                pending_audit.push(audit::Pending {
+                    action: "import",
+                    entity: "grower",
+                    entity_id: old.id,
+                    before: audit::json(old),
+                    after: audit::json(&p.grower),
+                });
+                touched.insert(old.id);
+            }
+            _ => {}
+        }
+    }
     let mut grower_ids: HashMap<String, i64> =
         ctx.growers.iter().map(|(k, g)| (k.clone(), g.id)).collect();
-    let mut touched: Vec<i64> = Vec::new();
-    let mut done_growers: HashSet<String> = HashSet::new();
-    for p in planned {
-        if done_growers.insert(p.grower.id_number.clone()) {
-            match p.grower_outcome {
-                Outcome::New => {
-                    let id: i64 = diesel::insert_into(growers::table)
-                        .values((
-                            &p.grower,
-                            growers::version.eq(1),
-                            growers::created_at.eq(&now),
-                            growers::updated_at.eq(&now),
-                        ))
-                        .returning(growers::id)
-                        .get_result(conn)?;
-                    audit::record(
-                        conn,
-                        actor,
-                        "import",
-                        "grower",
-                        id,
-                        None::<&()>,
-                        Some(&p.grower),
-                    )?;
-                    grower_ids.insert(p.grower.id_number.clone(), id);
-                    touched.push(id);
-                }
-                Outcome::Changed => {
-                    let old = &ctx.growers[&p.grower.id_number];
-                    diesel::update(growers::table.find(old.id))
-                        .set((
-                            &p.grower,
-                            growers::version.eq(old.version + 1),
-                            growers::updated_at.eq(&now),
-                        ))
-                        .execute(conn)?;
-                    audit::record(
-                        conn,
-                        actor,
-                        "import",
-                        "grower",
-                        old.id,
-                        Some(old),
-                        Some(&p.grower),
-                    )?;
-                    touched.push(old.id);
-                }
-                _ => {}
-            }
+    for chunk in new_growers.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|g| {
+                (
+                    *g,
+                    growers::version.eq(1),
+                    growers::created_at.eq(&now),
+                    growers::updated_at.eq(&now),
+                )
+            })
+            .collect();
+        crate::bulk_insert!(conn, growers::table, rows)?;
+        let ids: Vec<&str> = chunk.iter().map(|g| g.id_number.as_str()).collect();
+        let found: Vec<(i64, String)> = growers::table
+            .filter(growers::year.eq(ctx.scheme.def.year))
+            .filter(growers::id_number.eq_any(&ids))
+            .select((growers::id, growers::id_number))
+            .load(conn)?;
+        for (id, number) in found {
+            grower_ids.insert(number, id);
         }
+        for g in chunk {
+            let id = grower_ids[&g.id_number];
+            touched.insert(id);
+            pending_audit.push(audit::Pending {
+                action: "import",
+                entity: "grower",
+                entity_id: id,
+                before: None,
+                after: audit::json(g),
+            });
+        }
+    }
+
+    // Plots: the same pattern.
+    let mut new_plots: Vec<PlotValues> = Vec::new();
+    for p in planned {
         let grower_id = grower_ids[&p.grower.id_number];
         let plot = PlotValues {
             grower_id,
             ..p.plot.clone()
         };
         match p.plot_outcome {
-            Outcome::New => {
-                let id: i64 = diesel::insert_into(plots::table)
-                    .values((
-                        &plot,
-                        plots::version.eq(1),
-                        plots::created_at.eq(&now),
-                        plots::updated_at.eq(&now),
-                    ))
-                    .returning(plots::id)
-                    .get_result(conn)?;
-                audit::record(conn, actor, "import", "plot", id, None::<&()>, Some(&plot))?;
-                touched.push(grower_id);
-            }
+            Outcome::New => new_plots.push(plot),
             Outcome::Changed => {
                 let old = &ctx.plots[&plot.code];
                 diesel::update(plots::table.find(old.id))
@@ -657,27 +668,54 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
                         plots::updated_at.eq(&now),
                     ))
                     .execute(conn)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "import",
-                    "plot",
-                    old.id,
-                    Some(old),
-                    Some(&plot),
-                )?;
-                touched.push(grower_id);
+                pending_audit.push(audit::Pending {
+                    action: "import",
+                    entity: "plot",
+                    entity_id: old.id,
+                    before: audit::json(old),
+                    after: audit::json(&plot),
+                });
+                touched.insert(grower_id);
             }
             _ => {}
         }
-        let _ = p.row;
     }
+    for chunk in new_plots.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|p| {
+                (
+                    p,
+                    plots::version.eq(1),
+                    plots::created_at.eq(&now),
+                    plots::updated_at.eq(&now),
+                )
+            })
+            .collect();
+        crate::bulk_insert!(conn, plots::table, rows)?;
+        let codes: Vec<&str> = chunk.iter().map(|p| p.code.as_str()).collect();
+        let ids: HashMap<String, i64> = plots::table
+            .filter(plots::scheme_id.eq(ctx.scheme.id))
+            .filter(plots::code.eq_any(&codes))
+            .select((plots::code, plots::id))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        for p in chunk {
+            touched.insert(p.grower_id);
+            pending_audit.push(audit::Pending {
+                action: "import",
+                entity: "plot",
+                entity_id: ids[&p.code],
+                before: None,
+                after: audit::json(p),
+            });
+        }
+    }
+    audit::record_many(conn, actor, pending_audit)?;
+    let mut touched: Vec<i64> = touched.into_iter().collect();
     touched.sort_unstable();
-    touched.dedup();
-    for g in touched {
-        super::policies::sync(conn, actor, g, ctx.scheme.id)?;
-    }
-    Ok(())
+    super::policies::sync_many(conn, actor, &touched, ctx.scheme.id)
 }
 
 pub struct ImportRequest<'a> {

@@ -600,3 +600,144 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
         },
     })
 }
+
+/// `sync` for many growers at once (roster import): new draft policies are
+/// written in bulk; the few existing drafts that change go through `sync`.
+pub fn sync_many(
+    conn: &mut DbConn,
+    actor: &Actor,
+    grower_ids: &[i64],
+    scheme_id: i64,
+) -> AppResult<()> {
+    use std::collections::{HashMap, HashSet};
+    const CHUNK: usize = 1_000;
+    let scheme = super::schemes::by_id(conn, scheme_id)?;
+    let rates = scheme.def.rates();
+    let now = now_text();
+    let township_codes: HashMap<i64, String> = super::areas::names(conn)?
+        .into_values()
+        .filter(|a| a.level == "township")
+        .map(|a| (a.id, a.code))
+        .collect();
+    let mut taken_numbers: HashMap<i64, (HashSet<String>, i64)> = HashMap::new();
+    let mut audit_rows = Vec::new();
+    for chunk in grower_ids.chunks(CHUNK) {
+        let units: HashMap<i64, i64> = plots::table
+            .filter(plots::scheme_id.eq(scheme_id))
+            .filter(plots::eligible.eq(true))
+            .filter(plots::grower_id.eq_any(chunk))
+            .group_by(plots::grower_id)
+            .select((
+                plots::grower_id,
+                sql::<BigInt>("CAST(COALESCE(SUM(area_units), 0) AS BIGINT)"),
+            ))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let existing: HashMap<i64, Policy> = policies::table
+            .filter(policies::scheme_id.eq(scheme_id))
+            .filter(policies::grower_id.eq_any(chunk))
+            .select(Policy::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|p| (p.grower_id, p))
+            .collect();
+        let townships: HashMap<i64, i64> = growers::table
+            .filter(growers::id.eq_any(chunk))
+            .select((growers::id, growers::township_id))
+            .load::<(i64, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let mut new_rows = Vec::new();
+        for g in chunk {
+            let u = units.get(g).copied().unwrap_or(0);
+            match existing.get(g) {
+                Some(p) if p.status == "draft" && p.insured_area_units != u => {
+                    sync(conn, actor, *g, scheme_id)?
+                }
+                Some(_) => {}
+                None if u > 0 => {
+                    let township = townships[g];
+                    let code = township_codes.get(&township).cloned().unwrap_or_default();
+                    let prefix = format!("{}{}", scheme.def.year, code);
+                    if let std::collections::hash_map::Entry::Vacant(e) =
+                        taken_numbers.entry(township)
+                    {
+                        let taken: HashSet<String> = policies::table
+                            .filter(policies::policy_no.like(format!("{prefix}%")))
+                            .select(policies::policy_no)
+                            .load(conn)?
+                            .into_iter()
+                            .collect();
+                        e.insert((taken, 0));
+                    }
+                    let (taken, n) = taken_numbers.get_mut(&township).expect("inserted above");
+                    let no = loop {
+                        *n += 1;
+                        let no = format!("{prefix}{n:05}");
+                        if !taken.contains(&no) {
+                            break no;
+                        }
+                    };
+                    taken.insert(no.clone());
+                    let q = quote(&rates, Mu::from_units(u));
+                    new_rows.push((no, *g, township, u, q));
+                }
+                None => {}
+            }
+        }
+        if new_rows.is_empty() {
+            continue;
+        }
+        let values: Vec<_> = new_rows
+            .iter()
+            .map(|(no, g, t, u, q)| {
+                (
+                    policies::policy_no.eq(no),
+                    policies::scheme_id.eq(scheme_id),
+                    policies::grower_id.eq(*g),
+                    policies::township_id.eq(*t),
+                    policies::status.eq("draft"),
+                    policies::insured_area_units.eq(*u),
+                    policies::sum_insured_fen.eq(q.sum_insured.0),
+                    policies::premium_fen.eq(q.premium.0),
+                    policies::grower_share_fen.eq(q.grower_share.0),
+                    policies::subsidy_fen.eq(q.subsidy.0),
+                    policies::version.eq(1),
+                    policies::created_at.eq(&now),
+                    policies::updated_at.eq(&now),
+                )
+            })
+            .collect();
+        crate::bulk_insert!(conn, policies::table, values)?;
+        let numbers: Vec<&str> = new_rows.iter().map(|r| r.0.as_str()).collect();
+        let created: Vec<Policy> = policies::table
+            .filter(policies::policy_no.eq_any(&numbers))
+            .select(Policy::as_select())
+            .load(conn)?;
+        let by_no: HashMap<&str, &Policy> =
+            created.iter().map(|p| (p.policy_no.as_str(), p)).collect();
+        let mut levels = Vec::new();
+        for (no, _, _, _, q) in &new_rows {
+            let p = by_no[no.as_str()];
+            for l in &q.subsidy_levels {
+                levels.push((
+                    policy_subsidy_levels::policy_id.eq(p.id),
+                    policy_subsidy_levels::level.eq(l.level.clone()),
+                    policy_subsidy_levels::amount_fen.eq(l.amount.0),
+                ));
+            }
+            audit_rows.push(super::audit::Pending {
+                action: "create",
+                entity: "policy",
+                entity_id: p.id,
+                before: None,
+                after: super::audit::json(p),
+            });
+        }
+        for part in levels.chunks(CHUNK * 2) {
+            crate::bulk_insert!(conn, policy_subsidy_levels::table, part.to_vec())?;
+        }
+    }
+    super::audit::record_many(conn, actor, audit_rows)
+}

@@ -1,0 +1,295 @@
+//! Roster import and household-list benchmark (run: `cargo bench --bench roster`).
+//!
+//! Generates a 100,000-row roster and measures, in one run: calamine alone
+//! parsing it; our reader; the full import (parse + validate + eligibility +
+//! commit) on SQLite and, when GUOBAO_BENCH_PG_URL is set, on PostgreSQL;
+//! writing a 100,000-row household list against rust_xlsxwriter writing the
+//! same cells bare; and the process's peak memory.
+
+use calamine::Reader;
+use diesel::prelude::*;
+use guobao::app::{self, Actor};
+use guobao::db::models::NewArea;
+use guobao::db::schema::areas;
+use guobao::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
+use guobao::domain::{Fen, Mu};
+use guobao::excel::write::{Cell, Column, Table};
+use std::time::Instant;
+
+const ROWS: usize = 100_000;
+const VILLAGES: usize = 12;
+
+/// A valid ID number, unique for n < 120,000 (checked while generating).
+fn id_number(n: usize) -> String {
+    let s = format!(
+        "532999{:04}{:02}{:02}{:03}",
+        1950 + (n / 1000) % 40,
+        1 + (n / 28) % 12,
+        1 + n % 28,
+        n % 1000
+    );
+    let check = guobao::domain::id_number::check_char(&s).unwrap();
+    format!("{s}{check}")
+}
+
+fn roster_bytes() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("花名册").unwrap();
+    let headers = [
+        "姓名",
+        "身份证号",
+        "联系电话",
+        "开户行",
+        "银行账号",
+        "村",
+        "地块编号",
+        "品种",
+        "树龄",
+        "株数",
+        "单株挂果数",
+        "面积(亩)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..ROWS {
+        let r = (i + 1) as u32;
+        let id = id_number(i);
+        assert!(seen.insert(id.clone()), "duplicate id {id} at {i}");
+        ws.write_string(r, 0, format!("农户{i}")).unwrap();
+        ws.write_string(r, 1, &id).unwrap();
+        ws.write_string(r, 2, format!("138{:08}", i)).unwrap();
+        ws.write_string(r, 3, "信用社").unwrap();
+        ws.write_string(r, 4, format!("6228{:015}", i)).unwrap();
+        ws.write_string(r, 5, format!("村{:02}", i % VILLAGES))
+            .unwrap();
+        ws.write_string(r, 6, format!("P{:07}", i)).unwrap();
+        ws.write_string(r, 7, if i % 2 == 0 { "早实" } else { "晚实" })
+            .unwrap();
+        ws.write_number(r, 8, (3 + i % 20) as f64).unwrap();
+        ws.write_number(r, 9, (20 + i % 40) as f64).unwrap();
+        ws.write_number(r, 10, (200 + i % 300) as f64).unwrap();
+        ws.write_number(r, 11, 0.5 + (i % 97) as f64 * 0.13)
+            .unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn seed(url: &str) -> guobao::db::Pool {
+    let pool = guobao::startup::prepare_database(url).unwrap();
+    let mut c = pool.get().unwrap();
+    let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+    app::schemes::create(&mut c, &Actor::system(), &def).unwrap();
+    let county: i64 = diesel::insert_into(areas::table)
+        .values(NewArea {
+            code: "532999",
+            name: "基准县",
+            level: "county",
+            parent_id: None,
+            target_mu_units: None,
+        })
+        .returning(areas::id)
+        .get_result(&mut c)
+        .unwrap();
+    let town: i64 = diesel::insert_into(areas::table)
+        .values(NewArea {
+            code: "532999101",
+            name: "基准镇",
+            level: "township",
+            parent_id: Some(county),
+            target_mu_units: Some(0),
+        })
+        .returning(areas::id)
+        .get_result(&mut c)
+        .unwrap();
+    for v in 0..VILLAGES {
+        diesel::insert_into(areas::table)
+            .values(NewArea {
+                code: &format!("532999101{:03}", 200 + v),
+                name: &format!("村{v:02}"),
+                level: "village",
+                parent_id: Some(town),
+                target_mu_units: None,
+            })
+            .execute(&mut c)
+            .unwrap();
+    }
+    pool
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<f64>()
+                    .unwrap_or(0.0)
+            })
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
+    let pool = seed(url);
+    let mut c = pool.get().unwrap();
+    let req = app::import::ImportRequest {
+        township_code: "532999101",
+        scheme: "walnut-2012",
+        filename: "bench.xlsx",
+        bytes,
+        options: Default::default(),
+    };
+    let t = Instant::now();
+    let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    let took = t.elapsed();
+    assert_eq!(
+        rep.counts.rejected,
+        0,
+        "{:?}",
+        rep.rows.iter().find(|r| !r.problems.is_empty())
+    );
+    println!(
+        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone)",
+        took.as_secs_f64(),
+        rep.counts.new,
+        rep.counts.ineligible,
+        took.as_secs_f64() / bare.as_secs_f64()
+    );
+    let t = Instant::now();
+    let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    println!(
+        "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged)",
+        t.elapsed().as_secs_f64(),
+        rep.counts.unchanged
+    );
+}
+
+fn main() {
+    let t = Instant::now();
+    let bytes = roster_bytes();
+    println!(
+        "generated {ROWS}-row roster: {:.1} MB in {:.2} s",
+        bytes.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let range = wb.worksheet_range("花名册").unwrap();
+    let cells = range.used_cells().count();
+    let bare = t.elapsed();
+    println!(
+        "calamine alone:       {:>8.2} s  ({cells} cells)",
+        bare.as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let roster = guobao::excel::read::read_roster(&bytes, &Default::default()).unwrap();
+    println!(
+        "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine)",
+        t.elapsed().as_secs_f64(),
+        roster.rows.len(),
+        t.elapsed().as_secs_f64() / bare.as_secs_f64()
+    );
+    drop(roster);
+
+    let dir = tempfile::tempdir().unwrap();
+    import(
+        "SQLite",
+        &format!("sqlite://{}", dir.path().join("bench.db").display()),
+        &bytes,
+        bare,
+    );
+    if let Ok(base) = std::env::var("GUOBAO_BENCH_PG_URL") {
+        let name = format!("guobao_bench_{}", std::process::id());
+        let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        import("PostgreSQL", &format!("{base}/{name}"), &bytes, bare);
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
+    }
+
+    // Household list: our writer against rust_xlsxwriter writing the same cells bare.
+    let rows: Vec<Vec<Cell>> = (0..ROWS)
+        .map(|i| {
+            let mu = Mu::from_units(5_000 + (i as i64 % 97) * 1_300);
+            vec![
+                Cell::Int(i as i64 + 1),
+                Cell::Text("基准镇".into()),
+                Cell::Text(format!("村{:02}", i % VILLAGES)),
+                Cell::Text(format!("农户{i}")),
+                Cell::Text(id_number(i)),
+                Cell::Text(format!("2012532999101{i:05}")),
+                Cell::Text("已签发".into()),
+                Cell::Mu(mu),
+                Cell::Money(Fen(mu.units() * 10)),
+                Cell::Money(Fen(mu.units() * 8 / 10)),
+                Cell::Money(Fen(mu.units() * 16 / 100)),
+                Cell::Money(Fen(mu.units() * 64 / 100)),
+            ]
+        })
+        .collect();
+    let t = Instant::now();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell {
+                Cell::Text(s) => {
+                    ws.write_string(r, c, s).unwrap();
+                }
+                Cell::Int(n) => {
+                    ws.write_number(r, c, *n as f64).unwrap();
+                }
+                Cell::Money(f) => {
+                    ws.write_number(r, c, f.0 as f64 / 100.0).unwrap();
+                }
+                Cell::Mu(m) => {
+                    ws.write_number(r, c, m.units() as f64 / 10_000.0).unwrap();
+                }
+                Cell::Empty => {}
+            }
+        }
+    }
+    let bare_bytes = wb.save_to_buffer().unwrap();
+    let bare_write = t.elapsed();
+    println!(
+        "rust_xlsxwriter bare: {:>8.2} s  ({:.1} MB)",
+        bare_write.as_secs_f64(),
+        bare_bytes.len() as f64 / 1e6
+    );
+    let columns = (0..12)
+        .map(|i| Column {
+            header: format!("列{i}"),
+            width: 12.0,
+        })
+        .collect();
+    let t = Instant::now();
+    let out = guobao::excel::write::tables_to_xlsx(&[Table {
+        sheet_name: "分户清单".into(),
+        title: Some("分户清单".into()),
+        subtitle: None,
+        columns,
+        rows,
+        totals: None,
+    }])
+    .unwrap();
+    let ours = t.elapsed();
+    println!(
+        "household list:       {:>8.2} s  ({:.1} MB, {:.2}× bare)",
+        ours.as_secs_f64(),
+        out.len() as f64 / 1e6,
+        ours.as_secs_f64() / bare_write.as_secs_f64()
+    );
+    println!("peak memory (VmHWM):  {:>8.0} MB", peak_rss_mb());
+}
