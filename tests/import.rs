@@ -343,3 +343,46 @@ fn cli_template_exports_and_boundaries() {
         "532999101201-0001"
     );
 }
+
+/// A failure in the middle of a commit (here: the database refusing the
+/// tenth plot) leaves the database exactly as it was.
+#[test]
+fn a_failure_mid_commit_leaves_nothing_behind() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app();
+    let mut c = app.conn();
+    let sql: &[&str] = if backend() == "postgres" {
+        &[
+            "CREATE FUNCTION refuse_plot() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END; $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_plot BEFORE INSERT ON plots FOR EACH ROW WHEN (NEW.code = '532999101202-0005') EXECUTE FUNCTION refuse_plot()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_plot BEFORE INSERT ON plots WHEN NEW.code = '532999101202-0005' BEGIN SELECT RAISE(ABORT, 'refused'); END"]
+    };
+    for s in sql {
+        diesel::sql_query(*s).execute(&mut c).unwrap();
+    }
+    let before: Vec<i64> = [
+        "growers",
+        "plots",
+        "policies",
+        "audit_log",
+        "policy_subsidy_levels",
+    ]
+    .iter()
+    .map(|t| count(&mut c, t))
+    .collect();
+    let (code, v) = import_json(&app, "standard.xlsx", &[]);
+    assert_eq!(code, Some(1), "{v}");
+    let after: Vec<i64> = [
+        "growers",
+        "plots",
+        "policies",
+        "audit_log",
+        "policy_subsidy_levels",
+    ]
+    .iter()
+    .map(|t| count(&mut c, t))
+    .collect();
+    assert_eq!(before, after);
+}
