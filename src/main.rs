@@ -131,6 +131,17 @@ enum ExportCommand {
         #[arg(short, long)]
         output: std::path::PathBuf,
     },
+    /// 保单清单.
+    Policies {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// 地块投保条件清单.
     Eligibility {
         #[arg(long)]
@@ -452,6 +463,12 @@ fn main() -> ExitCode {
                     scheme,
                     output,
                 } => ("eligibility", township, village, scheme, output),
+                ExportCommand::Policies {
+                    township,
+                    village,
+                    scheme,
+                    output,
+                } => ("policies", township, village, scheme, output),
                 ExportCommand::Geojson { .. } => unreachable!("matched before"),
             };
             let res = open(&url).and_then(|mut c| {
@@ -463,6 +480,7 @@ fn main() -> ExitCode {
                 let actor = app::Actor::system();
                 let table = match kind {
                     "household" => app::reports::household_list(&mut c, &actor, &scope)?,
+                    "policies" => app::reports::policy_list(&mut c, &actor, &scope)?,
                     _ => app::reports::eligibility_report(&mut c, &actor, &scope)?,
                 };
                 let rows = table.rows.len();

@@ -386,3 +386,47 @@ fn a_failure_mid_commit_leaves_nothing_behind() {
     .collect();
     assert_eq!(before, after);
 }
+
+#[test]
+fn size_and_row_limits_are_configurable() {
+    let app = spawn_app();
+    let path = fixture("standard.xlsx");
+    let o = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            &path,
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ])
+        .env("GUOBAO_MAX_ROSTER_ROWS", "5")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fields"][0]["code"], "too_many_rows", "{v}");
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.xlsx");
+    std::fs::write(&file, big).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            &file.display().to_string(),
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ])
+        .env("GUOBAO_MAX_UPLOAD_MB", "1")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fields"][0]["code"], "file_too_large", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("1MB"), "{v}");
+    assert_eq!(count(&mut app.conn(), "growers"), 0);
+}

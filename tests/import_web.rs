@@ -174,6 +174,18 @@ fn template_and_household_list_downloads() {
     // 269.60 + (26.64 + 100.00)
     assert_eq!(sum, 39624);
 
+    let (status, _, bytes) = b.get_bytes("/reports/policies.xlsx");
+    assert_eq!(status, 200);
+    let r = sheet(&bytes, "保单清单");
+    let last = r.rows().last().unwrap().to_vec();
+    assert_eq!(last[0], Data::String("合计".into()));
+    assert_eq!(last[1], Data::String("2份".into()));
+    assert_eq!(
+        (num(&last[12]) * 100.0).round() as i64,
+        39624,
+        "premium total"
+    );
+
     let (status, _, bytes) = b.get_bytes("/reports/eligibility.xlsx");
     assert_eq!(status, 200);
     assert!(sheet(&bytes, "投保条件").height() > 3);

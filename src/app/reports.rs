@@ -358,3 +358,122 @@ pub fn roster_template(
     };
     crate::excel::write::roster_template(&spec).map_err(|e| AppError::Internal(e.to_string()))
 }
+
+/// 保单清单: every policy not cancelled, with its dates and hand-over receipt.
+pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
+    use crate::db::schema::premium_batches;
+    let r = resolve(conn, actor, scope)?;
+    let mut q = policies::table
+        .inner_join(growers::table)
+        .filter(policies::scheme_id.eq(r.scheme.id))
+        .filter(policies::status.ne("cancelled"))
+        .into_boxed();
+    if let Some(t) = r.township_id {
+        q = q.filter(policies::township_id.eq(t));
+    }
+    if let Some(v) = r.village_id {
+        q = q.filter(growers::village_id.eq(v));
+    }
+    let rows: Vec<(Policy, Grower)> = q
+        .order(policies::policy_no)
+        .select((Policy::as_select(), Grower::as_select()))
+        .load(conn)?;
+    let receipts: HashMap<i64, String> = premium_batches::table
+        .select((premium_batches::id, premium_batches::receipt_no))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let names = super::areas::names(conn)?;
+    let full = actor.sees_personal_data();
+    let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+    let mut totals = (Mu::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO);
+    let out: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|(p, g)| {
+            let (mu, si, pr, gs, sub) = (
+                Mu::from_units(p.insured_area_units),
+                Fen(p.sum_insured_fen),
+                Fen(p.premium_fen),
+                Fen(p.grower_share_fen),
+                Fen(p.subsidy_fen),
+            );
+            totals = (
+                totals.0 + mu,
+                totals.1 + si,
+                totals.2 + pr,
+                totals.3 + gs,
+                totals.4 + sub,
+            );
+            vec![
+                Cell::Text(p.policy_no.clone()),
+                Cell::Text(g.name.clone()),
+                Cell::Text(if full {
+                    g.id_number.clone()
+                } else {
+                    mask_id(&g.id_number)
+                }),
+                Cell::Text(
+                    names
+                        .get(&g.township_id)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default(),
+                ),
+                Cell::Text(
+                    names
+                        .get(&g.village_id)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default(),
+                ),
+                Cell::Text(super::policies::status_name(&p.status).to_string()),
+                text(&p.share_collected_on),
+                text(&p.cover_start),
+                text(&p.cover_end),
+                Cell::Text(
+                    p.batch_id
+                        .and_then(|b| receipts.get(&b).cloned())
+                        .unwrap_or_default(),
+                ),
+                Cell::Mu(mu),
+                Cell::Money(si),
+                Cell::Money(pr),
+                Cell::Money(gs),
+                Cell::Money(sub),
+            ]
+        })
+        .collect();
+    let n = out.len();
+    let mut columns = vec![
+        col("保单号", 20.0),
+        col("被保险人", 12.0),
+        col("身份证号", 21.0),
+        col("乡镇", 12.0),
+        col("村", 12.0),
+        col("状态", 12.0),
+        col("自缴收费日期", 13.0),
+        col("保险起期", 12.0),
+        col("保险止期", 12.0),
+        col("交付收据号", 14.0),
+    ];
+    columns.extend(money_columns());
+    let mut total_row = vec![Cell::Text("合计".into()), Cell::Text(format!("{n}份"))];
+    total_row.extend(std::iter::repeat_n(Cell::Empty, 8));
+    total_row.extend([
+        Cell::Mu(totals.0),
+        Cell::Money(totals.1),
+        Cell::Money(totals.2),
+        Cell::Money(totals.3),
+        Cell::Money(totals.4),
+    ]);
+    Ok(Table {
+        sheet_name: "保单清单".into(),
+        title: Some(format!("{} 保单清单（{}）", r.scheme.def.name, r.place)),
+        subtitle: Some(format!(
+            "制表日期 {} · 共{}份 · 金额单位：元 · 面积单位：亩",
+            today(),
+            n
+        )),
+        columns,
+        rows: out,
+        totals: Some(total_row),
+    })
+}

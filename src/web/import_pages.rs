@@ -349,6 +349,7 @@ async fn report_download(
             let table = match kind.as_str() {
                 "household-list" => reports::household_list(c, &a, &scope)?,
                 "eligibility" => reports::eligibility_report(c, &a, &scope)?,
+                "policies" => reports::policy_list(c, &a, &scope)?,
                 _ => return Err(AppError::not_found("报表")),
             };
             let name = format!(
