@@ -177,7 +177,7 @@ fn template_and_household_list_downloads() {
     let (status, _, bytes) = b.get_bytes("/reports/policies.xlsx");
     assert_eq!(status, 200);
     let r = sheet(&bytes, "保单清单");
-    let last = r.rows().last().unwrap().to_vec();
+    let last = r.rows().next_back().unwrap().to_vec();
     assert_eq!(last[0], Data::String("合计".into()));
     assert_eq!(last[1], Data::String("2份".into()));
     assert_eq!(
