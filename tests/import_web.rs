@@ -203,3 +203,54 @@ fn template_and_household_list_downloads() {
         404
     );
 }
+
+#[test]
+fn boundaries_upload_page_previews_then_imports() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let g = app.grower(&a, "边界", 1, &app.seed.village_a1);
+    let code = app.plot(&a, g, "early", 8, 300, "15").body["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (x, y, dx, dy) = (99.95, 25.65, 100.0 / 100_380.0, 100.0 / 110_800.0);
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"code": code},
+        "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + dx, y], [x + dx, y + dy], [x, y + dy], [x, y]]]}}]});
+    let b = app.browser();
+    b.login("station_a");
+    let p = b.upload(
+        "/import",
+        "/import/boundaries",
+        &[("mode", "preview")],
+        "b.geojson",
+        fc.to_string().into_bytes(),
+        true,
+    );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body.contains("地块边界预览（尚未写入）") && p.body.contains(r#"id="b-updated">1<"#),
+        "{}",
+        p.body
+    );
+    assert!(a.get("/api/v1/plots").body["items"][0]["boundary"].is_null());
+    let p = b.upload(
+        "/import",
+        "/import/boundaries",
+        &[("mode", "commit")],
+        "b.geojson",
+        fc.to_string().into_bytes(),
+        true,
+    );
+    assert!(p.body.contains("地块边界已导入"));
+    assert!(!a.get("/api/v1/plots").body["items"][0]["boundary"].is_null());
+    let p = b.upload(
+        "/import",
+        "/import/boundaries",
+        &[("mode", "commit")],
+        "b.geojson",
+        b"{}".to_vec(),
+        true,
+    );
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("FeatureCollection"));
+}

@@ -20,6 +20,7 @@ type Query = web::Query<HashMap<String, String>>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/import", web::get().to(import_form))
         .route("/import", web::post().to(import_upload))
+        .route("/import/boundaries", web::post().to(boundaries_upload))
         .route("/import/{id}", web::get().to(import_preview))
         .route("/import/{id}/commit", web::post().to(import_commit))
         .route("/import/{id}/errors.xlsx", web::get().to(import_errors))
@@ -135,6 +136,59 @@ async fn import_upload(
         .await;
     match res {
         Ok(rep) => redirect(&format!("/import/{}", rep.upload_id.unwrap_or(0))),
+        Err(e) => upload_error(&state, &session, &actor, e).await,
+    }
+}
+
+/// GeoJSON boundaries: "预览" checks only, "导入" writes.
+async fn boundaries_upload(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    payload: Multipart,
+) -> HttpResponse {
+    let actor = login!(user);
+    let form = match super::upload::read(payload, ReadOptions::default().max_bytes).await {
+        Ok(f) => f,
+        Err(e) => return upload_error(&state, &session, &actor, e).await,
+    };
+    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let Some((_, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
+        let e = AppError::invalid("file", "file_missing", "请选择要上传的GeoJSON文件");
+        return upload_error(&state, &session, &actor, e).await;
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        let e = AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本");
+        return upload_error(&state, &session, &actor, e).await;
+    };
+    let dry_run = form.fields.get("mode").map(String::as_str) != Some("commit");
+    let township = form
+        .fields
+        .get("township_code")
+        .cloned()
+        .unwrap_or_default();
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let code = if township.is_empty() {
+                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
+            } else {
+                township
+            };
+            app::boundaries::import(c, &a, &code, &text, dry_run)
+        })
+        .await;
+    match res {
+        Ok(rep) => page(
+            &state,
+            &session,
+            Some(&actor),
+            "boundaries_result.html",
+            StatusCode::OK,
+            json!({"report": rep}),
+        ),
         Err(e) => upload_error(&state, &session, &actor, e).await,
     }
 }
@@ -366,9 +420,6 @@ async fn report_download(
         .await;
     match res {
         Ok((name, bytes)) => xlsx(&name, bytes),
-        Err(e) => {
-            let _ = StatusCode::OK;
-            error_page(&state, &session, Some(&actor), &e)
-        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
 }

@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "audit.html",
     "import.html",
     "import_preview.html",
+    "boundaries_result.html",
     "reports.html",
     "error.html",
 );
