@@ -626,11 +626,15 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
                 )
             })
             .collect();
+        // Read the new ids back by primary-key range: a lookup by value list
+        // makes PostgreSQL scan a table whose statistics predate this import.
+        let before: Option<i64> = growers::table
+            .select(diesel::dsl::max(growers::id))
+            .first(conn)?;
         crate::bulk_insert!(conn, growers::table, rows)?;
-        let ids: Vec<&str> = chunk.iter().map(|g| g.id_number.as_str()).collect();
         let found: Vec<(i64, String)> = growers::table
+            .filter(growers::id.gt(before.unwrap_or(0)))
             .filter(growers::year.eq(ctx.scheme.def.year))
-            .filter(growers::id_number.eq_any(&ids))
             .select((growers::id, growers::id_number))
             .load(conn)?;
         for (id, number) in found {
@@ -692,11 +696,13 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
                 )
             })
             .collect();
+        let before: Option<i64> = plots::table
+            .select(diesel::dsl::max(plots::id))
+            .first(conn)?;
         crate::bulk_insert!(conn, plots::table, rows)?;
-        let codes: Vec<&str> = chunk.iter().map(|p| p.code.as_str()).collect();
         let ids: HashMap<String, i64> = plots::table
+            .filter(plots::id.gt(before.unwrap_or(0)))
             .filter(plots::scheme_id.eq(ctx.scheme.id))
-            .filter(plots::code.eq_any(&codes))
             .select((plots::code, plots::id))
             .load::<(String, i64)>(conn)?
             .into_iter()

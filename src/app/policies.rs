@@ -611,6 +611,11 @@ pub fn sync_many(
 ) -> AppResult<()> {
     use std::collections::{HashMap, HashSet};
     const CHUNK: usize = 1_000;
+    if crate::db::backend(conn) == crate::db::Backend::Postgres && grower_ids.len() > CHUNK {
+        // A bulk import has just filled these tables inside this transaction;
+        // without fresh statistics PostgreSQL plans the lookups below as scans.
+        diesel::sql_query("ANALYZE growers, plots, policies").execute(conn)?;
+    }
     let scheme = super::schemes::by_id(conn, scheme_id)?;
     let rates = scheme.def.rates();
     let now = now_text();
@@ -620,6 +625,15 @@ pub fn sync_many(
         .map(|a| (a.id, a.code))
         .collect();
     let mut taken_numbers: HashMap<i64, (HashSet<String>, i64)> = HashMap::new();
+    // Every policy of the scheme, read once: per-chunk lookups by grower list
+    // turn into scans while this transaction is filling the table.
+    let existing: HashMap<i64, Policy> = policies::table
+        .filter(policies::scheme_id.eq(scheme_id))
+        .select(Policy::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|p| (p.grower_id, p))
+        .collect();
     let mut audit_rows = Vec::new();
     for chunk in grower_ids.chunks(CHUNK) {
         let units: HashMap<i64, i64> = plots::table
@@ -633,14 +647,6 @@ pub fn sync_many(
             ))
             .load::<(i64, i64)>(conn)?
             .into_iter()
-            .collect();
-        let existing: HashMap<i64, Policy> = policies::table
-            .filter(policies::scheme_id.eq(scheme_id))
-            .filter(policies::grower_id.eq_any(chunk))
-            .select(Policy::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(|p| (p.grower_id, p))
             .collect();
         let townships: HashMap<i64, i64> = growers::table
             .filter(growers::id.eq_any(chunk))
@@ -709,10 +715,14 @@ pub fn sync_many(
                 )
             })
             .collect();
+        // New ids by primary-key range (see import::write for why).
+        let before: Option<i64> = policies::table
+            .select(diesel::dsl::max(policies::id))
+            .first(conn)?;
         crate::bulk_insert!(conn, policies::table, values)?;
-        let numbers: Vec<&str> = new_rows.iter().map(|r| r.0.as_str()).collect();
         let created: Vec<Policy> = policies::table
-            .filter(policies::policy_no.eq_any(&numbers))
+            .filter(policies::id.gt(before.unwrap_or(0)))
+            .filter(policies::scheme_id.eq(scheme_id))
             .select(Policy::as_select())
             .load(conn)?;
         let by_no: HashMap<&str, &Policy> =
