@@ -60,6 +60,63 @@ fn resolve(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Resolve
     })
 }
 
+/// Insured policies (not cancelled) in scope with their growers, by policy number.
+fn live_policies(conn: &mut DbConn, r: &Resolved) -> AppResult<Vec<(Policy, Grower)>> {
+    let mut q = policies::table
+        .inner_join(growers::table)
+        .filter(policies::scheme_id.eq(r.scheme.id))
+        .filter(policies::status.ne("cancelled"))
+        .into_boxed();
+    if let Some(t) = r.township_id {
+        q = q.filter(policies::township_id.eq(t));
+    }
+    if let Some(v) = r.village_id {
+        q = q.filter(growers::village_id.eq(v));
+    }
+    Ok(q.order(policies::policy_no)
+        .select((Policy::as_select(), Grower::as_select()))
+        .load(conn)?)
+}
+
+/// Running totals of the five money columns; the totals row is the sum of the rows.
+#[derive(Default)]
+struct MoneyTotals {
+    mu: Mu,
+    sum_insured: Fen,
+    premium: Fen,
+    grower_share: Fen,
+    subsidy: Fen,
+}
+
+impl MoneyTotals {
+    /// Add one policy and return its five cells.
+    fn add(&mut self, p: &Policy) -> [Cell; 5] {
+        let row = MoneyTotals {
+            mu: Mu::from_units(p.insured_area_units),
+            sum_insured: Fen(p.sum_insured_fen),
+            premium: Fen(p.premium_fen),
+            grower_share: Fen(p.grower_share_fen),
+            subsidy: Fen(p.subsidy_fen),
+        };
+        self.mu = self.mu + row.mu;
+        self.sum_insured += row.sum_insured;
+        self.premium += row.premium;
+        self.grower_share += row.grower_share;
+        self.subsidy += row.subsidy;
+        row.cells()
+    }
+
+    fn cells(&self) -> [Cell; 5] {
+        [
+            Cell::Mu(self.mu),
+            Cell::Money(self.sum_insured),
+            Cell::Money(self.premium),
+            Cell::Money(self.grower_share),
+            Cell::Money(self.subsidy),
+        ]
+    }
+}
+
 fn money_columns() -> Vec<Column> {
     [
         "投保面积(亩)",
@@ -90,40 +147,15 @@ fn today() -> String {
 /// 分户清单: one row per insured household (policies not cancelled).
 pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
     let r = resolve(conn, actor, scope)?;
-    let mut q = policies::table
-        .inner_join(growers::table)
-        .filter(policies::scheme_id.eq(r.scheme.id))
-        .filter(policies::status.ne("cancelled"))
-        .into_boxed();
-    if let Some(t) = r.township_id {
-        q = q.filter(policies::township_id.eq(t));
-    }
-    if let Some(v) = r.village_id {
-        q = q.filter(growers::village_id.eq(v));
-    }
-    let rows: Vec<(Policy, Grower)> = q
-        .order((growers::village_id, policies::policy_no))
-        .select((Policy::as_select(), Grower::as_select()))
-        .load(conn)?;
+    let mut rows = live_policies(conn, &r)?;
+    // Stable: policy-number order within each village.
+    rows.sort_by_key(|(_, g)| g.village_id);
     let names = super::areas::names(conn)?;
     let full = actor.sees_personal_data();
-    let mut totals = (Mu::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO);
+    let mut totals = MoneyTotals::default();
     let mut out = Vec::with_capacity(rows.len());
     for (i, (p, g)) in rows.iter().enumerate() {
-        let (mu, si, pr, gs, sub) = (
-            Mu::from_units(p.insured_area_units),
-            Fen(p.sum_insured_fen),
-            Fen(p.premium_fen),
-            Fen(p.grower_share_fen),
-            Fen(p.subsidy_fen),
-        );
-        totals = (
-            totals.0 + mu,
-            totals.1 + si,
-            totals.2 + pr,
-            totals.3 + gs,
-            totals.4 + sub,
-        );
+        let money = totals.add(p);
         out.push(vec![
             Cell::Int(i as i64 + 1),
             Cell::Text(
@@ -146,12 +178,8 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
             }),
             Cell::Text(p.policy_no.clone()),
             Cell::Text(super::policies::status_name(&p.status).to_string()),
-            Cell::Mu(mu),
-            Cell::Money(si),
-            Cell::Money(pr),
-            Cell::Money(gs),
-            Cell::Money(sub),
         ]);
+        out.last_mut().expect("just pushed").extend(money);
     }
     let mut columns = vec![
         col("序号", 7.0),
@@ -182,20 +210,20 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
         )),
         columns,
         rows: out,
-        totals: Some(vec![
-            Cell::Text("合计".into()),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Text(format!("{count}户")),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Empty,
-            Cell::Mu(totals.0),
-            Cell::Money(totals.1),
-            Cell::Money(totals.2),
-            Cell::Money(totals.3),
-            Cell::Money(totals.4),
-        ]),
+        totals: Some(
+            vec![
+                Cell::Text("合计".into()),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Text(format!("{count}户")),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+            ]
+            .into_iter()
+            .chain(totals.cells())
+            .collect(),
+        ),
     })
 }
 
@@ -363,21 +391,7 @@ pub fn roster_template(
 pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
     use crate::db::schema::premium_batches;
     let r = resolve(conn, actor, scope)?;
-    let mut q = policies::table
-        .inner_join(growers::table)
-        .filter(policies::scheme_id.eq(r.scheme.id))
-        .filter(policies::status.ne("cancelled"))
-        .into_boxed();
-    if let Some(t) = r.township_id {
-        q = q.filter(policies::township_id.eq(t));
-    }
-    if let Some(v) = r.village_id {
-        q = q.filter(growers::village_id.eq(v));
-    }
-    let rows: Vec<(Policy, Grower)> = q
-        .order(policies::policy_no)
-        .select((Policy::as_select(), Grower::as_select()))
-        .load(conn)?;
+    let rows = live_policies(conn, &r)?;
     let receipts: HashMap<i64, String> = premium_batches::table
         .select((premium_batches::id, premium_batches::receipt_no))
         .load::<(i64, String)>(conn)?
@@ -386,25 +400,12 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
     let names = super::areas::names(conn)?;
     let full = actor.sees_personal_data();
     let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
-    let mut totals = (Mu::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO);
+    let mut totals = MoneyTotals::default();
     let out: Vec<Vec<Cell>> = rows
         .iter()
         .map(|(p, g)| {
-            let (mu, si, pr, gs, sub) = (
-                Mu::from_units(p.insured_area_units),
-                Fen(p.sum_insured_fen),
-                Fen(p.premium_fen),
-                Fen(p.grower_share_fen),
-                Fen(p.subsidy_fen),
-            );
-            totals = (
-                totals.0 + mu,
-                totals.1 + si,
-                totals.2 + pr,
-                totals.3 + gs,
-                totals.4 + sub,
-            );
-            vec![
+            let money = totals.add(p);
+            let mut row = vec![
                 Cell::Text(p.policy_no.clone()),
                 Cell::Text(g.name.clone()),
                 Cell::Text(if full {
@@ -433,12 +434,9 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
                         .and_then(|b| receipts.get(&b).cloned())
                         .unwrap_or_default(),
                 ),
-                Cell::Mu(mu),
-                Cell::Money(si),
-                Cell::Money(pr),
-                Cell::Money(gs),
-                Cell::Money(sub),
-            ]
+            ];
+            row.extend(money);
+            row
         })
         .collect();
     let n = out.len();
@@ -457,13 +455,7 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
     columns.extend(money_columns());
     let mut total_row = vec![Cell::Text("合计".into()), Cell::Text(format!("{n}份"))];
     total_row.extend(std::iter::repeat_n(Cell::Empty, 8));
-    total_row.extend([
-        Cell::Mu(totals.0),
-        Cell::Money(totals.1),
-        Cell::Money(totals.2),
-        Cell::Money(totals.3),
-        Cell::Money(totals.4),
-    ]);
+    total_row.extend(totals.cells());
     Ok(Table {
         sheet_name: "保单清单".into(),
         title: Some(format!("{} 保单清单（{}）", r.scheme.def.name, r.place)),

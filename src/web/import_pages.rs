@@ -55,15 +55,6 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
-macro_rules! login {
-    ($user:expr) => {
-        match $user.0 {
-            Some(a) => a,
-            None => return redirect("/login"),
-        }
-    };
-}
-
 async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
     let a = actor.clone();
     state
@@ -76,7 +67,7 @@ async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Val
 }
 
 async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     if !actor.can_edit_enrollment() {
         return error_page(&state, &session, Some(&actor), &AppError::forbidden());
     }
@@ -90,7 +81,7 @@ async fn import_upload(
     user: PageUser,
     payload: Multipart,
 ) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     let max = ReadOptions::default().max_bytes;
     let form = match super::upload::read(payload, max).await {
         Ok(f) => f,
@@ -147,7 +138,7 @@ async fn boundaries_upload(
     user: PageUser,
     payload: Multipart,
 ) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     let form = match super::upload::read(payload, ReadOptions::default().max_bytes).await {
         Ok(f) => f,
         Err(e) => return upload_error(&state, &session, &actor, e).await,
@@ -248,15 +239,8 @@ async fn import_preview(
     user: PageUser,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let actor = login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(
-            &state,
-            &session,
-            Some(&actor),
-            &AppError::not_found("上传的花名册"),
-        );
-    };
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "上传的花名册");
     let res = load_report(&state, &actor, id).await.map(|(u, rep)| {
         let committed = u.status == "committed";
         let summary: serde_json::Value = serde_json::from_str(&u.summary).unwrap_or_default();
@@ -278,18 +262,11 @@ async fn import_commit(
     id: web::Path<String>,
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
         return error_page(&state, &session, Some(&actor), &e);
     }
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(
-            &state,
-            &session,
-            Some(&actor),
-            &AppError::not_found("上传的花名册"),
-        );
-    };
+    let id = id_or_404!(state, session, actor, id, "上传的花名册");
     let a = actor.clone();
     match state.run(move |c| import::commit_upload(c, &a, id)).await {
         Ok(rep) => {
@@ -313,15 +290,8 @@ async fn import_errors(
     user: PageUser,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let actor = login!(user);
-    let Ok(id) = id.parse::<i64>() else {
-        return error_page(
-            &state,
-            &session,
-            Some(&actor),
-            &AppError::not_found("上传的花名册"),
-        );
-    };
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "上传的花名册");
     match load_report(&state, &actor, id).await {
         Ok((u, rep)) => {
             match crate::excel::write::error_report(&rep.headers, &import::error_rows(&rep)) {
@@ -347,7 +317,7 @@ async fn import_errors(
 }
 
 async fn template(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     let a = actor.clone();
     let township = q.get("township").cloned().unwrap_or_default();
     let res = state
@@ -371,7 +341,7 @@ async fn template(state: Data, session: Session, user: PageUser, q: Query) -> Ht
 }
 
 async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     let a = actor.clone();
     let res = state
         .run(move |c| {
@@ -390,7 +360,7 @@ async fn report_download(
     kind: web::Path<String>,
     q: Query,
 ) -> HttpResponse {
-    let actor = login!(user);
+    let actor = actor_or_login!(user);
     let kind = kind.into_inner();
     let scope = reports::Scope {
         township_code: q.get("township").cloned().filter(|s| !s.is_empty()),

@@ -1,6 +1,33 @@
 //! HTTP front end: server-rendered pages for people, JSON under /api/v1 for
 //! machines. Handlers are thin: they parse, call app/, and render.
 
+/// The actor, or a redirect to the login page.
+macro_rules! actor_or_login {
+    ($user:expr) => {
+        match $user.0 {
+            Some(a) => a,
+            None => return $crate::web::pages::redirect("/login"),
+        }
+    };
+}
+
+/// A numeric id from the path, or the "not found" page.
+macro_rules! id_or_404 {
+    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:literal) => {
+        match $id.parse::<i64>() {
+            Ok(id) => id,
+            Err(_) => {
+                return $crate::web::pages::error_page(
+                    &$state,
+                    &$session,
+                    Some(&$actor),
+                    &$crate::error::AppError::not_found($what),
+                )
+            }
+        }
+    };
+}
+
 pub mod api;
 pub mod import_pages;
 pub mod pages;

@@ -152,38 +152,11 @@ pub(crate) fn flash(session: &Session, msg: &str) {
     let _ = session.insert("flash", msg);
 }
 
-/// The actor, or a redirect to the login page.
-macro_rules! actor_or_login {
-    ($user:expr) => {
-        match $user.0 {
-            Some(a) => a,
-            None => return redirect("/login"),
-        }
-    };
-}
-
 /// Refuse a form without this session's CSRF token; nothing is changed.
 macro_rules! csrf_or_refuse {
     ($state:expr, $session:expr, $actor:expr, $form:expr) => {
         if let Err(e) = check_csrf(&$session, $form.get("csrf_token")) {
             return error_page(&$state, &$session, $actor, &e);
-        }
-    };
-}
-
-/// A numeric id from the path, or the "not found" page.
-macro_rules! id_or_404 {
-    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:literal) => {
-        match $id.parse::<i64>() {
-            Ok(id) => id,
-            Err(_) => {
-                return error_page(
-                    &$state,
-                    &$session,
-                    Some(&$actor),
-                    &AppError::not_found($what),
-                )
-            }
         }
     };
 }
