@@ -347,3 +347,17 @@ pub fn set_target(
         Ok(after)
     })
 }
+
+/// The township named by `code`, or the actor's own when none is given
+/// (a township station's forms don't ask which township).
+pub fn township_or_own(conn: &mut DbConn, actor: &Actor, code: &str) -> AppResult<Area> {
+    match (code.trim(), actor.township_id) {
+        ("", Some(own)) => township(conn, actor, own),
+        ("", None) => Err(AppError::invalid(
+            "township_code",
+            "township_required",
+            "请选择乡镇",
+        )),
+        (code, _) => township_by_code(conn, actor, code),
+    }
+}

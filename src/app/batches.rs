@@ -92,22 +92,8 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let township_code = if input.township_code.trim().is_empty() {
-        match actor.township_id {
-            Some(t) => super::areas::area_by_id(conn, t)?.code,
-            None => {
-                return Err(AppError::invalid(
-                    "township_code",
-                    "township_required",
-                    "请选择乡镇",
-                ))
-            }
-        }
-    } else {
-        input.township_code.clone()
-    };
     super::tx(conn, |conn| {
-        let township = super::areas::township_by_code(conn, actor, &township_code)?;
+        let township = super::areas::township_or_own(conn, actor, &input.township_code)?;
         let scheme = if input.scheme.trim().is_empty() {
             super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?
         } else {

@@ -94,24 +94,15 @@ async fn import_upload(
         let e = AppError::invalid("file", "file_missing", "请选择要上传的花名册文件");
         return upload_error(&state, &session, &actor, e).await;
     };
-    let township = match form.fields.get("township_code").filter(|s| !s.is_empty()) {
-        Some(t) => t.clone(),
-        None => match actor.township_id {
-            Some(_) => String::new(),
-            None => {
-                let e = AppError::invalid("township_code", "township_required", "请选择乡镇");
-                return upload_error(&state, &session, &actor, e).await;
-            }
-        },
-    };
+    let township = form
+        .fields
+        .get("township_code")
+        .cloned()
+        .unwrap_or_default();
     let a = actor.clone();
     let res = state
         .run(move |c| {
-            let township = if township.is_empty() {
-                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
-            } else {
-                township
-            };
+            let township = app::areas::township_or_own(c, &a, &township)?.code;
             import::stage(
                 c,
                 &a,
@@ -163,11 +154,7 @@ async fn boundaries_upload(
     let a = actor.clone();
     let res = state
         .run(move |c| {
-            let code = if township.is_empty() {
-                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
-            } else {
-                township
-            };
+            let code = app::areas::township_or_own(c, &a, &township)?.code;
             app::boundaries::import(c, &a, &code, &text, dry_run)
         })
         .await;
@@ -322,12 +309,8 @@ async fn template(state: Data, session: Session, user: PageUser, q: Query) -> Ht
     let township = q.get("township").cloned().unwrap_or_default();
     let res = state
         .run(move |c| {
-            let code = if township.is_empty() {
-                app::areas::area_by_id(c, a.township_id.unwrap_or(-1))?.code
-            } else {
-                township
-            };
-            let t = app::areas::township_by_code(c, &a, &code)?;
+            let t = app::areas::township_or_own(c, &a, &township)?;
+            let code = t.code.clone();
             Ok((
                 t.name.clone(),
                 reports::roster_template(c, &a, &code, None)?,
