@@ -18,6 +18,8 @@ pub struct Settings {
     pub secret_key: Option<Vec<u8>>,
     /// Send cookies only over HTTPS (set behind a TLS proxy).
     pub secure_cookies: bool,
+    /// What "now" is for claim deadlines; tests set it by hand.
+    pub clock: crate::app::clock::Clock,
 }
 
 impl Settings {
@@ -29,6 +31,7 @@ impl Settings {
                 .filter(|k| k.len() >= 64),
             secure_cookies: std::env::var("GUOBAO_SECURE_COOKIES")
                 .is_ok_and(|v| v == "1" || v == "true"),
+            clock: crate::app::clock::Clock::system(),
         }
     }
 }
@@ -52,7 +55,7 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
         Some(k) => Key::derive_from(k),
         None => Key::generate(),
     };
-    let state = aweb::Data::new(AppState::new(pool));
+    let state = aweb::Data::new(AppState::with_clock(pool, settings.clock.clone()));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(

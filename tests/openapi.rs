@@ -7,6 +7,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 const API_SOURCE: &str = include_str!("../src/web/api.rs");
+/// Route groups that api.rs mounts inside its scope with `.configure(...)`.
+const SCOPED_SOURCES: [&str; 1] = [include_str!("../src/web/claims_api.rs")];
 const PREFIX: &str = "/api/v1";
 const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -16,14 +18,18 @@ fn document() -> Value {
     serde_json::from_str(guobao::web::api::OPENAPI).expect("openapi.json is not valid JSON")
 }
 
-/// The body of `pub fn configure` in api.rs, so routes elsewhere don't count.
-fn configure_source() -> &'static str {
-    let start = API_SOURCE
+/// The body of `pub fn configure` in a source file, so routes elsewhere don't count.
+fn configure_of(source: &'static str) -> &'static str {
+    let start = source
         .find("pub fn configure(")
-        .expect("api.rs has no `pub fn configure`");
-    let rest = &API_SOURCE[start..];
+        .expect("no `pub fn configure`");
+    let rest = &source[start..];
     let end = rest.find("\n}\n").expect("end of configure not found");
     &rest[..end]
+}
+
+fn configure_source() -> &'static str {
+    configure_of(API_SOURCE)
 }
 
 /// `{id:\d+}` in actix is `{id}` in OpenAPI.
@@ -40,6 +46,15 @@ fn registered_routes() -> BTreeSet<(String, String)> {
         "the API scope is no longer {PREFIX}; update this test"
     );
     let route = Regex::new(r#"\.route\(\s*"([^"]*)"\s*,\s*web::([a-z]+)\(\)"#).unwrap();
+    let mut all = src.to_string();
+    for (i, scoped) in SCOPED_SOURCES.iter().enumerate() {
+        assert!(
+            src.contains(".configure("),
+            "api.rs no longer mounts route group {i} with .configure(...)"
+        );
+        all.push_str(configure_of(scoped));
+    }
+    let src = all.as_str();
     let routes: Vec<(String, String)> = route
         .captures_iter(src)
         .map(|c| {

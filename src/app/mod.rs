@@ -5,6 +5,8 @@ pub mod audit;
 pub mod auth;
 pub mod batches;
 pub mod boundaries;
+pub mod claims;
+pub mod clock;
 pub mod demo_load;
 pub mod growers;
 pub mod import;

@@ -206,3 +206,120 @@ pub struct AuditEntry {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
+#[diesel(table_name = claims)]
+pub struct Claim {
+    pub id: i64,
+    pub claim_no: String,
+    pub scheme_id: i64,
+    pub policy_id: i64,
+    pub plot_id: i64,
+    pub grower_id: i64,
+    pub township_id: i64,
+    pub event_id: Option<i64>,
+    pub peril: String,
+    pub occurred_at: String,
+    pub reported_at: String,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub report_channel: String,
+    pub description: String,
+    pub status: String,
+    pub decline_code: Option<String>,
+    pub decline_reason: Option<String>,
+    pub survey_due_at: String,
+    pub adjuster_id: Option<i64>,
+    pub co_surveyor_id: Option<i64>,
+    pub dispatched_at: Option<String>,
+    pub surveyed_at: Option<String>,
+    pub payout_fen: Option<i64>,
+    pub review_note: String,
+    pub approved_at: Option<String>,
+    pub agreed_on: Option<String>,
+    pub payment_due_on: Option<String>,
+    pub paid_fen: i64,
+    pub version: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = claims)]
+pub struct NewClaim {
+    pub claim_no: String,
+    pub scheme_id: i64,
+    pub policy_id: i64,
+    pub plot_id: i64,
+    pub grower_id: i64,
+    pub township_id: i64,
+    pub event_id: Option<i64>,
+    pub peril: String,
+    pub occurred_at: String,
+    pub reported_at: String,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub report_channel: String,
+    pub description: String,
+    pub status: String,
+    pub decline_code: Option<String>,
+    pub decline_reason: Option<String>,
+    pub survey_due_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Insertable)]
+#[diesel(table_name = claim_surveys)]
+pub struct ClaimSurvey {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub claim_id: i64,
+    pub client_id: String,
+    pub surveyed_at: String,
+    pub received_at: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub accuracy_m: Option<i32>,
+    pub location_check: String,
+    pub distance_m: i32,
+    pub damaged_trees: i32,
+    pub affected_area_units: i64,
+    pub loss_rate_bp: i64,
+    pub payout_fen: i64,
+    pub payout_detail: String,
+    pub adjuster_id: i64,
+    pub co_surveyor_id: i64,
+    pub grower_signed_name: String,
+    #[serde(skip)]
+    pub grower_signature: String,
+    pub notes: String,
+    pub submitted_by: Option<i64>,
+}
+
+/// A photo without its bytes.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = claim_photos)]
+pub struct ClaimPhotoMeta {
+    pub id: i64,
+    pub claim_id: i64,
+    pub client_id: String,
+    pub sha256: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub reused_claim_id: Option<i64>,
+    pub uploaded_by: Option<i64>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = claim_payments)]
+pub struct ClaimPayment {
+    pub id: i64,
+    pub claim_id: i64,
+    pub amount_fen: i64,
+    pub paid_on: String,
+    pub bank_reference: String,
+    pub created_by: Option<i64>,
+    pub created_at: String,
+}

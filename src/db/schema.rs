@@ -163,6 +163,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     policy_subsidy_levels,
     audit_log,
     roster_uploads,
+    claim_events,
+    claims,
+    claim_surveys,
+    claim_photos,
+    claim_payments,
 );
 
 diesel::table! {
@@ -178,5 +183,108 @@ diesel::table! {
         summary -> Text,
         created_at -> Text,
         committed_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    claim_events (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        name -> Text,
+        peril -> Text,
+        occurred_at -> Text,
+        description -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    claims (id) {
+        id -> BigInt,
+        claim_no -> Text,
+        scheme_id -> BigInt,
+        policy_id -> BigInt,
+        plot_id -> BigInt,
+        grower_id -> BigInt,
+        township_id -> BigInt,
+        event_id -> Nullable<BigInt>,
+        peril -> Text,
+        occurred_at -> Text,
+        reported_at -> Text,
+        reporter_name -> Text,
+        reporter_phone -> Text,
+        report_channel -> Text,
+        description -> Text,
+        status -> Text,
+        decline_code -> Nullable<Text>,
+        decline_reason -> Nullable<Text>,
+        survey_due_at -> Text,
+        adjuster_id -> Nullable<BigInt>,
+        co_surveyor_id -> Nullable<BigInt>,
+        dispatched_at -> Nullable<Text>,
+        surveyed_at -> Nullable<Text>,
+        payout_fen -> Nullable<BigInt>,
+        review_note -> Text,
+        approved_at -> Nullable<Text>,
+        agreed_on -> Nullable<Text>,
+        payment_due_on -> Nullable<Text>,
+        paid_fen -> BigInt,
+        version -> Integer,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    claim_surveys (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        client_id -> Text,
+        surveyed_at -> Text,
+        received_at -> Text,
+        latitude -> Text,
+        longitude -> Text,
+        accuracy_m -> Nullable<Integer>,
+        location_check -> Text,
+        distance_m -> Integer,
+        damaged_trees -> Integer,
+        affected_area_units -> BigInt,
+        loss_rate_bp -> BigInt,
+        payout_fen -> BigInt,
+        payout_detail -> Text,
+        adjuster_id -> BigInt,
+        co_surveyor_id -> BigInt,
+        grower_signed_name -> Text,
+        grower_signature -> Text,
+        notes -> Text,
+        submitted_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    claim_photos (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        client_id -> Text,
+        sha256 -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        reused_claim_id -> Nullable<BigInt>,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    claim_payments (id) {
+        id -> BigInt,
+        claim_id -> BigInt,
+        amount_fen -> BigInt,
+        paid_on -> Text,
+        bank_reference -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
     }
 }

@@ -1,5 +1,6 @@
 //! Pure business rules and validated types: no database, no HTTP.
 
+pub mod claims;
 pub mod eligibility;
 pub mod id_number;
 pub mod measure;

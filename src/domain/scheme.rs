@@ -52,6 +52,12 @@ pub struct ClaimRules {
     pub survey_hours: u32,
     #[serde(default = "default_payment_days")]
     pub payment_days: u32,
+    /// An open claim this close to its survey deadline counts as nearly overdue.
+    #[serde(default = "default_warn_hours")]
+    pub warn_hours: u32,
+    /// How far (metres) from the plot's polygon a survey position may be.
+    #[serde(default = "default_max_distance_m")]
+    pub max_distance_m: u32,
 }
 
 fn one() -> Decimal {
@@ -62,6 +68,12 @@ fn default_survey_hours() -> u32 {
 }
 fn default_payment_days() -> u32 {
     10
+}
+fn default_warn_hours() -> u32 {
+    6
+}
+fn default_max_distance_m() -> u32 {
+    100
 }
 fn default_tolerance() -> Decimal {
     Decimal::from(5)
@@ -75,6 +87,8 @@ impl Default for ClaimRules {
             total_loss_rate: Decimal::ONE,
             survey_hours: 24,
             payment_days: 10,
+            warn_hours: 6,
+            max_distance_m: 100,
         }
     }
 }
@@ -232,6 +246,25 @@ impl SchemeDef {
             push(
                 "scheme_perils_missing",
                 "至少列出一种保险责任（灾害）".into(),
+            );
+        }
+        let r = &self.claim_rules;
+        let unit = Decimal::ZERO..=Decimal::ONE;
+        if !unit.contains(&r.loss_threshold_rate)
+            || !unit.contains(&r.deductible_rate)
+            || !unit.contains(&r.total_loss_rate)
+            || r.total_loss_rate.is_zero()
+            || r.loss_threshold_rate > r.total_loss_rate
+        {
+            push(
+                "scheme_claim_rules_invalid",
+                "理赔规则中的起赔损失率、免赔率和全损损失率须在0到1之间，且起赔损失率不高于全损损失率".into(),
+            );
+        }
+        if r.survey_hours == 0 || r.payment_days == 0 {
+            push(
+                "scheme_claim_deadlines_invalid",
+                "查勘时限（小时）和赔款支付时限（天）必须大于0".into(),
             );
         }
         if self.varieties.is_empty() {

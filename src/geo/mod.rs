@@ -128,6 +128,59 @@ pub fn area_mu(poly: &Polygon<f64>) -> Mu {
     Mu::from_square_metres(d)
 }
 
+/// Where a surveyed point lies relative to a plot: inside, or how far outside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointCheck {
+    pub inside: bool,
+    /// Metres from the point to the nearest edge; 0 when inside.
+    pub distance_m: f64,
+}
+
+/// Is (lon, lat) inside the polygon, and if not how far from it in metres?
+///
+/// The ring is projected onto a plane tangent at the point (equirectangular);
+/// over the few hundred metres that matter here the error is far below GPS
+/// accuracy.
+pub fn check_point(poly: &Polygon<f64>, lon: f64, lat: f64) -> PointCheck {
+    const EARTH_RADIUS_M: f64 = 6_371_008.8;
+    let k = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+    let cos_lat = lat.to_radians().cos();
+    let project = |c: &Coord<f64>| ((c.x - lon) * k * cos_lat, (c.y - lat) * k);
+    let mut inside = false;
+    let mut best = f64::INFINITY;
+    let rings = std::iter::once(poly.exterior()).chain(poly.interiors().iter());
+    for (ring_index, ring) in rings.enumerate() {
+        let pts: Vec<(f64, f64)> = ring.coords().map(project).collect();
+        let mut ring_inside = false;
+        for w in pts.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            // Ray casting towards +x from the origin.
+            if (y1 > 0.0) != (y2 > 0.0) && x1 + (0.0 - y1) * (x2 - x1) / (y2 - y1) > 0.0 {
+                ring_inside = !ring_inside;
+            }
+            let (dx, dy) = (x2 - x1, y2 - y1);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 == 0.0 {
+                0.0
+            } else {
+                (-(x1 * dx + y1 * dy) / len2).clamp(0.0, 1.0)
+            };
+            let (px, py) = (x1 + t * dx, y1 + t * dy);
+            best = best.min((px * px + py * py).sqrt());
+        }
+        if ring_index == 0 {
+            inside = ring_inside;
+        } else if ring_inside {
+            // Inside a hole is outside the plot.
+            inside = false;
+        }
+    }
+    PointCheck {
+        inside,
+        distance_m: if inside { 0.0 } else { best },
+    }
+}
+
 /// The polygon back as a GeoJSON geometry string.
 pub fn to_geojson(poly: &Polygon<f64>) -> String {
     let g = geojson::Geometry::from(poly);
@@ -166,6 +219,27 @@ mod tests {
             r#"{{"type":"Polygon","coordinates":[{}]}}"#,
             serde_json::to_string(&pts).unwrap()
         )
+    }
+
+    #[test]
+    fn point_inside_on_the_edge_and_outside() {
+        let p = parse_polygon(&square(false)).unwrap();
+        let (x0, y0) = (99.95, 25.65);
+        let centre = check_point(&p, x0 + 50.0 / 100_300.0, y0 + 50.0 / 110_800.0);
+        assert!(centre.inside);
+        assert_eq!(centre.distance_m, 0.0);
+        // 50 m east of the east edge (edge at ~100 m): about 50 m away.
+        let east = check_point(&p, x0 + 150.0 / 100_300.0, y0 + 50.0 / 110_800.0);
+        assert!(!east.inside);
+        assert!((east.distance_m - 50.0).abs() < 1.5, "{}", east.distance_m);
+        // 300 m south of the south-west corner.
+        let south = check_point(&p, x0, y0 - 300.0 / 110_800.0);
+        assert!(!south.inside);
+        assert!(
+            (south.distance_m - 300.0).abs() < 5.0,
+            "{}",
+            south.distance_m
+        );
     }
 
     #[test]

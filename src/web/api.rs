@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/batches", web::get().to(list_batches))
             .route("/batches", web::post().to(create_batch))
             .route("/audit", web::get().to(audit))
+            .configure(super::claims_api::configure)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),

@@ -29,6 +29,8 @@ macro_rules! id_or_404 {
 }
 
 pub mod api;
+pub mod claims_api;
+pub mod claims_pages;
 pub mod import_pages;
 pub mod pages;
 pub mod session;
@@ -44,6 +46,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub pool: Pool,
     pub templates: Arc<Environment<'static>>,
+    pub clock: crate::app::clock::Clock,
 }
 
 macro_rules! template_list {
@@ -73,6 +76,11 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "import_preview.html",
     "boundaries_result.html",
     "reports.html",
+    "claims_board.html",
+    "claims.html",
+    "claim.html",
+    "claim_new.html",
+    "claim_survey.html",
     "error.html",
 );
 
@@ -89,9 +97,14 @@ pub fn templates() -> Environment<'static> {
 
 impl AppState {
     pub fn new(pool: Pool) -> AppState {
+        AppState::with_clock(pool, crate::app::clock::Clock::system())
+    }
+
+    pub fn with_clock(pool: Pool, clock: crate::app::clock::Clock) -> AppState {
         AppState {
             pool,
             templates: Arc::new(templates()),
+            clock,
         }
     }
 
@@ -132,6 +145,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     );
     api::configure(cfg);
+    claims_pages::configure(cfg);
     import_pages::configure(cfg);
     pages::configure(cfg);
 }

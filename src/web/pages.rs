@@ -51,6 +51,7 @@ fn nav(actor: &Actor) -> Vec<Value> {
     items.push(json!({"href": "/plots", "label": "地块"}));
     items.push(json!({"href": "/policies", "label": "保单"}));
     items.push(json!({"href": "/batches", "label": "保费交付"}));
+    items.push(json!({"href": "/claims", "label": "理赔"}));
     if actor.can_edit_enrollment() {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }
@@ -81,6 +82,8 @@ pub(crate) fn page(
                     "role_name": a.role.name(), "can_edit": a.can_edit_enrollment(),
                     "can_collect": a.can_collect_premium(), "can_underwrite": a.can_underwrite(),
                     "can_manage_schemes": a.can_manage_schemes(),
+                    "can_handle_claims": matches!(a.role, crate::app::Role::Admin | crate::app::Role::Underwriter),
+                    "id": a.user_id,
                 }),
             );
             map.insert("nav".into(), json!(nav(a)));

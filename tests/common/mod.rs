@@ -6,6 +6,7 @@
 
 use diesel::prelude::*;
 use guobao::app::auth::{create_user, NewAccount};
+use guobao::app::clock::Clock;
 use guobao::app::{self, Actor};
 use guobao::db::models::NewArea;
 use guobao::db::schema::areas;
@@ -184,26 +185,52 @@ pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub seed: Seed,
+    /// The server's clock: the system's, or one the test moves (`spawn_app_at`).
+    pub clock: Clock,
 }
 
 pub fn spawn_app() -> TestApp {
+    spawn_with_clock(Clock::system())
+}
+
+/// A server whose clock stands at `at` (China time, "2012-06-12 08:00") until moved.
+pub fn spawn_app_at(at: &str) -> TestApp {
+    spawn_with_clock(Clock::manual(china_time(at)))
+}
+
+/// "2012-06-12 08:00" China time as an instant.
+pub fn china_time(s: &str) -> chrono::DateTime<chrono::Utc> {
+    guobao::app::clock::parse_input("t", "t", s).unwrap()
+}
+
+fn spawn_with_clock(clock: Clock) -> TestApp {
     let db = TestDb::new();
     let pool = guobao::startup::prepare_database(&db.url).expect("migrate");
     let seed = {
         let mut c = pool.get().unwrap();
         seed(&mut c)
     };
-    let address = start_server(pool);
-    TestApp { address, db, seed }
+    let address = start_server_with(pool, clock.clone());
+    TestApp {
+        address,
+        db,
+        seed,
+        clock,
+    }
 }
 
 /// Start the server on a free port in a background thread.
 pub fn start_server(pool: db::Pool) -> String {
+    start_server_with(pool, Clock::system())
+}
+
+pub fn start_server_with(pool: db::Pool, clock: Clock) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let settings = guobao::startup::Settings {
         secret_key: None,
         secure_cookies: false,
+        clock,
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

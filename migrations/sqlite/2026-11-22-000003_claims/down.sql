@@ -1,0 +1,5 @@
+DROP TABLE claim_payments;
+DROP TABLE claim_photos;
+DROP TABLE claim_surveys;
+DROP TABLE claims;
+DROP TABLE claim_events;

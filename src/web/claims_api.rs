@@ -1,0 +1,246 @@
+//! Claims in the JSON API: every step a clerk, an adjuster or a tablet takes.
+//! Routes are relative to /api/v1.
+
+use super::session::ApiUser;
+use super::AppState;
+use crate::app::claims::{
+    self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
+    SurveyInput,
+};
+use crate::error::AppResult;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+type Data = web::Data<AppState>;
+type Reply = AppResult<HttpResponse>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/claims", web::get().to(list))
+        .route("/claims", web::post().to(report))
+        .route("/claims/lookup", web::get().to(lookup))
+        .route("/claims/board", web::get().to(board))
+        .route("/claim-events", web::post().to(report_event))
+        .route("/claims/{id}", web::get().to(detail))
+        .route("/claims/{id}/dispatch", web::post().to(dispatch))
+        .route("/claims/{id}/survey", web::post().to(survey))
+        .route("/claims/{id}/photos", web::post().to(photo))
+        .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
+        .route("/claims/{id}/approve", web::post().to(approve))
+        .route("/claims/{id}/send-back", web::post().to(send_back))
+        .route("/claims/{id}/agree", web::post().to(agree))
+        .route("/claims/{id}/payments", web::post().to(pay));
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    township: Option<String>,
+    event_id: Option<i64>,
+}
+
+async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
+    let actor = user.0;
+    let q = q.into_inner();
+    let items = state
+        .run(move |c| {
+            let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
+                Some(code) => Some(crate::app::areas::township_by_code(c, &actor, code)?.id),
+                None => None,
+            };
+            claims::list(
+                c,
+                &actor,
+                &claims::ClaimFilter {
+                    status: q.status,
+                    township_id,
+                    event_id: q.event_id,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+async fn report(state: Data, user: ApiUser, body: web::Json<ReportInput>) -> Reply {
+    let actor = user.0;
+    let mut input = body.into_inner();
+    input.channel.get_or_insert_with(|| "api".into());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::report(c, &actor, now, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+#[derive(Deserialize)]
+struct LookupQuery {
+    q: Option<String>,
+}
+
+async fn lookup(state: Data, user: ApiUser, q: web::Query<LookupQuery>) -> Reply {
+    let actor = user.0;
+    let q = q.into_inner().q.unwrap_or_default();
+    let hits = state.run(move |c| claims::lookup(c, &actor, &q)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": hits })))
+}
+
+#[derive(Deserialize)]
+struct BoardQuery {
+    warn_hours: Option<u32>,
+}
+
+async fn board(state: Data, user: ApiUser, q: web::Query<BoardQuery>) -> Reply {
+    let actor = user.0;
+    let warn = q.into_inner().warn_hours;
+    let now = state.clock.now();
+    let b = state
+        .run(move |c| claims::board(c, &actor, now, warn))
+        .await?;
+    Ok(HttpResponse::Ok().json(b))
+}
+
+async fn report_event(state: Data, user: ApiUser, body: web::Json<EventInput>) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| claims::report_event(c, &actor, now, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+async fn detail(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let d = state.run(move |c| claims::detail(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+async fn dispatch(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<DispatchInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::dispatch(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn survey(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<SurveyInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
+        .await?;
+    Ok(if r.created {
+        HttpResponse::Created().json(r)
+    } else {
+        HttpResponse::Ok().json(r)
+    })
+}
+
+#[derive(Deserialize)]
+struct PhotoQuery {
+    client_id: Option<String>,
+}
+
+async fn photo(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    q: web::Query<PhotoQuery>,
+    body: web::Bytes,
+) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let client_id = q.into_inner().client_id.unwrap_or_default();
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
+        .await?;
+    Ok(if r.created {
+        HttpResponse::Created().json(r)
+    } else {
+        HttpResponse::Ok().json(r)
+    })
+}
+
+async fn photo_bytes(state: Data, user: ApiUser, path: web::Path<(i64, i64)>) -> Reply {
+    let actor = user.0;
+    let (id, pid) = path.into_inner();
+    let (ct, bytes) = state
+        .run(move |c| claims::photo(c, &actor, id, pid))
+        .await?;
+    Ok(HttpResponse::Ok().content_type(ct).body(bytes))
+}
+
+async fn approve(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<ReviewInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::approve(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn send_back(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<ReviewInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::send_back(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn agree(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<AgreeInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::agree(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+async fn pay(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PaymentInput>,
+) -> Reply {
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state
+        .run(move |c| claims::pay(c, &actor, now, id, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}

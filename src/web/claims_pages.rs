@@ -1,0 +1,529 @@
+//! Claims pages: the claims board, report and claim pages for the insurer's
+//! desk, and the survey page for a tablet in an orchard, which keeps working
+//! without a signal (service worker + a queue in the browser).
+
+use super::pages::{error_page, flash, page, redirect, show};
+use super::session::{check_csrf, PageUser};
+use super::AppState;
+use crate::app::clock;
+use crate::app::{claims, Actor};
+use crate::error::AppError;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type Data = web::Data<AppState>;
+type Form = web::Form<HashMap<String, String>>;
+type Query = web::Query<HashMap<String, String>>;
+
+const SERVICE_WORKER: &str = include_str!("../../templates/static/survey-sw.js");
+const SURVEY_JS: &str = include_str!("../../templates/static/survey.js");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/claims", web::get().to(board))
+        .route("/claims", web::post().to(create))
+        .route("/claims/list", web::get().to(list))
+        .route("/claims/new", web::get().to(new_form))
+        .route("/claims/sw.js", web::get().to(service_worker))
+        .route("/claims/survey.js", web::get().to(survey_js))
+        .route("/claims/ledger.xlsx", web::get().to(ledger))
+        .route("/claims/payout-list.xlsx", web::get().to(payout_list))
+        .route("/claims/{id}", web::get().to(show_claim))
+        .route("/claims/{id}/survey", web::get().to(survey_page))
+        .service(
+            web::resource("/claims/{id}/survey.json")
+                .app_data(web::JsonConfig::default().limit(2 * 1024 * 1024))
+                .route(web::post().to(survey_submit)),
+        )
+        .service(
+            web::resource("/claims/{id}/photos")
+                .app_data(web::PayloadConfig::new(claims::max_photo_bytes() * 2))
+                .route(web::post().to(photo_upload)),
+        )
+        .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
+        .route("/claims/{id}/{action}", web::post().to(action));
+}
+
+fn field(form: &HashMap<String, String>, name: &str) -> String {
+    form.get(name).cloned().unwrap_or_default()
+}
+
+fn errors_json(err: &AppError) -> Value {
+    let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
+    for f in err.fields() {
+        by_field
+            .entry(f.field.clone())
+            .or_default()
+            .push(f.message.clone());
+    }
+    json!({"messages": err.messages(), "fields": by_field, "code": err.code()})
+}
+
+fn statuses() -> Vec<Value> {
+    claims::STATUSES
+        .iter()
+        .map(|(c, n)| json!({"code": c, "name": n}))
+        .collect()
+}
+
+async fn board(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let warn = q.get("warn_hours").and_then(|v| v.parse::<u32>().ok());
+    let now = state.clock.now();
+    let res = state
+        .run(move |c| Ok(json!({"board": claims::board(c, &a, now, warn)?})))
+        .await;
+    show(&state, &session, &actor, "claims_board.html", res)
+}
+
+async fn list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let filter = claims::ClaimFilter {
+        status: q.get("status").cloned().filter(|s| !s.is_empty()),
+        township_id: None,
+        event_id: q.get("event").and_then(|v| v.parse().ok()),
+    };
+    let query = q.into_inner();
+    let res = state
+        .run(move |c| {
+            let items = claims::list(c, &a, &filter)?;
+            let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
+            let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
+            Ok(
+                json!({"items": items, "statuses": statuses(), "query": query,
+                      "payout_total": payout, "paid_total": paid}),
+            )
+        })
+        .await;
+    show(&state, &session, &actor, "claims.html", res)
+}
+
+/// The report form, with the policies found for the clerk's search.
+async fn report_page(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    q: Option<String>,
+    errors: Option<&AppError>,
+    values: Value,
+    status: StatusCode,
+) -> HttpResponse {
+    let a = actor.clone();
+    let now = state.clock.now();
+    let res = state
+        .run(move |c| {
+            let (hits, lookup_error) = match q.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(q) => match claims::lookup(c, &a, q) {
+                    Ok(h) => (h, None),
+                    Err(e @ AppError::Validation(_)) => (vec![], Some(e.messages().join("；"))),
+                    Err(e) => return Err(e),
+                },
+                None => (vec![], None),
+            };
+            let scheme = crate::app::schemes::current(c)?;
+            let (perils, excluded) = match &scheme {
+                Some(s) => (s.def.perils.clone(), s.def.excluded_causes.clone()),
+                None => (vec![], vec![]),
+            };
+            Ok(json!({
+                "q": q, "hits": hits, "lookup_error": lookup_error,
+                "perils": perils, "excluded": excluded,
+                "channels": claims::CHANNELS.iter().filter(|(c, _)| *c != "api" && *c != "batch")
+                    .map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
+                "now_local": now.with_timezone(&clock::china()).format("%Y-%m-%dT%H:%M").to_string(),
+            }))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!(errors.map(errors_json));
+            ctx["values"] = values;
+            page(state, session, Some(actor), "claim_new.html", status, ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn new_form(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let search = q.get("q").cloned();
+    report_page(
+        &state,
+        &session,
+        &actor,
+        search,
+        None,
+        json!(q.into_inner()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let input = claims::ReportInput {
+        policy_no: None,
+        policy_id: form.get("policy_id").and_then(|v| v.parse().ok()),
+        plot_id: form.get("plot_id").and_then(|v| v.parse().ok()),
+        plot_code: None,
+        peril: field(&form, "peril"),
+        occurred_at: field(&form, "occurred_at"),
+        reported_at: form.get("reported_at").cloned(),
+        reporter_name: field(&form, "reporter_name"),
+        reporter_phone: field(&form, "reporter_phone"),
+        channel: form.get("channel").cloned(),
+        description: field(&form, "description"),
+    };
+    let a = actor.clone();
+    let now = state.clock.now();
+    match state.run(move |c| claims::report(c, &a, now, &input)).await {
+        Ok(v) => {
+            let msg = if v.status == "declined" {
+                format!(
+                    "已登记报案{}，但不属于保险责任，已拒赔：{}",
+                    v.claim_no,
+                    v.decline_reason.clone().unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "已登记报案{}，须在{}前完成现场查勘",
+                    v.claim_no, v.survey_due_display
+                )
+            };
+            flash(&session, &msg);
+            redirect(&format!("/claims/{}", v.id))
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+            let q = form.get("q").cloned();
+            let status = e.status();
+            report_page(
+                &state,
+                &session,
+                &actor,
+                q,
+                Some(&e),
+                json!(form.into_inner()),
+                status,
+            )
+            .await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn claim_page(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    id: i64,
+    errors: Option<&AppError>,
+    values: Value,
+) -> HttpResponse {
+    let a = actor.clone();
+    let now = state.clock.now();
+    let res = state
+        .run(move |c| {
+            let d = claims::detail(c, &a, id)?;
+            let (adjusters, co) = claims::surveyors(c)?;
+            Ok(json!({
+                "d": d, "adjusters": adjusters, "co_surveyors": co,
+                "today": clock::china_date(now).to_string(),
+                "is_surveyor": (a.role == crate::app::Role::Adjuster && d.claim.adjuster_id == Some(a.user_id))
+                    || (a.role == crate::app::Role::CountyForestry && d.claim.co_surveyor_id == Some(a.user_id)),
+            }))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            let status = errors.map(|e| e.status()).unwrap_or(StatusCode::OK);
+            ctx["errors"] = json!(errors.map(errors_json));
+            ctx["values"] = values;
+            page(state, session, Some(actor), "claim.html", status, ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn show_claim(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "赔案");
+    claim_page(&state, &session, &actor, id, None, json!({})).await
+}
+
+async fn action(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let (id, what) = path.into_inner();
+    let id = id_or_404!(state, session, actor, id, "赔案");
+    let version = form.get("version").and_then(|v| v.parse::<i32>().ok());
+    let a = actor.clone();
+    let now = state.clock.now();
+    let f = form.clone();
+    let res = state
+        .run(move |c| match what.as_str() {
+            "dispatch" => claims::dispatch(
+                c,
+                &a,
+                now,
+                id,
+                &claims::DispatchInput {
+                    adjuster: field(&f, "adjuster"),
+                    co_surveyor: field(&f, "co_surveyor"),
+                    version,
+                },
+            )
+            .map(|v| {
+                format!(
+                    "已派工：查勘员{}，共同查勘{}",
+                    v.adjuster.unwrap_or_default(),
+                    v.co_surveyor.unwrap_or_default()
+                )
+            }),
+            "approve" => claims::approve(
+                c,
+                &a,
+                now,
+                id,
+                &claims::ReviewInput {
+                    version,
+                    note: field(&f, "note"),
+                },
+            )
+            .map(|v| format!("审核完成：{}", v.status_name)),
+            "send-back" => claims::send_back(
+                c,
+                &a,
+                now,
+                id,
+                &claims::ReviewInput {
+                    version,
+                    note: field(&f, "note"),
+                },
+            )
+            .map(|_| "已退回重新查勘".to_string()),
+            "agree" => claims::agree(
+                c,
+                &a,
+                now,
+                id,
+                &claims::AgreeInput {
+                    agreed_on: field(&f, "agreed_on"),
+                    version,
+                },
+            )
+            .map(|v| {
+                format!(
+                    "已登记农户确认，赔款须在{}前支付",
+                    v.payment_due_on.unwrap_or_default()
+                )
+            }),
+            "pay" => claims::pay(
+                c,
+                &a,
+                now,
+                id,
+                &claims::PaymentInput {
+                    amount: field(&f, "amount"),
+                    paid_on: field(&f, "paid_on"),
+                    bank_reference: field(&f, "bank_reference"),
+                },
+            )
+            .map(|v| format!("已登记支付，累计已付{}元", v.paid)),
+            _ => Err(AppError::not_found("操作")),
+        })
+        .await;
+    match res {
+        Ok(msg) => {
+            flash(&session, &msg);
+            redirect(&format!("/claims/{id}"))
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+            claim_page(
+                &state,
+                &session,
+                &actor,
+                id,
+                Some(&e),
+                json!(form.into_inner()),
+            )
+            .await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn survey_page(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "赔案");
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let d = claims::detail(c, &a, id)?;
+            let allowed = (a.role == crate::app::Role::Adjuster
+                && d.claim.adjuster_id == Some(a.user_id))
+                || (a.role == crate::app::Role::CountyForestry
+                    && d.claim.co_surveyor_id == Some(a.user_id));
+            if !allowed {
+                return Err(AppError::Forbidden(
+                    "只有派工指定的查勘员或县林业局共同查勘人员可以打开查勘页面".into(),
+                ));
+            }
+            let config = json!({
+                "claim_id": d.claim.id, "claim_no": d.claim.claim_no, "version": d.claim.version,
+                "status": d.claim.status,
+                "boundary": d.plot_boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
+                "max_distance_m": d.max_distance_m, "tree_count": d.tree_count,
+                "plot_mu": d.claim.plot_mu,
+            });
+            // Inside a <script> element: "</" must not close it.
+            Ok(json!({"d": d, "config": config.to_string().replace("</", "<\\/")}))
+        })
+        .await;
+    show(&state, &session, &actor, "claim_survey.html", res)
+}
+
+fn csrf_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("X-CSRF-Token")
+        .and_then(|h| h.to_str().ok())
+        .map(|s| s.to_string())
+}
+
+/// The tablet's queued survey. JSON in and out; the CSRF token comes in a header.
+async fn survey_submit(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<claims::SurveyInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.0.ok_or(AppError::Unauthenticated)?;
+    check_csrf(&session, csrf_header(&req).as_ref())?;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
+        .await?;
+    Ok(if r.created {
+        HttpResponse::Created().json(r)
+    } else {
+        HttpResponse::Ok().json(r)
+    })
+}
+
+async fn photo_upload(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    q: Query,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let actor = user.0.ok_or(AppError::Unauthenticated)?;
+    check_csrf(&session, csrf_header(&req).as_ref())?;
+    let id = id.into_inner();
+    let client_id = q.get("client_id").cloned().unwrap_or_default();
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
+        .await?;
+    Ok(if r.created {
+        HttpResponse::Created().json(r)
+    } else {
+        HttpResponse::Ok().json(r)
+    })
+}
+
+async fn photo_get(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let (id, pid) = path.into_inner();
+    let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
+        return error_page(&state, &session, Some(&actor), &AppError::not_found("照片"));
+    };
+    let a = actor.clone();
+    match state.run(move |c| claims::photo(c, &a, id, pid)).await {
+        Ok((ct, bytes)) => HttpResponse::Ok()
+            .content_type(ct)
+            .insert_header(("Cache-Control", "private, max-age=86400"))
+            .body(bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn service_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(SERVICE_WORKER)
+}
+
+async fn survey_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(SURVEY_JS)
+}
+
+async fn ledger(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let now = state.clock.now();
+    let res = state
+        .run(move |c| {
+            let t = claims::ledger(c, &a, now)?;
+            crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))
+        })
+        .await;
+    match res {
+        Ok(bytes) => super::import_pages::xlsx("赔案台账.xlsx", bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn payout_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let now = state.clock.now();
+    let res = state
+        .run(move |c| {
+            let t = claims::payout_list(c, &a, now)?;
+            crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))
+        })
+        .await;
+    match res {
+        Ok(bytes) => super::import_pages::xlsx("赔款支付清单.xlsx", bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
