@@ -1,4 +1,5 @@
-//! Real-browser test of the pages a township station uses on a 10-inch tablet.
+//! Real-browser tests of the pages used on a 10-inch tablet: the township
+//! station's enrollment pages, and the adjuster's survey page with no signal.
 //!
 //! Spawns the app over a fresh seeded database, then drives Debian's Chromium with
 //! playwright-core through `tests/browser/enroll.mjs` (login, dashboard, grower form
@@ -36,12 +37,10 @@ fn read_all(path: &Path) -> String {
     s
 }
 
-#[test]
-fn tablet_enrollment_in_a_real_browser() {
+/// Tools present, or the reason the browser tests cannot run (fatal under CI).
+fn tools_ready() -> bool {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let script = dir.join("enroll.mjs");
     let playwright = dir.join("node_modules/playwright-core/package.json");
-
     let mut missing = Vec::new();
     if !Path::new(CHROMIUM).exists() {
         missing.push(CHROMIUM.to_string());
@@ -55,34 +54,40 @@ fn tablet_enrollment_in_a_real_browser() {
     if !node_available() {
         missing.push("node".to_string());
     }
-    if !missing.is_empty() {
-        let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0");
-        if ci.unwrap_or(false) {
-            panic!(
-                "browser test cannot run under CI: missing {}; run .ci/run (it installs chromium and runs npm ci in tests/browser)",
-                missing.join(", ")
-            );
-        }
-        println!("skipped: chromium/playwright-core not installed (run .ci/run)");
-        println!("  missing: {}", missing.join(", "));
-        return;
+    if missing.is_empty() {
+        return true;
     }
+    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci.unwrap_or(false) {
+        panic!(
+            "browser test cannot run under CI: missing {}; run .ci/run (it installs chromium and runs npm ci in tests/browser)",
+            missing.join(", ")
+        );
+    }
+    println!("skipped: chromium/playwright-core not installed (run .ci/run)");
+    println!("  missing: {}", missing.join(", "));
+    false
+}
 
-    let app = common::spawn_app();
-
+/// Run a script in tests/browser with node; its stdout, after insisting it passed.
+fn run_script(name: &str, args: &[&str], env: &[(&str, &str)], done: &str) -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(name);
     let out_dir = tempfile::tempdir().expect("tempdir for script output");
     let out_path = out_dir.path().join("stdout.txt");
     let err_path = out_dir.path().join("stderr.txt");
-    let mut child = Command::new("node")
-        .arg(&script)
-        .arg(&app.address)
-        .arg(common::PASSWORD)
+    let mut cmd = Command::new("node");
+    cmd.arg(&script)
+        .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("start node tests/browser/enroll.mjs");
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start node");
 
     let started = Instant::now();
     let status = loop {
@@ -98,21 +103,117 @@ fn tablet_enrollment_in_a_real_browser() {
     };
     let stdout = read_all(&out_path);
     let stderr = read_all(&err_path);
-    println!("--- enroll.mjs stdout ---\n{stdout}");
+    println!("--- {name} stdout ---\n{stdout}");
     if !stderr.trim().is_empty() {
-        println!("--- enroll.mjs stderr ---\n{stderr}");
+        println!("--- {name} stderr ---\n{stderr}");
     }
     match status {
         None => panic!(
-            "enroll.mjs did not finish within {TIMEOUT:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+            "{name} did not finish within {TIMEOUT:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
         ),
         Some(s) => assert!(
             s.success(),
-            "enroll.mjs failed ({s})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
+            "{name} failed ({s})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
         ),
     }
     assert!(
-        stdout.contains("browser checks passed"),
-        "enroll.mjs exited 0 without finishing its checks\n{stdout}"
+        stdout.contains(done),
+        "{name} exited 0 without finishing its checks\n{stdout}"
     );
+    stdout
+}
+
+#[test]
+fn tablet_enrollment_in_a_real_browser() {
+    if !tools_ready() {
+        return;
+    }
+    let app = common::spawn_app();
+    run_script(
+        "enroll.mjs",
+        &[&app.address, common::PASSWORD],
+        &[],
+        "browser checks passed",
+    );
+}
+
+/// The survey page with the network cut and restored (tests/browser/survey.mjs).
+#[test]
+fn tablet_survey_survives_a_lost_signal() {
+    if !tools_ready() {
+        return;
+    }
+    let app = common::spawn_app();
+    let claim = survey_fixture(&app);
+    let token = app.api("underwriter").token;
+    run_script(
+        "survey.mjs",
+        &[&app.address, common::PASSWORD, &claim.to_string(), &token],
+        &[("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")],
+        "survey checks passed",
+    );
+    // Exactly one survey and one photo reached the database.
+    let mut conn = app.conn();
+    let mut n = |table: &str| -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(&mut conn)
+            .unwrap()
+            .n
+    };
+    assert_eq!(n("claim_surveys"), 1);
+    assert_eq!(n("claim_photos"), 1);
+}
+
+/// An issued policy on a 15-mu plot with its polygon, a hail report on it,
+/// dispatched to `adjuster` and `forestry`. Returns the claim id.
+fn survey_fixture(app: &common::TestApp) -> i64 {
+    use serde_json::json;
+    let station = app.api("station_a");
+    let g = app.grower(&station, "查勘户", 1, &app.seed.village_a1);
+    let (x0, y0, dx, dy) = (99.95, 25.65, 100.0 / 100_380.0, 100.0 / 110_800.0);
+    let boundary = json!({"type": "Polygon", "coordinates": [[
+        [x0, y0], [x0 + dx, y0], [x0 + dx, y0 + dy], [x0, y0 + dy], [x0, y0]
+    ]]})
+    .to_string();
+    let r = station.post(
+        "/api/v1/plots",
+        json!({"grower_id": g, "variety": "early", "tree_age": 8, "tree_count": 300,
+               "fruit_per_tree": 300, "area_mu": "15", "boundary": boundary}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let plot = r.body["id"].as_i64().unwrap();
+    let policy = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = station.post(
+        &format!("/api/v1/policies/{policy}/collect"),
+        json!({"collected_on": "2012-03-10"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let uw = app.api("underwriter");
+    assert_eq!(
+        uw.post(&format!("/api/v1/policies/{policy}/issue"), json!({}))
+            .status,
+        200
+    );
+    let r = uw.post(
+        "/api/v1/claims",
+        json!({"policy_id": policy, "plot_id": plot, "peril": "hail",
+               "occurred_at": "2012-06-12 14:30", "reporter_name": "查勘户"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "reported", "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/dispatch"),
+        json!({"adjuster": "adjuster", "co_surveyor": "forestry"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    id
 }

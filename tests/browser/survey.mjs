@@ -1,0 +1,212 @@
+// Real-browser test of the survey page (查勘定损) on a 10-inch tablet in an orchard
+// with no signal: the adjuster opens the page online (the service worker keeps it),
+// the position is checked outside and inside the plot, a photo is attached and a
+// signature drawn, the network is cut, the page is reloaded (from the service
+// worker, with everything typed still there), the survey is submitted into the
+// local queue, the network comes back, and the survey arrives exactly once, even
+// when the same queue entry is sent a second time.
+//
+// Usage: node tests/browser/survey.mjs <base-url> <password> <claim-id> <api-token>
+// Run by tests/browser.rs. Needs PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1 so
+// that cutting the network also cuts the service worker's own requests.
+
+import { chromium } from 'playwright-core';
+
+const [base, password, claimId, token] = process.argv.slice(2);
+if (!base || !password || !claimId || !token) {
+  console.error('usage: node survey.mjs <base-url> <password> <claim-id> <api-token>');
+  process.exit(2);
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+const MIN_TOUCH = 44;
+// The plot: a square of about 100 m × 100 m with its south-west corner here.
+const X0 = 99.95, Y0 = 25.65, DX = 100 / 100380, DY = 100 / 110800;
+const INSIDE = { latitude: Y0 + DY / 2, longitude: X0 + DX / 2, accuracy: 8 };
+const FAR = { latitude: Y0 + DY / 2, longitude: X0 + 900 / 100380, accuracy: 8 };
+
+let step = 'start';
+class CheckFailed extends Error {}
+function check(cond, message) {
+  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
+}
+function begin(name) {
+  step = name;
+  console.log(`• ${name}`);
+}
+function log(msg) {
+  console.log(`  ${msg}`);
+}
+
+/** What the server holds for the claim, asked outside the browser. */
+async function serverClaim() {
+  const r = await fetch(`${base}/api/v1/claims/${claimId}`, { headers: { Authorization: `Bearer ${token}` } });
+  check(r.ok, `GET claim answered ${r.status}`);
+  return r.json();
+}
+
+async function waitFor(page, fn, arg, what, timeout = 30000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const result = await page.locator('#result').innerText().catch(() => '');
+    const net = await page.locator('#net').innerText().catch(() => '');
+    throw new CheckFailed(`[${step}] timed out waiting for ${what}; #result="${result}" #net="${net}"`);
+  }
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+      permissions: ['geolocation'],
+      geolocation: FAR,
+      serviceWorkers: 'allow',
+    });
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('dialog', (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
+
+    begin('login as the assigned adjuster');
+    await page.goto(`${base}/login`);
+    await page.fill('#username', 'adjuster');
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('main form button[type=submit]')]);
+
+    begin('open the survey page online; the service worker takes it');
+    const url = `${base}/claims/${claimId}/survey`;
+    const resp = await page.goto(url);
+    check(resp && resp.ok(), `GET survey page answered ${resp && resp.status()}`);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await page.reload();
+    await waitFor(page, () => !!navigator.serviceWorker.controller, null, 'the service worker to control the page');
+    log('service worker controls the page');
+
+    begin('position far from the plot is shown as too far');
+    // The page asks for the position by itself on first load.
+    await waitFor(page, () => document.querySelector('#gps-check').classList.contains('far'), null, 'the far-position warning');
+    const farText = await page.locator('#gps-check').innerText();
+    check(/超出允许的 100 米/.test(farText), `far text: ${farText}`);
+    log(farText);
+
+    begin('position inside the plot');
+    await context.setGeolocation(INSIDE);
+    await page.click('#locate');
+    await waitFor(page, () => document.querySelector('#gps-check').classList.contains('inside'), null, 'the inside-the-plot result');
+    log(await page.locator('#gps-check').innerText());
+
+    begin('fill in the loss, attach a photo, sign');
+    await page.fill('#damaged_trees', '120');
+    await page.fill('#affected_mu', '5');
+    await page.fill('#loss_rate', '35');
+    await page.check('#adjuster_confirmed');
+    await page.check('#co_surveyor_confirmed');
+    const photo = await page.screenshot({ type: 'png' });
+    await page.setInputFiles('#photo', { name: 'hail.png', mimeType: 'image/png', buffer: photo });
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the photo thumbnail');
+    await page.locator('#signature').scrollIntoViewIfNeeded();
+    const box = await page.locator('#signature').boundingBox();
+    await page.mouse.move(box.x + 40, box.y + 60);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + 40 + i * 30, box.y + 60 + (i % 2) * 50);
+    await page.mouse.up();
+    await waitFor(page, (k) => !!JSON.parse(localStorage.getItem(k) || '{}').signature, `guobao-survey-draft-${claimId}`, 'the signature in the draft');
+
+    begin('touch targets and width on a 1280×800 tablet');
+    const sizes = await page.evaluate(() => Array.from(document.querySelectorAll('main button, main .button, main label.check'))
+      .filter((el) => el.getBoundingClientRect().height > 0)
+      .map((el) => ({ text: (el.innerText || '').trim().slice(0, 20), h: el.getBoundingClientRect().height })));
+    const small = sizes.filter((s) => s.h < MIN_TOUCH);
+    check(sizes.length >= 5 && small.length === 0, `small targets: ${JSON.stringify(small)}`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    check(wide, 'the survey page scrolls sideways');
+
+    begin('signal lost: the page reloads from the service worker with everything kept');
+    await context.setOffline(true);
+    // Cut the service worker's own requests too, or it would still reach the server.
+    await context.route('**', (route) => (route.request().serviceWorker() ? route.abort('internetdisconnected') : route.continue()));
+    const offlineLoad = await page.reload();
+    check(offlineLoad && offlineLoad.fromServiceWorker(), 'the offline reload was not answered by the service worker');
+    check(await page.evaluate(() => !navigator.onLine), 'navigator.onLine is still true');
+    const reachable = await page.evaluate(() => fetch('/healthz').then(() => true, () => false));
+    check(!reachable, 'the server is still reachable from the page while offline');
+    await waitFor(page, () => document.querySelector('#affected_mu') && document.querySelector('#affected_mu').value === '5', null, 'the restored form');
+    check(await page.inputValue('#loss_rate') === '35', 'loss rate not restored');
+    check(await page.isChecked('#co_surveyor_confirmed'), 'confirmation not restored');
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the restored photo');
+    check((await page.locator('#gps-check').getAttribute('class')).includes('inside'), 'position not restored');
+    log(await page.locator('#net').innerText());
+
+    begin('submit with no signal: queued on the tablet, nothing on the server');
+    await page.click('#submit');
+    await waitFor(page, () => document.querySelector('#result').classList.contains('queued') && /没有网络/.test(document.querySelector('#result').innerText), null, 'the queued message');
+    log(await page.locator('#result').innerText());
+    const queued = await page.evaluate(() => new Promise((resolve, reject) => {
+      const r = indexedDB.open('guobao-survey', 1);
+      r.onsuccess = () => {
+        const q = r.result.transaction('outbox').objectStore('outbox').getAll();
+        q.onsuccess = () => resolve(q.result.map((x) => x.payload));
+        q.onerror = () => reject(q.error);
+      };
+      r.onerror = () => reject(r.error);
+    }));
+    check(queued.length === 1, `outbox holds ${queued.length} entries`);
+    let claim = await serverClaim();
+    check(claim.claim.status === 'dispatched' && claim.surveys.length === 0 && claim.photos.length === 0,
+      `server already has something: ${claim.claim.status}, ${claim.surveys.length} surveys`);
+
+    begin('signal back: the queue is sent once');
+    await context.unroute('**');
+    await context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, () => document.querySelector('#result').classList.contains('ok'), null, 'the sent message');
+    const sent = await page.locator('#result').innerText();
+    check(sent.includes('1750.00'), `payout not shown: ${sent}`);
+    log(sent);
+    claim = await serverClaim();
+    check(claim.claim.status === 'surveyed', `status ${claim.claim.status}`);
+    check(claim.surveys.length === 1, `${claim.surveys.length} surveys on the server`);
+    check(claim.photos.length === 1, `${claim.photos.length} photos on the server`);
+    check(claim.surveys[0].location_check === 'inside', `location ${claim.surveys[0].location_check}`);
+
+    begin('the same queue entry sent again changes nothing');
+    await page.evaluate((payload) => new Promise((resolve, reject) => {
+      const r = indexedDB.open('guobao-survey', 1);
+      r.onsuccess = () => {
+        const t = r.result.transaction('outbox', 'readwrite');
+        t.objectStore('outbox').put({ client_id: payload.client_id, claim_id: Number(payload.claim_id_hint), payload });
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      };
+    }), { ...queued[0], claim_id_hint: claimId });
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, () => /此前已收到/.test(document.querySelector('#result').innerText), null, 'the already-received message');
+    log(await page.locator('#result').innerText());
+    claim = await serverClaim();
+    check(claim.surveys.length === 1 && claim.photos.length === 1,
+      `after a replay: ${claim.surveys.length} surveys, ${claim.photos.length} photos`);
+
+    check(pageErrors.length === 0, `JavaScript errors on the page: ${pageErrors.join(' | ')}`);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+  console.log('survey checks passed');
+}
+
+main().catch((e) => {
+  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
+  console.error(`FAILED ${msg}`);
+  process.exit(1);
+});
