@@ -153,67 +153,20 @@ fn tablet_survey_survives_a_lost_signal() {
         "survey checks passed",
     );
     // Exactly one survey and one photo reached the database.
-    let mut conn = app.conn();
-    let mut n = |table: &str| -> i64 {
-        use diesel::prelude::*;
-        #[derive(QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<N>(&mut conn)
-            .unwrap()
-            .n
-    };
-    assert_eq!(n("claim_surveys"), 1);
-    assert_eq!(n("claim_photos"), 1);
+    assert_eq!(common::count(&mut app.conn(), "claim_surveys"), 1);
+    assert_eq!(common::count(&mut app.conn(), "claim_photos"), 1);
 }
 
 /// An issued policy on a 15-mu plot with its polygon, a hail report on it,
 /// dispatched to `adjuster` and `forestry`. Returns the claim id.
 fn survey_fixture(app: &common::TestApp) -> i64 {
-    use serde_json::json;
-    let station = app.api("station_a");
-    let g = app.grower(&station, "查勘户", 1, &app.seed.village_a1);
-    let (x0, y0, dx, dy) = (99.95, 25.65, 100.0 / 100_380.0, 100.0 / 110_800.0);
-    let boundary = json!({"type": "Polygon", "coordinates": [[
-        [x0, y0], [x0 + dx, y0], [x0 + dx, y0 + dy], [x0, y0 + dy], [x0, y0]
-    ]]})
-    .to_string();
-    let r = station.post(
-        "/api/v1/plots",
-        json!({"grower_id": g, "variety": "early", "tree_age": 8, "tree_count": 300,
-               "fruit_per_tree": 300, "area_mu": "15", "boundary": boundary}),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let plot = r.body["id"].as_i64().unwrap();
-    let policy = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
-        .as_i64()
-        .unwrap();
-    let r = station.post(
-        &format!("/api/v1/policies/{policy}/collect"),
-        json!({"collected_on": "2012-03-10"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    use common::claims::*;
+    let ins = insured(app, "查勘户", 1, true);
     let uw = app.api("underwriter");
-    assert_eq!(
-        uw.post(&format!("/api/v1/policies/{policy}/issue"), json!({}))
-            .status,
-        200
-    );
-    let r = uw.post(
-        "/api/v1/claims",
-        json!({"policy_id": policy, "plot_id": plot, "peril": "hail",
-               "occurred_at": "2012-06-12 14:30", "reporter_name": "查勘户"}),
-    );
+    let r = report(&uw, &ins, "hail", "2012-06-12 14:30");
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "reported", "{}", r.body);
     let id = r.body["id"].as_i64().unwrap();
-    let r = uw.post(
-        &format!("/api/v1/claims/{id}/dispatch"),
-        json!({"adjuster": "adjuster", "co_surveyor": "forestry"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(dispatch(&uw, id).status, 200);
     id
 }

@@ -3,135 +3,10 @@
 //! the role limits. The server's clock is set by each test; nothing sleeps.
 
 mod common;
+use common::claims::*;
 use common::*;
-use diesel::prelude::*;
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
-
-/// About 100 m × 100 m (≈ 15 mu) near the demo county.
-const X0: f64 = 99.95;
-const Y0: f64 = 25.65;
-const DX: f64 = 100.0 / 100_380.0;
-const DY: f64 = 100.0 / 110_800.0;
-
-fn square() -> String {
-    json!({"type": "Polygon", "coordinates": [[
-        [X0, Y0], [X0 + DX, Y0], [X0 + DX, Y0 + DY], [X0, Y0 + DY], [X0, Y0]
-    ]]})
-    .to_string()
-}
-
-/// A point `east_m` metres east of the square's west edge, at mid-height.
-fn point_east(east_m: f64) -> (f64, f64) {
-    (Y0 + DY / 2.0, X0 + east_m / 100_380.0)
-}
-
-struct Insured {
-    policy_id: i64,
-    policy_no: String,
-    plot_id: i64,
-    plot_code: String,
-}
-
-/// A grower in township A with one 15-mu plot (with its polygon), the policy
-/// collected in March and issued: cover 2012-04-01 to 2012-10-31.
-fn insured(app: &TestApp, name: &str, seq: u32, issue: bool) -> Insured {
-    let station = app.api("station_a");
-    let g = app.grower(&station, name, seq, &app.seed.village_a1);
-    let r = station.post(
-        "/api/v1/plots",
-        json!({"grower_id": g, "variety": "early", "tree_age": 8, "tree_count": 300,
-               "fruit_per_tree": 300, "area_mu": "15", "boundary": square()}),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let plot_id = r.body["id"].as_i64().unwrap();
-    let plot_code = r.body["code"].as_str().unwrap().to_string();
-    let p = &station.get(&format!("/api/v1/growers/{g}")).body["policies"][0];
-    let policy_id = p["id"].as_i64().unwrap();
-    let policy_no = p["policy_no"].as_str().unwrap().to_string();
-    let r = station.post(
-        &format!("/api/v1/policies/{policy_id}/collect"),
-        json!({"collected_on": "2012-03-10"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    if issue {
-        let r = app
-            .api("underwriter")
-            .post(&format!("/api/v1/policies/{policy_id}/issue"), json!({}));
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    Insured {
-        policy_id,
-        policy_no,
-        plot_id,
-        plot_code,
-    }
-}
-
-fn report(uw: &Api, ins: &Insured, peril: &str, occurred: &str) -> Resp {
-    uw.post(
-        "/api/v1/claims",
-        json!({"policy_no": ins.policy_no, "plot_id": ins.plot_id, "peril": peril,
-               "occurred_at": occurred, "reporter_name": "报案人", "reporter_phone": "13900000000",
-               "channel": "phone", "description": "冰雹打落青果"}),
-    )
-}
-
-fn dispatch(uw: &Api, id: i64) -> Resp {
-    uw.post(
-        &format!("/api/v1/claims/{id}/dispatch"),
-        json!({"adjuster": "adjuster", "co_surveyor": "forestry"}),
-    )
-}
-
-const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-
-fn survey_body(client_id: &str, lat: f64, lon: f64, affected: &str, loss: &str) -> Value {
-    json!({"client_id": client_id, "latitude": lat, "longitude": lon, "accuracy_m": 8.0,
-           "damaged_trees": 120, "affected_mu": affected, "loss_rate": loss,
-           "adjuster_confirmed": true, "co_surveyor_confirmed": true,
-           "grower_signed_name": "投保户", "grower_signature": SIGNATURE, "notes": "青果脱落"})
-}
-
-fn count(app: &TestApp, table: &str) -> i64 {
-    let mut c = app.conn();
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<N>(&mut c)
-        .unwrap()
-        .n
-}
-
-fn jpeg(marker: u8) -> Vec<u8> {
-    let mut b = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    b.extend(std::iter::repeat_n(marker, 2048));
-    b.extend([0xFF, 0xD9]);
-    b
-}
-
-fn upload(api: &Api, claim: i64, client_id: &str, bytes: Vec<u8>) -> Resp {
-    let r = reqwest::blocking::Client::new()
-        .post(format!(
-            "{}/api/v1/claims/{claim}/photos?client_id={client_id}",
-            api.base
-        ))
-        .bearer_auth(&api.token)
-        .header("Content-Type", "image/jpeg")
-        .body(bytes)
-        .send()
-        .unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().unwrap();
-    Resp {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
-}
 
 #[test]
 fn a_claim_from_report_to_payment() {
@@ -197,8 +72,8 @@ fn a_claim_from_report_to_payment() {
     assert_eq!(again.body["survey_id"], r.body["survey_id"]);
     let photo_again = upload(&adj, id, "photo-0001-a", jpeg(7));
     assert_eq!(photo_again.status, 200);
-    assert_eq!(count(&app, "claim_surveys"), 1);
-    assert_eq!(count(&app, "claim_photos"), 1);
+    assert_eq!(count(&mut app.conn(), "claim_surveys"), 1);
+    assert_eq!(count(&mut app.conn(), "claim_photos"), 1);
 
     // Only the insurer's desk approves.
     let version = r.body["claim"]["version"].as_i64().unwrap();
@@ -259,7 +134,7 @@ fn a_claim_from_report_to_payment() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "paid");
     assert_eq!(r.body["paid"], "1750.00");
-    assert_eq!(count(&app, "claim_payments"), 2);
+    assert_eq!(count(&mut app.conn(), "claim_payments"), 2);
 
     // Every step is in the audit log.
     let audit = app.api("admin").get("/api/v1/audit?entity=claim");
@@ -290,7 +165,7 @@ fn a_claim_from_report_to_payment() {
     assert!(diesel::sql_query("DELETE FROM claim_surveys")
         .execute(&mut conn)
         .is_err());
-    assert_eq!(count(&app, "claims"), 1);
+    assert_eq!(count(&mut app.conn(), "claims"), 1);
 }
 
 #[test]
@@ -362,7 +237,7 @@ fn reports_outside_cover_are_declined_with_the_reason_kept() {
     let r = report(&uw, &ins, "风灾", "2012-10-31 23:00");
     assert_eq!(r.body["status"], "reported", "{}", r.body);
     assert_eq!(r.body["peril"], "wind");
-    assert_eq!(count(&app, "claims"), 8);
+    assert_eq!(count(&mut app.conn(), "claims"), 8);
     // Declined reports stay on the list.
     let list = uw.get("/api/v1/claims?status=declined");
     assert_eq!(list.body["items"].as_array().unwrap().len(), 7);
@@ -411,7 +286,7 @@ fn reports_outside_cover_are_declined_with_the_reason_kept() {
             .collect();
         assert!(codes.contains(&code), "{code} not in {codes:?}");
     }
-    assert_eq!(count(&app, "claims"), 8);
+    assert_eq!(count(&mut app.conn(), "claims"), 8);
     // Only the insurer's desk takes reports.
     assert_eq!(
         report(&app.api("station_a"), &ins, "hail", "2012-07-01").status,
@@ -601,7 +476,7 @@ fn a_bad_survey_writes_nothing() {
             .status,
         403
     );
-    assert_eq!(count(&app, "claim_surveys"), 0);
+    assert_eq!(count(&mut app.conn(), "claim_surveys"), 0);
     assert_eq!(
         uw.get(&format!("/api/v1/claims/{id}")).body["claim"]["status"],
         "dispatched"
@@ -616,7 +491,7 @@ fn a_bad_survey_writes_nothing() {
     let r = upload(&adj, id, "photo-big-001", huge);
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(r.body["fields"][0]["code"], "photo_too_large");
-    assert_eq!(count(&app, "claim_photos"), 0);
+    assert_eq!(count(&mut app.conn(), "claim_photos"), 0);
 
     // The good one, from 80 m outside: accepted as "near".
     let mut good = survey_body("survey-near-01", near.0, near.1, "5", "35");
@@ -775,8 +650,8 @@ fn one_event_registers_many_reports_or_none() {
         .as_str()
         .unwrap()
         .starts_with("第3行"));
-    assert_eq!(count(&app, "claims"), 0);
-    assert_eq!(count(&app, "claim_events"), 0);
+    assert_eq!(count(&mut app.conn(), "claims"), 0);
+    assert_eq!(count(&mut app.conn(), "claim_events"), 0);
     let r = uw.post("/api/v1/claim-events", items(&c.policy_no));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["reported"], 2);

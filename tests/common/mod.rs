@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod claims;
+
 use diesel::prelude::*;
 use guobao::app::auth::{create_user, NewAccount};
 use guobao::app::clock::Clock;
@@ -440,6 +442,25 @@ impl Browser {
             .unwrap_or("")
             .to_string();
         (status, ct, r.bytes().unwrap().to_vec())
+    }
+
+    /// POST a raw body with extra headers (the survey page's queued requests).
+    pub fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Page {
+        let mut rb = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .body(body);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        page(rb.send().unwrap())
     }
 
     pub fn login(&self, username: &str) {
