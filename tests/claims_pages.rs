@@ -76,7 +76,11 @@ fn a_claim_through_the_pages() {
     // Without the CSRF token: refused.
     let p = desk.post(
         "/claims",
-        &[("policy_id", &policy), ("plot_id", &plot), ("peril", "hail")],
+        &[
+            ("policy_id", &policy),
+            ("plot_id", &plot),
+            ("peril", "hail"),
+        ],
     );
     assert_eq!(p.status, 403);
 
@@ -110,7 +114,11 @@ fn a_claim_through_the_pages() {
     let p = desk.submit(
         &claim_url,
         &format!("/claims/{id}/dispatch"),
-        &[("adjuster", "adjuster"), ("co_surveyor", "forestry"), ("version", "1")],
+        &[
+            ("adjuster", "adjuster"),
+            ("co_surveyor", "forestry"),
+            ("version", "1"),
+        ],
     );
     assert_eq!(p.status, 303, "{}", p.body);
     assert!(desk.get(&claim_url).body.contains("待查勘"));

@@ -217,6 +217,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                 },
             )?;
         }
+        demo_claims(conn, chrono::Utc::now())?;
         Ok(DemoSummary {
             townships: county.townships.len(),
             villages: village_count,
@@ -226,3 +227,154 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         })
     })
 }
+
+/// A hailstorm's claims in every state, reported in the hours before now, so
+/// the claims board has something to count down.
+fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+    use super::claims;
+    use crate::db::schema::{plots, users};
+    let actor_named = |conn: &mut DbConn, name: &str| -> AppResult<Actor> {
+        let id: i64 = users::table
+            .filter(users::username.eq(name))
+            .select(users::id)
+            .first(conn)?;
+        super::auth::actor_by_id(conn, id)?
+            .ok_or_else(|| AppError::Internal(format!("demo account {name}")))
+    };
+    let desk = actor_named(conn, "underwriter")?;
+    let adjuster = actor_named(conn, "adjuster")?;
+    // Issued policies with an insured plot, first township first.
+    let insured: Vec<(i64, i64, Option<String>)> = policies::table
+        .inner_join(plots::table.on(plots::grower_id.eq(policies::grower_id)))
+        .filter(policies::status.eq("issued"))
+        .filter(plots::eligible.eq(true))
+        .order((policies::township_id, policies::id, plots::id))
+        .select((policies::id, plots::id, plots::boundary))
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    let picks: Vec<_> = insured
+        .into_iter()
+        .filter(|(p, _, _)| seen.insert(*p))
+        .take(11)
+        .collect();
+    // (hours before now, peril, how far along)
+    let plan: [(i64, &str, &str); 11] = [
+        (2, "hail", "reported"),
+        (19, "hail", "reported"),
+        (30, "hail", "reported"),
+        (5, "hail", "dispatched"),
+        (21, "hail", "dispatched"),
+        (27, "hail", "dispatched"),
+        (20, "hail", "surveyed"),
+        (40, "hail", "approved"),
+        (60, "hail", "agreed"),
+        (70, "hail", "paid"),
+        (3, "drought", "declined"),
+    ];
+    for (i, ((policy, plot, boundary), (hours, peril, stage))) in
+        picks.iter().zip(plan.iter()).enumerate()
+    {
+        let reported = now - chrono::Duration::hours(*hours);
+        let c = claims::report(
+            conn,
+            &desk,
+            reported,
+            &claims::ReportInput {
+                policy_id: Some(*policy),
+                plot_id: Some(*plot),
+                peril: peril.to_string(),
+                occurred_at: "2012-06-12 15:00".into(),
+                reporter_name: "报案农户".into(),
+                reporter_phone: "13800000000".into(),
+                channel: Some("phone".into()),
+                description: "冰雹打落青果、折断枝条".into(),
+                ..Default::default()
+            },
+        )?;
+        if *stage == "reported" || *stage == "declined" {
+            continue;
+        }
+        let at = reported + chrono::Duration::minutes(30);
+        claims::dispatch(
+            conn,
+            &desk,
+            at,
+            c.id,
+            &claims::DispatchInput {
+                adjuster: "adjuster".into(),
+                co_surveyor: "forestry".into(),
+                version: None,
+            },
+        )?;
+        if *stage == "dispatched" {
+            continue;
+        }
+        // Stand in the middle of the plot's polygon when it has one.
+        let (lat, lon) = boundary
+            .as_deref()
+            .and_then(|b| crate::geo::parse_polygon(b).ok())
+            .and_then(|p| {
+                use geo::Centroid;
+                p.centroid()
+            })
+            .map(|c| (c.y(), c.x()))
+            .unwrap_or((25.65, 99.95));
+        let surveyed = reported + chrono::Duration::hours(6);
+        claims::submit_survey(
+            conn,
+            &adjuster,
+            surveyed,
+            c.id,
+            &claims::SurveyInput {
+                client_id: format!("demo-survey-{i:04}"),
+                latitude: Some(serde_json::json!(lat)),
+                longitude: Some(serde_json::json!(lon)),
+                accuracy_m: Some(6.0),
+                damaged_trees: Some(serde_json::json!(10)),
+                affected_mu: c.plot_mu.to_string(),
+                loss_rate: ["35", "50", "62.5", "85"][i % 4].into(),
+                adjuster_confirmed: true,
+                co_surveyor_confirmed: true,
+                grower_signed_name: c.grower_name.clone(),
+                grower_signature: DEMO_SIGNATURE.into(),
+                notes: "青果脱落，部分枝条折断".into(),
+                ..Default::default()
+            },
+        )?;
+        if *stage == "surveyed" {
+            continue;
+        }
+        let c = claims::approve(conn, &desk, now, c.id, &Default::default())?;
+        if *stage == "approved" || c.status != "approved" {
+            continue;
+        }
+        let today = super::clock::china_date(now).to_string();
+        let c = claims::agree(
+            conn,
+            &desk,
+            now,
+            c.id,
+            &claims::AgreeInput {
+                agreed_on: today.clone(),
+                version: None,
+            },
+        )?;
+        if *stage == "paid" {
+            claims::pay(
+                conn,
+                &desk,
+                now,
+                c.id,
+                &claims::PaymentInput {
+                    amount: c.payout.unwrap_or_default().to_string(),
+                    paid_on: today,
+                    bank_reference: format!("DEMO-PAY-{i:04}"),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A one-pixel PNG standing in for a grower's signature in the demo.
+const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
