@@ -370,42 +370,32 @@ fn view_with(
     }
 }
 
+/// Rows of one table by id, in chunks below SQLite's variable limit.
+macro_rules! by_ids {
+    ($conn:expr, $table:ident, $model:ty, $ids:expr) => {{
+        let mut out = HashMap::new();
+        for chunk in $ids.chunks(900) {
+            for row in $table::table
+                .filter($table::id.eq_any(chunk))
+                .select(<$model>::as_select())
+                .load($conn)?
+            {
+                out.insert(row.id, row);
+            }
+        }
+        out
+    }};
+}
+
 /// Views of many claims with three queries, not three per claim.
 fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
     let names = Names::load(conn)?;
     let policy_ids: Vec<i64> = list.iter().map(|c| c.policy_id).collect();
     let grower_ids: Vec<i64> = list.iter().map(|c| c.grower_id).collect();
     let plot_ids: Vec<i64> = list.iter().map(|c| c.plot_id).collect();
-    let mut ps = HashMap::new();
-    let mut gs = HashMap::new();
-    let mut pls = HashMap::new();
-    for chunk in policy_ids.chunks(900) {
-        for p in policies::table
-            .filter(policies::id.eq_any(chunk))
-            .select(Policy::as_select())
-            .load(conn)?
-        {
-            ps.insert(p.id, p);
-        }
-    }
-    for chunk in grower_ids.chunks(900) {
-        for g in growers::table
-            .filter(growers::id.eq_any(chunk))
-            .select(Grower::as_select())
-            .load(conn)?
-        {
-            gs.insert(g.id, g);
-        }
-    }
-    for chunk in plot_ids.chunks(900) {
-        for p in plots::table
-            .filter(plots::id.eq_any(chunk))
-            .select(Plot::as_select())
-            .load(conn)?
-        {
-            pls.insert(p.id, p);
-        }
-    }
+    let ps = by_ids!(conn, policies, Policy, policy_ids);
+    let gs = by_ids!(conn, growers, Grower, grower_ids);
+    let pls = by_ids!(conn, plots, Plot, plot_ids);
     list.iter()
         .map(|c| {
             let missing = || AppError::Internal(format!("claim {} lost its policy", c.id));
@@ -533,8 +523,10 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
 
 // ---------------------------------------------------------------- report
 
+/// Which policy and plot a report is about: the policy by id or number, the
+/// plot by id or code (or none, when the policy has one plot).
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct ReportInput {
+pub struct PlotRef {
     #[serde(default)]
     pub policy_no: Option<String>,
     #[serde(default)]
@@ -543,6 +535,12 @@ pub struct ReportInput {
     pub plot_id: Option<i64>,
     #[serde(default)]
     pub plot_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReportInput {
+    #[serde(flatten)]
+    pub target: PlotRef,
     #[serde(default)]
     pub peril: String,
     #[serde(default)]
@@ -575,7 +573,7 @@ struct Checked {
     description: String,
 }
 
-fn find_policy(conn: &mut DbConn, input: &ReportInput) -> AppResult<Policy> {
+fn find_policy(conn: &mut DbConn, input: &PlotRef) -> AppResult<Policy> {
     let found = if let Some(id) = input.policy_id {
         policies::table
             .find(id)
@@ -609,13 +607,13 @@ fn find_policy(conn: &mut DbConn, input: &ReportInput) -> AppResult<Policy> {
 
 fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> AppResult<Checked> {
     let mut errs: Vec<FieldError> = Vec::new();
-    let policy = find_policy(conn, input)?;
+    let policy = find_policy(conn, &input.target)?;
     let scheme = super::schemes::by_id(conn, policy.scheme_id)?;
     let plot_q = plots::table
         .filter(plots::grower_id.eq(policy.grower_id))
         .filter(plots::scheme_id.eq(policy.scheme_id))
         .select(Plot::as_select());
-    let plot: Option<Plot> = match (input.plot_id, input.plot_code.as_deref()) {
+    let plot: Option<Plot> = match (input.target.plot_id, input.target.plot_code.as_deref()) {
         (Some(id), _) => plot_q.filter(plots::id.eq(id)).first(conn).optional()?,
         (None, Some(code)) if !code.trim().is_empty() => plot_q
             .filter(plots::code.eq(normalize_width(code).trim().to_string()))
@@ -884,14 +882,8 @@ pub fn report(
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct EventItem {
-    #[serde(default)]
-    pub policy_no: Option<String>,
-    #[serde(default)]
-    pub policy_id: Option<i64>,
-    #[serde(default)]
-    pub plot_id: Option<i64>,
-    #[serde(default)]
-    pub plot_code: Option<String>,
+    #[serde(flatten)]
+    pub target: PlotRef,
     #[serde(default)]
     pub reporter_name: String,
     #[serde(default)]
@@ -953,10 +945,7 @@ pub fn report_event(
         let mut seen = std::collections::HashSet::new();
         for (i, item) in input.items.iter().enumerate() {
             let one = ReportInput {
-                policy_no: item.policy_no.clone(),
-                policy_id: item.policy_id,
-                plot_id: item.plot_id,
-                plot_code: item.plot_code.clone(),
+                target: item.target.clone(),
                 peril: input.peril.clone(),
                 occurred_at: input.occurred_at.clone(),
                 reported_at: input.reported_at.clone(),

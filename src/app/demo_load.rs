@@ -280,8 +280,11 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
             &desk,
             reported,
             &claims::ReportInput {
-                policy_id: Some(*policy),
-                plot_id: Some(*plot),
+                target: claims::PlotRef {
+                    policy_id: Some(*policy),
+                    plot_id: Some(*plot),
+                    ..Default::default()
+                },
                 peril: peril.to_string(),
                 occurred_at: "2012-06-12 15:00".into(),
                 reporter_name: "报案农户".into(),

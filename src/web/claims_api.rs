@@ -7,8 +7,12 @@ use crate::app::claims::{
     self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
     SurveyInput,
 };
+use crate::app::Actor;
+use crate::db::DbConn;
 use crate::error::AppResult;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 type Data = web::Data<AppState>;
@@ -29,6 +33,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}/send-back", web::post().to(send_back))
         .route("/claims/{id}/agree", web::post().to(agree))
         .route("/claims/{id}/payments", web::post().to(pay));
+}
+
+/// 201 when something new was recorded, 200 when the same client id had
+/// already arrived (a retry from a tablet).
+pub(crate) fn created_or_ok<T: serde::Serialize>(created: bool, v: T) -> HttpResponse {
+    if created {
+        HttpResponse::Created().json(v)
+    } else {
+        HttpResponse::Ok().json(v)
+    }
 }
 
 #[derive(Deserialize)]
@@ -116,19 +130,35 @@ async fn detail(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
     Ok(HttpResponse::Ok().json(d))
 }
 
+/// One step on one claim: the actor, the clock's now, the claim id and the body
+/// go to the use case; the result comes back as JSON with `status`.
+async fn step<I, T, F>(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<I>,
+    status: actix_web::http::StatusCode,
+    f: F,
+) -> Reply
+where
+    I: Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T> + Send + 'static,
+{
+    let actor = user.0;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let v = state.run(move |c| f(c, &actor, now, id, &input)).await?;
+    Ok(HttpResponse::build(status).json(v))
+}
+
 async fn dispatch(
     state: Data,
     user: ApiUser,
     id: web::Path<i64>,
     body: web::Json<DispatchInput>,
 ) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::dispatch(c, &actor, now, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    step(state, user, id, body, StatusCode::OK, claims::dispatch).await
 }
 
 async fn survey(
@@ -143,11 +173,7 @@ async fn survey(
     let r = state
         .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
         .await?;
-    Ok(if r.created {
-        HttpResponse::Created().json(r)
-    } else {
-        HttpResponse::Ok().json(r)
-    })
+    Ok(created_or_ok(r.created, r))
 }
 
 #[derive(Deserialize)]
@@ -169,11 +195,7 @@ async fn photo(
     let r = state
         .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
         .await?;
-    Ok(if r.created {
-        HttpResponse::Created().json(r)
-    } else {
-        HttpResponse::Ok().json(r)
-    })
+    Ok(created_or_ok(r.created, r))
 }
 
 async fn photo_bytes(state: Data, user: ApiUser, path: web::Path<(i64, i64)>) -> Reply {
@@ -191,13 +213,7 @@ async fn approve(
     id: web::Path<i64>,
     body: web::Json<ReviewInput>,
 ) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::approve(c, &actor, now, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    step(state, user, id, body, StatusCode::OK, claims::approve).await
 }
 
 async fn send_back(
@@ -206,13 +222,7 @@ async fn send_back(
     id: web::Path<i64>,
     body: web::Json<ReviewInput>,
 ) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::send_back(c, &actor, now, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    step(state, user, id, body, StatusCode::OK, claims::send_back).await
 }
 
 async fn agree(
@@ -221,13 +231,7 @@ async fn agree(
     id: web::Path<i64>,
     body: web::Json<AgreeInput>,
 ) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::agree(c, &actor, now, id, &input))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    step(state, user, id, body, StatusCode::OK, claims::agree).await
 }
 
 async fn pay(
@@ -236,11 +240,5 @@ async fn pay(
     id: web::Path<i64>,
     body: web::Json<PaymentInput>,
 ) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::pay(c, &actor, now, id, &input))
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+    step(state, user, id, body, StatusCode::CREATED, claims::pay).await
 }

@@ -169,10 +169,11 @@ async fn create(state: Data, session: Session, user: PageUser, form: Form) -> Ht
         return error_page(&state, &session, Some(&actor), &e);
     }
     let input = claims::ReportInput {
-        policy_no: None,
-        policy_id: form.get("policy_id").and_then(|v| v.parse().ok()),
-        plot_id: form.get("plot_id").and_then(|v| v.parse().ok()),
-        plot_code: None,
+        target: claims::PlotRef {
+            policy_id: form.get("policy_id").and_then(|v| v.parse().ok()),
+            plot_id: form.get("plot_id").and_then(|v| v.parse().ok()),
+            ..Default::default()
+        },
         peril: field(&form, "peril"),
         occurred_at: field(&form, "occurred_at"),
         reported_at: form.get("reported_at").cloned(),
@@ -430,11 +431,7 @@ async fn survey_submit(
     let r = state
         .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
         .await?;
-    Ok(if r.created {
-        HttpResponse::Created().json(r)
-    } else {
-        HttpResponse::Ok().json(r)
-    })
+    Ok(super::claims_api::created_or_ok(r.created, r))
 }
 
 async fn photo_upload(
@@ -454,11 +451,7 @@ async fn photo_upload(
     let r = state
         .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
         .await?;
-    Ok(if r.created {
-        HttpResponse::Created().json(r)
-    } else {
-        HttpResponse::Ok().json(r)
-    })
+    Ok(super::claims_api::created_or_ok(r.created, r))
 }
 
 async fn photo_get(
@@ -496,34 +489,44 @@ async fn survey_js() -> HttpResponse {
         .body(SURVEY_JS)
 }
 
-async fn ledger(state: Data, session: Session, user: PageUser) -> HttpResponse {
+/// A spreadsheet of claims for the actor, or the error page.
+async fn spreadsheet(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    filename: &str,
+    table: fn(
+        &mut crate::db::DbConn,
+        &Actor,
+        chrono::DateTime<chrono::Utc>,
+    ) -> crate::error::AppResult<crate::excel::write::Table>,
+) -> HttpResponse {
     let actor = actor_or_login!(user);
     let a = actor.clone();
     let now = state.clock.now();
     let res = state
         .run(move |c| {
-            let t = claims::ledger(c, &a, now)?;
+            let t = table(c, &a, now)?;
             crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))
         })
         .await;
     match res {
-        Ok(bytes) => super::import_pages::xlsx("赔案台账.xlsx", bytes),
+        Ok(bytes) => super::import_pages::xlsx(filename, bytes),
         Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
 }
 
+async fn ledger(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    spreadsheet(state, session, user, "赔案台账.xlsx", claims::ledger).await
+}
+
 async fn payout_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let a = actor.clone();
-    let now = state.clock.now();
-    let res = state
-        .run(move |c| {
-            let t = claims::payout_list(c, &a, now)?;
-            crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))
-        })
-        .await;
-    match res {
-        Ok(bytes) => super::import_pages::xlsx("赔款支付清单.xlsx", bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    spreadsheet(
+        state,
+        session,
+        user,
+        "赔款支付清单.xlsx",
+        claims::payout_list,
+    )
+    .await
 }
