@@ -6,6 +6,8 @@ pub mod auth;
 pub mod batches;
 pub mod boundaries;
 pub mod demo_load;
+pub mod finance;
+pub mod finance_synth;
 pub mod growers;
 pub mod import;
 pub mod plots;

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reports/{kind}.xlsx", web::get().to(report_download));
 }
 
-fn xlsx(filename: &str, bytes: Vec<u8>) -> HttpResponse {
+pub(crate) fn xlsx(filename: &str, bytes: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((

@@ -29,6 +29,7 @@ macro_rules! id_or_404 {
 }
 
 pub mod api;
+pub mod finance;
 pub mod import_pages;
 pub mod pages;
 pub mod session;
@@ -74,6 +75,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "boundaries_result.html",
     "reports.html",
     "error.html",
+    "finance.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -133,5 +135,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     api::configure(cfg);
     import_pages::configure(cfg);
+    finance::configure(cfg);
     pages::configure(cfg);
 }

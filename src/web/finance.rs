@@ -1,0 +1,366 @@
+//! Finance bureau pages and API handlers: thin wrappers over `app::finance`
+//! and its neighbours. The API routes are registered in `api::configure`
+//! (so the OpenAPI test sees them); the pages here.
+
+use super::import_pages::xlsx;
+use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect};
+use super::session::{check_csrf, ApiUser, PageUser};
+use super::AppState;
+use crate::app::{self, finance, Actor};
+use crate::error::{AppError, AppResult};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type Data = web::Data<AppState>;
+type Form = web::Form<HashMap<String, String>>;
+type Query = web::Query<HashMap<String, String>>;
+type Reply = AppResult<HttpResponse>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/finance", web::get().to(finance_page))
+        .route("/finance/statement.xlsx", web::get().to(statement_download))
+        .route("/finance/lock", web::post().to(lock_post))
+        .route("/finance/adjustments", web::post().to(adjustment_post))
+        .route("/finance/disbursements", web::post().to(disbursement_post));
+}
+
+fn q(query: &HashMap<String, String>, k: &str) -> String {
+    query.get(k).cloned().unwrap_or_default()
+}
+
+fn statement_query(query: &HashMap<String, String>) -> finance::StatementQuery {
+    finance::StatementQuery {
+        scheme: q(query, "scheme"),
+        level: q(query, "level"),
+        township: q(query, "township"),
+    }
+}
+
+fn xlsx_name(st: &finance::Statement) -> String {
+    match &st.level {
+        Some(l) => format!(
+            "补贴结算表-{}-{}.xlsx",
+            st.scheme,
+            crate::domain::scheme::level_name(l)
+        ),
+        None => format!("补贴结算表-{}.xlsx", st.scheme),
+    }
+}
+
+// ------------------------------------------------------------------ pages
+
+async fn finance_render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    query: finance::StatementQuery,
+    errors: Option<&AppError>,
+    values: Value,
+    status: StatusCode,
+) -> HttpResponse {
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let st = finance::statement(c, &a, &query)?;
+            let scheme = app::schemes::by_code(c, &st.scheme)?;
+            let all_levels: Vec<Value> = scheme
+                .def
+                .subsidy_levels
+                .iter()
+                .map(|l| json!({"level": l.level, "name": crate::domain::scheme::level_name(&l.level)}))
+                .collect();
+            let schemes: Vec<Value> = app::schemes::list(c)?
+                .iter()
+                .map(|s| json!({"code": s.def.code, "name": s.def.name}))
+                .collect();
+            let adjustments = finance::adjustments(c, &a, &st.scheme)?;
+            let (balances, disbursements) = if finance::can_view_payments(&a) {
+                (
+                    Some(finance::balances(c, &a, &st.scheme)?),
+                    finance::disbursements(c, &a, &st.scheme)?,
+                )
+            } else {
+                (None, Vec::new())
+            };
+            let townships = app::areas::townships(c, &a)?;
+            Ok(json!({
+                "st": st, "schemes": schemes, "all_levels": all_levels,
+                "adjustments": adjustments, "balances": balances,
+                "disbursements": disbursements, "townships": townships,
+                "can_manage": finance::can_manage(&a),
+                "today": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            }))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!(errors.map(errors_json));
+            ctx["values"] = values;
+            page(state, session, Some(actor), "finance.html", status, ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn finance_page(state: Data, session: Session, user: PageUser, query: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    finance_render(
+        &state,
+        &session,
+        &actor,
+        statement_query(&query),
+        None,
+        json!({}),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn statement_download(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    query: Query,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let sq = statement_query(&query);
+    let res = state
+        .run(move |c| {
+            let st = finance::statement(c, &a, &sq)?;
+            Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
+        })
+        .await;
+    match res {
+        Ok((name, bytes)) => xlsx(&name, bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+/// A finance form: CSRF, the use case, then back to the finance page with a
+/// message, or the page again with the errors and the values typed.
+async fn finance_action<T: Send + 'static>(
+    state: Data,
+    session: Session,
+    actor: Actor,
+    form: HashMap<String, String>,
+    run: impl FnOnce(&mut crate::db::DbConn, &Actor) -> AppResult<T> + Send + 'static,
+    message: impl FnOnce(&T) -> String,
+) -> HttpResponse {
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let scheme = field(&form, "scheme");
+    let a = actor.clone();
+    match state.run(move |c| run(c, &a)).await {
+        Ok(v) => {
+            flash(&session, &message(&v));
+            redirect(&format!("/finance?scheme={scheme}"))
+        }
+        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
+            let query = finance::StatementQuery {
+                scheme,
+                ..Default::default()
+            };
+            finance_render(
+                &state,
+                &session,
+                &actor,
+                query,
+                Some(&e),
+                json!(form),
+                e.status(),
+            )
+            .await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn lock_post(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let form = form.into_inner();
+    let input = finance::LockInput {
+        scheme: field(&form, "scheme"),
+        signed_off_by: field(&form, "signed_off_by"),
+        note: field(&form, "note"),
+    };
+    finance_action(
+        state,
+        session,
+        actor,
+        form,
+        move |c, a| finance::lock(c, a, &input),
+        |l| {
+            format!(
+                "补贴结算表已签字锁定：{}份保单，财政补贴{}元",
+                l.policy_count, l.subsidy
+            )
+        },
+    )
+    .await
+}
+
+async fn adjustment_post(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    form: Form,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let form = form.into_inner();
+    let input = finance::AdjustmentInput {
+        scheme: field(&form, "scheme"),
+        township_code: field(&form, "township_code"),
+        level: field(&form, "level"),
+        amount: field(&form, "amount"),
+        reason: field(&form, "reason"),
+    };
+    finance_action(
+        state,
+        session,
+        actor,
+        form,
+        move |c, a| finance::add_adjustment(c, a, &input),
+        |v| {
+            format!(
+                "已录入调整分录：{}{} {}元",
+                v.township_name, v.level_name, v.amount
+            )
+        },
+    )
+    .await
+}
+
+async fn disbursement_post(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    form: Form,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let form = form.into_inner();
+    let input = finance::DisbursementInput {
+        scheme: field(&form, "scheme"),
+        township_code: field(&form, "township_code"),
+        level: field(&form, "level"),
+        amount: field(&form, "amount"),
+        paid_on: field(&form, "paid_on"),
+        voucher_no: field(&form, "voucher_no"),
+        note: field(&form, "note"),
+    };
+    finance_action(
+        state,
+        session,
+        actor,
+        form,
+        move |c, a| finance::disburse(c, a, &input),
+        |d| {
+            format!(
+                "已登记拨付：凭证号{}，{}{} {}元",
+                d.voucher_no, d.township_name, d.level_name, d.amount
+            )
+        },
+    )
+    .await
+}
+
+// -------------------------------------------------------------------- API
+
+#[derive(serde::Deserialize)]
+pub struct SchemeParam {
+    #[serde(default)]
+    scheme: String,
+}
+
+pub async fn api_statement(
+    state: Data,
+    user: ApiUser,
+    query: web::Query<finance::StatementQuery>,
+) -> Reply {
+    let actor = user.0;
+    let q = query.into_inner();
+    let st = state
+        .run(move |c| finance::statement(c, &actor, &q))
+        .await?;
+    Ok(HttpResponse::Ok().json(st))
+}
+
+pub async fn api_statement_xlsx(
+    state: Data,
+    user: ApiUser,
+    query: web::Query<finance::StatementQuery>,
+) -> Reply {
+    let actor = user.0;
+    let q = query.into_inner();
+    let (name, bytes) = state
+        .run(move |c| {
+            let st = finance::statement(c, &actor, &q)?;
+            Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
+        })
+        .await?;
+    Ok(xlsx(&name, bytes))
+}
+
+pub async fn api_lock(state: Data, user: ApiUser, body: web::Json<finance::LockInput>) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let v = state.run(move |c| finance::lock(c, &actor, &input)).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn api_adjustments(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
+    let actor = user.0;
+    let scheme = q.into_inner().scheme;
+    let v = state
+        .run(move |c| finance::adjustments(c, &actor, &scheme))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_add_adjustment(
+    state: Data,
+    user: ApiUser,
+    body: web::Json<finance::AdjustmentInput>,
+) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let v = state
+        .run(move |c| finance::add_adjustment(c, &actor, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn api_balances(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
+    let actor = user.0;
+    let scheme = q.into_inner().scheme;
+    let v = state
+        .run(move |c| finance::balances(c, &actor, &scheme))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_disbursements(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
+    let actor = user.0;
+    let scheme = q.into_inner().scheme;
+    let v = state
+        .run(move |c| finance::disbursements(c, &actor, &scheme))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_disburse(
+    state: Data,
+    user: ApiUser,
+    body: web::Json<finance::DisbursementInput>,
+) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let v = state
+        .run(move |c| finance::disburse(c, &actor, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
