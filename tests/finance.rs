@@ -51,6 +51,8 @@ fn policy(app: &TestApp, station: &Api, seq: u32, village: &str, mu: &str, steps
 struct Book {
     a: Vec<Value>,
     b: Vec<Value>,
+    collected: Value,
+    cancelled: Value,
 }
 
 /// Township A: three issued, one only collected. Township B: one issued, one
@@ -63,7 +65,7 @@ fn book(app: &TestApp) -> Book {
         policy(app, &sa, 2, &app.seed.village_a2, "1.2345", 2),
         policy(app, &sa, 3, &app.seed.village_a1, "10", 2),
     ];
-    policy(app, &sa, 4, &app.seed.village_a1, "2.5", 1);
+    let collected = policy(app, &sa, 4, &app.seed.village_a1, "2.5", 1);
     let b = vec![policy(app, &sb, 5, &app.seed.village_b1, "7.0001", 2)];
     let gone = policy(app, &sb, 6, &app.seed.village_b1, "4.4444", 2);
     let r = app.api("underwriter").post(
@@ -71,7 +73,12 @@ fn book(app: &TestApp) -> Book {
         json!({}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    Book { a, b }
+    Book {
+        a,
+        b,
+        collected,
+        cancelled: r.body,
+    }
 }
 
 fn level_amount(p: &Value, level: &str) -> i64 {
@@ -802,4 +809,141 @@ fn same_statement_on_sqlite_and_postgres() {
     }
     assert_eq!(outputs[0].0, outputs[1].0);
     assert_eq!(outputs[0].1, outputs[1].1);
+}
+
+#[test]
+fn insurer_requests_each_policy_subsidy_once() {
+    let app = spawn_app();
+    let bk = book(&app);
+    let uw = app.api("underwriter");
+    let no = |p: &Value| p["policy_no"].as_str().unwrap().to_string();
+    let r = uw.post(
+        "/api/v1/finance/requests",
+        json!({"request_no": "SQ-1", "policy_nos": [no(&bk.a[0]), no(&bk.a[1]), no(&bk.collected), no(&bk.cancelled)]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.body;
+    assert_eq!(v["policy_count"], 4);
+    assert_eq!(v["eligible_count"], 2);
+    assert_eq!(v["ineligible_count"], 2);
+    assert_eq!(
+        fen(&v["eligible_subsidy"]),
+        fen(&bk.a[0]["subsidy"]) + fen(&bk.a[1]["subsidy"])
+    );
+    let by_level: i64 = v["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| fen(&l["amount"]))
+        .sum();
+    assert_eq!(by_level, fen(&v["eligible_subsidy"]));
+    let reason = |v: &Value, p: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["policy_no"] == p["policy_no"])
+            .map(|i| {
+                (
+                    i["eligible"].as_bool().unwrap(),
+                    i["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(reason(&v, &bk.a[0]), (true, String::new()));
+    assert_eq!(
+        reason(&v, &bk.collected),
+        (false, "保单尚未签发".to_string())
+    );
+    assert_eq!(reason(&v, &bk.cancelled), (false, "保单已注销".to_string()));
+
+    // Again: the policy already requested is not eligible a second time.
+    let r = uw.post(
+        "/api/v1/finance/requests",
+        json!({"request_no": "SQ-2", "policy_nos": [no(&bk.a[1]), no(&bk.a[2]), no(&bk.b[0])]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["eligible_count"], 2);
+    let (ok, why) = reason(&r.body, &bk.a[1]);
+    assert!(!ok);
+    assert!(why.contains("SQ-1"), "{why}");
+    let id2 = r.body["id"].as_i64().unwrap();
+
+    // Refused, and nothing written.
+    let n = count(&mut app.conn(), "subsidy_requests");
+    let items = count(&mut app.conn(), "subsidy_request_items");
+    let r = uw.post(
+        "/api/v1/finance/requests",
+        json!({"request_no": "SQ-1", "policy_nos": [no(&bk.a[2])]}),
+    );
+    assert_eq!(r.code(), "request_no_duplicate");
+    let r = uw.post(
+        "/api/v1/finance/requests",
+        json!({"request_no": "SQ-3", "policy_nos": [no(&bk.a[2]), "NO-SUCH-1"]}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["fields"][0]["code"], "policy_unknown");
+    assert!(r.body["message"].as_str().unwrap().contains("NO-SUCH-1"));
+    let r = uw.post(
+        "/api/v1/finance/requests",
+        json!({"request_no": "", "policy_nos": []}),
+    );
+    assert_eq!(r.body["fields"].as_array().unwrap().len(), 2);
+    for who in ["finance", "station_a", "adjuster"] {
+        let r = app.api(who).post(
+            "/api/v1/finance/requests",
+            json!({"request_no": "SQ-9", "policy_nos": [no(&bk.a[2])]}),
+        );
+        assert_eq!(r.status, 403, "{who}");
+    }
+    assert_eq!(count(&mut app.conn(), "subsidy_requests"), n);
+    assert_eq!(count(&mut app.conn(), "subsidy_request_items"), items);
+
+    // Finance sees the requests; stations and adjusters do not.
+    let fin = app.api("finance");
+    assert_eq!(
+        fin.get("/api/v1/finance/requests")
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = fin.get(&format!("/api/v1/finance/requests/{id2}"));
+    assert_eq!(r.body["request_no"], "SQ-2");
+    // Ineligible items first.
+    assert_eq!(r.body["items"][0]["eligible"], false);
+    assert_eq!(
+        app.api("station_a").get("/api/v1/finance/requests").status,
+        403
+    );
+    assert_eq!(
+        app.api("adjuster")
+            .get(&format!("/api/v1/finance/requests/{id2}"))
+            .status,
+        403
+    );
+    assert_eq!(fin.get("/api/v1/finance/requests/99999").status, 404);
+
+    // The page: pasted numbers, full-width digits and 、 included.
+    let br = app.browser();
+    br.login("underwriter");
+    let pasted = format!("{}、{}", no(&bk.a[2]).replace('1', "１"), no(&bk.b[0]));
+    let p = br.submit(
+        "/finance/requests",
+        "/finance/requests",
+        &[("request_no", "SQ-4"), ("policy_nos", &pasted)],
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    let page = br.get(p.location.as_deref().unwrap());
+    assert!(page.body.contains("SQ-4"));
+    assert!(page.body.contains("已在补贴申请SQ-2中申请过"));
+    let p = br.submit(
+        "/finance/requests",
+        "/finance/requests",
+        &[("request_no", "SQ-4"), ("policy_nos", &pasted)],
+    );
+    assert_eq!(p.status, 409);
+    assert!(p.body.contains("申请编号SQ-4已使用"));
 }

@@ -14,6 +14,7 @@ pub mod plots;
 pub mod policies;
 pub mod reports;
 pub mod schemes;
+pub mod subsidy_requests;
 
 pub use auth::{Actor, Role};
 

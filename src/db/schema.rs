@@ -333,3 +333,6 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     policies::township_id,
     policy_subsidy_levels::level,
 );
+
+// A subsidy request's eligible subsidy, per level.
+diesel::allow_tables_to_appear_in_same_query!(policy_subsidy_levels, subsidy_request_items);

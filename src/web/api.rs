@@ -93,6 +93,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(fin::api_disbursements),
             )
             .route("/finance/disbursements", web::post().to(fin::api_disburse))
+            .route("/finance/requests", web::get().to(fin::api_requests))
+            .route("/finance/requests", web::post().to(fin::api_submit_request))
+            .route("/finance/requests/{id}", web::get().to(fin::api_request))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),

@@ -6,7 +6,7 @@ use super::import_pages::xlsx;
 use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect};
 use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
-use crate::app::{self, finance, Actor};
+use crate::app::{self, finance, subsidy_requests, Actor};
 use crate::error::{AppError, AppResult};
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -24,7 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/finance/statement.xlsx", web::get().to(statement_download))
         .route("/finance/lock", web::post().to(lock_post))
         .route("/finance/adjustments", web::post().to(adjustment_post))
-        .route("/finance/disbursements", web::post().to(disbursement_post));
+        .route("/finance/disbursements", web::post().to(disbursement_post))
+        .route("/finance/requests", web::get().to(requests_page))
+        .route("/finance/requests", web::post().to(request_post))
+        .route("/finance/requests/{id}", web::get().to(request_page));
 }
 
 fn q(query: &HashMap<String, String>, k: &str) -> String {
@@ -268,6 +271,97 @@ async fn disbursement_post(
     .await
 }
 
+// ------------------------------------------------------- subsidy requests
+
+async fn requests_render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    errors: Option<&AppError>,
+    values: Value,
+    status: StatusCode,
+) -> HttpResponse {
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let list = subsidy_requests::list(c, &a)?;
+            Ok(json!({"requests": list, "can_submit": subsidy_requests::can_submit(&a)}))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!(errors.map(errors_json));
+            ctx["values"] = values;
+            page(
+                state,
+                session,
+                Some(actor),
+                "finance_requests.html",
+                status,
+                ctx,
+            )
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn requests_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    requests_render(&state, &session, &actor, None, json!({}), StatusCode::OK).await
+}
+
+async fn request_post(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let form = form.into_inner();
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let input = subsidy_requests::RequestInput {
+        scheme: field(&form, "scheme"),
+        request_no: field(&form, "request_no"),
+        note: field(&form, "note"),
+        policy_nos: subsidy_requests::parse_policy_list(&field(&form, "policy_nos")),
+    };
+    let a = actor.clone();
+    match state
+        .run(move |c| subsidy_requests::submit(c, &a, &input))
+        .await
+    {
+        Ok(v) => {
+            flash(
+                &session,
+                &format!(
+                    "已提交补贴申请{}：{}份保单，其中{}份可补贴，金额{}元",
+                    v.summary.request_no,
+                    v.summary.policy_count,
+                    v.summary.eligible_count,
+                    v.summary.eligible_subsidy
+                ),
+            );
+            redirect(&format!("/finance/requests/{}", v.summary.id))
+        }
+        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
+            requests_render(&state, &session, &actor, Some(&e), json!(form), e.status()).await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn request_page(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "补贴申请");
+    let a = actor.clone();
+    let res = state
+        .run(move |c| Ok(json!({"r": subsidy_requests::get(c, &a, id)?})))
+        .await;
+    super::pages::show(&state, &session, &actor, "finance_request.html", res)
+}
+
 // -------------------------------------------------------------------- API
 
 #[derive(serde::Deserialize)]
@@ -363,4 +457,34 @@ pub async fn api_disburse(
         .run(move |c| finance::disburse(c, &actor, &input))
         .await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn api_requests(state: Data, user: ApiUser) -> Reply {
+    let actor = user.0;
+    let v = state
+        .run(move |c| subsidy_requests::list(c, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_submit_request(
+    state: Data,
+    user: ApiUser,
+    body: web::Json<subsidy_requests::RequestInput>,
+) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let v = state
+        .run(move |c| subsidy_requests::submit(c, &actor, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn api_request(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let v = state
+        .run(move |c| subsidy_requests::get(c, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
 }

@@ -76,6 +76,8 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "reports.html",
     "error.html",
     "finance.html",
+    "finance_requests.html",
+    "finance_request.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
