@@ -947,3 +947,216 @@ fn insurer_requests_each_policy_subsidy_once() {
     assert_eq!(p.status, 409);
     assert!(p.body.contains("申请编号SQ-4已使用"));
 }
+
+/// A statement as an insurer's clerk would send it: a title, a header with
+/// variants, text amounts with thousands separators, full-width digits, a
+/// blank row and a totals row.
+fn their_statement(rows: &[(String, String)], header: &[&str]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "某财产保险公司 2012年度核桃保险保费补贴对账单")
+        .unwrap();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(2, c as u16, *h).unwrap();
+    }
+    let mut r = 3;
+    for (i, (no, amount)) in rows.iter().enumerate() {
+        ws.write_number(r, 0, (i + 1) as f64).unwrap();
+        ws.write_string(r, 1, no).unwrap();
+        ws.write_string(r, 2, "某农户").unwrap();
+        match amount.parse::<f64>() {
+            Ok(n) if i % 2 == 0 => ws.write_number(r, 3, n).unwrap(),
+            _ => ws.write_string(r, 3, amount).unwrap(),
+        };
+        r += 1;
+        if i == 0 {
+            r += 1; // a blank row
+        }
+    }
+    ws.write_string(r, 0, "合  计").unwrap();
+    ws.write_string(r, 3, "99999.99").unwrap();
+    wb.save_to_buffer().unwrap()
+}
+
+fn post_file(app: &TestApp, who: &str, query: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let api = app.api(who);
+    let r = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/api/v1/finance/reconciliations?{query}",
+            app.address
+        ))
+        .bearer_auth(&api.token)
+        .body(bytes)
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.json().unwrap())
+}
+
+fn fullwidth(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap(),
+            _ => c,
+        })
+        .collect()
+}
+
+#[test]
+fn reconciliation_matches_their_statement_line_by_line() {
+    let app = spawn_app();
+    let bk = book(&app);
+    let no = |p: &Value| p["policy_no"].as_str().unwrap().to_string();
+    let plus_one = Fen(fen(&bk.a[1]["subsidy"]) + 100);
+    let rows = vec![
+        (
+            fullwidth(&no(&bk.a[0])),
+            bk.a[0]["subsidy"].as_str().unwrap().to_string(),
+        ),
+        (no(&bk.a[1]), format!("{}元", plus_one)),
+        ("2012999999999".to_string(), "1,234.50".to_string()),
+    ];
+    let header = ["序号", "保单号码", "被保险人", "财政补贴（元）"];
+    let before = count(&mut app.conn(), "reconciliations");
+    // Only finance reconciles.
+    let (status, _) = post_file(
+        &app,
+        "underwriter",
+        "source=insurer",
+        their_statement(&rows, &header),
+    );
+    assert_eq!(status, 403);
+    // No policy-number column: a clear message, nothing written.
+    let (status, body) = post_file(
+        &app,
+        "finance",
+        "source=insurer",
+        their_statement(&rows, &["序号", "编号", "被保险人", "财政补贴"]),
+    );
+    assert_eq!(status, 422);
+    assert_eq!(body["fields"][0]["code"], "columns_missing");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("未找到“保单号”列"),
+        "{body}"
+    );
+    let (status, body) = post_file(
+        &app,
+        "finance",
+        "source=bank",
+        their_statement(&rows, &header),
+    );
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = post_file(
+        &app,
+        "finance",
+        "source=insurer",
+        b"PK\x03\x04garbage".to_vec(),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(count(&mut app.conn(), "reconciliations"), before);
+
+    let (status, v) = post_file(
+        &app,
+        "finance",
+        "source=insurer&filename=对账单.xlsx",
+        their_statement(&rows, &header),
+    );
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["rows_read"], 3);
+    assert_eq!(v["header_row"], 3);
+    let group = |g: &str| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["group"] == g)
+            .unwrap()
+            .clone()
+    };
+    let matched = group("matched");
+    assert_eq!(matched["count"], 1);
+    assert_eq!(fen(&matched["ours"]), fen(&bk.a[0]["subsidy"]));
+    let differs = group("differs");
+    assert_eq!(differs["count"], 1);
+    assert_eq!(fen(&differs["theirs"]), plus_one.0);
+    assert_eq!(fen(&differs["ours"]), fen(&bk.a[1]["subsidy"]));
+    assert_eq!(fen(&differs["difference"]), 100);
+    let ours_missing = group("missing_ours");
+    assert_eq!(ours_missing["count"], 1);
+    assert_eq!(fen(&ours_missing["theirs"]), 123_450);
+    let theirs_missing = group("missing_theirs");
+    assert_eq!(theirs_missing["count"], 2);
+    assert_eq!(
+        fen(&theirs_missing["ours"]),
+        fen(&bk.a[2]["subsidy"]) + fen(&bk.b[0]["subsidy"])
+    );
+    // The lines to check: both amounts shown where they differ.
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["status"], "differs");
+    assert_eq!(lines[0]["policy_no"], no(&bk.a[1]));
+    assert_eq!(lines[0]["theirs"], json!(plus_one.to_string()));
+    assert_eq!(lines[0]["ours"], bk.a[1]["subsidy"]);
+    assert!(lines.iter().all(|l| l["policy_no"] != no(&bk.a[0])));
+
+    // One level's amounts: the county column of the treasury.
+    let county_rows: Vec<(String, String)> =
+        bk.a.iter()
+            .chain(&bk.b)
+            .map(|p| (no(p), Fen(level_amount(p, "county")).to_string()))
+            .collect();
+    let (status, c) = post_file(
+        &app,
+        "finance",
+        "source=treasury&level=county",
+        their_statement(&county_rows, &["序号", "保单号", "户名", "应拨金额"]),
+    );
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["groups"][0]["count"], 4);
+    assert_eq!(c["lines"].as_array().unwrap().len(), 0);
+
+    // The page and the workbook.
+    let br = app.browser();
+    br.login("finance");
+    let p = br.upload(
+        "/finance/reconcile",
+        "/finance/reconcile",
+        &[("source", "insurer")],
+        "对账单.xlsx",
+        their_statement(&rows, &header),
+        true,
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    let loc = p.location.unwrap();
+    let page = br.get(&loc);
+    assert!(page.body.contains("金额不一致"));
+    assert!(page.body.contains(&no(&bk.a[1])));
+    let (status, _, bytes) = br.get_bytes(&format!("{loc}.xlsx"));
+    assert_eq!(status, 200);
+    let summary = cells(&bytes, "汇总");
+    let total = row_of(&summary, "合计");
+    assert_eq!(total[1], "5.00");
+    let differs_sheet = cells(&bytes, "金额不一致");
+    assert_eq!(row_of(&differs_sheet, &no(&bk.a[1]))[3], "1.00");
+    let p = br.upload(
+        "/finance/reconcile",
+        "/finance/reconcile",
+        &[("source", "insurer")],
+        "x.xlsx",
+        their_statement(&rows, &["序号", "编号", "户名", "金额"]),
+        true,
+    );
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("未找到“保单号”列"));
+    assert_eq!(
+        app.api("finance")
+            .get("/api/v1/finance/reconciliations")
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

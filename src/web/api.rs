@@ -96,6 +96,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/finance/requests", web::get().to(fin::api_requests))
             .route("/finance/requests", web::post().to(fin::api_submit_request))
             .route("/finance/requests/{id}", web::get().to(fin::api_request))
+            .route(
+                "/finance/reconciliations",
+                web::get().to(fin::api_reconciliations),
+            )
+            .route(
+                "/finance/reconciliations",
+                web::post().to(fin::api_reconcile),
+            )
+            .route(
+                "/finance/reconciliations/{id}",
+                web::get().to(fin::api_reconciliation),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),

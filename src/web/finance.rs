@@ -6,8 +6,10 @@ use super::import_pages::xlsx;
 use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect};
 use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
-use crate::app::{self, finance, subsidy_requests, Actor};
+use crate::app::{self, finance, reconciliation, subsidy_requests, Actor};
 use crate::error::{AppError, AppResult};
+use crate::excel::read::ReadOptions;
+use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -27,7 +29,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/finance/disbursements", web::post().to(disbursement_post))
         .route("/finance/requests", web::get().to(requests_page))
         .route("/finance/requests", web::post().to(request_post))
-        .route("/finance/requests/{id}", web::get().to(request_page));
+        .route("/finance/requests/{id}", web::get().to(request_page))
+        .route("/finance/reconcile", web::get().to(reconcile_page))
+        .route("/finance/reconcile", web::post().to(reconcile_upload))
+        // The download first: "{id}" alone would also match "7.xlsx".
+        .route(
+            "/finance/reconcile/{id}.xlsx",
+            web::get().to(reconciliation_download),
+        )
+        .route(
+            "/finance/reconcile/{id}",
+            web::get().to(reconciliation_page),
+        );
 }
 
 fn q(query: &HashMap<String, String>, k: &str) -> String {
@@ -362,6 +375,129 @@ async fn request_page(
     super::pages::show(&state, &session, &actor, "finance_request.html", res)
 }
 
+// --------------------------------------------------------- reconciliation
+
+async fn reconcile_render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    errors: Option<&AppError>,
+    status: StatusCode,
+) -> HttpResponse {
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let list = reconciliation::list(c, &a)?;
+            let scheme = finance::scheme_or_current(c, "")?;
+            let levels: Vec<Value> = scheme
+                .def
+                .subsidy_levels
+                .iter()
+                .map(|l| json!({"level": l.level, "name": crate::domain::scheme::level_name(&l.level)}))
+                .collect();
+            let group_names: Vec<&str> = reconciliation::GROUPS.iter().map(|(_, n)| *n).collect();
+            Ok(json!({"list": list, "levels": levels, "group_names": group_names}))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!(errors.map(errors_json));
+            page(
+                state,
+                session,
+                Some(actor),
+                "finance_reconcile.html",
+                status,
+                ctx,
+            )
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn reconcile_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    reconcile_render(&state, &session, &actor, None, StatusCode::OK).await
+}
+
+async fn reconcile_upload(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    payload: Multipart,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let form = match super::upload::read(payload, ReadOptions::default().max_bytes).await {
+        Ok(f) => f,
+        Err(e) => return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await,
+    };
+    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
+        let e = AppError::invalid("file", "file_missing", "请选择要导入的对账文件");
+        return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await;
+    };
+    let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
+    let (scheme, source, level) = (get("scheme"), get("source"), get("level"));
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            reconciliation::reconcile(
+                c,
+                &a,
+                &reconciliation::ReconcileRequest {
+                    scheme: &scheme,
+                    source: &source,
+                    level: &level,
+                    filename: &filename,
+                    bytes: &bytes,
+                },
+            )
+        })
+        .await;
+    match res {
+        Ok(v) => redirect(&format!("/finance/reconcile/{}", v.id)),
+        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
+            reconcile_render(&state, &session, &actor, Some(&e), e.status()).await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+async fn reconciliation_page(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "对账记录");
+    let a = actor.clone();
+    let res = state
+        .run(move |c| Ok(json!({"r": reconciliation::get(c, &a, id)?})))
+        .await;
+    super::pages::show(&state, &session, &actor, "finance_reconciliation.html", res)
+}
+
+async fn reconciliation_download(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "对账记录");
+    let a = actor.clone();
+    match state
+        .run(move |c| reconciliation::workbook(c, &a, id))
+        .await
+    {
+        Ok((name, bytes)) => xlsx(&name, bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
 // -------------------------------------------------------------------- API
 
 #[derive(serde::Deserialize)]
@@ -485,6 +621,63 @@ pub async fn api_request(state: Data, user: ApiUser, id: web::Path<i64>) -> Repl
     let id = id.into_inner();
     let v = state
         .run(move |c| subsidy_requests::get(c, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReconcileParams {
+    #[serde(default)]
+    scheme: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    filename: String,
+}
+
+pub async fn api_reconcile(
+    state: Data,
+    user: ApiUser,
+    q: web::Query<ReconcileParams>,
+    body: web::Bytes,
+) -> Reply {
+    let actor = user.0;
+    let p = q.into_inner();
+    let v = state
+        .run(move |c| {
+            reconciliation::reconcile(
+                c,
+                &actor,
+                &reconciliation::ReconcileRequest {
+                    scheme: &p.scheme,
+                    source: &p.source,
+                    level: &p.level,
+                    filename: if p.filename.is_empty() {
+                        "upload.xlsx"
+                    } else {
+                        &p.filename
+                    },
+                    bytes: &body,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn api_reconciliations(state: Data, user: ApiUser) -> Reply {
+    let actor = user.0;
+    let v = state.run(move |c| reconciliation::list(c, &actor)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_reconciliation(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let v = state
+        .run(move |c| reconciliation::get(c, &actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(v))
 }

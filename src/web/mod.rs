@@ -78,6 +78,8 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "finance.html",
     "finance_requests.html",
     "finance_request.html",
+    "finance_reconcile.html",
+    "finance_reconciliation.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
