@@ -1160,3 +1160,110 @@ fn reconciliation_matches_their_statement_line_by_line() {
         3
     );
 }
+
+#[test]
+fn premium_batches_collected_handed_over_and_confirmed() {
+    let app = spawn_app();
+    let bk = book(&app);
+    let sa = app.api("station_a");
+    let r = sa.post(
+        "/api/v1/batches",
+        json!({"receipt_no": "SJ-A1", "handed_over_on": "2012-03-20"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let batch = r.body["id"].as_i64().unwrap();
+    let handed = fen(&r.body["amount"]);
+    let collected_a: i64 =
+        bk.a.iter()
+            .chain(std::iter::once(&bk.collected))
+            .map(|p| fen(&p["grower_share"]))
+            .sum();
+    assert_eq!(handed, collected_a);
+
+    let fin = app.api("finance");
+    let flow = fin.get("/api/v1/finance/premium-flow").body;
+    let a = &flow["townships"][0];
+    assert_eq!(a["collected_policies"], 4);
+    assert_eq!(fen(&a["collected"]), collected_a);
+    assert_eq!(fen(&a["handed_over"]), handed);
+    assert_eq!(fen(&a["not_handed_over"]), 0);
+    assert_eq!(fen(&a["unconfirmed"]), handed);
+    // Township B: the cancelled policy's share is not counted; nothing handed over.
+    let b = &flow["townships"][1];
+    assert_eq!(b["collected_policies"], 1);
+    assert_eq!(fen(&b["collected"]), fen(&bk.b[0]["grower_share"]));
+    assert_eq!(fen(&b["not_handed_over"]), fen(&bk.b[0]["grower_share"]));
+
+    // The insurer confirms one yuan less than was handed over.
+    let uw = app.api("underwriter");
+    let path = format!("/api/v1/batches/{batch}/confirm");
+    for who in ["station_a", "finance"] {
+        assert_eq!(
+            app.api(who)
+                .post(&path, json!({"amount": "1", "confirmed_on": "2012-03-21"}))
+                .status,
+            403
+        );
+    }
+    let r = uw.post(&path, json!({"amount": "-1", "confirmed_on": "2012/03/21"}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["fields"].as_array().unwrap().len(), 2);
+    let r = uw.post(
+        &path,
+        json!({"amount": Fen(handed - 100).to_string(), "confirmed_on": "2012-03-21"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["difference"], "-1.00");
+    let r = uw.post(&path, json!({"amount": "1", "confirmed_on": "2012-03-21"}));
+    assert_eq!(r.status, 409);
+    assert_eq!(r.code(), "batch_confirmed");
+    assert_eq!(count(&mut app.conn(), "premium_batch_confirmations"), 1);
+    assert_eq!(
+        uw.post(
+            "/api/v1/batches/9999/confirm",
+            json!({"amount": "1", "confirmed_on": "2012-03-21"})
+        )
+        .status,
+        404
+    );
+
+    let flow = fin.get("/api/v1/finance/premium-flow").body;
+    assert_eq!(fen(&flow["townships"][0]["confirmed"]), handed - 100);
+    assert_eq!(fen(&flow["townships"][0]["unconfirmed"]), 100);
+    for k in [
+        "collected",
+        "handed_over",
+        "confirmed",
+        "not_handed_over",
+        "unconfirmed",
+    ] {
+        let sum: i64 = flow["townships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| fen(&t[k]))
+            .sum();
+        assert_eq!(fen(&flow["totals"][k]), sum, "{k}");
+    }
+    // A station sees its own township and batches only; the adjuster nothing.
+    let own = app
+        .api("station_b")
+        .get("/api/v1/finance/premium-flow")
+        .body;
+    assert_eq!(own["townships"].as_array().unwrap().len(), 1);
+    assert_eq!(own["batches"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.api("adjuster")
+            .get("/api/v1/finance/premium-flow")
+            .status,
+        403
+    );
+
+    let br = app.browser();
+    br.login("station_a");
+    let page = br.get("/finance/batches");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("SJ-A1"));
+    assert!(page.body.contains("-1.00"));
+    assert!(!page.body.contains("乙乡"));
+}

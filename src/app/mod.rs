@@ -12,6 +12,7 @@ pub mod growers;
 pub mod import;
 pub mod plots;
 pub mod policies;
+pub mod premium_flow;
 pub mod reconciliation;
 pub mod reports;
 pub mod schemes;

@@ -108,6 +108,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/finance/reconciliations/{id}",
                 web::get().to(fin::api_reconciliation),
             )
+            .route(
+                "/finance/premium-flow",
+                web::get().to(fin::api_premium_flow),
+            )
+            .route(
+                "/batches/{id}/confirm",
+                web::post().to(fin::api_confirm_batch),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),

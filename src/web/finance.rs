@@ -6,7 +6,7 @@ use super::import_pages::xlsx;
 use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect};
 use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
-use crate::app::{self, finance, reconciliation, subsidy_requests, Actor};
+use crate::app::{self, finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::error::{AppError, AppResult};
 use crate::excel::read::ReadOptions;
 use actix_multipart::Multipart;
@@ -40,6 +40,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/finance/reconcile/{id}",
             web::get().to(reconciliation_page),
+        )
+        .route("/finance/batches", web::get().to(flow_page))
+        .route(
+            "/finance/batches/{id}/confirm",
+            web::post().to(confirm_post),
         );
 }
 
@@ -498,6 +503,99 @@ async fn reconciliation_download(
     }
 }
 
+// ----------------------------------------------------------- premium flow
+
+async fn flow_render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    scheme: String,
+    errors: Option<&AppError>,
+    status: StatusCode,
+) -> HttpResponse {
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            Ok(json!({
+                "flow": premium_flow::overview(c, &a, &scheme)?,
+                "can_confirm": premium_flow::can_confirm(&a),
+                "today": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            }))
+        })
+        .await;
+    match res {
+        Ok(mut ctx) => {
+            ctx["errors"] = json!(errors.map(errors_json));
+            page(
+                state,
+                session,
+                Some(actor),
+                "finance_batches.html",
+                status,
+                ctx,
+            )
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+async fn flow_page(state: Data, session: Session, user: PageUser, query: Query) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    flow_render(
+        &state,
+        &session,
+        &actor,
+        q(&query, "scheme"),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn confirm_post(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    id: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let id = id_or_404!(state, session, actor, id, "保费交付批次");
+    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let input = premium_flow::ConfirmInput {
+        amount: field(&form, "amount"),
+        confirmed_on: field(&form, "confirmed_on"),
+        note: field(&form, "note"),
+    };
+    let a = actor.clone();
+    match state
+        .run(move |c| premium_flow::confirm(c, &a, id, &input))
+        .await
+    {
+        Ok(b) => {
+            flash(
+                &session,
+                &format!("已确认收到批次{}：{}元", b.receipt_no, b.amount),
+            );
+            redirect("/finance/batches")
+        }
+        Err(e) if is_user_error(&e) => {
+            flow_render(
+                &state,
+                &session,
+                &actor,
+                String::new(),
+                Some(&e),
+                e.status(),
+            )
+            .await
+        }
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
 // -------------------------------------------------------------------- API
 
 #[derive(serde::Deserialize)]
@@ -680,4 +778,28 @@ pub async fn api_reconciliation(state: Data, user: ApiUser, id: web::Path<i64>) 
         .run(move |c| reconciliation::get(c, &actor, id))
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_premium_flow(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
+    let actor = user.0;
+    let scheme = q.into_inner().scheme;
+    let v = state
+        .run(move |c| premium_flow::overview(c, &actor, &scheme))
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+pub async fn api_confirm_batch(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<premium_flow::ConfirmInput>,
+) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let input = body.into_inner();
+    let v = state
+        .run(move |c| premium_flow::confirm(c, &actor, id, &input))
+        .await?;
+    Ok(HttpResponse::Created().json(v))
 }

@@ -80,6 +80,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "finance_request.html",
     "finance_reconcile.html",
     "finance_reconciliation.html",
+    "finance_batches.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
