@@ -1267,3 +1267,41 @@ fn premium_batches_collected_handed_over_and_confirmed() {
     assert!(page.body.contains("-1.00"));
     assert!(!page.body.contains("乙乡"));
 }
+
+#[test]
+fn dashboard_draws_its_charts_on_the_server() {
+    let app = spawn_app();
+    let bk = book(&app);
+    let fin = app.api("finance");
+    let due_a: i64 = bk.a.iter().map(|p| fen(&p["subsidy"])).sum();
+    let r = fin.post(
+        "/api/v1/finance/disbursements",
+        json!({"township_code": TOWNSHIP_A, "level": "provincial", "amount": "100.00",
+               "paid_on": "2012-05-01", "voucher_no": "PZ-D1"}),
+    );
+    assert_eq!(r.status, 201);
+    let br = app.browser();
+    br.login("finance");
+    let page = br.get("/finance/dashboard");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body.matches("<svg").count(), 3);
+    assert!(!page.body.contains("<script"));
+    assert!(!page.body.contains("http://cdn") && !page.body.contains("https://"));
+    assert!(
+        page.body.contains(&format!("{}元", Fen(due_a))),
+        "township A's due in the chart"
+    );
+    assert!(page.body.contains("100.00元"));
+    assert!(page.body.contains("100.00亩"), "township A's target");
+    // A station sees the enrollment chart only; the adjuster nothing.
+    let br = app.browser();
+    br.login("station_a");
+    let page = br.get("/finance/dashboard");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("<svg").count(), 1);
+    assert!(!page.body.contains("乙乡"));
+    let br = app.browser();
+    br.login("adjuster");
+    assert_eq!(br.get("/finance/dashboard").status, 403);
+    assert!(!br.get("/").body.contains("补贴结算"));
+}

@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/finance/reconcile/{id}",
             web::get().to(reconciliation_page),
         )
+        .route("/finance/dashboard", web::get().to(dashboard_page))
         .route("/finance/batches", web::get().to(flow_page))
         .route(
             "/finance/batches/{id}/confirm",
@@ -594,6 +595,99 @@ async fn confirm_post(
         }
         Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
+}
+
+// -------------------------------------------------------------- dashboard
+
+async fn dashboard_page(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    query: Query,
+) -> HttpResponse {
+    use super::charts::{bars, Group, Series};
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let scheme = q(&query, "scheme");
+    let res = state
+        .run(move |c| {
+            a.require(finance::can_view_statement(&a))?;
+            let sch = finance::scheme_or_current(c, &scheme)?;
+            let money_series = [
+                Series {
+                    name: "应拨",
+                    color: "#2f6b2f",
+                },
+                Series {
+                    name: "已拨",
+                    color: "#0b57d0",
+                },
+            ];
+            let pair = |due: crate::domain::Fen, paid: crate::domain::Fen| {
+                vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))]
+            };
+            let (balances, chart_levels, chart_townships) = if finance::can_view_payments(&a) {
+                let b = finance::balances(c, &a, &sch.def.code)?;
+                let levels: Vec<Group> = b
+                    .levels
+                    .iter()
+                    .map(|l| Group {
+                        label: l.name.clone(),
+                        values: pair(l.figures.due, l.figures.paid),
+                    })
+                    .collect();
+                let towns: Vec<Group> = b
+                    .townships
+                    .iter()
+                    .map(|t| Group {
+                        label: t.township_name.clone(),
+                        values: pair(t.total.due, t.total.paid),
+                    })
+                    .collect();
+                (
+                    Some(b),
+                    bars("按补贴层级的应拨与已拨", &money_series, &levels),
+                    bars("按乡镇的应拨与已拨", &money_series, &towns),
+                )
+            } else {
+                (None, String::new(), String::new())
+            };
+            let progress = app::areas::progress(c, &a, sch.id)?;
+            let enrollment: Vec<Group> = progress
+                .iter()
+                .map(|p| Group {
+                    label: p.name.clone(),
+                    values: vec![
+                        (p.target_mu.units(), format!("{}亩", p.target_mu)),
+                        (
+                            p.insured_mu.units(),
+                            format!("{}亩（{}%）", p.insured_mu, p.progress_percent),
+                        ),
+                    ],
+                })
+                .collect();
+            let chart_enrollment = bars(
+                "投保面积与目标",
+                &[
+                    Series {
+                        name: "目标",
+                        color: "#b0b8c1",
+                    },
+                    Series {
+                        name: "已投保",
+                        color: "#2f6b2f",
+                    },
+                ],
+                &enrollment,
+            );
+            Ok(json!({
+                "scheme_name": sch.def.name, "balances": balances,
+                "chart_levels": chart_levels, "chart_townships": chart_townships,
+                "chart_enrollment": chart_enrollment,
+            }))
+        })
+        .await;
+    super::pages::show(&state, &session, &actor, "finance_dashboard.html", res)
 }
 
 // -------------------------------------------------------------------- API

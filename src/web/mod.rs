@@ -29,6 +29,7 @@ macro_rules! id_or_404 {
 }
 
 pub mod api;
+pub mod charts;
 pub mod finance;
 pub mod import_pages;
 pub mod pages;
@@ -81,6 +82,8 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "finance_reconcile.html",
     "finance_reconciliation.html",
     "finance_batches.html",
+    "finance_dashboard.html",
+    "finance_nav.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
