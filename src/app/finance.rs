@@ -23,7 +23,7 @@ use crate::db::schema::{
     subsidy_disbursements, subsidy_statements,
 };
 use crate::db::{now_text, DbConn};
-use crate::domain::scheme::level_name;
+use crate::domain::scheme::{level_name, FUNDING_LEVELS};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::excel::write::{Cell, Column, Table};
@@ -103,18 +103,39 @@ fn live_raw(conn: &mut DbConn, scheme_id: i64, township: Option<i64>) -> AppResu
             sum_sql("subsidy_fen"),
         ))
         .load(conn)?;
-    let levels: Vec<(i64, String, i64)> = policy_subsidy_levels::table
+    // One row per township with a column per funding level: grouping by
+    // township alone lets the database read the policies in township order
+    // from the covering index, with no sort of the level rows.
+    let case = |level: &str| {
+        sum_sql(&format!(
+            "CASE WHEN policy_subsidy_levels.level = '{level}' \
+             THEN policy_subsidy_levels.amount_fen ELSE 0 END"
+        ))
+    };
+    let [l0, l1, l2, l3] = FUNDING_LEVELS.map(|(code, _)| code);
+    let by_level: Vec<(i64, i64, i64, i64, i64)> = policy_subsidy_levels::table
         .inner_join(policies::table)
         .filter(policies::scheme_id.eq(scheme_id))
         .filter(policies::status.eq_any(SUBSIDISED))
         .filter(policies::township_id.between(lo, hi))
-        .group_by((policies::township_id, policy_subsidy_levels::level))
+        .group_by(policies::township_id)
         .select((
             policies::township_id,
-            policy_subsidy_levels::level,
-            sum_sql("policy_subsidy_levels.amount_fen"),
+            case(l0),
+            case(l1),
+            case(l2),
+            case(l3),
         ))
         .load(conn)?;
+    let levels: Vec<(i64, String, i64)> = by_level
+        .into_iter()
+        .flat_map(|(t, a, b, c, d)| {
+            [(l0, a), (l1, b), (l2, c), (l3, d)]
+                .into_iter()
+                .filter(|(_, amount)| *amount != 0)
+                .map(move |(l, amount)| (t, l.to_string(), amount))
+        })
+        .collect();
     Ok(Raw {
         towns: towns
             .into_iter()

@@ -117,8 +117,12 @@ CREATE TABLE premium_batch_confirmations (
     created_at TEXT NOT NULL
 );
 
--- The statement is aggregated from the subsidy levels of issued policies.
-CREATE INDEX policies_finance_scheme_status ON policies (scheme_id, status);
+-- The subsidy statement sums a scheme's policies per township, and their
+-- levels, from these two covering indexes alone: the policies come in township
+-- order (no sort) and neither table is read (see benches/subsidy.rs).
+CREATE INDEX policies_finance ON policies
+    (scheme_id, township_id, status, insured_area_units, premium_fen, grower_share_fen, subsidy_fen);
+CREATE INDEX policy_subsidy_levels_finance ON policy_subsidy_levels (policy_id, level, amount_fen);
 
 -- A signed-off statement, its figures and the money ledger are never edited.
 CREATE TRIGGER subsidy_statements_no_update BEFORE UPDATE ON subsidy_statements
