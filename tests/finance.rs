@@ -215,6 +215,19 @@ fn statement_sums_issued_policies_per_township_and_level() {
     row_b.as_object_mut().unwrap().remove("township_name");
     assert_eq!(own["totals"], row_b);
 
+    // The page for a station: its own township only, no payments, no forms.
+    let st_page = app.browser();
+    st_page.login("station_a");
+    let p = st_page.get("/finance");
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("甲镇"));
+    assert!(!p.body.contains("乙乡"));
+    assert!(!p.body.contains("lock-form") && !p.body.contains("disbursement-form"));
+    let adj = app.browser();
+    adj.login("adjuster");
+    assert_eq!(adj.get("/finance").status, 403);
+    assert_eq!(adj.get("/finance/statement.xlsx").status, 403);
+
     // The workbook: the same figures, the totals row the sum of the rows.
     let br = app.browser();
     br.login("finance");
