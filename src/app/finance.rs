@@ -65,6 +65,13 @@ pub(crate) fn scheme_or_current(conn: &mut DbConn, code: &str) -> AppResult<Sche
     }
 }
 
+/// The status filter as a literal, not bound parameters: the partial index
+/// `policies_finance` (issued and expired policies only) can then be used.
+fn subsidised() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    let list: Vec<String> = SUBSIDISED.iter().map(|s| format!("'{s}'")).collect();
+    sql::<diesel::sql_types::Bool>(&format!("policies.status IN ({})", list.join(", ")))
+}
+
 fn sum_sql(expr: &str) -> diesel::expression::SqlLiteral<BigInt> {
     sql::<BigInt>(&format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))
 }
@@ -91,7 +98,7 @@ fn live_raw(conn: &mut DbConn, scheme_id: i64, township: Option<i64>) -> AppResu
     let (lo, hi) = span(township);
     let towns: Vec<(i64, i64, i64, i64, i64, i64)> = policies::table
         .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.eq_any(SUBSIDISED))
+        .filter(subsidised())
         .filter(policies::township_id.between(lo, hi))
         .group_by(policies::township_id)
         .select((
@@ -116,7 +123,7 @@ fn live_raw(conn: &mut DbConn, scheme_id: i64, township: Option<i64>) -> AppResu
     let by_level: Vec<(i64, i64, i64, i64, i64)> = policy_subsidy_levels::table
         .inner_join(policies::table)
         .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.eq_any(SUBSIDISED))
+        .filter(subsidised())
         .filter(policies::township_id.between(lo, hi))
         .group_by(policies::township_id)
         .select((

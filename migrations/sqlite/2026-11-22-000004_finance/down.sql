@@ -1,4 +1,3 @@
-DROP INDEX policy_subsidy_levels_finance;
 DROP INDEX policies_finance;
 DROP TABLE premium_batch_confirmations;
 DROP TABLE reconciliation_lines;
