@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: ClaimsCommand,
     },
+    /// Finance bureau reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +102,23 @@ enum ClaimsCommand {
         at: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// 保费补贴结算表: per township and funding level.
+    Subsidy {
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Only this funding level: central | provincial | city | county.
+        #[arg(long)]
+        level: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Write the statement as .xlsx.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -543,6 +565,15 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e, json),
             }
         }
+        Command::Report {
+            command:
+                ReportCommand::Subsidy {
+                    scheme,
+                    level,
+                    json,
+                    output,
+                },
+        } => report_subsidy(&url, scheme, level, json, output),
         Command::Policies {
             command: PolicyCommand::Expire { today },
         } => {
@@ -614,6 +645,75 @@ fn print_overdue(items: &[app::claims::BoardItem], json: bool) {
         );
         println!("        {}", i.time_left);
     }
+}
+
+fn report_subsidy(
+    url: &str,
+    scheme: Option<String>,
+    level: Option<String>,
+    json: bool,
+    output: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let query = app::finance::StatementQuery {
+        scheme: scheme.unwrap_or_default(),
+        level: level.unwrap_or_default(),
+        township: String::new(),
+    };
+    let res = open(url).and_then(|mut c| {
+        let st = app::finance::statement(&mut c, &app::Actor::system(), &query)?;
+        if let Some(path) = &output {
+            write_file(path, &app::finance::statement_xlsx(&st)?)?;
+        }
+        Ok(st)
+    });
+    let st = match res {
+        Ok(st) => st,
+        Err(e) => return fail(&e, json),
+    };
+    if json {
+        match serde_json::to_string(&st) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(&AppError::Internal(e.to_string()), true),
+        }
+    } else {
+        let levels: Vec<String> = st.levels.iter().map(|l| l.name.clone()).collect();
+        println!(
+            "{} 保费补贴结算表（{}）",
+            st.scheme_name,
+            if st.lock.is_some() {
+                "已锁定"
+            } else {
+                "未锁定"
+            }
+        );
+        println!(
+            "乡镇\t保单数\t投保面积(亩)\t保费\t农户自缴\t财政补贴\t{}\t应拨补贴",
+            levels.join("\t")
+        );
+        let line = |name: &str, f: &app::finance::Figures| {
+            let lv: Vec<String> = f.levels.iter().map(|l| l.amount.to_string()).collect();
+            println!(
+                "{name}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                f.policies,
+                f.insured_mu,
+                f.premium,
+                f.grower_share,
+                f.subsidy,
+                lv.join("\t"),
+                f.subsidy_due
+            );
+        };
+        for r in &st.rows {
+            line(&r.township_name, &r.figures);
+        }
+        line("合计", &st.totals);
+    }
+    if let Some(path) = &output {
+        if !json {
+            println!("已写出 {}", path.display());
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> {

@@ -8,12 +8,17 @@ pub mod boundaries;
 pub mod claims;
 pub mod clock;
 pub mod demo_load;
+pub mod finance;
+pub mod finance_synth;
 pub mod growers;
 pub mod import;
 pub mod plots;
 pub mod policies;
+pub mod premium_flow;
+pub mod reconciliation;
 pub mod reports;
 pub mod schemes;
+pub mod subsidy_requests;
 
 pub use auth::{Actor, Role};
 

@@ -314,7 +314,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
                 policies::updated_at.eq(now_text()),
             ))
             .execute(conn)?;
-        Ok(())
+        super::finance::after_policy_transition(conn, actor, p, "issued")
     })
 }
 
@@ -334,7 +334,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView
                 policies::updated_at.eq(now_text()),
             ))
             .execute(conn)?;
-        Ok(())
+        super::finance::after_policy_transition(conn, actor, p, "cancelled")
     })
 }
 

@@ -288,3 +288,159 @@ diesel::table! {
         created_at -> Text,
     }
 }
+
+// ---- finance bureau (migration 2026-11-22-000004_finance)
+
+diesel::table! {
+    subsidy_statements (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        policy_count -> BigInt,
+        subsidy_fen -> BigInt,
+        signed_off_by -> Text,
+        note -> Text,
+        locked_by -> Nullable<BigInt>,
+        locked_at -> Text,
+    }
+}
+
+diesel::table! {
+    statement_townships (id) {
+        id -> BigInt,
+        statement_id -> BigInt,
+        township_id -> BigInt,
+        policies -> BigInt,
+        mu_units -> BigInt,
+        premium_fen -> BigInt,
+        grower_share_fen -> BigInt,
+        subsidy_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    statement_levels (id) {
+        id -> BigInt,
+        statement_id -> BigInt,
+        township_id -> BigInt,
+        level -> Text,
+        amount_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    subsidy_adjustments (id) {
+        id -> BigInt,
+        statement_id -> BigInt,
+        township_id -> BigInt,
+        level -> Text,
+        amount_fen -> BigInt,
+        kind -> Text,
+        policy_id -> Nullable<BigInt>,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    subsidy_disbursements (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        township_id -> BigInt,
+        level -> Text,
+        amount_fen -> BigInt,
+        paid_on -> Text,
+        voucher_no -> Text,
+        note -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    subsidy_requests (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        request_no -> Text,
+        note -> Text,
+        policy_count -> BigInt,
+        eligible_count -> BigInt,
+        eligible_subsidy_fen -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    subsidy_request_items (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        policy_id -> BigInt,
+        eligible -> Bool,
+        reason -> Text,
+        subsidy_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    reconciliations (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        source -> Text,
+        filename -> Text,
+        summary -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    reconciliation_lines (id) {
+        id -> BigInt,
+        reconciliation_id -> BigInt,
+        policy_no -> Text,
+        status -> Text,
+        ours_fen -> Nullable<BigInt>,
+        theirs_fen -> Nullable<BigInt>,
+        row_no -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    premium_batch_confirmations (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        amount_fen -> BigInt,
+        confirmed_on -> Text,
+        note -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(subsidy_request_items -> policies (policy_id));
+diesel::joinable!(subsidy_adjustments -> policies (policy_id));
+
+// Only pairs not declared above: the new tables with each other and with policies.
+diesel::allow_tables_to_appear_in_same_query!(
+    policies,
+    subsidy_statements,
+    statement_townships,
+    statement_levels,
+    subsidy_adjustments,
+    subsidy_disbursements,
+    subsidy_requests,
+    subsidy_request_items,
+    reconciliations,
+    reconciliation_lines,
+    premium_batch_confirmations,
+);
+
+// The subsidy statement groups the levels of policies by township.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    policies::township_id,
+    policy_subsidy_levels::level,
+);
+
+// A subsidy request's eligible subsidy, per level.
+diesel::allow_tables_to_appear_in_same_query!(policy_subsidy_levels, subsidy_request_items);

@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{Cursor, Read};
 
+pub mod table;
+
 const MIB: usize = 1024 * 1024;
 /// The header row must be among the first 30 rows of a sheet.
 const HEADER_SEARCH_ROWS: u32 = 30;

@@ -1,6 +1,7 @@
 //! JSON API under /api/v1. Authentication by bearer token from POST /api/v1/session.
 //! Errors: `{"error": "<stable code>", "message": "<中文>", "fields": [...]}`.
 
+use super::finance as fin;
 use super::session::ApiUser;
 use super::AppState;
 use crate::app::{self, auth, batches, growers, plots, policies, schemes};
@@ -76,6 +77,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/batches", web::post().to(create_batch))
             .route("/audit", web::get().to(audit))
             .configure(super::claims_api::configure)
+            .route("/finance/statement", web::get().to(fin::api_statement))
+            .route(
+                "/finance/statement.xlsx",
+                web::get().to(fin::api_statement_xlsx),
+            )
+            .route("/finance/statement/lock", web::post().to(fin::api_lock))
+            .route("/finance/adjustments", web::get().to(fin::api_adjustments))
+            .route(
+                "/finance/adjustments",
+                web::post().to(fin::api_add_adjustment),
+            )
+            .route("/finance/balances", web::get().to(fin::api_balances))
+            .route(
+                "/finance/disbursements",
+                web::get().to(fin::api_disbursements),
+            )
+            .route("/finance/disbursements", web::post().to(fin::api_disburse))
+            .route("/finance/requests", web::get().to(fin::api_requests))
+            .route("/finance/requests", web::post().to(fin::api_submit_request))
+            .route("/finance/requests/{id}", web::get().to(fin::api_request))
+            .route(
+                "/finance/reconciliations",
+                web::get().to(fin::api_reconciliations),
+            )
+            .route(
+                "/finance/reconciliations",
+                web::post().to(fin::api_reconcile),
+            )
+            .route(
+                "/finance/reconciliations/{id}",
+                web::get().to(fin::api_reconciliation),
+            )
+            .route(
+                "/finance/premium-flow",
+                web::get().to(fin::api_premium_flow),
+            )
+            .route(
+                "/batches/{id}/confirm",
+                web::post().to(fin::api_confirm_batch),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),

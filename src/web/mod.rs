@@ -29,8 +29,10 @@ macro_rules! id_or_404 {
 }
 
 pub mod api;
+pub mod charts;
 pub mod claims_api;
 pub mod claims_pages;
+pub mod finance;
 pub mod import_pages;
 pub mod pages;
 pub mod session;
@@ -82,6 +84,14 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "claim_new.html",
     "claim_survey.html",
     "error.html",
+    "finance.html",
+    "finance_requests.html",
+    "finance_request.html",
+    "finance_reconcile.html",
+    "finance_reconciliation.html",
+    "finance_batches.html",
+    "finance_dashboard.html",
+    "finance_nav.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -147,5 +157,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     claims_pages::configure(cfg);
     import_pages::configure(cfg);
+    finance::configure(cfg);
     pages::configure(cfg);
 }

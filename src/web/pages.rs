@@ -56,6 +56,9 @@ fn nav(actor: &Actor) -> Vec<Value> {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }
     items.push(json!({"href": "/reports", "label": "报表"}));
+    if crate::app::finance::can_view_statement(actor) {
+        items.push(json!({"href": "/finance", "label": "补贴结算"}));
+    }
     items.push(json!({"href": "/schemes", "label": "险种方案"}));
     if actor.can_read_audit() {
         items.push(json!({"href": "/audit", "label": "操作日志"}));
@@ -164,11 +167,11 @@ macro_rules! csrf_or_refuse {
     };
 }
 
-fn field(form: &HashMap<String, String>, name: &str) -> String {
+pub(crate) fn field(form: &HashMap<String, String>, name: &str) -> String {
     form.get(name).cloned().unwrap_or_default()
 }
 
-fn errors_json(err: &AppError) -> Value {
+pub(crate) fn errors_json(err: &AppError) -> Value {
     let by_field: HashMap<String, Vec<String>> =
         err.fields().iter().fold(HashMap::new(), |mut m, f| {
             m.entry(f.field.clone())
@@ -179,7 +182,7 @@ fn errors_json(err: &AppError) -> Value {
     json!({"messages": err.messages(), "fields": by_field, "code": err.code()})
 }
 
-fn is_user_error(e: &AppError) -> bool {
+pub(crate) fn is_user_error(e: &AppError) -> bool {
     matches!(e, AppError::Validation(_) | AppError::Conflict { .. })
 }
 

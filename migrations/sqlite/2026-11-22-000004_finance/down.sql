@@ -1,0 +1,11 @@
+DROP INDEX policies_finance;
+DROP TABLE premium_batch_confirmations;
+DROP TABLE reconciliation_lines;
+DROP TABLE reconciliations;
+DROP TABLE subsidy_request_items;
+DROP TABLE subsidy_requests;
+DROP TABLE subsidy_disbursements;
+DROP TABLE subsidy_adjustments;
+DROP TABLE statement_levels;
+DROP TABLE statement_townships;
+DROP TABLE subsidy_statements;

@@ -1,0 +1,131 @@
+//! Synthetic issued policies, written in bulk: the subsidy benchmark's
+//! million policies and the property tests' thousands. Each policy's money
+//! comes from the premium engine (`domain::premium::quote`), exactly as for a
+//! real one; only the growers behind them are placeholders.
+
+use super::schemes::Scheme;
+use crate::db::schema::{growers, policies, policy_subsidy_levels};
+use crate::db::{now_text, DbConn};
+use crate::domain::premium::quote;
+use crate::domain::Mu;
+use crate::error::AppResult;
+use diesel::prelude::*;
+
+/// Where synthetic policies go: a township and one of its villages.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub township_id: i64,
+    pub village_id: i64,
+    pub township_code: String,
+}
+
+/// Insert one issued policy per entry of `areas` (in 1/10000 mu), spread
+/// round-robin over `places`. `tag` keeps numbers unique across calls.
+pub fn insert_issued(
+    conn: &mut DbConn,
+    scheme: &Scheme,
+    places: &[Place],
+    areas: &[i64],
+    tag: &str,
+) -> AppResult<usize> {
+    const CHUNK: usize = 1_500;
+    let rates = scheme.def.rates();
+    let now = now_text();
+    let start = scheme.def.term_start.format("%Y-%m-%d").to_string();
+    let end = scheme.def.term_end.format("%Y-%m-%d").to_string();
+    let mut written = 0;
+    for (c, chunk) in areas.chunks(CHUNK).enumerate() {
+        let base = c * CHUNK;
+        let gvalues: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let p = &places[(base + i) % places.len()];
+                (
+                    growers::year.eq(scheme.def.year),
+                    growers::id_number.eq(format!("S{tag}{:09}", base + i)),
+                    growers::name.eq(format!("农户{}", base + i)),
+                    growers::phone.eq(""),
+                    growers::bank_name.eq(""),
+                    growers::bank_account.eq(""),
+                    growers::village_id.eq(p.village_id),
+                    growers::township_id.eq(p.township_id),
+                    growers::version.eq(1),
+                    growers::created_at.eq(now.clone()),
+                    growers::updated_at.eq(now.clone()),
+                )
+            })
+            .collect();
+        let before: Option<i64> = growers::table
+            .select(diesel::dsl::max(growers::id))
+            .first(conn)?;
+        crate::bulk_insert!(conn, growers::table, gvalues)?;
+        let gids: Vec<i64> = growers::table
+            .filter(growers::id.gt(before.unwrap_or(0)))
+            .order(growers::id)
+            .select(growers::id)
+            .load(conn)?;
+        let quotes: Vec<_> = chunk
+            .iter()
+            .map(|u| quote(&rates, Mu::from_units(*u)))
+            .collect();
+        let pvalues: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let p = &places[(base + i) % places.len()];
+                let q = &quotes[i];
+                (
+                    policies::policy_no.eq(format!(
+                        "{}{}{tag}{:07}",
+                        scheme.def.year,
+                        p.township_code,
+                        base + i
+                    )),
+                    policies::scheme_id.eq(scheme.id),
+                    policies::grower_id.eq(gids[i]),
+                    policies::township_id.eq(p.township_id),
+                    policies::status.eq("issued"),
+                    policies::insured_area_units.eq(*u),
+                    policies::sum_insured_fen.eq(q.sum_insured.0),
+                    policies::premium_fen.eq(q.premium.0),
+                    policies::grower_share_fen.eq(q.grower_share.0),
+                    policies::subsidy_fen.eq(q.subsidy.0),
+                    policies::share_collected_on.eq(Some(start.clone())),
+                    policies::cover_start.eq(Some(start.clone())),
+                    policies::cover_end.eq(Some(end.clone())),
+                    policies::version.eq(1),
+                    policies::created_at.eq(now.clone()),
+                    policies::updated_at.eq(now.clone()),
+                )
+            })
+            .collect();
+        let before: Option<i64> = policies::table
+            .select(diesel::dsl::max(policies::id))
+            .first(conn)?;
+        crate::bulk_insert!(conn, policies::table, pvalues)?;
+        let pids: Vec<i64> = policies::table
+            .filter(policies::id.gt(before.unwrap_or(0)))
+            .order(policies::id)
+            .select(policies::id)
+            .load(conn)?;
+        let lvalues: Vec<_> = pids
+            .iter()
+            .zip(&quotes)
+            .flat_map(|(id, q)| {
+                q.subsidy_levels.iter().map(move |l| {
+                    (
+                        policy_subsidy_levels::policy_id.eq(*id),
+                        policy_subsidy_levels::level.eq(l.level.clone()),
+                        policy_subsidy_levels::amount_fen.eq(l.amount.0),
+                    )
+                })
+            })
+            .collect();
+        for part in lvalues.chunks(CHUNK) {
+            crate::bulk_insert!(conn, policy_subsidy_levels::table, part.to_vec())?;
+        }
+        written += chunk.len();
+    }
+    Ok(written)
+}

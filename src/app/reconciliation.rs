@@ -1,0 +1,528 @@
+//! Reconciliation (对账): the insurer's or the treasury's statement, line by
+//! line against our figures, by policy number. Four groups: matched, amount
+//! differs (both shown), missing on our side, missing on theirs; each group
+//! with its totals. The result is stored and can be exported as a workbook.
+
+use super::finance::{can_manage, scheme_or_current, SUBSIDISED};
+use super::{audit, Actor};
+use crate::db::schema::{policies, policy_subsidy_levels, reconciliation_lines, reconciliations};
+use crate::db::{now_text, DbConn};
+use crate::domain::scheme::level_name;
+use crate::domain::Fen;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::excel::read::table::{read_table, ColumnSpec};
+use crate::excel::read::ReadOptions;
+use crate::excel::write::{Cell, Column, Table};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+const POLICY_NO: &str = "policy_no";
+const AMOUNT: &str = "amount";
+
+pub const COLUMNS: [ColumnSpec; 2] = [
+    ColumnSpec {
+        key: POLICY_NO,
+        label: "保单号",
+        aliases: &[
+            "保单号",
+            "保单号码",
+            "保单编号",
+            "保险单号",
+            "保险单号码",
+            "保单",
+        ],
+        required: true,
+    },
+    ColumnSpec {
+        key: AMOUNT,
+        label: "补贴金额",
+        aliases: &[
+            "补贴金额",
+            "财政补贴",
+            "财政补贴金额",
+            "保费补贴",
+            "保费补贴金额",
+            "应补贴金额",
+            "补贴合计",
+            "应拨金额",
+            "拨付金额",
+            "金额",
+            "补贴",
+        ],
+        required: true,
+    },
+];
+
+pub const GROUPS: [(&str, &str); 4] = [
+    ("matched", "一致"),
+    ("differs", "金额不一致"),
+    ("missing_ours", "我方无此保单"),
+    ("missing_theirs", "对方缺少"),
+];
+
+fn group_name(g: &str) -> &str {
+    GROUPS
+        .iter()
+        .find(|(c, _)| *c == g)
+        .map(|(_, n)| *n)
+        .unwrap_or(g)
+}
+
+pub struct ReconcileRequest<'a> {
+    pub scheme: &'a str,
+    /// insurer | treasury
+    pub source: &'a str,
+    /// Compare one funding level's amount instead of the whole subsidy.
+    pub level: &'a str,
+    pub filename: &'a str,
+    pub bytes: &'a [u8],
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupTotals {
+    pub group: String,
+    pub name: String,
+    pub count: i64,
+    #[serde(deserialize_with = "signed_fen")]
+    pub ours: Fen,
+    #[serde(deserialize_with = "signed_fen")]
+    pub theirs: Fen,
+    /// theirs − ours
+    #[serde(deserialize_with = "signed_fen")]
+    pub difference: Fen,
+}
+
+/// Stored summaries hold signed amounts ("-12.50"); `Fen`'s own
+/// deserializer is for input and refuses negatives.
+fn signed_fen<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_amount(&s).ok_or_else(|| serde::de::Error::custom(format!("金额格式不正确：{s}")))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub scheme: String,
+    pub source: String,
+    pub level: Option<String>,
+    pub filename: String,
+    pub sheet: String,
+    pub header_row: usize,
+    pub rows_read: usize,
+    /// Policy numbers listed on more than one row of their file (amounts added).
+    pub repeated: usize,
+    pub skipped_rows: Vec<(usize, String)>,
+    pub groups: Vec<GroupTotals>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub policy_no: String,
+    pub status: String,
+    pub status_name: String,
+    pub ours: Option<Fen>,
+    pub theirs: Option<Fen>,
+    pub row: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconciliationView {
+    pub id: i64,
+    pub created_at: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Lines not matched, by group then policy number (matched ones are only counted).
+    pub lines: Vec<Line>,
+}
+
+/// An amount as people type it into a statement: "1,234.50", "269.6元", "￥12", "-3".
+fn parse_amount(s: &str) -> Option<Fen> {
+    let t: String = s
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | '元' | '¥' | '￥'))
+        .collect();
+    let (neg, rest) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.as_str()),
+    };
+    let f = Fen::parse(rest).ok()?;
+    Some(if neg { -f } else { f })
+}
+
+pub fn reconcile(
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &ReconcileRequest,
+) -> AppResult<ReconciliationView> {
+    actor.require(can_manage(actor))?;
+    let source = req.source.trim();
+    if !matches!(source, "insurer" | "treasury") {
+        return Err(AppError::invalid(
+            "source",
+            "source_invalid",
+            "对账来源应为 insurer（保险公司）或 treasury（国库）",
+        ));
+    }
+    let scheme = scheme_or_current(conn, req.scheme)?;
+    let level = Some(req.level.trim()).filter(|l| !l.is_empty());
+    if let Some(l) = level {
+        if !scheme.def.subsidy_levels.iter().any(|s| s.level == l) {
+            return Err(AppError::invalid(
+                "level",
+                "level_unknown",
+                format!("{}没有“{}”这一补贴层级", scheme.def.name, l),
+            ));
+        }
+    }
+    let table = read_table(req.bytes, &ReadOptions::default(), &COLUMNS)
+        .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
+    // Their figures, every row checked before anything is written.
+    let mut theirs: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut repeated = 0;
+    for r in &table.rows {
+        let no = r.cells.get(POLICY_NO);
+        let amount = r.cells.get(AMOUNT);
+        match (no, amount.and_then(|a| parse_amount(a))) {
+            (Some(no), Some(a)) => {
+                if theirs.contains_key(no) {
+                    repeated += 1;
+                }
+                theirs.entry(no.clone()).or_insert((0, r.row as i64)).0 += a.0;
+            }
+            (None, _) => problems.push(FieldError::new(
+                "file",
+                "policy_no_missing",
+                format!("第{}行没有保单号", r.row),
+            )),
+            (Some(no), None) => problems.push(FieldError::new(
+                "file",
+                "amount_invalid",
+                format!(
+                    "第{}行（保单{}）的金额无法识别：{}",
+                    r.row,
+                    no,
+                    amount.map(String::as_str).unwrap_or("空")
+                ),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(20);
+        return Err(AppError::Validation(problems));
+    }
+    if theirs.is_empty() {
+        return Err(AppError::invalid("file", "no_rows", "对账文件中没有数据行"));
+    }
+    super::tx(conn, |conn| {
+        let ours: HashMap<String, i64> = match level {
+            None => policies::table
+                .filter(policies::scheme_id.eq(scheme.id))
+                .filter(policies::status.eq_any(SUBSIDISED))
+                .select((policies::policy_no, policies::subsidy_fen))
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .collect(),
+            Some(l) => policy_subsidy_levels::table
+                .inner_join(policies::table)
+                .filter(policies::scheme_id.eq(scheme.id))
+                .filter(policies::status.eq_any(SUBSIDISED))
+                .filter(policy_subsidy_levels::level.eq(l))
+                .select((policies::policy_no, policy_subsidy_levels::amount_fen))
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .collect(),
+        };
+        let mut lines: Vec<NewLine> = Vec::new();
+        for (no, (amount, row)) in &theirs {
+            match ours.get(no) {
+                Some(o) if o == amount => {
+                    lines.push((no.clone(), "matched", Some(*o), Some(*amount), Some(*row)))
+                }
+                Some(o) => lines.push((no.clone(), "differs", Some(*o), Some(*amount), Some(*row))),
+                None => lines.push((no.clone(), "missing_ours", None, Some(*amount), Some(*row))),
+            }
+        }
+        let mut missing: Vec<(&String, &i64)> = ours
+            .iter()
+            .filter(|(no, _)| !theirs.contains_key(*no))
+            .collect();
+        missing.sort();
+        for (no, o) in missing {
+            lines.push((no.clone(), "missing_theirs", Some(*o), None, None));
+        }
+        let groups: Vec<GroupTotals> = GROUPS
+            .iter()
+            .map(|(g, name)| {
+                let of: Vec<_> = lines.iter().filter(|l| l.1 == *g).collect();
+                let ours = Fen(of.iter().filter_map(|l| l.2).sum());
+                let theirs = Fen(of.iter().filter_map(|l| l.3).sum());
+                GroupTotals {
+                    group: g.to_string(),
+                    name: name.to_string(),
+                    count: of.len() as i64,
+                    ours,
+                    theirs,
+                    difference: theirs - ours,
+                }
+            })
+            .collect();
+        let summary = Summary {
+            scheme: scheme.def.code.clone(),
+            source: source.to_string(),
+            level: level.map(str::to_string),
+            filename: req.filename.to_string(),
+            sheet: table.sheet.clone(),
+            header_row: table.header_row,
+            rows_read: table.rows.len(),
+            repeated,
+            skipped_rows: table
+                .skipped_rows
+                .iter()
+                .map(|(r, k)| (*r, k.to_string()))
+                .collect(),
+            groups,
+        };
+        let id: i64 = diesel::insert_into(reconciliations::table)
+            .values((
+                reconciliations::scheme_id.eq(scheme.id),
+                reconciliations::source.eq(source),
+                reconciliations::filename.eq(req.filename),
+                reconciliations::summary.eq(serde_json::to_string(&summary)
+                    .map_err(|e| AppError::Internal(e.to_string()))?),
+                reconciliations::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                reconciliations::created_at.eq(now_text()),
+            ))
+            .returning(reconciliations::id)
+            .get_result(conn)?;
+        let values: Vec<_> = lines
+            .iter()
+            .map(|(no, status, o, t, row)| {
+                (
+                    reconciliation_lines::reconciliation_id.eq(id),
+                    reconciliation_lines::policy_no.eq(no.clone()),
+                    reconciliation_lines::status.eq(*status),
+                    reconciliation_lines::ours_fen.eq(*o),
+                    reconciliation_lines::theirs_fen.eq(*t),
+                    reconciliation_lines::row_no.eq(*row),
+                )
+            })
+            .collect();
+        for part in values.chunks(2_000) {
+            crate::bulk_insert!(conn, reconciliation_lines::table, part.to_vec())?;
+        }
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "reconciliation",
+            id,
+            None::<&()>,
+            Some(&summary),
+        )?;
+        get_inner(conn, id, false)
+    })
+}
+
+type LineRow = (String, String, Option<i64>, Option<i64>, Option<i64>);
+/// policy number, group, ours, theirs, their row
+type NewLine = (String, &'static str, Option<i64>, Option<i64>, Option<i64>);
+
+fn get_inner(conn: &mut DbConn, id: i64, all: bool) -> AppResult<ReconciliationView> {
+    let (summary, created_at): (String, String) = reconciliations::table
+        .find(id)
+        .select((reconciliations::summary, reconciliations::created_at))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("对账记录"))?;
+    let summary: Summary =
+        serde_json::from_str(&summary).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut q = reconciliation_lines::table
+        .filter(reconciliation_lines::reconciliation_id.eq(id))
+        .into_boxed();
+    if !all {
+        q = q.filter(reconciliation_lines::status.ne("matched"));
+    }
+    let mut rows: Vec<LineRow> = q
+        .select((
+            reconciliation_lines::policy_no,
+            reconciliation_lines::status,
+            reconciliation_lines::ours_fen,
+            reconciliation_lines::theirs_fen,
+            reconciliation_lines::row_no,
+        ))
+        .load(conn)?;
+    let rank = |s: &str| GROUPS.iter().position(|(g, _)| *g == s).unwrap_or(9);
+    rows.sort_by(|a, b| (rank(&a.1), &a.0).cmp(&(rank(&b.1), &b.0)));
+    Ok(ReconciliationView {
+        id,
+        created_at,
+        summary,
+        lines: rows
+            .into_iter()
+            .map(|(no, status, o, t, row)| Line {
+                policy_no: no,
+                status_name: group_name(&status).to_string(),
+                status,
+                ours: o.map(Fen),
+                theirs: t.map(Fen),
+                row,
+            })
+            .collect(),
+    })
+}
+
+pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ReconciliationView> {
+    actor.require(can_manage(actor))?;
+    get_inner(conn, id, false)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconciliationItem {
+    pub id: i64,
+    pub created_at: String,
+    pub source: String,
+    pub filename: String,
+    pub groups: Vec<GroupTotals>,
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<ReconciliationItem>> {
+    actor.require(can_manage(actor))?;
+    let rows: Vec<(i64, String, String, String, String)> = reconciliations::table
+        .order(reconciliations::id.desc())
+        .select((
+            reconciliations::id,
+            reconciliations::created_at,
+            reconciliations::source,
+            reconciliations::filename,
+            reconciliations::summary,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at, source, filename, summary)| ReconciliationItem {
+            id,
+            created_at: at,
+            source,
+            filename,
+            groups: serde_json::from_str::<Summary>(&summary)
+                .map(|s| s.groups)
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn col(h: &str, width: f64) -> Column {
+    Column {
+        header: h.to_string(),
+        width,
+    }
+}
+
+fn money(f: Option<Fen>) -> Cell {
+    f.map(Cell::Money).unwrap_or(Cell::Empty)
+}
+
+/// The reconciliation workbook: a summary sheet, then one sheet per group.
+pub fn workbook(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<(String, Vec<u8>)> {
+    actor.require(can_manage(actor))?;
+    let v = get_inner(conn, id, true)?;
+    let s = &v.summary;
+    let source = if s.source == "insurer" {
+        "保险公司"
+    } else {
+        "国库"
+    };
+    let what = s
+        .level
+        .as_deref()
+        .map(|l| format!("{}补贴", level_name(l)))
+        .unwrap_or_else(|| "财政补贴".into());
+    let mut tables = vec![Table {
+        sheet_name: "汇总".into(),
+        title: Some(format!("{} {}对账（{}）", s.scheme, source, what)),
+        subtitle: Some(format!(
+            "文件：{}，工作表{}，表头第{}行，读取{}行；金额单位：元",
+            s.filename, s.sheet, s.header_row, s.rows_read
+        )),
+        columns: vec![
+            col("类别", 16.0),
+            col("保单数", 10.0),
+            col("我方金额", 14.0),
+            col("对方金额", 14.0),
+            col("差额(对方-我方)", 16.0),
+        ],
+        rows: s
+            .groups
+            .iter()
+            .map(|g| {
+                vec![
+                    Cell::Text(g.name.clone()),
+                    Cell::Int(g.count),
+                    Cell::Money(g.ours),
+                    Cell::Money(g.theirs),
+                    Cell::Money(g.difference),
+                ]
+            })
+            .collect(),
+        totals: Some(vec![
+            Cell::Text("合计".into()),
+            Cell::Int(s.groups.iter().map(|g| g.count).sum()),
+            Cell::Money(s.groups.iter().map(|g| g.ours).sum()),
+            Cell::Money(s.groups.iter().map(|g| g.theirs).sum()),
+            Cell::Money(s.groups.iter().map(|g| g.difference).sum()),
+        ]),
+    }];
+    for g in &s.groups {
+        let lines: Vec<&Line> = v.lines.iter().filter(|l| l.status == g.group).collect();
+        tables.push(Table {
+            sheet_name: g.name.clone(),
+            title: Some(format!("{}（{}份）", g.name, g.count)),
+            subtitle: None,
+            columns: vec![
+                col("保单号", 22.0),
+                col("我方金额", 14.0),
+                col("对方金额", 14.0),
+                col("差额(对方-我方)", 16.0),
+                col("对方文件行号", 12.0),
+            ],
+            rows: lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        Cell::Text(l.policy_no.clone()),
+                        money(l.ours),
+                        money(l.theirs),
+                        Cell::Money(l.theirs.unwrap_or(Fen::ZERO) - l.ours.unwrap_or(Fen::ZERO)),
+                        l.row.map(Cell::Int).unwrap_or(Cell::Empty),
+                    ]
+                })
+                .collect(),
+            totals: Some(vec![
+                Cell::Text("合计".into()),
+                Cell::Money(g.ours),
+                Cell::Money(g.theirs),
+                Cell::Money(g.difference),
+                Cell::Empty,
+            ]),
+        });
+    }
+    let bytes = crate::excel::write::tables_to_xlsx(&tables)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((format!("对账结果-{}-{}.xlsx", s.scheme, v.id), bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_as_typed() {
+        assert_eq!(parse_amount("1,234.50"), Some(Fen(123_450)));
+        assert_eq!(parse_amount("269.6元"), Some(Fen(26_960)));
+        assert_eq!(parse_amount("￥12"), Some(Fen(1_200)));
+        assert_eq!(parse_amount("-3"), Some(Fen(-300)));
+        assert_eq!(parse_amount("1.234"), None);
+        assert_eq!(parse_amount("abc"), None);
+    }
+}

@@ -1,0 +1,393 @@
+//! The insurer's subsidy request (保费补贴申请): the underwriter lists issued
+//! policies; finance sees what the request covers and, per policy, whether its
+//! subsidy may be paid (issued, grower share collected, not cancelled, not
+//! already requested). A policy's subsidy is requested once: the database
+//! holds a unique index over the eligible items.
+
+use super::finance::{can_manage, scheme_or_current, LevelFigure};
+use super::policies::status_name;
+use super::{audit, Actor, Role};
+use crate::db::models::Policy;
+use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, subsidy_requests};
+use crate::db::{now_text, DbConn};
+use crate::domain::scheme::level_name;
+use crate::domain::Fen;
+use crate::error::{AppError, AppResult, FieldError};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+const MAX_POLICIES: usize = 200_000;
+
+pub fn can_submit(a: &Actor) -> bool {
+    matches!(a.role, Role::Admin | Role::Underwriter)
+}
+
+pub fn can_view(a: &Actor) -> bool {
+    can_submit(a) || can_manage(a)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RequestInput {
+    #[serde(default)]
+    pub scheme: String,
+    #[serde(default)]
+    pub request_no: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub policy_nos: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestItem {
+    pub policy_id: i64,
+    pub policy_no: String,
+    pub township_name: String,
+    pub status: String,
+    pub status_name: String,
+    pub subsidy: Fen,
+    pub eligible: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestSummary {
+    pub id: i64,
+    pub request_no: String,
+    pub scheme: String,
+    pub note: String,
+    pub policy_count: i64,
+    pub eligible_count: i64,
+    pub ineligible_count: i64,
+    /// Subsidy of the eligible policies only.
+    pub eligible_subsidy: Fen,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    #[serde(flatten)]
+    pub summary: RequestSummary,
+    /// The eligible subsidy per funding level; sums to `eligible_subsidy`.
+    pub levels: Vec<LevelFigure>,
+    /// Ineligible items first, then by policy number.
+    pub items: Vec<RequestItem>,
+}
+
+/// Split pasted text into policy numbers: any whitespace, comma or 、.
+pub fn parse_policy_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；'))
+        .map(|s| {
+            crate::domain::measure::normalize_width(s)
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Why a policy's subsidy can't be requested, if it can't.
+fn ineligible_reason(p: &Policy, requested_in: Option<&String>) -> Option<String> {
+    match p.status.as_str() {
+        "cancelled" => return Some("保单已注销".into()),
+        "draft" => return Some("尚未收取农户自缴保费".into()),
+        "collected" => return Some("保单尚未签发".into()),
+        _ => {}
+    }
+    if p.share_collected_on.is_none() {
+        return Some("未登记农户自缴保费收取".into());
+    }
+    requested_in.map(|no| format!("已在补贴申请{no}中申请过"))
+}
+
+pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResult<RequestView> {
+    actor.require(can_submit(actor))?;
+    let mut errors = Vec::new();
+    let request_no = input.request_no.trim().to_string();
+    if request_no.is_empty() || request_no.chars().count() > 40 {
+        errors.push(FieldError::new(
+            "request_no",
+            "request_no_required",
+            "请填写申请编号（不超过40个字符）",
+        ));
+    }
+    let mut seen = HashSet::new();
+    let nos: Vec<String> = input
+        .policy_nos
+        .iter()
+        .map(|s| {
+            crate::domain::measure::normalize_width(s)
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty() && seen.insert(s.clone()))
+        .collect();
+    if nos.is_empty() {
+        errors.push(FieldError::new(
+            "policy_nos",
+            "policy_nos_required",
+            "请列出申请补贴的保单号",
+        ));
+    } else if nos.len() > MAX_POLICIES {
+        errors.push(FieldError::new(
+            "policy_nos",
+            "too_many_policies",
+            format!("一次申请最多{MAX_POLICIES}份保单，请分批申请"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    super::tx(conn, |conn| {
+        let scheme = scheme_or_current(conn, &input.scheme)?;
+        let taken: i64 = subsidy_requests::table
+            .filter(subsidy_requests::request_no.eq(&request_no))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(AppError::conflict(
+                "request_no_duplicate",
+                format!("申请编号{request_no}已使用"),
+            ));
+        }
+        let mut found: Vec<Policy> = Vec::with_capacity(nos.len());
+        for chunk in nos.chunks(1_000) {
+            found.extend(
+                policies::table
+                    .filter(policies::scheme_id.eq(scheme.id))
+                    .filter(policies::policy_no.eq_any(chunk))
+                    .select(Policy::as_select())
+                    .load(conn)?,
+            );
+        }
+        let known: HashSet<&str> = found.iter().map(|p| p.policy_no.as_str()).collect();
+        let unknown: Vec<&String> = nos.iter().filter(|n| !known.contains(n.as_str())).collect();
+        if !unknown.is_empty() {
+            let shown: Vec<&str> = unknown.iter().take(10).map(|s| s.as_str()).collect();
+            return Err(AppError::invalid(
+                "policy_nos",
+                "policy_unknown",
+                format!(
+                    "{}中没有以下保单号（共{}个）：{}{}",
+                    scheme.def.name,
+                    unknown.len(),
+                    shown.join("、"),
+                    if unknown.len() > 10 { "……" } else { "" }
+                ),
+            ));
+        }
+        let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+        let mut requested: HashMap<i64, String> = HashMap::new();
+        for chunk in ids.chunks(1_000) {
+            let rows: Vec<(i64, String)> = subsidy_request_items::table
+                .inner_join(
+                    subsidy_requests::table
+                        .on(subsidy_requests::id.eq(subsidy_request_items::request_id)),
+                )
+                .filter(subsidy_request_items::policy_id.eq_any(chunk))
+                .filter(subsidy_request_items::eligible.eq(true))
+                .select((
+                    subsidy_request_items::policy_id,
+                    subsidy_requests::request_no,
+                ))
+                .load(conn)?;
+            requested.extend(rows);
+        }
+        let judged: Vec<(&Policy, Option<String>)> = found
+            .iter()
+            .map(|p| (p, ineligible_reason(p, requested.get(&p.id))))
+            .collect();
+        let eligible_count = judged.iter().filter(|(_, r)| r.is_none()).count() as i64;
+        let eligible_subsidy: i64 = judged
+            .iter()
+            .filter(|(_, r)| r.is_none())
+            .map(|(p, _)| p.subsidy_fen)
+            .sum();
+        let id: i64 = diesel::insert_into(subsidy_requests::table)
+            .values((
+                subsidy_requests::scheme_id.eq(scheme.id),
+                subsidy_requests::request_no.eq(&request_no),
+                subsidy_requests::note.eq(input.note.trim()),
+                subsidy_requests::policy_count.eq(judged.len() as i64),
+                subsidy_requests::eligible_count.eq(eligible_count),
+                subsidy_requests::eligible_subsidy_fen.eq(eligible_subsidy),
+                subsidy_requests::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                subsidy_requests::created_at.eq(now_text()),
+            ))
+            .returning(subsidy_requests::id)
+            .get_result(conn)?;
+        let values: Vec<_> = judged
+            .iter()
+            .map(|(p, r)| {
+                (
+                    subsidy_request_items::request_id.eq(id),
+                    subsidy_request_items::policy_id.eq(p.id),
+                    subsidy_request_items::eligible.eq(r.is_none()),
+                    subsidy_request_items::reason.eq(r.clone().unwrap_or_default()),
+                    subsidy_request_items::subsidy_fen.eq(p.subsidy_fen),
+                )
+            })
+            .collect();
+        for part in values.chunks(2_000) {
+            crate::bulk_insert!(conn, subsidy_request_items::table, part.to_vec())?;
+        }
+        let view = load(conn, id)?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "subsidy_request",
+            id,
+            None::<&()>,
+            Some(&serde_json::json!({
+                "request": &view.summary,
+                "levels": &view.levels,
+                "ineligible": view.items.iter().filter(|i| !i.eligible)
+                    .map(|i| (&i.policy_no, &i.reason)).collect::<Vec<_>>(),
+            })),
+        )?;
+        Ok(view)
+    })
+}
+
+type SummaryRow = (i64, i64, String, String, i64, i64, i64, String);
+
+fn summary_of(conn: &mut DbConn, r: SummaryRow) -> AppResult<RequestSummary> {
+    let (id, scheme_id, no, note, n, eligible, subsidy, at) = r;
+    let scheme = super::schemes::by_id(conn, scheme_id)?;
+    Ok(RequestSummary {
+        id,
+        request_no: no,
+        scheme: scheme.def.code,
+        note,
+        policy_count: n,
+        eligible_count: eligible,
+        ineligible_count: n - eligible,
+        eligible_subsidy: Fen(subsidy),
+        created_at: at,
+    })
+}
+
+fn summary_columns() -> (
+    subsidy_requests::id,
+    subsidy_requests::scheme_id,
+    subsidy_requests::request_no,
+    subsidy_requests::note,
+    subsidy_requests::policy_count,
+    subsidy_requests::eligible_count,
+    subsidy_requests::eligible_subsidy_fen,
+    subsidy_requests::created_at,
+) {
+    (
+        subsidy_requests::id,
+        subsidy_requests::scheme_id,
+        subsidy_requests::request_no,
+        subsidy_requests::note,
+        subsidy_requests::policy_count,
+        subsidy_requests::eligible_count,
+        subsidy_requests::eligible_subsidy_fen,
+        subsidy_requests::created_at,
+    )
+}
+
+fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
+    let row: SummaryRow = subsidy_requests::table
+        .find(id)
+        .select(summary_columns())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("补贴申请"))?;
+    let summary = summary_of(conn, row)?;
+    let scheme = super::schemes::by_code(conn, &summary.scheme)?;
+    let sums: HashMap<String, i64> = policy_subsidy_levels::table
+        .inner_join(
+            subsidy_request_items::table
+                .on(subsidy_request_items::policy_id.eq(policy_subsidy_levels::policy_id)),
+        )
+        .filter(subsidy_request_items::request_id.eq(id))
+        .filter(subsidy_request_items::eligible.eq(true))
+        .group_by(policy_subsidy_levels::level)
+        .select((
+            policy_subsidy_levels::level,
+            sql::<BigInt>("CAST(COALESCE(SUM(policy_subsidy_levels.amount_fen), 0) AS BIGINT)"),
+        ))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let levels = scheme
+        .def
+        .subsidy_levels
+        .iter()
+        .map(|l| LevelFigure {
+            level: l.level.clone(),
+            name: level_name(&l.level).to_string(),
+            amount: Fen(sums.get(&l.level).copied().unwrap_or(0)),
+        })
+        .collect();
+    let rows: Vec<(i64, String, i64, String, bool, String, i64)> = subsidy_request_items::table
+        .inner_join(policies::table)
+        .filter(subsidy_request_items::request_id.eq(id))
+        .order((subsidy_request_items::eligible, policies::policy_no))
+        .select((
+            policies::id,
+            policies::policy_no,
+            policies::township_id,
+            policies::status,
+            subsidy_request_items::eligible,
+            subsidy_request_items::reason,
+            subsidy_request_items::subsidy_fen,
+        ))
+        .load(conn)?;
+    let names = super::areas::names(conn)?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(pid, no, t, status, eligible, reason, subsidy)| RequestItem {
+                policy_id: pid,
+                policy_no: no,
+                township_name: names.get(&t).map(|a| a.name.clone()).unwrap_or_default(),
+                status_name: status_name(&status).to_string(),
+                status,
+                subsidy: Fen(subsidy),
+                eligible,
+                reason,
+            },
+        )
+        .collect();
+    Ok(RequestView {
+        summary,
+        levels,
+        items,
+    })
+}
+
+pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<RequestView> {
+    actor.require(can_view(actor))?;
+    load(conn, id)
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<RequestSummary>> {
+    actor.require(can_view(actor))?;
+    let rows: Vec<SummaryRow> = subsidy_requests::table
+        .order(subsidy_requests::id.desc())
+        .select(summary_columns())
+        .load(conn)?;
+    rows.into_iter().map(|r| summary_of(conn, r)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_lists_split_on_any_separator() {
+        assert_eq!(
+            parse_policy_list("2012A00001, 2012A00002\n２０１２A00003、 2012A00004；"),
+            vec!["2012A00001", "2012A00002", "2012A00003", "2012A00004"]
+        );
+        assert!(parse_policy_list(" \n ").is_empty());
+    }
+}
