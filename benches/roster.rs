@@ -135,9 +135,27 @@ fn peak_rss_mb() -> f64 {
         / 1024.0
 }
 
+fn print_phases(phases: &[(&'static str, std::time::Duration)]) {
+    for (name, d) in phases {
+        println!("    {name:<28} {:>7.2} s", d.as_secs_f64());
+    }
+}
+
+/// Reset the peak-RSS mark (Linux: writing 5 to clear_refs), so each stage's
+/// peak can be read on its own.
+fn reset_peak() {
+    let mb = peak_rss_mb() as u64;
+    PROCESS_PEAK_MB.fetch_max(mb, std::sync::atomic::Ordering::Relaxed);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The highest peak seen before any reset: the whole process's peak.
+static PROCESS_PEAK_MB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
     let pool = seed(url);
     let mut c = pool.get().unwrap();
+    reset_peak();
     let req = app::import::ImportRequest {
         township_code: "532999101",
         scheme: "walnut-2012",
@@ -148,6 +166,7 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
     let t = Instant::now();
     let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
     let took = t.elapsed();
+    print_phases(&rep.phases);
     assert_eq!(
         rep.counts.rejected,
         0,
@@ -155,14 +174,17 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         rep.rows.iter().find(|r| !r.problems.is_empty())
     );
     println!(
-        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone)",
+        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone; peak {:.0} MB)",
         took.as_secs_f64(),
         rep.counts.new,
         rep.counts.ineligible,
-        took.as_secs_f64() / bare.as_secs_f64()
+        took.as_secs_f64() / bare.as_secs_f64(),
+        peak_rss_mb()
     );
+    drop(rep);
     let t = Instant::now();
     let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    print_phases(&rep.phases);
     println!(
         "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged)",
         t.elapsed().as_secs_f64(),
@@ -189,13 +211,17 @@ fn main() {
         bare.as_secs_f64()
     );
 
+    drop(range);
+    drop(wb);
     let t = Instant::now();
+    reset_peak();
     let roster = guobao::excel::read::read_roster(&bytes, &Default::default()).unwrap();
     println!(
-        "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine)",
+        "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine; peak {:.0} MB)",
         t.elapsed().as_secs_f64(),
         roster.rows.len(),
-        t.elapsed().as_secs_f64() / bare.as_secs_f64()
+        t.elapsed().as_secs_f64() / bare.as_secs_f64(),
+        peak_rss_mb()
     );
     drop(roster);
 
@@ -218,6 +244,7 @@ fn main() {
             .unwrap();
     }
 
+    reset_peak();
     // Household list: our writer against rust_xlsxwriter writing the same cells bare.
     let rows: Vec<Vec<Cell>> = (0..ROWS)
         .map(|i| {
@@ -291,5 +318,10 @@ fn main() {
         out.len() as f64 / 1e6,
         ours.as_secs_f64() / bare_write.as_secs_f64()
     );
-    println!("peak memory (VmHWM):  {:>8.0} MB", peak_rss_mb());
+    println!("household lists peak (VmHWM):    {:>5.0} MB", peak_rss_mb());
+    reset_peak();
+    println!(
+        "peak memory, whole process:      {:>5} MB",
+        PROCESS_PEAK_MB.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }

@@ -75,27 +75,28 @@ pub fn json<T: Serialize>(v: &T) -> Option<String> {
 }
 
 /// Record many changes at once (bulk imports): the same rows `record` would
-/// write, inserted in chunks.
+/// write, in one COPY (PostgreSQL) or a few multi-row INSERTs (SQLite).
 pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let at = now_text();
     let user_id = (actor.user_id > 0).then_some(actor.user_id);
-    for chunk in rows.chunks(2_000) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|p| {
-                (
-                    audit_log::at.eq(at.clone()),
-                    audit_log::user_id.eq(user_id),
-                    audit_log::username.eq(actor.username.clone()),
-                    audit_log::action.eq(p.action),
-                    audit_log::entity.eq(p.entity),
-                    audit_log::entity_id.eq(Some(p.entity_id)),
-                    audit_log::before_json.eq(p.before.clone()),
-                    audit_log::after_json.eq(p.after.clone()),
-                )
-            })
-            .collect();
-        crate::bulk_insert!(conn, audit_log::table, values)?;
-    }
+    let values: Vec<_> = rows
+        .iter()
+        .map(|p| {
+            (
+                audit_log::at.eq(&at),
+                audit_log::user_id.eq(user_id),
+                audit_log::username.eq(&actor.username),
+                audit_log::action.eq(p.action),
+                audit_log::entity.eq(p.entity),
+                audit_log::entity_id.eq(Some(p.entity_id)),
+                audit_log::before_json.eq(p.before.as_deref()),
+                audit_log::after_json.eq(p.after.as_deref()),
+            )
+        })
+        .collect();
+    crate::bulk_copy!(conn, audit_log::table, values, 8)?;
     Ok(())
 }

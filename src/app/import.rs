@@ -3,7 +3,7 @@
 //! growers are keyed on ID number (per scheme year), plots on plot code.
 
 use super::schemes::Scheme;
-use super::{audit, Actor};
+use super::{audit, Actor, Phases};
 use crate::db::models::{Area, Grower, GrowerValues, Plot, PlotValues};
 use crate::db::schema::{growers, plots, roster_uploads};
 use crate::db::{now_text, DbConn};
@@ -88,6 +88,9 @@ pub struct ImportReport {
     pub originals: HashMap<usize, Vec<String>>,
     #[serde(skip)]
     pub columns: Vec<(Field, String)>,
+    /// Time per phase (commit only; empty for a preview).
+    #[serde(skip)]
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// What one accepted row will write.
@@ -573,19 +576,21 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
     (results, planned, counts)
 }
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's
-/// 65,535 bind parameters for the widest table written here.
-const CHUNK: usize = 1_000;
-
-fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -> AppResult<()> {
+fn write(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &Context,
+    mut planned: Vec<Planned>,
+    phases: &mut Phases,
+) -> AppResult<()> {
     let now = now_text();
-    let mut pending_audit: Vec<audit::Pending> = Vec::new();
     let mut touched: HashSet<i64> = HashSet::new();
 
     // Growers: new ones in bulk, changed ones one by one (rare on re-upload).
+    let mut pending_audit: Vec<audit::Pending> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut new_growers: Vec<&GrowerValues> = Vec::new();
-    for p in planned {
+    for p in &planned {
         if !seen.insert(p.grower.id_number.as_str()) {
             continue;
         }
@@ -612,36 +617,42 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             _ => {}
         }
     }
-    let mut grower_ids: HashMap<String, i64> =
-        ctx.growers.iter().map(|(k, g)| (k.clone(), g.id)).collect();
-    for chunk in new_growers.chunks(CHUNK) {
-        let rows: Vec<_> = chunk
+    drop(seen);
+    // New ids by primary-key range: a lookup by value list makes PostgreSQL
+    // scan a table whose statistics predate this import.
+    let mut new_grower_ids: HashMap<String, i64> = HashMap::new();
+    if !new_growers.is_empty() {
+        let before: Option<i64> = growers::table
+            .select(diesel::dsl::max(growers::id))
+            .first(conn)?;
+        let rows: Vec<_> = new_growers
             .iter()
             .map(|g| {
                 (
-                    *g,
+                    growers::year.eq(g.year),
+                    growers::id_number.eq(&g.id_number),
+                    growers::name.eq(&g.name),
+                    growers::phone.eq(&g.phone),
+                    growers::bank_name.eq(&g.bank_name),
+                    growers::bank_account.eq(&g.bank_account),
+                    growers::village_id.eq(g.village_id),
+                    growers::township_id.eq(g.township_id),
                     growers::version.eq(1),
                     growers::created_at.eq(&now),
                     growers::updated_at.eq(&now),
                 )
             })
             .collect();
-        // Read the new ids back by primary-key range: a lookup by value list
-        // makes PostgreSQL scan a table whose statistics predate this import.
-        let before: Option<i64> = growers::table
-            .select(diesel::dsl::max(growers::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, growers::table, rows)?;
-        let found: Vec<(i64, String)> = growers::table
+        crate::bulk_copy!(conn, growers::table, rows, 11)?;
+        new_grower_ids = growers::table
             .filter(growers::id.gt(before.unwrap_or(0)))
             .filter(growers::year.eq(ctx.scheme.def.year))
-            .select((growers::id, growers::id_number))
-            .load(conn)?;
-        for (id, number) in found {
-            grower_ids.insert(number, id);
-        }
-        for g in chunk {
-            let id = grower_ids[&g.id_number];
+            .select((growers::id_number, growers::id))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        for g in &new_growers {
+            let id = new_grower_ids[&g.id_number];
             touched.insert(id);
             pending_audit.push(audit::Pending {
                 action: "import",
@@ -652,54 +663,82 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             });
         }
     }
+    drop(new_growers);
+    phases.lap("growers");
+    audit::record_many(conn, actor, std::mem::take(&mut pending_audit))?;
+    phases.lap("audit (growers)");
 
-    // Plots: the same pattern.
-    let mut new_plots: Vec<PlotValues> = Vec::new();
-    for p in planned {
-        let grower_id = grower_ids[&p.grower.id_number];
-        let plot = PlotValues {
-            grower_id,
-            ..p.plot.clone()
-        };
-        match p.plot_outcome {
-            Outcome::New => new_plots.push(plot),
-            Outcome::Changed => {
-                let old = &ctx.plots[&plot.code];
-                diesel::update(plots::table.find(old.id))
-                    .set((
-                        &plot,
-                        plots::version.eq(old.version + 1),
-                        plots::updated_at.eq(&now),
-                    ))
-                    .execute(conn)?;
-                pending_audit.push(audit::Pending {
-                    action: "import",
-                    entity: "plot",
-                    entity_id: old.id,
-                    before: audit::json(old),
-                    after: audit::json(&plot),
-                });
-                touched.insert(grower_id);
+    // Plots: the same pattern. A new grower's plots are all in this file, so
+    // their eligible area (the policy's insured area) is known here.
+    let mut new_units: HashMap<i64, i64> = HashMap::new();
+    for p in planned.iter_mut() {
+        let grower_id = match new_grower_ids.get(&p.grower.id_number) {
+            Some(id) => {
+                let units = new_units.entry(*id).or_insert(0);
+                if p.plot.eligible {
+                    *units += p.plot.area_units;
+                }
+                *id
             }
-            _ => {}
+            None => ctx.growers[&p.grower.id_number].id,
+        };
+        p.plot.grower_id = grower_id;
+        if p.plot_outcome == Outcome::Changed {
+            let plot = &p.plot;
+            let old = &ctx.plots[&plot.code];
+            diesel::update(plots::table.find(old.id))
+                .set((
+                    plot,
+                    plots::version.eq(old.version + 1),
+                    plots::updated_at.eq(&now),
+                ))
+                .execute(conn)?;
+            pending_audit.push(audit::Pending {
+                action: "import",
+                entity: "plot",
+                entity_id: old.id,
+                before: audit::json(old),
+                after: audit::json(plot),
+            });
+            touched.insert(grower_id);
         }
     }
-    for chunk in new_plots.chunks(CHUNK) {
-        let rows: Vec<_> = chunk
+    drop(new_grower_ids);
+    let new_plots: Vec<&PlotValues> = planned
+        .iter()
+        .filter(|p| p.plot_outcome == Outcome::New)
+        .map(|p| &p.plot)
+        .collect();
+    if !new_plots.is_empty() {
+        let before: Option<i64> = plots::table
+            .select(diesel::dsl::max(plots::id))
+            .first(conn)?;
+        let rows: Vec<_> = new_plots
             .iter()
             .map(|p| {
                 (
-                    p,
+                    plots::code.eq(&p.code),
+                    plots::grower_id.eq(p.grower_id),
+                    plots::scheme_id.eq(p.scheme_id),
+                    plots::village_id.eq(p.village_id),
+                    plots::township_id.eq(p.township_id),
+                    plots::variety.eq(&p.variety),
+                    plots::tree_age.eq(p.tree_age),
+                    plots::tree_count.eq(p.tree_count),
+                    plots::fruit_per_tree.eq(p.fruit_per_tree),
+                    plots::area_units.eq(p.area_units),
+                    plots::attributes.eq(&p.attributes),
+                    plots::boundary.eq(p.boundary.as_deref()),
+                    plots::boundary_area_units.eq(p.boundary_area_units),
+                    plots::eligible.eq(p.eligible),
+                    plots::reasons.eq(&p.reasons),
                     plots::version.eq(1),
                     plots::created_at.eq(&now),
                     plots::updated_at.eq(&now),
                 )
             })
             .collect();
-        let before: Option<i64> = plots::table
-            .select(diesel::dsl::max(plots::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, plots::table, rows)?;
+        crate::bulk_copy!(conn, plots::table, rows, 18)?;
         let ids: HashMap<String, i64> = plots::table
             .filter(plots::id.gt(before.unwrap_or(0)))
             .filter(plots::scheme_id.eq(ctx.scheme.id))
@@ -707,7 +746,7 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             .load::<(String, i64)>(conn)?
             .into_iter()
             .collect();
-        for p in chunk {
+        for p in &new_plots {
             touched.insert(p.grower_id);
             pending_audit.push(audit::Pending {
                 action: "import",
@@ -718,10 +757,14 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             });
         }
     }
+    drop(new_plots);
+    drop(planned);
+    phases.lap("plots");
     audit::record_many(conn, actor, pending_audit)?;
+    phases.lap("audit (plots)");
     let mut touched: Vec<i64> = touched.into_iter().collect();
     touched.sort_unstable();
-    super::policies::sync_many(conn, actor, &touched, ctx.scheme.id)
+    super::policies::sync_many(conn, actor, &touched, &new_units, ctx.scheme.id, phases)
 }
 
 pub struct ImportRequest<'a> {
@@ -757,6 +800,12 @@ fn report(
     upload_id: Option<i64>,
     committed: bool,
 ) -> ImportReport {
+    // The error report shows rejected rows only: keep just their cells.
+    let rejected: HashSet<usize> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .map(|r| r.row)
+        .collect();
     ImportReport {
         upload_id,
         committed,
@@ -776,9 +825,11 @@ fn report(
         originals: roster
             .rows
             .iter()
+            .filter(|r| rejected.contains(&r.row))
             .map(|r| (r.row, r.original.clone()))
             .collect(),
         columns: roster.columns.clone(),
+        phases: Vec::new(),
     }
 }
 
@@ -816,13 +867,22 @@ pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult
 /// Write every accepted row in one transaction; rejected rows are not written.
 pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
     actor.require(actor.can_edit_enrollment())?;
+    let mut phases = Phases::default();
     let roster = read(req.bytes, &req.options)?;
-    super::tx(conn, |conn| {
+    phases.lap("read");
+    let mut rep = super::tx(conn, |conn| {
         let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+        phases.lap("load existing");
         let (results, planned, counts) = analyse(&ctx, &roster);
-        write(conn, actor, &ctx, &planned)?;
-        Ok(report(&ctx, &roster, results, counts, None, true))
-    })
+        phases.lap("validate + eligibility");
+        write(conn, actor, &ctx, planned, &mut phases)?;
+        let rep = report(&ctx, &roster, results, counts, None, true);
+        phases.lap("report");
+        Ok(rep)
+    })?;
+    phases.lap("commit");
+    rep.phases = phases.laps;
+    Ok(rep)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
