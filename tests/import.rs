@@ -430,3 +430,59 @@ fn size_and_row_limits_are_configurable() {
     assert!(v["message"].as_str().unwrap().contains("1MB"), "{v}");
     assert_eq!(count(&mut app.conn(), "growers"), 0);
 }
+
+/// What an import creates is recorded in one audit entry for the import (who,
+/// when, which file, the ids created); the audit history of each created
+/// grower, plot and policy shows that entry. A change is recorded row by row.
+#[test]
+fn an_import_is_one_audit_entry_found_from_each_created_row() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{growers, plots, policies};
+    let app = spawn_app();
+    let mut c = app.conn();
+    let before = count(&mut c, "audit_log");
+    let (code, v) = import_json(&app, "standard.xlsx", &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(count(&mut c, "audit_log"), before + 1);
+    let ids = [
+        (
+            "grower",
+            growers::table
+                .select(growers::id)
+                .order(growers::id.desc())
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+        (
+            "plot",
+            plots::table
+                .select(plots::id)
+                .order(plots::id.desc())
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+        (
+            "policy",
+            policies::table
+                .select(policies::id)
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+    ];
+    let admin = app.api("admin");
+    for (entity, id) in ids {
+        let rows = admin.get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"));
+        let rows = rows.body.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{entity} {id}: {rows:?}");
+        assert_eq!(rows[0]["entity"], "roster_import");
+        assert_eq!(rows[0]["action"], "import");
+        assert_eq!(rows[0]["username"], "system");
+        let after: Value = serde_json::from_str(rows[0]["after_json"].as_str().unwrap()).unwrap();
+        assert_eq!(after["file"].as_str().unwrap(), fixture("standard.xlsx"));
+        assert_eq!(after["counts"]["new"], 10);
+        assert_eq!(after["sha256"].as_str().unwrap().len(), 64);
+    }
+    // Another grower's history does not show it.
+    let none = admin.get("/api/v1/audit?entity=grower&entity_id=999999");
+    assert_eq!(none.body.as_array().unwrap().len(), 0);
+}

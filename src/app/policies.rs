@@ -605,6 +605,8 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
 /// written in bulk; the few existing drafts that change go through `sync`.
 /// `new_growers` holds the growers created by this import with their eligible
 /// area: all their plots were just written, so nothing needs to be read back.
+/// Returns the ids of the policies created, for the import's audit entry;
+/// drafts that change are audited by `sync`.
 pub fn sync_many(
     conn: &mut DbConn,
     actor: &Actor,
@@ -612,7 +614,7 @@ pub fn sync_many(
     new_growers: &std::collections::HashMap<i64, i64>,
     scheme_id: i64,
     phases: &mut super::Phases,
-) -> AppResult<()> {
+) -> AppResult<Vec<i64>> {
     use std::collections::{HashMap, HashSet};
     const CHUNK: usize = 1_000;
     let others: Vec<i64> = grower_ids
@@ -728,7 +730,7 @@ pub fn sync_many(
     drop(existing);
     drop(taken_numbers);
     if new_rows.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // New ids by primary-key range (see import::write for why).
     let before: Option<i64> = policies::table
@@ -776,41 +778,6 @@ pub fn sync_many(
     }
     crate::bulk_copy!(conn, policy_subsidy_levels::table, levels, 3)?;
     phases.lap("policies: subsidy levels");
-    // The audit shows each policy as written (what `load` would read back).
-    let audit_rows = new_rows
-        .into_iter()
-        .map(|(no, g, t, u, q)| {
-            let id = ids[no.as_str()];
-            let p = Policy {
-                id,
-                policy_no: no,
-                scheme_id,
-                grower_id: g,
-                township_id: t,
-                status: "draft".into(),
-                insured_area_units: u,
-                sum_insured_fen: q.sum_insured.0,
-                premium_fen: q.premium.0,
-                grower_share_fen: q.grower_share.0,
-                subsidy_fen: q.subsidy.0,
-                share_collected_on: None,
-                cover_start: None,
-                cover_end: None,
-                batch_id: None,
-                version: 1,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            };
-            super::audit::Pending {
-                action: "create",
-                entity: "policy",
-                entity_id: id,
-                before: None,
-                after: super::audit::json(&p),
-            }
-        })
-        .collect();
-    super::audit::record_many(conn, actor, audit_rows)?;
-    phases.lap("audit (policies)");
-    Ok(())
+    // The import records what it created in its own audit entry.
+    Ok(new_rows.iter().map(|(no, ..)| ids[no.as_str()]).collect())
 }
