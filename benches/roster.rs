@@ -141,6 +141,21 @@ fn print_phases(phases: &[(&'static str, std::time::Duration)]) {
     }
 }
 
+/// CPU time this process has used (user + system), from /proc/self/stat: set
+/// against wall time it tells our own work from waiting on the database
+/// server (and, on a shared machine, from waiting for a core).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100/s).
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
 /// Reset the peak-RSS mark (Linux: writing 5 to clear_refs), so each stage's
 /// peak can be read on its own.
 fn reset_peak() {
@@ -164,8 +179,10 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         options: Default::default(),
     };
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
     let took = t.elapsed();
+    let cpu = cpu_seconds() - cpu;
     print_phases(&rep.phases);
     assert_eq!(
         rep.counts.rejected,
@@ -174,7 +191,7 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         rep.rows.iter().find(|r| !r.problems.is_empty())
     );
     println!(
-        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone; peak {:.0} MB)",
+        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone; peak {:.0} MB; {cpu:.2} s CPU in this process)",
         took.as_secs_f64(),
         rep.counts.new,
         rep.counts.ineligible,

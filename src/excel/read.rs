@@ -736,6 +736,13 @@ impl Grid {
         if col >= MAX_COLUMNS || matches!(value, Data::Empty) {
             return;
         }
+        // Cells arrive row by row: most go to the last row seen.
+        if let Some(mut last) = self.rows.last_entry() {
+            if *last.key() == row {
+                last.get_mut().insert(col, value);
+                return;
+            }
+        }
         if !self.rows.contains_key(&row) && self.rows.len() >= self.cap {
             if self.last_overflow_row != Some(row) {
                 self.overflow_rows += 1;
