@@ -854,21 +854,30 @@ fn report(
 
 /// Read and check a roster without writing anything (the preview / dry run).
 pub fn preview(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
+    checked(conn, actor, req).map(|(rep, _)| rep)
+}
+
+/// The preview, and the township and scheme ids it was checked against.
+fn checked(
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &ImportRequest,
+) -> AppResult<(ImportReport, (i64, i64))> {
     actor.require(actor.can_edit_enrollment())?;
     let roster = read(req.bytes, &req.options)?;
     let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
     let (results, _, counts) = analyse(&ctx, &roster);
-    Ok(report(&ctx, &roster, results, counts, None, false))
+    let rep = report(&ctx, &roster, results, counts, None, false);
+    Ok((rep, (ctx.township.id, ctx.scheme.id)))
 }
 
 /// Keep an uploaded file for a later commit; returns the preview with its id.
 pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
-    let mut rep = preview(conn, actor, req)?;
-    let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+    let (mut rep, (township_id, scheme_id)) = checked(conn, actor, req)?;
     let id: i64 = diesel::insert_into(roster_uploads::table)
         .values((
-            roster_uploads::township_id.eq(ctx.township.id),
-            roster_uploads::scheme_id.eq(ctx.scheme.id),
+            roster_uploads::township_id.eq(township_id),
+            roster_uploads::scheme_id.eq(scheme_id),
             roster_uploads::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
             roster_uploads::filename.eq(req.filename),
             roster_uploads::sha256.eq(hex::encode(Sha256::digest(req.bytes))),
