@@ -135,9 +135,42 @@ fn peak_rss_mb() -> f64 {
         / 1024.0
 }
 
+fn print_phases(phases: &[(&'static str, std::time::Duration)]) {
+    for (name, d) in phases {
+        println!("    {name:<28} {:>7.2} s", d.as_secs_f64());
+    }
+}
+
+/// CPU time this process has used (user + system), from /proc/self/stat: set
+/// against wall time it tells our own work from waiting on the database
+/// server (and, on a shared machine, from waiting for a core).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, in clock ticks (100/s).
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
+}
+
+/// Reset the peak-RSS mark (Linux: writing 5 to clear_refs), so each stage's
+/// peak can be read on its own.
+fn reset_peak() {
+    let mb = peak_rss_mb() as u64;
+    PROCESS_PEAK_MB.fetch_max(mb, std::sync::atomic::Ordering::Relaxed);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The highest peak seen before any reset: the whole process's peak.
+static PROCESS_PEAK_MB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
     let pool = seed(url);
     let mut c = pool.get().unwrap();
+    reset_peak();
     let req = app::import::ImportRequest {
         township_code: "532999101",
         scheme: "walnut-2012",
@@ -146,8 +179,11 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         options: Default::default(),
     };
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
     let took = t.elapsed();
+    let cpu = cpu_seconds() - cpu;
+    print_phases(&rep.phases);
     assert_eq!(
         rep.counts.rejected,
         0,
@@ -155,14 +191,17 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         rep.rows.iter().find(|r| !r.problems.is_empty())
     );
     println!(
-        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone)",
+        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone; peak {:.0} MB; {cpu:.2} s CPU in this process)",
         took.as_secs_f64(),
         rep.counts.new,
         rep.counts.ineligible,
-        took.as_secs_f64() / bare.as_secs_f64()
+        took.as_secs_f64() / bare.as_secs_f64(),
+        peak_rss_mb()
     );
+    drop(rep);
     let t = Instant::now();
     let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    print_phases(&rep.phases);
     println!(
         "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged)",
         t.elapsed().as_secs_f64(),
@@ -189,13 +228,17 @@ fn main() {
         bare.as_secs_f64()
     );
 
+    drop(range);
+    drop(wb);
     let t = Instant::now();
+    reset_peak();
     let roster = guobao::excel::read::read_roster(&bytes, &Default::default()).unwrap();
     println!(
-        "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine)",
+        "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine; peak {:.0} MB)",
         t.elapsed().as_secs_f64(),
         roster.rows.len(),
-        t.elapsed().as_secs_f64() / bare.as_secs_f64()
+        t.elapsed().as_secs_f64() / bare.as_secs_f64(),
+        peak_rss_mb()
     );
     drop(roster);
 
@@ -218,6 +261,7 @@ fn main() {
             .unwrap();
     }
 
+    reset_peak();
     // Household list: our writer against rust_xlsxwriter writing the same cells bare.
     let rows: Vec<Vec<Cell>> = (0..ROWS)
         .map(|i| {
@@ -268,6 +312,9 @@ fn main() {
         bare_write.as_secs_f64(),
         bare_bytes.len() as f64 / 1e6
     );
+    // The bare workbook keeps every cell in memory until dropped.
+    drop(wb);
+    drop(bare_bytes);
     let columns = (0..12)
         .map(|i| Column {
             header: format!("列{i}"),
@@ -291,5 +338,10 @@ fn main() {
         out.len() as f64 / 1e6,
         ours.as_secs_f64() / bare_write.as_secs_f64()
     );
-    println!("peak memory (VmHWM):  {:>8.0} MB", peak_rss_mb());
+    println!("household lists peak (VmHWM):    {:>5.0} MB", peak_rss_mb());
+    reset_peak();
+    println!(
+        "peak memory, whole process:      {:>5} MB",
+        PROCESS_PEAK_MB.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }

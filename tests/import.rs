@@ -430,3 +430,213 @@ fn size_and_row_limits_are_configurable() {
     assert!(v["message"].as_str().unwrap().contains("1MB"), "{v}");
     assert_eq!(count(&mut app.conn(), "growers"), 0);
 }
+
+/// What an import creates is recorded in one audit entry for the import (who,
+/// when, which file, the ids created); the audit history of each created
+/// grower, plot and policy shows that entry. A change is recorded row by row.
+#[test]
+fn an_import_is_one_audit_entry_found_from_each_created_row() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{growers, plots, policies};
+    let app = spawn_app();
+    let mut c = app.conn();
+    let before = count(&mut c, "audit_log");
+    let (code, v) = import_json(&app, "standard.xlsx", &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(count(&mut c, "audit_log"), before + 1);
+    let ids = [
+        (
+            "grower",
+            growers::table
+                .select(growers::id)
+                .order(growers::id.desc())
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+        (
+            "plot",
+            plots::table
+                .select(plots::id)
+                .order(plots::id.desc())
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+        (
+            "policy",
+            policies::table
+                .select(policies::id)
+                .first::<i64>(&mut c)
+                .unwrap(),
+        ),
+    ];
+    let admin = app.api("admin");
+    for (entity, id) in ids {
+        let rows = admin.get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"));
+        let rows = rows.body.as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{entity} {id}: {rows:?}");
+        assert_eq!(rows[0]["entity"], "roster_import");
+        assert_eq!(rows[0]["action"], "import");
+        assert_eq!(rows[0]["username"], "system");
+        let after: Value = serde_json::from_str(rows[0]["after_json"].as_str().unwrap()).unwrap();
+        assert_eq!(after["file"].as_str().unwrap(), fixture("standard.xlsx"));
+        assert_eq!(after["counts"]["new"], 10);
+        assert_eq!(after["sha256"].as_str().unwrap().len(), 64);
+    }
+    // Another grower's history does not show it.
+    let none = admin.get("/api/v1/audit?entity=grower&entity_id=999999");
+    assert_eq!(none.body.as_array().unwrap().len(), 0);
+}
+
+/// A roster with the given rows (姓名, 身份证号, 电话, 村, 地块编号, 面积), all 早实,
+/// tree age 8, 300 fruit per tree (eligible).
+fn roster_file(
+    dir: &std::path::Path,
+    name: &str,
+    rows: &[(&str, &str, &str, &str, &str, f64)],
+) -> String {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let headers = [
+        "姓名",
+        "身份证号",
+        "联系电话",
+        "村",
+        "地块编号",
+        "品种",
+        "树龄",
+        "单株挂果数",
+        "株数",
+        "面积(亩)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (n, id, phone, village, code, mu)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (c, t) in [n, id, phone, village, code, &"早实"].iter().enumerate() {
+            ws.write_string(r, c as u16, **t).unwrap();
+        }
+        for (c, v) in [8.0, 300.0, 40.0, *mu].iter().enumerate() {
+            ws.write_number(r, c as u16 + 6, *v).unwrap();
+        }
+    }
+    let path = dir.join(name);
+    wb.save(&path).unwrap();
+    path.display().to_string()
+}
+
+/// Uploading a corrected roster: changed growers and plots are updated and
+/// audited row by row with before and after, a draft policy follows its
+/// grower's new area, a new plot is created, and unchanged rows stay as they are.
+#[test]
+fn a_corrected_roster_updates_audits_and_resyncs_policies() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{growers, policies};
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (id_number("19700101", 11), id_number("19700102", 12));
+    let first = roster_file(
+        dir.path(),
+        "v1.xlsx",
+        &[
+            ("王明", &a, "13800000001", "一村", "T-1", 3.0),
+            ("王明", &a, "13800000001", "一村", "T-2", 2.0),
+            ("李华", &b, "13800000002", "二村", "T-3", 1.5),
+        ],
+    );
+    let second = roster_file(
+        dir.path(),
+        "v2.xlsx",
+        &[
+            ("王明", &a, "13900000009", "一村", "T-1", 4.0),
+            ("王明", &a, "13900000009", "一村", "T-2", 2.0),
+            ("李华", &b, "13800000002", "二村", "T-3", 1.5),
+            ("李华", &b, "13800000002", "二村", "T-4", 1.0),
+        ],
+    );
+    let run = |file: &str| -> Value {
+        let o = guobao(&[
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            file,
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = run(&first);
+    assert_eq!(v["counts"]["new"], 3, "{v}");
+    assert_eq!(v["counts"]["new_growers"], 2, "{v}");
+    let mut c = app.conn();
+    let area = |c: &mut guobao::db::DbConn, id: &str| -> (i64, i64, String) {
+        growers::table
+            .inner_join(policies::table)
+            .filter(growers::id_number.eq(id))
+            .select((growers::id, policies::insured_area_units, policies::status))
+            .first(c)
+            .unwrap()
+    };
+    let (ga, units_a, _) = area(&mut c, &a);
+    let (_, units_b, _) = area(&mut c, &b);
+    assert_eq!((units_a, units_b), (50_000, 15_000));
+    let audit_before = count(&mut c, "audit_log");
+
+    let v = run(&second);
+    let counts = &v["counts"];
+    assert_eq!(
+        (
+            &counts["new"],
+            &counts["changed"],
+            &counts["unchanged"],
+            &counts["changed_growers"],
+            &counts["new_growers"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from(2),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(0)
+        ),
+        "{v}"
+    );
+    let (_, units_a, status) = area(&mut c, &a);
+    let (_, units_b, _) = area(&mut c, &b);
+    assert_eq!(
+        (units_a, units_b, status.as_str()),
+        (60_000, 25_000, "draft")
+    );
+    // One row each for the changed grower and plot (before/after), one update
+    // per changed draft policy (王明 and 李华), one entry for the new plot.
+    assert_eq!(count(&mut c, "audit_log"), audit_before + 5);
+    let admin = app.api("admin");
+    let rows = admin.get(&format!("/api/v1/audit?entity=grower&entity_id={ga}"));
+    let rows = rows.body.as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["entity"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("grower", "import"), ("roster_import", "import")]);
+    assert!(rows[0]["before_json"]
+        .as_str()
+        .unwrap()
+        .contains("13800000001"));
+    assert!(rows[0]["after_json"]
+        .as_str()
+        .unwrap()
+        .contains("13900000009"));
+
+    // The same corrected file again changes nothing.
+    let v = run(&second);
+    assert_eq!(v["counts"]["unchanged"], 4, "{v}");
+    assert_eq!(count(&mut c, "audit_log"), audit_before + 5);
+}

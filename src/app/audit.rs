@@ -48,6 +48,7 @@ pub fn list(
     limit: i64,
 ) -> AppResult<Vec<AuditEntry>> {
     actor.require(actor.can_read_audit())?;
+    let limit = limit.clamp(1, 1000);
     let mut q = audit_log::table.into_boxed();
     if let Some(e) = entity {
         q = q.filter(audit_log::entity.eq(e.to_string()));
@@ -55,10 +56,78 @@ pub fn list(
     if let Some(id) = entity_id {
         q = q.filter(audit_log::entity_id.eq(id));
     }
-    Ok(q.order(audit_log::id.desc())
-        .limit(limit.clamp(1, 1000))
+    let mut rows: Vec<AuditEntry> = q
+        .order(audit_log::id.desc())
+        .limit(limit)
         .select(AuditEntry::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    // A row created by a roster import is recorded in that import's entry.
+    if let (Some(e), Some(id)) = (entity, entity_id) {
+        if IMPORT_CREATES.contains(&e) {
+            let imports: Vec<AuditEntry> = audit_log::table
+                .filter(audit_log::entity.eq(IMPORT_ENTITY))
+                .order(audit_log::id.desc())
+                .select(AuditEntry::as_select())
+                .load(conn)?;
+            rows.extend(imports.into_iter().filter(|a| import_created(a, e, id)));
+            rows.sort_by_key(|a| std::cmp::Reverse(a.id));
+            rows.truncate(limit as usize);
+        }
+    }
+    Ok(rows)
+}
+
+/// The entity of the one audit row a roster import writes: who imported
+/// which file when, what it counted, and the ids of every grower, plot and
+/// policy it created (`"created": {"grower": [[first, last], ...], ...}`).
+/// What the import changed is recorded row by row, with before and after.
+pub const IMPORT_ENTITY: &str = "roster_import";
+const IMPORT_CREATES: [&str; 3] = ["grower", "plot", "policy"];
+
+/// Whether an import entry records creating `entity` `id`.
+fn import_created(entry: &AuditEntry, entity: &str, id: i64) -> bool {
+    let Some(after) = entry.after_json.as_deref() else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(after) else {
+        return false;
+    };
+    v["created"][entity].as_array().is_some_and(|runs| {
+        runs.iter().any(
+            |r| matches!((r[0].as_i64(), r[1].as_i64()), (Some(a), Some(b)) if a <= id && id <= b),
+        )
+    })
+}
+
+/// Sorted ids as `[first, last]` runs of consecutive ids.
+pub fn id_runs(mut ids: Vec<i64>) -> Vec<[i64; 2]> {
+    ids.sort_unstable();
+    let mut runs: Vec<[i64; 2]> = Vec::new();
+    for id in ids {
+        match runs.last_mut() {
+            Some(run) if run[1] + 1 == id => run[1] = id,
+            Some(run) if run[1] == id => {}
+            _ => runs.push([id, id]),
+        }
+    }
+    runs
+}
+
+/// The one entry of a roster import (see `IMPORT_ENTITY`).
+pub fn record_import(conn: &mut DbConn, actor: &Actor, entry: &serde_json::Value) -> AppResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::at.eq(now_text()),
+            audit_log::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
+            audit_log::username.eq(&actor.username),
+            audit_log::action.eq("import"),
+            audit_log::entity.eq(IMPORT_ENTITY),
+            audit_log::entity_id.eq(None::<i64>),
+            audit_log::before_json.eq(None::<String>),
+            audit_log::after_json.eq(Some(entry.to_string())),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// One audit row, built before a bulk insert.
@@ -75,27 +144,62 @@ pub fn json<T: Serialize>(v: &T) -> Option<String> {
 }
 
 /// Record many changes at once (bulk imports): the same rows `record` would
-/// write, inserted in chunks.
+/// write, in one COPY (PostgreSQL) or a few multi-row INSERTs (SQLite).
 pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let at = now_text();
     let user_id = (actor.user_id > 0).then_some(actor.user_id);
-    for chunk in rows.chunks(2_000) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|p| {
-                (
-                    audit_log::at.eq(at.clone()),
-                    audit_log::user_id.eq(user_id),
-                    audit_log::username.eq(actor.username.clone()),
-                    audit_log::action.eq(p.action),
-                    audit_log::entity.eq(p.entity),
-                    audit_log::entity_id.eq(Some(p.entity_id)),
-                    audit_log::before_json.eq(p.before.clone()),
-                    audit_log::after_json.eq(p.after.clone()),
-                )
-            })
-            .collect();
-        crate::bulk_insert!(conn, audit_log::table, values)?;
-    }
+    let values: Vec<_> = rows
+        .iter()
+        .map(|p| {
+            (
+                audit_log::at.eq(&at),
+                audit_log::user_id.eq(user_id),
+                audit_log::username.eq(&actor.username),
+                audit_log::action.eq(p.action),
+                audit_log::entity.eq(p.entity),
+                audit_log::entity_id.eq(Some(p.entity_id)),
+                audit_log::before_json.eq(p.before.as_deref()),
+                audit_log::after_json.eq(p.after.as_deref()),
+            )
+        })
+        .collect();
+    crate::bulk_copy!(conn, audit_log::table, values, 8)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_runs() {
+        assert_eq!(id_runs(vec![]), Vec::<[i64; 2]>::new());
+        assert_eq!(
+            id_runs(vec![7, 3, 4, 5, 9, 10, 5]),
+            vec![[3, 5], [7, 7], [9, 10]]
+        );
+    }
+
+    #[test]
+    fn an_import_entry_covers_the_ids_it_created() {
+        let entry = AuditEntry {
+            id: 1,
+            at: String::new(),
+            user_id: None,
+            username: "system".into(),
+            action: "import".into(),
+            entity: IMPORT_ENTITY.into(),
+            entity_id: None,
+            before_json: None,
+            after_json: Some(r#"{"created":{"grower":[[3,5],[9,9]],"plot":[]}}"#.into()),
+        };
+        assert!(import_created(&entry, "grower", 3));
+        assert!(import_created(&entry, "grower", 9));
+        assert!(!import_created(&entry, "grower", 6));
+        assert!(!import_created(&entry, "plot", 4));
+        assert!(!import_created(&entry, "policy", 4));
+    }
 }

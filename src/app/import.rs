@@ -3,7 +3,7 @@
 //! growers are keyed on ID number (per scheme year), plots on plot code.
 
 use super::schemes::Scheme;
-use super::{audit, Actor};
+use super::{audit, Actor, Phases};
 use crate::db::models::{Area, Grower, GrowerValues, Plot, PlotValues};
 use crate::db::schema::{growers, plots, roster_uploads};
 use crate::db::{now_text, DbConn};
@@ -11,6 +11,7 @@ use crate::domain::id_number::mask_id;
 use crate::domain::{IdNumber, Mu, Reason};
 use crate::error::{AppError, AppResult};
 use crate::excel::read::{read_roster, CellProblem, Field, RawRow, ReadOptions, Roster};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -88,6 +89,9 @@ pub struct ImportReport {
     pub originals: HashMap<usize, Vec<String>>,
     #[serde(skip)]
     pub columns: Vec<(Field, String)>,
+    /// Time per phase (commit only; empty for a preview).
+    #[serde(skip)]
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// What one accepted row will write.
@@ -248,12 +252,7 @@ fn plan_row(
 ) -> Result<(GrowerValues, PlotValues, Vec<Reason>), Vec<RowProblem>> {
     let mut problems: Vec<RowProblem> = raw.problems.iter().map(from_cell).collect();
     let cells = &raw.cells;
-    let get = |f: Field| {
-        cells
-            .get(&f)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |f: Field| cells.get(&f).map_or("", |s| s.trim());
     let name = get(Field::GrowerName);
     if name.is_empty() {
         problems.push(problem(
@@ -266,7 +265,7 @@ fn plan_row(
     let id = if raw.problems.iter().any(|p| p.field == Field::IdNumber) {
         None
     } else {
-        match IdNumber::parse(&get(Field::IdNumber)) {
+        match IdNumber::parse(get(Field::IdNumber)) {
             Ok(id) => Some(id),
             Err(e) => {
                 problems.push(problem(Field::IdNumber, columns, e.code(), e.to_string()));
@@ -274,7 +273,7 @@ fn plan_row(
             }
         }
     };
-    let phone = digits(&get(Field::Phone));
+    let phone = digits(get(Field::Phone));
     let phone_ok = phone.chars().all(|c| c.is_ascii_digit()) && (7..=12).contains(&phone.len());
     if !phone.is_empty() && !phone_ok {
         problems.push(problem(
@@ -284,7 +283,7 @@ fn plan_row(
             format!("联系电话格式不正确：{phone}"),
         ));
     }
-    let account = digits(&get(Field::BankAccount));
+    let account = digits(get(Field::BankAccount));
     let account_ok =
         account.chars().all(|c| c.is_ascii_digit()) && (10..=30).contains(&account.len());
     if !raw.problems.iter().any(|p| p.field == Field::BankAccount)
@@ -301,10 +300,10 @@ fn plan_row(
     let village_text = get(Field::Village);
     let village = ctx
         .villages_by_name
-        .get(&village_text)
-        .or_else(|| ctx.villages_by_code.get(&village_text));
+        .get(village_text)
+        .or_else(|| ctx.villages_by_code.get(village_text));
     if village.is_none() {
-        let (code, message) = match ctx.foreign_villages.get(&village_text) {
+        let (code, message) = match ctx.foreign_villages.get(village_text) {
             Some(t) => (
                 "village_not_in_township",
                 format!("{village_text}属于{t}，不在{}", ctx.township.name),
@@ -318,7 +317,7 @@ fn plan_row(
         problems.push(problem(Field::Village, columns, code, message));
     }
     let variety_text = get(Field::Variety);
-    let variety = ctx.scheme.def.variety(&variety_text);
+    let variety = ctx.scheme.def.variety(variety_text);
     if variety.is_none() {
         let names: Vec<&str> = ctx
             .scheme
@@ -343,7 +342,7 @@ fn plan_row(
         columns,
         &mut problems,
     );
-    let area = match Mu::parse(&get(Field::AreaMu)) {
+    let area = match Mu::parse(get(Field::AreaMu)) {
         Ok(a) => Some(a),
         Err(e) => {
             problems.push(problem(Field::AreaMu, columns, e.code(), e.to_string()));
@@ -374,8 +373,8 @@ fn plan_row(
         return Err(problems);
     }
     let code = match get(Field::PlotCode) {
-        c if c.is_empty() => derived_plot_code(&village.code, id.as_str(), plot_no),
-        c => c,
+        "" => derived_plot_code(&village.code, id.as_str(), plot_no),
+        c => c.to_string(),
     };
     if let Some(existing) = ctx.plots.get(&code) {
         if ctx.growers.get(id.as_str()).map(|g| g.id) != Some(existing.grower_id) {
@@ -394,9 +393,9 @@ fn plan_row(
     let grower = GrowerValues {
         year: ctx.scheme.def.year,
         id_number: id.as_str().to_string(),
-        name,
+        name: name.to_string(),
         phone,
-        bank_name: get(Field::BankName),
+        bank_name: get(Field::BankName).to_string(),
         bank_account: account,
         village_id: village.id,
         township_id: ctx.township.id,
@@ -445,22 +444,25 @@ fn plot_changed(old: &Plot, new: &PlotValues) -> bool {
 fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Counts) {
     let columns: HashMap<Field, String> = roster.columns.iter().cloned().collect();
     let mut results = Vec::with_capacity(roster.rows.len());
-    let mut planned = Vec::new();
+    let mut planned: Vec<Planned> = Vec::with_capacity(roster.rows.len());
     let mut counts = Counts {
         rows: roster.rows.len(),
         ..Counts::default()
     };
-    // Per ID: the grower fields of its first accepted row, and how many plots seen.
-    let mut first_grower: HashMap<String, (usize, GrowerValues)> = HashMap::new();
-    let mut plots_per_id: HashMap<String, usize> = HashMap::new();
+    // Per ID: its first accepted row (and where that row is in `planned`),
+    // and how many plots seen.
+    let mut first_grower: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut plots_per_id: HashMap<std::borrow::Cow<str>, usize> = HashMap::new();
     let mut codes_seen: HashMap<String, usize> = HashMap::new();
-    let mut growers_counted: HashSet<String> = HashSet::new();
     for raw in &roster.rows {
-        let id_key = raw
-            .cells
-            .get(&Field::IdNumber)
-            .map(|s| s.to_uppercase())
-            .unwrap_or_default();
+        let id_key: std::borrow::Cow<str> = match raw.cells.get(&Field::IdNumber) {
+            // Already upper case (an ASCII ID without a small x): borrow it.
+            Some(s) if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) => {
+                s.as_str().into()
+            }
+            Some(s) => s.to_uppercase().into(),
+            None => "".into(),
+        };
         let n = {
             let e = plots_per_id.entry(id_key).or_insert(0);
             *e += 1;
@@ -475,7 +477,8 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
                     "duplicate_in_file",
                     format!("与第{first_row}行的地块编号{}重复", p.code),
                 )]);
-            } else if let Some((first_row, fg)) = first_grower.get(&g.id_number) {
+            } else if let Some((first_row, i)) = first_grower.get(&g.id_number) {
+                let fg = &planned[*i].grower;
                 if fg.name != g.name {
                     outcome = Err(vec![problem(
                         Field::GrowerName,
@@ -514,17 +517,22 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
             Ok((mut g, p, reasons)) => {
                 codes_seen.insert(p.code.clone(), raw.row);
                 // Later rows of the same grower use the first row's grower fields.
-                if let Some((_, fg)) = first_grower.get(&g.id_number) {
-                    g = fg.clone();
-                } else {
-                    first_grower.insert(g.id_number.clone(), (raw.row, g.clone()));
-                }
+                let first = match first_grower.get(&g.id_number) {
+                    Some((_, i)) => {
+                        g = planned[*i].grower.clone();
+                        false
+                    }
+                    None => {
+                        first_grower.insert(g.id_number.clone(), (raw.row, planned.len()));
+                        true
+                    }
+                };
                 let grower_outcome = match ctx.growers.get(&g.id_number) {
                     None => Outcome::New,
                     Some(old) if grower_changed(old, &g) => Outcome::Changed,
                     Some(_) => Outcome::Unchanged,
                 };
-                if growers_counted.insert(g.id_number.clone()) {
+                if first {
                     match grower_outcome {
                         Outcome::New => counts.new_growers += 1,
                         Outcome::Changed => counts.changed_growers += 1,
@@ -573,19 +581,25 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
     (results, planned, counts)
 }
 
-/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's
-/// 65,535 bind parameters for the widest table written here.
-const CHUNK: usize = 1_000;
-
-fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -> AppResult<()> {
+/// Write the accepted rows. Changed growers and plots get an audit row each
+/// with before and after; everything created is recorded in one audit entry
+/// for the import (who, when, which file, the ids created).
+fn write(
+    conn: &mut DbConn,
+    actor: &Actor,
+    ctx: &Context,
+    mut planned: Vec<Planned>,
+    source: (&ImportRequest, &Counts),
+    phases: &mut Phases,
+) -> AppResult<()> {
     let now = now_text();
-    let mut pending_audit: Vec<audit::Pending> = Vec::new();
     let mut touched: HashSet<i64> = HashSet::new();
 
     // Growers: new ones in bulk, changed ones one by one (rare on re-upload).
+    let mut pending_audit: Vec<audit::Pending> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut new_growers: Vec<&GrowerValues> = Vec::new();
-    for p in planned {
+    for p in &planned {
         if !seen.insert(p.grower.id_number.as_str()) {
             continue;
         }
@@ -612,94 +626,124 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             _ => {}
         }
     }
-    let mut grower_ids: HashMap<String, i64> =
-        ctx.growers.iter().map(|(k, g)| (k.clone(), g.id)).collect();
-    for chunk in new_growers.chunks(CHUNK) {
-        let rows: Vec<_> = chunk
+    drop(seen);
+    // New ids by primary-key range: a lookup by value list makes PostgreSQL
+    // scan a table whose statistics predate this import.
+    let mut new_grower_ids: HashMap<String, i64> = HashMap::new();
+    let mut created_growers: Vec<i64> = Vec::new();
+    if !new_growers.is_empty() {
+        let before: Option<i64> = growers::table
+            .select(diesel::dsl::max(growers::id))
+            .first(conn)?;
+        let rows: Vec<_> = new_growers
             .iter()
             .map(|g| {
                 (
-                    *g,
+                    growers::year.eq(g.year),
+                    growers::id_number.eq(&g.id_number),
+                    growers::name.eq(&g.name),
+                    growers::phone.eq(&g.phone),
+                    growers::bank_name.eq(&g.bank_name),
+                    growers::bank_account.eq(&g.bank_account),
+                    growers::village_id.eq(g.village_id),
+                    growers::township_id.eq(g.township_id),
                     growers::version.eq(1),
                     growers::created_at.eq(&now),
                     growers::updated_at.eq(&now),
                 )
             })
             .collect();
-        // Read the new ids back by primary-key range: a lookup by value list
-        // makes PostgreSQL scan a table whose statistics predate this import.
-        let before: Option<i64> = growers::table
-            .select(diesel::dsl::max(growers::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, growers::table, rows)?;
-        let found: Vec<(i64, String)> = growers::table
+        crate::bulk_copy!(conn, growers::table, rows, 11)?;
+        new_grower_ids = growers::table
             .filter(growers::id.gt(before.unwrap_or(0)))
             .filter(growers::year.eq(ctx.scheme.def.year))
-            .select((growers::id, growers::id_number))
-            .load(conn)?;
-        for (id, number) in found {
-            grower_ids.insert(number, id);
-        }
-        for g in chunk {
-            let id = grower_ids[&g.id_number];
+            .select((growers::id_number, growers::id))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        for g in &new_growers {
+            let id = new_grower_ids[&g.id_number];
             touched.insert(id);
+            created_growers.push(id);
+        }
+    }
+    drop(new_growers);
+    phases.lap("growers");
+    audit::record_many(conn, actor, std::mem::take(&mut pending_audit))?;
+    phases.lap("audit (changed rows)");
+
+    // Plots: the same pattern. A new grower's plots are all in this file, so
+    // their eligible area (the policy's insured area) is known here.
+    let mut new_units: HashMap<i64, i64> = HashMap::new();
+    for p in planned.iter_mut() {
+        let grower_id = match new_grower_ids.get(&p.grower.id_number) {
+            Some(id) => {
+                let units = new_units.entry(*id).or_insert(0);
+                if p.plot.eligible {
+                    *units += p.plot.area_units;
+                }
+                *id
+            }
+            None => ctx.growers[&p.grower.id_number].id,
+        };
+        p.plot.grower_id = grower_id;
+        if p.plot_outcome == Outcome::Changed {
+            let plot = &p.plot;
+            let old = &ctx.plots[&plot.code];
+            diesel::update(plots::table.find(old.id))
+                .set((
+                    plot,
+                    plots::version.eq(old.version + 1),
+                    plots::updated_at.eq(&now),
+                ))
+                .execute(conn)?;
             pending_audit.push(audit::Pending {
                 action: "import",
-                entity: "grower",
-                entity_id: id,
-                before: None,
-                after: audit::json(g),
+                entity: "plot",
+                entity_id: old.id,
+                before: audit::json(old),
+                after: audit::json(plot),
             });
+            touched.insert(grower_id);
         }
     }
-
-    // Plots: the same pattern.
-    let mut new_plots: Vec<PlotValues> = Vec::new();
-    for p in planned {
-        let grower_id = grower_ids[&p.grower.id_number];
-        let plot = PlotValues {
-            grower_id,
-            ..p.plot.clone()
-        };
-        match p.plot_outcome {
-            Outcome::New => new_plots.push(plot),
-            Outcome::Changed => {
-                let old = &ctx.plots[&plot.code];
-                diesel::update(plots::table.find(old.id))
-                    .set((
-                        &plot,
-                        plots::version.eq(old.version + 1),
-                        plots::updated_at.eq(&now),
-                    ))
-                    .execute(conn)?;
-                pending_audit.push(audit::Pending {
-                    action: "import",
-                    entity: "plot",
-                    entity_id: old.id,
-                    before: audit::json(old),
-                    after: audit::json(&plot),
-                });
-                touched.insert(grower_id);
-            }
-            _ => {}
-        }
-    }
-    for chunk in new_plots.chunks(CHUNK) {
-        let rows: Vec<_> = chunk
+    drop(new_grower_ids);
+    let new_plots: Vec<&PlotValues> = planned
+        .iter()
+        .filter(|p| p.plot_outcome == Outcome::New)
+        .map(|p| &p.plot)
+        .collect();
+    let mut created_plots: Vec<i64> = Vec::new();
+    if !new_plots.is_empty() {
+        let before: Option<i64> = plots::table
+            .select(diesel::dsl::max(plots::id))
+            .first(conn)?;
+        let rows: Vec<_> = new_plots
             .iter()
             .map(|p| {
                 (
-                    p,
+                    plots::code.eq(&p.code),
+                    plots::grower_id.eq(p.grower_id),
+                    plots::scheme_id.eq(p.scheme_id),
+                    plots::village_id.eq(p.village_id),
+                    plots::township_id.eq(p.township_id),
+                    plots::variety.eq(&p.variety),
+                    plots::tree_age.eq(p.tree_age),
+                    plots::tree_count.eq(p.tree_count),
+                    plots::fruit_per_tree.eq(p.fruit_per_tree),
+                    plots::area_units.eq(p.area_units),
+                    plots::attributes.eq(&p.attributes),
+                    plots::boundary.eq(p.boundary.as_deref()),
+                    plots::boundary_area_units.eq(p.boundary_area_units),
+                    plots::eligible.eq(p.eligible),
+                    plots::reasons.eq(&p.reasons),
                     plots::version.eq(1),
                     plots::created_at.eq(&now),
                     plots::updated_at.eq(&now),
                 )
             })
             .collect();
-        let before: Option<i64> = plots::table
-            .select(diesel::dsl::max(plots::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, plots::table, rows)?;
+        crate::bulk_copy!(conn, plots::table, rows, 18)?;
         let ids: HashMap<String, i64> = plots::table
             .filter(plots::id.gt(before.unwrap_or(0)))
             .filter(plots::scheme_id.eq(ctx.scheme.id))
@@ -707,21 +751,39 @@ fn write(conn: &mut DbConn, actor: &Actor, ctx: &Context, planned: &[Planned]) -
             .load::<(String, i64)>(conn)?
             .into_iter()
             .collect();
-        for p in chunk {
+        for p in &new_plots {
             touched.insert(p.grower_id);
-            pending_audit.push(audit::Pending {
-                action: "import",
-                entity: "plot",
-                entity_id: ids[&p.code],
-                before: None,
-                after: audit::json(p),
-            });
+            created_plots.push(ids[&p.code]);
         }
     }
+    drop(new_plots);
+    drop(planned);
+    phases.lap("plots");
     audit::record_many(conn, actor, pending_audit)?;
+    phases.lap("audit (changed rows)");
     let mut touched: Vec<i64> = touched.into_iter().collect();
     touched.sort_unstable();
-    super::policies::sync_many(conn, actor, &touched, ctx.scheme.id)
+    let created_policies =
+        super::policies::sync_many(conn, actor, &touched, &new_units, ctx.scheme.id, phases)?;
+    if created_growers.is_empty() && created_plots.is_empty() && created_policies.is_empty() {
+        return Ok(());
+    }
+    let (req, counts) = source;
+    let entry = serde_json::json!({
+        "file": req.filename,
+        "sha256": hex::encode(Sha256::digest(req.bytes)),
+        "township": ctx.township.code,
+        "scheme": ctx.scheme.def.code,
+        "counts": counts,
+        "created": {
+            "grower": audit::id_runs(created_growers),
+            "plot": audit::id_runs(created_plots),
+            "policy": audit::id_runs(created_policies),
+        },
+    });
+    audit::record_import(conn, actor, &entry)?;
+    phases.lap("audit (import entry)");
+    Ok(())
 }
 
 pub struct ImportRequest<'a> {
@@ -757,6 +819,12 @@ fn report(
     upload_id: Option<i64>,
     committed: bool,
 ) -> ImportReport {
+    // The error report shows rejected rows only: keep just their cells.
+    let rejected: HashSet<usize> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Rejected)
+        .map(|r| r.row)
+        .collect();
     ImportReport {
         upload_id,
         committed,
@@ -776,29 +844,40 @@ fn report(
         originals: roster
             .rows
             .iter()
+            .filter(|r| rejected.contains(&r.row))
             .map(|r| (r.row, r.original.clone()))
             .collect(),
         columns: roster.columns.clone(),
+        phases: Vec::new(),
     }
 }
 
 /// Read and check a roster without writing anything (the preview / dry run).
 pub fn preview(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
+    checked(conn, actor, req).map(|(rep, _)| rep)
+}
+
+/// The preview, and the township and scheme ids it was checked against.
+fn checked(
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &ImportRequest,
+) -> AppResult<(ImportReport, (i64, i64))> {
     actor.require(actor.can_edit_enrollment())?;
     let roster = read(req.bytes, &req.options)?;
     let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
     let (results, _, counts) = analyse(&ctx, &roster);
-    Ok(report(&ctx, &roster, results, counts, None, false))
+    let rep = report(&ctx, &roster, results, counts, None, false);
+    Ok((rep, (ctx.township.id, ctx.scheme.id)))
 }
 
 /// Keep an uploaded file for a later commit; returns the preview with its id.
 pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
-    let mut rep = preview(conn, actor, req)?;
-    let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+    let (mut rep, (township_id, scheme_id)) = checked(conn, actor, req)?;
     let id: i64 = diesel::insert_into(roster_uploads::table)
         .values((
-            roster_uploads::township_id.eq(ctx.township.id),
-            roster_uploads::scheme_id.eq(ctx.scheme.id),
+            roster_uploads::township_id.eq(township_id),
+            roster_uploads::scheme_id.eq(scheme_id),
             roster_uploads::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
             roster_uploads::filename.eq(req.filename),
             roster_uploads::sha256.eq(hex::encode(Sha256::digest(req.bytes))),
@@ -816,14 +895,41 @@ pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult
 /// Write every accepted row in one transaction; rejected rows are not written.
 pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
     actor.require(actor.can_edit_enrollment())?;
-    let roster = read(req.bytes, &req.options)?;
-    super::tx(conn, |conn| {
+    let mut phases = Phases::default();
+    let mut roster = Some(read(req.bytes, &req.options)?);
+    phases.lap("read");
+    let sqlite = crate::db::backend(conn) == crate::db::Backend::Sqlite;
+    if sqlite {
+        // A large import touches far more pages than SQLite's default 2 MB
+        // page cache holds; it would spill them to the WAL mid-transaction.
+        conn.batch_execute(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
+    }
+    let result = super::tx(conn, |conn| {
         let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+        phases.lap("load existing");
+        let roster = roster.take().expect("read above");
         let (results, planned, counts) = analyse(&ctx, &roster);
-        write(conn, actor, &ctx, &planned)?;
-        Ok(report(&ctx, &roster, results, counts, None, true))
-    })
+        phases.lap("validate + eligibility");
+        // The report is complete before anything is written; the roster's
+        // rows are not needed any more.
+        let rep = report(&ctx, &roster, results, counts, None, true);
+        drop(roster);
+        phases.lap("report");
+        write(conn, actor, &ctx, planned, (req, &rep.counts), &mut phases)?;
+        Ok(rep)
+    });
+    phases.lap("commit");
+    if sqlite {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))?;
+    }
+    let mut rep = result?;
+    rep.phases = phases.laps;
+    Ok(rep)
 }
+
+/// SQLite page cache while importing, and SQLite's default, in KiB.
+const IMPORT_CACHE_KIB: u32 = 64 * 1024;
+const DEFAULT_CACHE_KIB: u32 = 2_000;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = roster_uploads)]

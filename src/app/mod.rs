@@ -26,6 +26,36 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use diesel::Connection;
 
+/// Wall-clock time per phase of a long use case (the roster import), for the
+/// benchmark and the log: each `lap` closes the phase that ran since the last.
+#[derive(Debug, Clone)]
+pub struct Phases {
+    last: std::time::Instant,
+    pub laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Default for Phases {
+    fn default() -> Self {
+        Phases {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+}
+
+impl Phases {
+    /// Close the running phase under `name` (time adds up if it recurs).
+    pub fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        let took = now - self.last;
+        self.last = now;
+        match self.laps.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, d)) => *d += took,
+            None => self.laps.push((name, took)),
+        }
+    }
+}
+
 /// Run `f` in one transaction: a use case either happens whole or not at all.
 pub fn tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
     conn.transaction::<T, AppError, _>(f)

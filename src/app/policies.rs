@@ -603,15 +603,26 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
 
 /// `sync` for many growers at once (roster import): new draft policies are
 /// written in bulk; the few existing drafts that change go through `sync`.
+/// `new_growers` holds the growers created by this import with their eligible
+/// area: all their plots were just written, so nothing needs to be read back.
+/// Returns the ids of the policies created, for the import's audit entry;
+/// drafts that change are audited by `sync`.
 pub fn sync_many(
     conn: &mut DbConn,
     actor: &Actor,
     grower_ids: &[i64],
+    new_growers: &std::collections::HashMap<i64, i64>,
     scheme_id: i64,
-) -> AppResult<()> {
+    phases: &mut super::Phases,
+) -> AppResult<Vec<i64>> {
     use std::collections::{HashMap, HashSet};
     const CHUNK: usize = 1_000;
-    if crate::db::backend(conn) == crate::db::Backend::Postgres && grower_ids.len() > CHUNK {
+    let others: Vec<i64> = grower_ids
+        .iter()
+        .copied()
+        .filter(|g| !new_growers.contains_key(g))
+        .collect();
+    if crate::db::backend(conn) == crate::db::Backend::Postgres && others.len() > CHUNK {
         // A bulk import has just filled these tables inside this transaction;
         // without fresh statistics PostgreSQL plans the lookups below as scans.
         diesel::sql_query("ANALYZE growers, plots, policies").execute(conn)?;
@@ -624,130 +635,149 @@ pub fn sync_many(
         .filter(|a| a.level == "township")
         .map(|a| (a.id, a.code))
         .collect();
-    let mut taken_numbers: HashMap<i64, (HashSet<String>, i64)> = HashMap::new();
     // Every policy of the scheme, read once: per-chunk lookups by grower list
-    // turn into scans while this transaction is filling the table.
-    let existing: HashMap<i64, Policy> = policies::table
-        .filter(policies::scheme_id.eq(scheme_id))
-        .select(Policy::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|p| (p.grower_id, p))
-        .collect();
-    let mut audit_rows = Vec::new();
-    for chunk in grower_ids.chunks(CHUNK) {
-        let units: HashMap<i64, i64> = plots::table
-            .filter(plots::scheme_id.eq(scheme_id))
-            .filter(plots::eligible.eq(true))
-            .filter(plots::grower_id.eq_any(chunk))
-            .group_by(plots::grower_id)
-            .select((
-                plots::grower_id,
-                sql::<BigInt>("CAST(COALESCE(SUM(area_units), 0) AS BIGINT)"),
-            ))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let townships: HashMap<i64, i64> = growers::table
-            .filter(growers::id.eq_any(chunk))
-            .select((growers::id, growers::township_id))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let mut new_rows = Vec::new();
-        for g in chunk {
-            let u = units.get(g).copied().unwrap_or(0);
-            match existing.get(g) {
-                Some(p) if p.status == "draft" && p.insured_area_units != u => {
-                    sync(conn, actor, *g, scheme_id)?
-                }
-                Some(_) => {}
-                None if u > 0 => {
-                    let township = townships[g];
-                    let code = township_codes.get(&township).cloned().unwrap_or_default();
-                    let prefix = format!("{}{}", scheme.def.year, code);
-                    if let std::collections::hash_map::Entry::Vacant(e) =
-                        taken_numbers.entry(township)
-                    {
-                        let taken: HashSet<String> = policies::table
-                            .filter(policies::policy_no.like(format!("{prefix}%")))
-                            .select(policies::policy_no)
-                            .load(conn)?
-                            .into_iter()
-                            .collect();
-                        e.insert((taken, 0));
-                    }
-                    let (taken, n) = taken_numbers.get_mut(&township).expect("inserted above");
-                    let no = loop {
-                        *n += 1;
-                        let no = format!("{prefix}{n:05}");
-                        if !taken.contains(&no) {
-                            break no;
-                        }
-                    };
-                    taken.insert(no.clone());
-                    let q = quote(&rates, Mu::from_units(u));
-                    new_rows.push((no, *g, township, u, q));
-                }
-                None => {}
-            }
-        }
-        if new_rows.is_empty() {
-            continue;
-        }
-        let values: Vec<_> = new_rows
-            .iter()
-            .map(|(no, g, t, u, q)| {
-                (
-                    policies::policy_no.eq(no),
-                    policies::scheme_id.eq(scheme_id),
-                    policies::grower_id.eq(*g),
-                    policies::township_id.eq(*t),
-                    policies::status.eq("draft"),
-                    policies::insured_area_units.eq(*u),
-                    policies::sum_insured_fen.eq(q.sum_insured.0),
-                    policies::premium_fen.eq(q.premium.0),
-                    policies::grower_share_fen.eq(q.grower_share.0),
-                    policies::subsidy_fen.eq(q.subsidy.0),
-                    policies::version.eq(1),
-                    policies::created_at.eq(&now),
-                    policies::updated_at.eq(&now),
-                )
-            })
-            .collect();
-        // New ids by primary-key range (see import::write for why).
-        let before: Option<i64> = policies::table
-            .select(diesel::dsl::max(policies::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, policies::table, values)?;
-        let created: Vec<Policy> = policies::table
-            .filter(policies::id.gt(before.unwrap_or(0)))
+    // turn into scans while this transaction is filling the table. A grower
+    // created by this import has none.
+    let existing: HashMap<i64, Policy> = if others.is_empty() {
+        HashMap::new()
+    } else {
+        policies::table
             .filter(policies::scheme_id.eq(scheme_id))
             .select(Policy::as_select())
-            .load(conn)?;
-        let by_no: HashMap<&str, &Policy> =
-            created.iter().map(|p| (p.policy_no.as_str(), p)).collect();
-        let mut levels = Vec::new();
-        for (no, _, _, _, q) in &new_rows {
-            let p = by_no[no.as_str()];
-            for l in &q.subsidy_levels {
-                levels.push((
-                    policy_subsidy_levels::policy_id.eq(p.id),
-                    policy_subsidy_levels::level.eq(l.level.clone()),
-                    policy_subsidy_levels::amount_fen.eq(l.amount.0),
-                ));
+            .load(conn)?
+            .into_iter()
+            .map(|p| (p.grower_id, p))
+            .collect()
+    };
+    // Townships and eligible areas: from the import for its new growers, from
+    // the database for the others.
+    let mut units: HashMap<i64, i64> = new_growers.clone();
+    let mut townships: HashMap<i64, i64> = HashMap::new();
+    let new_ids: Vec<i64> = grower_ids
+        .iter()
+        .copied()
+        .filter(|g| new_growers.contains_key(g))
+        .collect();
+    if let (Some(first), Some(last)) = (new_ids.first(), new_ids.last()) {
+        townships.extend(
+            growers::table
+                .filter(growers::id.ge(first))
+                .filter(growers::id.le(last))
+                .select((growers::id, growers::township_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    for chunk in others.chunks(CHUNK) {
+        units.extend(
+            plots::table
+                .filter(plots::scheme_id.eq(scheme_id))
+                .filter(plots::eligible.eq(true))
+                .filter(plots::grower_id.eq_any(chunk))
+                .group_by(plots::grower_id)
+                .select((
+                    plots::grower_id,
+                    sql::<BigInt>("CAST(COALESCE(SUM(area_units), 0) AS BIGINT)"),
+                ))
+                .load::<(i64, i64)>(conn)?,
+        );
+        townships.extend(
+            growers::table
+                .filter(growers::id.eq_any(chunk))
+                .select((growers::id, growers::township_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    phases.lap("policies: lookups");
+
+    let mut taken_numbers: HashMap<i64, (HashSet<String>, i64)> = HashMap::new();
+    let mut new_rows = Vec::new();
+    for g in grower_ids {
+        let u = units.get(g).copied().unwrap_or(0);
+        match existing.get(g) {
+            Some(p) if p.status == "draft" && p.insured_area_units != u => {
+                sync(conn, actor, *g, scheme_id)?
             }
-            audit_rows.push(super::audit::Pending {
-                action: "create",
-                entity: "policy",
-                entity_id: p.id,
-                before: None,
-                after: super::audit::json(p),
-            });
-        }
-        for part in levels.chunks(CHUNK * 2) {
-            crate::bulk_insert!(conn, policy_subsidy_levels::table, part.to_vec())?;
+            Some(_) => {}
+            None if u > 0 => {
+                let township = townships[g];
+                let code = township_codes.get(&township).cloned().unwrap_or_default();
+                let prefix = format!("{}{}", scheme.def.year, code);
+                if let std::collections::hash_map::Entry::Vacant(e) = taken_numbers.entry(township)
+                {
+                    let taken: HashSet<String> = policies::table
+                        .filter(policies::policy_no.like(format!("{prefix}%")))
+                        .select(policies::policy_no)
+                        .load(conn)?
+                        .into_iter()
+                        .collect();
+                    e.insert((taken, 0));
+                }
+                let (taken, n) = taken_numbers.get_mut(&township).expect("inserted above");
+                let no = loop {
+                    *n += 1;
+                    let no = format!("{prefix}{n:05}");
+                    if !taken.contains(&no) {
+                        break no;
+                    }
+                };
+                taken.insert(no.clone());
+                let q = quote(&rates, Mu::from_units(u));
+                new_rows.push((no, *g, township, u, q));
+            }
+            None => {}
         }
     }
-    super::audit::record_many(conn, actor, audit_rows)
+    drop(existing);
+    drop(taken_numbers);
+    if new_rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // New ids by primary-key range (see import::write for why).
+    let before: Option<i64> = policies::table
+        .select(diesel::dsl::max(policies::id))
+        .first(conn)?;
+    let values: Vec<_> = new_rows
+        .iter()
+        .map(|(no, g, t, u, q)| {
+            (
+                policies::policy_no.eq(no),
+                policies::scheme_id.eq(scheme_id),
+                policies::grower_id.eq(*g),
+                policies::township_id.eq(*t),
+                policies::status.eq("draft"),
+                policies::insured_area_units.eq(*u),
+                policies::sum_insured_fen.eq(q.sum_insured.0),
+                policies::premium_fen.eq(q.premium.0),
+                policies::grower_share_fen.eq(q.grower_share.0),
+                policies::subsidy_fen.eq(q.subsidy.0),
+                policies::version.eq(1),
+                policies::created_at.eq(&now),
+                policies::updated_at.eq(&now),
+            )
+        })
+        .collect();
+    crate::bulk_copy!(conn, policies::table, values, 13)?;
+    let ids: HashMap<String, i64> = policies::table
+        .filter(policies::id.gt(before.unwrap_or(0)))
+        .filter(policies::scheme_id.eq(scheme_id))
+        .select((policies::policy_no, policies::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    phases.lap("policies: insert");
+    let mut levels = Vec::new();
+    for (no, _, _, _, q) in &new_rows {
+        let id = ids[no.as_str()];
+        for l in &q.subsidy_levels {
+            levels.push((
+                policy_subsidy_levels::policy_id.eq(id),
+                policy_subsidy_levels::level.eq(&l.level),
+                policy_subsidy_levels::amount_fen.eq(l.amount.0),
+            ));
+        }
+    }
+    crate::bulk_copy!(conn, policy_subsidy_levels::table, levels, 3)?;
+    phases.lap("policies: subsidy levels");
+    // The import records what it created in its own audit entry.
+    Ok(new_rows.iter().map(|(no, ..)| ids[no.as_str()]).collect())
 }

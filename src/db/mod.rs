@@ -137,3 +137,39 @@ macro_rules! bulk_insert {
         }
     };
 }
+
+/// Bind parameters one SQLite statement may carry (SQLITE_MAX_VARIABLE_NUMBER
+/// of the bundled SQLite, 3.32 and later).
+pub const SQLITE_MAX_VARIABLES: usize = 32_766;
+
+/// Write many rows of one table as fast as each backend allows: PostgreSQL
+/// gets them in one binary `COPY ... FROM STDIN`; SQLite in multi-row INSERTs
+/// as large as its bind-parameter limit allows. `$rows` is a `Vec` of flat
+/// tuples of `column.eq(value)` naming every column but the id, `$columns`
+/// their number. Evaluates to `QueryResult<usize>` (rows written).
+#[macro_export]
+macro_rules! bulk_copy {
+    ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {{
+        let rows = $rows;
+        match $conn {
+            $crate::db::DbConn::Postgresql(c) => {
+                diesel::copy_from($table).from_insertable(rows).execute(c)
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                let per = ($crate::db::SQLITE_MAX_VARIABLES / $columns).max(1);
+                let mut rows = rows.into_iter();
+                let mut written = 0;
+                loop {
+                    let chunk: Vec<_> = rows.by_ref().take(per).collect();
+                    if chunk.is_empty() {
+                        break Ok(written);
+                    }
+                    match diesel::insert_into($table).values(chunk).execute(c) {
+                        Ok(n) => written += n,
+                        Err(e) => break Err(e),
+                    }
+                }
+            }
+        }
+    }};
+}

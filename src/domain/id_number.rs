@@ -113,6 +113,18 @@ impl IdNumber {
 
 /// Mask any stored ID-like string, keeping the first 4 and last 4 characters.
 pub fn mask_id(s: &str) -> String {
+    if s.is_ascii() {
+        // One character per byte: slice instead of collecting characters.
+        let n = s.len();
+        if n <= 8 {
+            return "*".repeat(n);
+        }
+        let mut out = String::with_capacity(n);
+        out.push_str(&s[..4]);
+        out.push_str(&"*".repeat(n - 8));
+        out.push_str(&s[n - 4..]);
+        return out;
+    }
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= 8 {
         return "*".repeat(chars.len());
@@ -208,6 +220,9 @@ mod tests {
     fn masks_for_lists() {
         let id = IdNumber::parse_at("11010519491231002X", today()).unwrap();
         assert_eq!(id.masked(), "1101**********002X");
+        assert_eq!(mask_id("12345678"), "********");
+        assert_eq!(mask_id("123456789"), "1234*6789");
+        assert_eq!(mask_id("１２３４56789"), "１２３４*6789");
         assert_eq!(mask_phone("13812345678"), "138****5678");
     }
 }

@@ -44,6 +44,10 @@ impl MuError {
 /// Full-width digits and punctuation come from Chinese input methods; treat
 /// them as their ASCII forms so "３．３７" reads as 3.37.
 pub fn normalize_width(s: &str) -> String {
+    if s.is_ascii() {
+        // Nothing to map: the common case, without the intermediate copy.
+        return s.trim().to_string();
+    }
     s.chars()
         .map(|c| match c {
             '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
@@ -83,19 +87,20 @@ impl Mu {
     }
 
     pub fn from_decimal(d: Decimal) -> Result<Mu, MuError> {
-        let shown = d.to_string();
+        // The value as written goes into an error message only.
+        let shown = || d.to_string();
         if d <= Decimal::ZERO {
-            return Err(MuError::NotPositive(shown));
+            return Err(MuError::NotPositive(shown()));
         }
         if d.normalize().scale() > MU_SCALE {
-            return Err(MuError::TooPrecise(shown));
+            return Err(MuError::TooPrecise(shown()));
         }
         if d > Decimal::from(MAX_PLOT_MU) {
-            return Err(MuError::TooLarge(shown));
+            return Err(MuError::TooLarge(shown()));
         }
         let units = (d * Decimal::from(UNITS_PER_MU))
             .to_i64()
-            .ok_or(MuError::TooLarge(shown))?;
+            .ok_or_else(|| MuError::TooLarge(shown()))?;
         Ok(Mu(units))
     }
 

@@ -320,7 +320,7 @@ fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> 
     for calamine::Sheet { name, .. } in visible.chain(hidden) {
         let grid = book.grid(name, cap)?;
         if let Some(header) = find_header(&grid) {
-            return build_roster(name, sheets, &grid, &header, opts);
+            return build_roster(name, sheets, grid, &header, opts);
         }
     }
     Err(ReadError::NoHeader { sheets })
@@ -663,13 +663,77 @@ impl<'a> Book<'a> {
 }
 
 /// A sheet as sparse rows: only cells holding something, 0-based positions.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Grid {
-    rows: BTreeMap<u32, BTreeMap<u32, Data>>,
+    rows: BTreeMap<u32, Row>,
     /// Rows with content beyond `cap`, counted but not stored.
     overflow_rows: usize,
     last_overflow_row: Option<u32>,
     cap: usize,
+}
+
+/// The non-empty cells of one row, sorted by column. A short vector: readers
+/// deliver cells left to right, so inserting is a push, and a roster row has
+/// a few dozen cells at most.
+#[derive(Debug, Default, Clone)]
+struct Row(Vec<(u32, Data)>);
+
+/// Cells in column order, as (column, value).
+impl<'a> IntoIterator for &'a Row {
+    type Item = &'a (u32, Data);
+    type IntoIter = std::slice::Iter<'a, (u32, Data)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Row {
+    fn get(&self, col: &u32) -> Option<&Data> {
+        self.0
+            .binary_search_by_key(col, |(c, _)| *c)
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    fn insert(&mut self, col: u32, value: Data) {
+        match self.0.last() {
+            None => self.0.push((col, value)),
+            Some((last, _)) if *last < col => self.0.push((col, value)),
+            _ => match self.0.binary_search_by_key(&col, |(c, _)| *c) {
+                Ok(i) => self.0[i].1 = value,
+                Err(i) => self.0.insert(i, (col, value)),
+            },
+        }
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, (u32, Data)> {
+        self.0.iter()
+    }
+
+    /// Last column (exclusive) holding a non-blank value.
+    fn width(&self) -> usize {
+        self.0
+            .iter()
+            .rev()
+            .find(|(_, v)| !is_blank(v))
+            .map_or(0, |(col, _)| *col as usize + 1)
+    }
+
+    /// Cells from column A up to at least `width`, as displayed; the row's
+    /// strings move into the result instead of being copied.
+    fn into_texts(self, width: usize) -> Vec<String> {
+        let mut out = vec![String::new(); width.max(self.width())];
+        for (col, value) in self.0 {
+            if let Some(slot) = out.get_mut(col as usize) {
+                *slot = match value {
+                    Data::String(s) => s,
+                    other => shown(&other),
+                };
+            }
+        }
+        out
+    }
 }
 
 impl Grid {
@@ -683,6 +747,13 @@ impl Grid {
     fn insert(&mut self, row: u32, col: u32, value: Data) {
         if col >= MAX_COLUMNS || matches!(value, Data::Empty) {
             return;
+        }
+        // Cells arrive row by row: most go to the last row seen.
+        if let Some(mut last) = self.rows.last_entry() {
+            if *last.key() == row {
+                last.get_mut().insert(col, value);
+                return;
+            }
         }
         if !self.rows.contains_key(&row) && self.rows.len() >= self.cap {
             if self.last_overflow_row != Some(row) {
@@ -715,10 +786,7 @@ impl Grid {
 
     /// Last column (exclusive) holding a non-blank value in this row.
     fn row_width(&self, row: u32) -> usize {
-        self.rows
-            .get(&row)
-            .and_then(|c| c.iter().rev().find(|(_, v)| !is_blank(v)))
-            .map_or(0, |(col, _)| *col as usize + 1)
+        self.rows.get(&row).map_or(0, Row::width)
     }
 }
 
@@ -845,7 +913,7 @@ struct Header {
 fn fields_in_row(grid: &Grid, row: u32) -> BTreeMap<Field, (u8, u32)> {
     let mut found: BTreeMap<Field, (u8, u32)> = BTreeMap::new();
     if let Some(cells) = grid.rows.get(&row) {
-        for (col, value) in cells {
+        for (col, value) in cells.iter() {
             if let Some((field, rank)) = header_field(&shown(value)) {
                 match found.get(&field) {
                     Some((best, _)) if *best <= rank => {}
@@ -911,7 +979,7 @@ fn find_header(grid: &Grid) -> Option<Header> {
 fn build_roster(
     sheet: &str,
     sheets: Vec<String>,
-    grid: &Grid,
+    grid: Grid,
     header: &Header,
     opts: &ReadOptions,
 ) -> Result<Roster, ReadError> {
@@ -921,9 +989,18 @@ fn build_roster(
     let mut pending_blanks = Vec::new();
     let mut data_rows = 0usize;
     let last_row = grid.rows.keys().next_back().copied().unwrap_or(0);
+    let overflow_rows = grid.overflow_rows;
+    // The grid is consumed row by row: each row's memory is released (or
+    // moved into the RawRow) as soon as it is read.
+    let mut sheet_rows = grid.rows.into_iter().peekable();
+    while sheet_rows
+        .next_if(|(r, _)| *r < header.data_start)
+        .is_some()
+    {}
 
     for row in header.data_start..=last_row {
-        match classify(grid, header, row) {
+        let cells = sheet_rows.next_if(|(r, _)| *r == row).map(|(_, c)| c);
+        match classify(cells.as_ref(), header) {
             RowKind::Blank => {
                 pending_blanks.push((row as usize + 1, "blank"));
                 continue;
@@ -940,16 +1017,19 @@ fn build_roster(
             // Keep counting so the message can say how many there are.
             continue;
         }
-        let mut cells = BTreeMap::new();
+        let Some(row_cells) = cells else {
+            continue;
+        };
+        let mut values = BTreeMap::new();
         let mut problems = Vec::new();
         for &(field, col) in &header.columns {
-            let Some(value) = grid.get(row, col) else {
+            let Some(value) = row_cells.get(&col) else {
                 continue;
             };
             match normalize(field, value) {
                 Cleaned::Empty => {}
                 Cleaned::Value(v) => {
-                    cells.insert(field, v);
+                    values.insert(field, v);
                 }
                 Cleaned::Problem(code, message) => problems.push(CellProblem {
                     field,
@@ -961,17 +1041,17 @@ fn build_roster(
         }
         rows.push(RawRow {
             row: row as usize + 1,
-            cells,
-            original: grid.row_texts(row, width),
+            cells: values,
+            original: row_cells.into_texts(width),
             problems,
         });
     }
     // Trailing blank rows (formatting that reaches far down) are not skipped
     // rows, just the end of the table.
-    if data_rows > opts.max_rows || grid.overflow_rows > 0 {
+    if data_rows > opts.max_rows || overflow_rows > 0 {
         return Err(ReadError::TooManyRows {
             limit: opts.max_rows,
-            found: data_rows + grid.overflow_rows,
+            found: data_rows + overflow_rows,
         });
     }
     Ok(Roster {
@@ -998,8 +1078,8 @@ enum RowKind {
 
 const TOTALS: [&str; 3] = ["合计", "总计", "小计"];
 
-fn classify(grid: &Grid, header: &Header, row: u32) -> RowKind {
-    let Some(cells) = grid.rows.get(&row) else {
+fn classify(cells: Option<&Row>, header: &Header) -> RowKind {
+    let Some(cells) = cells else {
         return RowKind::Blank;
     };
     // Only text can say 合计; "合    计": people space the word out to fill a
@@ -1099,13 +1179,25 @@ fn is_cjk(c: char) -> bool {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
 }
 
+/// Nothing for the cleaners to do: no whitespace, no full-width forms (most
+/// cells of a real roster), so the text can be taken as it is.
+fn already_clean(s: &str) -> bool {
+    if s.is_ascii() {
+        return !s.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0B);
+    }
+    s.chars().all(|c| !c.is_whitespace() && halfwidth(c) == c)
+}
+
 /// Trim, collapse runs of spaces, and drop spaces between two Chinese
 /// characters ("王  芳" -> "王芳", people pad two-character names).
 fn clean_text(s: &str) -> String {
+    if already_clean(s) {
+        return s.to_string();
+    }
     let s: String = s.chars().map(halfwidth).collect();
     let mut out = String::new();
     for word in s.split_whitespace() {
-        let join = match (out.chars().last(), word.chars().next()) {
+        let join = match (out.chars().next_back(), word.chars().next()) {
             (Some(a), Some(b)) => !(is_cjk(a) && is_cjk(b)),
             _ => false,
         };
@@ -1120,6 +1212,9 @@ fn clean_text(s: &str) -> String {
 /// No whitespace at all, half-width, no leading apostrophe (a text marker
 /// some people type literally).
 fn clean_code(s: &str) -> String {
+    if already_clean(s) {
+        return s.trim_start_matches(['\'', '`']).to_string();
+    }
     let t: String = s
         .chars()
         .map(halfwidth)
@@ -1129,13 +1224,18 @@ fn clean_code(s: &str) -> String {
 }
 
 fn clean_number(field: Field, s: &str) -> String {
-    let t = clean_code(s).replace('。', ".");
-    t.trim_end_matches(field.units()).to_string()
+    let mut t = clean_code(s);
+    if t.contains('。') {
+        t = t.replace('。', ".");
+    }
+    let keep = t.trim_end_matches(field.units()).len();
+    t.truncate(keep);
+    t
 }
 
 fn normalize(field: Field, value: &Data) -> Cleaned {
     let kind = field.kind();
-    let cleaned = match value {
+    let cleaned: std::borrow::Cow<str> = match value {
         Data::Empty => return Cleaned::Empty,
         Data::Error(e) => {
             return Cleaned::Problem(
@@ -1150,7 +1250,7 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
             if kind == Kind::Date {
                 return excel_serial_date(*f, value);
             }
-            float_text(*f)
+            float_text(*f).into()
         }
         Data::Int(i) => {
             let digits = i.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
@@ -1160,7 +1260,7 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
             if kind == Kind::Date {
                 return excel_serial_date(*i as f64, value);
             }
-            i.to_string()
+            i.to_string().into()
         }
         Data::DateTime(dt) => {
             if kind == Kind::Date && dt.is_datetime() {
@@ -1171,7 +1271,7 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
                 };
             }
             if kind == Kind::Remark {
-                shown(value)
+                shown(value).into()
             } else if kind == Kind::Date {
                 return date_invalid(value);
             } else {
@@ -1181,9 +1281,9 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
         Data::DateTimeIso(_) if !matches!(kind, Kind::Date | Kind::Remark) => {
             return stored_as_date(field, value)
         }
-        Data::Bool(_) | Data::String(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
-            shown(value)
-        }
+        // A text cell is shown as it is: borrow it rather than copy it.
+        Data::String(s) => s.as_str().into(),
+        Data::Bool(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => shown(value).into(),
     };
     let out = match kind {
         Kind::Text => clean_text(&cleaned),
@@ -1334,7 +1434,7 @@ mod tests {
         let header = find_header(g).ok_or(ReadError::NoHeader {
             sheets: vec!["Sheet1".into()],
         })?;
-        build_roster("Sheet1", vec!["Sheet1".into()], g, &header, opts)
+        build_roster("Sheet1", vec!["Sheet1".into()], g.clone(), &header, opts)
     }
 
     fn date(serial: f64) -> Data {
