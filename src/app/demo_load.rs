@@ -218,6 +218,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             )?;
         }
         demo_claims(conn, chrono::Utc::now())?;
+        demo_disbursements(conn, &actor, &def.code)?;
         Ok(DemoSummary {
             townships: county.townships.len(),
             villages: village_count,
@@ -381,3 +382,38 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
 
 /// A one-pixel PNG standing in for a grower's signature in the demo.
 const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// Subsidy paid so far: the provincial share in full for the first eight
+/// townships, half the county share for the first four, so the finance
+/// dashboard shows money due, paid and outstanding.
+fn demo_disbursements(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<()> {
+    let balances = super::finance::balances(conn, actor, scheme)?;
+    let mut voucher = 0;
+    for (i, t) in balances.townships.iter().enumerate().take(8) {
+        for l in &t.levels {
+            let amount = match l.level.as_str() {
+                "provincial" => l.figures.outstanding,
+                "county" if i < 4 => crate::domain::Fen(l.figures.outstanding.0 / 2),
+                _ => continue,
+            };
+            if amount <= crate::domain::Fen::ZERO {
+                continue;
+            }
+            voucher += 1;
+            super::finance::disburse(
+                conn,
+                actor,
+                &super::finance::DisbursementInput {
+                    scheme: scheme.to_string(),
+                    township_code: t.township_code.clone(),
+                    level: l.level.clone(),
+                    amount: amount.to_string(),
+                    paid_on: "2012-05-20".into(),
+                    voucher_no: format!("CZ2012-{voucher:04}"),
+                    note: "演示数据".into(),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
