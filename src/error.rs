@@ -39,7 +39,7 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: String, message: String },
     #[error("数据库错误：{0}")]
-    Db(#[from] diesel::result::Error),
+    Db(diesel::result::Error),
     #[error("数据库连接失败：{0}")]
     Pool(String),
     #[error("内部错误：{0}")]
@@ -113,6 +113,21 @@ impl AppError {
     }
 }
 
+/// A unique index that refuses a row is two people (or one impatient button)
+/// doing the same thing at once: say so, instead of an internal error.
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+                "duplicate",
+                "同样的记录刚刚已被提交（可能是重复提交或他人同时操作），请刷新页面查看",
+            ),
+            other => AppError::Db(other),
+        }
+    }
+}
+
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> Self {
         AppError::Pool(e.to_string())
@@ -148,5 +163,29 @@ impl ResponseError for AppError {
             message: self.messages().join("；"),
             fields: self.fields(),
         })
+    }
+}
+
+#[cfg(test)]
+mod unique_tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn a_unique_violation_is_a_conflict_other_database_errors_are_internal() {
+        let dup: AppError = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("dup".to_string()),
+        )
+        .into();
+        assert_eq!(dup.code(), "duplicate");
+        assert_eq!(dup.status(), StatusCode::CONFLICT);
+        let fk: AppError = Error::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            Box::new("fk".to_string()),
+        )
+        .into();
+        assert_eq!(fk.code(), "internal");
+        assert_eq!(AppError::from(Error::NotFound).code(), "internal");
     }
 }
