@@ -692,6 +692,45 @@ async fn dashboard_page(
 
 // -------------------------------------------------------------------- API
 
+/// GET for a scheme (`?scheme=`): the use case's result as JSON.
+async fn by_scheme<T: serde::Serialize + Send + 'static>(
+    state: Data,
+    user: ApiUser,
+    q: web::Query<SchemeParam>,
+    f: fn(&mut crate::db::DbConn, &Actor, &str) -> AppResult<T>,
+) -> Reply {
+    let actor = user.0;
+    let scheme = q.into_inner().scheme;
+    let v = state.run(move |c| f(c, &actor, &scheme)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// GET one record by id.
+async fn by_id<T: serde::Serialize + Send + 'static>(
+    state: Data,
+    user: ApiUser,
+    id: web::Path<i64>,
+    f: fn(&mut crate::db::DbConn, &Actor, i64) -> AppResult<T>,
+) -> Reply {
+    let actor = user.0;
+    let id = id.into_inner();
+    let v = state.run(move |c| f(c, &actor, id)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// POST a JSON body that records something: 201 with what was recorded.
+async fn create<I: Send + 'static, T: serde::Serialize + Send + 'static>(
+    state: Data,
+    user: ApiUser,
+    body: web::Json<I>,
+    f: fn(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T>,
+) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    let v = state.run(move |c| f(c, &actor, &input)).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
 #[derive(serde::Deserialize)]
 pub struct SchemeParam {
     #[serde(default)]
@@ -728,19 +767,11 @@ pub async fn api_statement_xlsx(
 }
 
 pub async fn api_lock(state: Data, user: ApiUser, body: web::Json<finance::LockInput>) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    let v = state.run(move |c| finance::lock(c, &actor, &input)).await?;
-    Ok(HttpResponse::Created().json(v))
+    create(state, user, body, finance::lock).await
 }
 
 pub async fn api_adjustments(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    let actor = user.0;
-    let scheme = q.into_inner().scheme;
-    let v = state
-        .run(move |c| finance::adjustments(c, &actor, &scheme))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_scheme(state, user, q, finance::adjustments).await
 }
 
 pub async fn api_add_adjustment(
@@ -748,30 +779,15 @@ pub async fn api_add_adjustment(
     user: ApiUser,
     body: web::Json<finance::AdjustmentInput>,
 ) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    let v = state
-        .run(move |c| finance::add_adjustment(c, &actor, &input))
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+    create(state, user, body, finance::add_adjustment).await
 }
 
 pub async fn api_balances(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    let actor = user.0;
-    let scheme = q.into_inner().scheme;
-    let v = state
-        .run(move |c| finance::balances(c, &actor, &scheme))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_scheme(state, user, q, finance::balances).await
 }
 
 pub async fn api_disbursements(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    let actor = user.0;
-    let scheme = q.into_inner().scheme;
-    let v = state
-        .run(move |c| finance::disbursements(c, &actor, &scheme))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_scheme(state, user, q, finance::disbursements).await
 }
 
 pub async fn api_disburse(
@@ -779,12 +795,7 @@ pub async fn api_disburse(
     user: ApiUser,
     body: web::Json<finance::DisbursementInput>,
 ) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    let v = state
-        .run(move |c| finance::disburse(c, &actor, &input))
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+    create(state, user, body, finance::disburse).await
 }
 
 pub async fn api_requests(state: Data, user: ApiUser) -> Reply {
@@ -800,21 +811,11 @@ pub async fn api_submit_request(
     user: ApiUser,
     body: web::Json<subsidy_requests::RequestInput>,
 ) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    let v = state
-        .run(move |c| subsidy_requests::submit(c, &actor, &input))
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+    create(state, user, body, subsidy_requests::submit).await
 }
 
 pub async fn api_request(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    let v = state
-        .run(move |c| subsidy_requests::get(c, &actor, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_id(state, user, id, subsidy_requests::get).await
 }
 
 #[derive(serde::Deserialize)]
@@ -866,21 +867,11 @@ pub async fn api_reconciliations(state: Data, user: ApiUser) -> Reply {
 }
 
 pub async fn api_reconciliation(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    let v = state
-        .run(move |c| reconciliation::get(c, &actor, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_id(state, user, id, reconciliation::get).await
 }
 
 pub async fn api_premium_flow(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    let actor = user.0;
-    let scheme = q.into_inner().scheme;
-    let v = state
-        .run(move |c| premium_flow::overview(c, &actor, &scheme))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
+    by_scheme(state, user, q, premium_flow::overview).await
 }
 
 pub async fn api_confirm_batch(
