@@ -78,7 +78,7 @@ const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
 
 // ---------------------------------------------------------------- who may
 
-fn may_handle(actor: &Actor) -> bool {
+pub fn may_handle(actor: &Actor) -> bool {
     matches!(actor.role, Role::Admin | Role::Underwriter)
 }
 
@@ -94,9 +94,14 @@ fn sees(actor: &Actor, c: &Claim) -> bool {
 }
 
 /// The two people assigned to survey it.
-fn is_surveyor(actor: &Actor, c: &Claim) -> bool {
-    (actor.role == Role::Adjuster && c.adjuster_id == Some(actor.user_id))
-        || (actor.role == Role::CountyForestry && c.co_surveyor_id == Some(actor.user_id))
+pub fn is_surveyor(actor: &Actor, c: &Claim) -> bool {
+    assigned_surveyor(actor, c.adjuster_id, c.co_surveyor_id)
+}
+
+/// The same rule on a claim's view (the pages hold views, not rows).
+pub fn assigned_surveyor(actor: &Actor, adjuster: Option<i64>, co_surveyor: Option<i64>) -> bool {
+    (actor.role == Role::Adjuster && adjuster == Some(actor.user_id))
+        || (actor.role == Role::CountyForestry && co_surveyor == Some(actor.user_id))
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Claim> {
@@ -320,16 +325,8 @@ fn view_with(
         plot_mu: Mu::from_units(plot.area_units),
         grower_id: g.id,
         grower_name: g.name.clone(),
-        grower_id_number: if full {
-            g.id_number.clone()
-        } else {
-            mask_id(&g.id_number)
-        },
-        grower_phone: if full {
-            g.phone.clone()
-        } else {
-            mask_phone(&g.phone)
-        },
+        grower_id_number: personal(full, &g.id_number, mask_id),
+        grower_phone: personal(full, &g.phone, mask_phone),
         township_id: c.township_id,
         township_name: names.area(c.township_id),
         village_name: names.area(g.village_id),
@@ -341,11 +338,7 @@ fn view_with(
         occurred_display: display_text(&c.occurred_at),
         reported_display: display_text(&c.reported_at),
         reporter_name: c.reporter_name.clone(),
-        reporter_phone: if full {
-            c.reporter_phone.clone()
-        } else {
-            mask_phone(&c.reporter_phone)
-        },
+        reporter_phone: personal(full, &c.reporter_phone, mask_phone),
         report_channel: c.report_channel.clone(),
         channel_name: channel_name(&c.report_channel).to_string(),
         description: c.description.clone(),
@@ -485,16 +478,8 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
             status_name: super::policies::status_name(&p.status).to_string(),
             status: p.status,
             grower_name: g.name.clone(),
-            grower_id_number: if full {
-                g.id_number.clone()
-            } else {
-                mask_id(&g.id_number)
-            },
-            grower_phone: if full {
-                g.phone.clone()
-            } else {
-                mask_phone(&g.phone)
-            },
+            grower_id_number: personal(full, &g.id_number, mask_id),
+            grower_phone: personal(full, &g.phone, mask_phone),
             township_name: names
                 .get(&g.township_id)
                 .map(|a| a.name.clone())
@@ -2090,12 +2075,17 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
         tree_count: plot.tree_count,
         max_distance_m: scheme.claim_rules.max_distance_m,
         bank_name: g.bank_name.clone(),
-        bank_account: if actor.sees_personal_data() {
-            g.bank_account.clone()
-        } else {
-            mask_account(&g.bank_account)
-        },
+        bank_account: personal(actor.sees_personal_data(), &g.bank_account, mask_account),
     })
+}
+
+/// Personal data in full for the roles that act on it, masked for the rest.
+fn personal(full: bool, value: &str, mask: fn(&str) -> String) -> String {
+    if full {
+        value.to_string()
+    } else {
+        mask(value)
+    }
 }
 
 /// "6228********0001"
@@ -2476,17 +2466,9 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
                     .unwrap_or_default(),
             ),
             Cell::Text(g.name.clone()),
-            Cell::Text(if full {
-                g.id_number.clone()
-            } else {
-                mask_id(&g.id_number)
-            }),
+            Cell::Text(personal(full, &g.id_number, mask_id)),
             Cell::Text(g.bank_name.clone()),
-            Cell::Text(if full {
-                g.bank_account.clone()
-            } else {
-                mask_account(&g.bank_account)
-            }),
+            Cell::Text(personal(full, &g.bank_account, mask_account)),
             Cell::Money(owed),
             Cell::Text(c.payment_due_on.clone().unwrap_or_default()),
         ]);

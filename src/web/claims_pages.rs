@@ -2,7 +2,7 @@
 //! desk, and the survey page for a tablet in an orchard, which keeps working
 //! without a signal (service worker + a queue in the browser).
 
-use super::pages::{error_page, flash, page, redirect, show};
+use super::pages::{error_page, errors_json, field, flash, page, redirect, show};
 use super::session::{check_csrf, PageUser};
 use super::AppState;
 use crate::app::clock;
@@ -44,21 +44,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
         .route("/claims/{id}/{action}", web::post().to(action));
-}
-
-fn field(form: &HashMap<String, String>, name: &str) -> String {
-    form.get(name).cloned().unwrap_or_default()
-}
-
-fn errors_json(err: &AppError) -> Value {
-    let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
-    for f in err.fields() {
-        by_field
-            .entry(f.field.clone())
-            .or_default()
-            .push(f.message.clone());
-    }
-    json!({"messages": err.messages(), "fields": by_field, "code": err.code()})
 }
 
 fn statuses() -> Vec<Value> {
@@ -236,8 +221,7 @@ async fn claim_page(
             Ok(json!({
                 "d": d, "adjusters": adjusters, "co_surveyors": co,
                 "today": clock::china_date(now).to_string(),
-                "is_surveyor": (a.role == crate::app::Role::Adjuster && d.claim.adjuster_id == Some(a.user_id))
-                    || (a.role == crate::app::Role::CountyForestry && d.claim.co_surveyor_id == Some(a.user_id)),
+                "is_surveyor": claims::assigned_surveyor(&a, d.claim.adjuster_id, d.claim.co_surveyor_id),
             }))
         })
         .await;
@@ -385,11 +369,7 @@ async fn survey_page(
     let res = state
         .run(move |c| {
             let d = claims::detail(c, &a, id)?;
-            let allowed = (a.role == crate::app::Role::Adjuster
-                && d.claim.adjuster_id == Some(a.user_id))
-                || (a.role == crate::app::Role::CountyForestry
-                    && d.claim.co_surveyor_id == Some(a.user_id));
-            if !allowed {
+            if !claims::assigned_surveyor(&a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
                 return Err(AppError::Forbidden(
                     "只有派工指定的查勘员或县林业局共同查勘人员可以打开查勘页面".into(),
                 ));

@@ -85,7 +85,7 @@ pub(crate) fn page(
                     "role_name": a.role.name(), "can_edit": a.can_edit_enrollment(),
                     "can_collect": a.can_collect_premium(), "can_underwrite": a.can_underwrite(),
                     "can_manage_schemes": a.can_manage_schemes(),
-                    "can_handle_claims": matches!(a.role, crate::app::Role::Admin | crate::app::Role::Underwriter),
+                    "can_handle_claims": crate::app::claims::may_handle(a),
                     "id": a.user_id,
                 }),
             );
