@@ -42,11 +42,22 @@ pub enum AppError {
     Db(diesel::result::Error),
     #[error("数据库连接失败：{0}")]
     Pool(String),
+    /// The database could not take the write in time (lock wait, pool wait,
+    /// serialization failure): nothing was written, and the same request can
+    /// simply be sent again. 503 with `Retry-After`.
+    #[error("系统繁忙，请稍后重试：{0}")]
+    Busy(String),
+    /// A bug met at run time; the transaction was rolled back.
+    #[error("内部错误（已回滚）：{0}")]
+    Panicked(String),
     #[error("内部错误：{0}")]
     Internal(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a 503 tells the client to wait before sending the same request again.
+pub const RETRY_AFTER_SECS: u32 = 2;
 
 impl AppError {
     pub fn not_found(what: &str) -> AppError {
@@ -77,7 +88,9 @@ impl AppError {
             AppError::Csrf => "csrf_invalid",
             AppError::Validation(_) => "validation_failed",
             AppError::Conflict { code, .. } => code,
-            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => "internal",
+            AppError::Db(_) | AppError::Internal(_) => "internal",
+            AppError::Pool(_) | AppError::Busy(_) => "busy",
+            AppError::Panicked(_) => "internal_panic",
         }
     }
 
@@ -88,9 +101,10 @@ impl AppError {
             AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => {
+            AppError::Db(_) | AppError::Internal(_) | AppError::Panicked(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AppError::Pool(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -98,8 +112,13 @@ impl AppError {
     pub fn messages(&self) -> Vec<String> {
         match self {
             AppError::Validation(errs) => errs.iter().map(|e| e.message.clone()).collect(),
-            AppError::Db(_) | AppError::Pool(_) | AppError::Internal(_) => {
-                vec!["系统内部错误，请稍后重试或联系管理员".into()]
+            AppError::Db(_) | AppError::Internal(_) | AppError::Panicked(_) => {
+                vec!["系统内部错误，本次操作没有保存，请稍后重试或联系管理员".into()]
+            }
+            AppError::Pool(_) | AppError::Busy(_) => {
+                vec![format!(
+                    "系统繁忙，本次操作没有保存，请{RETRY_AFTER_SECS}秒后重试"
+                )]
             }
             other => vec![other.to_string()],
         }
@@ -123,9 +142,24 @@ impl From<diesel::result::Error> for AppError {
                 "duplicate",
                 "同样的记录刚刚已被提交（可能是重复提交或他人同时操作），请刷新页面查看",
             ),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                AppError::Busy(info.message().to_string())
+            }
+            Error::DatabaseError(_, ref info) if is_lock_wait(info.message()) => {
+                AppError::Busy(info.message().to_string())
+            }
             other => AppError::Db(other),
         }
     }
+}
+
+/// Messages of a lock that was not granted in time: SQLite's busy timeout
+/// ran out, or PostgreSQL broke a deadlock or hit a lock timeout.
+fn is_lock_wait(message: &str) -> bool {
+    message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.contains("deadlock detected")
+        || message.contains("lock timeout")
 }
 
 impl From<r2d2::Error> for AppError {
@@ -158,7 +192,11 @@ impl ResponseError for AppError {
         if self.status().is_server_error() {
             log::error!("{self:?}");
         }
-        HttpResponse::build(self.status()).json(ErrorBody {
+        let mut reply = HttpResponse::build(self.status());
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            reply.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
+        }
+        reply.json(ErrorBody {
             error: self.code(),
             message: self.messages().join("；"),
             fields: self.fields(),
@@ -187,5 +225,39 @@ mod unique_tests {
         .into();
         assert_eq!(fk.code(), "internal");
         assert_eq!(AppError::from(Error::NotFound).code(), "internal");
+    }
+
+    #[test]
+    fn a_lock_not_granted_in_time_is_busy_with_retry_after() {
+        let locked: AppError = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_string()),
+        )
+        .into();
+        assert_eq!(locked.code(), "busy");
+        assert_eq!(locked.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let r = locked.error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            r.headers().get("Retry-After").and_then(|v| v.to_str().ok()),
+            Some("2")
+        );
+        let deadlock: AppError = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("deadlock detected".to_string()),
+        )
+        .into();
+        assert_eq!(deadlock.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let serial: AppError = Error::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("could not serialize".to_string()),
+        )
+        .into();
+        assert_eq!(serial.code(), "busy");
+        assert!(AppError::Panicked("x".into()).messages()[0].contains("没有保存"));
+        assert_eq!(
+            AppError::Panicked("x".into()).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -5,10 +5,13 @@ use crate::web::{self, AppState};
 use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
+use actix_web::body::BoxBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{web as aweb, App, HttpServer};
+use futures_util::FutureExt;
 use std::net::TcpListener;
 
 #[derive(Clone)]
@@ -50,6 +53,31 @@ pub fn prepare_database(url: &str) -> Result<Pool, String> {
     Ok(pool)
 }
 
+/// A panic in a handler (outside `AppState::run`, which has its own guard)
+/// would kill the worker and reset the connection: answer a 500 with the
+/// project's JSON error instead. It is returned as an error, not a response,
+/// because the request itself went into the handler that panicked; actix
+/// renders it through `AppError::error_response`.
+fn catch_panic<S>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
+{
+    let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| srv.call(req)));
+    async move {
+        let panic = match call {
+            Ok(fut) => match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(res) => return res,
+                Err(p) => p,
+            },
+            Err(p) => p,
+        };
+        Err(crate::error::AppError::Panicked(web::panic_message(&panic)).into())
+    }
+}
+
 pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Result<Server> {
     let key = match &settings.secret_key {
         Some(k) => Key::derive_from(k),
@@ -58,6 +86,7 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
     let state = aweb::Data::new(AppState::with_clock(pool, settings.clock.clone()));
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(catch_panic)
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
                     .cookie_name("guobao_session".into())

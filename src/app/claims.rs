@@ -1186,8 +1186,92 @@ fn location_label(check: &str) -> &'static str {
     }
 }
 
-/// Record the survey made on site. Resending the same client id changes nothing.
+/// A conflict or a lock wait on a retried submission may only mean that an
+/// identical copy sent at the same moment (the tablet's queue replaying while
+/// the first request was still running) won the race: on PostgreSQL the
+/// loser meets the winner's unique client id or its version bump. Look again
+/// in a fresh transaction and, if the same client id was recorded, answer
+/// with the recorded result.
+fn or_recorded<T>(
+    conn: &mut DbConn,
+    first: AppResult<T>,
+    recorded: impl FnOnce(&mut DbConn) -> AppResult<Option<T>>,
+) -> AppResult<T> {
+    match first {
+        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
+            match super::tx(conn, recorded)? {
+                Some(out) => Ok(out),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str> {
+    let client_id = client_id.trim();
+    if valid_client_id(client_id) {
+        Ok(client_id)
+    } else {
+        Err(AppError::invalid("client_id", "client_id_invalid", message))
+    }
+}
+
+/// The survey already recorded under this client id, if any.
+fn recorded_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Claim,
+    client_id: &str,
+) -> AppResult<Option<SurveyOutcome>> {
+    let Some(existing) = claim_surveys::table
+        .filter(claim_surveys::client_id.eq(client_id))
+        .select(ClaimSurvey::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if existing.claim_id != c.id {
+        return Err(AppError::conflict(
+            "client_id_reused",
+            "该查勘记录编号已用于其他赔案",
+        ));
+    }
+    let detail: Payout = serde_json::from_str(&existing.payout_detail)
+        .map_err(|e| AppError::Internal(format!("payout detail: {e}")))?;
+    Ok(Some(SurveyOutcome {
+        created: false,
+        survey_id: existing.id,
+        location_check: existing.location_check,
+        distance_m: existing.distance_m,
+        payout: detail,
+        claim: view(conn, actor, c)?,
+    }))
+}
+
+const SURVEY_CLIENT_ID_MESSAGE: &str = "提交缺少有效的设备编号（client_id），请刷新查勘页面后重试";
+
+/// Record the survey made on site. Resending the same client id changes
+/// nothing and answers with what was recorded, even when the copies arrive
+/// at the same moment. A second, different survey of a claim that already
+/// has one must name the claim version it was made against.
 pub fn submit_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    input: &SurveyInput,
+) -> AppResult<SurveyOutcome> {
+    let first = record_survey(conn, actor, now, id, input);
+    or_recorded(conn, first, |conn| {
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
+        recorded_survey(conn, actor, &c, client_id)
+    })
+}
+
+fn record_survey(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -1196,36 +1280,9 @@ pub fn submit_survey(
 ) -> AppResult<SurveyOutcome> {
     super::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
-        let client_id = input.client_id.trim();
-        if !valid_client_id(client_id) {
-            return Err(AppError::invalid(
-                "client_id",
-                "client_id_invalid",
-                "提交缺少有效的设备编号（client_id），请刷新查勘页面后重试",
-            ));
-        }
-        if let Some(existing) = claim_surveys::table
-            .filter(claim_surveys::client_id.eq(client_id))
-            .select(ClaimSurvey::as_select())
-            .first(conn)
-            .optional()?
-        {
-            if existing.claim_id != c.id {
-                return Err(AppError::conflict(
-                    "client_id_reused",
-                    "该查勘记录编号已用于其他赔案",
-                ));
-            }
-            let detail: Payout = serde_json::from_str(&existing.payout_detail)
-                .map_err(|e| AppError::Internal(format!("payout detail: {e}")))?;
-            return Ok(SurveyOutcome {
-                created: false,
-                survey_id: existing.id,
-                location_check: existing.location_check,
-                distance_m: existing.distance_m,
-                payout: detail,
-                claim: view(conn, actor, &c)?,
-            });
+        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
+        if let Some(out) = recorded_survey(conn, actor, &c, client_id)? {
+            return Ok(out);
         }
         if !is_surveyor(actor, &c) {
             return Err(AppError::Forbidden(
@@ -1234,6 +1291,17 @@ pub fn submit_survey(
         }
         if !matches!(c.status.as_str(), "dispatched" | "surveyed") {
             return Err(wrong_status(&c, "提交查勘"));
+        }
+        if c.status == "surveyed" && input.version.is_none() {
+            // Without it, two different surveys of one claim would both be
+            // recorded and the later one would silently set the payout.
+            return Err(AppError::conflict(
+                "version_required",
+                format!(
+                    "赔案{}已有查勘记录，重新查勘须基于最新版本（请刷新页面后重新提交，当前为第{}版）",
+                    c.claim_no, c.version
+                ),
+            ));
         }
         check_version(&c, input.version)?;
         let scheme = super::schemes::by_id(conn, c.scheme_id)?;
@@ -1497,37 +1565,62 @@ pub fn add_photo(
     client_id: &str,
     bytes: &[u8],
 ) -> AppResult<PhotoOutcome> {
+    let sha = hex::encode(Sha256::digest(bytes));
+    let first = record_photo(conn, actor, now, id, client_id, &sha, bytes);
+    or_recorded(conn, first, |conn| {
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        recorded_photo(conn, &c, client_id, &sha)
+    })
+}
+
+const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
+
+/// The photo already recorded under this client id, if any.
+fn recorded_photo(
+    conn: &mut DbConn,
+    c: &Claim,
+    client_id: &str,
+    sha: &str,
+) -> AppResult<Option<PhotoOutcome>> {
+    let Some(p) = claim_photos::table
+        .filter(claim_photos::client_id.eq(client_id))
+        .select(ClaimPhotoMeta::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if p.claim_id != c.id || p.sha256 != sha {
+        return Err(AppError::conflict(
+            "client_id_reused",
+            "该照片编号已用于其他照片",
+        ));
+    }
+    let reused_claim_no = reused_no(conn, p.reused_claim_id)?;
+    Ok(Some(PhotoOutcome {
+        created: false,
+        id: p.id,
+        sha256: p.sha256,
+        size_bytes: p.size_bytes,
+        reused_claim_no,
+    }))
+}
+
+fn record_photo(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    client_id: &str,
+    sha: &str,
+    bytes: &[u8],
+) -> AppResult<PhotoOutcome> {
     super::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
-        let client_id = client_id.trim();
-        if !valid_client_id(client_id) {
-            return Err(AppError::invalid(
-                "client_id",
-                "client_id_invalid",
-                "照片缺少有效的编号（client_id）",
-            ));
-        }
-        let sha = hex::encode(Sha256::digest(bytes));
-        if let Some(p) = claim_photos::table
-            .filter(claim_photos::client_id.eq(client_id))
-            .select(ClaimPhotoMeta::as_select())
-            .first(conn)
-            .optional()?
-        {
-            if p.claim_id != c.id || p.sha256 != sha {
-                return Err(AppError::conflict(
-                    "client_id_reused",
-                    "该照片编号已用于其他照片",
-                ));
-            }
-            let reused_claim_no = reused_no(conn, p.reused_claim_id)?;
-            return Ok(PhotoOutcome {
-                created: false,
-                id: p.id,
-                sha256: p.sha256,
-                size_bytes: p.size_bytes,
-                reused_claim_no,
-            });
+        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        if let Some(out) = recorded_photo(conn, &c, client_id, sha)? {
+            return Ok(out);
         }
         if !is_surveyor(actor, &c) {
             return Err(AppError::Forbidden(
@@ -1588,7 +1681,7 @@ pub fn add_photo(
         Ok(PhotoOutcome {
             created: true,
             id: pid,
-            sha256: sha,
+            sha256: sha.to_string(),
             size_bytes: bytes.len() as i64,
             reused_claim_no: reused_no(conn, reused)?,
         })

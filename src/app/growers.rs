@@ -252,6 +252,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResul
             ))
             .returning(growers::id)
             .get_result(conn)?;
+        super::fault::point("grower_insert", &input.name);
         let g = load(conn, id)?;
         audit::record(conn, actor, "create", "grower", id, None::<&()>, Some(&g))?;
         Ok(view(&g, &village, &township, actor.sees_personal_data()))

@@ -8,6 +8,7 @@ pub mod boundaries;
 pub mod claims;
 pub mod clock;
 pub mod demo_load;
+pub mod fault;
 pub mod finance;
 pub mod finance_synth;
 pub mod growers;
@@ -23,7 +24,7 @@ pub mod subsidy_requests;
 pub use auth::{Actor, Role};
 
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use diesel::Connection;
 
 /// Wall-clock time per phase of a long use case (the roster import), for the
@@ -57,8 +58,46 @@ impl Phases {
 }
 
 /// Run `f` in one transaction: a use case either happens whole or not at all.
+///
+/// - On SQLite the outermost transaction begins `IMMEDIATE`: it takes the
+///   write lock up front, where the busy timeout can wait for it. A deferred
+///   transaction that reads and then writes cannot wait (SQLite answers
+///   "database is locked" at once), which is how writers used to fail under load.
+/// - An error rolls back; so does a panic, which then carries on unwinding to
+///   the boundary that turns it into a 500 ([`crate::web::AppState::run`]).
+///   Either way the connection goes back to the pool with no transaction open.
+/// - A nested call becomes a savepoint, as with diesel's own `transaction`.
 pub fn tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
-    conn.transaction::<T, AppError, _>(f)
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let outermost = !crate::db::is_dirty(conn);
+    match conn {
+        DbConn::Sqlite(c) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+    match ran {
+        Ok(Ok(value)) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                // A failed COMMIT may leave the transaction open (SQLite busy).
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Ok(Err(e)) => {
+            // Should the rollback itself fail, the connection is left marked
+            // broken and the pool closes it (`db::Manager::has_broken`).
+            let _ = Manager::rollback_transaction(conn);
+            Err(e)
+        }
+        Err(panic) => {
+            let _ = Manager::rollback_transaction(conn);
+            std::panic::resume_unwind(panic)
+        }
+    }
 }
 
 /// Page through lists: 1-based page numbers, a fixed page size.

@@ -66,10 +66,12 @@ pub fn establish(url: &str) -> Result<DbConn, diesel::r2d2::Error> {
             let mut c = SqliteConnection::establish(sqlite_path(url))
                 .map_err(diesel::r2d2::Error::ConnectionError)?;
             // diesel sets no pragmas; without foreign_keys SQLite ignores REFERENCES.
-            c.batch_execute(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-            )
+            // synchronous=FULL: in WAL mode NORMAL may lose the last commits on a
+            // power cut, and a write answered 2xx must survive one.
+            c.batch_execute(&format!(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
             Ok(DbConn::Sqlite(c))
         }
@@ -84,20 +86,48 @@ impl r2d2::ManageConnection for Manager {
         establish(&self.url)
     }
 
+    /// On checkout: the connection answers, and holds no transaction that a
+    /// previous user left open (its writes would never be committed).
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        if is_dirty(conn) {
+            return Err(diesel::r2d2::Error::QueryError(
+                diesel::result::Error::AlreadyInTransaction,
+            ));
+        }
         conn.batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// On return: a connection given back while its thread panics, or with a
+    /// transaction still open or in error, is closed rather than pooled.
+    /// Closing it rolls the open transaction back on both databases and, on
+    /// SQLite, releases the write lock it may hold.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || is_dirty(conn)
     }
 }
+
+/// True when diesel's transaction manager says a transaction is open or
+/// broken on this connection.
+pub fn is_dirty(conn: &mut DbConn) -> bool {
+    use diesel::r2d2::R2D2Connection;
+    conn.is_broken()
+}
+
+/// How long a request waits for a pooled connection before it is told the
+/// server is busy (503 with Retry-After), rather than queueing forever.
+pub const POOL_WAIT: Duration = Duration::from_secs(30);
+
+/// How long a SQLite writer waits for the single write lock. Writers begin
+/// `IMMEDIATE`, so the wait happens at `BEGIN`, where the busy handler can
+/// always help; a deferred reader turning writer could not be saved by it.
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 20_000;
 
 pub fn pool(url: &str, size: u32) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(30))
+        .connection_timeout(POOL_WAIT)
+        .test_on_check_out(true)
         .build(Manager::new(url))
 }
 

@@ -338,6 +338,7 @@ async fn list_growers(state: Data, user: ApiUser, f: web::Query<growers::GrowerF
 async fn create_grower(state: Data, user: ApiUser, body: web::Json<growers::GrowerInput>) -> Reply {
     let actor = user.0;
     let input = body.into_inner();
+    app::fault::point("grower_handler", &input.name);
     created(
         state
             .run(move |c| growers::create(c, &actor, &input))

@@ -127,7 +127,12 @@ impl AppState {
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            // A panic stops here: it becomes a 500 with its own code, the
+            // use case's transaction has already been rolled back by `app::tx`,
+            // and the connection returns to the pool only if it is clean
+            // (`db::Manager::has_broken`), so the next request is unaffected.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
+                .unwrap_or_else(|panic| Err(AppError::Panicked(panic_message(&panic))))
         })
         .await?
     }
@@ -138,6 +143,15 @@ impl AppState {
             .and_then(|t| t.render(ctx))
             .map_err(|e| AppError::Internal(format!("template {name}: {e:#}")))
     }
+}
+
+/// The text a panic carried, for the log.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
