@@ -2615,7 +2615,14 @@ mod tests {
     #[test]
     #[ignore]
     fn photo_decode_time() {
-        let big = encoded(image::ImageFormat::Jpeg, 4000, 3000);
+        // Noise, so the file is as large as a camera's (about 4 MB).
+        let img = image::RgbImage::from_fn(2600, 1950, |x, y| {
+            let n = x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503);
+            image::Rgb([(n >> 7) as u8, (n >> 13) as u8, (n >> 19) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let big = out.into_inner();
         let t = std::time::Instant::now();
         let facts = image_facts(&big).unwrap();
         let full = t.elapsed();

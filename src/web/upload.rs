@@ -51,7 +51,7 @@ impl Limits {
 /// "20 MB", "20.02 MB", "64 KB", "900 字节": a limit as people read it.
 pub fn size_text(bytes: usize) -> String {
     const MB: usize = 1024 * 1024;
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else if bytes >= MB {
         format!("{:.2} MB", bytes as f64 / MB as f64)
