@@ -58,7 +58,10 @@ fn prepare(url: &str, n: usize) -> Vec<Target> {
     let mut c = pool.get().unwrap();
     app::demo_load::load(&mut c, &mut |_, _| {}).unwrap();
     let desk = actor(&mut c, "underwriter");
-    let taken: Vec<i64> = claims::table.select(claims::policy_id).load(&mut c).unwrap();
+    let taken: Vec<i64> = claims::table
+        .select(claims::policy_id)
+        .load(&mut c)
+        .unwrap();
     let insured: Vec<(i64, i64, Option<String>)> = policies::table
         .inner_join(plots::table.on(plots::grower_id.eq(policies::grower_id)))
         .filter(policies::status.eq("issued"))
@@ -314,7 +317,11 @@ fn run(label: &str, url: &str) -> u64 {
     for (phase, writers, readers) in [
         ("surveys (all clients write)", clients, 0),
         ("board (all clients read)", 0, clients),
-        ("mixed (half write, half read)", clients / 2, clients - clients / 2),
+        (
+            "mixed (half write, half read)",
+            clients / 2,
+            clients - clients / 2,
+        ),
     ] {
         let until = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
@@ -363,7 +370,10 @@ fn run(label: &str, url: &str) -> u64 {
         .into_iter()
         .collect();
     let acknowledged = acknowledged.lock().unwrap();
-    let lost = acknowledged.iter().filter(|id| !stored.contains(id)).count();
+    let lost = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(id))
+        .count();
     println!(
         "{label}: {} surveys answered 201, {lost} lost after kill -9",
         acknowledged.len()

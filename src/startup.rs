@@ -108,6 +108,9 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
             )
             .wrap(Logger::new("%a \"%r\" %s %T"))
             .app_data(state.clone())
+            // Any JSON body outside the API's own settings: refused in the
+            // project's error shape, never an empty 400/413.
+            .app_data(web::json_config(2 * 1024 * 1024))
             .configure(web::configure)
     })
     .listen(listener)?

@@ -389,7 +389,7 @@ pub struct GrowerFilter {
 
 /// Lists always mask personal data, whatever the role.
 pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Paged<GrowerView>> {
-    let page = Page::new(f.page, f.page_size);
+    let page = Page::new(f.page, f.page_size)?;
     let build = || {
         let mut q = growers::table.into_boxed();
         if let Some(t) = actor.township_scope() {

@@ -24,7 +24,7 @@ pub mod subsidy_requests;
 pub use auth::{Actor, Role};
 
 use crate::db::DbConn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use diesel::Connection;
 
 /// Wall-clock time per phase of a long use case (the roster import), for the
@@ -101,22 +101,46 @@ pub fn tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> 
 }
 
 /// Page through lists: 1-based page numbers, a fixed page size.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub number: i64,
     pub size: i64,
 }
 
 impl Page {
-    pub fn new(number: Option<i64>, size: Option<i64>) -> Page {
-        Page {
-            number: number.unwrap_or(1).max(1),
-            size: size.unwrap_or(50).clamp(1, 500),
+    pub const DEFAULT_SIZE: i64 = 50;
+    /// The most rows one page may ask for (the OpenAPI document says so too).
+    pub const MAX_SIZE: i64 = 500;
+
+    /// A page as asked for: `page` from 1, `page_size` from 1 to
+    /// [`Page::MAX_SIZE`]; anything else is refused, not quietly changed.
+    pub fn new(number: Option<i64>, size: Option<i64>) -> AppResult<Page> {
+        let number = number.unwrap_or(1);
+        if number < 1 {
+            return Err(AppError::invalid(
+                "page",
+                "page_invalid",
+                format!("页码（page）须从1开始，收到{number}"),
+            ));
         }
+        let size = size.unwrap_or(Self::DEFAULT_SIZE);
+        if !(1..=Self::MAX_SIZE).contains(&size) {
+            return Err(AppError::invalid(
+                "page_size",
+                "page_size_invalid",
+                format!(
+                    "每页条数（page_size）须在1到{}之间，收到{size}",
+                    Self::MAX_SIZE
+                ),
+            ));
+        }
+        Ok(Page { number, size })
     }
 
+    /// Rows before this page; a page far beyond the end stays far beyond it
+    /// (and is empty) instead of wrapping round.
     pub fn offset(&self) -> i64 {
-        (self.number - 1) * self.size
+        self.number.saturating_sub(1).saturating_mul(self.size)
     }
 }
 
@@ -136,7 +160,61 @@ impl<T> Paged<T> {
             total,
             page: page.number,
             page_size: page.size,
-            pages: ((total + page.size - 1) / page.size).max(1),
+            pages: total
+                .saturating_add(page.size.saturating_sub(1))
+                .checked_div(page.size)
+                .unwrap_or(0)
+                .max(1),
         }
+    }
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn pages_start_at_one_and_have_a_bounded_size() {
+        assert_eq!(
+            Page::new(None, None).unwrap(),
+            Page {
+                number: 1,
+                size: 50
+            }
+        );
+        assert_eq!(Page::new(Some(3), Some(500)).unwrap().offset(), 1000);
+        assert_eq!(Page::new(Some(1), Some(1)).unwrap().offset(), 0);
+        for (n, s, field) in [
+            (Some(0), None, "page_invalid"),
+            (Some(-5), None, "page_invalid"),
+            (Some(i64::MIN), None, "page_invalid"),
+            (None, Some(0), "page_size_invalid"),
+            (None, Some(501), "page_size_invalid"),
+            (None, Some(i64::MAX), "page_size_invalid"),
+        ] {
+            let e = Page::new(n, s).unwrap_err();
+            assert_eq!(e.fields()[0].code, field, "{n:?} {s:?}");
+            assert!(e.messages()[0].contains("收到"));
+        }
+    }
+
+    #[test]
+    fn a_huge_page_number_does_not_wrap() {
+        let p = Page::new(Some(i64::MAX), Some(500)).unwrap();
+        assert_eq!(p.offset(), i64::MAX);
+        let p = Page::new(Some(i64::MAX / 50 + 2), Some(50)).unwrap();
+        assert_eq!(p.offset(), i64::MAX);
+        assert!(p.offset() > 0);
+    }
+
+    #[test]
+    fn page_counts_round_up_and_never_overflow() {
+        let page = Page::new(None, Some(50)).unwrap();
+        assert_eq!(Paged::new(Vec::<()>::new(), 0, page).pages, 1);
+        assert_eq!(Paged::new(Vec::<()>::new(), 101, page).pages, 3);
+        assert_eq!(
+            Paged::new(Vec::<()>::new(), i64::MAX, page).pages,
+            i64::MAX / 50
+        );
     }
 }

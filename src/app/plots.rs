@@ -501,7 +501,7 @@ pub struct PlotFilter {
 
 pub fn list(conn: &mut DbConn, actor: &Actor, f: &PlotFilter) -> AppResult<Paged<PlotView>> {
     let scheme = scheme_for(conn, f.scheme.as_deref().unwrap_or(""))?;
-    let page = Page::new(f.page, f.page_size);
+    let page = Page::new(f.page, f.page_size)?;
     let build = || {
         let mut q = plots::table
             .filter(plots::scheme_id.eq(scheme.id))

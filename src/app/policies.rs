@@ -525,7 +525,7 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
         Some(code) => super::schemes::by_code(conn, code)?,
         None => super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?,
     };
-    let page = Page::new(f.page, f.page_size);
+    let page = Page::new(f.page, f.page_size)?;
     let build = || {
         let mut q = policies::table
             .filter(policies::scheme_id.eq(scheme.id))

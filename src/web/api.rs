@@ -6,27 +6,21 @@ use super::session::ApiUser;
 use super::AppState;
 use crate::app::{self, auth, batches, growers, plots, policies, schemes};
 use crate::error::{AppError, AppResult};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
+/// The largest raw body (a GeoJSON file) the API reads.
+const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
 type Data = web::Data<AppState>;
 type Reply = AppResult<HttpResponse>;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let json_cfg = web::JsonConfig::default()
-        .limit(2 * 1024 * 1024)
-        .error_handler(|err, _req| {
-            AppError::invalid(
-                "body",
-                "json_invalid",
-                format!("请求体不是有效的JSON：{err}"),
-            )
-            .into()
-        });
+    let json_cfg = super::json_config(2 * 1024 * 1024);
     let path_cfg =
         web::PathConfig::default().error_handler(|_err, _req| AppError::not_found("资源").into());
     let query_cfg = web::QueryConfig::default().error_handler(|err, _req| {
@@ -37,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(json_cfg)
             .app_data(path_cfg)
             .app_data(query_cfg)
-            .app_data(web::PayloadConfig::new(20 * 1024 * 1024))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .route("/openapi.json", web::get().to(openapi))
             .route("/session", web::post().to(login))
             .route("/me", web::get().to(me))
@@ -121,6 +115,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 Err::<HttpResponse, _>(AppError::NotFound("没有这个接口".into()))
             })),
     );
+}
+
+/// A query value that must be one of a fixed set (a status, a source...):
+/// anything else is a 422 that lists what is accepted, never ignored.
+pub(crate) fn one_of(field: &str, value: Option<&str>, allowed: &[(&str, &str)]) -> AppResult<()> {
+    match value.filter(|v| !v.is_empty()) {
+        Some(v) if !allowed.iter().any(|(code, _)| *code == v) => {
+            let choices: Vec<String> = allowed
+                .iter()
+                .map(|(code, name)| format!("{code}（{name}）"))
+                .collect();
+            Err(AppError::invalid(
+                field,
+                &format!("{field}_invalid"),
+                format!(
+                    "参数{field}的取值“{}”无效，可选：{}",
+                    v.chars().take(40).collect::<String>(),
+                    choices.join("、")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn ok<T: serde::Serialize>(v: T) -> Reply {
@@ -227,12 +244,37 @@ async fn import_boundaries(
     user: ApiUser,
     code: web::Path<String>,
     q: web::Query<DryRun>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Reply {
     let actor = user.0;
+    // The role before the body: a stranger's file is never read.
+    actor.require(actor.can_edit_enrollment())?;
     let code = code.into_inner();
-    let dry_run = matches!(q.into_inner().dry_run.as_deref(), Some("1" | "true"));
-    let text = String::from_utf8(body.to_vec())
+    let dry_run = q.into_inner().dry_run;
+    one_of(
+        "dry_run",
+        dry_run.as_deref(),
+        &[
+            ("1", "只检查"),
+            ("true", "只检查"),
+            ("0", "导入"),
+            ("false", "导入"),
+        ],
+    )?;
+    let dry_run = matches!(dry_run.as_deref(), Some("1" | "true"));
+    let body = super::upload::read_body(&req, payload, MAX_BODY_BYTES, || {
+        AppError::invalid(
+            "file",
+            "file_too_large",
+            format!(
+                "GeoJSON文件超过{}上限",
+                super::upload::size_text(MAX_BODY_BYTES)
+            ),
+        )
+    })
+    .await?;
+    let text = String::from_utf8(body)
         .map_err(|_| AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本"))?;
     ok(state
         .run(move |c| app::boundaries::import(c, &actor, &code, &text, dry_run))
@@ -420,6 +462,7 @@ async fn delete_plot(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
 async fn list_policies(state: Data, user: ApiUser, f: web::Query<policies::PolicyFilter>) -> Reply {
     let actor = user.0;
     let f = f.into_inner();
+    one_of("status", f.status.as_deref(), &policies::STATUSES)?;
     ok(state.run(move |c| policies::list(c, &actor, &f)).await?)
 }
 

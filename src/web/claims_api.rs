@@ -9,9 +9,9 @@ use crate::app::claims::{
 };
 use crate::app::Actor;
 use crate::db::DbConn;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -55,6 +55,7 @@ struct ListQuery {
 async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
     let actor = user.0;
     let q = q.into_inner();
+    super::api::one_of("status", q.status.as_deref(), &claims::STATUSES)?;
     let items = state
         .run(move |c| {
             let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
@@ -186,11 +187,38 @@ async fn photo(
     user: ApiUser,
     id: web::Path<i64>,
     q: web::Query<PhotoQuery>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
     let client_id = q.into_inner().client_id.unwrap_or_default();
+    receive_photo(&state, user.0, id.into_inner(), client_id, &req, payload).await
+}
+
+/// A photo for a claim, from the API or the survey page: who may send photos
+/// and whether the claim is theirs to see are settled before the bytes are
+/// read, and the bytes are read no further than the photo limit.
+pub(crate) async fn receive_photo(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    client_id: String,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Reply {
+    actor.require(claims::may_upload_photos(&actor))?;
+    let a = actor.clone();
+    state
+        .run(move |c| claims::get_scoped(c, &a, id).map(drop))
+        .await?;
+    let max = claims::max_photo_bytes();
+    let body = super::upload::read_body(req, payload, max, || {
+        AppError::invalid(
+            "photo",
+            "photo_too_large",
+            format!("照片过大，单张不能超过{}", super::upload::size_text(max)),
+        )
+    })
+    .await?;
     let now = state.clock.now();
     let r = state
         .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))

@@ -34,14 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}/survey", web::get().to(survey_page))
         .service(
             web::resource("/claims/{id}/survey.json")
-                .app_data(web::JsonConfig::default().limit(2 * 1024 * 1024))
+                .app_data(super::json_config(2 * 1024 * 1024))
                 .route(web::post().to(survey_submit)),
         )
-        .service(
-            web::resource("/claims/{id}/photos")
-                .app_data(web::PayloadConfig::new(claims::max_photo_bytes() * 2))
-                .route(web::post().to(photo_upload)),
-        )
+        .route("/claims/{id}/photos", web::post().to(photo_upload))
         .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
         .route("/claims/{id}/{action}", web::post().to(action));
 }
@@ -421,17 +417,13 @@ async fn photo_upload(
     req: HttpRequest,
     id: web::Path<i64>,
     q: Query,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let actor = user.0.ok_or(AppError::Unauthenticated)?;
+    // The token comes in a header, so it is checked before the photo is read.
     check_csrf(&session, csrf_header(&req).as_ref())?;
-    let id = id.into_inner();
     let client_id = q.get("client_id").cloned().unwrap_or_default();
-    let now = state.clock.now();
-    let r = state
-        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
-        .await?;
-    Ok(super::claims_api::created_or_ok(r.created, r))
+    super::claims_api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
 }
 
 async fn photo_get(

@@ -12,7 +12,7 @@ use crate::excel::read::ReadOptions;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -430,16 +430,19 @@ async fn reconcile_upload(
     state: Data,
     session: Session,
     user: PageUser,
+    req: HttpRequest,
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match super::upload::read(payload, ReadOptions::default().max_bytes).await {
+    // Role and CSRF before a byte of the file is read.
+    if let Err(e) = super::upload::page_gate(&session, &req, finance::can_manage(&actor)) {
+        return error_page(&state, &session, Some(&actor), &e);
+    }
+    let limits = super::upload::Limits::for_file(ReadOptions::default().max_bytes);
+    let form = match super::upload::read(&req, payload, limits).await {
         Ok(f) => f,
         Err(e) => return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await,
     };
-    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
     let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
         let e = AppError::invalid("file", "file_missing", "请选择要导入的对账文件");
         return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await;
@@ -834,9 +837,21 @@ pub async fn api_reconcile(
     state: Data,
     user: ApiUser,
     q: web::Query<ReconcileParams>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Reply {
     let actor = user.0;
+    // The role before the body: a stranger's upload is never read.
+    actor.require(finance::can_manage(&actor))?;
+    let max = ReadOptions::default().max_bytes;
+    let body = super::upload::read_body(&req, payload, max, || {
+        AppError::invalid(
+            "file",
+            "file_too_large",
+            format!("对账文件超过{}上限", super::upload::size_text(max)),
+        )
+    })
+    .await?;
     let p = q.into_inner();
     let v = state
         .run(move |c| {

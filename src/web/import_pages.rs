@@ -10,7 +10,7 @@ use crate::excel::read::ReadOptions;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -79,17 +79,15 @@ async fn import_upload(
     state: Data,
     session: Session,
     user: PageUser,
+    req: HttpRequest,
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let max = ReadOptions::default().max_bytes;
-    let form = match super::upload::read(payload, max).await {
+    let form = match read_form(&session, &req, &actor, payload).await {
         Ok(f) => f,
-        Err(e) => return upload_error(&state, &session, &actor, e).await,
+        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
+        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
     };
-    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
     let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
         let e = AppError::invalid("file", "file_missing", "请选择要上传的花名册文件");
         return upload_error(&state, &session, &actor, e).await;
@@ -127,16 +125,15 @@ async fn boundaries_upload(
     state: Data,
     session: Session,
     user: PageUser,
+    req: HttpRequest,
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match super::upload::read(payload, ReadOptions::default().max_bytes).await {
+    let form = match read_form(&session, &req, &actor, payload).await {
         Ok(f) => f,
-        Err(e) => return upload_error(&state, &session, &actor, e).await,
+        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
+        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
     };
-    if let Err(e) = check_csrf(&session, form.fields.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
     let Some((_, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
         let e = AppError::invalid("file", "file_missing", "请选择要上传的GeoJSON文件");
         return upload_error(&state, &session, &actor, e).await;
@@ -169,6 +166,29 @@ async fn boundaries_upload(
         ),
         Err(e) => upload_error(&state, &session, &actor, e).await,
     }
+}
+
+enum ReadError {
+    /// Wrong role or CSRF token: refused before the body was read.
+    Refused(AppError),
+    /// The form itself is too large or broken: shown on the form.
+    Form(AppError),
+}
+
+/// Role and CSRF first, then the form within its limits. Both uploads on the
+/// import page (roster, boundaries) need enrollment rights.
+async fn read_form(
+    session: &Session,
+    req: &HttpRequest,
+    actor: &Actor,
+    payload: Multipart,
+) -> Result<super::upload::Upload, ReadError> {
+    super::upload::page_gate(session, req, actor.can_edit_enrollment())
+        .map_err(ReadError::Refused)?;
+    let limits = super::upload::Limits::for_file(ReadOptions::default().max_bytes);
+    super::upload::read(req, payload, limits)
+        .await
+        .map_err(ReadError::Form)
 }
 
 async fn upload_error(

@@ -154,6 +154,60 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "panic".to_string())
 }
 
+/// 413 in the project's error shape, naming the limit.
+pub fn too_large(limit: usize) -> HttpResponse {
+    HttpResponse::PayloadTooLarge().json(serde_json::json!({
+        "error": "body_too_large",
+        "message": format!("请求内容过大：不能超过{}", upload::size_text(limit)),
+    }))
+}
+
+/// JSON bodies up to `limit`; a body over it is a 413 and a body that is not
+/// JSON (or not the expected fields) a 422, both with a Chinese message.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| {
+            use actix_web::error::{InternalError, JsonPayloadError};
+            match &err {
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
+                    InternalError::from_response(err, too_large(limit)).into()
+                }
+                JsonPayloadError::ContentType => AppError::invalid(
+                    "body",
+                    "json_invalid",
+                    "请求体必须是JSON（Content-Type: application/json）",
+                )
+                .into(),
+                JsonPayloadError::Deserialize(e) => AppError::invalid(
+                    "body",
+                    "json_invalid",
+                    format!("请求体不是有效的JSON，或字段类型不对：{e}"),
+                )
+                .into(),
+                other => {
+                    AppError::invalid("body", "json_invalid", format!("请求体无法读取：{other}"))
+                        .into()
+                }
+            }
+        })
+}
+
+/// Form bodies of pages: over the limit a 413, otherwise a 422, in the same
+/// error shape as the API.
+pub fn form_error(err: actix_web::error::UrlencodedError, limit: usize) -> actix_web::Error {
+    use actix_web::error::{InternalError, UrlencodedError};
+    match err {
+        UrlencodedError::Overflow { .. } => {
+            InternalError::from_response(err, too_large(limit)).into()
+        }
+        other => {
+            AppError::invalid("body", "form_invalid", format!("表单内容无法读取：{other}")).into()
+        }
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/static/app.css",

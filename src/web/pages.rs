@@ -14,35 +14,41 @@ type Data = web::Data<AppState>;
 type Form = web::Form<HashMap<String, String>>;
 type Query = web::Query<HashMap<String, String>>;
 
+const FORM_LIMIT: usize = 4 * 1024 * 1024;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::FormConfig::default().limit(4 * 1024 * 1024))
-        .route("/", web::get().to(dashboard))
-        .route("/login", web::get().to(login_form))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/growers", web::get().to(grower_list))
-        .route("/growers", web::post().to(grower_create))
-        .route("/growers/new", web::get().to(grower_new))
-        .route("/growers/{id}", web::get().to(grower_show))
-        .route("/growers/{id}", web::post().to(grower_update))
-        .route("/growers/{id}/edit", web::get().to(grower_edit))
-        .route("/growers/{id}/delete", web::post().to(grower_delete))
-        .route("/growers/{id}/plots/new", web::get().to(plot_new))
-        .route("/plots", web::get().to(plot_list))
-        .route("/plots", web::post().to(plot_create))
-        .route("/plots/{id}", web::get().to(plot_show))
-        .route("/plots/{id}", web::post().to(plot_update))
-        .route("/plots/{id}/edit", web::get().to(plot_edit))
-        .route("/plots/{id}/delete", web::post().to(plot_delete))
-        .route("/policies", web::get().to(policy_list))
-        .route("/policies/{id}", web::get().to(policy_show))
-        .route("/policies/{id}/{action}", web::post().to(policy_action))
-        .route("/batches", web::get().to(batch_list))
-        .route("/batches", web::post().to(batch_create))
-        .route("/schemes", web::get().to(scheme_list))
-        .route("/schemes", web::post().to(scheme_create))
-        .route("/schemes/{code}", web::get().to(scheme_show))
-        .route("/audit", web::get().to(audit_list));
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(|e, _| super::form_error(e, FORM_LIMIT)),
+    )
+    .route("/", web::get().to(dashboard))
+    .route("/login", web::get().to(login_form))
+    .route("/login", web::post().to(login))
+    .route("/logout", web::post().to(logout))
+    .route("/growers", web::get().to(grower_list))
+    .route("/growers", web::post().to(grower_create))
+    .route("/growers/new", web::get().to(grower_new))
+    .route("/growers/{id}", web::get().to(grower_show))
+    .route("/growers/{id}", web::post().to(grower_update))
+    .route("/growers/{id}/edit", web::get().to(grower_edit))
+    .route("/growers/{id}/delete", web::post().to(grower_delete))
+    .route("/growers/{id}/plots/new", web::get().to(plot_new))
+    .route("/plots", web::get().to(plot_list))
+    .route("/plots", web::post().to(plot_create))
+    .route("/plots/{id}", web::get().to(plot_show))
+    .route("/plots/{id}", web::post().to(plot_update))
+    .route("/plots/{id}/edit", web::get().to(plot_edit))
+    .route("/plots/{id}/delete", web::post().to(plot_delete))
+    .route("/policies", web::get().to(policy_list))
+    .route("/policies/{id}", web::get().to(policy_show))
+    .route("/policies/{id}/{action}", web::post().to(policy_action))
+    .route("/batches", web::get().to(batch_list))
+    .route("/batches", web::post().to(batch_create))
+    .route("/schemes", web::get().to(scheme_list))
+    .route("/schemes", web::post().to(scheme_create))
+    .route("/schemes/{code}", web::get().to(scheme_show))
+    .route("/audit", web::get().to(audit_list));
 }
 
 fn nav(actor: &Actor) -> Vec<Value> {

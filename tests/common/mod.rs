@@ -408,10 +408,15 @@ impl Browser {
         bytes: Vec<u8>,
         with_csrf: bool,
     ) -> Page {
+        // The token travels in the query string, as the page's form action
+        // sends it, so the server checks it before reading the file.
         let mut form = reqwest::blocking::multipart::Form::new();
-        if with_csrf {
-            form = form.text("csrf_token", self.csrf(form_page));
-        }
+        let path = if with_csrf {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}csrf_token={}", self.csrf(form_page))
+        } else {
+            path.to_string()
+        };
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
