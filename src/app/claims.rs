@@ -2124,13 +2124,8 @@ fn personal(full: bool, value: &str, mask: fn(&str) -> String) -> String {
 
 /// "6228********0001"
 pub fn mask_account(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+    // The same rule as ID numbers: first and last 4 characters, by character.
+    crate::domain::id_number::mask_id(s)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -136,7 +136,8 @@ fn digits(s: &str) -> String {
 /// grower and its position among that grower's rows, so a re-upload finds it.
 fn derived_plot_code(village: &str, id: &str, n: usize) -> String {
     let h = hex::encode(Sha256::digest(id.as_bytes()));
-    format!("{village}-{}-{n:02}", &h[..6])
+    let short: String = h.chars().take(6).collect();
+    format!("{village}-{short}-{n:02}")
 }
 
 struct Context {

@@ -502,7 +502,7 @@ fn xls_guard(stream: &[u8]) -> Result<(), ReadError> {
                 }
                 continue;
             }
-            let at = |i: usize| u32::from(le_u16(&data[i..]));
+            let at = |i: usize| u32::from(le_u16(from(data, i)));
             match typ {
                 0x0809 if seen_bof => depth += 1,
                 0x0809 => seen_bof = true,
@@ -544,9 +544,9 @@ fn biff_records(mut rest: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
             return None;
         }
         let typ = le_u16(rest);
-        let len = usize::from(le_u16(&rest[2..]));
+        let len = usize::from(le_u16(from(rest, 2)));
         let data = rest.get(4..4 + len)?;
-        rest = &rest[4 + len..];
+        rest = from(rest, 4 + len);
         Some((typ, data))
     })
 }
@@ -557,15 +557,15 @@ fn dimensions_cells(r: &[u8]) -> u64 {
     let (rf, rl, mut cf, cl) = match r.len() {
         10 => (
             u32::from(le_u16(r)),
-            u32::from(le_u16(&r[2..])),
-            u32::from(le_u16(&r[4..])),
-            u32::from(le_u16(&r[6..])),
+            u32::from(le_u16(from(r, 2))),
+            u32::from(le_u16(from(r, 4))),
+            u32::from(le_u16(from(r, 6))),
         ),
         14 | 16 => (
             le_u32(r),
-            le_u32(&r[4..]),
-            u32::from(le_u16(&r[8..])),
-            u32::from(le_u16(&r[10..])),
+            le_u32(from(r, 4)),
+            u32::from(le_u16(from(r, 8))),
+            u32::from(le_u16(from(r, 10))),
         ),
         _ => return 0,
     };
@@ -600,12 +600,23 @@ impl BoundingBox {
     }
 }
 
+/// Little-endian integers at the start of `b`; 0 when `b` is too short
+/// (callers check lengths first; this only keeps a damaged file from panicking).
 fn le_u16(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
+    b.get(..2)
+        .and_then(|x| <[u8; 2]>::try_from(x).ok())
+        .map_or(0, u16::from_le_bytes)
 }
 
 fn le_u32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    b.get(..4)
+        .and_then(|x| <[u8; 4]>::try_from(x).ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+/// `b` from `at` on, empty past its end.
+fn from(b: &[u8], at: usize) -> &[u8] {
+    b.get(at..).unwrap_or_default()
 }
 
 // ------------------------------------------------------------------ workbook
@@ -1413,9 +1424,9 @@ fn parse_date_text(s: &str) -> Option<chrono::NaiveDate> {
             (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
         }
         [ymd] if ymd.len() == 8 && ymd.chars().all(|c| c.is_ascii_digit()) => (
-            ymd[0..4].parse().ok()?,
-            ymd[4..6].parse().ok()?,
-            ymd[6..8].parse().ok()?,
+            ymd.get(0..4)?.parse().ok()?,
+            ymd.get(4..6)?.parse().ok()?,
+            ymd.get(6..8)?.parse().ok()?,
         ),
         _ => return None,
     };
