@@ -281,17 +281,12 @@ impl SchemeDef {
                 );
             }
             seen.push(l.level.clone());
-            if l.percent <= Decimal::ZERO
-                || l.percent > Decimal::ONE_HUNDRED
-                || l.percent.normalize().scale() > MAX_RATE_DECIMALS
-            {
+            // No limit on decimals: a share such as 2/3 of the premium is a
+            // repeating decimal, and the levels must add up to it exactly.
+            if l.percent <= Decimal::ZERO || l.percent > Decimal::ONE_HUNDRED {
                 push(
                     "scheme_level_percent_invalid",
-                    format!(
-                        "{}的补贴比例须大于0且不超过100，最多{}位小数",
-                        level_name(&l.level),
-                        MAX_RATE_DECIMALS
-                    ),
+                    format!("{}的补贴比例须大于0且不超过100（%）", level_name(&l.level)),
                 );
             }
         }
