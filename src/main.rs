@@ -432,7 +432,9 @@ fn main() -> ExitCode {
                 error_report.as_deref(),
             )
         }) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(true) => ExitCode::SUCCESS,
+            // Every row refused: nothing was (or would be) imported.
+            Ok(false) => ExitCode::from(2),
             Err(e) => fail(&e, json),
         },
         Command::Import {
@@ -734,7 +736,7 @@ fn import_roster(
     dry_run: bool,
     json: bool,
     error_report: Option<&std::path::Path>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let bytes = std::fs::read(file).map_err(|e| {
         AppError::invalid(
             "file",
@@ -771,11 +773,18 @@ fn import_roster(
                 .map_err(|e| AppError::Internal(e.to_string()))?;
         write_file(path, &bytes)?;
     }
+    let c = &rep.counts;
+    let nothing_accepted = c.rows > 0 && c.rejected == c.rows;
+    if nothing_accepted {
+        eprintln!(
+            "错误：花名册的{}行数据全部被拒收，未导入任何数据；请按每行列出的原因修改后重新导入",
+            c.rows
+        );
+    }
     if json {
         println!("{}", serde_json::to_string(&rep).unwrap_or_default());
-        return Ok(());
+        return Ok(!nothing_accepted);
     }
-    let c = &rep.counts;
     println!(
         "{}：{} 工作表“{}”（第{}行为表头）",
         if dry_run {
@@ -804,7 +813,7 @@ fn import_roster(
             }
         }
     }
-    Ok(())
+    Ok(!nothing_accepted)
 }
 
 fn import_plots(

@@ -640,3 +640,145 @@ fn a_corrected_roster_updates_audits_and_resyncs_policies() {
     assert_eq!(v["counts"]["unchanged"], 4, "{v}");
     assert_eq!(count(&mut c, "audit_log"), audit_before + 5);
 }
+
+/// The roster path meets the same text rules as the API: NUL, BEL, a
+/// right-to-left override, a 10,000-character name and a 5,000-character plot
+/// code each reject their own row in the preview (with the column), and the
+/// commit writes the good rows only — on PostgreSQL too, where a NUL used to
+/// fail the whole commit.
+#[test]
+fn bad_text_cells_reject_their_rows_and_the_commit_writes_the_rest() {
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (1..=7).map(|i| id_number("19700101", 20 + i)).collect();
+    let long_name = "王".repeat(10_000);
+    let long_code = "P".repeat(5_000);
+    let file = roster_file(
+        dir.path(),
+        "bad-text.xlsx",
+        &[
+            ("好甲", &ids[0], "13800000001", "一村", "G-1", 2.0),
+            ("王\u{0}芳", &ids[1], "13800000002", "一村", "G-2", 2.0),
+            ("王\u{7}芳", &ids[2], "13800000003", "一村", "G-3", 2.0),
+            ("李四", &ids[3], "13800000004", "一\u{202E}村", "G-4", 2.0),
+            (&long_name, &ids[4], "13800000005", "一村", "G-5", 2.0),
+            ("赵六", &ids[5], "13800000006", "一村", &long_code, 2.0),
+            ("好乙", &ids[6], "13800000007", "一村", "G-7", 2.0),
+        ],
+    );
+    let run = |extra: &[&str]| -> (Option<i32>, Value) {
+        let mut args = vec![
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            &file,
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = guobao(&args);
+        let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+        });
+        (o.status.code(), v)
+    };
+    let (code, v) = run(&["--dry-run"]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["counts"]["rows"], 7, "{v}");
+    assert_eq!(v["counts"]["rejected"], 5, "{v}");
+    assert_eq!(v["counts"]["new"], 2, "{v}");
+    let rejected: Vec<(u64, String, String, String)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "rejected")
+        .map(|r| {
+            assert_eq!(r["problems"].as_array().unwrap().len(), 1, "{r}");
+            let p = &r["problems"][0];
+            let message = p["message"].as_str().unwrap().to_string();
+            assert!(message.chars().count() < 200, "{message}");
+            (
+                r["row"].as_u64().unwrap(),
+                p["column"].as_str().unwrap().to_string(),
+                p["code"].as_str().unwrap().to_string(),
+                message,
+            )
+        })
+        .collect();
+    let summary: Vec<(u64, &str, &str)> = rejected
+        .iter()
+        .map(|(r, c, code, _)| (*r, c.as_str(), code.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (3, "A", "text_control_char"),
+            (4, "A", "text_control_char"),
+            (5, "D", "text_bidi_char"),
+            (6, "A", "text_too_long"),
+            (7, "E", "text_too_long"),
+        ]
+    );
+    assert!(rejected[0].3.contains("NUL"), "{}", rejected[0].3);
+    assert!(
+        rejected[3].3.contains("姓名不能超过30个字"),
+        "{}",
+        rejected[3].3
+    );
+    assert!(
+        rejected[4].3.contains("地块编号不能超过40个字"),
+        "{}",
+        rejected[4].3
+    );
+    assert_eq!(count(&mut app.conn(), "growers"), 0);
+
+    let (code, v) = run(&[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["committed"], true, "{v}");
+    assert_eq!(v["counts"]["new"], 2, "{v}");
+    let mut c = app.conn();
+    assert_eq!((count(&mut c, "growers"), count(&mut c, "plots")), (2, 2));
+}
+
+/// The ID that used to panic the CLI (a multi-byte character at byte 17):
+/// the row is rejected with a Chinese reason, and as no row could be
+/// imported the command exits 2 without writing.
+#[test]
+fn cli_import_of_a_multibyte_id_exits_2_with_a_chinese_message() {
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let file = roster_file(
+        dir.path(),
+        "multibyte-id.xlsx",
+        &[(
+            "王芳",
+            "5329991970010100中1",
+            "13800000001",
+            "一村",
+            "M-1",
+            2.0,
+        )],
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec![
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            &file,
+            "--township",
+            TOWNSHIP_A,
+        ];
+        args.extend_from_slice(extra);
+        let o = guobao(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{out} {err}");
+        assert!(err.contains("全部被拒收"), "{err}");
+        assert!(out.contains("身份证号前17位必须是数字"), "{out}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(count(&mut app.conn(), "growers"), 0);
+}

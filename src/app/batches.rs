@@ -67,8 +67,14 @@ pub fn pending(conn: &mut DbConn, township_id: i64, scheme_id: i64) -> AppResult
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult<BatchView> {
     actor.require(actor.can_collect_premium())?;
     let mut errors = Vec::new();
-    let receipt = input.receipt_no.trim().to_string();
-    if receipt.is_empty() || receipt.chars().count() > 40 {
+    let receipt = crate::domain::text::check(
+        "收据号",
+        &input.receipt_no,
+        crate::domain::text::TextKind::Code,
+    )
+    .map_err(|p| errors.push(FieldError::new("receipt_no", p.code, p.message)))
+    .unwrap_or_default();
+    if receipt.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "receipt_no",
             "receipt_no_required",

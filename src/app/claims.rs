@@ -17,6 +17,7 @@ use crate::domain::claims::{payout, LossRate, Payout};
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
 use crate::domain::scheme::SchemeDef;
+use crate::domain::text::{self, TextKind};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -681,8 +682,32 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
             errs.extend(v.iter().cloned());
         }
     }
-    let reporter_name = input.reporter_name.trim().to_string();
-    if reporter_name.is_empty() {
+    // The shared text rules (domain::text) for what the caller typed.
+    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
+        text::check(label, raw, kind)
+            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+            .unwrap_or_default()
+    };
+    let reporter_phone = text_rule(
+        "reporter_phone",
+        "报案人电话",
+        &normalize_width(&input.reporter_phone),
+        TextKind::Phone,
+    );
+    let description = text_rule(
+        "description",
+        "出险经过",
+        &input.description,
+        TextKind::Notes,
+    );
+    text_rule("peril", "灾害原因", &peril, TextKind::Place);
+    let reporter_name = text_rule(
+        "reporter_name",
+        "报案人姓名",
+        &input.reporter_name,
+        TextKind::Name,
+    );
+    if reporter_name.is_empty() && !errs.iter().any(|e| e.field == "reporter_name") {
         errs.push(FieldError::new(
             "reporter_name",
             "reporter_missing",
@@ -713,9 +738,9 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
         occurred: occurred.expect("checked above"),
         reported: reported.expect("checked above"),
         reporter_name,
-        reporter_phone: normalize_width(&input.reporter_phone).trim().to_string(),
+        reporter_phone,
         channel,
-        description: input.description.trim().to_string(),
+        description,
     })
 }
 
@@ -1987,7 +2012,7 @@ pub fn pay(
         }
         let mut errs = Vec::new();
         let owed = Fen(c.payout_fen.unwrap_or(0) - c.paid_fen);
-        let amount = match Fen::parse(&normalize_width(&input.amount)) {
+        let amount = match Fen::parse(&input.amount) {
             Ok(a) if a <= Fen::ZERO => {
                 errs.push(FieldError::new(
                     "amount",
@@ -2026,8 +2051,17 @@ pub fn pay(
             }
             Err(e) => return Err(e),
         };
-        let reference = normalize_width(&input.bank_reference).trim().to_string();
-        if reference.is_empty() {
+        let reference = text::check(
+            "银行交易流水号",
+            &normalize_width(&input.bank_reference),
+            TextKind::Code,
+        )
+        .map_err(|p| errs.push(FieldError::new("bank_reference", p.code, p.message)))
+        .unwrap_or_default();
+        let reference_refused = errs.iter().any(|e| e.field == "bank_reference");
+        if reference_refused {
+            // Already reported by the text rules.
+        } else if reference.is_empty() {
             errs.push(FieldError::new(
                 "bank_reference",
                 "bank_reference_missing",
@@ -2246,13 +2280,8 @@ fn personal(full: bool, value: &str, mask: fn(&str) -> String) -> String {
 
 /// "6228********0001"
 pub fn mask_account(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+    // The same rule as ID numbers: first and last 4 characters, by character.
+    crate::domain::id_number::mask_id(s)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -24,6 +24,7 @@ use crate::db::schema::{
 };
 use crate::db::{now_text, DbConn};
 use crate::domain::scheme::{level_name, FUNDING_LEVELS};
+use crate::domain::text::{self, TextKind};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::excel::write::{Cell, Column, Table};
@@ -657,13 +658,24 @@ pub struct LockInput {
 /// Sign off the statement: its figures are copied and can no longer change.
 pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<LockInfo> {
     actor.require(can_manage(actor))?;
-    let signer = input.signed_off_by.trim().to_string();
-    if signer.is_empty() || signer.chars().count() > 40 {
-        return Err(AppError::invalid(
+    let mut errors = Vec::new();
+    let signer = text_rule(
+        &mut errors,
+        "signed_off_by",
+        "签字确认人",
+        &input.signed_off_by,
+        TextKind::Code,
+    );
+    if signer.is_empty() && errors.is_empty() {
+        errors.push(FieldError::new(
             "signed_off_by",
             "signed_off_by_required",
             "请填写签字确认人（不超过40个字符）",
         ));
+    }
+    let note = text_rule(&mut errors, "note", "备注", &input.note, TextKind::Notes);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
     super::tx(conn, |conn| {
         let scheme = scheme_or_current(conn, &input.scheme)?;
@@ -680,7 +692,7 @@ pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<Lo
                 subsidy_statements::policy_count.eq(count),
                 subsidy_statements::subsidy_fen.eq(subsidy),
                 subsidy_statements::signed_off_by.eq(&signer),
-                subsidy_statements::note.eq(input.note.trim()),
+                subsidy_statements::note.eq(&note),
                 subsidy_statements::locked_by.eq((actor.user_id > 0).then_some(actor.user_id)),
                 subsidy_statements::locked_at.eq(&now),
             ))
@@ -931,15 +943,22 @@ pub struct AdjustmentInput {
     pub reason: String,
 }
 
-/// Parse a signed amount with at most 2 decimals.
+/// Parse a signed amount with at most 2 decimals, through the one parser.
 fn signed_amount(s: &str) -> Result<Fen, String> {
-    let t = s.trim();
-    let (neg, rest) = match t.strip_prefix(['-', '－']) {
-        Some(r) => (true, r),
-        None => (false, t),
-    };
-    let f = Fen::parse(rest).map_err(|e| e.to_string())?;
-    Ok(if neg { -f } else { f })
+    Fen::parse_signed(s).map_err(|e| e.to_string())
+}
+
+/// The shared text rules, as a field error of this form.
+fn text_rule(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    kind: TextKind,
+) -> String {
+    text::check(label, raw, kind)
+        .map_err(|p| errors.push(FieldError::new(field, p.code, p.message)))
+        .unwrap_or_default()
 }
 
 pub fn add_adjustment(
@@ -960,8 +979,15 @@ pub fn add_adjustment(
             Fen::ZERO
         }
     };
-    let reason = input.reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 200 {
+    let checked = errors.len();
+    let reason = text_rule(
+        &mut errors,
+        "reason",
+        "调整原因",
+        &input.reason,
+        TextKind::Reason,
+    );
+    if reason.is_empty() && errors.len() == checked {
         errors.push(FieldError::new(
             "reason",
             "reason_required",
@@ -1265,14 +1291,22 @@ pub fn disburse(
         )),
         _ => {}
     }
-    let voucher = input.voucher_no.trim().to_string();
-    if voucher.is_empty() || voucher.chars().count() > 40 {
+    let checked = errors.len();
+    let voucher = text_rule(
+        &mut errors,
+        "voucher_no",
+        "拨款凭证号",
+        &input.voucher_no,
+        TextKind::Code,
+    );
+    if voucher.is_empty() && errors.len() == checked {
         errors.push(FieldError::new(
             "voucher_no",
             "voucher_no_required",
             "请填写拨款凭证号（不超过40个字符）",
         ));
     }
+    let note = text_rule(&mut errors, "note", "备注", &input.note, TextKind::Notes);
     let scheme = scheme_or_current(conn, &input.scheme)?;
     let level = input.level.trim().to_string();
     if let Err(e) = check_level(&scheme, &level) {
@@ -1333,7 +1367,7 @@ pub fn disburse(
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default()),
                 subsidy_disbursements::voucher_no.eq(&voucher),
-                subsidy_disbursements::note.eq(input.note.trim()),
+                subsidy_disbursements::note.eq(&note),
                 subsidy_disbursements::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
                 subsidy_disbursements::created_at.eq(now_text()),
             ))

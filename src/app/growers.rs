@@ -6,6 +6,7 @@ use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
+use crate::domain::text::{self, TextKind};
 use crate::domain::IdNumber;
 use crate::error::{AppError, AppResult, FieldError};
 use diesel::prelude::*;
@@ -94,7 +95,12 @@ pub fn village_for(
     actor: &Actor,
     code: &str,
 ) -> AppResult<Result<(Area, Area), FieldError>> {
-    let code = code.trim();
+    // Checked before it reaches a query: PostgreSQL refuses NUL in text.
+    let code = match text::check("村代码", code, TextKind::Code) {
+        Ok(c) => c,
+        Err(p) => return Ok(Err(FieldError::new("village_code", p.code, p.message))),
+    };
+    let code = code.as_str();
     if code.is_empty() {
         return Ok(Err(FieldError::new(
             "village_code",
@@ -134,15 +140,23 @@ fn validate(
     default_year: i32,
 ) -> AppResult<(GrowerValues, Area, Area)> {
     let mut errors = Vec::new();
-    let name = normalize_width(&input.name);
-    if name.is_empty() {
+    // The shared text rules first (domain::text), then each field's format.
+    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
+        text::check(label, &normalize_width(raw), kind)
+            .map_err(|p| errors.push(FieldError::new(field, p.code, p.message)))
+    };
+    let name = text_rule("name", "姓名", &input.name, TextKind::Name);
+    let phone_text = text_rule("phone", "联系电话", &input.phone, TextKind::Phone);
+    let bank_name = text_rule("bank_name", "开户行", &input.bank_name, TextKind::Place);
+    let account_text = text_rule(
+        "bank_account",
+        "银行账号",
+        &input.bank_account,
+        TextKind::BankAccount,
+    );
+    let name = name.unwrap_or_default();
+    if name.is_empty() && !errors.iter().any(|e| e.field == "name") {
         errors.push(FieldError::new("name", "name_required", "请填写农户姓名"));
-    } else if name.chars().count() > 30 {
-        errors.push(FieldError::new(
-            "name",
-            "name_too_long",
-            "姓名不能超过30个字",
-        ));
     }
     let id = match IdNumber::parse(&input.id_number) {
         Ok(id) => Some(id),
@@ -151,18 +165,20 @@ fn validate(
             None
         }
     };
-    let phone = digits_only(&input.phone);
+    let phone = phone_text.as_deref().map(digits_only).unwrap_or_default();
     let phone_ok = (phone.len() == 11 && phone.starts_with('1'))
         || ((7..=12).contains(&phone.len()) && phone.starts_with('0'));
-    if !phone.chars().all(|c| c.is_ascii_digit()) || !phone_ok {
+    if phone_text.is_ok() && (!phone.chars().all(|c| c.is_ascii_digit()) || !phone_ok) {
         errors.push(FieldError::new(
             "phone",
             "phone_invalid",
             "联系电话应为11位手机号或带区号的固定电话",
         ));
     }
-    let account = digits_only(&input.bank_account);
-    if !account.chars().all(|c| c.is_ascii_digit()) || !(10..=30).contains(&account.len()) {
+    let account = account_text.as_deref().map(digits_only).unwrap_or_default();
+    if account_text.is_ok()
+        && (!account.chars().all(|c| c.is_ascii_digit()) || !(10..=30).contains(&account.len()))
+    {
         errors.push(FieldError::new(
             "bank_account",
             "bank_account_invalid",
@@ -191,7 +207,7 @@ fn validate(
                 id_number: id.as_str().to_string(),
                 name,
                 phone,
-                bank_name: normalize_width(&input.bank_name),
+                bank_name: bank_name.unwrap_or_default(),
                 bank_account: account,
                 village_id: village.id,
                 township_id: township.id,

@@ -136,7 +136,8 @@ fn digits(s: &str) -> String {
 /// grower and its position among that grower's rows, so a re-upload finds it.
 fn derived_plot_code(village: &str, id: &str, n: usize) -> String {
     let h = hex::encode(Sha256::digest(id.as_bytes()));
-    format!("{village}-{}-{n:02}", &h[..6])
+    let short: String = h.chars().take(6).collect();
+    format!("{village}-{short}-{n:02}")
 }
 
 struct Context {
@@ -236,7 +237,7 @@ fn count_field(
                 field,
                 columns,
                 "not_a_whole_number",
-                format!("{label}应为非负整数：{t}"),
+                format!("{label}应为非负整数：{}", crate::domain::number::shown(t)),
             ));
             0
         }
@@ -253,8 +254,11 @@ fn plan_row(
     let mut problems: Vec<RowProblem> = raw.problems.iter().map(from_cell).collect();
     let cells = &raw.cells;
     let get = |f: Field| cells.get(&f).map_or("", |s| s.trim());
+    // A cell the reader already refused (text rules, damaged by Excel) is
+    // reported once, with its own message, not again as "empty".
+    let flagged = |f: Field| raw.problems.iter().any(|p| p.field == f);
     let name = get(Field::GrowerName);
-    if name.is_empty() {
+    if name.is_empty() && !flagged(Field::GrowerName) {
         problems.push(problem(
             Field::GrowerName,
             columns,
@@ -262,7 +266,7 @@ fn plan_row(
             "姓名不能为空".into(),
         ));
     }
-    let id = if raw.problems.iter().any(|p| p.field == Field::IdNumber) {
+    let id = if flagged(Field::IdNumber) {
         None
     } else {
         match IdNumber::parse(get(Field::IdNumber)) {
@@ -286,10 +290,7 @@ fn plan_row(
     let account = digits(get(Field::BankAccount));
     let account_ok =
         account.chars().all(|c| c.is_ascii_digit()) && (10..=30).contains(&account.len());
-    if !raw.problems.iter().any(|p| p.field == Field::BankAccount)
-        && !account.is_empty()
-        && !account_ok
-    {
+    if !flagged(Field::BankAccount) && !account.is_empty() && !account_ok {
         problems.push(problem(
             Field::BankAccount,
             columns,
@@ -302,7 +303,7 @@ fn plan_row(
         .villages_by_name
         .get(village_text)
         .or_else(|| ctx.villages_by_code.get(village_text));
-    if village.is_none() {
+    if village.is_none() && !flagged(Field::Village) {
         let (code, message) = match ctx.foreign_villages.get(village_text) {
             Some(t) => (
                 "village_not_in_township",
@@ -318,7 +319,7 @@ fn plan_row(
     }
     let variety_text = get(Field::Variety);
     let variety = ctx.scheme.def.variety(variety_text);
-    if variety.is_none() {
+    if variety.is_none() && !flagged(Field::Variety) {
         let names: Vec<&str> = ctx
             .scheme
             .def
@@ -344,6 +345,7 @@ fn plan_row(
     );
     let area = match Mu::parse(get(Field::AreaMu)) {
         Ok(a) => Some(a),
+        Err(_) if flagged(Field::AreaMu) => None,
         Err(e) => {
             problems.push(problem(Field::AreaMu, columns, e.code(), e.to_string()));
             None

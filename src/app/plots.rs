@@ -7,13 +7,14 @@ use crate::db::schema::plots;
 use crate::db::{now_text, DbConn};
 use crate::domain::eligibility::Facts;
 use crate::domain::measure::normalize_width;
+use crate::domain::number;
+use crate::domain::text::{self, TextKind};
 use crate::domain::{Mu, Reason, Verdict};
 use crate::error::{AppError, AppResult, FieldError};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 /// Accept `5`, `"5"` or `"５"`: forms send text, API clients numbers.
 fn stringish<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -157,12 +158,15 @@ pub fn facts_of(
     f.insert("fruit_per_tree".into(), Decimal::from(fruit));
     f.insert("area_mu".into(), area.to_decimal());
     for (k, v) in attributes {
-        if let Ok(d) = Decimal::from_str(v) {
+        if let Ok(d) = number::parse_decimal(v, &number::FACT) {
             f.insert(k.clone(), d);
         }
     }
     f
 }
+
+/// More named attributes than any scheme's rules look at.
+const MAX_ATTRIBUTES: usize = 50;
 
 struct Validated {
     values: PlotValues,
@@ -191,7 +195,7 @@ fn validate(
             "variety_unknown",
             format!(
                 "未知品种：{}（可选：{}）",
-                input.variety.trim(),
+                number::shown(&input.variety),
                 names.join("、")
             ),
         ));
@@ -212,19 +216,46 @@ fn validate(
         }
     };
     let mut attributes = BTreeMap::new();
-    for (k, v) in &input.attributes {
+    if input.attributes.len() > MAX_ATTRIBUTES {
+        errors.push(FieldError::new(
+            "attributes",
+            "attributes_too_many",
+            format!(
+                "地块属性最多{MAX_ATTRIBUTES}项，实际为{}项",
+                input.attributes.len()
+            ),
+        ));
+    }
+    for (k, v) in input.attributes.iter().take(MAX_ATTRIBUTES) {
+        let key = match text::check("属性名", k, TextKind::Code) {
+            Ok(key) if !key.is_empty() => key,
+            Ok(_) => {
+                errors.push(FieldError::new(
+                    "attributes",
+                    "attribute_name_missing",
+                    "属性名不能为空",
+                ));
+                continue;
+            }
+            Err(p) => {
+                errors.push(FieldError::new("attributes", p.code, p.message));
+                continue;
+            }
+        };
         let text = match v {
             serde_json::Value::String(s) => normalize_width(s),
             other => other.to_string(),
         };
-        if Decimal::from_str(&text).is_err() {
-            errors.push(FieldError::new(
+        match number::parse(&text, &number::FACT) {
+            Ok(n) => {
+                attributes.insert(key, n.to_string());
+            }
+            Err(e) => errors.push(FieldError::new(
                 "attributes",
                 "attribute_not_numeric",
-                format!("属性{k}应为数字：{text}"),
-            ));
+                format!("属性{key}应为非负数字：{e}"),
+            )),
         }
-        attributes.insert(k.clone(), text);
     }
     let (boundary, boundary_area) = match input.boundary.as_deref().map(str::trim) {
         Some(b) if !b.is_empty() => match crate::geo::parse_polygon(b) {
@@ -261,15 +292,10 @@ fn validate(
     };
     let code = match keep_code {
         Some(c) if input.code.trim().is_empty() => c.to_string(),
-        _ => normalize_width(&input.code),
+        _ => text::check("地块编号", &normalize_width(&input.code), TextKind::Code)
+            .map_err(|p| errors.push(FieldError::new("code", p.code, p.message)))
+            .unwrap_or_default(),
     };
-    if code.chars().count() > 40 {
-        errors.push(FieldError::new(
-            "code",
-            "plot_code_too_long",
-            "地块编号不能超过40个字符",
-        ));
-    }
     let (Some(variety), Some(village)) = (variety, village) else {
         return Err(AppError::Validation(errors));
     };

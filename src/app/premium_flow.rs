@@ -213,6 +213,10 @@ pub fn confirm(
     let amount = Fen::parse(&input.amount)
         .map_err(|e| errors.push(FieldError::new("amount", "amount_invalid", e.to_string())))
         .unwrap_or_default();
+    let note =
+        crate::domain::text::check("备注", &input.note, crate::domain::text::TextKind::Notes)
+            .map_err(|p| errors.push(FieldError::new("note", p.code, p.message)))
+            .unwrap_or_default();
     let date = NaiveDate::parse_from_str(input.confirmed_on.trim(), "%Y-%m-%d").ok();
     match date {
         None => errors.push(FieldError::new(
@@ -254,7 +258,7 @@ pub fn confirm(
                 premium_batch_confirmations::confirmed_on.eq(date
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default()),
-                premium_batch_confirmations::note.eq(input.note.trim()),
+                premium_batch_confirmations::note.eq(&note),
                 premium_batch_confirmations::created_by
                     .eq((actor.user_id > 0).then_some(actor.user_id)),
                 premium_batch_confirmations::created_at.eq(now_text()),

@@ -97,7 +97,9 @@ pub struct GroupTotals {
 /// deserializer is for input and refuses negatives.
 fn signed_fen<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
     let s = String::deserialize(d)?;
-    parse_amount(&s).ok_or_else(|| serde::de::Error::custom(format!("金额格式不正确：{s}")))
+    crate::domain::number::parse(&s, &crate::domain::number::SIGNED_TOTAL)
+        .map(|v| Fen(v.units))
+        .map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,18 +138,21 @@ pub struct ReconciliationView {
 }
 
 /// An amount as people type it into a statement: "1,234.50", "269.6元", "￥12", "-3".
-fn parse_amount(s: &str) -> Option<Fen> {
-    let t: String = s
-        .chars()
-        .filter(|c| !matches!(c, ',' | '，' | '元' | '¥' | '￥'))
-        .collect();
-    let (neg, rest) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.as_str()),
+/// Only the currency marks are taken off; the number itself goes through the
+/// one amount parser (digit limit, grouping in threes, no exponents).
+fn parse_amount(s: &str) -> Result<Fen, crate::domain::number::NumberError> {
+    let t = s.trim();
+    let t = t.strip_suffix('元').unwrap_or(t).trim_end();
+    let t = match t.strip_prefix('-').or_else(|| t.strip_prefix('－')) {
+        Some(rest) => format!("-{}", rest.trim_start().trim_start_matches(['¥', '￥'])),
+        None => t.trim_start_matches(['¥', '￥']).to_string(),
     };
-    let f = Fen::parse(rest).ok()?;
-    Some(if neg { -f } else { f })
+    Fen::parse_signed(&t)
 }
+
+/// Their figures summed per policy and overall are kept within this many fen
+/// (one trillion yuan), so every total and difference after it fits.
+const MAX_FILE_TOTAL_FEN: i64 = 100_000_000_000_000;
 
 pub fn reconcile(
     conn: &mut DbConn,
@@ -180,29 +185,56 @@ pub fn reconcile(
     let mut theirs: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut problems = Vec::new();
     let mut repeated = 0;
+    let mut file_total: i64 = 0;
     for r in &table.rows {
         let no = r.cells.get(POLICY_NO);
-        let amount = r.cells.get(AMOUNT);
-        match (no, amount.and_then(|a| parse_amount(a))) {
-            (Some(no), Some(a)) => {
+        let amount = r.cells.get(AMOUNT).map(|a| parse_amount(a));
+        match (no, amount) {
+            (Some(no), Some(Ok(a))) => {
                 if theirs.contains_key(no) {
                     repeated += 1;
                 }
-                theirs.entry(no.clone()).or_insert((0, r.row as i64)).0 += a.0;
+                file_total = file_total
+                    .checked_add(a.0.saturating_abs())
+                    .filter(|t| *t <= MAX_FILE_TOTAL_FEN)
+                    .unwrap_or(i64::MAX);
+                if file_total == i64::MAX {
+                    problems.push(FieldError::new(
+                        "file",
+                        "amount_total_too_large",
+                        format!(
+                            "第{}行起对账文件的金额合计超过{}元，请检查金额列是否填错",
+                            r.row,
+                            Fen(MAX_FILE_TOTAL_FEN)
+                        ),
+                    ));
+                    break;
+                }
+                let entry = theirs.entry(no.clone()).or_insert((0, r.row as i64));
+                // Bounded by the file total just checked.
+                entry.0 = entry.0.saturating_add(a.0);
             }
             (None, _) => problems.push(FieldError::new(
                 "file",
                 "policy_no_missing",
                 format!("第{}行没有保单号", r.row),
             )),
+            (Some(no), Some(Err(e))) => problems.push(FieldError::new(
+                "file",
+                "amount_invalid",
+                format!(
+                    "第{}行（保单{}）的金额无法识别：{e}",
+                    r.row,
+                    crate::domain::number::shown(no)
+                ),
+            )),
             (Some(no), None) => problems.push(FieldError::new(
                 "file",
                 "amount_invalid",
                 format!(
-                    "第{}行（保单{}）的金额无法识别：{}",
+                    "第{}行（保单{}）的金额为空",
                     r.row,
-                    no,
-                    amount.map(String::as_str).unwrap_or("空")
+                    crate::domain::number::shown(no)
                 ),
             )),
         }
@@ -518,11 +550,20 @@ mod tests {
 
     #[test]
     fn amounts_as_typed() {
-        assert_eq!(parse_amount("1,234.50"), Some(Fen(123_450)));
-        assert_eq!(parse_amount("269.6元"), Some(Fen(26_960)));
-        assert_eq!(parse_amount("￥12"), Some(Fen(1_200)));
-        assert_eq!(parse_amount("-3"), Some(Fen(-300)));
-        assert_eq!(parse_amount("1.234"), None);
-        assert_eq!(parse_amount("abc"), None);
+        assert_eq!(parse_amount("1,234.50"), Ok(Fen(123_450)));
+        assert_eq!(parse_amount("1，234.50"), Ok(Fen(123_450)));
+        assert_eq!(parse_amount("269.6元"), Ok(Fen(26_960)));
+        assert_eq!(parse_amount("￥12"), Ok(Fen(1_200)));
+        assert_eq!(parse_amount("-￥12"), Ok(Fen(-1_200)));
+        assert_eq!(parse_amount("-3"), Ok(Fen(-300)));
+        assert_eq!(parse_amount("－３"), Ok(Fen(-300)));
+        assert!(parse_amount("1.234").is_err());
+        assert!(parse_amount("abc").is_err());
+        assert!(parse_amount("1,00").is_err());
+        assert!(parse_amount("1e3").is_err());
+        assert_eq!(
+            parse_amount("79228162514264337593543950335").map_err(|e| e.code()),
+            Err("number_too_many_digits")
+        );
     }
 }

@@ -209,15 +209,14 @@ pub fn eligibility(
     let mut f = crate::domain::eligibility::Facts::new();
     let mut errors = Vec::new();
     for (name, value) in facts {
-        let t = crate::domain::measure::normalize_width(value);
-        match t.parse::<rust_decimal::Decimal>() {
-            Ok(d) if !d.is_sign_negative() => {
+        match crate::domain::number::parse_decimal(value, &crate::domain::number::FACT) {
+            Ok(d) => {
                 f.insert(name.clone(), d);
             }
-            _ => errors.push(FieldError::new(
+            Err(e) => errors.push(FieldError::new(
                 name,
                 "attribute_not_numeric",
-                format!("{name}应为非负数字：{t}"),
+                format!("{}应为非负数字：{e}", crate::domain::number::shown(name)),
             )),
         }
     }

@@ -3,12 +3,11 @@
 
 use super::measure::Mu;
 use super::money::{round_half_up_to_fen, Fen};
+use super::number::{self, NumberError};
 use super::scheme::ClaimRules;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 /// A loss rate in 1/10000 (10000 = 100%), entered as a percentage with at
 /// most two decimals ("35", "35.5", "35.25").
@@ -42,20 +41,20 @@ impl LossRate {
         Decimal::new(self.0, 4)
     }
 
-    /// Parse a percentage ("35.5", "35.5%", full-width digits are the caller's job).
+    /// Parse a percentage ("35.5", "35.5%", "３５．５％").
     pub fn parse_percent(s: &str) -> Result<LossRate, LossRateError> {
-        let t = s.trim().trim_end_matches(['%', '％']).trim();
-        let d = Decimal::from_str(t).map_err(|_| LossRateError::Invalid(s.trim().to_string()))?;
-        if d.normalize().scale() > 2 {
-            return Err(LossRateError::TooManyDecimals(s.trim().to_string()));
+        let t = s.trim().trim_end_matches(['%', '％']);
+        let shown = || number::shown(s);
+        match number::parse(t, &number::PERCENT) {
+            Ok(v) if (0..=10_000).contains(&v.units) => Ok(LossRate(v.units)),
+            Ok(_) | Err(NumberError::Sign { .. }) | Err(NumberError::TooManyDigits { .. }) => {
+                Err(LossRateError::OutOfRange(shown()))
+            }
+            Err(NumberError::TooManyDecimals { .. }) => {
+                Err(LossRateError::TooManyDecimals(shown()))
+            }
+            Err(_) => Err(LossRateError::Invalid(shown())),
         }
-        if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
-            return Err(LossRateError::OutOfRange(s.trim().to_string()));
-        }
-        (d * Decimal::ONE_HUNDRED)
-            .to_i64()
-            .map(LossRate)
-            .ok_or_else(|| LossRateError::Invalid(s.trim().to_string()))
     }
 }
 
@@ -129,12 +128,20 @@ pub fn payout(
     } else if rate >= rules.total_loss_rate {
         (PayoutRule::TotalLoss, Decimal::ONE)
     } else {
-        let after = rate * (Decimal::ONE - rules.deductible_rate);
+        let after = Decimal::ONE
+            .checked_sub(rules.deductible_rate)
+            .and_then(|keep| rate.checked_mul(keep))
+            .unwrap_or(Decimal::ZERO);
         (PayoutRule::Proportional, after.max(Decimal::ZERO))
     };
-    let computed = round_half_up_to_fen(
-        sum_insured_per_mu.to_decimal() * affected.to_decimal() * applied_rate,
-    );
+    // Scheme validation bounds the rate per mu and Mu::parse the area, so the
+    // product is far inside Decimal's range; checked all the same, and at
+    // worst the cap below still limits the payout to what is left.
+    let computed = sum_insured_per_mu
+        .to_decimal()
+        .checked_mul(affected.to_decimal())
+        .and_then(|v| v.checked_mul(applied_rate))
+        .map_or(Fen(i64::MAX), round_half_up_to_fen);
     let remaining = remaining.max(Fen::ZERO);
     let capped = computed > remaining;
     Payout {
@@ -192,6 +199,21 @@ mod tests {
         assert!(matches!(
             LossRate::parse_percent("abc"),
             Err(LossRateError::Invalid(_))
+        ));
+        assert_eq!(rate("３５．５％").bp(), 3550);
+        for bad in ["1e1", "", "NaN", "0x10", "1,00"] {
+            assert!(
+                matches!(LossRate::parse_percent(bad), Err(LossRateError::Invalid(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            LossRate::parse_percent("79228162514264337593543950335"),
+            Err(LossRateError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            LossRate::parse_percent("-0"),
+            Err(LossRateError::OutOfRange(_))
         ));
     }
 

@@ -39,14 +39,14 @@ impl IdNumberError {
 
 /// The check character for the first 17 digits.
 pub fn check_char(first17: &str) -> Option<char> {
-    if first17.len() != 17 {
+    if first17.chars().count() != 17 {
         return None;
     }
     let mut sum = 0u32;
     for (c, w) in first17.chars().zip(WEIGHTS) {
         sum += c.to_digit(10)? * w;
     }
-    Some(CHECK_CHARS[(sum % 11) as usize])
+    CHECK_CHARS.get((sum % 11) as usize).copied()
 }
 
 impl IdNumber {
@@ -71,22 +71,32 @@ impl IdNumber {
         if n != 18 {
             return Err(IdNumberError::Length(n));
         }
-        let (first17, last) = t.split_at(17);
-        let last = last.chars().next().unwrap_or(' ');
-        if !first17.chars().all(|c| c.is_ascii_digit()) || !(last.is_ascii_digit() || last == 'X') {
+        // Work on characters, never byte offsets: a multi-byte character
+        // anywhere is a validation error, not a split inside a character.
+        let chars: Vec<char> = t.chars().collect();
+        let (first17, last) = match chars.split_last() {
+            Some((last, first17)) => (first17, *last),
+            None => return Err(IdNumberError::Length(0)),
+        };
+        if !first17.iter().all(char::is_ascii_digit) || !(last.is_ascii_digit() || last == 'X') {
             return Err(IdNumberError::Characters);
         }
-        let province: u32 = first17[0..2].parse().unwrap_or(0);
+        let digits: String = first17.iter().collect();
+        let part = |from: usize, to: usize| -> String {
+            first17.iter().skip(from).take(to - from).collect()
+        };
+        let region = part(0, 2);
+        let province: u32 = region.parse().unwrap_or(0);
         if !(11..=82).contains(&province) {
-            return Err(IdNumberError::Region(first17[0..2].to_string()));
+            return Err(IdNumberError::Region(region));
         }
-        let birth = &first17[6..14];
-        let date = NaiveDate::parse_from_str(birth, "%Y%m%d")
-            .map_err(|_| IdNumberError::BirthDate(birth.to_string()))?;
+        let birth = part(6, 14);
+        let date = NaiveDate::parse_from_str(&birth, "%Y%m%d")
+            .map_err(|_| IdNumberError::BirthDate(birth.clone()))?;
         if date.year() < 1900 || date > today {
-            return Err(IdNumberError::BirthDate(birth.to_string()));
+            return Err(IdNumberError::BirthDate(birth));
         }
-        let expected = check_char(first17).ok_or(IdNumberError::Characters)?;
+        let expected = check_char(&digits).ok_or(IdNumberError::Characters)?;
         if expected != last {
             return Err(IdNumberError::Checksum {
                 expected,
@@ -101,8 +111,9 @@ impl IdNumber {
     }
 
     pub fn birth_date(&self) -> NaiveDate {
-        // Validated at parse time.
-        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("validated birth date")
+        // Validated at parse time, so the fallback is never taken.
+        let birth: String = self.0.chars().skip(6).take(8).collect();
+        NaiveDate::parse_from_str(&birth, "%Y%m%d").unwrap_or_default()
     }
 
     /// The form shown in lists and public notices: `5329**********1234`.
@@ -113,36 +124,26 @@ impl IdNumber {
 
 /// Mask any stored ID-like string, keeping the first 4 and last 4 characters.
 pub fn mask_id(s: &str) -> String {
-    if s.is_ascii() {
-        // One character per byte: slice instead of collecting characters.
-        let n = s.len();
-        if n <= 8 {
-            return "*".repeat(n);
-        }
-        let mut out = String::with_capacity(n);
-        out.push_str(&s[..4]);
-        out.push_str(&"*".repeat(n - 8));
-        out.push_str(&s[n - 4..]);
-        return out;
-    }
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{}{}{}", head, "*".repeat(chars.len() - 8), tail)
+    mask_keeping(s, 4, 4, 9)
 }
 
 /// Mask a phone number as `138****5678`.
 pub fn mask_phone(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
+    mask_keeping(s, 3, 4, 7)
+}
+
+/// Keep `head` and `tail` characters and star the rest; all stars when the
+/// text is shorter than `min_len`. Counts characters, not bytes.
+fn mask_keeping(s: &str, head: usize, tail: usize, min_len: usize) -> String {
+    let n = s.chars().count();
+    if n < min_len || n < head + tail {
+        return "*".repeat(n);
     }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{}{}{}", head, "*".repeat(chars.len() - 7), tail)
+    let mut out = String::with_capacity(s.len());
+    out.extend(s.chars().take(head));
+    out.push_str(&"*".repeat(n - head - tail));
+    out.extend(s.chars().skip(n - tail));
+    out
 }
 
 impl fmt::Display for IdNumber {
@@ -206,6 +207,17 @@ mod tests {
         );
         assert_eq!(e("1101051949123100"), IdNumberError::Length(16));
         assert_eq!(e("11010519491231A02X"), IdNumberError::Characters);
+        // A multi-byte character where the check character is split off.
+        assert_eq!(e("5329991970010100中1"), IdNumberError::Characters);
+        assert_eq!(e("中329991970010100X1"), IdNumberError::Characters);
+        assert_eq!(e("53299919700101001中"), IdNumberError::Characters);
+        assert_eq!(e("5329991970０10100é1"), IdNumberError::Characters);
+        assert_eq!(
+            e("😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀"),
+            IdNumberError::Characters
+        );
+        assert_eq!(e("5329991970010100中"), IdNumberError::Length(17));
+        assert_eq!(e(""), IdNumberError::Length(0));
         assert_eq!(e("110105194902300020").code(), "id_number_birth_date");
         // Born in the future.
         let mut future = String::from("11010520990101001");
@@ -224,5 +236,8 @@ mod tests {
         assert_eq!(mask_id("123456789"), "1234*6789");
         assert_eq!(mask_id("１２３４56789"), "１２３４*6789");
         assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("138123"), "******");
+        assert_eq!(mask_phone("1381234"), "1381234");
+        assert_eq!(mask_phone("王王王王王王王王"), "王王王*王王王王");
     }
 }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::iter::Sum;
 use std::ops::Add;
-use std::str::FromStr;
+
+use super::number::{self, NumberError};
 
 /// Units of storage: 1 mu = 10,000 units, so four decimals are exact.
 pub const MU_SCALE: u32 = 4;
@@ -20,7 +21,8 @@ pub struct Mu(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MuError {
-    #[error("面积不是有效数字：{0}")]
+    /// The parser's own message (what was wrong and what is accepted).
+    #[error("{0}")]
     NotANumber(String),
     #[error("面积必须大于0：{0}")]
     NotPositive(String),
@@ -76,14 +78,24 @@ impl Mu {
         Decimal::new(self.0, MU_SCALE)
     }
 
-    /// Parse a declared area: positive, at most 4 decimals.
+    /// Parse a declared area: positive, at most 4 decimals, at most
+    /// [`MAX_PLOT_MU`]; full-width digits and "1,000.5" as people type them.
     pub fn parse(s: &str) -> Result<Mu, MuError> {
-        let t = normalize_width(s);
-        let d = Decimal::from_str(&t).map_err(|_| MuError::NotANumber(s.trim().to_string()))?;
-        Mu::from_decimal(d).map_err(|e| match e {
-            MuError::NotANumber(_) => MuError::NotANumber(t.clone()),
-            other => other,
-        })
+        let shown = || number::shown(s);
+        let v = match number::parse(s, &number::AREA) {
+            Ok(v) => v,
+            Err(NumberError::Sign { .. }) => return Err(MuError::NotPositive(shown())),
+            Err(NumberError::TooManyDecimals { .. }) => return Err(MuError::TooPrecise(shown())),
+            Err(NumberError::TooManyDigits { .. }) => return Err(MuError::TooLarge(shown())),
+            Err(e) => return Err(MuError::NotANumber(e.to_string())),
+        };
+        if v.units <= 0 {
+            return Err(MuError::NotPositive(shown()));
+        }
+        if v.units > MAX_PLOT_MU.saturating_mul(UNITS_PER_MU) {
+            return Err(MuError::TooLarge(shown()));
+        }
+        Ok(Mu(v.units))
     }
 
     pub fn from_decimal(d: Decimal) -> Result<Mu, MuError> {
@@ -98,18 +110,20 @@ impl Mu {
         if d > Decimal::from(MAX_PLOT_MU) {
             return Err(MuError::TooLarge(shown()));
         }
-        let units = (d * Decimal::from(UNITS_PER_MU))
-            .to_i64()
+        let units = d
+            .checked_mul(Decimal::from(UNITS_PER_MU))
+            .and_then(|u| u.to_i64())
             .ok_or_else(|| MuError::TooLarge(shown()))?;
         Ok(Mu(units))
     }
 
     /// Square metres to mu, rounded to the unit (1/10000 mu): 1 mu = 10000/15 m².
     pub fn from_square_metres(m2: Decimal) -> Mu {
-        let mu = m2 * Decimal::from(15) / Decimal::from(10_000);
-        let units = (mu * Decimal::from(UNITS_PER_MU))
-            .round()
-            .to_i64()
+        // m² × 15 / 10000 mu × 10000 units/mu = m² × 15 units.
+        let units = m2
+            .checked_mul(Decimal::from(15))
+            .map(|u| u.round())
+            .and_then(|u| u.to_i64())
             .unwrap_or(i64::MAX);
         Mu(units)
     }
@@ -171,6 +185,20 @@ mod tests {
         assert!(matches!(Mu::parse("-1"), Err(MuError::NotPositive(_))));
         assert!(matches!(Mu::parse("0"), Err(MuError::NotPositive(_))));
         assert!(matches!(Mu::parse("abc"), Err(MuError::NotANumber(_))));
+        assert!(matches!(Mu::parse("1e3"), Err(MuError::NotANumber(_))));
+        assert!(matches!(Mu::parse(""), Err(MuError::NotANumber(_))));
+        assert!(matches!(Mu::parse("1,00"), Err(MuError::NotANumber(_))));
+        assert!(matches!(Mu::parse("-0"), Err(MuError::NotPositive(_))));
+        assert!(matches!(
+            Mu::parse("79228162514264337593543950335"),
+            Err(MuError::TooLarge(_))
+        ));
+        assert_eq!(Mu::parse("100000").unwrap().units(), 1_000_000_000);
+        assert_eq!(Mu::parse("1,000.5").unwrap().units(), 10_005_000);
+        assert!(Mu::parse("1e3")
+            .unwrap_err()
+            .to_string()
+            .contains("科学计数法"));
         assert!(matches!(Mu::parse("1.00001"), Err(MuError::TooPrecise(_))));
         assert!(matches!(Mu::parse("100001"), Err(MuError::TooLarge(_))));
         assert_eq!(Mu::parse("-1").unwrap_err().code(), "area_not_positive");

@@ -5,8 +5,10 @@ pub mod eligibility;
 pub mod id_number;
 pub mod measure;
 pub mod money;
+pub mod number;
 pub mod premium;
 pub mod scheme;
+pub mod text;
 
 pub use eligibility::{Reason, Verdict};
 pub use id_number::IdNumber;

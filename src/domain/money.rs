@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
-use std::str::FromStr;
+
+use super::number::{self, NumberError};
 
 /// An amount of CNY in fen (1/100 yuan). Stored as BIGINT; shown as "269.60".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -17,30 +18,45 @@ pub struct Fen(pub i64);
 ///
 /// This is the only rounding of money in the system: premiums, grower shares,
 /// sums insured and every other computed amount pass through here.
+///
+/// Inputs are bounded where they enter (amounts by [`number::MONEY`], scheme
+/// rates by `SchemeDef::validate`), so real figures are far inside i64 fen
+/// (±92 trillion yuan); should one not be, the result saturates rather than
+/// panicking — [`checked_round_half_up_to_fen`] says so instead.
 pub fn round_half_up_to_fen(yuan: Decimal) -> Fen {
-    let rounded = yuan.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    // A rounded amount times 100 is integral; i64 fen covers ±92 trillion yuan,
-    // far beyond any county budget, so the conversion cannot fail for real data.
-    Fen((rounded * Decimal::ONE_HUNDRED)
-        .to_i64()
-        .expect("amount beyond i64 fen"))
+    checked_round_half_up_to_fen(yuan).unwrap_or(if yuan.is_sign_negative() {
+        Fen(i64::MIN)
+    } else {
+        Fen(i64::MAX)
+    })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MoneyError {
-    #[error("金额格式不正确：{0}")]
-    Invalid(String),
-    #[error("金额最多保留2位小数：{0}")]
-    TooManyDecimals(String),
-    #[error("金额不能为负数：{0}")]
-    Negative(String),
+/// [`round_half_up_to_fen`], or `None` when the amount does not fit in i64 fen.
+pub fn checked_round_half_up_to_fen(yuan: Decimal) -> Option<Fen> {
+    let rounded = yuan.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    rounded
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|f| f.to_i64())
+        .map(Fen)
 }
+
+/// What went wrong reading an amount: see [`number::NumberError`].
+pub type MoneyError = NumberError;
 
 impl Fen {
     pub const ZERO: Fen = Fen(0);
 
+    /// Whole yuan; saturates far beyond any real amount instead of overflowing.
     pub fn from_yuan(yuan: i64) -> Fen {
-        Fen(yuan * 100)
+        Fen(yuan.saturating_mul(100))
+    }
+
+    pub fn checked_add(self, o: Fen) -> Option<Fen> {
+        self.0.checked_add(o.0).map(Fen)
+    }
+
+    pub fn checked_sub(self, o: Fen) -> Option<Fen> {
+        self.0.checked_sub(o.0).map(Fen)
     }
 
     /// The exact yuan value.
@@ -48,20 +64,15 @@ impl Fen {
         Decimal::new(self.0, 2)
     }
 
-    /// Parse a non-negative amount with at most 2 decimals ("16", "16.5", "16.00").
+    /// Parse a non-negative amount in yuan with at most 2 decimals ("16",
+    /// "16.5", "1,000.00", full-width digits), at most 12 integer digits.
     pub fn parse(s: &str) -> Result<Fen, MoneyError> {
-        let t = s.trim();
-        let d = Decimal::from_str(t).map_err(|_| MoneyError::Invalid(t.to_string()))?;
-        if d.is_sign_negative() && !d.is_zero() {
-            return Err(MoneyError::Negative(t.to_string()));
-        }
-        if d.normalize().scale() > 2 {
-            return Err(MoneyError::TooManyDecimals(t.to_string()));
-        }
-        (d * Decimal::ONE_HUNDRED)
-            .to_i64()
-            .map(Fen)
-            .ok_or_else(|| MoneyError::Invalid(t.to_string()))
+        number::parse(s, &number::MONEY).map(|v| Fen(v.units))
+    }
+
+    /// A signed amount ("-12.50" reduces what is due), same rules otherwise.
+    pub fn parse_signed(s: &str) -> Result<Fen, MoneyError> {
+        number::parse(s, &number::SIGNED_MONEY).map(|v| Fen(v.units))
     }
 }
 
@@ -155,12 +166,30 @@ mod tests {
         assert_eq!(Fen::parse("64.10"), Ok(Fen(6410)));
         assert_eq!(Fen::parse(" 16 "), Ok(Fen(1600)));
         assert_eq!(Fen::parse("0.1"), Ok(Fen(10)));
-        assert!(matches!(
-            Fen::parse("1.001"),
-            Err(MoneyError::TooManyDecimals(_))
-        ));
-        assert!(matches!(Fen::parse("-1"), Err(MoneyError::Negative(_))));
-        assert!(matches!(Fen::parse("abc"), Err(MoneyError::Invalid(_))));
+        assert_eq!(Fen::parse("1,000.00"), Ok(Fen(100_000)));
+        assert_eq!(Fen::parse("１０００"), Ok(Fen(100_000)));
+        assert_eq!(Fen::parse("999999999999.99"), Ok(Fen(99_999_999_999_999)));
+        let code = |s| Fen::parse(s).unwrap_err().code();
+        assert_eq!(code("1.001"), "number_too_many_decimals");
+        assert_eq!(code("-1"), "number_sign");
+        assert_eq!(code("abc"), "number_invalid");
+        assert_eq!(code("1e3"), "number_exponent");
+        assert_eq!(code("1000000000000"), "number_too_many_digits");
+        assert_eq!(
+            code("79228162514264337593543950335"),
+            "number_too_many_digits"
+        );
+        assert_eq!(Fen::parse_signed("-12.5"), Ok(Fen(-1250)));
+        assert_eq!(Fen::parse_signed("－１２．５"), Ok(Fen(-1250)));
+    }
+
+    #[test]
+    fn rounding_never_panics() {
+        assert_eq!(checked_round_half_up_to_fen(Decimal::MAX), None);
+        assert_eq!(round_half_up_to_fen(Decimal::MAX), Fen(i64::MAX));
+        assert_eq!(round_half_up_to_fen(Decimal::MIN), Fen(i64::MIN));
+        assert_eq!(Fen::from_yuan(i64::MAX), Fen(i64::MAX));
+        assert_eq!(Fen(i64::MAX).checked_add(Fen(1)), None);
     }
 
     #[test]

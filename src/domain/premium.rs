@@ -32,8 +32,13 @@ pub struct Quote {
     pub subsidy_levels: Vec<LevelAmount>,
 }
 
+/// Rate × mu to the fen. Scheme validation bounds the rate and `Mu::parse`
+/// the area, so the product is tiny next to `Decimal`'s range; checked so
+/// that even unbounded values saturate instead of panicking.
 fn per_mu(rate: Fen, mu: Mu) -> Fen {
-    round_half_up_to_fen(rate.to_decimal() * mu.to_decimal())
+    rate.to_decimal()
+        .checked_mul(mu.to_decimal())
+        .map_or(Fen(i64::MAX), round_half_up_to_fen)
 }
 
 /// Premium and sum insured are rate × mu rounded; the subsidy is what the
@@ -41,7 +46,7 @@ fn per_mu(rate: Fen, mu: Mu) -> Fen {
 pub fn quote(rates: &Rates, mu: Mu) -> Quote {
     let premium = per_mu(rates.premium_per_mu, mu);
     let grower_share = per_mu(rates.grower_share_per_mu, mu);
-    let subsidy = premium - grower_share;
+    let subsidy = premium.checked_sub(grower_share).unwrap_or(Fen::ZERO);
     let weights: Vec<Decimal> = rates.levels.iter().map(|(_, w)| *w).collect();
     let parts = split_largest_remainder(subsidy, &weights);
     Quote {
@@ -66,28 +71,44 @@ pub fn quote(rates: &Rates, mu: Mu) -> Quote {
 /// exactly: each part gets the floor of its exact share, and the fen left over
 /// go one each to the largest remainders (ties to the earlier level).
 pub fn split_largest_remainder(total: Fen, weights: &[Decimal]) -> Vec<Fen> {
-    let sum_w: Decimal = weights.iter().copied().sum();
-    if weights.is_empty() || sum_w <= Decimal::ZERO {
-        return weights.iter().map(|_| Fen::ZERO).collect();
+    let zeros = || weights.iter().map(|_| Fen::ZERO).collect();
+    let Some(sum_w) = weights
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, w| acc.checked_add(*w))
+    else {
+        return zeros();
+    };
+    if weights.is_empty() || sum_w <= Decimal::ZERO || weights.iter().any(|w| w.is_sign_negative())
+    {
+        return zeros();
     }
     let negative = total.0 < 0;
-    let abs_total = Decimal::from(total.0.abs());
+    let abs = total.0.saturating_abs();
+    let abs_total = Decimal::from(abs);
     let mut parts: Vec<i64> = Vec::with_capacity(weights.len());
     let mut remainders: Vec<(Decimal, usize)> = Vec::with_capacity(weights.len());
     for (i, w) in weights.iter().enumerate() {
-        let exact = abs_total * *w / sum_w;
+        // Each weight is at most the sum, so the share is at most the total.
+        let exact = abs_total
+            .checked_mul(*w)
+            .and_then(|v| v.checked_div(sum_w))
+            .unwrap_or(Decimal::ZERO);
         let floor = exact.floor();
         parts.push(floor.to_i64().unwrap_or(0));
         remainders.push((exact - floor, i));
     }
-    let mut left = total.0.abs() - parts.iter().sum::<i64>();
+    let given = parts.iter().fold(0i64, |acc, p| acc.saturating_add(*p));
+    // Fewer fen left over than there are levels.
+    let mut left = abs.saturating_sub(given);
     // Stable sort keeps the earlier level first among equal remainders.
     remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
     for (_, i) in remainders.iter().cycle() {
         if left <= 0 {
             break;
         }
-        parts[*i] += 1;
+        if let Some(p) = parts.get_mut(*i) {
+            *p = p.saturating_add(1);
+        }
         left -= 1;
     }
     parts

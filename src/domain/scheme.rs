@@ -4,7 +4,8 @@
 use super::eligibility::{evaluate, Facts, Rule, Verdict};
 use super::money::Fen;
 use super::premium::Rates;
-use chrono::NaiveDate;
+use super::text::{self, TextKind};
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,17 @@ pub const FUNDING_LEVELS: [(&str, &str); 4] = [
     ("city", "市级财政"),
     ("county", "县级财政"),
 ];
+
+/// Bounds of a definition, so every later amount (rate × mu, payout) is far
+/// inside i64 fen and `Decimal`: no crop is insured for 100,000 yuan a mu.
+pub const MAX_PER_MU: Fen = Fen(10_000_000);
+const MAX_TERM_DAYS: i64 = 1_096;
+const MAX_RATE_DECIMALS: u32 = 4;
+const MAX_SURVEY_HOURS: u32 = 720;
+const MAX_PAYMENT_DAYS: u32 = 365;
+const MAX_DISTANCE_M: u32 = 100_000;
+const MAX_LIST: usize = 100;
+const MAX_RULE_BOUND: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 pub fn level_name(level: &str) -> &str {
     FUNDING_LEVELS
@@ -189,6 +201,24 @@ impl SchemeDef {
         if self.premium_per_mu <= Fen::ZERO || self.sum_insured_per_mu <= Fen::ZERO {
             push("scheme_rates_invalid", "每亩保险金额和保费必须大于0".into());
         }
+        if self.sum_insured_per_mu > MAX_PER_MU {
+            push(
+                "scheme_rates_too_large",
+                format!(
+                    "每亩保险金额不能超过{}元，实际为{}元",
+                    MAX_PER_MU, self.sum_insured_per_mu
+                ),
+            );
+        }
+        if self.premium_per_mu > self.sum_insured_per_mu {
+            push(
+                "scheme_premium_above_sum_insured",
+                format!(
+                    "每亩保费{}元不能高于每亩保险金额{}元",
+                    self.premium_per_mu, self.sum_insured_per_mu
+                ),
+            );
+        }
         if self.grower_share_per_mu < Fen::ZERO || self.grower_share_per_mu > self.premium_per_mu {
             push(
                 "scheme_grower_share_invalid",
@@ -199,6 +229,38 @@ impl SchemeDef {
             push(
                 "scheme_term_invalid",
                 "保险期间的终止日期必须晚于起始日期".into(),
+            );
+        } else if (self.term_end - self.term_start).num_days() > MAX_TERM_DAYS {
+            push(
+                "scheme_term_too_long",
+                format!(
+                    "保险期间最长{MAX_TERM_DAYS}天（3年），实际为{}天",
+                    (self.term_end - self.term_start).num_days()
+                ),
+            );
+        }
+        if !(2000..=2100).contains(&self.term_start.year())
+            || !(2000..=2100).contains(&self.term_end.year())
+        {
+            push(
+                "scheme_term_invalid",
+                "保险期间的起止日期须在2000年至2100年之间".into(),
+            );
+        }
+        for (label, value) in [
+            ("方案名称", &self.name),
+            ("作物代码", &self.crop),
+            ("作物名称", &self.crop_name),
+            ("保险公司", &self.insurer),
+        ] {
+            if let Err(t) = text::check(label, value, TextKind::Place) {
+                push("scheme_text_invalid", t.message);
+            }
+        }
+        if self.code.chars().count() > TextKind::Code.max_chars() {
+            push(
+                "scheme_code_invalid",
+                format!("方案代码不能超过{}个字符", TextKind::Code.max_chars()),
             );
         }
         let mut seen = Vec::new();
@@ -219,27 +281,46 @@ impl SchemeDef {
                 );
             }
             seen.push(l.level.clone());
-            if l.percent <= Decimal::ZERO {
+            // No limit on decimals: a share such as 2/3 of the premium is a
+            // repeating decimal, and the levels must add up to it exactly.
+            if l.percent <= Decimal::ZERO || l.percent > Decimal::ONE_HUNDRED {
                 push(
                     "scheme_level_percent_invalid",
-                    format!("{}的补贴比例必须大于0", level_name(&l.level)),
+                    format!("{}的补贴比例须大于0且不超过100（%）", level_name(&l.level)),
                 );
             }
         }
-        let subsidy_per_mu = self.premium_per_mu - self.grower_share_per_mu;
-        let level_sum: Decimal = self.subsidy_levels.iter().map(|l| l.percent).sum();
-        if subsidy_per_mu > Fen::ZERO {
-            let expected = subsidy_per_mu.to_decimal() * Decimal::ONE_HUNDRED
-                / self.premium_per_mu.to_decimal().max(Decimal::ONE);
-            if self.subsidy_levels.is_empty() || level_sum != expected {
-                push(
-                    "scheme_levels_mismatch",
-                    format!(
-                        "各级财政补贴比例之和应为保费的{}%，实际为{}%",
-                        expected.normalize(),
-                        level_sum.normalize()
-                    ),
-                );
+        // Every percentage is bounded above (or reported), so the sums and
+        // products below cannot overflow; they are checked all the same.
+        let levels_bounded = self
+            .subsidy_levels
+            .iter()
+            .all(|l| l.percent.abs() <= Decimal::ONE_HUNDRED)
+            && self.subsidy_levels.len() <= FUNDING_LEVELS.len();
+        let level_sum = self
+            .subsidy_levels
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, l| acc.checked_add(l.percent));
+        let subsidy_per_mu = self.premium_per_mu.checked_sub(self.grower_share_per_mu);
+        if let (true, Some(level_sum), Some(subsidy_per_mu)) =
+            (levels_bounded, level_sum, subsidy_per_mu)
+        {
+            if subsidy_per_mu > Fen::ZERO {
+                let expected = subsidy_per_mu
+                    .to_decimal()
+                    .checked_mul(Decimal::ONE_HUNDRED)
+                    .and_then(|v| v.checked_div(self.premium_per_mu.to_decimal().max(Decimal::ONE)))
+                    .unwrap_or(Decimal::ZERO);
+                if self.subsidy_levels.is_empty() || level_sum != expected {
+                    push(
+                        "scheme_levels_mismatch",
+                        format!(
+                            "各级财政补贴比例之和应为保费的{}%，实际为{}%",
+                            expected.normalize(),
+                            level_sum.normalize()
+                        ),
+                    );
+                }
             }
         }
         if self.perils.is_empty() {
@@ -261,10 +342,40 @@ impl SchemeDef {
                 "理赔规则中的起赔损失率、免赔率和全损损失率须在0到1之间，且起赔损失率不高于全损损失率".into(),
             );
         }
+        if [r.loss_threshold_rate, r.deductible_rate, r.total_loss_rate]
+            .iter()
+            .any(|v| v.normalize().scale() > MAX_RATE_DECIMALS)
+        {
+            push(
+                "scheme_claim_rules_invalid",
+                format!("理赔规则中的比率最多{MAX_RATE_DECIMALS}位小数（如 0.1 表示10%）"),
+            );
+        }
         if r.survey_hours == 0 || r.payment_days == 0 {
             push(
                 "scheme_claim_deadlines_invalid",
                 "查勘时限（小时）和赔款支付时限（天）必须大于0".into(),
+            );
+        }
+        if r.survey_hours > MAX_SURVEY_HOURS
+            || r.payment_days > MAX_PAYMENT_DAYS
+            || r.warn_hours > MAX_SURVEY_HOURS
+            || r.max_distance_m > MAX_DISTANCE_M
+        {
+            push(
+                "scheme_claim_deadlines_invalid",
+                format!(
+                    "查勘时限和预警时间最长{MAX_SURVEY_HOURS}小时，赔款支付时限最长{MAX_PAYMENT_DAYS}天，查勘位置允许偏差最大{MAX_DISTANCE_M}米"
+                ),
+            );
+        }
+        if self.area_tolerance_percent < Decimal::ZERO
+            || self.area_tolerance_percent > Decimal::ONE_HUNDRED
+            || self.area_tolerance_percent.normalize().scale() > MAX_RATE_DECIMALS
+        {
+            push(
+                "scheme_area_tolerance_invalid",
+                format!("面积允许误差须在0到100（%）之间，最多{MAX_RATE_DECIMALS}位小数"),
             );
         }
         if self.varieties.is_empty() {
@@ -273,9 +384,35 @@ impl SchemeDef {
                 "至少定义一个品种及其投保条件".into(),
             );
         }
+        if self.varieties.len() > MAX_LIST || self.perils.len() > MAX_LIST {
+            push(
+                "scheme_too_many_entries",
+                format!("品种和保险责任各最多{MAX_LIST}项"),
+            );
+        }
         for v in &self.varieties {
             if v.code.trim().is_empty() || v.name.trim().is_empty() {
                 push("scheme_variety_invalid", "品种必须有代码和名称".into());
+            }
+            for (label, value) in [("品种代码", &v.code), ("品种名称", &v.name)] {
+                if let Err(t) = text::check(label, value, TextKind::Place) {
+                    push("scheme_text_invalid", t.message);
+                }
+            }
+            for rule in &v.rules {
+                let out_of_range = [rule.min, rule.max]
+                    .iter()
+                    .flatten()
+                    .any(|b| b.abs() > MAX_RULE_BOUND);
+                if out_of_range {
+                    push(
+                        "scheme_variety_invalid",
+                        format!(
+                            "品种{}的投保条件“{}”的界限须在±{}以内",
+                            v.name, rule.label, MAX_RULE_BOUND
+                        ),
+                    );
+                }
             }
         }
         if p.is_empty() {
@@ -317,6 +454,59 @@ mod tests {
         let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
         assert!(codes.contains(&"scheme_grower_share_invalid"));
         assert!(codes.contains(&"scheme_term_invalid"));
+    }
+
+    #[test]
+    fn huge_numbers_are_refused_not_overflowed() {
+        let mut v: serde_json::Value = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+        v["sum_insured_per_mu"] = "79228162514264337593543950335".into();
+        let e = serde_json::from_value::<SchemeDef>(v)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("最多12位"), "{e}");
+
+        let mut s = walnut();
+        s.subsidy_levels[0].percent = Decimal::MAX;
+        s.subsidy_levels[1].percent = Decimal::MAX;
+        s.claim_rules.deductible_rate = Decimal::MAX;
+        s.claim_rules.survey_hours = u32::MAX;
+        s.area_tolerance_percent = Decimal::MIN;
+        s.sum_insured_per_mu = Fen(i64::MAX);
+        s.premium_per_mu = Fen(i64::MAX);
+        s.grower_share_per_mu = Fen(i64::MIN);
+        s.term_end = NaiveDate::MAX;
+        s.varieties[0].rules[0].min = Some(Decimal::MAX);
+        s.name = "方案\u{202E}".into();
+        let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
+        for c in [
+            "scheme_level_percent_invalid",
+            "scheme_claim_rules_invalid",
+            "scheme_claim_deadlines_invalid",
+            "scheme_area_tolerance_invalid",
+            "scheme_rates_too_large",
+            "scheme_grower_share_invalid",
+            "scheme_term_too_long",
+            "scheme_variety_invalid",
+            "scheme_text_invalid",
+        ] {
+            assert!(codes.contains(&c), "{c}: {codes:?}");
+        }
+    }
+
+    #[test]
+    fn bounds_admit_the_reference_and_the_limits() {
+        let mut s = walnut();
+        s.sum_insured_per_mu = MAX_PER_MU;
+        s.claim_rules.survey_hours = 720;
+        s.term_end = s.term_start + chrono::Duration::days(1_096);
+        assert_eq!(s.validate(), Ok(()));
+        s.sum_insured_per_mu = Fen(MAX_PER_MU.0 + 1);
+        s.claim_rules.survey_hours = 721;
+        let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            ["scheme_rates_too_large", "scheme_claim_deadlines_invalid"]
+        );
     }
 
     #[test]

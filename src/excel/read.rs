@@ -4,7 +4,10 @@
 //! Pure: no database, no HTTP, no domain validation. The rows that come out are
 //! strings cleaned of the usual hand-typing noise (stray spaces, full-width
 //! digits, a lowercase `x`); deciding whether a value is *valid* is the job of
-//! the domain types (`IdNumber::parse`, `Mu::parse`, ...). What this module
+//! the domain types (`IdNumber::parse`, `Mu::parse`, ...), except the text
+//! rules every entry path shares (`domain::text`: lengths, no control or
+//! direction-changing characters), which each cell meets here so a bad cell
+//! is reported with its column. What this module
 //! does decide is everything that can only be seen in the spreadsheet itself:
 //! which sheet and row hold the table, which column is which, and cells whose
 //! value was already damaged by Excel (an ID typed as a number).
@@ -23,6 +26,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{Cursor, Read};
+
+use crate::domain::text::TextKind;
 
 pub mod table;
 
@@ -97,6 +102,24 @@ impl Field {
             Field::AreaMu => "面积(亩)",
             Field::CollectedOn => "缴费日期",
             Field::Remarks => "备注",
+        }
+    }
+
+    /// The text rules a cell of this column must meet (after cleaning).
+    pub fn text_kind(self) -> TextKind {
+        match self {
+            Field::GrowerName => TextKind::Name,
+            Field::Phone => TextKind::Phone,
+            Field::BankAccount => TextKind::BankAccount,
+            Field::BankName | Field::Village | Field::Variety => TextKind::Place,
+            Field::Remarks => TextKind::Notes,
+            Field::IdNumber
+            | Field::PlotCode
+            | Field::TreeAge
+            | Field::TreeCount
+            | Field::FruitPerTree
+            | Field::AreaMu
+            | Field::CollectedOn => TextKind::Code,
         }
     }
 
@@ -479,7 +502,7 @@ fn xls_guard(stream: &[u8]) -> Result<(), ReadError> {
                 }
                 continue;
             }
-            let at = |i: usize| u32::from(le_u16(&data[i..]));
+            let at = |i: usize| u32::from(le_u16(from(data, i)));
             match typ {
                 0x0809 if seen_bof => depth += 1,
                 0x0809 => seen_bof = true,
@@ -521,9 +544,9 @@ fn biff_records(mut rest: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
             return None;
         }
         let typ = le_u16(rest);
-        let len = usize::from(le_u16(&rest[2..]));
+        let len = usize::from(le_u16(from(rest, 2)));
         let data = rest.get(4..4 + len)?;
-        rest = &rest[4 + len..];
+        rest = from(rest, 4 + len);
         Some((typ, data))
     })
 }
@@ -534,15 +557,15 @@ fn dimensions_cells(r: &[u8]) -> u64 {
     let (rf, rl, mut cf, cl) = match r.len() {
         10 => (
             u32::from(le_u16(r)),
-            u32::from(le_u16(&r[2..])),
-            u32::from(le_u16(&r[4..])),
-            u32::from(le_u16(&r[6..])),
+            u32::from(le_u16(from(r, 2))),
+            u32::from(le_u16(from(r, 4))),
+            u32::from(le_u16(from(r, 6))),
         ),
         14 | 16 => (
             le_u32(r),
-            le_u32(&r[4..]),
-            u32::from(le_u16(&r[8..])),
-            u32::from(le_u16(&r[10..])),
+            le_u32(from(r, 4)),
+            u32::from(le_u16(from(r, 8))),
+            u32::from(le_u16(from(r, 10))),
         ),
         _ => return 0,
     };
@@ -577,12 +600,23 @@ impl BoundingBox {
     }
 }
 
+/// Little-endian integers at the start of `b`; 0 when `b` is too short
+/// (callers check lengths first; this only keeps a damaged file from panicking).
 fn le_u16(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b[0], b[1]])
+    b.get(..2)
+        .and_then(|x| <[u8; 2]>::try_from(x).ok())
+        .map_or(0, u16::from_le_bytes)
 }
 
 fn le_u32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    b.get(..4)
+        .and_then(|x| <[u8; 4]>::try_from(x).ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+/// `b` from `at` on, empty past its end.
+fn from(b: &[u8], at: usize) -> &[u8] {
+    b.get(at..).unwrap_or_default()
 }
 
 // ------------------------------------------------------------------ workbook
@@ -1308,9 +1342,13 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
         }
     };
     if out.is_empty() {
-        Cleaned::Empty
-    } else {
-        Cleaned::Value(out)
+        return Cleaned::Empty;
+    }
+    // The same rules as the API and the forms: a bad cell rejects its row in
+    // the preview, never the commit (PostgreSQL refuses NUL in text).
+    match crate::domain::text::check(field.label(), &out, field.text_kind()) {
+        Ok(_) => Cleaned::Value(out),
+        Err(p) => Cleaned::Problem(p.code, p.message),
     }
 }
 
@@ -1386,9 +1424,9 @@ fn parse_date_text(s: &str) -> Option<chrono::NaiveDate> {
             (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
         }
         [ymd] if ymd.len() == 8 && ymd.chars().all(|c| c.is_ascii_digit()) => (
-            ymd[0..4].parse().ok()?,
-            ymd[4..6].parse().ok()?,
-            ymd[6..8].parse().ok()?,
+            ymd.get(0..4)?.parse().ok()?,
+            ymd.get(4..6)?.parse().ok()?,
+            ymd.get(6..8)?.parse().ok()?,
         ),
         _ => return None,
     };
@@ -1699,6 +1737,40 @@ mod tests {
         assert_eq!(normalize(Field::IdNumber, &s("\u{3000}")), Cleaned::Empty);
         assert_eq!(value(Field::Remarks, Data::Bool(true)), "是");
         assert_eq!(value(Field::Remarks, Data::Bool(false)), "否");
+    }
+
+    #[test]
+    fn cells_meet_the_shared_text_rules() {
+        let (code, msg) = problem(Field::GrowerName, s("王\0芳"));
+        assert_eq!(code, "text_control_char");
+        assert!(msg.starts_with("姓名") && msg.contains("NUL"), "{msg}");
+        assert_eq!(
+            problem(Field::GrowerName, s("王\u{7}芳")).0,
+            "text_control_char"
+        );
+        assert_eq!(
+            problem(Field::Village, s("一\u{202E}村")).0,
+            "text_bidi_char"
+        );
+        assert_eq!(
+            problem(Field::PlotCode, s("A\u{200B}1")).0,
+            "text_invisible_char"
+        );
+        assert_eq!(problem(Field::Remarks, s("备\0注")).0, "text_control_char");
+        let (code, msg) = problem(Field::GrowerName, s(&"王".repeat(10_000)));
+        assert_eq!(code, "text_too_long");
+        assert_eq!(msg, "姓名不能超过30个字（现为10000个字）");
+        assert_eq!(
+            problem(Field::PlotCode, s(&"P".repeat(5_000))).0,
+            "text_too_long"
+        );
+        assert_eq!(
+            value(Field::GrowerName, s(&"王".repeat(30))),
+            "王".repeat(30)
+        );
+        // Line breaks inside a name are spacing, cleaned away; a remark keeps them.
+        assert_eq!(value(Field::GrowerName, s("王\n芳")), "王芳");
+        assert_eq!(value(Field::Remarks, s("一\n二")), "一\n二");
     }
 
     #[test]
