@@ -148,6 +148,17 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, ref info) if is_lock_wait(info.message()) => {
                 AppError::Busy(info.message().to_string())
             }
+            // PostgreSQL refuses a NUL in text. Every entry path checks text
+            // first; this is the net under a lookup field that was missed.
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("invalid byte sequence") =>
+            {
+                AppError::invalid(
+                    "text",
+                    "text_control_character",
+                    "输入内容含有不可见的控制字符（如NUL），请删除后重试",
+                )
+            }
             other => AppError::Db(other),
         }
     }
@@ -254,6 +265,12 @@ mod unique_tests {
         )
         .into();
         assert_eq!(serial.code(), "busy");
+        let nul: AppError = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("invalid byte sequence for encoding \"UTF8\": 0x00".to_string()),
+        )
+        .into();
+        assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(AppError::Panicked("x".into()).messages()[0].contains("没有保存"));
         assert_eq!(
             AppError::Panicked("x".into()).status(),
