@@ -187,7 +187,7 @@ async fn surveyor(
     until: Instant,
     acknowledged: Arc<Mutex<Vec<i64>>>,
     serial: Arc<AtomicU64>,
-) -> Tally {
+) -> (Tally, Target) {
     let mut tally = Tally::default();
     while Instant::now() < until {
         let n = serial.fetch_add(1, Ordering::Relaxed);
@@ -223,7 +223,7 @@ async fn surveyor(
             Err(_) => tally.errors += 1,
         }
     }
-    tally
+    (tally, t)
 }
 
 /// One client reading the claims board until the deadline.
@@ -292,7 +292,7 @@ fn run(label: &str, url: &str) -> u64 {
     let clients = env_or("GUOBAO_LOAD_CLIENTS", 200) as usize;
     let secs = env_or("GUOBAO_LOAD_SECS", 30);
     let t = Instant::now();
-    let targets = prepare(url, clients);
+    let mut targets = prepare(url, clients);
     println!(
         "{label}: demo county and {clients} dispatched claims in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -325,10 +325,10 @@ fn run(label: &str, url: &str) -> u64 {
     ] {
         let until = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
-        let tally = rt.block_on(async {
-            let mut tasks = Vec::new();
+        let (tally, moved) = rt.block_on(async {
+            let mut writing = Vec::new();
             for t in targets.iter().take(writers) {
-                tasks.push(tokio::spawn(surveyor(
+                writing.push(tokio::spawn(surveyor(
                     client.clone(),
                     base.clone(),
                     adjuster.clone(),
@@ -338,8 +338,9 @@ fn run(label: &str, url: &str) -> u64 {
                     serial.clone(),
                 )));
             }
+            let mut reading = Vec::new();
             for _ in 0..readers {
-                tasks.push(tokio::spawn(reader(
+                reading.push(tokio::spawn(reader(
                     client.clone(),
                     base.clone(),
                     desk.clone(),
@@ -347,11 +348,21 @@ fn run(label: &str, url: &str) -> u64 {
                 )));
             }
             let mut all = Tally::default();
-            for task in tasks {
+            let mut moved = Vec::new();
+            for task in writing {
+                let (tally, t) = task.await.unwrap();
+                all.add(tally);
+                moved.push(t);
+            }
+            for task in reading {
                 all.add(task.await.unwrap());
             }
-            all
+            (all, moved)
         });
+        // Each claim's version has moved on with its surveys.
+        for (slot, t) in targets.iter_mut().zip(moved) {
+            *slot = t;
+        }
         bad += report(
             &format!("{label} {phase}"),
             started.elapsed().as_secs_f64(),
