@@ -393,7 +393,7 @@ fn check_crossings(rings: &[Vec<Coord<f64>>], deadline: Deadline) -> Result<(), 
     for e in &edges {
         for other in tree.locate_in_envelope_intersecting(&e.envelope()) {
             compared += 1;
-            if compared % 4096 == 0 {
+            if compared.is_multiple_of(4096) {
                 deadline.check()?;
             }
             // Each pair once.
@@ -844,7 +844,7 @@ mod tests {
             [X0, Y0],
             [X0, Y0],
         ];
-        let p = parse_polygon(&polygon(&[repeated.clone()])).unwrap();
+        let p = parse_polygon(&polygon(std::slice::from_ref(&repeated))).unwrap();
         assert_eq!(p.exterior().0.len(), 5, "four corners and the closing one");
         assert_eq!(mu(&[repeated]), mu(&[plain]));
         // Straight-through corners (three on a line, same direction) are fine.
