@@ -468,3 +468,49 @@ fn a_plot_changed_during_the_check_refuses_the_commit() {
     assert!(e.to_string().contains(&code), "{e}");
     assert_eq!(stored(&a, id), theirs, "their boundary is kept");
 }
+
+#[test]
+fn the_upload_page_refuses_the_same_way() {
+    let app = spawn_app();
+    let a = app.api("station_a");
+    let (code, id) = plot_with_boundary(&app, &a, 1);
+    let before = stored(&a, id);
+    let b = app.browser();
+    b.login("station_a");
+    let hole_outside = collection(vec![feature(
+        &code,
+        polygon(vec![
+            rect(99.95, 25.65, DX, DY),
+            rect(99.95 + 3.0 * DX, 25.65, DX / 2.0, DY / 2.0),
+        ]),
+    )]);
+    let p = b.upload(
+        "/import",
+        "/import/boundaries",
+        &[("mode", "commit")],
+        "b.geojson",
+        hole_outside.to_string().into_bytes(),
+        true,
+    );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("第1个内洞不在外边界以内"), "{}", p.body);
+    let too_many: Vec<Value> = (0..41)
+        .map(|i| {
+            feature(
+                &code,
+                polygon(vec![circle(4_900, 99.95 + i as f64 * 0.01, 25.65)]),
+            )
+        })
+        .collect();
+    let p = b.upload(
+        "/import",
+        "/import/boundaries",
+        &[("mode", "commit")],
+        "b.geojson",
+        collection(too_many).to_string().into_bytes(),
+        true,
+    );
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("超过每次上传200000个的上限"), "{}", p.body);
+    assert_eq!(stored(&a, id), before);
+}

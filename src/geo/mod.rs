@@ -17,7 +17,8 @@ use rust_decimal::Decimal;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// Corners allowed in one plot's boundary (shell and holes together).
+/// Corners allowed in one plot's boundary (shell and holes together, counted
+/// as positions written in the file, closing ones included).
 ///
 /// A surveyed orchard plot has tens of corners; a boundary traced by a GPS
 /// walk at one point a metre round a 100-mu plot has about a thousand. 5,000
