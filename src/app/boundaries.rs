@@ -2,6 +2,13 @@
 //! plot gets its polygon and geodesic area; the report flags areas that differ
 //! from the declared one beyond the scheme's tolerance, invalid polygons, and
 //! polygons overlapping another insured plot (possible double insurance).
+//!
+//! An upload runs in four steps so that the CPU work holds no database
+//! connection: `prepare` (parse and check every polygon, no connection),
+//! `load_context` (township and plots, a short use of a connection), `plan`
+//! (compare, no connection) and `apply` (write, one transaction, each plot
+//! only if unchanged since `load_context`). The limits in `crate::geo` bound
+//! the work; a deadline stops what slips past them.
 
 use super::{audit, Actor};
 use crate::db::models::Plot;
@@ -122,6 +129,8 @@ struct Update {
     units: i64,
 }
 
+/// A geometry error that stops the whole upload rather than one feature:
+/// the check ran past its deadline.
 fn whole_upload(e: GeometryError) -> AppError {
     AppError::invalid("file", e.code(), e.to_string())
 }
