@@ -2,6 +2,13 @@
 //! plot gets its polygon and geodesic area; the report flags areas that differ
 //! from the declared one beyond the scheme's tolerance, invalid polygons, and
 //! polygons overlapping another insured plot (possible double insurance).
+//!
+//! An upload runs in four steps so that the CPU work holds no database
+//! connection: `prepare` (parse and check every polygon, no connection),
+//! `load_context` (township and plots, a short use of a connection), `plan`
+//! (compare, no connection) and `apply` (write, one transaction, each plot
+//! only if unchanged since `load_context`). The limits in `crate::geo` bound
+//! the work; a deadline stops what slips past them.
 
 use super::{audit, Actor};
 use crate::db::models::Plot;
@@ -9,8 +16,11 @@ use crate::db::schema::plots;
 use crate::db::{now_text, DbConn};
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult};
+use crate::geo::{self, Deadline, GeometryError};
+use ::geo::{BoundingRect, Polygon, Rect};
 use diesel::prelude::*;
-use geo::Polygon;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -73,13 +83,61 @@ fn feature_code(f: &geojson::Feature) -> Option<String> {
     }
 }
 
-pub fn import(
-    conn: &mut DbConn,
-    actor: &Actor,
-    township_code: &str,
-    text: &str,
-    dry_run: bool,
-) -> AppResult<BoundaryReport> {
+/// One feature of an upload after parsing and checking, before it is
+/// compared with the plots.
+#[derive(Debug)]
+struct CheckedFeature {
+    code: String,
+    polygon: Result<Measured, GeometryError>,
+}
+
+#[derive(Debug)]
+struct Measured {
+    polygon: Polygon<f64>,
+    rect: Option<Rect<f64>>,
+    area: Mu,
+    stored: String,
+}
+
+/// An upload parsed and every polygon checked and measured: the CPU work,
+/// done without a database connection.
+#[derive(Debug)]
+pub struct Prepared {
+    features: Vec<CheckedFeature>,
+}
+
+/// What an upload is compared with, loaded in one short use of a connection.
+#[derive(Debug)]
+pub struct Context {
+    township_id: i64,
+    township: String,
+    tolerance: Decimal,
+    plots: Vec<Plot>,
+}
+
+/// The report, and the writes a commit would make.
+#[derive(Debug)]
+pub struct Plan {
+    pub report: BoundaryReport,
+    updates: Vec<Update>,
+}
+
+#[derive(Debug)]
+struct Update {
+    before: Plot,
+    boundary: String,
+    units: i64,
+}
+
+/// A geometry error that stops the whole upload rather than one feature:
+/// the check ran past its deadline.
+fn whole_upload(e: GeometryError) -> AppError {
+    AppError::invalid("file", e.code(), e.to_string())
+}
+
+/// Step 1, no connection: parse the file, refuse it whole if it is over the
+/// limits, and check and measure every polygon.
+pub fn prepare(actor: &Actor, text: &str, deadline: Deadline) -> AppResult<Prepared> {
     actor.require(actor.can_edit_enrollment())?;
     let fc: geojson::FeatureCollection = text
         .parse::<geojson::GeoJson>()
@@ -94,137 +152,309 @@ pub fn import(
                 "应为要素集合（FeatureCollection），每个要素的属性中写明地块编号（code）",
             )),
         })?;
-    super::tx(conn, |conn| {
-        let township = super::areas::township_by_code(conn, actor, township_code)?;
-        let scheme =
-            super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?;
-        let tolerance = scheme.def.area_tolerance_percent;
-        let all: Vec<Plot> = plots::table
-            .filter(plots::scheme_id.eq(scheme.id))
-            .select(Plot::as_select())
-            .load(conn)?;
-        let by_code: HashMap<&str, &Plot> = all.iter().map(|p| (p.code.as_str(), p)).collect();
-        // Insured plots already holding a polygon, to check new polygons against.
-        let mut insured: Vec<(String, Polygon<f64>)> = all
-            .iter()
-            .filter(|p| p.eligible)
-            .filter_map(|p| {
-                Some((
-                    p.code.clone(),
-                    crate::geo::parse_polygon(p.boundary.as_deref()?).ok()?,
-                ))
-            })
-            .collect();
-        let mut counts = BoundaryCounts {
-            features: fc.features.len(),
-            ..Default::default()
+    if fc.features.len() > geo::MAX_FEATURES_PER_UPLOAD {
+        return Err(AppError::invalid(
+            "file",
+            "geojson_too_many_features",
+            format!(
+                "文件有{}个要素，超过每次上传{}个的上限：请按村拆分后分批上传",
+                fc.features.len(),
+                geo::MAX_FEATURES_PER_UPLOAD
+            ),
+        ));
+    }
+    let vertices = fc
+        .features
+        .iter()
+        .filter_map(|f| f.geometry.as_ref())
+        .fold(0usize, |n, g| n.saturating_add(geo::vertex_count(g)));
+    if vertices > geo::MAX_VERTICES_PER_UPLOAD {
+        return Err(AppError::invalid(
+            "file",
+            "geojson_too_many_vertices",
+            format!(
+                "文件共有{vertices}个顶点，超过每次上传{}个的上限：请按村拆分后分批上传，或先抽稀（简化）边界",
+                geo::MAX_VERTICES_PER_UPLOAD
+            ),
+        ));
+    }
+    let mut features = Vec::with_capacity(fc.features.len());
+    for f in &fc.features {
+        deadline.check().map_err(whole_upload)?;
+        let code = feature_code(f).unwrap_or_default();
+        let polygon = match &f.geometry {
+            None => Err(GeometryError::NotPolygon),
+            Some(g) => geo::polygon_from_geometry(g, deadline).map(|polygon| Measured {
+                rect: polygon.bounding_rect(),
+                area: geo::area_mu(&polygon),
+                stored: geo::to_geojson(&polygon),
+                polygon,
+            }),
         };
-        let mut results = Vec::new();
-        let mut updates: Vec<(&Plot, String, i64)> = Vec::new();
-        for (i, f) in fc.features.iter().enumerate() {
-            let code = feature_code(f).unwrap_or_default();
-            let mut r = FeatureResult {
-                feature: i + 1,
-                code: code.clone(),
-                outcome: "invalid".into(),
-                message: None,
-                declared_mu: None,
-                polygon_mu: None,
-                difference_percent: None,
-                area_mismatch: false,
-                overlaps: vec![],
-            };
-            let plot = by_code
-                .get(code.as_str())
-                .filter(|p| p.township_id == township.id);
-            let Some(plot) = plot else {
-                counts.not_found += 1;
-                r.outcome = "not_found".into();
-                r.message = Some(if code.is_empty() {
-                    "要素没有地块编号（属性 code）".into()
-                } else {
-                    format!("{}没有编号为{code}的地块", township.name)
-                });
-                results.push(r);
+        if let Err(e @ GeometryError::TimedOut { .. }) = polygon {
+            return Err(whole_upload(e));
+        }
+        features.push(CheckedFeature { code, polygon });
+    }
+    Ok(Prepared { features })
+}
+
+/// Step 2, connection held briefly: the township (within the actor's areas),
+/// the scheme's tolerance and the scheme's plots.
+pub fn load_context(conn: &mut DbConn, actor: &Actor, township_code: &str) -> AppResult<Context> {
+    actor.require(actor.can_edit_enrollment())?;
+    let township = super::areas::township_by_code(conn, actor, township_code)?;
+    let scheme = super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?;
+    let plots: Vec<Plot> = plots::table
+        .filter(plots::scheme_id.eq(scheme.id))
+        .select(Plot::as_select())
+        .load(conn)?;
+    Ok(Context {
+        township_id: township.id,
+        township: township.name,
+        tolerance: scheme.def.area_tolerance_percent,
+        plots,
+    })
+}
+
+/// Insured plots' polygons, indexed by extent, for the overlap check. A plot
+/// given a new polygon by the upload replaces its old one.
+struct Insured {
+    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    polygons: Vec<Option<(String, Polygon<f64>)>>,
+    by_code: HashMap<String, usize>,
+}
+
+impl Insured {
+    fn new() -> Insured {
+        Insured {
+            tree: RTree::new(),
+            polygons: Vec::new(),
+            by_code: HashMap::new(),
+        }
+    }
+
+    fn put(&mut self, code: &str, polygon: Polygon<f64>, rect: Option<Rect<f64>>) {
+        if let Some(old) = self.by_code.get(code).copied() {
+            if let Some(slot) = self.polygons.get_mut(old) {
+                *slot = None;
+            }
+        }
+        let index = self.polygons.len();
+        if let Some(r) = rect {
+            let corners = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            self.tree.insert(GeomWithData::new(corners, index));
+        }
+        self.polygons.push(Some((code.to_string(), polygon)));
+        self.by_code.insert(code.to_string(), index);
+    }
+
+    fn overlapping(
+        &self,
+        code: &str,
+        polygon: &Polygon<f64>,
+        rect: Option<Rect<f64>>,
+        deadline: Deadline,
+    ) -> AppResult<Vec<String>> {
+        let Some(r) = rect else {
+            return Ok(vec![]);
+        };
+        let envelope = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+        let mut found = Vec::new();
+        for hit in self.tree.locate_in_envelope_intersecting(&envelope) {
+            deadline.check().map_err(whole_upload)?;
+            let Some(Some((other, other_polygon))) = self.polygons.get(hit.data) else {
                 continue;
             };
-            let geometry = f
-                .geometry
-                .as_ref()
-                .map(|g| g.to_string())
-                .unwrap_or_default();
-            let poly = match crate::geo::parse_polygon(&geometry) {
-                Ok(p) => p,
-                Err(e) => {
-                    counts.invalid += 1;
-                    r.message = Some(e.to_string());
-                    results.push(r);
-                    continue;
-                }
-            };
-            let measured = crate::geo::area_mu(&poly);
-            let declared = Mu::from_units(plot.area_units);
-            let diff = crate::geo::area_difference_percent(declared, measured);
-            r.declared_mu = Some(declared);
-            r.polygon_mu = Some(measured);
-            r.difference_percent = Some(diff);
-            r.area_mismatch = diff > tolerance;
-            if r.area_mismatch {
-                counts.area_mismatch += 1;
+            if other != code && geo::interiors_overlap(polygon, other_polygon) {
+                found.push(other.clone());
             }
-            r.overlaps = insured
-                .iter()
-                .filter(|(c, other)| *c != code && crate::geo::interiors_overlap(&poly, other))
-                .map(|(c, _)| c.clone())
-                .collect();
-            if !r.overlaps.is_empty() {
-                counts.overlapping += 1;
-            }
-            let stored = crate::geo::to_geojson(&poly);
-            if plot.boundary.as_deref() == Some(stored.as_str()) {
-                counts.unchanged += 1;
-                r.outcome = "unchanged".into();
+        }
+        found.sort();
+        Ok(found)
+    }
+}
+
+/// Step 3, no connection: compare each feature with the plots and build the
+/// report and the writes.
+pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<Plan> {
+    let by_code: HashMap<&str, &Plot> = ctx.plots.iter().map(|p| (p.code.as_str(), p)).collect();
+    // Insured plots already holding a polygon, to check new polygons against.
+    let mut insured = Insured::new();
+    for p in ctx.plots.iter().filter(|p| p.eligible) {
+        deadline.check().map_err(whole_upload)?;
+        let Some(polygon) = p
+            .boundary
+            .as_deref()
+            .and_then(|b| geo::parse_polygon(b).ok())
+        else {
+            continue;
+        };
+        let rect = polygon.bounding_rect();
+        insured.put(&p.code, polygon, rect);
+    }
+    let mut counts = BoundaryCounts {
+        features: prepared.features.len(),
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    // One write per plot: a plot named twice in the file takes its last polygon.
+    let mut updates: Vec<Update> = Vec::new();
+    let mut update_of: HashMap<i64, usize> = HashMap::new();
+    for (i, f) in prepared.features.into_iter().enumerate() {
+        deadline.check().map_err(whole_upload)?;
+        let code = f.code;
+        let mut r = FeatureResult {
+            feature: i + 1,
+            code: code.clone(),
+            outcome: "invalid".into(),
+            message: None,
+            declared_mu: None,
+            polygon_mu: None,
+            difference_percent: None,
+            area_mismatch: false,
+            overlaps: vec![],
+        };
+        let plot = by_code
+            .get(code.as_str())
+            .filter(|p| p.township_id == ctx.township_id);
+        let Some(plot) = plot else {
+            counts.not_found += 1;
+            r.outcome = "not_found".into();
+            r.message = Some(if code.is_empty() {
+                "要素没有地块编号（属性 code）".into()
             } else {
-                counts.updated += 1;
-                r.outcome = "updated".into();
-                updates.push((plot, stored, measured.units()));
-            }
-            if plot.eligible {
-                insured.retain(|(c, _)| *c != code);
-                insured.push((code.clone(), poly));
-            }
+                format!("{}没有编号为{code}的地块", ctx.township)
+            });
             results.push(r);
+            continue;
+        };
+        let m = match f.polygon {
+            Ok(m) => m,
+            Err(e) => {
+                counts.invalid += 1;
+                r.message = Some(e.to_string());
+                results.push(r);
+                continue;
+            }
+        };
+        let declared = Mu::from_units(plot.area_units);
+        let diff = geo::area_difference_percent(declared, m.area);
+        r.declared_mu = Some(declared);
+        r.polygon_mu = Some(m.area);
+        r.difference_percent = Some(diff);
+        r.area_mismatch = diff > ctx.tolerance;
+        if r.area_mismatch {
+            counts.area_mismatch += 1;
         }
-        if !dry_run {
-            let now = now_text();
-            for (plot, boundary, units) in &updates {
-                diesel::update(plots::table.find(plot.id))
-                    .set((
-                        plots::boundary.eq(Some(boundary)),
-                        plots::boundary_area_units.eq(Some(*units)),
-                        plots::version.eq(plot.version + 1),
-                        plots::updated_at.eq(&now),
-                    ))
-                    .execute(conn)?;
-                let after = super::plots::load(conn, plot.id)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "boundary",
-                    "plot",
-                    plot.id,
-                    Some(*plot),
-                    Some(&after),
-                )?;
+        r.overlaps = insured.overlapping(&code, &m.polygon, m.rect, deadline)?;
+        if !r.overlaps.is_empty() {
+            counts.overlapping += 1;
+        }
+        if plot.boundary.as_deref() == Some(m.stored.as_str()) {
+            counts.unchanged += 1;
+            r.outcome = "unchanged".into();
+        } else {
+            counts.updated += 1;
+            r.outcome = "updated".into();
+        }
+        let update = Update {
+            before: (*plot).clone(),
+            boundary: m.stored,
+            units: m.area.units(),
+        };
+        match update_of.get(&plot.id).and_then(|k| updates.get_mut(*k)) {
+            Some(u) => *u = update,
+            None => {
+                update_of.insert(plot.id, updates.len());
+                updates.push(update);
             }
         }
-        Ok(BoundaryReport {
-            committed: !dry_run,
-            township: township.name,
+        if plot.eligible {
+            insured.put(&code, m.polygon, m.rect);
+        }
+        results.push(r);
+    }
+    // Only plots whose last polygon in the file differs from the stored one are written.
+    updates.retain(|u| u.before.boundary.as_deref() != Some(u.boundary.as_str()));
+    Ok(Plan {
+        report: BoundaryReport {
+            committed: false,
+            township: ctx.township.clone(),
             counts,
             features: results,
-        })
+        },
+        updates,
     })
+}
+
+/// Step 4: write the plan in one transaction. A plot changed by someone else
+/// since step 2 refuses the whole upload (409) rather than overwrite them.
+pub fn apply(conn: &mut DbConn, actor: &Actor, plan: Plan) -> AppResult<BoundaryReport> {
+    actor.require(actor.can_edit_enrollment())?;
+    let Plan {
+        mut report,
+        updates,
+    } = plan;
+    super::tx(conn, |conn| {
+        let now = now_text();
+        for u in &updates {
+            let changed = diesel::update(
+                plots::table
+                    .filter(plots::id.eq(u.before.id))
+                    .filter(plots::version.eq(u.before.version)),
+            )
+            .set((
+                plots::boundary.eq(Some(&u.boundary)),
+                plots::boundary_area_units.eq(Some(u.units)),
+                plots::version.eq(u.before.version + 1),
+                plots::updated_at.eq(&now),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(AppError::conflict(
+                    "plot_changed",
+                    format!(
+                        "检查期间地块{}已被他人修改，本次上传未写入任何边界：请重新上传",
+                        u.before.code
+                    ),
+                ));
+            }
+            let after = super::plots::load(conn, u.before.id)?;
+            audit::record(
+                conn,
+                actor,
+                "boundary",
+                "plot",
+                u.before.id,
+                Some(&u.before),
+                Some(&after),
+            )?;
+        }
+        Ok(())
+    })?;
+    report.committed = true;
+    Ok(report)
+}
+
+/// The whole upload on one connection, for the command line. The web
+/// handlers run the same steps but hold a pooled connection only for
+/// `load_context` and `apply`.
+pub fn import(
+    conn: &mut DbConn,
+    actor: &Actor,
+    township_code: &str,
+    text: &str,
+    dry_run: bool,
+) -> AppResult<BoundaryReport> {
+    let deadline = Deadline::after(geo::CHECK_TIME_LIMIT);
+    let prepared = prepare(actor, text, deadline)?;
+    let ctx = load_context(conn, actor, township_code)?;
+    let plan = plan(&ctx, prepared, deadline)?;
+    if dry_run {
+        return Ok(plan.report);
+    }
+    apply(conn, actor, plan)
 }
 
 /// Every plot with a boundary in a township (or one village) as a FeatureCollection.

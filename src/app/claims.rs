@@ -1356,7 +1356,7 @@ fn record_survey(
         };
         let mut location = ("no_boundary".to_string(), 0i32);
         if let (Some((la, lo)), Some(b)) = (coords, plot.boundary.as_deref()) {
-            let poly = crate::geo::parse_polygon(b)
+            let poly = crate::geo::read_stored(b)
                 .map_err(|e| AppError::Internal(format!("stored boundary: {e}")))?;
             let check = crate::geo::check_point(&poly, lo, la);
             let d = check.distance_m.round() as i32;

@@ -276,9 +276,42 @@ async fn import_boundaries(
     .await?;
     let text = String::from_utf8(body)
         .map_err(|_| AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本"))?;
-    ok(state
-        .run(move |c| app::boundaries::import(c, &actor, &code, &text, dry_run))
-        .await?)
+    let report = upload_boundaries(&state, actor, text, dry_run, move |c, a| {
+        app::boundaries::load_context(c, a, &code)
+    })
+    .await?;
+    ok(report)
+}
+
+/// A boundary upload in steps, so that parsing, checking and comparing
+/// polygons — the CPU work — never holds a pooled connection: other requests
+/// keep their connections however large the upload. `load` picks the
+/// township and loads what the upload is compared with.
+pub(crate) async fn upload_boundaries<L>(
+    state: &AppState,
+    actor: app::Actor,
+    text: String,
+    dry_run: bool,
+    load: L,
+) -> AppResult<app::boundaries::BoundaryReport>
+where
+    L: FnOnce(&mut crate::db::DbConn, &app::Actor) -> AppResult<app::boundaries::Context>
+        + Send
+        + 'static,
+{
+    use crate::geo::{Deadline, CHECK_TIME_LIMIT};
+    let deadline = Deadline::after(CHECK_TIME_LIMIT);
+    let a = actor.clone();
+    let prepared = web::block(move || app::boundaries::prepare(&a, &text, deadline)).await??;
+    let a = actor.clone();
+    let ctx = state.run(move |c| load(c, &a)).await?;
+    let plan = web::block(move || app::boundaries::plan(&ctx, prepared, deadline)).await??;
+    if dry_run {
+        return Ok(plan.report);
+    }
+    state
+        .run(move |c| app::boundaries::apply(c, &actor, plan))
+        .await
 }
 
 #[derive(Deserialize)]

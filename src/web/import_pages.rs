@@ -148,13 +148,11 @@ async fn boundaries_upload(
         .get("township_code")
         .cloned()
         .unwrap_or_default();
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let code = app::areas::township_or_own(c, &a, &township)?.code;
-            app::boundaries::import(c, &a, &code, &text, dry_run)
-        })
-        .await;
+    let res = super::api::upload_boundaries(&state, actor.clone(), text, dry_run, move |c, a| {
+        let code = app::areas::township_or_own(c, a, &township)?.code;
+        app::boundaries::load_context(c, a, &code)
+    })
+    .await;
     match res {
         Ok(rep) => page(
             &state,
