@@ -1441,7 +1441,20 @@ fn record_survey(
                 "查勘员和县林业局共同查勘人员都须确认查勘结果",
             ));
         }
-        if input.grower_signed_name.trim().is_empty() {
+        // The shared text rules (domain::text), as on every other entry path.
+        let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
+            text::check(label, raw, kind)
+                .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+                .ok()
+        };
+        let signed_name = text_rule(
+            "grower_signed_name",
+            "签字农户姓名",
+            &input.grower_signed_name,
+            TextKind::Name,
+        );
+        let notes = text_rule("notes", "查勘备注", &input.notes, TextKind::Notes);
+        if signed_name.as_deref() == Some("") {
             errs.push(FieldError::new(
                 "grower_signed_name",
                 "grower_name_missing",
@@ -1528,9 +1541,9 @@ fn record_survey(
                 .map_err(|e| AppError::Internal(e.to_string()))?,
             adjuster_id: c.adjuster_id.unwrap_or(actor.user_id),
             co_surveyor_id: c.co_surveyor_id.unwrap_or(actor.user_id),
-            grower_signed_name: input.grower_signed_name.trim().to_string(),
+            grower_signed_name: signed_name.unwrap_or_default(),
             grower_signature: sig.to_string(),
-            notes: input.notes.trim().to_string(),
+            notes: notes.unwrap_or_default(),
             submitted_by: (actor.user_id > 0).then_some(actor.user_id),
         };
         let survey_id: i64 = diesel::insert_into(claim_surveys::table)
