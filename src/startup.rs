@@ -45,7 +45,12 @@ pub fn prepare_database(url: &str) -> Result<Pool, String> {
         db::Backend::Sqlite => 4,
         db::Backend::Postgres => 10,
     };
-    let pool = db::pool(url, size).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+    let lock_wait = std::env::var("GUOBAO_LOCK_WAIT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(db::LOCK_WAIT, std::time::Duration::from_millis);
+    let pool =
+        db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
     let mut conn = pool
         .get()
         .map_err(|e| format!("无法连接数据库 {url}：{e}"))?;

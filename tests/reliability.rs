@@ -21,10 +21,14 @@ struct Server {
 
 impl Server {
     fn start(url: &str, fault_points: &str) -> Server {
+        Server::start_with(url, &[("GUOBAO_FAULT_INJECTION", fault_points)])
+    }
+
+    fn start_with(url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
             .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
-            .env("GUOBAO_FAULT_INJECTION", fault_points)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -185,6 +189,56 @@ fn a_panic_inside_a_write_loses_no_write_acknowledged_after_it() {
     assert_eq!(status, 201, "{body}");
     server.kill();
     assert_eq!(count(&mut db.conn(), "growers"), 21);
+}
+
+/// A writer that cannot get its lock within the configured wait is told
+/// "busy, retry" (503 with Retry-After and a Chinese message), never a 500,
+/// and nothing of it is written; once the lock is free the same request works.
+#[test]
+fn a_writer_that_cannot_get_the_lock_in_time_gets_503_and_writes_nothing() {
+    use diesel::connection::SimpleConnection;
+    let db = TestDb::new();
+    {
+        let pool = guobao::startup::prepare_database(&db.url).unwrap();
+        seed(&mut pool.get().unwrap());
+    }
+    let server = Server::start_with(&db.url, &[("GUOBAO_LOCK_WAIT_MS", "300")]);
+    let token = server.token("station_a");
+    // Someone else holds the lock: the SQLite write lock, or on PostgreSQL a
+    // table lock that blocks inserts into growers.
+    let mut holder = db.conn();
+    holder
+        .batch_execute(if backend() == "postgres" {
+            "BEGIN; LOCK TABLE growers IN EXCLUSIVE MODE;"
+        } else {
+            "BEGIN IMMEDIATE;"
+        })
+        .unwrap();
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/growers", server.address))
+        .bearer_auth(&token)
+        .json(&grower_body("农户1", 1))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(
+        r.headers().get("Retry-After").and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+    let body: Value = r.json().unwrap();
+    assert_eq!(body["error"], "busy", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("系统繁忙"));
+    holder.batch_execute("ROLLBACK;").unwrap();
+    assert_eq!(count(&mut db.conn(), "growers"), 0);
+
+    let (status, body) = post(
+        &server.address,
+        &token,
+        "/api/v1/growers",
+        &grower_body("农户1", 1),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(count(&mut db.conn(), "growers"), 1);
 }
 
 /// Claims dispatched and ready for a survey, on a server whose clock is the

@@ -47,21 +47,37 @@ fn sqlite_path(url: &str) -> &str {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
+    lock_wait: Duration,
 }
 
 impl Manager {
-    pub fn new(url: &str) -> Manager {
+    pub fn new(url: &str, lock_wait: Duration) -> Manager {
         Manager {
             url: url.to_string(),
+            lock_wait,
         }
     }
 }
 
+/// Open a connection with the default lock wait ([`LOCK_WAIT`]).
 pub fn establish(url: &str) -> Result<DbConn, diesel::r2d2::Error> {
+    establish_with(url, LOCK_WAIT)
+}
+
+/// Open a connection whose writers wait at most `lock_wait` for a lock held
+/// by someone else, then fail with an error that becomes a 503 (SQLite's
+/// busy timeout; PostgreSQL's `lock_timeout`). Without a bound a PostgreSQL
+/// writer stuck behind a forgotten lock would hold its pooled connection forever.
+pub fn establish_with(url: &str, lock_wait: Duration) -> Result<DbConn, diesel::r2d2::Error> {
+    let ms = lock_wait.as_millis().max(1);
     match backend_of(url) {
-        Backend::Postgres => PgConnection::establish(url)
-            .map(DbConn::Postgresql)
-            .map_err(diesel::r2d2::Error::ConnectionError),
+        Backend::Postgres => {
+            let mut c =
+                PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+            c.batch_execute(&format!("SET lock_timeout = {ms}"))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+            Ok(DbConn::Postgresql(c))
+        }
         Backend::Sqlite => {
             let mut c = SqliteConnection::establish(sqlite_path(url))
                 .map_err(diesel::r2d2::Error::ConnectionError)?;
@@ -69,7 +85,7 @@ pub fn establish(url: &str) -> Result<DbConn, diesel::r2d2::Error> {
             // synchronous=FULL: in WAL mode NORMAL may lose the last commits on a
             // power cut, and a write answered 2xx must survive one.
             c.batch_execute(&format!(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {ms}; \
                  PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -83,7 +99,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        establish(&self.url)
+        establish_with(&self.url, self.lock_wait)
     }
 
     /// On checkout: the connection answers, and holds no transaction that a
@@ -118,17 +134,18 @@ pub fn is_dirty(conn: &mut DbConn) -> bool {
 /// server is busy (503 with Retry-After), rather than queueing forever.
 pub const POOL_WAIT: Duration = Duration::from_secs(30);
 
-/// How long a SQLite writer waits for the single write lock. Writers begin
-/// `IMMEDIATE`, so the wait happens at `BEGIN`, where the busy handler can
-/// always help; a deferred reader turning writer could not be saved by it.
-pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 20_000;
+/// How long a writer waits for a lock by default (`GUOBAO_LOCK_WAIT_MS`
+/// changes it). On SQLite writers begin `IMMEDIATE`, so the wait happens at
+/// `BEGIN`, where the busy handler can always help; a deferred reader
+/// turning writer could not be saved by it.
+pub const LOCK_WAIT: Duration = Duration::from_secs(20);
 
-pub fn pool(url: &str, size: u32) -> Result<Pool, r2d2::Error> {
+pub fn pool(url: &str, size: u32, lock_wait: Duration) -> Result<Pool, r2d2::Error> {
     r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(POOL_WAIT)
         .test_on_check_out(true)
-        .build(Manager::new(url))
+        .build(Manager::new(url, lock_wait))
 }
 
 pub fn backend(conn: &DbConn) -> Backend {
