@@ -127,9 +127,6 @@ const MOBILE_PREFIXES: &[&str] = &[
 // the rural cards subsidies are actually paid into.
 const BANK_BINS: &[&str] = &["622848", "621700"];
 
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK_CHARS: &[u8; 11] = b"10X98765432";
-
 const SQ_M_PER_MU: f64 = 2000.0 / 3.0;
 // Plot polygons sit on a small grid around the village centre. The spacing
 // exceeds the largest possible polygon (15 mu stretched 1.25x, ~200 m across)
@@ -168,8 +165,13 @@ impl SplitMix64 {
         self.unit() < p
     }
 
+    /// One of `items` (all the tables passed here are non-empty constants).
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next_u64() % items.len() as u64) as usize]
+        let draw = self.next_u64();
+        draw.checked_rem(items.len() as u64)
+            .and_then(|i| items.get(i as usize))
+            .copied()
+            .unwrap_or_default()
     }
 
     fn digits(&mut self, n: usize) -> String {
@@ -228,8 +230,9 @@ fn build_townships(rng: &mut SplitMix64) -> Vec<DemoTownship> {
                 let j = (rng.next_u64() % (k as u64 + 1)) as usize;
                 slots.swap(k, j);
             }
-            let villages = slots[..village_count]
+            let villages = slots
                 .iter()
+                .take(village_count)
                 .enumerate()
                 .map(|(v, &slot)| {
                     let sc = (slot % 4) as f64 - 1.5;
@@ -285,26 +288,30 @@ fn build_growers(rng: &mut SplitMix64, townships: &[DemoTownship]) -> Vec<DemoGr
         })
         .collect();
     let mut quotas: Vec<usize> = exact.iter().map(|e| e.0).collect();
-    let mut by_remainder: Vec<usize> = (0..townships.len()).collect();
-    by_remainder.sort_by_key(|&t| std::cmp::Reverse(exact[t].1));
+    // (township index, remainder), largest remainder first; the sort is
+    // stable, so ties stay in township order.
+    let mut by_remainder: Vec<(usize, usize)> = exact.iter().map(|e| e.1).enumerate().collect();
+    by_remainder.sort_by_key(|&(_, remainder)| std::cmp::Reverse(remainder));
     let leftover = GROWER_COUNT - quotas.iter().sum::<usize>();
-    for &t in &by_remainder[..leftover] {
-        quotas[t] += 1;
+    for &(t, _) in by_remainder.iter().take(leftover) {
+        if let Some(quota) = quotas.get_mut(t) {
+            *quota += 1;
+        }
     }
 
     // (township index, village index) in code order; indices into this list
     // identify a village below.
-    let mut villages: Vec<(usize, usize)> = Vec::new();
+    let mut villages: Vec<(&DemoTownship, &DemoVillage)> = Vec::new();
     let mut assignment: Vec<usize> = Vec::with_capacity(GROWER_COUNT);
-    for (t, township) in townships.iter().enumerate() {
+    for (township, &quota) in townships.iter().zip(&quotas) {
         let first = villages.len();
-        villages.extend((0..township.villages.len()).map(|v| (t, v)));
+        villages.extend(township.villages.iter().map(|v| (township, v)));
         // Uneven village weights make some villages clearly bigger walnut
         // producers; every village still gets one grower so none looks empty.
         let weights: Vec<f64> = township.villages.iter().map(|_| 0.3 + rng.unit()).collect();
         let total: f64 = weights.iter().sum();
         assignment.extend(first..villages.len());
-        for _ in township.villages.len()..quotas[t] {
+        for _ in township.villages.len()..quota {
             let mut r = rng.unit() * total;
             let mut chosen = weights.len() - 1;
             for (v, w) in weights.iter().enumerate() {
@@ -320,18 +327,18 @@ fn build_growers(rng: &mut SplitMix64, townships: &[DemoTownship]) -> Vec<DemoGr
     // Grouping growers by village makes plot sequence numbers run in roster order.
     assignment.sort_unstable();
 
-    let mut plot_seq = vec![0u32; villages.len()];
-    let mut polygon_slot = vec![0u32; villages.len()];
+    // Per village: (last plot sequence number, next polygon slot).
+    let mut counters = vec![(0u32, 0u32); villages.len()];
     let mut seen_ids = HashSet::new();
     let mut seen_phones = HashSet::new();
     let mut seen_accounts = HashSet::new();
 
+    // Every index in `assignment` came from `villages` above.
     assignment
         .into_iter()
-        .map(|vi| {
-            let (t, v) = villages[vi];
-            let township = &townships[t];
-            let village = &township.villages[v];
+        .filter_map(|vi| {
+            let &(township, village) = villages.get(vi)?;
+            let (plot_seq, polygon_slot) = counters.get_mut(vi)?;
             // Registered policy holders are mostly household heads, hence male-skewed.
             let male = rng.chance(0.7);
             let name = person_name(rng, male);
@@ -352,13 +359,13 @@ fn build_growers(rng: &mut SplitMix64, townships: &[DemoTownship]) -> Vec<DemoGr
             };
             let plots = (0..plot_count)
                 .map(|_| {
-                    plot_seq[vi] += 1;
-                    let code = format!("{}-{:04}", village.code, plot_seq[vi]);
-                    make_plot(rng, code, village, &mut polygon_slot[vi])
+                    *plot_seq += 1;
+                    let code = format!("{}-{:04}", village.code, plot_seq);
+                    make_plot(rng, code, village, polygon_slot)
                 })
                 .collect();
 
-            DemoGrower {
+            Some(DemoGrower {
                 township_code: township.code.clone(),
                 village_code: village.code.clone(),
                 name,
@@ -366,7 +373,7 @@ fn build_growers(rng: &mut SplitMix64, townships: &[DemoTownship]) -> Vec<DemoGr
                 phone,
                 bank_account,
                 plots,
-            }
+            })
         })
         .collect()
 }
@@ -409,16 +416,6 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// GB 11643 check character for the first 17 digits.
-fn id_check_char(body: &str) -> char {
-    let sum: u32 = body
-        .bytes()
-        .zip(ID_WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    char::from(ID_CHECK_CHARS[(sum % 11) as usize])
-}
-
 fn id_number(rng: &mut SplitMix64, seen: &mut HashSet<String>, male: bool) -> String {
     let body = unique(seen, || {
         let year = rng.range(1950, 1995);
@@ -432,7 +429,10 @@ fn id_number(rng: &mut SplitMix64, seen: &mut HashSet<String>, male: bool) -> St
         };
         format!("{COUNTY_CODE}{year:04}{month:02}{day:02}{seq:03}")
     });
-    let check = id_check_char(&body);
+    // The body is always 17 digits, so it always has a check character.
+    let check = crate::domain::id_number::check_char(&body)
+        .map(String::from)
+        .unwrap_or_default();
     format!("{body}{check}")
 }
 
@@ -566,13 +566,11 @@ fn metres_per_degree(lat: f64) -> (f64, f64) {
 }
 
 fn shoelace(points: &[(f64, f64)]) -> f64 {
-    let n = points.len();
-    (0..n)
-        .map(|i| {
-            let (x1, y1) = points[i];
-            let (x2, y2) = points[(i + 1) % n];
-            x1 * y2 - x2 * y1
-        })
+    // Each corner with the next, the last with the first.
+    points
+        .iter()
+        .zip(points.iter().cycle().skip(1))
+        .map(|(&(x1, y1), &(x2, y2))| x1 * y2 - x2 * y1)
         .sum::<f64>()
         / 2.0
 }
@@ -616,7 +614,9 @@ fn polygon(
             )
         })
         .collect();
-    ring.push(ring[0]);
+    if let Some(&first) = ring.first() {
+        ring.push(first);
+    }
     ring
 }
 

@@ -1,6 +1,20 @@
 //! The `guobao` command: serve the web app, migrate, manage users, and the
 //! quote / eligibility calculators.
 
+// No panics on input (issue 9): non-test code may not unwrap, expect, panic,
+// index or byte-slice. Unit tests (`cfg(test)`) may; every remaining `allow`
+// says why its construct cannot fail.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::string_slice
+    )
+)]
+
 use clap::{Args, Parser, Subcommand};
 use guobao::app;
 use guobao::db;

@@ -92,11 +92,14 @@ fn import_created(entry: &AuditEntry, entity: &str, id: i64) -> bool {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(after) else {
         return false;
     };
-    v["created"][entity].as_array().is_some_and(|runs| {
-        runs.iter().any(
-            |r| matches!((r[0].as_i64(), r[1].as_i64()), (Some(a), Some(b)) if a <= id && id <= b),
-        )
-    })
+    let end = |r: &serde_json::Value, i: usize| r.get(i).and_then(serde_json::Value::as_i64);
+    v.get("created")
+        .and_then(|c| c.get(entity))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|runs| {
+            runs.iter()
+                .any(|r| matches!((end(r, 0), end(r, 1)), (Some(a), Some(b)) if a <= id && id <= b))
+        })
 }
 
 /// Sorted ids as `[first, last]` runs of consecutive ids.

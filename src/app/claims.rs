@@ -726,17 +726,20 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
             "报案方式应为：电话报案、上门报案、系统接口或批量登记",
         ));
     }
-    if !errs.is_empty() {
+    // Each missing value above pushed its error, so this is the error path.
+    let (true, Some(plot), Ok(occurred), Ok(reported)) =
+        (errs.is_empty(), plot, occurred, reported)
+    else {
         return Err(AppError::Validation(errs));
-    }
+    };
     Ok(Checked {
         policy,
-        plot: plot.expect("checked above"),
+        plot,
         scheme_id: scheme.id,
         scheme: scheme.def,
         peril,
-        occurred: occurred.expect("checked above"),
-        reported: reported.expect("checked above"),
+        occurred,
+        reported,
         reporter_name,
         reporter_phone,
         channel,
@@ -991,16 +994,17 @@ pub fn report_event(
                 Err(e) => return Err(e),
             }
         }
-        if !errs.is_empty() {
+        // `input.items` is not empty (checked above), so neither is `checked`.
+        let (true, Some(first)) = (errs.is_empty(), checked.first()) else {
             return Err(AppError::Validation(errs));
-        }
-        let scheme_id = checked[0].scheme_id;
+        };
+        let scheme_id = first.scheme_id;
         let event_id: i64 = diesel::insert_into(claim_events::table)
             .values((
                 claim_events::scheme_id.eq(scheme_id),
                 claim_events::name.eq(input.name.trim()),
-                claim_events::peril.eq(&checked[0].peril),
-                claim_events::occurred_at.eq(to_text(checked[0].occurred)),
+                claim_events::peril.eq(&first.peril),
+                claim_events::occurred_at.eq(to_text(first.occurred)),
                 claim_events::description.eq(input.description.trim()),
                 claim_events::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
                 claim_events::created_at.eq(to_text(now)),
@@ -1092,10 +1096,10 @@ pub fn dispatch(
                 },
             ));
         }
-        if !errs.is_empty() {
+        // A missing account pushed its error above.
+        let (true, Some(a), Some(co)) = (errs.is_empty(), adjuster, co) else {
             return Err(AppError::Validation(errs));
-        }
-        let (a, co) = (adjuster.expect("checked"), co.expect("checked"));
+        };
         let after = save(conn, actor, "dispatch", &c, now, |conn, id| {
             diesel::update(claims::table.find(id))
                 .set((
@@ -1506,10 +1510,12 @@ fn record_survey(
             },
             None => now,
         };
-        if !errs.is_empty() {
+        // Each missing value pushed its error above.
+        let (true, Some(affected), Some(loss), Some((la, lo)), Some(damaged_trees)) =
+            (errs.is_empty(), affected, loss, coords, damaged_trees)
+        else {
             return Err(AppError::Validation(errs));
-        }
-        let (affected, loss) = (affected.expect("checked"), loss.expect("checked"));
+        };
         let remaining = remaining_sum(conn, &c)?;
         let pay = payout(
             rules,
@@ -1518,7 +1524,6 @@ fn record_survey(
             loss,
             remaining,
         );
-        let (la, lo) = coords.expect("checked");
         let row = ClaimSurvey {
             id: 0,
             claim_id: c.id,
@@ -1533,7 +1538,7 @@ fn record_survey(
                 .map(|a| a.round().min(1e6) as i32),
             location_check: location.0.clone(),
             distance_m: location.1,
-            damaged_trees: damaged_trees.expect("checked"),
+            damaged_trees,
             affected_area_units: affected.units(),
             loss_rate_bp: loss.bp(),
             payout_fen: pay.amount.0,

@@ -44,8 +44,15 @@ impl Clock {
 
 /// China Standard Time: dates on policies, and what people type and read.
 pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+    CHINA
 }
+
+/// UTC+8, checked when the crate compiles: an invalid offset would be a
+/// compile error (const evaluation), so nothing is left to fail at run time.
+const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
 
 /// Stored form: UTC, fixed width, so text order is time order.
 pub fn to_text(t: DateTime<Utc>) -> String {

@@ -128,14 +128,20 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             }
         }
         for (username, display, role, township) in demo_accounts() {
-            let township_code = township.map(|i| county.townships[i].code.clone());
+            let town = township
+                .map(|i| {
+                    county.townships.get(i).ok_or_else(|| {
+                        AppError::Internal(format!(
+                            "演示县只有{}个乡镇，账号{username}需要第{}个",
+                            county.townships.len(),
+                            i + 1
+                        ))
+                    })
+                })
+                .transpose()?;
+            let township_code = town.map(|t| t.code.clone());
             let display = if display.is_empty() {
-                format!(
-                    "{}林业站",
-                    township
-                        .map(|i| county.townships[i].name.as_str())
-                        .unwrap_or("")
-                )
+                format!("{}林业站", town.map(|t| t.name.as_str()).unwrap_or(""))
             } else {
                 display
             };
@@ -336,7 +342,11 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 accuracy_m: Some(6.0),
                 damaged_trees: Some(serde_json::json!(10)),
                 affected_mu: c.plot_mu.to_string(),
-                loss_rate: ["35", "50", "62.5", "85"][i % 4].into(),
+                loss_rate: DEMO_LOSS_RATES
+                    .get(i % DEMO_LOSS_RATES.len())
+                    .copied()
+                    .unwrap_or("50")
+                    .into(),
                 adjuster_confirmed: true,
                 co_surveyor_confirmed: true,
                 grower_signed_name: c.grower_name.clone(),
@@ -379,6 +389,9 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
     }
     Ok(())
 }
+
+/// Loss rates (percent) the demo surveys take in turn.
+const DEMO_LOSS_RATES: [&str; 4] = ["35", "50", "62.5", "85"];
 
 /// A one-pixel PNG standing in for a grower's signature in the demo.
 const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";

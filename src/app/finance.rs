@@ -436,8 +436,10 @@ pub fn statement(conn: &mut DbConn, actor: &Actor, q: &StatementQuery) -> AppRes
     }
     let levels = scheme_levels(&scheme, only);
     let towns = towns_in_scope(conn, actor, &q.township)?;
-    let single = (towns.len() == 1 && (actor.township_scope().is_some() || !q.township.is_empty()))
-        .then(|| towns[0].id);
+    let single = match towns.as_slice() {
+        [only] if actor.township_scope().is_some() || !q.township.is_empty() => Some(only.id),
+        _ => None,
+    };
     let lock = locked_statement(conn, scheme.id)?;
     let raw = match &lock {
         Some(l) => locked_raw(conn, l.id, single)?,

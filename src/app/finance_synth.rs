@@ -8,7 +8,7 @@ use crate::db::schema::{growers, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
 use crate::domain::premium::quote;
 use crate::domain::Mu;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
 
 /// Where synthetic policies go: a township and one of its villages.
@@ -29,6 +29,13 @@ pub fn insert_issued(
     tag: &str,
 ) -> AppResult<usize> {
     const CHUNK: usize = 1_500;
+    if places.is_empty() {
+        return Err(AppError::invalid(
+            "places",
+            "places_empty",
+            "没有可用的乡镇和村，无法生成保单：请先建立至少一个村",
+        ));
+    }
     let rates = scheme.def.rates();
     let now = now_text();
     let start = scheme.def.term_start.format("%Y-%m-%d").to_string();
@@ -36,11 +43,13 @@ pub fn insert_issued(
     let mut written = 0;
     for (c, chunk) in areas.chunks(CHUNK).enumerate() {
         let base = c * CHUNK;
+        // Round-robin over `places`, starting where this chunk starts.
+        let chunk_places = || places.iter().cycle().skip(base % places.len());
         let gvalues: Vec<_> = chunk
             .iter()
+            .zip(chunk_places())
             .enumerate()
-            .map(|(i, _)| {
-                let p = &places[(base + i) % places.len()];
+            .map(|(i, (_, p))| {
                 (
                     growers::year.eq(scheme.def.year),
                     growers::id_number.eq(format!("S{tag}{:09}", base + i)),
@@ -65,16 +74,24 @@ pub fn insert_issued(
             .order(growers::id)
             .select(growers::id)
             .load(conn)?;
+        if gids.len() != chunk.len() {
+            return Err(AppError::Internal(format!(
+                "生成的农户数不符：写入{}条，读回{}条",
+                chunk.len(),
+                gids.len()
+            )));
+        }
         let quotes: Vec<_> = chunk
             .iter()
             .map(|u| quote(&rates, Mu::from_units(*u)))
             .collect();
         let pvalues: Vec<_> = chunk
             .iter()
+            .zip(&quotes)
+            .zip(&gids)
+            .zip(chunk_places())
             .enumerate()
-            .map(|(i, u)| {
-                let p = &places[(base + i) % places.len()];
-                let q = &quotes[i];
+            .map(|(i, (((u, q), gid), p))| {
                 (
                     policies::policy_no.eq(format!(
                         "{}{}{tag}{:07}",
@@ -83,7 +100,7 @@ pub fn insert_issued(
                         base + i
                     )),
                     policies::scheme_id.eq(scheme.id),
-                    policies::grower_id.eq(gids[i]),
+                    policies::grower_id.eq(*gid),
                     policies::township_id.eq(p.township_id),
                     policies::status.eq("issued"),
                     policies::insured_area_units.eq(*u),

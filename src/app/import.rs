@@ -479,8 +479,10 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
                     "duplicate_in_file",
                     format!("与第{first_row}行的地块编号{}重复", p.code),
                 )]);
-            } else if let Some((first_row, i)) = first_grower.get(&g.id_number) {
-                let fg = &planned[*i].grower;
+            } else if let Some((first_row, fg)) = first_grower
+                .get(&g.id_number)
+                .and_then(|(row, i)| planned.get(*i).map(|f| (row, &f.grower)))
+            {
                 if fg.name != g.name {
                     outcome = Err(vec![problem(
                         Field::GrowerName,
@@ -519,9 +521,12 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
             Ok((mut g, p, reasons)) => {
                 codes_seen.insert(p.code.clone(), raw.row);
                 // Later rows of the same grower use the first row's grower fields.
-                let first = match first_grower.get(&g.id_number) {
-                    Some((_, i)) => {
-                        g = planned[*i].grower.clone();
+                let first = match first_grower
+                    .get(&g.id_number)
+                    .and_then(|(_, i)| planned.get(*i))
+                {
+                    Some(f) => {
+                        g = f.grower.clone();
                         false
                     }
                     None => {
@@ -583,6 +588,13 @@ fn analyse(ctx: &Context, roster: &Roster) -> (Vec<RowResult>, Vec<Planned>, Cou
     (results, planned, counts)
 }
 
+/// What the plan found (or wrote) under `key`. A miss means the plan and the
+/// database disagree — a bug, not bad input — so it rolls the import back.
+fn planned_entry<'a, V>(map: &'a HashMap<String, V>, key: &str, what: &str) -> AppResult<&'a V> {
+    map.get(key)
+        .ok_or_else(|| AppError::Internal(format!("导入计划与数据库不一致：找不到{what}")))
+}
+
 /// Write the accepted rows. Changed growers and plots get an audit row each
 /// with before and after; everything created is recorded in one audit entry
 /// for the import (who, when, which file, the ids created).
@@ -608,7 +620,7 @@ fn write(
         match p.grower_outcome {
             Outcome::New => new_growers.push(&p.grower),
             Outcome::Changed => {
-                let old = &ctx.growers[&p.grower.id_number];
+                let old = planned_entry(&ctx.growers, &p.grower.id_number, "农户")?;
                 diesel::update(growers::table.find(old.id))
                     .set((
                         &p.grower,
@@ -664,7 +676,7 @@ fn write(
             .into_iter()
             .collect();
         for g in &new_growers {
-            let id = new_grower_ids[&g.id_number];
+            let id = *planned_entry(&new_grower_ids, &g.id_number, "新农户")?;
             touched.insert(id);
             created_growers.push(id);
         }
@@ -686,12 +698,12 @@ fn write(
                 }
                 *id
             }
-            None => ctx.growers[&p.grower.id_number].id,
+            None => planned_entry(&ctx.growers, &p.grower.id_number, "农户")?.id,
         };
         p.plot.grower_id = grower_id;
         if p.plot_outcome == Outcome::Changed {
             let plot = &p.plot;
-            let old = &ctx.plots[&plot.code];
+            let old = planned_entry(&ctx.plots, &plot.code, "地块")?;
             diesel::update(plots::table.find(old.id))
                 .set((
                     plot,
@@ -755,7 +767,7 @@ fn write(
             .collect();
         for p in &new_plots {
             touched.insert(p.grower_id);
-            created_plots.push(ids[&p.code]);
+            created_plots.push(*planned_entry(&ids, &p.code, "新地块")?);
         }
     }
     drop(new_plots);
@@ -909,7 +921,9 @@ pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResul
     let result = super::tx(conn, |conn| {
         let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
         phases.lap("load existing");
-        let roster = roster.take().expect("read above");
+        let roster = roster
+            .take()
+            .ok_or_else(|| AppError::Internal("花名册已被读取过一次".into()))?;
         let (results, planned, counts) = analyse(&ctx, &roster);
         phases.lap("validate + eligibility");
         // The report is complete before anything is written; the roster's

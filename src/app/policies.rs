@@ -699,20 +699,24 @@ pub fn sync_many(
             }
             Some(_) => {}
             None if u > 0 => {
-                let township = townships[g];
+                let township = townships.get(g).copied().ok_or_else(|| {
+                    AppError::Internal(format!("生成保单：找不到农户{g}所在的乡镇"))
+                })?;
                 let code = township_codes.get(&township).cloned().unwrap_or_default();
                 let prefix = format!("{}{}", scheme.def.year, code);
-                if let std::collections::hash_map::Entry::Vacant(e) = taken_numbers.entry(township)
-                {
-                    let taken: HashSet<String> = policies::table
-                        .filter(policies::policy_no.like(format!("{prefix}%")))
-                        .select(policies::policy_no)
-                        .load(conn)?
-                        .into_iter()
-                        .collect();
-                    e.insert((taken, 0));
-                }
-                let (taken, n) = taken_numbers.get_mut(&township).expect("inserted above");
+                use std::collections::hash_map::Entry;
+                let (taken, n) = match taken_numbers.entry(township) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let taken: HashSet<String> = policies::table
+                            .filter(policies::policy_no.like(format!("{prefix}%")))
+                            .select(policies::policy_no)
+                            .load(conn)?
+                            .into_iter()
+                            .collect();
+                        e.insert((taken, 0))
+                    }
+                };
                 let no = loop {
                     *n += 1;
                     let no = format!("{prefix}{n:05}");
@@ -765,9 +769,14 @@ pub fn sync_many(
         .into_iter()
         .collect();
     phases.lap("policies: insert");
+    let id_of = |no: &str| {
+        ids.get(no)
+            .copied()
+            .ok_or_else(|| AppError::Internal(format!("生成保单：写入后找不到保单{no}")))
+    };
     let mut levels = Vec::new();
     for (no, _, _, _, q) in &new_rows {
-        let id = ids[no.as_str()];
+        let id = id_of(no)?;
         for l in &q.subsidy_levels {
             levels.push((
                 policy_subsidy_levels::policy_id.eq(id),
@@ -779,5 +788,5 @@ pub fn sync_many(
     crate::bulk_copy!(conn, policy_subsidy_levels::table, levels, 3)?;
     phases.lap("policies: subsidy levels");
     // The import records what it created in its own audit entry.
-    Ok(new_rows.iter().map(|(no, ..)| ids[no.as_str()]).collect())
+    new_rows.iter().map(|(no, ..)| id_of(no)).collect()
 }

@@ -156,7 +156,7 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
     let mut out = Vec::with_capacity(rows.len());
     for (i, (p, g)) in rows.iter().enumerate() {
         let money = totals.add(p);
-        out.push(vec![
+        let mut row = vec![
             Cell::Int(i as i64 + 1),
             Cell::Text(
                 names
@@ -178,8 +178,9 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
             }),
             Cell::Text(p.policy_no.clone()),
             Cell::Text(super::policies::status_name(&p.status).to_string()),
-        ]);
-        out.last_mut().expect("just pushed").extend(money);
+        ];
+        row.extend(money);
+        out.push(row);
     }
     let mut columns = vec![
         col("序号", 7.0),

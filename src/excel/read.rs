@@ -727,7 +727,8 @@ impl Row {
         self.0
             .binary_search_by_key(col, |(c, _)| *c)
             .ok()
-            .map(|i| &self.0[i].1)
+            .and_then(|i| self.0.get(i))
+            .map(|(_, value)| value)
     }
 
     fn insert(&mut self, col: u32, value: Data) {
@@ -735,7 +736,11 @@ impl Row {
             None => self.0.push((col, value)),
             Some((last, _)) if *last < col => self.0.push((col, value)),
             _ => match self.0.binary_search_by_key(&col, |(c, _)| *c) {
-                Ok(i) => self.0[i].1 = value,
+                Ok(i) => {
+                    if let Some(cell) = self.0.get_mut(i) {
+                        cell.1 = value;
+                    }
+                }
                 Err(i) => self.0.insert(i, (col, value)),
             },
         }

@@ -883,7 +883,7 @@ pub fn error_report(headers: &[String], rows: &[ErrorRow]) -> Result<Vec<u8>, Wr
         let w = fitted_width(
             rows.iter()
                 .filter_map(|r| r.cells.get(c).map(String::as_str))
-                .chain([header_texts[c + 1]]),
+                .chain(header_texts.get(c + 1).copied()),
             40.0,
         );
         ws.set_column_width(to_col(c + 1), w)?;

@@ -2,7 +2,7 @@
 //! desk, and the survey page for a tablet in an orchard, which keeps working
 //! without a signal (service worker + a queue in the browser).
 
-use super::pages::{error_page, errors_json, field, flash, page, redirect, show};
+use super::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
 use super::session::{check_csrf, PageUser};
 use super::AppState;
 use crate::app::clock;
@@ -121,8 +121,8 @@ async fn report_page(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
-            ctx["values"] = values;
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            set_key(&mut ctx, "values", values);
             page(state, session, Some(actor), "claim_new.html", status, ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),
@@ -224,8 +224,8 @@ async fn claim_page(
     match res {
         Ok(mut ctx) => {
             let status = errors.map(|e| e.status()).unwrap_or(StatusCode::OK);
-            ctx["errors"] = json!(errors.map(errors_json));
-            ctx["values"] = values;
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            set_key(&mut ctx, "values", values);
             page(state, session, Some(actor), "claim.html", status, ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),

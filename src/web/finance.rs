@@ -3,7 +3,7 @@
 //! (so the OpenAPI test sees them); the pages here.
 
 use super::import_pages::xlsx;
-use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect};
+use super::pages::{error_page, errors_json, field, flash, is_user_error, page, redirect, set_key};
 use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
 use crate::app::{self, finance, premium_flow, reconciliation, subsidy_requests, Actor};
@@ -119,8 +119,8 @@ async fn finance_render(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
-            ctx["values"] = values;
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            set_key(&mut ctx, "values", values);
             page(state, session, Some(actor), "finance.html", status, ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),
@@ -309,8 +309,8 @@ async fn requests_render(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
-            ctx["values"] = values;
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            set_key(&mut ctx, "values", values);
             page(
                 state,
                 session,
@@ -407,7 +407,7 @@ async fn reconcile_render(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
             page(
                 state,
                 session,
@@ -529,7 +529,7 @@ async fn flow_render(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
             page(
                 state,
                 session,

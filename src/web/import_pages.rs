@@ -1,7 +1,7 @@
 //! Pages for roster import (upload → preview → commit → error report) and
 //! Excel downloads.
 
-use super::pages::{error_page, flash, page, redirect, show};
+use super::pages::{error_page, flash, page, redirect, set_key, show};
 use super::session::{check_csrf, PageUser};
 use super::AppState;
 use crate::app::{self, import, reports, Actor};
@@ -203,7 +203,11 @@ async fn upload_error(
     }
     match form_context(state, actor).await {
         Ok(mut ctx) => {
-            ctx["errors"] = json!({"messages": e.messages(), "code": e.code()});
+            set_key(
+                &mut ctx,
+                "errors",
+                json!({"messages": e.messages(), "code": e.code()}),
+            );
             page(state, session, Some(actor), "import.html", e.status(), ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),

@@ -96,6 +96,12 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
 
+/// Compiles the templates. A template that does not compile is a bug in the
+/// build, not something a request can cause: the sources are constants
+/// included in the binary, every server start (and so every test's
+/// `spawn_app`) compiles all of them, and the test below does too. Failing at
+/// start-up names the broken template instead of serving 500s later.
+#[allow(clippy::panic)]
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     for (name, src) in TEMPLATES {
@@ -227,4 +233,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     import_pages::configure(cfg);
     finance::configure(cfg);
     pages::configure(cfg);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles() {
+        let env = super::templates();
+        for (name, _) in super::TEMPLATES {
+            assert!(env.get_template(name).is_ok(), "{name}");
+        }
+    }
 }

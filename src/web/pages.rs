@@ -177,6 +177,17 @@ pub(crate) fn field(form: &HashMap<String, String>, name: &str) -> String {
     form.get(name).cloned().unwrap_or_default()
 }
 
+/// `ctx[key] = value` without the panic `IndexMut` has for a value that is
+/// not an object: page contexts are objects (a null becomes one).
+pub(crate) fn set_key(ctx: &mut Value, key: &str, value: Value) {
+    if ctx.is_null() {
+        *ctx = Value::Object(serde_json::Map::new());
+    }
+    if let Some(map) = ctx.as_object_mut() {
+        map.insert(key.to_owned(), value);
+    }
+}
+
 pub(crate) fn errors_json(err: &AppError) -> Value {
     let by_field: HashMap<String, Vec<String>> =
         err.fields().iter().fold(HashMap::new(), |mut m, f| {
@@ -463,7 +474,7 @@ async fn grower_update(
         }
         Err(e) if is_user_error(&e) => {
             let mut values = json!(form.into_inner());
-            values["id"] = json!(id);
+            set_key(&mut values, "id", json!(id));
             grower_form_page(
                 &state,
                 &session,
@@ -529,9 +540,9 @@ async fn plot_form_page(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["values"] = values;
-            ctx["action"] = json!(action);
-            ctx["errors"] = json!(errors.map(errors_json));
+            set_key(&mut ctx, "values", values);
+            set_key(&mut ctx, "action", json!(action));
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
             page(state, session, Some(actor), "plot_form.html", status, ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),
@@ -692,12 +703,16 @@ async fn plot_edit(
     match state.run(move |c| plots::get_view(c, &a, id)).await {
         Ok(p) => {
             let mut values = json!(p);
-            values["scheme"] = json!(p.scheme_code);
-            values["boundary"] = json!(p
-                .boundary
-                .as_ref()
-                .map(|b| b.to_string())
-                .unwrap_or_default());
+            set_key(&mut values, "scheme", json!(p.scheme_code));
+            set_key(
+                &mut values,
+                "boundary",
+                json!(p
+                    .boundary
+                    .as_ref()
+                    .map(|b| b.to_string())
+                    .unwrap_or_default()),
+            );
             plot_form_page(
                 &state,
                 &session,
@@ -888,8 +903,8 @@ async fn batch_page(
         .await;
     match res {
         Ok(mut ctx) => {
-            ctx["errors"] = json!(errors.map(errors_json));
-            ctx["values"] = values;
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            set_key(&mut ctx, "values", values);
             page(state, session, Some(actor), "batches.html", status, ctx)
         }
         Err(e) => error_page(state, session, Some(actor), &e),
@@ -967,7 +982,11 @@ async fn scheme_show(
     let code = code.into_inner();
     match state.run(move |c| schemes::by_code(c, &code)).await {
         Ok(s) => {
-            let quote = schemes::quote(&s.def, &s.def.varieties[0].code, "1").ok();
+            let quote = s
+                .def
+                .varieties
+                .first()
+                .and_then(|v| schemes::quote(&s.def, &v.code, "1").ok());
             page(
                 &state,
                 &session,
@@ -1039,5 +1058,23 @@ async fn audit_list(state: Data, session: Session, user: PageUser, q: Query) -> 
             json!({"rows": rows, "query": q.into_inner()}),
         ),
         Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_key_sets_on_objects_and_nulls_and_leaves_other_values() {
+        let mut ctx = json!({"a": 1});
+        set_key(&mut ctx, "b", json!(2));
+        assert_eq!(ctx, json!({"a": 1, "b": 2}));
+        let mut null = Value::Null;
+        set_key(&mut null, "errors", json!(null));
+        assert_eq!(null, json!({"errors": null}));
+        let mut list = json!([1]);
+        set_key(&mut list, "x", json!(3));
+        assert_eq!(list, json!([1]));
     }
 }
