@@ -20,8 +20,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod excel;
-// TODO(issue 9): geometry helper's rewrite lands next
-#[allow(clippy::indexing_slicing)]
 pub mod geo;
 pub mod startup;
 pub mod web;

@@ -49,8 +49,7 @@ pub fn prepare_database(url: &str) -> Result<Pool, String> {
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map_or(db::LOCK_WAIT, std::time::Duration::from_millis);
-    let pool =
-        db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+    let pool = db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
     let mut conn = pool
         .get()
         .map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
