@@ -15,6 +15,7 @@
 )]
 
 pub mod app;
+pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;

@@ -284,8 +284,8 @@ fn fail(err: &AppError, json: bool) -> ExitCode {
     }
 }
 
-fn open(url: &str) -> Result<db::PooledConn, AppError> {
-    let pool = startup::prepare_database(url).map_err(AppError::Internal)?;
+fn open(url: &str, lock_wait: std::time::Duration) -> Result<db::PooledConn, AppError> {
+    let pool = startup::prepare_database_with(url, lock_wait).map_err(AppError::Internal)?;
     Ok(pool.get()?)
 }
 
@@ -301,7 +301,7 @@ fn scheme_def(
             .then(|| DEFAULT_DB.to_string())
     });
     if let Some(url) = url {
-        let mut conn = open(&url)?;
+        let mut conn = open(&url, db::LOCK_WAIT)?;
         match app::schemes::by_code(&mut conn, code) {
             Ok(s) => return Ok(s.def),
             Err(AppError::NotFound(_)) => {}
@@ -314,13 +314,21 @@ fn scheme_def(
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    let config = match guobao::config::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let lock_wait = config.lock_wait.unwrap_or(db::LOCK_WAIT);
     let url_arg = cli
         .database_url
         .clone()
         .or_else(|| std::env::var("DATABASE_URL").ok());
     let url = url_arg.clone().unwrap_or_else(|| DEFAULT_DB.to_string());
     match cli.command {
-        Command::Serve { bind, demo } => serve(&url, &bind, demo),
+        Command::Serve { bind, demo } => serve(&url, &bind, demo, &config),
         Command::Migrate => match startup::prepare_database(&url) {
             Ok(_) => {
                 println!("数据库已是最新：{url}");
@@ -328,7 +336,7 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&AppError::Internal(e), false),
         },
-        Command::Demo => match open(&url).and_then(|mut c| load_demo(&mut c)) {
+        Command::Demo => match open(&url, lock_wait).and_then(|mut c| load_demo(&mut c)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e, false),
         },
@@ -342,7 +350,7 @@ fn main() -> ExitCode {
                     name,
                 },
         } => {
-            let res = open(&url).and_then(|mut c| {
+            let res = open(&url, lock_wait).and_then(|mut c| {
                 app::auth::create_user(
                     &mut c,
                     &app::auth::NewAccount {
@@ -435,7 +443,7 @@ fn main() -> ExitCode {
                     json,
                     error_report,
                 },
-        } => match open(&url).and_then(|mut c| {
+        } => match open(&url, lock_wait).and_then(|mut c| {
             import_roster(
                 &mut c,
                 &file,
@@ -444,6 +452,7 @@ fn main() -> ExitCode {
                 dry_run,
                 json,
                 error_report.as_deref(),
+                config.limits.read_options(),
             )
         }) {
             Ok(true) => ExitCode::SUCCESS,
@@ -459,7 +468,7 @@ fn main() -> ExitCode {
                     dry_run,
                     json,
                 },
-        } => import_plots(&url, &file, &township, dry_run, json),
+        } => import_plots(&url, &file, &township, dry_run, json, &config),
         Command::Export {
             command:
                 ExportCommand::Geojson {
@@ -468,7 +477,7 @@ fn main() -> ExitCode {
                     output,
                 },
         } => {
-            let res = open(&url).and_then(|mut c| {
+            let res = open(&url, lock_wait).and_then(|mut c| {
                 let text = app::boundaries::export(
                     &mut c,
                     &app::Actor::system(),
@@ -490,7 +499,7 @@ fn main() -> ExitCode {
             scheme,
             output,
         } => {
-            let res = open(&url).and_then(|mut c| {
+            let res = open(&url, lock_wait).and_then(|mut c| {
                 let bytes = app::reports::roster_template(
                     &mut c,
                     &app::Actor::system(),
@@ -529,7 +538,7 @@ fn main() -> ExitCode {
                 } => ("policies", township, village, scheme, output),
                 ExportCommand::Geojson { .. } => unreachable!("matched before"),
             };
-            let res = open(&url).and_then(|mut c| {
+            let res = open(&url, lock_wait).and_then(|mut c| {
                 let scope = app::reports::Scope {
                     township_code: township,
                     village_code: village,
@@ -570,7 +579,7 @@ fn main() -> ExitCode {
                 },
                 None => chrono::Utc::now(),
             };
-            let res = open(&url).and_then(|mut c| {
+            let res = open(&url, lock_wait).and_then(|mut c| {
                 app::claims::overdue(&mut c, &app::Actor::system(), now, warn_hours)
             });
             match res {
@@ -605,7 +614,7 @@ fn main() -> ExitCode {
                 },
                 None => chrono::Utc::now().date_naive(),
             };
-            match open(&url).and_then(|mut c| app::policies::expire_due(&mut c, today)) {
+            match open(&url, lock_wait).and_then(|mut c| app::policies::expire_due(&mut c, today)) {
                 Ok(n) => {
                     println!("已将 {n} 份到期保单标记为已到期");
                     ExitCode::SUCCESS
@@ -675,7 +684,7 @@ fn report_subsidy(
         level: level.unwrap_or_default(),
         township: String::new(),
     };
-    let res = open(url).and_then(|mut c| {
+    let res = open(url, db::LOCK_WAIT).and_then(|mut c| {
         let st = app::finance::statement(&mut c, &app::Actor::system(), &query)?;
         if let Some(path) = &output {
             write_file(path, &app::finance::statement_xlsx(&st)?)?;
@@ -742,6 +751,7 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> {
     })
 }
 
+#[allow(clippy::too_many_arguments)] // one per command-line option
 fn import_roster(
     conn: &mut db::DbConn,
     file: &std::path::Path,
@@ -750,14 +760,28 @@ fn import_roster(
     dry_run: bool,
     json: bool,
     error_report: Option<&std::path::Path>,
+    options: guobao::excel::read::ReadOptions,
 ) -> Result<bool, AppError> {
-    let bytes = std::fs::read(file).map_err(|e| {
-        AppError::invalid(
-            "file",
-            "file_unreadable",
-            format!("无法读取{}：{e}", file.display()),
-        )
-    })?;
+    // Never more than one byte past the limit: the reader then refuses the
+    // file with its own message, and a 10 GB file is not read into memory.
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(
+                u64::try_from(options.max_bytes)
+                    .unwrap_or(u64::MAX)
+                    .saturating_add(1),
+            )
+            .read_to_end(&mut bytes)
+        })
+        .map_err(|e| {
+            AppError::invalid(
+                "file",
+                "file_unreadable",
+                format!("无法读取{}：{e}", file.display()),
+            )
+        })?;
     let actor = app::Actor::system();
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(if dry_run {
@@ -771,7 +795,7 @@ fn import_roster(
         scheme: scheme.unwrap_or(""),
         filename: &file.display().to_string(),
         bytes: &bytes,
-        options: Default::default(),
+        options,
     };
     let started = std::time::Instant::now();
     let result = if dry_run {
@@ -836,17 +860,31 @@ fn import_plots(
     township: &str,
     dry_run: bool,
     json: bool,
+    config: &guobao::config::Config,
 ) -> ExitCode {
-    let res = std::fs::read_to_string(file)
-        .map_err(|e| {
-            AppError::invalid(
-                "file",
-                "file_unreadable",
-                format!("无法读取{}：{e}", file.display()),
-            )
+    let max = config.limits.max_upload_bytes;
+    let unreadable = |e: std::io::Error| {
+        AppError::invalid(
+            "file",
+            "file_unreadable",
+            format!("无法读取{}：{e}", file.display()),
+        )
+    };
+    // The size before the content: a file over the limit is never read.
+    let res = std::fs::metadata(file)
+        .map_err(unreadable)
+        .and_then(|m| {
+            if m.len() > u64::try_from(max).unwrap_or(u64::MAX) {
+                return Err(AppError::invalid(
+                    "file",
+                    "file_too_large",
+                    format!("GeoJSON文件超过{}MB上限", max / (1024 * 1024)),
+                ));
+            }
+            std::fs::read_to_string(file).map_err(unreadable)
         })
         .and_then(|text| {
-            let mut c = open(url)?;
+            let mut c = open(url, config.lock_wait.unwrap_or(db::LOCK_WAIT))?;
             app::boundaries::import(&mut c, &app::Actor::system(), township, &text, dry_run)
         });
     let r = match res {
@@ -911,8 +949,10 @@ fn load_demo(conn: &mut db::DbConn) -> Result<(), AppError> {
     Ok(())
 }
 
-fn serve(url: &str, bind: &str, demo: bool) -> ExitCode {
-    let pool = match startup::prepare_database(url) {
+fn serve(url: &str, bind: &str, demo: bool, config: &guobao::config::Config) -> ExitCode {
+    app::fault::arm(&config.fault_points);
+    let lock_wait = config.lock_wait.unwrap_or(db::LOCK_WAIT);
+    let pool = match startup::prepare_database_with(url, lock_wait) {
         Ok(p) => p,
         Err(e) => return fail(&AppError::Internal(e), false),
     };
@@ -944,7 +984,7 @@ fn serve(url: &str, bind: &str, demo: bool) -> ExitCode {
         .unwrap_or_else(|_| bind.to_string());
     // Printed on one line so scripts and tests can find the address.
     println!("果保已启动：http://{shown}/  数据库：{url}");
-    let settings = startup::Settings::from_env();
+    let settings = startup::Settings::from_config(config);
     let result = actix_web::rt::System::new()
         .block_on(async move { startup::run(pool, listener, settings)?.await });
     match result {

@@ -23,32 +23,34 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// What "now" is for claim deadlines; tests set it by hand.
     pub clock: crate::app::clock::Clock,
+    /// Upload sizes.
+    pub limits: crate::config::Limits,
 }
 
 impl Settings {
-    pub fn from_env() -> Settings {
+    /// The server's settings from the start-up configuration, on the real clock.
+    pub fn from_config(config: &crate::config::Config) -> Settings {
         Settings {
-            secret_key: std::env::var("GUOBAO_SECRET_KEY")
-                .ok()
-                .map(|k| k.into_bytes())
-                .filter(|k| k.len() >= 64),
-            secure_cookies: std::env::var("GUOBAO_SECURE_COOKIES")
-                .is_ok_and(|v| v == "1" || v == "true"),
+            secret_key: config.secret_key.clone(),
+            secure_cookies: config.secure_cookies,
             clock: crate::app::clock::Clock::system(),
+            limits: config.limits,
         }
     }
 }
 
-/// Open a pool and bring the schema up to date.
+/// Open a pool and bring the schema up to date; writers wait the default
+/// time for a lock ([`db::LOCK_WAIT`]).
 pub fn prepare_database(url: &str) -> Result<Pool, String> {
+    prepare_database_with(url, db::LOCK_WAIT)
+}
+
+/// The same, with writers waiting at most `lock_wait` for a lock.
+pub fn prepare_database_with(url: &str, lock_wait: std::time::Duration) -> Result<Pool, String> {
     let size = match db::backend_of(url) {
         db::Backend::Sqlite => 4,
         db::Backend::Postgres => 10,
     };
-    let lock_wait = std::env::var("GUOBAO_LOCK_WAIT_MS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(db::LOCK_WAIT, std::time::Duration::from_millis);
     let pool = db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
     let mut conn = pool
         .get()
@@ -87,7 +89,9 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
         Some(k) => Key::derive_from(k),
         None => Key::generate(),
     };
-    let state = aweb::Data::new(AppState::with_clock(pool, settings.clock.clone()));
+    let mut state = AppState::with_clock(pool, settings.clock.clone());
+    state.limits = settings.limits;
+    let state = aweb::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap_fn(catch_panic)

@@ -414,3 +414,55 @@ fn policies_expire_after_their_cover_ends() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Settings are read once at start-up (`config`); one that is set but cannot
+/// be read stops the program with its name, instead of a silent default.
+#[test]
+fn a_setting_that_cannot_be_read_stops_the_program_and_names_it() {
+    for (key, value) in [
+        ("GUOBAO_MAX_UPLOAD_MB", "20MB"),
+        ("GUOBAO_LOCK_WAIT_MS", "-5"),
+        ("GUOBAO_SECURE_COOKIES", "yes"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_guobao"))
+            .args([
+                "quote",
+                "--scheme",
+                "walnut-2012",
+                "--variety",
+                "early",
+                "--mu",
+                "1",
+            ])
+            .env(key, value)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{key}={value}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(key) && err.contains("无效"), "{err}");
+    }
+    // The GeoJSON import checks the file's size before reading it.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.geojson");
+    std::fs::write(&big, vec![b' '; 2 * 1024 * 1024]).unwrap();
+    let db = dir.path().join("never-opened.db");
+    let o = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &db.display().to_string(),
+            "import",
+            "plots",
+            &big.display().to_string(),
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ])
+        .env("GUOBAO_MAX_UPLOAD_MB", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let v = json_of(&o);
+    assert_eq!(v["fields"][0]["code"], "file_too_large", "{v}");
+    assert!(!db.exists(), "the database was opened for a refused file");
+}

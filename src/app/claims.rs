@@ -64,17 +64,6 @@ fn channel_name(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-/// Largest photo accepted, in bytes (`GUOBAO_MAX_PHOTO_MB`, default 10).
-pub fn max_photo_bytes() -> usize {
-    std::env::var("GUOBAO_MAX_PHOTO_MB")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&v| v > 0)
-        .unwrap_or(10)
-        * 1024
-        * 1024
-}
-
 const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
 
 // ---------------------------------------------------------------- who may
@@ -1655,17 +1644,18 @@ pub fn add_photo(
     id: i64,
     client_id: &str,
     bytes: &[u8],
+    max_bytes: usize,
 ) -> AppResult<PhotoOutcome> {
     // Size and a full decode first, outside the transaction: decoding a
     // 4 MB JPEG takes tens of milliseconds, too long to hold SQLite's write lock.
-    if bytes.len() > max_photo_bytes() {
+    if bytes.len() > max_bytes {
         return Err(AppError::invalid(
             "photo",
             "photo_too_large",
             format!(
                 "照片过大（{:.1} MB），单张不能超过{} MB",
                 bytes.len() as f64 / 1_048_576.0,
-                max_photo_bytes() / 1_048_576
+                max_bytes / 1_048_576
             ),
         ));
     }

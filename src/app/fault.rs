@@ -10,13 +10,16 @@ use std::sync::OnceLock;
 /// The text a record must carry (e.g. as a grower's name) to trigger a point.
 pub const MARKER: &str = "故障注入";
 
+static ARMED: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Arm these points for the life of the process (from `Config::fault_points`;
+/// only the first call counts).
+pub fn arm(points: &[String]) {
+    let _ = ARMED.set(points.to_vec());
+}
+
 fn armed() -> &'static [String] {
-    static ARMED: OnceLock<Vec<String>> = OnceLock::new();
-    ARMED.get_or_init(|| {
-        std::env::var("GUOBAO_FAULT_INJECTION")
-            .map(|v| v.split(',').map(|p| p.trim().to_string()).collect())
-            .unwrap_or_default()
-    })
+    ARMED.get().map_or(&[], Vec::as_slice)
 }
 
 /// Panic here when `name` is armed and `value` is the marker.

@@ -977,7 +977,14 @@ pub fn upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Upload> {
 }
 
 /// Commit a staged upload (the file the clerk previewed).
-pub fn commit_upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ImportReport> {
+/// Commit a staged upload, reading it again within the county's `options`
+/// (the limits it was staged under).
+pub fn commit_upload(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    options: ReadOptions,
+) -> AppResult<ImportReport> {
     let u = upload(conn, actor, id)?;
     if u.status == "committed" {
         return Err(AppError::conflict(
@@ -992,7 +999,7 @@ pub fn commit_upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Imp
         scheme: &scheme.def.code,
         filename: &u.filename,
         bytes: &u.content,
-        options: ReadOptions::default(),
+        options,
     };
     super::tx(conn, |conn| {
         let mut rep = commit(conn, actor, &req)?;

@@ -77,6 +77,8 @@ pub struct ReconcileRequest<'a> {
     pub level: &'a str,
     pub filename: &'a str,
     pub bytes: &'a [u8],
+    /// The county's upload limits (`config::Limits`).
+    pub options: ReadOptions,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,7 +181,7 @@ pub fn reconcile(
             ));
         }
     }
-    let table = read_table(req.bytes, &ReadOptions::default(), &COLUMNS)
+    let table = read_table(req.bytes, &req.options, &COLUMNS)
         .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
     // Their figures, every row checked before anything is written.
     let mut theirs: BTreeMap<String, (i64, i64)> = BTreeMap::new();

@@ -172,17 +172,12 @@ pub struct ReadOptions {
 }
 
 impl Default for ReadOptions {
-    /// 20 MB and 200,000 rows unless the county sets `GUOBAO_MAX_UPLOAD_MB`
-    /// or `GUOBAO_MAX_ROSTER_ROWS`.
+    /// 20 MB and 200,000 rows; a county changes them through
+    /// `config::Limits` (`GUOBAO_MAX_UPLOAD_MB`, `GUOBAO_MAX_ROSTER_ROWS`).
     fn default() -> Self {
-        let env = |k: &str| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.trim().parse::<usize>().ok())
-        };
         ReadOptions {
-            max_bytes: env("GUOBAO_MAX_UPLOAD_MB").map_or(20 * MIB, |mb| mb.max(1) * MIB),
-            max_rows: env("GUOBAO_MAX_ROSTER_ROWS").map_or(200_000, |n| n.max(1)),
+            max_bytes: 20 * MIB,
+            max_rows: 200_000,
             max_uncompressed: 512 * MIB as u64,
         }
     }

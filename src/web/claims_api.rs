@@ -210,7 +210,7 @@ pub(crate) async fn receive_photo(
     state
         .run(move |c| claims::get_scoped(c, &a, id).map(drop))
         .await?;
-    let max = claims::max_photo_bytes();
+    let max = state.limits.max_photo_bytes;
     let body = super::upload::read_body(req, payload, max, || {
         AppError::invalid(
             "photo",
@@ -221,7 +221,7 @@ pub(crate) async fn receive_photo(
     .await?;
     let now = state.clock.now();
     let r = state
-        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body))
+        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body, max))
         .await?;
     Ok(created_or_ok(r.created, r))
 }

@@ -8,7 +8,6 @@ use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
 use crate::app::{self, finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::error::{AppError, AppResult};
-use crate::excel::read::ReadOptions;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -438,7 +437,8 @@ async fn reconcile_upload(
     if let Err(e) = super::upload::page_gate(&session, &req, finance::can_manage(&actor)) {
         return error_page(&state, &session, Some(&actor), &e);
     }
-    let limits = super::upload::Limits::for_file(ReadOptions::default().max_bytes);
+    let options = state.limits.read_options();
+    let limits = super::upload::Limits::for_file(options.max_bytes);
     let form = match super::upload::read(&req, payload, limits).await {
         Ok(f) => f,
         Err(e) => return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await,
@@ -461,6 +461,7 @@ async fn reconcile_upload(
                     level: &level,
                     filename: &filename,
                     bytes: &bytes,
+                    options,
                 },
             )
         })
@@ -843,7 +844,8 @@ pub async fn api_reconcile(
     let actor = user.0;
     // The role before the body: a stranger's upload is never read.
     actor.require(finance::can_manage(&actor))?;
-    let max = ReadOptions::default().max_bytes;
+    let options = state.limits.read_options();
+    let max = options.max_bytes;
     let body = super::upload::read_body(&req, payload, max, || {
         AppError::invalid(
             "file",
@@ -868,6 +870,7 @@ pub async fn api_reconcile(
                         &p.filename
                     },
                     bytes: &body,
+                    options,
                 },
             )
         })

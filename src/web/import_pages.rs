@@ -6,7 +6,6 @@ use super::session::{check_csrf, PageUser};
 use super::AppState;
 use crate::app::{self, import, reports, Actor};
 use crate::error::AppError;
-use crate::excel::read::ReadOptions;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -57,10 +56,10 @@ fn percent(s: &str) -> String {
 
 async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
     let a = actor.clone();
+    let max_mb = state.limits.max_upload_bytes / (1024 * 1024);
     state
         .run(move |c| {
             let towns = app::areas::townships(c, &a)?;
-            let max_mb = ReadOptions::default().max_bytes / (1024 * 1024);
             Ok(json!({"townships": towns, "max_mb": max_mb}))
         })
         .await
@@ -83,7 +82,15 @@ async fn import_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&session, &req, &actor, payload).await {
+    let form = match read_form(
+        &session,
+        &req,
+        &actor,
+        payload,
+        state.limits.max_upload_bytes,
+    )
+    .await
+    {
         Ok(f) => f,
         Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
@@ -98,6 +105,7 @@ async fn import_upload(
         .cloned()
         .unwrap_or_default();
     let a = actor.clone();
+    let read_options = state.limits.read_options();
     let res = state
         .run(move |c| {
             let township = app::areas::township_or_own(c, &a, &township)?.code;
@@ -109,7 +117,7 @@ async fn import_upload(
                     scheme: "",
                     filename: &filename,
                     bytes: &bytes,
-                    options: ReadOptions::default(),
+                    options: read_options,
                 },
             )
         })
@@ -129,7 +137,15 @@ async fn boundaries_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&session, &req, &actor, payload).await {
+    let form = match read_form(
+        &session,
+        &req,
+        &actor,
+        payload,
+        state.limits.max_upload_bytes,
+    )
+    .await
+    {
         Ok(f) => f,
         Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
@@ -180,10 +196,11 @@ async fn read_form(
     req: &HttpRequest,
     actor: &Actor,
     payload: Multipart,
+    max_bytes: usize,
 ) -> Result<super::upload::Upload, ReadError> {
     super::upload::page_gate(session, req, actor.can_edit_enrollment())
         .map_err(ReadError::Refused)?;
-    let limits = super::upload::Limits::for_file(ReadOptions::default().max_bytes);
+    let limits = super::upload::Limits::for_file(max_bytes);
     super::upload::read(req, payload, limits)
         .await
         .map_err(ReadError::Form)
@@ -220,6 +237,7 @@ async fn load_report(
     id: i64,
 ) -> Result<(import::Upload, import::ImportReport), AppError> {
     let a = actor.clone();
+    let read_options = state.limits.read_options();
     state
         .run(move |c| {
             let u = import::upload(c, &a, id)?;
@@ -233,7 +251,7 @@ async fn load_report(
                     scheme: &scheme.def.code,
                     filename: &u.filename,
                     bytes: &u.content,
-                    options: ReadOptions::default(),
+                    options: read_options,
                 },
             );
             // A committed upload previews as "unchanged": show what it did instead.
@@ -277,7 +295,11 @@ async fn import_commit(
     }
     let id = id_or_404!(state, session, actor, id, "上传的花名册");
     let a = actor.clone();
-    match state.run(move |c| import::commit_upload(c, &a, id)).await {
+    let options = state.limits.read_options();
+    match state
+        .run(move |c| import::commit_upload(c, &a, id, options))
+        .await
+    {
         Ok(rep) => {
             let c = &rep.counts;
             flash(

@@ -49,6 +49,8 @@ pub struct AppState {
     pub pool: Pool,
     pub templates: Arc<Environment<'static>>,
     pub clock: crate::app::clock::Clock,
+    /// Upload sizes, from `config::Config` at start-up.
+    pub limits: crate::config::Limits,
 }
 
 macro_rules! template_list {
@@ -121,6 +123,7 @@ impl AppState {
             pool,
             templates: Arc::new(templates()),
             clock,
+            limits: crate::config::Limits::default(),
         }
     }
 

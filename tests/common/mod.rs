@@ -20,9 +20,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const PASSWORD: &str = "test-pass-123";
 
-/// Which backend this run tests: `sqlite` (default) or `postgres`.
+/// Which backend this run tests: `sqlite` (default) or `postgres`. Any other
+/// value is a mistake in the command line, not a reason to test SQLite again.
 pub fn backend() -> String {
-    std::env::var("GUOBAO_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+    let b = std::env::var("GUOBAO_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into());
+    assert!(
+        b == "sqlite" || b == "postgres",
+        "GUOBAO_TEST_DATABASE must be sqlite or postgres, not {b:?}"
+    );
+    b
 }
 
 fn pg_base() -> String {
@@ -230,6 +236,7 @@ pub fn start_server_with(pool: db::Pool, clock: Clock) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let settings = guobao::startup::Settings {
+        limits: Default::default(),
         secret_key: None,
         secure_cookies: false,
         clock,

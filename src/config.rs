@@ -1,0 +1,180 @@
+//! Every setting, read once when the program starts (environment → default;
+//! the database URL and the bind address also come as command-line flags).
+//! Nothing below the front ends reads the environment: the values travel in
+//! `Config`, `Limits` and `ReadOptions`. A value that is set but cannot be
+//! read is an error at start-up, not a silent fall back to the default.
+
+use std::time::Duration;
+
+const MIB: usize = 1024 * 1024;
+
+/// Sizes a county may change for its uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest roster, boundary or statement file (`GUOBAO_MAX_UPLOAD_MB`).
+    pub max_upload_bytes: usize,
+    /// Most data rows in one roster (`GUOBAO_MAX_ROSTER_ROWS`).
+    pub max_roster_rows: usize,
+    /// Largest survey photo (`GUOBAO_MAX_PHOTO_MB`).
+    pub max_photo_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let read = crate::excel::read::ReadOptions::default();
+        Limits {
+            max_upload_bytes: read.max_bytes,
+            max_roster_rows: read.max_rows,
+            max_photo_bytes: 10 * MIB,
+        }
+    }
+}
+
+impl Limits {
+    /// The roster and statement reader's limits.
+    pub fn read_options(&self) -> crate::excel::read::ReadOptions {
+        crate::excel::read::ReadOptions {
+            max_bytes: self.max_upload_bytes,
+            max_rows: self.max_roster_rows,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Signs and encrypts the session cookie (`GUOBAO_SECRET_KEY`, 64+ bytes);
+    /// random per start when not set.
+    pub secret_key: Option<Vec<u8>>,
+    /// Cookies only over HTTPS (`GUOBAO_SECURE_COOKIES=1`).
+    pub secure_cookies: bool,
+    /// How long a write waits for another writer's lock (`GUOBAO_LOCK_WAIT_MS`).
+    pub lock_wait: Option<Duration>,
+    pub limits: Limits,
+    /// Tests only: fault points armed (`GUOBAO_FAULT_INJECTION`).
+    pub fault_points: Vec<String>,
+}
+
+impl Config {
+    /// Read the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read settings through `get` (the environment, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let number = |key: &str, min: u64, max: u64| -> Result<Option<u64>, String> {
+            match get(key).map(|v| v.trim().to_string()) {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(None),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+                    _ => Err(format!(
+                        "设置 {key}={v} 无效：须为 {min} 到 {max} 之间的整数"
+                    )),
+                },
+            }
+        };
+        let defaults = Limits::default();
+        let mb = |n: u64| usize::try_from(n).unwrap_or(usize::MAX).saturating_mul(MIB);
+        let limits = Limits {
+            max_upload_bytes: number("GUOBAO_MAX_UPLOAD_MB", 1, 1024)?
+                .map_or(defaults.max_upload_bytes, mb),
+            max_roster_rows: number("GUOBAO_MAX_ROSTER_ROWS", 1, 10_000_000)?
+                .map_or(defaults.max_roster_rows, |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }),
+            max_photo_bytes: number("GUOBAO_MAX_PHOTO_MB", 1, 100)?
+                .map_or(defaults.max_photo_bytes, mb),
+        };
+        let secret_key = match get("GUOBAO_SECRET_KEY") {
+            None => None,
+            Some(k) if k.len() >= 64 => Some(k.into_bytes()),
+            Some(k) => {
+                return Err(format!(
+                    "设置 GUOBAO_SECRET_KEY 太短：至少64个字节，现为{}个",
+                    k.len()
+                ))
+            }
+        };
+        let secure_cookies = match get("GUOBAO_SECURE_COOKIES").as_deref().map(str::trim) {
+            None | Some("" | "0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(v) => {
+                return Err(format!(
+                    "设置 GUOBAO_SECURE_COOKIES={v} 无效：只能是 1、true、0 或 false"
+                ))
+            }
+        };
+        Ok(Config {
+            secret_key,
+            secure_cookies,
+            lock_wait: number("GUOBAO_LOCK_WAIT_MS", 1, 600_000)?.map(Duration::from_millis),
+            limits,
+            fault_points: get("GUOBAO_FAULT_INJECTION")
+                .map(|v| {
+                    v.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = read(&[]).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.max_upload_bytes, 20 * MIB);
+        assert_eq!(c.limits.max_photo_bytes, 10 * MIB);
+        assert_eq!(c.lock_wait, None);
+        assert!(!c.secure_cookies && c.secret_key.is_none() && c.fault_points.is_empty());
+    }
+
+    #[test]
+    fn values_are_read_and_bad_ones_refused_with_the_variable_named() {
+        let c = read(&[
+            ("GUOBAO_MAX_UPLOAD_MB", " 5 "),
+            ("GUOBAO_MAX_ROSTER_ROWS", "7"),
+            ("GUOBAO_MAX_PHOTO_MB", "2"),
+            ("GUOBAO_LOCK_WAIT_MS", "300"),
+            ("GUOBAO_SECURE_COOKIES", "true"),
+            ("GUOBAO_FAULT_INJECTION", "a, b,"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.max_upload_bytes, 5 * MIB);
+        assert_eq!(c.limits.max_roster_rows, 7);
+        assert_eq!(c.limits.max_photo_bytes, 2 * MIB);
+        assert_eq!(c.lock_wait, Some(Duration::from_millis(300)));
+        assert!(c.secure_cookies);
+        assert_eq!(c.fault_points, ["a", "b"]);
+        assert_eq!(c.limits.read_options().max_rows, 7);
+
+        for (k, v) in [
+            ("GUOBAO_MAX_UPLOAD_MB", "0"),
+            ("GUOBAO_MAX_UPLOAD_MB", "20MB"),
+            ("GUOBAO_MAX_PHOTO_MB", "99999999999999999999999"),
+            ("GUOBAO_LOCK_WAIT_MS", "-1"),
+            ("GUOBAO_SECURE_COOKIES", "yes"),
+            ("GUOBAO_SECRET_KEY", "short"),
+        ] {
+            let e = read(&[(k, v)]).unwrap_err();
+            assert!(e.contains(k) && e.contains("设置"), "{k}={v}: {e}");
+        }
+    }
+}
