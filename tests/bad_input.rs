@@ -162,44 +162,6 @@ fn world() -> World {
     }
 }
 
-/// A roster whose every row is refused: the import must write nothing and exit 2.
-fn roster(dir: &std::path::Path, file: &str, names: &[&str], ids: &[&str]) -> String {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (c, h) in [
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "村",
-        "地块编号",
-        "品种",
-        "树龄",
-        "单株挂果数",
-        "株数",
-        "面积(亩)",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for (i, (n, id)) in names.iter().zip(ids).enumerate() {
-        let r = i as u32 + 1;
-        for (c, t) in [*n, *id, "13800000000", "一村", "", "早实"]
-            .iter()
-            .enumerate()
-        {
-            ws.write_string(r, c as u16, *t).unwrap();
-        }
-        for (c, v) in [8.0, 300.0, 40.0, 2.0].iter().enumerate() {
-            ws.write_number(r, c as u16 + 6, *v).unwrap();
-        }
-    }
-    let path = dir.join(file);
-    wb.save(&path).unwrap();
-    path.display().to_string()
-}
-
 fn corpus(w: &World) -> Vec<Case> {
     let mut cases = Vec::new();
     let village = w.app.seed.village_a1.clone();
@@ -651,7 +613,10 @@ fn corpus(w: &World) -> Vec<Case> {
         ),
     ] {
         let file = format!("bad-{}.xlsx", files.len());
-        files.push((what, roster(dir, &file, &[name], &[id])));
+        files.push((
+            what,
+            roster_file(dir, &file, &[(name, id, "13800000000", "一村", "", 2.0)]),
+        ));
     }
     for (what, path) in files {
         cases.push(Case {

@@ -3,8 +3,7 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn guobao(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guobao"))
@@ -261,35 +260,8 @@ fn migrate_and_user_add_create_a_working_account() {
 #[test]
 fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     let db = TestDb::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
-        .args([
-            "--database-url",
-            &db.url,
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = String::new();
-    let address = loop {
-        let line = lines.next().expect("server output").unwrap();
-        out.push_str(&line);
-        out.push('\n');
-        if let Some(rest) = line.strip_prefix("果保已启动：") {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-    };
+    let server = ServerProcess::start(&db.url, &["--demo"], &[]);
+    let (address, out) = (server.address.clone(), server.startup_output.clone());
     assert!(out.contains("15 个乡镇，164 个村，3000 户农户"), "{out}");
     let client = reqwest::blocking::Client::new();
     let login = |u: &str| -> String {
@@ -347,8 +319,7 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
         .unwrap()
         .iter()
         .any(|p| !p["boundary"].is_null()));
-    child.kill().unwrap();
-    let _ = child.wait();
+    server.kill();
 
     // A second start keeps the data and does not load the demo again.
     let o = guobao(&["--database-url", &db.url, "demo"]);

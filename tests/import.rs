@@ -487,44 +487,6 @@ fn an_import_is_one_audit_entry_found_from_each_created_row() {
     assert_eq!(none.body.as_array().unwrap().len(), 0);
 }
 
-/// A roster with the given rows (姓名, 身份证号, 电话, 村, 地块编号, 面积), all 早实,
-/// tree age 8, 300 fruit per tree (eligible).
-fn roster_file(
-    dir: &std::path::Path,
-    name: &str,
-    rows: &[(&str, &str, &str, &str, &str, f64)],
-) -> String {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    let headers = [
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "村",
-        "地块编号",
-        "品种",
-        "树龄",
-        "单株挂果数",
-        "株数",
-        "面积(亩)",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for (i, (n, id, phone, village, code, mu)) in rows.iter().enumerate() {
-        let r = i as u32 + 1;
-        for (c, t) in [n, id, phone, village, code, &"早实"].iter().enumerate() {
-            ws.write_string(r, c as u16, **t).unwrap();
-        }
-        for (c, v) in [8.0, 300.0, 40.0, *mu].iter().enumerate() {
-            ws.write_number(r, c as u16 + 6, *v).unwrap();
-        }
-    }
-    let path = dir.join(name);
-    wb.save(&path).unwrap();
-    path.display().to_string()
-}
-
 /// Uploading a corrected roster: changed growers and plots are updated and
 /// audited row by row with before and after, a draft policy follows its
 /// grower's new area, a new plot is created, and unchanged rows stay as they are.

@@ -8,69 +8,15 @@ use common::*;
 use diesel::RunQueryDsl;
 use rand::Rng;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Barrier;
 
-/// The real `guobao serve` in its own process, so that "restart" means a new
+/// The real server in its own process, so that "restart" means a new
 /// process and a write that was only ever in the old one's memory is gone.
-struct Server {
-    child: Child,
-    address: String,
-}
+type Server = ServerProcess;
 
-impl Server {
-    fn start(url: &str, fault_points: &str) -> Server {
-        Server::start_with(url, &[("GUOBAO_FAULT_INJECTION", fault_points)])
-    }
-
-    fn start_with(url: &str, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
-            .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let address = loop {
-            let line = lines.next().expect("server output").unwrap();
-            if let Some(rest) = line.strip_prefix("果保已启动：") {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_string();
-            }
-        };
-        Server { child, address }
-    }
-
-    fn token(&self, username: &str) -> String {
-        let v: Value = reqwest::blocking::Client::new()
-            .post(format!("{}/api/v1/session", self.address))
-            .json(&json!({"username": username, "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        v["token"].as_str().expect("token").to_string()
-    }
-
-    /// SIGKILL: nothing gets the chance to flush or commit on the way out.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn with_faults(url: &str, points: &str) -> Server {
+    ServerProcess::start(url, &[], &[("GUOBAO_FAULT_INJECTION", points)])
 }
 
 fn post(address: &str, token: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -129,8 +75,8 @@ fn a_panic_inside_a_write_loses_no_write_acknowledged_after_it() {
         let pool = guobao::startup::prepare_database(&db.url).unwrap();
         seed(&mut pool.get().unwrap());
     }
-    let server = Server::start(&db.url, "grower_insert");
-    let token = server.token("station_a");
+    let server = with_faults(&db.url, "grower_insert");
+    let token = server.token("station_a", PASSWORD);
     let mut ids = Vec::new();
     for round in 0..4u32 {
         let (status, body) = post(
@@ -162,8 +108,8 @@ fn a_panic_inside_a_write_loses_no_write_acknowledged_after_it() {
 
     // After the restart every acknowledged grower is there, the panicked ones are not.
     assert_eq!(count(&mut db.conn(), "growers"), 20);
-    let server = Server::start(&db.url, "grower_handler");
-    let token = server.token("station_a");
+    let server = with_faults(&db.url, "grower_handler");
+    let token = server.token("station_a", PASSWORD);
     for id in &ids {
         assert_eq!(
             get_status(&server.address, &token, &format!("/api/v1/growers/{id}")),
@@ -202,8 +148,8 @@ fn a_writer_that_cannot_get_the_lock_in_time_gets_503_and_writes_nothing() {
         let pool = guobao::startup::prepare_database(&db.url).unwrap();
         seed(&mut pool.get().unwrap());
     }
-    let server = Server::start_with(&db.url, &[("GUOBAO_LOCK_WAIT_MS", "300")]);
-    let token = server.token("station_a");
+    let server = ServerProcess::start(&db.url, &[], &[("GUOBAO_LOCK_WAIT_MS", "300")]);
+    let token = server.token("station_a", PASSWORD);
     // Someone else holds the lock: the SQLite write lock, or on PostgreSQL a
     // table lock that blocks inserts into growers.
     let mut holder = db.conn();
@@ -392,53 +338,38 @@ const CRASH_ROWS: usize = 3000;
 
 /// A roster of `CRASH_ROWS` new, eligible growers of 甲镇's two villages.
 fn big_roster(dir: &std::path::Path) -> String {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    let headers = [
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "村",
-        "地块编号",
-        "品种",
-        "树龄",
-        "单株挂果数",
-        "株数",
-        "面积(亩)",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for i in 0..CRASH_ROWS {
-        let r = i as u32 + 1;
-        let birth = format!(
-            "19{:02}{:02}{:02}",
-            50 + i / 336,
-            1 + (i / 28) % 12,
-            1 + i % 28
-        );
-        let id = id_number(&birth, (i % 900) as u32 + 100);
-        let village = if i % 2 == 0 { "一村" } else { "二村" };
-        for (c, t) in [
-            format!("农户{i}"),
-            id,
-            format!("138{i:08}"),
-            village.to_string(),
-            format!("K{i:06}"),
-            "早实".to_string(),
-        ]
+    let rows: Vec<[String; 5]> = (0..CRASH_ROWS)
+        .map(|i| {
+            let birth = format!(
+                "19{:02}{:02}{:02}",
+                50 + i / 336,
+                1 + (i / 28) % 12,
+                1 + i % 28
+            );
+            [
+                format!("农户{i}"),
+                id_number(&birth, (i % 900) as u32 + 100),
+                format!("138{i:08}"),
+                if i % 2 == 0 { "一村" } else { "二村" }.to_string(),
+                format!("K{i:06}"),
+            ]
+        })
+        .collect();
+    let refs: Vec<RosterRow> = rows
         .iter()
         .enumerate()
-        {
-            ws.write_string(r, c as u16, t).unwrap();
-        }
-        for (c, v) in [8.0, 300.0, 40.0, 1.0 + (i % 7) as f64].iter().enumerate() {
-            ws.write_number(r, c as u16 + 6, *v).unwrap();
-        }
-    }
-    let path = dir.join("big.xlsx");
-    wb.save(&path).unwrap();
-    path.display().to_string()
+        .map(|(i, [n, id, phone, village, code])| {
+            (
+                n.as_str(),
+                id.as_str(),
+                phone.as_str(),
+                village.as_str(),
+                code.as_str(),
+                1.0 + (i % 7) as f64,
+            )
+        })
+        .collect();
+    roster_file(dir, "big.xlsx", &refs)
 }
 
 fn import_command(url: &str, roster: &str) -> Command {

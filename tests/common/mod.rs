@@ -511,3 +511,113 @@ pub fn count(conn: &mut DbConn, table: &str) -> i64 {
         .unwrap()
         .n
 }
+
+/// The real `guobao serve` in its own process (port 0), for what only a
+/// process can show: a restart, `kill -9`, settings from the environment.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub address: String,
+    /// What the server printed before it said where it listens.
+    pub startup_output: String,
+}
+
+impl ServerProcess {
+    /// `guobao --database-url URL serve --bind 127.0.0.1:0 [extra...]` with `env`.
+    pub fn start(url: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guobao"))
+            .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut startup_output = String::new();
+        let address = loop {
+            let line = lines.next().expect("server output").unwrap();
+            if let Some(rest) = line.strip_prefix("果保已启动：") {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+            startup_output.push_str(&line);
+            startup_output.push('\n');
+        };
+        ServerProcess {
+            child,
+            address,
+            startup_output,
+        }
+    }
+
+    /// A bearer token for `username`.
+    pub fn token(&self, username: &str, password: &str) -> String {
+        let v: Value = Client::new()
+            .post(format!("{}/api/v1/session", self.address))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        v["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login {username}: {v}"))
+            .to_string()
+    }
+
+    /// SIGKILL: nothing gets the chance to flush or commit on the way out.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One roster row: 姓名, 身份证号, 电话, 村, 地块编号, 面积 (亩); every row is 早实,
+/// tree age 8, 300 fruit per tree, 40 trees (eligible).
+pub type RosterRow<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, f64);
+
+/// A roster workbook with `rows`, saved as `dir/name`; returns its path.
+pub fn roster_file(dir: &std::path::Path, name: &str, rows: &[RosterRow]) -> String {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let headers = [
+        "姓名",
+        "身份证号",
+        "联系电话",
+        "村",
+        "地块编号",
+        "品种",
+        "树龄",
+        "单株挂果数",
+        "株数",
+        "面积(亩)",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (n, id, phone, village, code, mu)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (c, t) in [n, id, phone, village, code, &"早实"].iter().enumerate() {
+            ws.write_string(r, c as u16, **t).unwrap();
+        }
+        for (c, v) in [8.0, 300.0, 40.0, *mu].iter().enumerate() {
+            ws.write_number(r, c as u16 + 6, *v).unwrap();
+        }
+    }
+    let path = dir.join(name);
+    wb.save(&path).unwrap();
+    path.display().to_string()
+}
