@@ -82,15 +82,7 @@ async fn import_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(
-        &session,
-        &req,
-        &actor,
-        payload,
-        state.limits.max_upload_bytes,
-    )
-    .await
-    {
+    let form = match read_form(&state, &session, &req, &actor, payload).await {
         Ok(f) => f,
         Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
@@ -137,15 +129,7 @@ async fn boundaries_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(
-        &session,
-        &req,
-        &actor,
-        payload,
-        state.limits.max_upload_bytes,
-    )
-    .await
-    {
+    let form = match read_form(&state, &session, &req, &actor, payload).await {
         Ok(f) => f,
         Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
@@ -192,15 +176,15 @@ enum ReadError {
 /// Role and CSRF first, then the form within its limits. Both uploads on the
 /// import page (roster, boundaries) need enrollment rights.
 async fn read_form(
+    state: &AppState,
     session: &Session,
     req: &HttpRequest,
     actor: &Actor,
     payload: Multipart,
-    max_bytes: usize,
 ) -> Result<super::upload::Upload, ReadError> {
     super::upload::page_gate(session, req, actor.can_edit_enrollment())
         .map_err(ReadError::Refused)?;
-    let limits = super::upload::Limits::for_file(max_bytes);
+    let limits = super::upload::Limits::for_file(state.limits.max_upload_bytes);
     super::upload::read(req, payload, limits)
         .await
         .map_err(ReadError::Form)
