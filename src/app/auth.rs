@@ -11,53 +11,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    CountyForestry,
-    Township,
-    Underwriter,
-    Adjuster,
-    Finance,
-}
-
-pub const ROLES: [Role; 6] = [
-    Role::Admin,
-    Role::CountyForestry,
-    Role::Township,
-    Role::Underwriter,
-    Role::Adjuster,
-    Role::Finance,
-];
-
-impl Role {
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::CountyForestry => "county_forestry",
-            Role::Township => "township",
-            Role::Underwriter => "underwriter",
-            Role::Adjuster => "adjuster",
-            Role::Finance => "finance",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Admin => "系统管理员",
-            Role::CountyForestry => "县林业局",
-            Role::Township => "乡镇林业站",
-            Role::Underwriter => "保险公司承保",
-            Role::Adjuster => "查勘员",
-            Role::Finance => "县财政局",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        ROLES.iter().copied().find(|r| r.code() == s)
-    }
-}
+pub use crate::domain::access::{Action, Role, Target};
 
 /// Who is acting: every use case takes one, and scopes by it.
 #[derive(Debug, Clone, Serialize)]
@@ -95,49 +49,56 @@ impl Actor {
 
     /// A township station sees only its own township; everyone else the county.
     pub fn sees_township(&self, township_id: i64) -> bool {
-        match self.role {
-            Role::Township => self.township_id == Some(township_id),
-            _ => true,
-        }
+        !self.role.is_township_bound() || self.township_id == Some(township_id)
     }
 
     /// Which township a list is restricted to, if any.
     pub fn township_scope(&self) -> Option<i64> {
-        match self.role {
-            Role::Township => Some(self.township_id.unwrap_or(-1)),
-            _ => None,
+        if self.role.is_township_bound() {
+            Some(self.township_id.unwrap_or(-1))
+        } else {
+            None
         }
     }
 
+    /// May this actor do `action` at all (on some row)?
+    pub fn may(&self, action: Action) -> bool {
+        crate::domain::access::grant(self.role, action).is_some()
+    }
+
+    /// May this actor do `action` on a row of `township_id`?
+    pub fn may_in(&self, action: Action, township_id: i64) -> bool {
+        let target = if self.sees_township(township_id) {
+            Target::Own
+        } else {
+            Target::OtherTownship
+        };
+        crate::domain::access::allows(self.role, action, target)
+    }
+
     pub fn can_edit_enrollment(&self) -> bool {
-        matches!(
-            self.role,
-            Role::Admin | Role::CountyForestry | Role::Township
-        )
+        self.may(Action::EditEnrollment)
     }
 
     pub fn can_collect_premium(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Township)
+        self.may(Action::CollectPremium)
     }
 
     pub fn can_underwrite(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Underwriter)
+        self.may(Action::Underwrite)
     }
 
     pub fn can_manage_schemes(&self) -> bool {
-        self.role == Role::Admin
+        self.may(Action::ManageSchemes)
     }
 
     pub fn can_read_audit(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::CountyForestry)
+        self.may(Action::ReadAudit)
     }
 
     /// Full ID numbers and bank accounts: only for the roles that act on them.
     pub fn sees_personal_data(&self) -> bool {
-        matches!(
-            self.role,
-            Role::Admin | Role::CountyForestry | Role::Township | Role::Underwriter
-        )
+        self.may(Action::SeePersonalData)
     }
 
     pub fn require(&self, allowed: bool) -> AppResult<()> {
@@ -204,7 +165,11 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
             format!(
                 "未知角色：{}（可选：{}）",
                 a.role,
-                ROLES.iter().map(|r| r.code()).collect::<Vec<_>>().join("/")
+                Role::ALL
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join("/")
             ),
         ));
     }

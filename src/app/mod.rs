@@ -21,7 +21,7 @@ pub mod reports;
 pub mod schemes;
 pub mod subsidy_requests;
 
-pub use auth::{Actor, Role};
+pub use auth::{Action, Actor, Role};
 
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};

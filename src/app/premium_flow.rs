@@ -3,7 +3,7 @@
 //! receiving, and the differences between them.
 
 use super::finance::scheme_or_current;
-use super::{audit, Actor, Role};
+use super::{audit, Action, Actor};
 use crate::db::schema::{policies, premium_batch_confirmations, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::Fen;
@@ -19,12 +19,12 @@ use std::collections::HashMap;
 const COLLECTED: [&str; 3] = ["collected", "issued", "expired"];
 
 pub fn can_view(a: &Actor) -> bool {
-    a.role != Role::Adjuster
+    a.may(Action::ViewPremiumFlow)
 }
 
 /// The insurer confirms what it received.
 pub fn can_confirm(a: &Actor) -> bool {
-    matches!(a.role, Role::Admin | Role::Underwriter)
+    a.may(Action::ConfirmPremium)
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

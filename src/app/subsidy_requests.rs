@@ -4,9 +4,9 @@
 //! already requested). A policy's subsidy is requested once: the database
 //! holds a unique index over the eligible items.
 
-use super::finance::{can_manage, scheme_or_current, LevelFigure};
+use super::finance::{scheme_or_current, LevelFigure};
 use super::policies::status_name;
-use super::{audit, Actor, Role};
+use super::{audit, Action, Actor};
 use crate::db::models::Policy;
 use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, subsidy_requests};
 use crate::db::{now_text, DbConn};
@@ -22,11 +22,11 @@ use std::collections::{HashMap, HashSet};
 const MAX_POLICIES: usize = 200_000;
 
 pub fn can_submit(a: &Actor) -> bool {
-    matches!(a.role, Role::Admin | Role::Underwriter)
+    a.may(Action::SubmitSubsidyRequest)
 }
 
 pub fn can_view(a: &Actor) -> bool {
-    can_submit(a) || can_manage(a)
+    a.may(Action::ViewSubsidyRequests)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod types;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -16,7 +16,20 @@ const UNITS_PER_MU: i64 = 10_000;
 /// such as an area typed in square metres.
 pub const MAX_PLOT_MU: i64 = 100_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::BigInt)]
 pub struct Mu(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +85,11 @@ impl Mu {
 
     pub fn units(self) -> i64 {
         self.0
+    }
+
+    /// The stored units by reference (the database layer binds them so).
+    pub fn units_ref(&self) -> &i64 {
+        &self.0
     }
 
     pub fn to_decimal(self) -> Decimal {

@@ -1,14 +1,17 @@
 //! Pure business rules and validated types: no database, no HTTP.
 
+pub mod access;
 pub mod claims;
 pub mod eligibility;
 pub mod id_number;
 pub mod measure;
 pub mod money;
 pub mod number;
+pub mod policy;
 pub mod premium;
 pub mod scheme;
 pub mod text;
+pub mod time;
 
 pub use eligibility::{Reason, Verdict};
 pub use id_number::IdNumber;

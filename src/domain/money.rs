@@ -11,7 +11,20 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 use super::number::{self, NumberError};
 
 /// An amount of CNY in fen (1/100 yuan). Stored as BIGINT; shown as "269.60".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::BigInt)]
 pub struct Fen(pub i64);
 
 /// Round a yuan amount half-up (away from zero at .5) to the fen.

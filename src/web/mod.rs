@@ -32,6 +32,7 @@ pub mod api;
 pub mod charts;
 pub mod claims_api;
 pub mod claims_pages;
+pub mod error;
 pub mod finance;
 pub mod import_pages;
 pub mod pages;

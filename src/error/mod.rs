@@ -1,8 +1,12 @@
 //! One error type for every use case. Each error has a stable machine code
 //! (asserted by tests and API clients) and a Chinese message for people.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+//! How an error is answered over HTTP lives in `web::error`; the CLI maps
+//! the same errors to exit codes. Nothing here knows about either.
+
+mod code;
+
+pub use code::ErrorCode;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -94,18 +98,17 @@ impl AppError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Db(_) | AppError::Internal(_) | AppError::Panicked(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            AppError::Pool(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        }
+    /// A fault of the system (not of the request): logged, and the CLI
+    /// exits with 1 instead of 2.
+    pub fn is_server_fault(&self) -> bool {
+        matches!(
+            self,
+            AppError::Db(_)
+                | AppError::Internal(_)
+                | AppError::Panicked(_)
+                | AppError::Pool(_)
+                | AppError::Busy(_)
+        )
     }
 
     /// Every message a person should read, one per line.
@@ -176,105 +179,5 @@ fn is_lock_wait(message: &str) -> bool {
 impl From<r2d2::Error> for AppError {
     fn from(e: r2d2::Error) -> Self {
         AppError::Pool(e.to_string())
-    }
-}
-
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(e.to_string())
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    fields: &'a [FieldError],
-}
-
-/// API responses: `{"error": "<code>", "message": "...", "fields": [...]}`.
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        self.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if self.status().is_server_error() {
-            log::error!("{self:?}");
-        }
-        let mut reply = HttpResponse::build(self.status());
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            reply.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
-        }
-        reply.json(ErrorBody {
-            error: self.code(),
-            message: self.messages().join("；"),
-            fields: self.fields(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod unique_tests {
-    use super::*;
-    use diesel::result::{DatabaseErrorKind, Error};
-
-    #[test]
-    fn a_unique_violation_is_a_conflict_other_database_errors_are_internal() {
-        let dup: AppError = Error::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            Box::new("dup".to_string()),
-        )
-        .into();
-        assert_eq!(dup.code(), "duplicate");
-        assert_eq!(dup.status(), StatusCode::CONFLICT);
-        let fk: AppError = Error::DatabaseError(
-            DatabaseErrorKind::ForeignKeyViolation,
-            Box::new("fk".to_string()),
-        )
-        .into();
-        assert_eq!(fk.code(), "internal");
-        assert_eq!(AppError::from(Error::NotFound).code(), "internal");
-    }
-
-    #[test]
-    fn a_lock_not_granted_in_time_is_busy_with_retry_after() {
-        let locked: AppError = Error::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("database is locked".to_string()),
-        )
-        .into();
-        assert_eq!(locked.code(), "busy");
-        assert_eq!(locked.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let r = locked.error_response();
-        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            r.headers().get("Retry-After").and_then(|v| v.to_str().ok()),
-            Some("2")
-        );
-        let deadlock: AppError = Error::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("deadlock detected".to_string()),
-        )
-        .into();
-        assert_eq!(deadlock.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let serial: AppError = Error::DatabaseError(
-            DatabaseErrorKind::SerializationFailure,
-            Box::new("could not serialize".to_string()),
-        )
-        .into();
-        assert_eq!(serial.code(), "busy");
-        let nul: AppError = Error::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("invalid byte sequence for encoding \"UTF8\": 0x00".to_string()),
-        )
-        .into();
-        assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(AppError::Panicked("x".into()).messages()[0].contains("没有保存"));
-        assert_eq!(
-            AppError::Panicked("x".into()).status(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
     }
 }

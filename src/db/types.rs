@@ -1,0 +1,147 @@
+//! How the domain's typed values are stored: money and areas as BIGINT,
+//! statuses, instants and days as TEXT. One generic impl per type serves
+//! SQLite, PostgreSQL and the multi-connection that chooses between them;
+//! a value the program did not write is a deserialization error, never a
+//! panic.
+
+use crate::domain::measure::Mu;
+use crate::domain::money::Fen;
+use crate::domain::policy::PolicyStatus;
+use crate::domain::time::{Day, Instant};
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::{BigInt, Text};
+
+/// BIGINT columns holding a newtype over i64.
+macro_rules! bigint_newtype {
+    ($t:ty, $get:expr, $make:expr) => {
+        impl<DB> ToSql<BigInt, DB> for $t
+        where
+            DB: Backend,
+            i64: ToSql<BigInt, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                let get: fn(&$t) -> &i64 = $get;
+                get(self).to_sql(out)
+            }
+        }
+
+        impl<DB> FromSql<BigInt, DB> for $t
+        where
+            DB: Backend,
+            i64: FromSql<BigInt, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let make: fn(i64) -> $t = $make;
+                i64::from_sql(bytes).map(make)
+            }
+        }
+    };
+}
+
+bigint_newtype!(Fen, |f| &f.0, Fen);
+bigint_newtype!(Mu, Mu::units_ref, Mu::from_units);
+
+/// TEXT columns holding a value that keeps its stored text form.
+macro_rules! text_value {
+    ($t:ty, $parse:expr) => {
+        impl<DB> ToSql<Text, DB> for $t
+        where
+            DB: Backend,
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl<DB> FromSql<Text, DB> for $t
+        where
+            DB: Backend,
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let parse: fn(&str) -> Result<$t, Box<dyn std::error::Error + Send + Sync>> =
+                    $parse;
+                let text = String::from_sql(bytes)?;
+                parse(&text)
+            }
+        }
+    };
+}
+
+text_value!(PolicyStatus, |s| Ok(s.parse()?));
+text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
+text_value!(Day, |s| Ok(Day::parse_stored(s)?));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DbConn;
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::{IntoSql, SqliteConnection};
+
+    /// SQLite always; PostgreSQL too when the suite runs against it.
+    fn connections() -> Vec<DbConn> {
+        let mut out = vec![DbConn::Sqlite(
+            SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        )];
+        if std::env::var("GUOBAO_TEST_DATABASE").as_deref() == Ok("postgres") {
+            let url = std::env::var("GUOBAO_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let pg = diesel::PgConnection::establish(&format!("{url}/postgres"))
+                .expect("the PostgreSQL the suite runs against");
+            out.push(DbConn::Postgresql(pg));
+        }
+        out
+    }
+
+    #[test]
+    fn typed_values_round_trip_on_every_backend() {
+        let at = Instant::parse_stored("2026-06-12T06:30:05Z").unwrap();
+        let day = Day::parse_stored("2026-02-28").unwrap();
+        for mut conn in connections() {
+            for status in PolicyStatus::ALL {
+                let back: PolicyStatus = diesel::select(status.into_sql::<Text>())
+                    .get_result(&mut conn)
+                    .unwrap();
+                assert_eq!(back, status);
+                let text: String = diesel::select(status.into_sql::<Text>())
+                    .get_result(&mut conn)
+                    .unwrap();
+                assert_eq!(text, status.as_str());
+            }
+            let back: Instant = diesel::select(at.into_sql::<Text>())
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(back, at);
+            let back: Day = diesel::select(day.into_sql::<Text>())
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(back, day);
+            let fen: Fen = diesel::select(Fen(-123_456_789_012).into_sql::<BigInt>())
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(fen, Fen(-123_456_789_012));
+            let mu: Mu = diesel::select(Mu::from_units(25_000).into_sql::<BigInt>())
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(mu, Mu::from_units(25_000));
+        }
+    }
+
+    #[test]
+    fn text_the_program_did_not_write_is_an_error_not_a_panic() {
+        for mut conn in connections() {
+            let status =
+                diesel::select(sql::<Text>("'issued '")).get_result::<PolicyStatus>(&mut conn);
+            assert!(status.is_err());
+            let at = diesel::select(sql::<Text>("'yesterday'")).get_result::<Instant>(&mut conn);
+            assert!(at.is_err());
+            let day = diesel::select(sql::<Text>("'2026-02-30'")).get_result::<Day>(&mut conn);
+            assert!(day.is_err());
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Instants and calendar days as the system stores, compares and shows them.
+//!
+//! An [`Instant`] is a UTC time stored as fixed-width text
+//! (`2026-06-12T06:30:00Z`), so text order is time order on both databases;
+//! a [`Day`] is a China calendar date stored as `2026-06-12`. People read
+//! instants in China time (UTC+8).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// China Standard Time: dates on policies, and what people type and read.
+pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    // Const evaluation: an invalid offset would fail to compile.
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+const STORED_INSTANT: &str = "%Y-%m-%dT%H:%M:%SZ";
+const STORED_DAY: &str = "%Y-%m-%d";
+
+/// A moment, to the second, in UTC.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Instant {
+    at: DateTime<Utc>,
+    /// The stored form, kept beside the value so the database layer can
+    /// bind it by reference.
+    text: [u8; 20],
+}
+
+/// Years the fixed-width text can hold; nothing in a county's insurance
+/// season lies outside them.
+const FIRST_YEAR: i32 = 1000;
+const LAST_YEAR: i32 = 9999;
+
+impl Instant {
+    pub fn from_utc(t: DateTime<Utc>) -> Instant {
+        use chrono::Datelike;
+        // Stored to the second: keep the value what a round trip gives back.
+        let mut at = t - chrono::Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
+        if at.year() < FIRST_YEAR || at.year() > LAST_YEAR {
+            let year = at.year().clamp(FIRST_YEAR, LAST_YEAR);
+            at = chrono::TimeZone::with_ymd_and_hms(&Utc, year, 1, 1, 0, 0, 0)
+                .single()
+                .unwrap_or(at);
+        }
+        let mut text = [b'0'; 20];
+        let formatted = at.format(STORED_INSTANT).to_string();
+        for (slot, byte) in text.iter_mut().zip(formatted.bytes()) {
+            *slot = byte;
+        }
+        Instant { at, text }
+    }
+
+    pub fn utc(self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// The stored form: `2026-06-12T06:30:00Z`.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
+
+    pub fn to_text(self) -> String {
+        self.as_str().to_string()
+    }
+
+    /// Read a stored instant (any RFC 3339 text is accepted).
+    pub fn parse_stored(s: &str) -> Result<Instant, TimeError> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| Instant::from_utc(t.with_timezone(&Utc)))
+            .map_err(|_| TimeError(s.to_string()))
+    }
+
+    /// `2026-06-12 14:30` in China time.
+    pub fn display(self) -> String {
+        self.at
+            .with_timezone(&CHINA)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// The China calendar day of this instant.
+    pub fn china_day(self) -> Day {
+        Day::new(self.at.with_timezone(&CHINA).date_naive())
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// JSON carries the stored form, as it did when instants were plain text.
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Instant::parse_stored(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A calendar day (China), stored as `2026-06-12`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Day {
+    date: NaiveDate,
+    text: [u8; 10],
+}
+
+impl Day {
+    pub fn new(d: NaiveDate) -> Day {
+        use chrono::Datelike;
+        let date = if d.year() < FIRST_YEAR || d.year() > LAST_YEAR {
+            NaiveDate::from_ymd_opt(d.year().clamp(FIRST_YEAR, LAST_YEAR), 1, 1).unwrap_or(d)
+        } else {
+            d
+        };
+        let mut text = [b'0'; 10];
+        for (slot, byte) in text
+            .iter_mut()
+            .zip(date.format(STORED_DAY).to_string().bytes())
+        {
+            *slot = byte;
+        }
+        Day { date, text }
+    }
+
+    pub fn date(self) -> NaiveDate {
+        self.date
+    }
+
+    /// The stored form: `2026-06-12`.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
+
+    pub fn to_text(self) -> String {
+        self.as_str().to_string()
+    }
+
+    pub fn parse_stored(s: &str) -> Result<Day, TimeError> {
+        NaiveDate::parse_from_str(s, STORED_DAY)
+            .map(Day::new)
+            .map_err(|_| TimeError(s.to_string()))
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Day::parse_stored(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A stored time that does not read back: the database holds text the
+/// program did not write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeError(pub String);
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not a stored time or date: {:?}", self.0)
+    }
+}
+
+impl std::error::Error for TimeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn an_instant_is_stored_to_the_second_in_utc_and_read_back() {
+        let t = Utc.with_ymd_and_hms(2026, 6, 12, 6, 30, 5).unwrap()
+            + chrono::Duration::milliseconds(750);
+        let i = Instant::from_utc(t);
+        assert_eq!(i.to_text(), "2026-06-12T06:30:05Z");
+        assert_eq!(Instant::parse_stored(&i.to_text()), Ok(i));
+        assert_eq!(i.display(), "2026-06-12 14:30");
+        assert_eq!(Instant::parse_stored("2026-06-12T14:30:05+08:00"), Ok(i));
+        assert!(Instant::parse_stored("2026-06-12 14:30").is_err());
+        assert_eq!(
+            serde_json::to_string(&i).unwrap(),
+            "\"2026-06-12T06:30:05Z\""
+        );
+    }
+
+    #[test]
+    fn text_order_is_time_order() {
+        let a = Instant::parse_stored("2026-06-12T09:59:59Z").unwrap();
+        let b = Instant::parse_stored("2026-06-12T10:00:00Z").unwrap();
+        assert!(a < b);
+        assert!(a.to_text() < b.to_text());
+    }
+
+    #[test]
+    fn the_china_day_turns_at_16_00_utc() {
+        let before = Instant::parse_stored("2026-06-12T15:59:59Z").unwrap();
+        let after = Instant::parse_stored("2026-06-12T16:00:00Z").unwrap();
+        assert_eq!(before.china_day().to_text(), "2026-06-12");
+        assert_eq!(after.china_day().to_text(), "2026-06-13");
+    }
+
+    #[test]
+    fn days_round_trip_and_refuse_other_text() {
+        let d = Day::parse_stored("2026-02-28").unwrap();
+        assert_eq!(d.to_text(), "2026-02-28");
+        assert!(Day::parse_stored("2026-02-30").is_err());
+        assert!(Day::parse_stored("2026/02/28").is_err());
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2026-02-28\"");
+    }
+
+    #[test]
+    fn years_outside_four_digits_are_clamped_not_garbled() {
+        let far =
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::days(365 * 9000);
+        assert_eq!(Instant::from_utc(far).as_str(), "9999-01-01T00:00:00Z");
+        let d = Day::new(NaiveDate::from_ymd_opt(12, 5, 1).unwrap());
+        assert_eq!(d.as_str(), "1000-01-01");
+    }
+}
