@@ -19,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use guobao::app;
 use guobao::db;
 use guobao::error::AppError;
+use guobao::error::ErrorCode;
 use guobao::startup;
 use std::process::ExitCode;
 
@@ -276,7 +277,7 @@ fn fail(err: &AppError, json: bool) -> ExitCode {
     } else {
         eprintln!("错误：{}", err.messages().join("；"));
     }
-    if err.status().is_server_error() {
+    if err.is_server_fault() {
         eprintln!("详情：{err}");
         ExitCode::from(1)
     } else {
@@ -607,7 +608,11 @@ fn main() -> ExitCode {
                     Ok(d) => d,
                     Err(_) => {
                         return fail(
-                            &AppError::invalid("today", "date_invalid", "日期格式应为YYYY-MM-DD"),
+                            &AppError::invalid(
+                                "today",
+                                ErrorCode::DateInvalid,
+                                "日期格式应为YYYY-MM-DD",
+                            ),
                             false,
                         )
                     }
@@ -745,7 +750,7 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> {
     std::fs::write(path, bytes).map_err(|e| {
         AppError::invalid(
             "output",
-            "output_unwritable",
+            ErrorCode::OutputUnwritable,
             format!("无法写入{}：{e}", path.display()),
         )
     })
@@ -778,7 +783,7 @@ fn import_roster(
         .map_err(|e| {
             AppError::invalid(
                 "file",
-                "file_unreadable",
+                ErrorCode::FileUnreadable,
                 format!("无法读取{}：{e}", file.display()),
             )
         })?;
@@ -866,7 +871,7 @@ fn import_plots(
     let unreadable = |e: std::io::Error| {
         AppError::invalid(
             "file",
-            "file_unreadable",
+            ErrorCode::FileUnreadable,
             format!("无法读取{}：{e}", file.display()),
         )
     };
@@ -877,7 +882,7 @@ fn import_plots(
             if m.len() > u64::try_from(max).unwrap_or(u64::MAX) {
                 return Err(AppError::invalid(
                     "file",
-                    "file_too_large",
+                    ErrorCode::FileTooLarge,
                     format!("GeoJSON文件超过{}MB上限", max / (1024 * 1024)),
                 ));
             }
@@ -963,7 +968,10 @@ fn serve(url: &str, bind: &str, demo: bool, config: &guobao::config::Config) -> 
         };
         match load_demo(&mut conn) {
             Ok(()) => {}
-            Err(AppError::Conflict { code, .. }) if code == "database_not_empty" => {
+            Err(AppError::Conflict {
+                code: ErrorCode::DatabaseNotEmpty,
+                ..
+            }) => {
                 println!("数据库中已有数据，跳过演示数据载入");
             }
             Err(e) => return fail(&e, false),

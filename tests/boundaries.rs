@@ -464,7 +464,10 @@ fn a_plot_changed_during_the_check_refuses_the_commit() {
     let theirs = stored(&a, id);
     let plan = boundaries::plan(&ctx, prepared, deadline).unwrap();
     let e = boundaries::apply(&mut app.conn(), &actor, plan).unwrap_err();
-    assert_eq!((e.status().as_u16(), e.code()), (409, "plot_changed"));
+    assert_eq!(
+        (e.status().as_u16(), e.code().as_str()),
+        (409, "plot_changed")
+    );
     assert!(e.to_string().contains(&code), "{e}");
     assert_eq!(stored(&a, id), theirs, "their boundary is kept");
 }

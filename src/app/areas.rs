@@ -5,7 +5,7 @@ use crate::db::models::Area;
 use crate::db::schema::{areas, growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::Mu;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -231,12 +231,16 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
     if code.is_empty() || code.len() > 20 || !code.chars().all(|c| c.is_ascii_digit()) {
         errors.push(FieldError::new(
             "code",
-            "area_code_invalid",
+            ErrorCode::AreaCodeInvalid,
             "行政区划代码应为不超过20位的数字",
         ));
     }
     if input.name.trim().is_empty() {
-        errors.push(FieldError::new("name", "area_name_required", "请填写名称"));
+        errors.push(FieldError::new(
+            "name",
+            ErrorCode::AreaNameRequired,
+            "请填写名称",
+        ));
     }
     let parent_level = match input.level.as_str() {
         "county" => None,
@@ -245,7 +249,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
         other => {
             errors.push(FieldError::new(
                 "level",
-                "area_level_invalid",
+                ErrorCode::AreaLevelInvalid,
                 format!("层级应为 county/township/village：{other}"),
             ));
             None
@@ -270,7 +274,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
             if id.is_none() {
                 errors.push(FieldError::new(
                     "parent_code",
-                    "area_parent_unknown",
+                    ErrorCode::AreaParentUnknown,
                     format!("未找到上级区划：{pc}"),
                 ));
             }
@@ -279,7 +283,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
         (Some(_), _) => {
             errors.push(FieldError::new(
                 "parent_code",
-                "area_parent_required",
+                ErrorCode::AreaParentRequired,
                 "请填写上级区划代码",
             ));
             None
@@ -296,7 +300,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
             .get_result(conn)?;
         if taken > 0 {
             return Err(AppError::conflict(
-                "area_code_taken",
+                ErrorCode::AreaCodeTaken,
                 format!("区划代码{code}已存在"),
             ));
         }
@@ -327,8 +331,9 @@ pub fn set_target(
         actor.role,
         super::Role::Admin | super::Role::CountyForestry
     ))?;
-    let target = parse_target(Some(target_mu))?
-        .ok_or_else(|| AppError::invalid("target_mu", "target_required", "请填写目标面积"))?;
+    let target = parse_target(Some(target_mu))?.ok_or_else(|| {
+        AppError::invalid("target_mu", ErrorCode::TargetRequired, "请填写目标面积")
+    })?;
     super::tx(conn, |conn| {
         let before = township_by_code(conn, actor, code)?;
         diesel::update(areas::table.find(before.id))
@@ -355,7 +360,7 @@ pub fn township_or_own(conn: &mut DbConn, actor: &Actor, code: &str) -> AppResul
         ("", Some(own)) => township(conn, actor, own),
         ("", None) => Err(AppError::invalid(
             "township_code",
-            "township_required",
+            ErrorCode::TownshipRequired,
             "请选择乡镇",
         )),
         (code, _) => township_by_code(conn, actor, code),

@@ -3,7 +3,7 @@
 use crate::db::models::{NewUser, User};
 use crate::db::schema::{api_tokens, areas, users};
 use crate::db::{now_text, DbConn};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -146,14 +146,14 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
     {
         errors.push(crate::error::FieldError::new(
             "username",
-            "username_invalid",
+            ErrorCode::UsernameInvalid,
             "用户名只能由字母、数字、_、-、.组成",
         ));
     }
     if a.password.chars().count() < 8 {
         errors.push(crate::error::FieldError::new(
             "password",
-            "password_too_short",
+            ErrorCode::PasswordTooShort,
             "密码至少8位",
         ));
     }
@@ -161,7 +161,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
     if role.is_none() {
         errors.push(crate::error::FieldError::new(
             "role",
-            "role_unknown",
+            ErrorCode::RoleUnknown,
             format!(
                 "未知角色：{}（可选：{}）",
                 a.role,
@@ -184,7 +184,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
             if id.is_none() {
                 errors.push(crate::error::FieldError::new(
                     "township",
-                    "township_unknown",
+                    ErrorCode::TownshipUnknown,
                     format!("未找到乡镇代码：{code}"),
                 ));
             }
@@ -195,7 +195,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
     if role == Some(Role::Township) && township_id.is_none() && a.township_code.is_none() {
         errors.push(crate::error::FieldError::new(
             "township",
-            "township_required",
+            ErrorCode::TownshipRequired,
             "乡镇林业站账号必须指定所属乡镇",
         ));
     }
@@ -208,7 +208,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
         .get_result::<i64>(conn)?;
     if exists > 0 {
         return Err(AppError::conflict(
-            "username_taken",
+            ErrorCode::UsernameTaken,
             format!("用户名{username}已存在"),
         ));
     }

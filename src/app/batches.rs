@@ -6,7 +6,7 @@ use crate::db::models::{Policy, PremiumBatch};
 use crate::db::schema::{policies, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult
     if receipt.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "receipt_no",
-            "receipt_no_required",
+            ErrorCode::ReceiptNoRequired,
             "请填写收据号（不超过40个字符）",
         ));
     }
@@ -85,12 +85,12 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult
     match date {
         None => errors.push(FieldError::new(
             "handed_over_on",
-            "date_invalid",
+            ErrorCode::DateInvalid,
             "交付日期格式应为YYYY-MM-DD",
         )),
         Some(d) if d > chrono::Utc::now().date_naive() => errors.push(FieldError::new(
             "handed_over_on",
-            "date_in_future",
+            ErrorCode::DateInFuture,
             "交付日期不能晚于今天",
         )),
         _ => {}
@@ -111,14 +111,14 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult
             .get_result(conn)?;
         if taken > 0 {
             return Err(AppError::conflict(
-                "receipt_no_duplicate",
+                ErrorCode::ReceiptNoDuplicate,
                 format!("收据号{receipt}已使用"),
             ));
         }
         let list = pending(conn, township.id, scheme.id)?;
         if list.is_empty() {
             return Err(AppError::conflict(
-                "batch_empty",
+                ErrorCode::BatchEmpty,
                 format!("{}没有已收费且未交付的保单", township.name),
             ));
         }

@@ -15,7 +15,7 @@ use crate::db::models::Plot;
 use crate::db::schema::plots;
 use crate::db::{now_text, DbConn};
 use crate::domain::Mu;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::geo::{self, Deadline, GeometryError};
 use ::geo::{BoundingRect, Polygon, Rect};
 use diesel::prelude::*;
@@ -142,20 +142,24 @@ pub fn prepare(actor: &Actor, text: &str, deadline: Deadline) -> AppResult<Prepa
     let fc: geojson::FeatureCollection = text
         .parse::<geojson::GeoJson>()
         .map_err(|e| {
-            AppError::invalid("file", "geojson_invalid", format!("不是有效的GeoJSON：{e}"))
+            AppError::invalid(
+                "file",
+                ErrorCode::GeojsonInvalid,
+                format!("不是有效的GeoJSON：{e}"),
+            )
         })
         .and_then(|g| match g {
             geojson::GeoJson::FeatureCollection(fc) => Ok(fc),
             _ => Err(AppError::invalid(
                 "file",
-                "geojson_not_collection",
+                ErrorCode::GeojsonNotCollection,
                 "应为要素集合（FeatureCollection），每个要素的属性中写明地块编号（code）",
             )),
         })?;
     if fc.features.len() > geo::MAX_FEATURES_PER_UPLOAD {
         return Err(AppError::invalid(
             "file",
-            "geojson_too_many_features",
+            ErrorCode::GeojsonTooManyFeatures,
             format!(
                 "文件有{}个要素，超过每次上传{}个的上限：请按村拆分后分批上传",
                 fc.features.len(),
@@ -171,7 +175,7 @@ pub fn prepare(actor: &Actor, text: &str, deadline: Deadline) -> AppResult<Prepa
     if vertices > geo::MAX_VERTICES_PER_UPLOAD {
         return Err(AppError::invalid(
             "file",
-            "geojson_too_many_vertices",
+            ErrorCode::GeojsonTooManyVertices,
             format!(
                 "文件共有{vertices}个顶点，超过每次上传{}个的上限：请按村拆分后分批上传，或先抽稀（简化）边界",
                 geo::MAX_VERTICES_PER_UPLOAD
@@ -413,7 +417,7 @@ pub fn apply(conn: &mut DbConn, actor: &Actor, plan: Plan) -> AppResult<Boundary
             .execute(conn)?;
             if changed == 0 {
                 return Err(AppError::conflict(
-                    "plot_changed",
+                    ErrorCode::PlotChanged,
                     format!(
                         "检查期间地块{}已被他人修改，本次上传未写入任何边界：请重新上传",
                         u.before.code

@@ -19,7 +19,7 @@ use crate::domain::measure::normalize_width;
 use crate::domain::scheme::SchemeDef;
 use crate::domain::text::{self, TextKind};
 use crate::domain::{Fen, Mu};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Claim>
 fn check_version(c: &Claim, version: Option<i32>) -> AppResult<()> {
     match version {
         Some(v) if v != c.version => Err(AppError::conflict(
-            "version_conflict",
+            ErrorCode::VersionConflict,
             format!(
                 "赔案{}已被他人修改（您看到的是第{}版，现在是第{}版），请刷新后重试",
                 c.claim_no, v, c.version
@@ -127,7 +127,7 @@ fn check_version(c: &Claim, version: Option<i32>) -> AppResult<()> {
 
 fn wrong_status(c: &Claim, doing: &str) -> AppError {
     AppError::conflict(
-        "claim_status_invalid",
+        ErrorCode::ClaimStatusInvalid,
         format!(
             "赔案{}当前状态为“{}”，不能{}",
             c.claim_no,
@@ -166,7 +166,7 @@ fn save(
     .execute(conn)?;
     if bumped != 1 {
         return Err(AppError::conflict(
-            "version_conflict",
+            ErrorCode::VersionConflict,
             format!("赔案{}已被他人修改，请刷新后重试", before.claim_no),
         ));
     }
@@ -434,7 +434,7 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
     if q.chars().count() < 2 {
         return Err(AppError::invalid(
             "q",
-            "query_too_short",
+            ErrorCode::QueryTooShort,
             "请输入至少2个字：农户姓名、身份证号、电话或保单号",
         ));
     }
@@ -564,14 +564,14 @@ fn find_policy(conn: &mut DbConn, input: &PlotRef) -> AppResult<Policy> {
     } else {
         return Err(AppError::invalid(
             "policy_no",
-            "policy_missing",
+            ErrorCode::PolicyMissing,
             "请先查找并选择保单",
         ));
     };
     found.ok_or_else(|| {
         AppError::invalid(
             "policy_no",
-            "policy_not_found",
+            ErrorCode::PolicyNotFound,
             format!(
                 "未找到保单{}",
                 input.policy_no.as_deref().unwrap_or_default()
@@ -602,7 +602,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
             } else {
                 errs.push(FieldError::new(
                     "plot_id",
-                    "plot_missing",
+                    ErrorCode::PlotMissing,
                     "该保单有多个地块，请选择受灾地块",
                 ));
                 None
@@ -612,7 +612,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
     if plot.is_none() && errs.is_empty() {
         errs.push(FieldError::new(
             "plot_id",
-            "plot_not_on_policy",
+            ErrorCode::PlotNotOnPolicy,
             "所选地块不属于该保单的被保险人",
         ));
     }
@@ -626,7 +626,11 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
         .map(|p| p.code.clone())
         .unwrap_or(peril_in);
     if peril.is_empty() {
-        errs.push(FieldError::new("peril", "peril_missing", "请选择灾害原因"));
+        errs.push(FieldError::new(
+            "peril",
+            ErrorCode::PerilMissing,
+            "请选择灾害原因",
+        ));
     }
     let occurred = clock::parse_input("occurred_at", "出险时间", &input.occurred_at);
     let reported = match input
@@ -643,7 +647,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
         if *o > now + skew {
             errs.push(FieldError::new(
                 "occurred_at",
-                "occurred_in_future",
+                ErrorCode::OccurredInFuture,
                 "出险时间不能晚于当前时间",
             ));
         }
@@ -652,7 +656,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
         if *r > now + skew {
             errs.push(FieldError::new(
                 "reported_at",
-                "reported_in_future",
+                ErrorCode::ReportedInFuture,
                 "报案时间不能晚于当前时间",
             ));
         }
@@ -661,7 +665,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
         if o > r {
             errs.push(FieldError::new(
                 "occurred_at",
-                "occurred_after_report",
+                ErrorCode::OccurredAfterReport,
                 "出险时间不能晚于报案时间",
             ));
         }
@@ -699,7 +703,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
     if reporter_name.is_empty() && !errs.iter().any(|e| e.field == "reporter_name") {
         errs.push(FieldError::new(
             "reporter_name",
-            "reporter_missing",
+            ErrorCode::ReporterMissing,
             "请填写报案人姓名",
         ));
     }
@@ -711,7 +715,7 @@ fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> A
     if !CHANNELS.iter().any(|(c, _)| *c == channel) {
         errs.push(FieldError::new(
             "channel",
-            "channel_invalid",
+            ErrorCode::ChannelInvalid,
             "报案方式应为：电话报案、上门报案、系统接口或批量登记",
         ));
     }
@@ -930,14 +934,14 @@ pub fn report_event(
     if input.items.is_empty() {
         return Err(AppError::invalid(
             "items",
-            "event_empty",
+            ErrorCode::EventEmpty,
             "请至少列出一个受灾保单",
         ));
     }
     if input.name.trim().is_empty() {
         return Err(AppError::invalid(
             "name",
-            "event_name_missing",
+            ErrorCode::EventNameMissing,
             "请填写灾害事件名称，如“6月12日冰雹”",
         ));
     }
@@ -965,7 +969,7 @@ pub fn report_event(
                     if !seen.insert(k.plot.id) {
                         errs.push(FieldError::new(
                             &format!("items[{i}]"),
-                            "event_plot_duplicate",
+                            ErrorCode::EventPlotDuplicate,
                             format!("第{}行：地块{}重复", i + 1, k.plot.code),
                         ));
                     }
@@ -975,7 +979,7 @@ pub fn report_event(
                     errs.extend(v.into_iter().map(|e| {
                         FieldError::new(
                             &format!("items[{i}].{}", e.field),
-                            &e.code,
+                            e.code,
                             format!("第{}行：{}", i + 1, e.message),
                         )
                     }));
@@ -1065,7 +1069,7 @@ pub fn dispatch(
         if adjuster.is_none() {
             errs.push(FieldError::new(
                 "adjuster",
-                "adjuster_invalid",
+                ErrorCode::AdjusterInvalid,
                 if input.adjuster.trim().is_empty() {
                     "请指定保险公司查勘员".to_string()
                 } else {
@@ -1077,7 +1081,7 @@ pub fn dispatch(
         if co.is_none() {
             errs.push(FieldError::new(
                 "co_surveyor",
-                "co_surveyor_invalid",
+                ErrorCode::CoSurveyorInvalid,
                 if input.co_surveyor.trim().is_empty() {
                     "请指定县林业局共同查勘人员".to_string()
                 } else {
@@ -1231,7 +1235,11 @@ fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str
     if valid_client_id(client_id) {
         Ok(client_id)
     } else {
-        Err(AppError::invalid("client_id", "client_id_invalid", message))
+        Err(AppError::invalid(
+            "client_id",
+            ErrorCode::ClientIdInvalid,
+            message,
+        ))
     }
 }
 
@@ -1252,7 +1260,7 @@ fn recorded_survey(
     };
     if existing.claim_id != c.id {
         return Err(AppError::conflict(
-            "client_id_reused",
+            ErrorCode::ClientIdReused,
             "该查勘记录编号已用于其他赔案",
         ));
     }
@@ -1314,7 +1322,7 @@ fn record_survey(
             // Without it, two different surveys of one claim would both be
             // recorded and the later one would silently set the payout.
             return Err(AppError::conflict(
-                "version_required",
+                ErrorCode::VersionRequired,
                 format!(
                     "赔案{}已有查勘记录，重新查勘须基于最新版本（请刷新页面后重新提交，当前为第{}版）",
                     c.claim_no, c.version
@@ -1341,7 +1349,7 @@ fn record_survey(
             _ => {
                 errs.push(FieldError::new(
                     "latitude",
-                    "gps_missing",
+                    ErrorCode::GpsMissing,
                     "没有获取到GPS定位，请在地块现场打开定位后再提交",
                 ));
                 None
@@ -1360,7 +1368,7 @@ fn record_survey(
             } else {
                 errs.push(FieldError::new(
                     "latitude",
-                    "position_far",
+                    ErrorCode::PositionFar,
                     format!(
                         "查勘位置距地块{}约{}米，超出允许的{}米，请到地块现场后再提交",
                         plot.code, d, rules.max_distance_m
@@ -1374,7 +1382,7 @@ fn record_survey(
             Ok(n) if n >= 0 => {
                 errs.push(FieldError::new(
                     "damaged_trees",
-                    "damaged_trees_too_many",
+                    ErrorCode::DamagedTreesTooMany,
                     format!("受损株数{n}超过地块登记的{}株", plot.tree_count),
                 ));
                 None
@@ -1382,7 +1390,7 @@ fn record_survey(
             _ => {
                 errs.push(FieldError::new(
                     "damaged_trees",
-                    "damaged_trees_invalid",
+                    ErrorCode::DamagedTreesInvalid,
                     "请填写受损株数（0或正整数）",
                 ));
                 None
@@ -1393,7 +1401,7 @@ fn record_survey(
             Ok(m) if m.units() <= 0 => {
                 errs.push(FieldError::new(
                     "affected_mu",
-                    "affected_area_invalid",
+                    ErrorCode::AffectedAreaInvalid,
                     "受灾面积必须大于0",
                 ));
                 None
@@ -1401,7 +1409,7 @@ fn record_survey(
             Ok(m) if m > insured => {
                 errs.push(FieldError::new(
                     "affected_mu",
-                    "affected_area_too_large",
+                    ErrorCode::AffectedAreaTooLarge,
                     format!("受灾面积{m}亩超过该地块的投保面积{insured}亩"),
                 ));
                 None
@@ -1410,7 +1418,7 @@ fn record_survey(
             Err(e) => {
                 errs.push(FieldError::new(
                     "affected_mu",
-                    "affected_area_invalid",
+                    ErrorCode::AffectedAreaInvalid,
                     e.to_string(),
                 ));
                 None
@@ -1421,7 +1429,7 @@ fn record_survey(
             Err(e) => {
                 errs.push(FieldError::new(
                     "loss_rate",
-                    "loss_rate_invalid",
+                    ErrorCode::LossRateInvalid,
                     e.to_string(),
                 ));
                 None
@@ -1430,7 +1438,7 @@ fn record_survey(
         if !input.adjuster_confirmed || !input.co_surveyor_confirmed {
             errs.push(FieldError::new(
                 "confirmed",
-                "confirmation_missing",
+                ErrorCode::ConfirmationMissing,
                 "查勘员和县林业局共同查勘人员都须确认查勘结果",
             ));
         }
@@ -1450,7 +1458,7 @@ fn record_survey(
         if signed_name.as_deref() == Some("") {
             errs.push(FieldError::new(
                 "grower_signed_name",
-                "grower_name_missing",
+                ErrorCode::GrowerNameMissing,
                 "请填写签字确认的农户姓名",
             ));
         }
@@ -1458,13 +1466,13 @@ fn record_survey(
         if !sig.starts_with("data:image/png;base64,") || sig.len() < 40 {
             errs.push(FieldError::new(
                 "grower_signature",
-                "signature_missing",
+                ErrorCode::SignatureMissing,
                 "请农户在屏幕上签字确认",
             ));
         } else if sig.len() > MAX_SIGNATURE_BYTES {
             errs.push(FieldError::new(
                 "grower_signature",
-                "signature_too_large",
+                ErrorCode::SignatureTooLarge,
                 "签名图片过大，请清除后重新签字",
             ));
         }
@@ -1477,7 +1485,7 @@ fn record_survey(
                 Ok(t) if t > now + Duration::minutes(5) => {
                     errs.push(FieldError::new(
                         "surveyed_at",
-                        "surveyed_in_future",
+                        ErrorCode::SurveyedInFuture,
                         "查勘时间不能晚于当前时间",
                     ));
                     now
@@ -1485,7 +1493,7 @@ fn record_survey(
                 Ok(t) if t < from_text(&c.reported_at)? => {
                     errs.push(FieldError::new(
                         "surveyed_at",
-                        "surveyed_before_report",
+                        ErrorCode::SurveyedBeforeReport,
                         "查勘时间不能早于报案时间",
                     ));
                     now
@@ -1651,7 +1659,7 @@ pub fn add_photo(
     if bytes.len() > max_bytes {
         return Err(AppError::invalid(
             "photo",
-            "photo_too_large",
+            ErrorCode::PhotoTooLarge,
             format!(
                 "照片过大（{:.1} MB），单张不能超过{} MB",
                 bytes.len() as f64 / 1_048_576.0,
@@ -1662,7 +1670,7 @@ pub fn add_photo(
     let Some(content_type) = image_type(bytes) else {
         return Err(AppError::invalid(
             "photo",
-            "photo_not_image",
+            ErrorCode::PhotoNotImage,
             "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
         ));
     };
@@ -1700,7 +1708,7 @@ fn recorded_photo(
     };
     if p.claim_id != c.id || p.sha256 != sha {
         return Err(AppError::conflict(
-            "client_id_reused",
+            ErrorCode::ClientIdReused,
             "该照片编号已用于其他照片",
         ));
     }
@@ -1909,7 +1917,7 @@ pub fn send_back(
     if input.note.trim().is_empty() {
         return Err(AppError::invalid(
             "note",
-            "note_missing",
+            ErrorCode::NoteMissing,
             "退回须写明原因，供查勘人员补充",
         ));
     }
@@ -1944,7 +1952,7 @@ fn parse_day(field: &str, label: &str, s: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::invalid(
             field,
-            "date_invalid",
+            ErrorCode::DateInvalid,
             format!("{label}格式应为YYYY-MM-DD：{}", s.trim()),
         )
     })
@@ -1972,7 +1980,7 @@ pub fn agree(
         if day > china_date(now) || day < approved_day {
             return Err(AppError::invalid(
                 "agreed_on",
-                "agreed_on_invalid",
+                ErrorCode::AgreedOnInvalid,
                 format!(
                     "农户确认日期应在审核通过日（{approved_day}）与今天（{}）之间",
                     china_date(now)
@@ -2024,7 +2032,7 @@ pub fn pay(
             Ok(a) if a <= Fen::ZERO => {
                 errs.push(FieldError::new(
                     "amount",
-                    "amount_invalid",
+                    ErrorCode::AmountInvalid,
                     "支付金额必须大于0",
                 ));
                 a
@@ -2032,14 +2040,18 @@ pub fn pay(
             Ok(a) if a > owed => {
                 errs.push(FieldError::new(
                     "amount",
-                    "amount_above_owed",
+                    ErrorCode::AmountAboveOwed,
                     format!("支付金额{a}元超过尚未支付的赔款{owed}元"),
                 ));
                 a
             }
             Ok(a) => a,
             Err(e) => {
-                errs.push(FieldError::new("amount", "amount_invalid", e.to_string()));
+                errs.push(FieldError::new(
+                    "amount",
+                    ErrorCode::AmountInvalid,
+                    e.to_string(),
+                ));
                 Fen::ZERO
             }
         };
@@ -2047,7 +2059,7 @@ pub fn pay(
             Ok(d) if d > china_date(now) => {
                 errs.push(FieldError::new(
                     "paid_on",
-                    "paid_on_future",
+                    ErrorCode::PaidOnFuture,
                     "支付日期不能晚于今天",
                 ));
                 d
@@ -2072,7 +2084,7 @@ pub fn pay(
         } else if reference.is_empty() {
             errs.push(FieldError::new(
                 "bank_reference",
-                "bank_reference_missing",
+                ErrorCode::BankReferenceMissing,
                 "请填写银行交易流水号",
             ));
         } else if claim_payments::table
@@ -2083,7 +2095,7 @@ pub fn pay(
         {
             errs.push(FieldError::new(
                 "bank_reference",
-                "bank_reference_duplicate",
+                ErrorCode::BankReferenceDuplicate,
                 format!("银行流水号{reference}已登记过，同一笔转账不能登记两次"),
             ));
         }

@@ -1,7 +1,7 @@
 //! The time the claim rules read. Deadlines are clock hours from a report, so
 //! tests must be able to set the clock instead of sleeping.
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::sync::{Arc, Mutex};
 
@@ -89,7 +89,7 @@ pub fn parse_input(field: &str, label: &str, s: &str) -> AppResult<DateTime<Utc>
     if t.is_empty() {
         return Err(AppError::invalid(
             field,
-            "time_missing",
+            ErrorCode::TimeMissing,
             format!("请填写{label}"),
         ));
     }
@@ -110,7 +110,7 @@ pub fn parse_input(field: &str, label: &str, s: &str) -> AppResult<DateTime<Utc>
     }
     Err(AppError::invalid(
         field,
-        "time_invalid",
+        ErrorCode::TimeInvalid,
         format!("{label}格式不正确：{t}（应为 2026-06-12 14:30）"),
     ))
 }

@@ -10,7 +10,7 @@ use crate::db::schema::{areas, policies};
 use crate::db::DbConn;
 use crate::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
 use crate::domain::Mu;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::prelude::*;
 
 /// Demo accounts: (username, display name, role, township index or none).
@@ -73,7 +73,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
     let existing: i64 = areas::table.count().get_result(conn)?;
     if existing > 0 {
         return Err(AppError::conflict(
-            "database_not_empty",
+            ErrorCode::DatabaseNotEmpty,
             "数据库中已有行政区划数据，演示数据只能载入空数据库",
         ));
     }

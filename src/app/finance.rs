@@ -26,7 +26,7 @@ use crate::db::{now_text, DbConn};
 use crate::domain::scheme::{level_name, FUNDING_LEVELS};
 use crate::domain::text::{self, TextKind};
 use crate::domain::{Fen, Mu};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::excel::write::{Cell, Column, Table};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
@@ -361,7 +361,7 @@ fn check_level(scheme: &Scheme, level: &str) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(
             "level",
-            "level_unknown",
+            ErrorCode::LevelUnknown,
             format!(
                 "{}没有“{}”这一补贴层级（可选：{}）",
                 scheme.def.name,
@@ -671,7 +671,7 @@ pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<Lo
     if signer.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "signed_off_by",
-            "signed_off_by_required",
+            ErrorCode::SignedOffByRequired,
             "请填写签字确认人（不超过40个字符）",
         ));
     }
@@ -748,7 +748,7 @@ pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<Lo
 
 fn already_locked(scheme: &Scheme, l: &LockInfo) -> AppError {
     AppError::conflict(
-        "statement_locked",
+        ErrorCode::StatementLocked,
         format!(
             "{}的补贴结算表已于{}签字锁定（{}），不能修改；如需更正，请录入调整分录",
             scheme.def.name, l.locked_at, l.signed_off_by
@@ -972,12 +972,16 @@ pub fn add_adjustment(
     let mut errors = Vec::new();
     let amount = match signed_amount(&input.amount) {
         Ok(a) if a == Fen::ZERO => {
-            errors.push(FieldError::new("amount", "amount_zero", "调整金额不能为0"));
+            errors.push(FieldError::new(
+                "amount",
+                ErrorCode::AmountZero,
+                "调整金额不能为0",
+            ));
             Fen::ZERO
         }
         Ok(a) => a,
         Err(m) => {
-            errors.push(FieldError::new("amount", "amount_invalid", m));
+            errors.push(FieldError::new("amount", ErrorCode::AmountInvalid, m));
             Fen::ZERO
         }
     };
@@ -992,7 +996,7 @@ pub fn add_adjustment(
     if reason.is_empty() && errors.len() == checked {
         errors.push(FieldError::new(
             "reason",
-            "reason_required",
+            ErrorCode::ReasonRequired,
             "请填写调整原因（不超过200个字符）",
         ));
     }
@@ -1008,7 +1012,7 @@ pub fn add_adjustment(
         let town = super::areas::township_by_code(conn, actor, &input.township_code)?;
         let Some(lock) = locked_statement(conn, scheme.id)? else {
             return Err(AppError::conflict(
-                "statement_not_locked",
+                ErrorCode::StatementNotLocked,
                 "补贴结算表尚未签字锁定：锁定前的更正请直接修改保单，锁定后才录入调整分录",
             ));
         };
@@ -1018,7 +1022,7 @@ pub fn add_adjustment(
             .unwrap_or(0);
         if due + amount.0 < 0 {
             return Err(AppError::conflict(
-                "adjustment_below_zero",
+                ErrorCode::AdjustmentBelowZero,
                 format!(
                     "调整后{}{}的应拨补贴将为负数（现为{}元，调整{}元）",
                     town.name,
@@ -1268,14 +1272,18 @@ pub fn disburse(
         Ok(a) if a == Fen::ZERO => {
             errors.push(FieldError::new(
                 "amount",
-                "amount_zero",
+                ErrorCode::AmountZero,
                 "拨付金额必须大于0",
             ));
             a
         }
         Ok(a) => a,
         Err(e) => {
-            errors.push(FieldError::new("amount", "amount_invalid", e.to_string()));
+            errors.push(FieldError::new(
+                "amount",
+                ErrorCode::AmountInvalid,
+                e.to_string(),
+            ));
             Fen::ZERO
         }
     };
@@ -1283,12 +1291,12 @@ pub fn disburse(
     match date {
         None => errors.push(FieldError::new(
             "paid_on",
-            "date_invalid",
+            ErrorCode::DateInvalid,
             "拨付日期格式应为YYYY-MM-DD",
         )),
         Some(d) if d > chrono::Utc::now().date_naive() => errors.push(FieldError::new(
             "paid_on",
-            "date_in_future",
+            ErrorCode::DateInFuture,
             "拨付日期不能晚于今天",
         )),
         _ => {}
@@ -1304,7 +1312,7 @@ pub fn disburse(
     if voucher.is_empty() && errors.len() == checked {
         errors.push(FieldError::new(
             "voucher_no",
-            "voucher_no_required",
+            ErrorCode::VoucherNoRequired,
             "请填写拨款凭证号（不超过40个字符）",
         ));
     }
@@ -1331,7 +1339,7 @@ pub fn disburse(
             .get_result(conn)?;
         if taken > 0 {
             return Err(AppError::conflict(
-                "voucher_no_duplicate",
+                ErrorCode::VoucherNoDuplicate,
                 format!("凭证号{voucher}已登记过拨付，同一笔拨款不能重复登记"),
             ));
         }
@@ -1347,7 +1355,7 @@ pub fn disburse(
         let outstanding = Fen(due - paid);
         if amount > outstanding {
             return Err(AppError::conflict(
-                "amount_exceeds_outstanding",
+                ErrorCode::AmountExceedsOutstanding,
                 format!(
                     "拨付金额{}元超过{}{}尚未拨付的{}元（应拨{}元，已拨{}元）",
                     amount,

@@ -8,7 +8,7 @@ use crate::db::schema::{growers, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
 use crate::domain::premium::quote;
 use crate::domain::Mu;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::prelude::*;
 
 /// Where synthetic policies go: a township and one of its villages.
@@ -32,7 +32,7 @@ pub fn insert_issued(
     if places.is_empty() {
         return Err(AppError::invalid(
             "places",
-            "places_empty",
+            ErrorCode::PlacesEmpty,
             "没有可用的乡镇和村，无法生成保单：请先建立至少一个村",
         ));
     }

@@ -8,7 +8,7 @@ use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
 use crate::domain::text::{self, TextKind};
 use crate::domain::IdNumber;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ pub fn village_for(
     if code.is_empty() {
         return Ok(Err(FieldError::new(
             "village_code",
-            "village_required",
+            ErrorCode::VillageRequired,
             "请选择所在村",
         )));
     }
@@ -117,7 +117,7 @@ pub fn village_for(
     let Some(village) = village else {
         return Ok(Err(FieldError::new(
             "village_code",
-            "village_unknown",
+            ErrorCode::VillageUnknown,
             format!("未找到村代码：{code}"),
         )));
     };
@@ -125,7 +125,7 @@ pub fn village_for(
     if !actor.sees_township(township.id) {
         return Ok(Err(FieldError::new(
             "village_code",
-            "village_not_in_township",
+            ErrorCode::VillageNotInTownship,
             format!("{}不属于您所在的乡镇，不能在此登记", village.name),
         )));
     }
@@ -156,7 +156,11 @@ fn validate(
     );
     let name = name.unwrap_or_default();
     if name.is_empty() && !errors.iter().any(|e| e.field == "name") {
-        errors.push(FieldError::new("name", "name_required", "请填写农户姓名"));
+        errors.push(FieldError::new(
+            "name",
+            ErrorCode::NameRequired,
+            "请填写农户姓名",
+        ));
     }
     let id = match IdNumber::parse(&input.id_number) {
         Ok(id) => Some(id),
@@ -171,7 +175,7 @@ fn validate(
     if phone_text.is_ok() && (!phone.chars().all(|c| c.is_ascii_digit()) || !phone_ok) {
         errors.push(FieldError::new(
             "phone",
-            "phone_invalid",
+            ErrorCode::PhoneInvalid,
             "联系电话应为11位手机号或带区号的固定电话",
         ));
     }
@@ -181,7 +185,7 @@ fn validate(
     {
         errors.push(FieldError::new(
             "bank_account",
-            "bank_account_invalid",
+            ErrorCode::BankAccountInvalid,
             "银行账号应为10至30位数字（赔款将打入此账户）",
         ));
     }
@@ -189,7 +193,7 @@ fn validate(
     if !(2000..=2100).contains(&year) {
         errors.push(FieldError::new(
             "year",
-            "year_invalid",
+            ErrorCode::YearInvalid,
             format!("年度无效：{year}"),
         ));
     }
@@ -234,7 +238,7 @@ fn refuse_duplicate(
     if let Some(other) = q.select(Grower::as_select()).first(conn).optional()? {
         let township = super::areas::area_by_id(conn, other.township_id)?;
         return Err(AppError::conflict(
-            "id_number_duplicate",
+            ErrorCode::IdNumberDuplicate,
             format!(
                 "身份证号{}在{}年度已登记（{}），同一年度不能重复登记",
                 mask_id(&values.id_number),
@@ -287,7 +291,7 @@ pub fn update(
         if let Some(v) = input.version {
             if v != before.version {
                 return Err(AppError::conflict(
-                    "version_conflict",
+                    ErrorCode::VersionConflict,
                     "该农户信息已被他人修改，请刷新后重新编辑",
                 ));
             }
@@ -339,7 +343,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
             .get_result::<i64>(conn)?;
         if live > 0 {
             return Err(AppError::conflict(
-                "grower_has_policy",
+                ErrorCode::GrowerHasPolicy,
                 "该农户已有已收费或已签发的保单，不能删除；如需退保请由承保人员注销保单",
             ));
         }

@@ -9,7 +9,7 @@ use crate::db::schema::{growers, plots, roster_uploads};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::mask_id;
 use crate::domain::{IdNumber, Mu, Reason};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::excel::read::{read_roster, CellProblem, Field, RawRow, ReadOptions, Roster};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -272,7 +272,12 @@ fn plan_row(
         match IdNumber::parse(get(Field::IdNumber)) {
             Ok(id) => Some(id),
             Err(e) => {
-                problems.push(problem(Field::IdNumber, columns, e.code(), e.to_string()));
+                problems.push(problem(
+                    Field::IdNumber,
+                    columns,
+                    e.code().as_str(),
+                    e.to_string(),
+                ));
                 None
             }
         }
@@ -347,7 +352,12 @@ fn plan_row(
         Ok(a) => Some(a),
         Err(_) if flagged(Field::AreaMu) => None,
         Err(e) => {
-            problems.push(problem(Field::AreaMu, columns, e.code(), e.to_string()));
+            problems.push(problem(
+                Field::AreaMu,
+                columns,
+                e.code().as_str(),
+                e.to_string(),
+            ));
             None
         }
     };
@@ -988,7 +998,7 @@ pub fn commit_upload(
     let u = upload(conn, actor, id)?;
     if u.status == "committed" {
         return Err(AppError::conflict(
-            "upload_already_committed",
+            ErrorCode::UploadAlreadyCommitted,
             "该花名册已经导入，无需重复导入",
         ));
     }

@@ -24,7 +24,7 @@ pub mod subsidy_requests;
 pub use auth::{Action, Actor, Role};
 
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::Connection;
 
 /// Wall-clock time per phase of a long use case (the roster import), for the
@@ -119,7 +119,7 @@ impl Page {
         if number < 1 {
             return Err(AppError::invalid(
                 "page",
-                "page_invalid",
+                ErrorCode::PageInvalid,
                 format!("页码（page）须从1开始，收到{number}"),
             ));
         }
@@ -127,7 +127,7 @@ impl Page {
         if !(1..=Self::MAX_SIZE).contains(&size) {
             return Err(AppError::invalid(
                 "page_size",
-                "page_size_invalid",
+                ErrorCode::PageSizeInvalid,
                 format!(
                     "每页条数（page_size）须在1到{}之间，收到{size}",
                     Self::MAX_SIZE

@@ -10,7 +10,7 @@ use crate::domain::measure::normalize_width;
 use crate::domain::number;
 use crate::domain::text::{self, TextKind};
 use crate::domain::{Mu, Reason, Verdict};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -121,12 +121,25 @@ pub fn view(p: &Plot, scheme: &Scheme, village: Option<&Area>) -> PlotView {
     }
 }
 
-fn parse_count(field: &str, label: &str, raw: &str, errors: &mut Vec<FieldError>) -> i32 {
+/// The codes a count field answers with when it is empty and when it is not
+/// a count.
+struct CountCodes {
+    required: ErrorCode,
+    invalid: ErrorCode,
+}
+
+fn parse_count(
+    field: &str,
+    label: &str,
+    codes: CountCodes,
+    raw: &str,
+    errors: &mut Vec<FieldError>,
+) -> i32 {
     let t = normalize_width(raw);
     if t.is_empty() {
         errors.push(FieldError::new(
             field,
-            &format!("{field}_required"),
+            codes.required,
             format!("请填写{label}"),
         ));
         return 0;
@@ -136,7 +149,7 @@ fn parse_count(field: &str, label: &str, raw: &str, errors: &mut Vec<FieldError>
         _ => {
             errors.push(FieldError::new(
                 field,
-                &format!("{field}_invalid"),
+                codes.invalid,
                 format!("{label}应为非负整数：{t}"),
             ));
             0
@@ -192,7 +205,7 @@ fn validate(
             .collect();
         errors.push(FieldError::new(
             "variety",
-            "variety_unknown",
+            ErrorCode::VarietyUnknown,
             format!(
                 "未知品种：{}（可选：{}）",
                 number::shown(&input.variety),
@@ -200,11 +213,33 @@ fn validate(
             ),
         ));
     }
-    let tree_age = parse_count("tree_age", "树龄", &input.tree_age, &mut errors);
-    let tree_count = parse_count("tree_count", "株数", &input.tree_count, &mut errors);
+    let tree_age = parse_count(
+        "tree_age",
+        "树龄",
+        CountCodes {
+            required: ErrorCode::TreeAgeRequired,
+            invalid: ErrorCode::TreeAgeInvalid,
+        },
+        &input.tree_age,
+        &mut errors,
+    );
+    let tree_count = parse_count(
+        "tree_count",
+        "株数",
+        CountCodes {
+            required: ErrorCode::TreeCountRequired,
+            invalid: ErrorCode::TreeCountInvalid,
+        },
+        &input.tree_count,
+        &mut errors,
+    );
     let fruit = parse_count(
         "fruit_per_tree",
         "单株挂果数",
+        CountCodes {
+            required: ErrorCode::FruitPerTreeRequired,
+            invalid: ErrorCode::FruitPerTreeInvalid,
+        },
         &input.fruit_per_tree,
         &mut errors,
     );
@@ -219,7 +254,7 @@ fn validate(
     if input.attributes.len() > MAX_ATTRIBUTES {
         errors.push(FieldError::new(
             "attributes",
-            "attributes_too_many",
+            ErrorCode::AttributesTooMany,
             format!(
                 "地块属性最多{MAX_ATTRIBUTES}项，实际为{}项",
                 input.attributes.len()
@@ -232,7 +267,7 @@ fn validate(
             Ok(_) => {
                 errors.push(FieldError::new(
                     "attributes",
-                    "attribute_name_missing",
+                    ErrorCode::AttributeNameMissing,
                     "属性名不能为空",
                 ));
                 continue;
@@ -252,7 +287,7 @@ fn validate(
             }
             Err(e) => errors.push(FieldError::new(
                 "attributes",
-                "attribute_not_numeric",
+                ErrorCode::AttributeNotNumeric,
                 format!("属性{key}应为非负数字：{e}"),
             )),
         }
@@ -280,7 +315,7 @@ fn validate(
         Ok((v, _)) => {
             errors.push(FieldError::new(
                 "village_code",
-                "village_not_in_grower_township",
+                ErrorCode::VillageNotInGrowerTownship,
                 format!("{}不在该农户所在乡镇", v.name),
             ));
             None
@@ -367,7 +402,7 @@ fn refuse_duplicate_code(
     }
     if q.count().get_result::<i64>(conn)? > 0 {
         return Err(AppError::conflict(
-            "plot_code_duplicate",
+            ErrorCode::PlotCodeDuplicate,
             format!("地块编号{code}在方案{}中已存在", scheme.def.code),
         ));
     }
@@ -382,7 +417,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<
         if scheme.def.year != grower.year {
             return Err(AppError::invalid(
                 "scheme",
-                "scheme_year_mismatch",
+                ErrorCode::SchemeYearMismatch,
                 format!(
                     "农户登记年度为{}，与方案年度{}不符",
                     grower.year, scheme.def.year
@@ -418,7 +453,7 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> A
         if let Some(v) = input.version {
             if v != before.version {
                 return Err(AppError::conflict(
-                    "version_conflict",
+                    ErrorCode::VersionConflict,
                     "该地块已被他人修改，请刷新后重新编辑",
                 ));
             }
@@ -456,7 +491,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         if super::policies::locked_for(conn, before.grower_id, before.scheme_id)? && before.eligible
         {
             return Err(AppError::conflict(
-                "plot_in_policy",
+                ErrorCode::PlotInPolicy,
                 "该地块已纳入已收费或已签发的保单，不能删除",
             ));
         }

@@ -10,7 +10,7 @@ use crate::domain::id_number::mask_id;
 use crate::domain::premium::quote;
 use crate::domain::scheme::level_name;
 use crate::domain::{Fen, Mu};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -213,7 +213,7 @@ fn parse_date(field: &str, s: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::invalid(
             field,
-            "date_invalid",
+            ErrorCode::DateInvalid,
             format!("日期格式应为YYYY-MM-DD：{}", s.trim()),
         )
     })
@@ -250,7 +250,7 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
     transition(conn, actor, id, "collect", |conn, p| {
         if p.status != "draft" {
             return Err(AppError::conflict(
-                "policy_not_draft",
+                ErrorCode::PolicyNotDraft,
                 format!(
                     "保单{}状态为{}，不能再登记收费",
                     p.policy_no,
@@ -261,7 +261,7 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
         if date > chrono::Utc::now().date_naive() {
             return Err(AppError::invalid(
                 "collected_on",
-                "date_in_future",
+                ErrorCode::DateInFuture,
                 "收费日期不能晚于今天",
             ));
         }
@@ -284,7 +284,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
     transition(conn, actor, id, "issue", |conn, p| {
         if p.status != "collected" {
             return Err(AppError::conflict(
-                "policy_not_collected",
+                ErrorCode::PolicyNotCollected,
                 format!(
                     "保单{}尚未收取农户自缴保费（当前：{}），不能签发",
                     p.policy_no,
@@ -301,7 +301,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
         let start = collected.max(scheme.def.term_start);
         if start > scheme.def.term_end {
             return Err(AppError::conflict(
-                "policy_after_term",
+                ErrorCode::PolicyAfterTerm,
                 "收费日期已晚于保险期间终止日，不能签发",
             ));
         }
@@ -323,7 +323,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView
     transition(conn, actor, id, "cancel", |conn, p| {
         if p.status == "cancelled" || p.status == "expired" {
             return Err(AppError::conflict(
-                "policy_closed",
+                ErrorCode::PolicyClosed,
                 format!("保单{}{}，不能注销", p.policy_no, status_name(&p.status)),
             ));
         }

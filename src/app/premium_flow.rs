@@ -7,7 +7,7 @@ use super::{audit, Action, Actor};
 use crate::db::schema::{policies, premium_batch_confirmations, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -211,7 +211,13 @@ pub fn confirm(
     actor.require(can_confirm(actor))?;
     let mut errors = Vec::new();
     let amount = Fen::parse(&input.amount)
-        .map_err(|e| errors.push(FieldError::new("amount", "amount_invalid", e.to_string())))
+        .map_err(|e| {
+            errors.push(FieldError::new(
+                "amount",
+                ErrorCode::AmountInvalid,
+                e.to_string(),
+            ))
+        })
         .unwrap_or_default();
     let note =
         crate::domain::text::check("备注", &input.note, crate::domain::text::TextKind::Notes)
@@ -221,12 +227,12 @@ pub fn confirm(
     match date {
         None => errors.push(FieldError::new(
             "confirmed_on",
-            "date_invalid",
+            ErrorCode::DateInvalid,
             "确认日期格式应为YYYY-MM-DD",
         )),
         Some(d) if d > chrono::Utc::now().date_naive() => errors.push(FieldError::new(
             "confirmed_on",
-            "date_in_future",
+            ErrorCode::DateInFuture,
             "确认日期不能晚于今天",
         )),
         _ => {}
@@ -247,7 +253,7 @@ pub fn confirm(
             .get_result(conn)?;
         if done > 0 {
             return Err(AppError::conflict(
-                "batch_confirmed",
+                ErrorCode::BatchConfirmed,
                 format!("批次{receipt}已经确认过，不能重复确认"),
             ));
         }

@@ -9,7 +9,7 @@ use crate::db::schema::{policies, policy_subsidy_levels, reconciliation_lines, r
 use crate::db::{now_text, DbConn};
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use crate::excel::read::table::{read_table, ColumnSpec};
 use crate::excel::read::ReadOptions;
 use crate::excel::write::{Cell, Column, Table};
@@ -166,7 +166,7 @@ pub fn reconcile(
     if !matches!(source, "insurer" | "treasury") {
         return Err(AppError::invalid(
             "source",
-            "source_invalid",
+            ErrorCode::SourceInvalid,
             "对账来源应为 insurer（保险公司）或 treasury（国库）",
         ));
     }
@@ -176,7 +176,7 @@ pub fn reconcile(
         if !scheme.def.subsidy_levels.iter().any(|s| s.level == l) {
             return Err(AppError::invalid(
                 "level",
-                "level_unknown",
+                ErrorCode::LevelUnknown,
                 format!("{}没有“{}”这一补贴层级", scheme.def.name, l),
             ));
         }
@@ -203,7 +203,7 @@ pub fn reconcile(
                 if file_total == i64::MAX {
                     problems.push(FieldError::new(
                         "file",
-                        "amount_total_too_large",
+                        ErrorCode::AmountTotalTooLarge,
                         format!(
                             "第{}行起对账文件的金额合计超过{}元，请检查金额列是否填错",
                             r.row,
@@ -218,12 +218,12 @@ pub fn reconcile(
             }
             (None, _) => problems.push(FieldError::new(
                 "file",
-                "policy_no_missing",
+                ErrorCode::PolicyNoMissing,
                 format!("第{}行没有保单号", r.row),
             )),
             (Some(no), Some(Err(e))) => problems.push(FieldError::new(
                 "file",
-                "amount_invalid",
+                ErrorCode::AmountInvalid,
                 format!(
                     "第{}行（保单{}）的金额无法识别：{e}",
                     r.row,
@@ -232,7 +232,7 @@ pub fn reconcile(
             )),
             (Some(no), None) => problems.push(FieldError::new(
                 "file",
-                "amount_invalid",
+                ErrorCode::AmountInvalid,
                 format!(
                     "第{}行（保单{}）的金额为空",
                     r.row,
@@ -246,7 +246,11 @@ pub fn reconcile(
         return Err(AppError::Validation(problems));
     }
     if theirs.is_empty() {
-        return Err(AppError::invalid("file", "no_rows", "对账文件中没有数据行"));
+        return Err(AppError::invalid(
+            "file",
+            ErrorCode::NoRows,
+            "对账文件中没有数据行",
+        ));
     }
     super::tx(conn, |conn| {
         let ours: HashMap<String, i64> = match level {
@@ -565,7 +569,7 @@ mod tests {
         assert!(parse_amount("1e3").is_err());
         assert_eq!(
             parse_amount("79228162514264337593543950335").map_err(|e| e.code()),
-            Err("number_too_many_digits")
+            Err(ErrorCode::NumberTooManyDigits)
         );
     }
 }

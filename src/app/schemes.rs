@@ -5,7 +5,7 @@ use crate::db::models::{NewScheme, SchemeRow};
 use crate::db::schema::schemes;
 use crate::db::{now_text, DbConn};
 use crate::domain::scheme::SchemeDef;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub fn parse_definition(json: &str) -> AppResult<SchemeDef> {
     let def: SchemeDef = serde_json::from_str(json).map_err(|e| {
         AppError::invalid(
             "definition",
-            "scheme_json_invalid",
+            ErrorCode::SchemeJsonInvalid,
             format!("方案定义不是有效的JSON或缺少必填项：{e}"),
         )
     })?;
@@ -92,7 +92,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, def: &SchemeDef) -> AppResult<Sc
             .get_result::<i64>(conn)?;
         if exists > 0 {
             return Err(AppError::conflict(
-                "scheme_code_taken",
+                ErrorCode::SchemeCodeTaken,
                 format!("方案代码{}已存在", def.code),
             ));
         }
@@ -164,7 +164,7 @@ fn variety_of<'a>(
             .collect();
         AppError::invalid(
             "variety",
-            "variety_unknown",
+            ErrorCode::VarietyUnknown,
             format!("未知品种：{}（可选：{}）", variety.trim(), names.join("、")),
         )
     })
@@ -215,7 +215,7 @@ pub fn eligibility(
             }
             Err(e) => errors.push(FieldError::new(
                 name,
-                "attribute_not_numeric",
+                ErrorCode::AttributeNotNumeric,
                 format!("{}应为非负数字：{e}", crate::domain::number::shown(name)),
             )),
         }

@@ -12,7 +12,7 @@ use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, 
 use crate::db::{now_text, DbConn};
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -110,7 +110,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     if request_no.is_empty() || request_no.chars().count() > 40 {
         errors.push(FieldError::new(
             "request_no",
-            "request_no_required",
+            ErrorCode::RequestNoRequired,
             "请填写申请编号（不超过40个字符）",
         ));
     }
@@ -128,13 +128,13 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     if nos.is_empty() {
         errors.push(FieldError::new(
             "policy_nos",
-            "policy_nos_required",
+            ErrorCode::PolicyNosRequired,
             "请列出申请补贴的保单号",
         ));
     } else if nos.len() > MAX_POLICIES {
         errors.push(FieldError::new(
             "policy_nos",
-            "too_many_policies",
+            ErrorCode::TooManyPolicies,
             format!("一次申请最多{MAX_POLICIES}份保单，请分批申请"),
         ));
     }
@@ -149,7 +149,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
             .get_result(conn)?;
         if taken > 0 {
             return Err(AppError::conflict(
-                "request_no_duplicate",
+                ErrorCode::RequestNoDuplicate,
                 format!("申请编号{request_no}已使用"),
             ));
         }
@@ -169,7 +169,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
             let shown: Vec<&str> = unknown.iter().take(10).map(|s| s.as_str()).collect();
             return Err(AppError::invalid(
                 "policy_nos",
-                "policy_unknown",
+                ErrorCode::PolicyUnknown,
                 format!(
                     "{}中没有以下保单号（共{}个）：{}{}",
                     scheme.def.name,

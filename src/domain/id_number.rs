@@ -1,5 +1,6 @@
 //! Mainland resident identity numbers (GB 11643-1999).
 
+use crate::error::ErrorCode;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -26,13 +27,13 @@ pub enum IdNumberError {
 }
 
 impl IdNumberError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            IdNumberError::Length(_) => "id_number_length",
-            IdNumberError::Characters => "id_number_characters",
-            IdNumberError::BirthDate(_) => "id_number_birth_date",
-            IdNumberError::Checksum { .. } => "id_number_checksum",
-            IdNumberError::Region(_) => "id_number_region",
+            IdNumberError::Length(_) => ErrorCode::IdNumberLength,
+            IdNumberError::Characters => ErrorCode::IdNumberCharacters,
+            IdNumberError::BirthDate(_) => ErrorCode::IdNumberBirthDate,
+            IdNumberError::Checksum { .. } => ErrorCode::IdNumberChecksum,
+            IdNumberError::Region(_) => ErrorCode::IdNumberRegion,
         }
     }
 }

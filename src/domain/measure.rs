@@ -1,5 +1,6 @@
 //! Areas in mu (亩), exact to 1/10000 mu and stored as integer units.
 
+use crate::error::ErrorCode;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -46,12 +47,12 @@ pub enum MuError {
 }
 
 impl MuError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            MuError::NotANumber(_) => "area_not_a_number",
-            MuError::NotPositive(_) => "area_not_positive",
-            MuError::TooPrecise(_) => "area_too_precise",
-            MuError::TooLarge(_) => "area_too_large",
+            MuError::NotANumber(_) => ErrorCode::AreaNotANumber,
+            MuError::NotPositive(_) => ErrorCode::AreaNotPositive,
+            MuError::TooPrecise(_) => ErrorCode::AreaTooPrecise,
+            MuError::TooLarge(_) => ErrorCode::AreaTooLarge,
         }
     }
 }

@@ -14,6 +14,7 @@
 //! grouping ("1,00"), a sign where none is allowed, too many integer digits,
 //! too many decimals.
 
+use crate::error::ErrorCode;
 use rust_decimal::Decimal;
 use std::fmt;
 
@@ -127,15 +128,15 @@ pub enum NumberError {
 
 impl NumberError {
     /// Stable machine-readable kind.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            NumberError::Empty { .. } => "number_empty",
-            NumberError::Exponent { .. } => "number_exponent",
-            NumberError::Invalid { .. } => "number_invalid",
-            NumberError::Grouping { .. } => "number_grouping",
-            NumberError::Sign { .. } => "number_sign",
-            NumberError::TooManyDigits { .. } => "number_too_many_digits",
-            NumberError::TooManyDecimals { .. } => "number_too_many_decimals",
+            NumberError::Empty { .. } => ErrorCode::NumberEmpty,
+            NumberError::Exponent { .. } => ErrorCode::NumberExponent,
+            NumberError::Invalid { .. } => ErrorCode::NumberInvalid,
+            NumberError::Grouping { .. } => ErrorCode::NumberGrouping,
+            NumberError::Sign { .. } => ErrorCode::NumberSign,
+            NumberError::TooManyDigits { .. } => ErrorCode::NumberTooManyDigits,
+            NumberError::TooManyDecimals { .. } => ErrorCode::NumberTooManyDecimals,
         }
     }
 }
@@ -322,7 +323,7 @@ mod tests {
         parse(s, &MONEY).map(|v| v.units)
     }
 
-    fn code(s: &str) -> &'static str {
+    fn code(s: &str) -> ErrorCode {
         money(s).unwrap_err().code()
     }
 

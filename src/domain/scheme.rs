@@ -5,6 +5,7 @@ use super::eligibility::{evaluate, Facts, Rule, Verdict};
 use super::money::Fen;
 use super::premium::Rates;
 use super::text::{self, TextKind};
+use crate::error::ErrorCode;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -143,7 +144,7 @@ pub struct SchemeDef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SchemeProblem {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -176,8 +177,7 @@ impl SchemeDef {
     /// Every problem at once, so an administrator can fix a definition in one go.
     pub fn validate(&self) -> Result<(), Vec<SchemeProblem>> {
         let mut p = Vec::new();
-        let mut push =
-            |code: &'static str, message: String| p.push(SchemeProblem { code, message });
+        let mut push = |code: ErrorCode, message: String| p.push(SchemeProblem { code, message });
         if self.code.trim().is_empty()
             || !self
                 .code
@@ -185,25 +185,28 @@ impl SchemeDef {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
             push(
-                "scheme_code_invalid",
+                ErrorCode::SchemeCodeInvalid,
                 "方案代码只能由字母、数字、-和_组成".into(),
             );
         }
         if self.name.trim().is_empty() {
-            push("scheme_name_missing", "方案名称不能为空".into());
+            push(ErrorCode::SchemeNameMissing, "方案名称不能为空".into());
         }
         if !(2000..=2100).contains(&self.year) {
             push(
-                "scheme_year_invalid",
+                ErrorCode::SchemeYearInvalid,
                 format!("方案年度无效：{}", self.year),
             );
         }
         if self.premium_per_mu <= Fen::ZERO || self.sum_insured_per_mu <= Fen::ZERO {
-            push("scheme_rates_invalid", "每亩保险金额和保费必须大于0".into());
+            push(
+                ErrorCode::SchemeRatesInvalid,
+                "每亩保险金额和保费必须大于0".into(),
+            );
         }
         if self.sum_insured_per_mu > MAX_PER_MU {
             push(
-                "scheme_rates_too_large",
+                ErrorCode::SchemeRatesTooLarge,
                 format!(
                     "每亩保险金额不能超过{}元，实际为{}元",
                     MAX_PER_MU, self.sum_insured_per_mu
@@ -212,7 +215,7 @@ impl SchemeDef {
         }
         if self.premium_per_mu > self.sum_insured_per_mu {
             push(
-                "scheme_premium_above_sum_insured",
+                ErrorCode::SchemePremiumAboveSumInsured,
                 format!(
                     "每亩保费{}元不能高于每亩保险金额{}元",
                     self.premium_per_mu, self.sum_insured_per_mu
@@ -221,18 +224,18 @@ impl SchemeDef {
         }
         if self.grower_share_per_mu < Fen::ZERO || self.grower_share_per_mu > self.premium_per_mu {
             push(
-                "scheme_grower_share_invalid",
+                ErrorCode::SchemeGrowerShareInvalid,
                 "农户自缴部分必须在0与每亩保费之间".into(),
             );
         }
         if self.term_end <= self.term_start {
             push(
-                "scheme_term_invalid",
+                ErrorCode::SchemeTermInvalid,
                 "保险期间的终止日期必须晚于起始日期".into(),
             );
         } else if (self.term_end - self.term_start).num_days() > MAX_TERM_DAYS {
             push(
-                "scheme_term_too_long",
+                ErrorCode::SchemeTermTooLong,
                 format!(
                     "保险期间最长{MAX_TERM_DAYS}天（3年），实际为{}天",
                     (self.term_end - self.term_start).num_days()
@@ -243,7 +246,7 @@ impl SchemeDef {
             || !(2000..=2100).contains(&self.term_end.year())
         {
             push(
-                "scheme_term_invalid",
+                ErrorCode::SchemeTermInvalid,
                 "保险期间的起止日期须在2000年至2100年之间".into(),
             );
         }
@@ -254,12 +257,12 @@ impl SchemeDef {
             ("保险公司", &self.insurer),
         ] {
             if let Err(t) = text::check(label, value, TextKind::Place) {
-                push("scheme_text_invalid", t.message);
+                push(ErrorCode::SchemeTextInvalid, t.message);
             }
         }
         if self.code.chars().count() > TextKind::Code.max_chars() {
             push(
-                "scheme_code_invalid",
+                ErrorCode::SchemeCodeInvalid,
                 format!("方案代码不能超过{}个字符", TextKind::Code.max_chars()),
             );
         }
@@ -267,7 +270,7 @@ impl SchemeDef {
         for l in &self.subsidy_levels {
             if !FUNDING_LEVELS.iter().any(|(c, _)| *c == l.level) {
                 push(
-                    "scheme_level_unknown",
+                    ErrorCode::SchemeLevelUnknown,
                     format!(
                         "未知的财政补贴层级：{}（可选 central/provincial/city/county）",
                         l.level
@@ -276,7 +279,7 @@ impl SchemeDef {
             }
             if seen.contains(&l.level) {
                 push(
-                    "scheme_level_duplicate",
+                    ErrorCode::SchemeLevelDuplicate,
                     format!("财政补贴层级重复：{}", l.level),
                 );
             }
@@ -285,7 +288,7 @@ impl SchemeDef {
             // repeating decimal, and the levels must add up to it exactly.
             if l.percent <= Decimal::ZERO || l.percent > Decimal::ONE_HUNDRED {
                 push(
-                    "scheme_level_percent_invalid",
+                    ErrorCode::SchemeLevelPercentInvalid,
                     format!("{}的补贴比例须大于0且不超过100（%）", level_name(&l.level)),
                 );
             }
@@ -313,7 +316,7 @@ impl SchemeDef {
                     .unwrap_or(Decimal::ZERO);
                 if self.subsidy_levels.is_empty() || level_sum != expected {
                     push(
-                        "scheme_levels_mismatch",
+                        ErrorCode::SchemeLevelsMismatch,
                         format!(
                             "各级财政补贴比例之和应为保费的{}%，实际为{}%",
                             expected.normalize(),
@@ -325,7 +328,7 @@ impl SchemeDef {
         }
         if self.perils.is_empty() {
             push(
-                "scheme_perils_missing",
+                ErrorCode::SchemePerilsMissing,
                 "至少列出一种保险责任（灾害）".into(),
             );
         }
@@ -338,7 +341,7 @@ impl SchemeDef {
             || r.loss_threshold_rate > r.total_loss_rate
         {
             push(
-                "scheme_claim_rules_invalid",
+                ErrorCode::SchemeClaimRulesInvalid,
                 "理赔规则中的起赔损失率、免赔率和全损损失率须在0到1之间，且起赔损失率不高于全损损失率".into(),
             );
         }
@@ -347,13 +350,13 @@ impl SchemeDef {
             .any(|v| v.normalize().scale() > MAX_RATE_DECIMALS)
         {
             push(
-                "scheme_claim_rules_invalid",
+                ErrorCode::SchemeClaimRulesInvalid,
                 format!("理赔规则中的比率最多{MAX_RATE_DECIMALS}位小数（如 0.1 表示10%）"),
             );
         }
         if r.survey_hours == 0 || r.payment_days == 0 {
             push(
-                "scheme_claim_deadlines_invalid",
+                ErrorCode::SchemeClaimDeadlinesInvalid,
                 "查勘时限（小时）和赔款支付时限（天）必须大于0".into(),
             );
         }
@@ -363,7 +366,7 @@ impl SchemeDef {
             || r.max_distance_m > MAX_DISTANCE_M
         {
             push(
-                "scheme_claim_deadlines_invalid",
+                ErrorCode::SchemeClaimDeadlinesInvalid,
                 format!(
                     "查勘时限和预警时间最长{MAX_SURVEY_HOURS}小时，赔款支付时限最长{MAX_PAYMENT_DAYS}天，查勘位置允许偏差最大{MAX_DISTANCE_M}米"
                 ),
@@ -374,29 +377,32 @@ impl SchemeDef {
             || self.area_tolerance_percent.normalize().scale() > MAX_RATE_DECIMALS
         {
             push(
-                "scheme_area_tolerance_invalid",
+                ErrorCode::SchemeAreaToleranceInvalid,
                 format!("面积允许误差须在0到100（%）之间，最多{MAX_RATE_DECIMALS}位小数"),
             );
         }
         if self.varieties.is_empty() {
             push(
-                "scheme_varieties_missing",
+                ErrorCode::SchemeVarietiesMissing,
                 "至少定义一个品种及其投保条件".into(),
             );
         }
         if self.varieties.len() > MAX_LIST || self.perils.len() > MAX_LIST {
             push(
-                "scheme_too_many_entries",
+                ErrorCode::SchemeTooManyEntries,
                 format!("品种和保险责任各最多{MAX_LIST}项"),
             );
         }
         for v in &self.varieties {
             if v.code.trim().is_empty() || v.name.trim().is_empty() {
-                push("scheme_variety_invalid", "品种必须有代码和名称".into());
+                push(
+                    ErrorCode::SchemeVarietyInvalid,
+                    "品种必须有代码和名称".into(),
+                );
             }
             for (label, value) in [("品种代码", &v.code), ("品种名称", &v.name)] {
                 if let Err(t) = text::check(label, value, TextKind::Place) {
-                    push("scheme_text_invalid", t.message);
+                    push(ErrorCode::SchemeTextInvalid, t.message);
                 }
             }
             for rule in &v.rules {
@@ -406,7 +412,7 @@ impl SchemeDef {
                     .any(|b| b.abs() > MAX_RULE_BOUND);
                 if out_of_range {
                     push(
-                        "scheme_variety_invalid",
+                        ErrorCode::SchemeVarietyInvalid,
                         format!(
                             "品种{}的投保条件“{}”的界限须在±{}以内",
                             v.name, rule.label, MAX_RULE_BOUND
@@ -451,7 +457,12 @@ mod tests {
         s.grower_share_per_mu = Fen::from_yuan(90);
         s.subsidy_levels[0].percent = Decimal::from(51);
         s.term_end = s.term_start;
-        let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
+        let codes: Vec<_> = s
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
         assert!(codes.contains(&"scheme_grower_share_invalid"));
         assert!(codes.contains(&"scheme_term_invalid"));
     }
@@ -477,7 +488,12 @@ mod tests {
         s.term_end = NaiveDate::MAX;
         s.varieties[0].rules[0].min = Some(Decimal::MAX);
         s.name = "方案\u{202E}".into();
-        let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
+        let codes: Vec<_> = s
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
         for c in [
             "scheme_level_percent_invalid",
             "scheme_claim_rules_invalid",
@@ -502,7 +518,12 @@ mod tests {
         assert_eq!(s.validate(), Ok(()));
         s.sum_insured_per_mu = Fen(MAX_PER_MU.0 + 1);
         s.claim_rules.survey_hours = 721;
-        let codes: Vec<_> = s.validate().unwrap_err().iter().map(|p| p.code).collect();
+        let codes: Vec<_> = s
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
         assert_eq!(
             codes,
             ["scheme_rates_too_large", "scheme_claim_deadlines_invalid"]

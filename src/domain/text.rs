@@ -7,6 +7,8 @@
 //! a list show something other than what is stored. PostgreSQL refuses NUL in
 //! text outright, so letting one through would fail a whole import at commit.
 
+use crate::error::ErrorCode;
+
 /// What a piece of text is; each kind has its length limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextKind {
@@ -47,7 +49,7 @@ impl TextKind {
 /// Why a text was refused, with a stable code and a Chinese message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextProblem {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -85,7 +87,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
     if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_control()) {
         if t.len() > max {
             return Err(TextProblem {
-                code: "text_too_long",
+                code: ErrorCode::TextTooLong,
                 message: format!("{label}不能超过{max}个字（现为{}个字）", t.len()),
             });
         }
@@ -95,7 +97,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
         let allowed_break = kind.multiline() && matches!(c, '\n' | '\r' | '\t');
         let why = if c.is_control() && !allowed_break {
             Some((
-                "text_control_char",
+                ErrorCode::TextControlChar,
                 if matches!(c, '\n' | '\r') {
                     "不能换行".to_string()
                 } else {
@@ -103,9 +105,15 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
                 },
             ))
         } else if is_bidi_control(c) {
-            Some(("text_bidi_char", "含有改变文字方向的控制字符".to_string()))
+            Some((
+                ErrorCode::TextBidiChar,
+                "含有改变文字方向的控制字符".to_string(),
+            ))
         } else if is_invisible(c) {
-            Some(("text_invisible_char", "含有零宽或不可见字符".to_string()))
+            Some((
+                ErrorCode::TextInvisibleChar,
+                "含有零宽或不可见字符".to_string(),
+            ))
         } else {
             None
         };
@@ -123,7 +131,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
     let n = t.chars().count();
     if n > max {
         return Err(TextProblem {
-            code: "text_too_long",
+            code: ErrorCode::TextTooLong,
             message: format!("{label}不能超过{max}个字（现为{n}个字）"),
         });
     }
@@ -134,7 +142,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
 mod tests {
     use super::*;
 
-    fn code(s: &str, kind: TextKind) -> &'static str {
+    fn code(s: &str, kind: TextKind) -> ErrorCode {
         check("姓名", s, kind).unwrap_err().code
     }
 

@@ -1,6 +1,6 @@
 //! One error type for every use case. Each error has a stable machine code
 //! (asserted by tests and API clients) and a Chinese message for people.
-
+//!
 //! How an error is answered over HTTP lives in `web::error`; the CLI maps
 //! the same errors to exit codes. Nothing here knows about either.
 
@@ -12,15 +12,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &str, code: &str, message: impl Into<String>) -> FieldError {
+    pub fn new(field: &str, code: ErrorCode, message: impl Into<String>) -> FieldError {
         FieldError {
             field: field.to_string(),
-            code: code.to_string(),
+            code,
             message: message.into(),
         }
     }
@@ -41,7 +41,7 @@ pub enum AppError {
     #[error("提交的内容有误")]
     Validation(Vec<FieldError>),
     #[error("{message}")]
-    Conflict { code: String, message: String },
+    Conflict { code: ErrorCode, message: String },
     #[error("数据库错误：{0}")]
     Db(diesel::result::Error),
     #[error("数据库连接失败：{0}")]
@@ -72,29 +72,29 @@ impl AppError {
         AppError::Forbidden("您没有权限执行此操作".into())
     }
 
-    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> AppError {
+    pub fn invalid(field: &str, code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError::new(field, code, message)])
     }
 
-    pub fn conflict(code: &str, message: impl Into<String>) -> AppError {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError::Conflict {
-            code: code.to_string(),
+            code,
             message: message.into(),
         }
     }
 
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotFound(_) => "not_found",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::Unauthenticated => "unauthenticated",
-            AppError::LoginFailed => "login_failed",
-            AppError::Csrf => "csrf_invalid",
-            AppError::Validation(_) => "validation_failed",
-            AppError::Conflict { code, .. } => code,
-            AppError::Db(_) | AppError::Internal(_) => "internal",
-            AppError::Pool(_) | AppError::Busy(_) => "busy",
-            AppError::Panicked(_) => "internal_panic",
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::LoginFailed => ErrorCode::LoginFailed,
+            AppError::Csrf => ErrorCode::CsrfInvalid,
+            AppError::Validation(_) => ErrorCode::ValidationFailed,
+            AppError::Conflict { code, .. } => *code,
+            AppError::Db(_) | AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Pool(_) | AppError::Busy(_) => ErrorCode::Busy,
+            AppError::Panicked(_) => ErrorCode::InternalPanic,
         }
     }
 
@@ -142,7 +142,7 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
-                "duplicate",
+                ErrorCode::Duplicate,
                 "同样的记录刚刚已被提交（可能是重复提交或他人同时操作），请刷新页面查看",
             ),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
@@ -158,7 +158,7 @@ impl From<diesel::result::Error> for AppError {
             {
                 AppError::invalid(
                     "text",
-                    "text_control_character",
+                    ErrorCode::TextControlCharacter,
                     "输入内容含有不可见的控制字符（如NUL），请删除后重试",
                 )
             }

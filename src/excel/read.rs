@@ -21,6 +21,7 @@
 //! around the parsers, which turns their panics on damaged files into
 //! `file_corrupt`.
 
+use crate::error::ErrorCode;
 use calamine::{Data, DataRef, Reader, SheetType, SheetVisible, Sheets, Xls, XlsError, Xlsx};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -254,16 +255,16 @@ pub enum ReadError {
 
 impl ReadError {
     /// Stable machine-readable kind, for the UI and tests.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ReadError::TooLarge { .. } => "file_too_large",
-            ReadError::Empty => "file_empty",
-            ReadError::NotSpreadsheet => "not_a_spreadsheet",
-            ReadError::Corrupt(_) => "file_corrupt",
-            ReadError::Encrypted => "file_encrypted",
-            ReadError::ZipBomb => "file_zip_bomb",
-            ReadError::TooManyRows { .. } => "too_many_rows",
-            ReadError::NoHeader { .. } => "no_header",
+            ReadError::TooLarge { .. } => ErrorCode::FileTooLarge,
+            ReadError::Empty => ErrorCode::FileEmpty,
+            ReadError::NotSpreadsheet => ErrorCode::NotASpreadsheet,
+            ReadError::Corrupt(_) => ErrorCode::FileCorrupt,
+            ReadError::Encrypted => ErrorCode::FileEncrypted,
+            ReadError::ZipBomb => ErrorCode::FileZipBomb,
+            ReadError::TooManyRows { .. } => ErrorCode::TooManyRows,
+            ReadError::NoHeader { .. } => ErrorCode::NoHeader,
         }
     }
 }
@@ -1348,7 +1349,7 @@ fn normalize(field: Field, value: &Data) -> Cleaned {
     // the preview, never the commit (PostgreSQL refuses NUL in text).
     match crate::domain::text::check(field.label(), &out, field.text_kind()) {
         Ok(_) => Cleaned::Value(out),
-        Err(p) => Cleaned::Problem(p.code, p.message),
+        Err(p) => Cleaned::Problem(p.code.as_str(), p.message),
     }
 }
 

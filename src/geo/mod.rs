@@ -8,6 +8,7 @@
 //! checked in about n log n steps instead of comparing every pair of edges.
 
 use crate::domain::Mu;
+use crate::error::ErrorCode;
 use geo::line_intersection::{line_intersection, LineIntersection};
 use geo::orient::{Direction, Orient};
 use geo::{Contains, Coord, GeodesicArea, Line, LineString, Polygon};
@@ -143,24 +144,24 @@ pub enum GeometryError {
 }
 
 impl GeometryError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            GeometryError::NotGeoJson(_) => "boundary_not_geojson",
-            GeometryError::NotPolygon => "boundary_not_polygon",
-            GeometryError::TooManyVertices { .. } => "boundary_too_many_vertices",
-            GeometryError::BadPosition { .. } => "boundary_bad_position",
-            GeometryError::OutOfRange { .. } => "boundary_out_of_range",
-            GeometryError::NotClosed { .. } => "boundary_not_closed",
-            GeometryError::TooFewPoints { .. } => "boundary_too_few_points",
-            GeometryError::Degenerate { .. } => "boundary_degenerate",
-            GeometryError::CrossesAntimeridian { .. } => "boundary_antimeridian",
-            GeometryError::TooLarge { .. } => "boundary_too_large",
-            GeometryError::SelfIntersecting { .. } => "boundary_self_intersecting",
-            GeometryError::HoleCrossesShell { .. } => "boundary_hole_crosses_shell",
-            GeometryError::HolesCross { .. } => "boundary_holes_cross",
-            GeometryError::HoleOutsideShell { .. } => "boundary_hole_outside_shell",
-            GeometryError::HoleInsideHole { .. } => "boundary_hole_in_hole",
-            GeometryError::TimedOut { .. } => "boundary_check_timeout",
+            GeometryError::NotGeoJson(_) => ErrorCode::BoundaryNotGeojson,
+            GeometryError::NotPolygon => ErrorCode::BoundaryNotPolygon,
+            GeometryError::TooManyVertices { .. } => ErrorCode::BoundaryTooManyVertices,
+            GeometryError::BadPosition { .. } => ErrorCode::BoundaryBadPosition,
+            GeometryError::OutOfRange { .. } => ErrorCode::BoundaryOutOfRange,
+            GeometryError::NotClosed { .. } => ErrorCode::BoundaryNotClosed,
+            GeometryError::TooFewPoints { .. } => ErrorCode::BoundaryTooFewPoints,
+            GeometryError::Degenerate { .. } => ErrorCode::BoundaryDegenerate,
+            GeometryError::CrossesAntimeridian { .. } => ErrorCode::BoundaryAntimeridian,
+            GeometryError::TooLarge { .. } => ErrorCode::BoundaryTooLarge,
+            GeometryError::SelfIntersecting { .. } => ErrorCode::BoundarySelfIntersecting,
+            GeometryError::HoleCrossesShell { .. } => ErrorCode::BoundaryHoleCrossesShell,
+            GeometryError::HolesCross { .. } => ErrorCode::BoundaryHolesCross,
+            GeometryError::HoleOutsideShell { .. } => ErrorCode::BoundaryHoleOutsideShell,
+            GeometryError::HoleInsideHole { .. } => ErrorCode::BoundaryHoleInHole,
+            GeometryError::TimedOut { .. } => ErrorCode::BoundaryCheckTimeout,
         }
     }
 }

@@ -5,7 +5,7 @@ use super::finance as fin;
 use super::session::ApiUser;
 use super::AppState;
 use crate::app::{self, auth, batches, growers, plots, policies, schemes};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -24,7 +24,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     let path_cfg =
         web::PathConfig::default().error_handler(|_err, _req| AppError::not_found("资源").into());
     let query_cfg = web::QueryConfig::default().error_handler(|err, _req| {
-        AppError::invalid("query", "query_invalid", format!("查询参数无效：{err}")).into()
+        AppError::invalid(
+            "query",
+            ErrorCode::QueryInvalid,
+            format!("查询参数无效：{err}"),
+        )
+        .into()
     });
     cfg.service(
         web::scope("/api/v1")
@@ -119,7 +124,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A query value that must be one of a fixed set (a status, a source...):
 /// anything else is a 422 that lists what is accepted, never ignored.
-pub(crate) fn one_of(field: &str, value: Option<&str>, allowed: &[(&str, &str)]) -> AppResult<()> {
+pub(crate) fn one_of(
+    field: &str,
+    code: ErrorCode,
+    value: Option<&str>,
+    allowed: &[(&str, &str)],
+) -> AppResult<()> {
     match value.filter(|v| !v.is_empty()) {
         Some(v) if !allowed.iter().any(|(code, _)| *code == v) => {
             let choices: Vec<String> = allowed
@@ -128,7 +138,7 @@ pub(crate) fn one_of(field: &str, value: Option<&str>, allowed: &[(&str, &str)])
                 .collect();
             Err(AppError::invalid(
                 field,
-                &format!("{field}_invalid"),
+                code,
                 format!(
                     "参数{field}的取值“{}”无效，可选：{}",
                     v.chars().take(40).collect::<String>(),
@@ -254,6 +264,7 @@ async fn import_boundaries(
     let dry_run = q.into_inner().dry_run;
     one_of(
         "dry_run",
+        ErrorCode::DryRunInvalid,
         dry_run.as_deref(),
         &[
             ("1", "只检查"),
@@ -266,7 +277,7 @@ async fn import_boundaries(
     let body = super::upload::read_body(&req, payload, MAX_BODY_BYTES, || {
         AppError::invalid(
             "file",
-            "file_too_large",
+            ErrorCode::FileTooLarge,
             format!(
                 "GeoJSON文件超过{}上限",
                 super::upload::size_text(MAX_BODY_BYTES)
@@ -274,8 +285,9 @@ async fn import_boundaries(
         )
     })
     .await?;
-    let text = String::from_utf8(body)
-        .map_err(|_| AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本"))?;
+    let text = String::from_utf8(body).map_err(|_| {
+        AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本")
+    })?;
     let report = upload_boundaries(&state, actor, text, dry_run, move |c, a| {
         app::boundaries::load_context(c, a, &code)
     })
@@ -495,7 +507,12 @@ async fn delete_plot(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
 async fn list_policies(state: Data, user: ApiUser, f: web::Query<policies::PolicyFilter>) -> Reply {
     let actor = user.0;
     let f = f.into_inner();
-    one_of("status", f.status.as_deref(), &policies::STATUSES)?;
+    one_of(
+        "status",
+        ErrorCode::StatusInvalid,
+        f.status.as_deref(),
+        &policies::STATUSES,
+    )?;
     ok(state.run(move |c| policies::list(c, &actor, &f)).await?)
 }
 

@@ -9,7 +9,7 @@ use crate::app::claims::{
 };
 use crate::app::Actor;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -55,7 +55,12 @@ struct ListQuery {
 async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
     let actor = user.0;
     let q = q.into_inner();
-    super::api::one_of("status", q.status.as_deref(), &claims::STATUSES)?;
+    super::api::one_of(
+        "status",
+        crate::error::ErrorCode::StatusInvalid,
+        q.status.as_deref(),
+        &claims::STATUSES,
+    )?;
     let items = state
         .run(move |c| {
             let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
@@ -214,7 +219,7 @@ pub(crate) async fn receive_photo(
     let body = super::upload::read_body(req, payload, max, || {
         AppError::invalid(
             "photo",
-            "photo_too_large",
+            ErrorCode::PhotoTooLarge,
             format!("照片过大，单张不能超过{}", super::upload::size_text(max)),
         )
     })

@@ -52,7 +52,7 @@ impl ResponseError for AppError {
             reply.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
         }
         reply.json(ErrorBody {
-            error: self.code(),
+            error: self.code().as_str(),
             message: self.messages().join("；"),
             fields: self.fields(),
         })

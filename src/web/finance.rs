@@ -7,7 +7,7 @@ use super::pages::{error_page, errors_json, field, flash, is_user_error, page, r
 use super::session::{check_csrf, ApiUser, PageUser};
 use super::AppState;
 use crate::app::{self, finance, premium_flow, reconciliation, subsidy_requests, Actor};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -444,7 +444,7 @@ async fn reconcile_upload(
         Err(e) => return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await,
     };
     let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", "file_missing", "请选择要导入的对账文件");
+        let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要导入的对账文件");
         return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await;
     };
     let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
@@ -849,7 +849,7 @@ pub async fn api_reconcile(
     let body = super::upload::read_body(&req, payload, max, || {
         AppError::invalid(
             "file",
-            "file_too_large",
+            ErrorCode::FileTooLarge,
             format!("对账文件超过{}上限", super::upload::size_text(max)),
         )
     })

@@ -5,7 +5,7 @@ use super::pages::{error_page, flash, page, redirect, set_key, show};
 use super::session::{check_csrf, PageUser};
 use super::AppState;
 use crate::app::{self, import, reports, Actor};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -88,7 +88,7 @@ async fn import_upload(
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
     };
     let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", "file_missing", "请选择要上传的花名册文件");
+        let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要上传的花名册文件");
         return upload_error(&state, &session, &actor, e).await;
     };
     let township = form
@@ -135,11 +135,11 @@ async fn boundaries_upload(
         Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
     };
     let Some((_, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", "file_missing", "请选择要上传的GeoJSON文件");
+        let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要上传的GeoJSON文件");
         return upload_error(&state, &session, &actor, e).await;
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        let e = AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本");
+        let e = AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本");
         return upload_error(&state, &session, &actor, e).await;
     };
     let dry_run = form.fields.get("mode").map(String::as_str) != Some("commit");

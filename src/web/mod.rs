@@ -40,7 +40,7 @@ pub mod session;
 pub mod upload;
 
 use crate::db::{DbConn, Pool};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use actix_web::{web, HttpResponse};
 use minijinja::Environment;
 use std::sync::Arc;
@@ -186,20 +186,22 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 }
                 JsonPayloadError::ContentType => AppError::invalid(
                     "body",
-                    "json_invalid",
+                    ErrorCode::JsonInvalid,
                     "请求体必须是JSON（Content-Type: application/json）",
                 )
                 .into(),
                 JsonPayloadError::Deserialize(e) => AppError::invalid(
                     "body",
-                    "json_invalid",
+                    ErrorCode::JsonInvalid,
                     format!("请求体不是有效的JSON，或字段类型不对：{e}"),
                 )
                 .into(),
-                other => {
-                    AppError::invalid("body", "json_invalid", format!("请求体无法读取：{other}"))
-                        .into()
-                }
+                other => AppError::invalid(
+                    "body",
+                    ErrorCode::JsonInvalid,
+                    format!("请求体无法读取：{other}"),
+                )
+                .into(),
             }
         })
 }
@@ -212,9 +214,12 @@ pub fn form_error(err: actix_web::error::UrlencodedError, limit: usize) -> actix
         UrlencodedError::Overflow { .. } => {
             InternalError::from_response(err, too_large(limit)).into()
         }
-        other => {
-            AppError::invalid("body", "form_invalid", format!("表单内容无法读取：{other}")).into()
-        }
+        other => AppError::invalid(
+            "body",
+            ErrorCode::FormInvalid,
+            format!("表单内容无法读取：{other}"),
+        )
+        .into(),
     }
 }
 

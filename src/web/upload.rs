@@ -6,7 +6,7 @@
 //! query string or a header, never from the body) *before* calling these, so
 //! a stranger's large body is never read.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
@@ -65,7 +65,7 @@ pub fn size_text(bytes: usize) -> String {
 fn too_large(limit: usize) -> AppError {
     AppError::invalid(
         "file",
-        "upload_too_large",
+        ErrorCode::UploadTooLarge,
         format!(
             "上传内容过大：整个表单（文件和所有字段合计）不能超过{}",
             size_text(limit)
@@ -108,13 +108,17 @@ pub async fn read(
     let mut parts: usize = 0;
     while let Some(item) = payload.next().await {
         let mut field = item.map_err(|e| {
-            AppError::invalid("file", "upload_invalid", format!("上传内容无法读取：{e}"))
+            AppError::invalid(
+                "file",
+                ErrorCode::UploadInvalid,
+                format!("上传内容无法读取：{e}"),
+            )
         })?;
         parts = parts.saturating_add(1);
         if parts > limits.parts {
             return Err(AppError::invalid(
                 "file",
-                "upload_too_many_parts",
+                ErrorCode::UploadTooManyParts,
                 format!("上传的表单项过多：最多{}项", limits.parts),
             ));
         }
@@ -127,7 +131,7 @@ pub async fn read(
         if is_file && file.is_some() {
             return Err(AppError::invalid(
                 "file",
-                "upload_invalid",
+                ErrorCode::UploadInvalid,
                 "一次只能上传一个文件",
             ));
         }
@@ -135,7 +139,7 @@ pub async fn read(
         let mut buf = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| {
-                AppError::invalid("file", "upload_invalid", format!("上传中断：{e}"))
+                AppError::invalid("file", ErrorCode::UploadInvalid, format!("上传中断：{e}"))
             })?;
             total = total.saturating_add(chunk.len());
             if total > limits.total {
@@ -145,13 +149,13 @@ pub async fn read(
                 return Err(if is_file {
                     AppError::invalid(
                         "file",
-                        "file_too_large",
+                        ErrorCode::FileTooLarge,
                         format!("文件超过{}上限", size_text(limits.file)),
                     )
                 } else {
                     AppError::invalid(
                         &name,
-                        "field_too_long",
+                        ErrorCode::FieldTooLong,
                         format!(
                             "表单项“{}”过长：最多{}",
                             name.chars().take(40).collect::<String>(),
@@ -183,8 +187,9 @@ pub async fn read_body(
     check_length(req, max, &err)?;
     let mut buf = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| AppError::invalid("body", "upload_invalid", format!("上传中断：{e}")))?;
+        let chunk = chunk.map_err(|e| {
+            AppError::invalid("body", ErrorCode::UploadInvalid, format!("上传中断：{e}"))
+        })?;
         if buf.len().saturating_add(chunk.len()) > max {
             return Err(err());
         }

@@ -8,6 +8,7 @@ use super::{
     clean_code, column_letter, header_key, is_blank, shown, sniff, Book, ReadError, ReadOptions,
     HEADER_SEARCH_ROWS, ROW_MARGIN, TOTALS,
 };
+use crate::error::ErrorCode;
 use calamine::{Data, SheetType, SheetVisible};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -56,10 +57,10 @@ pub enum TableError {
 }
 
 impl TableError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             TableError::Read(e) => e.code(),
-            TableError::MissingColumns { .. } => "columns_missing",
+            TableError::MissingColumns { .. } => ErrorCode::ColumnsMissing,
         }
     }
 }
