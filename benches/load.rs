@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = app::demo_load::DEMO_PASSWORD;
+const PASSWORD: &str = guobao::demo::load::DEMO_PASSWORD;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,7 +56,7 @@ fn actor(conn: &mut guobao::db::DbConn, name: &str) -> Actor {
 fn prepare(url: &str, n: usize) -> Vec<Target> {
     let pool = guobao::startup::prepare_database(url).unwrap();
     let mut c = pool.get().unwrap();
-    app::demo_load::load(&mut c, &mut |_, _| {}).unwrap();
+    guobao::demo::load::load(&mut c, &mut |_, _| {}).unwrap();
     let desk = actor(&mut c, "underwriter");
     let taken: Vec<i64> = claims::table
         .select(claims::policy_id)

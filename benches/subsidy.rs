@@ -9,10 +9,10 @@
 
 use diesel::prelude::*;
 use guobao::app::finance::{self, StatementQuery};
-use guobao::app::finance_synth::{insert_issued, Place};
 use guobao::app::{self, Actor};
 use guobao::db::models::NewArea;
 use guobao::db::schema::areas;
+use guobao::demo::synth::{insert_issued, Place};
 use guobao::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
 use std::time::{Duration, Instant};
 

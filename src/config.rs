@@ -1,5 +1,6 @@
 //! Every setting, read once when the program starts (environment → default;
-//! the database URL and the bind address also come as command-line flags).
+//! the database URL and the bind address also come as command-line flags,
+//! which win over the environment).
 //! Nothing below the front ends reads the environment: the values travel in
 //! `Config`, `Limits` and `ReadOptions`. A value that is set but cannot be
 //! read is an error at start-up, not a silent fall back to the default.
@@ -7,6 +8,9 @@
 use std::time::Duration;
 
 const MIB: usize = 1024 * 1024;
+
+/// The database when none is named: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "guobao.db";
 
 /// Sizes a county may change for its uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +57,27 @@ pub struct Config {
     pub limits: Limits,
     /// Tests only: fault points armed (`GUOBAO_FAULT_INJECTION`).
     pub fault_points: Vec<String>,
+    /// The database as named (`--database-url` or `GUOBAO_DATABASE_URL`, else
+    /// `DATABASE_URL`); `None` when nothing names one.
+    pub database_url: Option<String>,
 }
 
 impl Config {
     /// Read the process environment.
     pub fn from_env() -> Result<Config, String> {
         Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The database URL from the command line, when given, wins over the
+    /// environment's.
+    pub fn with_database_url(mut self, flag: Option<String>) -> Config {
+        self.database_url = flag.or(self.database_url);
+        self
+    }
+
+    /// The database to open: as named, else [`DEFAULT_DATABASE_URL`].
+    pub fn database_url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
     }
 
     /// Read settings through `get` (the environment, or a test's map).
@@ -107,6 +126,7 @@ impl Config {
             }
         };
         Ok(Config {
+            database_url: get("DATABASE_URL"),
             secret_key,
             secure_cookies,
             lock_wait: number("GUOBAO_LOCK_WAIT_MS", 1, 600_000)?.map(Duration::from_millis),
@@ -144,6 +164,17 @@ mod tests {
         assert_eq!(c.limits.max_photo_bytes, 10 * MIB);
         assert_eq!(c.lock_wait, None);
         assert!(!c.secure_cookies && c.secret_key.is_none() && c.fault_points.is_empty());
+        assert_eq!(c.database_url(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn the_database_url_comes_from_the_flag_then_the_environment() {
+        let env = read(&[("DATABASE_URL", "postgres://env/db")]).unwrap();
+        assert_eq!(env.database_url(), "postgres://env/db");
+        let flag = env.with_database_url(Some("flag.db".into()));
+        assert_eq!(flag.database_url(), "flag.db");
+        let none = read(&[]).unwrap().with_database_url(None);
+        assert_eq!(none.database_url, None);
     }
 
     #[test]

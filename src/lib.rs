@@ -17,6 +17,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -257,6 +257,7 @@ fn migrate_and_user_add_create_a_working_account() {
 }
 
 /// The README's first command: serve with the demo county on a fresh database.
+#[cfg(feature = "demo")]
 #[test]
 fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     let db = TestDb::new();
@@ -267,7 +268,9 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     let login = |u: &str| -> String {
         let v: Value = client
             .post(format!("{address}/api/v1/session"))
-            .json(&serde_json::json!({"username": u, "password": guobao::app::demo_load::DEMO_PASSWORD}))
+            .json(
+                &serde_json::json!({"username": u, "password": guobao::demo::load::DEMO_PASSWORD}),
+            )
             .send()
             .unwrap()
             .json()

@@ -102,6 +102,7 @@ error_codes! {
     DatabaseNotEmpty = "database_not_empty": "数据库中已有行政区划数据，演示数据只能载入空数据库",
     DateInFuture = "date_in_future": "交付日期不能晚于今天",
     DateInvalid = "date_invalid": "日期格式应为YYYY-MM-DD",
+    DemoUnavailable = "demo_unavailable": "此版本编译时未包含演示数据（demo 功能）",
     DryRunInvalid = "dry_run_invalid": "参数dry_run的取值无效",
     Duplicate = "duplicate": "同样的记录刚刚已被提交（可能是重复提交或他人同时操作），请刷新页面查看",
     EventEmpty = "event_empty": "请至少列出一个受灾保单",

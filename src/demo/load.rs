@@ -1,10 +1,10 @@
 //! Load the generated demo county into an empty database, through the same
 //! use cases people use, so the demo data obeys every rule.
 
-use super::auth::{create_user, NewAccount};
-use super::growers::GrowerInput;
-use super::plots::PlotInput;
-use super::{Actor, Role};
+use crate::app::auth::{create_user, NewAccount};
+use crate::app::growers::GrowerInput;
+use crate::app::plots::PlotInput;
+use crate::app::{Actor, Role};
 use crate::db::models::NewArea;
 use crate::db::schema::{areas, policies};
 use crate::db::DbConn;
@@ -77,12 +77,12 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             "数据库中已有行政区划数据，演示数据只能载入空数据库",
         ));
     }
-    let county = crate::demo::generate();
+    let county = super::county::generate();
     let actor = Actor::system();
     let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON)
         .map_err(|e| AppError::Internal(format!("walnut fixture: {e}")))?;
-    super::tx(conn, |conn| {
-        super::schemes::create(conn, &actor, &def)?;
+    crate::app::tx(conn, |conn| {
+        crate::app::schemes::create(conn, &actor, &def)?;
         let county_id: i64 = diesel::insert_into(areas::table)
             .values(NewArea {
                 code: &county.code,
@@ -159,7 +159,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         let total = county.growers.len();
         let mut plot_count = 0;
         for (i, g) in county.growers.iter().enumerate() {
-            let grower = super::growers::create(
+            let grower = crate::app::growers::create(
                 conn,
                 &actor,
                 &GrowerInput {
@@ -174,7 +174,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                 },
             )?;
             for p in &g.plots {
-                super::plots::create(
+                crate::app::plots::create(
                     conn,
                     &actor,
                     &PlotInput {
@@ -205,17 +205,17 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         for (n, id) in ids.iter().enumerate() {
             if n % 10 < 7 {
                 let day = 1 + (n % 28);
-                super::policies::collect(conn, &actor, *id, &format!("2012-03-{day:02}"))?;
+                crate::app::policies::collect(conn, &actor, *id, &format!("2012-03-{day:02}"))?;
                 if n % 10 < 5 {
-                    super::policies::issue(conn, &actor, *id)?;
+                    crate::app::policies::issue(conn, &actor, *id)?;
                 }
             }
         }
         for (i, t) in county.townships.iter().enumerate().take(10) {
-            super::batches::create(
+            crate::app::batches::create(
                 conn,
                 &actor,
-                &super::batches::BatchInput {
+                &crate::app::batches::BatchInput {
                     township_code: t.code.clone(),
                     scheme: def.code.clone(),
                     receipt_no: format!("SJ2012-{:03}", i + 1),
@@ -238,14 +238,14 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
 /// A hailstorm's claims in every state, reported in the hours before now, so
 /// the claims board has something to count down.
 fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
-    use super::claims;
+    use crate::app::claims;
     use crate::db::schema::{plots, users};
     let actor_named = |conn: &mut DbConn, name: &str| -> AppResult<Actor> {
         let id: i64 = users::table
             .filter(users::username.eq(name))
             .select(users::id)
             .first(conn)?;
-        super::auth::actor_by_id(conn, id)?
+        crate::app::auth::actor_by_id(conn, id)?
             .ok_or_else(|| AppError::Internal(format!("demo account {name}")))
     };
     let desk = actor_named(conn, "underwriter")?;
@@ -362,7 +362,7 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
         if *stage == "approved" || c.status != "approved" {
             continue;
         }
-        let today = super::clock::china_date(now).to_string();
+        let today = crate::app::clock::china_date(now).to_string();
         let c = claims::agree(
             conn,
             &desk,
@@ -400,7 +400,7 @@ const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEA
 /// townships, half the county share for the first four, so the finance
 /// dashboard shows money due, paid and outstanding.
 fn demo_disbursements(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<()> {
-    let balances = super::finance::balances(conn, actor, scheme)?;
+    let balances = crate::app::finance::balances(conn, actor, scheme)?;
     let mut voucher = 0;
     for (i, t) in balances.townships.iter().enumerate().take(8) {
         for l in &t.levels {
@@ -413,10 +413,10 @@ fn demo_disbursements(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResu
                 continue;
             }
             voucher += 1;
-            super::finance::disburse(
+            crate::app::finance::disburse(
                 conn,
                 actor,
-                &super::finance::DisbursementInput {
+                &crate::app::finance::DisbursementInput {
                     scheme: scheme.to_string(),
                     township_code: t.township_code.clone(),
                     level: l.level.clone(),

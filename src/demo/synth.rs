@@ -3,7 +3,7 @@
 //! comes from the premium engine (`domain::premium::quote`), exactly as for a
 //! real one; only the growers behind them are placeholders.
 
-use super::schemes::Scheme;
+use crate::app::schemes::Scheme;
 use crate::db::schema::{growers, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
 use crate::domain::premium::quote;

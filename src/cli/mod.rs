@@ -1,0 +1,337 @@
+//! The command line: clap's types for every command and the helpers the
+//! commands share (error output and exit codes, opening the database, writing
+//! files). Each command's work lives in its own file below.
+
+pub mod claims;
+pub mod demo;
+pub mod eligibility;
+pub mod export;
+pub mod import;
+pub mod migrate;
+pub mod policies;
+pub mod quote;
+pub mod report;
+pub mod roster_template;
+pub mod serve;
+pub mod user;
+
+use clap::{Args, Parser, Subcommand};
+use guobao::app;
+use guobao::config::{Config, DEFAULT_DATABASE_URL};
+use guobao::db;
+use guobao::error::AppError;
+use guobao::error::ErrorCode;
+use guobao::startup;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "guobao",
+    version,
+    about = "果保：政策性果树保险 承保·理赔·补贴"
+)]
+pub struct Cli {
+    /// sqlite://path/to/file.db (or a plain path) or postgres://user@host/db
+    #[arg(long, global = true, env = "GUOBAO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start the web app (migrates first).
+    Serve {
+        #[arg(long, env = "GUOBAO_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load the demo county into an empty database first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending database migrations.
+    Migrate,
+    /// Load the demo county into an empty database.
+    Demo,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Premium, grower share, subsidy and sum insured for an area.
+    Quote(QuoteArgs),
+    /// The eligibility verdict for a plot's facts.
+    Eligibility(EligibilityArgs),
+    /// Policy maintenance.
+    Policies {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Import a township roster (花名册) from .xlsx / .xls / .ods.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write the roster template a township fills in.
+    RosterTemplate(RosterTemplateArgs),
+    /// Export reports as .xlsx.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Claims (理赔).
+    Claims {
+        #[command(subcommand)]
+        command: ClaimsCommand,
+    },
+    /// Finance bureau reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClaimsCommand {
+    /// Open claims past or near their survey deadline (report time + 24 h).
+    Overdue {
+        /// "Nearly overdue" means fewer hours left than this (the scheme's warn_hours by default).
+        #[arg(long)]
+        warn_hours: Option<u32>,
+        /// As of this time (China time "2026-06-12 14:30", or RFC 3339); now by default.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// 保费补贴结算表: per township and funding level.
+    Subsidy {
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Only this funding level: central | provincial | city | county.
+        #[arg(long)]
+        level: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Write the statement as .xlsx.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Plot boundaries from a GeoJSON FeatureCollection (property `code` names the plot).
+    Plots {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Preview (--dry-run) or import a roster for one township.
+    Roster {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+        /// Write the rejected rows with their reasons to this .xlsx.
+        #[arg(long)]
+        error_report: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// Plot boundaries of a township (or village) as GeoJSON.
+    Geojson {
+        #[arg(long)]
+        township: String,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// 分户清单 per township (or village).
+    HouseholdList {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// 保单清单.
+    Policies {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// 地块投保条件清单.
+    Eligibility {
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        scheme: Option<String>,
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// admin | county_forestry | township | underwriter | adjuster | finance
+        #[arg(long)]
+        role: String,
+        /// Township code, required for role township.
+        #[arg(long)]
+        township: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Mark issued policies whose cover has ended as expired.
+    Expire {
+        /// YYYY-MM-DD, today by default.
+        #[arg(long)]
+        today: Option<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct QuoteArgs {
+    #[arg(long)]
+    pub scheme: String,
+    #[arg(long)]
+    pub variety: String,
+    #[arg(long)]
+    pub mu: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RosterTemplateArgs {
+    #[arg(long)]
+    pub township: String,
+    #[arg(long)]
+    pub scheme: Option<String>,
+    #[arg(short, long)]
+    pub output: std::path::PathBuf,
+}
+
+#[derive(Args)]
+pub struct EligibilityArgs {
+    #[arg(long)]
+    pub scheme: String,
+    #[arg(long)]
+    pub variety: String,
+    #[arg(long)]
+    pub tree_age: Option<String>,
+    #[arg(long)]
+    pub fruit_per_tree: Option<String>,
+    #[arg(long)]
+    pub tree_count: Option<String>,
+    /// Other numeric attributes: --attr slope_degrees=20
+    #[arg(long = "attr", value_parser = parse_kv)]
+    pub attrs: Vec<(String, String)>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("应为 名称=数值：{s}"))
+}
+
+pub fn fail(err: &AppError, json: bool) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"error": err.code(), "message": err.messages().join("；"), "fields": err.fields()})
+        );
+    } else {
+        eprintln!("错误：{}", err.messages().join("；"));
+    }
+    if err.is_server_fault() {
+        eprintln!("详情：{err}");
+        ExitCode::from(1)
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+pub fn open(url: &str, lock_wait: std::time::Duration) -> Result<db::PooledConn, AppError> {
+    let pool = startup::prepare_database_with(url, lock_wait).map_err(AppError::Internal)?;
+    Ok(pool.get()?)
+}
+
+/// A connection to the configured database, migrated first, waiting for
+/// other writers as long as the settings say.
+pub fn connect(config: &Config) -> Result<db::PooledConn, AppError> {
+    open(
+        config.database_url(),
+        config.lock_wait.unwrap_or(db::LOCK_WAIT),
+    )
+}
+
+/// A scheme by code: from the database when one is configured or present,
+/// else from the definitions shipped in the binary.
+pub fn scheme_def(
+    url: Option<&str>,
+    code: &str,
+) -> Result<guobao::domain::scheme::SchemeDef, AppError> {
+    let url = url.map(str::to_string).or_else(|| {
+        std::path::Path::new(DEFAULT_DATABASE_URL)
+            .exists()
+            .then(|| DEFAULT_DATABASE_URL.to_string())
+    });
+    if let Some(url) = url {
+        let mut conn = open(&url, db::LOCK_WAIT)?;
+        match app::schemes::by_code(&mut conn, code) {
+            Ok(s) => return Ok(s.def),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    app::schemes::builtin(code).ok_or_else(|| AppError::NotFound(format!("未找到险种方案：{code}")))
+}
+
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> {
+    std::fs::write(path, bytes).map_err(|e| {
+        AppError::invalid(
+            "output",
+            ErrorCode::OutputUnwritable,
+            format!("无法写入{}：{e}", path.display()),
+        )
+    })
+}
