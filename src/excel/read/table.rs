@@ -4,10 +4,12 @@
 //! totals/blank-row skipping and cell cleaning as the roster reader apply
 //! (this module is a child of `read` and uses its helpers directly).
 
-use super::{
-    clean_code, column_letter, header_key, is_blank, shown, sniff, Book, ReadError, ReadOptions,
-    HEADER_SEARCH_ROWS, ROW_MARGIN, TOTALS,
-};
+use super::clean::{clean_code, shown};
+use super::grid::{is_blank, Book};
+use super::guard::sniff;
+use super::header::header_key;
+use super::rows::TOTALS;
+use super::{column_letter, ReadError, ReadOptions, HEADER_SEARCH_ROWS, ROW_MARGIN};
 use calamine::{Data, SheetType, SheetVisible};
 use serde::Serialize;
 use std::collections::BTreeMap;
