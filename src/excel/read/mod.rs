@@ -324,22 +324,50 @@ pub fn read_roster(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError
     })
 }
 
-fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> {
+/// A workbook opened for reading, with the sheets to search in order.
+struct Opened<'a> {
+    book: Book<'a>,
+    /// All sheet names in workbook order.
+    sheets: Vec<String>,
+    /// Worksheets only (not chart sheets), visible ones first: a hidden
+    /// template sheet should not win over the roster the user can see.
+    search: Vec<String>,
+    /// Rows each sheet's grid stores.
+    cap: usize,
+}
+
+/// Sniff the format (with its safety checks) and open the workbook; shared
+/// by the roster reader and `table::read_table`.
+fn open_book<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Opened<'a>, ReadError> {
     let format = sniff(bytes, opts)?;
-    let mut book = Book::open(format, bytes)?;
+    let book = Book::open(format, bytes)?;
     let meta = book.sheets();
     let sheets: Vec<String> = meta.iter().map(|s| s.name.clone()).collect();
     let cap = opts
         .max_rows
         .saturating_add(ROW_MARGIN + HEADER_SEARCH_ROWS as usize);
-    // Worksheets only (not chart sheets), visible ones first: a hidden
-    // template sheet should not win over the roster the user can see.
     let worksheets = meta.iter().filter(|s| s.typ == SheetType::WorkSheet);
     let visible = worksheets
         .clone()
         .filter(|s| s.visible == SheetVisible::Visible);
     let hidden = worksheets.filter(|s| s.visible != SheetVisible::Visible);
-    for calamine::Sheet { name, .. } in visible.chain(hidden) {
+    let search = visible.chain(hidden).map(|s| s.name.clone()).collect();
+    Ok(Opened {
+        book,
+        sheets,
+        search,
+        cap,
+    })
+}
+
+fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> {
+    let Opened {
+        mut book,
+        sheets,
+        search,
+        cap,
+    } = open_book(bytes, opts)?;
+    for name in &search {
         let grid = book.grid(name, cap)?;
         if let Some(header) = find_header(&grid) {
             return build_roster(name, sheets, grid, &header, opts);
