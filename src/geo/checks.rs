@@ -181,8 +181,11 @@ pub(super) fn check_holes_inside(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geo::parse::ring_corners;
+    use crate::geo::parse_polygon;
     use crate::geo::test_support::*;
-    use crate::geo::{area_mu, parse_polygon};
+    use rust_decimal::Decimal;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn a_hole_is_subtracted_and_must_lie_inside_its_shell() {

@@ -112,7 +112,7 @@ pub fn polygon_from_geometry(
 
 /// The distinct corners of a ring, open (closing corner dropped), with
 /// repeated consecutive corners collapsed into one.
-fn ring_corners(
+pub(super) fn ring_corners(
     ring: Ring,
     positions: &[geojson::Position],
 ) -> Result<Vec<Coord<f64>>, GeometryError> {
@@ -169,7 +169,7 @@ fn all_on_one_line(corners: &[Coord<f64>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geo::area_mu;
+
     use crate::geo::test_support::*;
 
     #[test]
