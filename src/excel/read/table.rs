@@ -4,12 +4,13 @@
 //! totals/blank-row skipping and cell cleaning as the roster reader apply
 //! (this module is a child of `read` and uses its helpers directly).
 
-use super::{
-    clean_code, column_letter, header_key, is_blank, shown, sniff, Book, ReadError, ReadOptions,
-    HEADER_SEARCH_ROWS, ROW_MARGIN, TOTALS,
-};
+use super::clean::{clean_code, shown};
+use super::grid::is_blank;
+use super::header::header_key;
+use super::rows::TOTALS;
+use super::{column_letter, open_book, Opened, ReadError, ReadOptions, HEADER_SEARCH_ROWS};
 use crate::error::ErrorCode;
-use calamine::{Data, SheetType, SheetVisible};
+use calamine::Data;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -95,22 +96,16 @@ pub fn read_table(
 }
 
 fn read(bytes: &[u8], opts: &ReadOptions, specs: &[ColumnSpec]) -> Result<KeyedTable, TableError> {
-    let format = sniff(bytes, opts)?;
-    let mut book = Book::open(format, bytes)?;
-    let meta = book.sheets();
-    let sheets: Vec<String> = meta.iter().map(|s| s.name.clone()).collect();
-    let cap = opts
-        .max_rows
-        .saturating_add(ROW_MARGIN + HEADER_SEARCH_ROWS as usize);
-    let worksheets = meta.iter().filter(|s| s.typ == SheetType::WorkSheet);
-    let visible = worksheets
-        .clone()
-        .filter(|s| s.visible == SheetVisible::Visible);
-    let hidden = worksheets.filter(|s| s.visible != SheetVisible::Visible);
+    let Opened {
+        mut book,
+        sheets,
+        search,
+        cap,
+    } = open_book(bytes, opts)?;
     let required: Vec<&ColumnSpec> = specs.iter().filter(|s| s.required).collect();
     // Required columns seen in some header candidate, to name the missing ones.
     let mut seen: Vec<&'static str> = Vec::new();
-    for calamine::Sheet { name, .. } in visible.chain(hidden) {
+    for name in &search {
         let grid = book.grid(name, cap)?;
         let header = grid
             .rows

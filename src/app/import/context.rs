@@ -1,0 +1,87 @@
+//! What an import is checked against: the township, its villages (and the
+//! villages of other townships, to say why a row was refused), the scheme,
+//! and the growers and plots already stored.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::app::schemes::Scheme;
+use crate::app::Actor;
+use crate::db::models::{Area, Grower, Plot};
+use crate::db::schema::{growers, plots};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+
+pub(super) struct Context {
+    pub(super) township: Area,
+    pub(super) villages_by_name: HashMap<String, Area>,
+    pub(super) villages_by_code: HashMap<String, Area>,
+    /// Village names in other townships, to say why a row was refused.
+    pub(super) foreign_villages: HashMap<String, String>,
+    pub(super) scheme: Scheme,
+    pub(super) growers: HashMap<String, Grower>,
+    pub(super) plots: HashMap<String, Plot>,
+    pub(super) township_names: HashMap<i64, String>,
+}
+
+pub(super) fn load_context(
+    conn: &mut DbConn,
+    actor: &Actor,
+    township_code: &str,
+    scheme: &str,
+) -> AppResult<Context> {
+    let township = crate::app::areas::township_by_code(conn, actor, township_code)?;
+    let scheme = if scheme.trim().is_empty() {
+        crate::app::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?
+    } else {
+        crate::app::schemes::by_code(conn, scheme)?
+    };
+    let names = crate::app::areas::names(conn)?;
+    let mut villages_by_name = HashMap::new();
+    let mut villages_by_code = HashMap::new();
+    let mut foreign_villages = HashMap::new();
+    for a in names.values().filter(|a| a.level == "village") {
+        if a.parent_id == Some(township.id) {
+            villages_by_name.insert(a.name.clone(), a.clone());
+            villages_by_code.insert(a.code.clone(), a.clone());
+        } else {
+            let t = a
+                .parent_id
+                .and_then(|p| names.get(&p))
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            foreign_villages.insert(a.name.clone(), t.clone());
+            foreign_villages.insert(a.code.clone(), t);
+        }
+    }
+    let growers: HashMap<String, Grower> = growers::table
+        .filter(growers::year.eq(scheme.def.year))
+        .select(Grower::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|g| (g.id_number.clone(), g))
+        .collect();
+    let plots: HashMap<String, Plot> = plots::table
+        .filter(plots::scheme_id.eq(scheme.id))
+        .select(Plot::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let township_names = names
+        .values()
+        .filter(|a| a.level == "township")
+        .map(|a| (a.id, a.name.clone()))
+        .collect();
+    Ok(Context {
+        township,
+        villages_by_name,
+        villages_by_code,
+        foreign_villages,
+        scheme,
+        growers,
+        plots,
+        township_names,
+    })
+}
