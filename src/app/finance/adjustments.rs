@@ -211,7 +211,7 @@ pub fn after_policy_transition(
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AdjustmentInput {
     #[serde(default)]
     pub scheme: String,

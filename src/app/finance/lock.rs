@@ -85,7 +85,7 @@ pub fn locked_statement(conn: &mut DbConn, scheme_id: i64) -> AppResult<Option<L
     }))
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LockInput {
     #[serde(default)]
     pub scheme: String,

@@ -172,7 +172,7 @@ pub fn balances(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<Bal
     })
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DisbursementInput {
     #[serde(default)]
     pub scheme: String,

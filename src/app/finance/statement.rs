@@ -21,6 +21,7 @@ use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The live figures: SUM over integer fen, grouped by township (and level).
 pub(super) fn live_raw(conn: &mut DbConn, scheme_id: i64, township: Option<i64>) -> AppResult<Raw> {
     let (lo, hi) = span(township);
     let towns: Vec<(i64, i64, i64, i64, i64, i64)> = policies::table
