@@ -5,7 +5,7 @@
 use super::lock::locked_statement;
 use super::payments::due_map;
 use super::{
-    can_manage, can_view_statement, check_level, scheme_or_current, span, sum_sql, text_rule,
+    can_manage, can_view_statement, check_level, required_text, scheme_or_current, span, sum_sql,
     SUBSIDISED,
 };
 use crate::app::{audit, Actor};
@@ -249,21 +249,14 @@ pub fn add_adjustment(
             Fen::ZERO
         }
     };
-    let checked = errors.len();
-    let reason = text_rule(
+    let reason = required_text(
         &mut errors,
         "reason",
         "调整原因",
         &input.reason,
         TextKind::Reason,
+        "请填写调整原因（不超过200个字符）",
     );
-    if reason.is_empty() && errors.len() == checked {
-        errors.push(FieldError::new(
-            "reason",
-            "reason_required",
-            "请填写调整原因（不超过200个字符）",
-        ));
-    }
     let scheme = scheme_or_current(conn, &input.scheme)?;
     if let Err(e) = check_level(&scheme, input.level.trim()) {
         errors.push(e);

@@ -2,14 +2,14 @@
 //! (`statement_townships`, `statement_levels`), and reading them back.
 
 use super::statement::live_raw;
-use super::{can_manage, scheme_or_current, text_rule, Raw};
+use super::{can_manage, required_text, scheme_or_current, text_rule, Raw};
 use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
 use crate::db::schema::{statement_levels, statement_townships, subsidy_statements};
 use crate::db::{now_text, DbConn};
 use crate::domain::text::TextKind;
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -99,20 +99,14 @@ pub struct LockInput {
 pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<LockInfo> {
     actor.require(can_manage(actor))?;
     let mut errors = Vec::new();
-    let signer = text_rule(
+    let signer = required_text(
         &mut errors,
         "signed_off_by",
         "签字确认人",
         &input.signed_off_by,
         TextKind::Code,
+        "请填写签字确认人（不超过40个字符）",
     );
-    if signer.is_empty() && errors.is_empty() {
-        errors.push(FieldError::new(
-            "signed_off_by",
-            "signed_off_by_required",
-            "请填写签字确认人（不超过40个字符）",
-        ));
-    }
     let note = text_rule(&mut errors, "note", "备注", &input.note, TextKind::Notes);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));

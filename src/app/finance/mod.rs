@@ -191,6 +191,28 @@ fn text_rule(
         .unwrap_or_default()
 }
 
+/// A text the form must have: the shared text rules, then `<field>_required`
+/// with `message` when it is empty and the rules found nothing wrong with it.
+fn required_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    kind: TextKind,
+    message: &str,
+) -> String {
+    let checked = errors.len();
+    let value = text_rule(errors, field, label, raw, kind);
+    if value.is_empty() && errors.len() == checked {
+        errors.push(FieldError::new(
+            field,
+            &format!("{field}_required"),
+            message,
+        ));
+    }
+    value
+}
+
 /// "Today" for the date checks (a payment may not be dated later), taken
 /// here only, in UTC.
 fn today() -> NaiveDate {

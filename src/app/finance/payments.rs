@@ -5,8 +5,8 @@ use super::adjustments::adjustment_sums;
 use super::lock::{locked_raw, locked_statement};
 use super::statement::live_raw;
 use super::{
-    can_manage, can_view_payments, check_level, scheme_levels, scheme_or_current, span, sum_sql,
-    text_rule, today,
+    can_manage, can_view_payments, check_level, required_text, scheme_levels, scheme_or_current,
+    span, sum_sql, text_rule, today,
 };
 use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
@@ -308,21 +308,14 @@ pub fn disburse(
         )),
         _ => {}
     }
-    let checked = errors.len();
-    let voucher = text_rule(
+    let voucher = required_text(
         &mut errors,
         "voucher_no",
         "拨款凭证号",
         &input.voucher_no,
         TextKind::Code,
+        "请填写拨款凭证号（不超过40个字符）",
     );
-    if voucher.is_empty() && errors.len() == checked {
-        errors.push(FieldError::new(
-            "voucher_no",
-            "voucher_no_required",
-            "请填写拨款凭证号（不超过40个字符）",
-        ));
-    }
     let note = text_rule(&mut errors, "note", "备注", &input.note, TextKind::Notes);
     let scheme = scheme_or_current(conn, &input.scheme)?;
     let level = input.level.trim().to_string();
