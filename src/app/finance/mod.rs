@@ -1,0 +1,216 @@
+//! County finance bureau (县财政局): the subsidy statement per township and
+//! funding level, its sign-off, the adjustments that follow it, payments and
+//! the balances still to pay.
+//!
+//! Figures are sums of the per-policy rounded fen already stored with each
+//! policy (`policies` and `policy_subsidy_levels`), added up by the database
+//! as integers: nothing here rounds, and a million policies never become Rust
+//! objects. A policy counts towards the subsidy once issued (expired policies
+//! were insured too); a cancelled one does not.
+//!
+//! Before sign-off the statement is live. Signing it off (`lock`) copies its
+//! figures into `statement_townships` / `statement_levels`, which the database
+//! refuses to edit. From then on every change is an adjustment entry that
+//! references the statement: a policy cancelled afterwards reverses its
+//! subsidy per level, a policy issued afterwards adds it, and the finance
+//! bureau can enter a correction by hand.
+
+//!
+//! The module is split along those steps: `statement` (live figures and the
+//! statement), `workbook` (the statement as a spreadsheet), `lock` (sign-off
+//! and the locked tables), `adjustments` (reversals, late additions, manual
+//! corrections) and `payments` (disbursements and balances).
+
+mod adjustments;
+mod lock;
+mod payments;
+mod statement;
+mod workbook;
+
+pub use adjustments::{
+    add_adjustment, adjustments, after_policy_transition, AdjustmentInput, AdjustmentView,
+};
+pub use lock::{lock, locked_statement, LockInfo, LockInput};
+pub use payments::{
+    balances, disburse, disbursements, BalanceFigures, Balances, DisbursementInput,
+    DisbursementView, LevelBalance, TownshipBalance,
+};
+pub use statement::{statement, AdjustmentRow, Figures, Statement, StatementQuery, StatementRow};
+pub use workbook::{statement_tables, statement_xlsx};
+
+use super::schemes::Scheme;
+use super::{Actor, Role};
+use crate::db::DbConn;
+use crate::domain::scheme::level_name;
+use crate::domain::text::{self, TextKind};
+use crate::domain::Fen;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::sql_types::BigInt;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Policy statuses whose subsidy is due.
+pub const SUBSIDISED: [&str; 2] = ["issued", "expired"];
+
+/// Sign off, pay, adjust, reconcile.
+pub fn can_manage(a: &Actor) -> bool {
+    matches!(a.role, Role::Admin | Role::Finance)
+}
+
+/// The statement and the dashboard: everyone but the adjuster; a township
+/// station sees its own township's rows only.
+pub fn can_view_statement(a: &Actor) -> bool {
+    a.role != Role::Adjuster
+}
+
+/// Payments and balances: the county offices and the insurer being paid.
+pub fn can_view_payments(a: &Actor) -> bool {
+    matches!(
+        a.role,
+        Role::Admin | Role::Finance | Role::Underwriter | Role::CountyForestry
+    )
+}
+
+pub(crate) fn scheme_or_current(conn: &mut DbConn, code: &str) -> AppResult<Scheme> {
+    if code.trim().is_empty() {
+        super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))
+    } else {
+        super::schemes::by_code(conn, code)
+    }
+}
+
+/// The status filter as a literal, not bound parameters: the partial index
+/// `policies_finance` (issued and expired policies only) can then be used.
+fn subsidised() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    let list: Vec<String> = SUBSIDISED.iter().map(|s| format!("'{s}'")).collect();
+    sql::<diesel::sql_types::Bool>(&format!("policies.status IN ({})", list.join(", ")))
+}
+
+fn sum_sql(expr: &str) -> diesel::expression::SqlLiteral<BigInt> {
+    sql::<BigInt>(&format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))
+}
+
+// ------------------------------------------------------------ raw figures
+
+/// One township, or all: grouped queries can't be boxed, so the optional
+/// township filter is a range that is either one id or everything.
+fn span(township: Option<i64>) -> (i64, i64) {
+    township.map_or((i64::MIN, i64::MAX), |t| (t, t))
+}
+
+/// Per township: policies, mu units, premium, grower share, subsidy (fen).
+type TownFigures = (i64, i64, i64, i64, i64);
+
+#[derive(Debug, Default)]
+struct Raw {
+    towns: HashMap<i64, TownFigures>,
+    levels: HashMap<(i64, String), i64>,
+}
+
+impl Raw {
+    /// From the rows both the live and the locked queries load: (township,
+    /// figures…) and (township, level, amount).
+    fn from_rows(
+        towns: Vec<(i64, i64, i64, i64, i64, i64)>,
+        levels: Vec<(i64, String, i64)>,
+    ) -> Raw {
+        Raw {
+            towns: towns
+                .into_iter()
+                .map(|(t, n, mu, p, g, s)| (t, (n, mu, p, g, s)))
+                .collect(),
+            levels: levels.into_iter().map(|(t, l, a)| ((t, l), a)).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LevelInfo {
+    pub level: String,
+    pub name: String,
+    pub percent: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LevelFigure {
+    pub level: String,
+    pub name: String,
+    pub amount: Fen,
+}
+
+fn scheme_levels(scheme: &Scheme, only: Option<&str>) -> Vec<LevelInfo> {
+    scheme
+        .def
+        .subsidy_levels
+        .iter()
+        .filter(|l| only.is_none_or(|o| o == l.level))
+        .map(|l| LevelInfo {
+            level: l.level.clone(),
+            name: level_name(&l.level).to_string(),
+            percent: l.percent,
+        })
+        .collect()
+}
+
+fn check_level(scheme: &Scheme, level: &str) -> Result<(), FieldError> {
+    if scheme.def.subsidy_levels.iter().any(|l| l.level == level) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "level",
+            ErrorCode::LevelUnknown,
+            format!(
+                "{}没有“{}”这一补贴层级（可选：{}）",
+                scheme.def.name,
+                level,
+                scheme
+                    .def
+                    .subsidy_levels
+                    .iter()
+                    .map(|l| format!("{} {}", l.level, level_name(&l.level)))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        ))
+    }
+}
+
+/// The shared text rules, as a field error of this form.
+fn text_rule(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    kind: TextKind,
+) -> String {
+    text::check(label, raw, kind)
+        .map_err(|p| errors.push(FieldError::new(field, p.code, p.message)))
+        .unwrap_or_default()
+}
+
+/// A text the form must have: the shared text rules, then `missing` with
+/// `message` when it is empty and the rules found nothing wrong with it.
+fn required_text(
+    errors: &mut Vec<FieldError>,
+    (field, label): (&str, &str),
+    raw: &str,
+    kind: TextKind,
+    missing: ErrorCode,
+    message: &str,
+) -> String {
+    let checked = errors.len();
+    let value = text_rule(errors, field, label, raw, kind);
+    if value.is_empty() && errors.len() == checked {
+        errors.push(FieldError::new(field, missing, message));
+    }
+    value
+}
+
+/// "Today" for the date checks (a payment may not be dated later), taken
+/// here only, in UTC.
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}

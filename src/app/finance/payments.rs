@@ -1,0 +1,408 @@
+//! Paying the subsidy out: what is due per township and level, the payments
+//! recorded against it (disbursements) and the balances still to pay.
+
+use super::adjustments::adjustment_sums;
+use super::lock::{locked_raw, locked_statement};
+use super::statement::live_raw;
+use super::{
+    can_manage, can_view_payments, check_level, required_text, scheme_levels, scheme_or_current,
+    span, sum_sql, text_rule, today,
+};
+use crate::app::schemes::Scheme;
+use crate::app::{audit, Actor};
+use crate::db::schema::subsidy_disbursements;
+use crate::db::{now_text, DbConn};
+use crate::domain::scheme::level_name;
+use crate::domain::text::TextKind;
+use crate::domain::Fen;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+fn paid_sums(
+    conn: &mut DbConn,
+    scheme_id: i64,
+    township: Option<i64>,
+) -> AppResult<HashMap<(i64, String), i64>> {
+    let (lo, hi) = span(township);
+    let rows: Vec<(i64, String, i64)> = subsidy_disbursements::table
+        .filter(subsidy_disbursements::scheme_id.eq(scheme_id))
+        .filter(subsidy_disbursements::township_id.between(lo, hi))
+        .group_by((
+            subsidy_disbursements::township_id,
+            subsidy_disbursements::level,
+        ))
+        .select((
+            subsidy_disbursements::township_id,
+            subsidy_disbursements::level,
+            sum_sql("amount_fen"),
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(t, l, a)| ((t, l), a)).collect())
+}
+
+/// What is due per (township, level): the live figures before sign-off, the
+/// signed-off figures plus adjustments after.
+pub(super) fn due_map(
+    conn: &mut DbConn,
+    scheme_id: i64,
+    township: Option<i64>,
+) -> AppResult<HashMap<(i64, String), i64>> {
+    match locked_statement(conn, scheme_id)? {
+        None => Ok(live_raw(conn, scheme_id, township)?.levels),
+        Some(l) => {
+            let mut due = locked_raw(conn, l.id, township)?.levels;
+            for (k, a) in adjustment_sums(conn, l.id, township)? {
+                *due.entry(k).or_insert(0) += a;
+            }
+            Ok(due)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BalanceFigures {
+    pub due: Fen,
+    pub paid: Fen,
+    /// due − paid; negative when more was paid than is now due (to recover).
+    pub outstanding: Fen,
+}
+
+impl BalanceFigures {
+    fn new(due: i64, paid: i64) -> BalanceFigures {
+        BalanceFigures {
+            due: Fen(due),
+            paid: Fen(paid),
+            outstanding: Fen(due - paid),
+        }
+    }
+    fn add(&mut self, o: &BalanceFigures) {
+        self.due += o.due;
+        self.paid += o.paid;
+        self.outstanding += o.outstanding;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelBalance {
+    pub level: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: BalanceFigures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TownshipBalance {
+    pub township_code: String,
+    pub township_name: String,
+    pub levels: Vec<LevelBalance>,
+    #[serde(flatten)]
+    pub total: BalanceFigures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Balances {
+    pub scheme: String,
+    pub status: String,
+    pub townships: Vec<TownshipBalance>,
+    /// Per level over the townships shown: sums of the township rows.
+    pub levels: Vec<LevelBalance>,
+    pub total: BalanceFigures,
+}
+
+pub fn balances(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<Balances> {
+    actor.require(can_view_payments(actor))?;
+    let scheme = scheme_or_current(conn, scheme)?;
+    let levels = scheme_levels(&scheme, None);
+    let towns = crate::app::areas::townships(conn, actor)?;
+    let due = due_map(conn, scheme.id, None)?;
+    let paid = paid_sums(conn, scheme.id, None)?;
+    let zero = || BalanceFigures::new(0, 0);
+    let mut by_level: Vec<LevelBalance> = levels
+        .iter()
+        .map(|l| LevelBalance {
+            level: l.level.clone(),
+            name: l.name.clone(),
+            figures: zero(),
+        })
+        .collect();
+    let mut total = zero();
+    let mut rows = Vec::new();
+    for t in &towns {
+        let mut row_total = zero();
+        let lv: Vec<LevelBalance> = levels
+            .iter()
+            .map(|l| {
+                let k = (t.id, l.level.clone());
+                LevelBalance {
+                    level: l.level.clone(),
+                    name: l.name.clone(),
+                    figures: BalanceFigures::new(
+                        due.get(&k).copied().unwrap_or(0),
+                        paid.get(&k).copied().unwrap_or(0),
+                    ),
+                }
+            })
+            .collect();
+        for (acc, l) in by_level.iter_mut().zip(&lv) {
+            acc.figures.add(&l.figures);
+            row_total.add(&l.figures);
+        }
+        total.add(&row_total);
+        rows.push(TownshipBalance {
+            township_code: t.code.clone(),
+            township_name: t.name.clone(),
+            levels: lv,
+            total: row_total,
+        });
+    }
+    Ok(Balances {
+        scheme: scheme.def.code.clone(),
+        status: if locked_statement(conn, scheme.id)?.is_some() {
+            "locked"
+        } else {
+            "open"
+        }
+        .into(),
+        townships: rows,
+        levels: by_level,
+        total,
+    })
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DisbursementInput {
+    #[serde(default)]
+    pub scheme: String,
+    #[serde(default)]
+    pub township_code: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub paid_on: String,
+    #[serde(default)]
+    pub voucher_no: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DisbursementView {
+    pub id: i64,
+    pub scheme: String,
+    pub township_code: String,
+    pub township_name: String,
+    pub level: String,
+    pub level_name: String,
+    pub amount: Fen,
+    pub paid_on: String,
+    pub voucher_no: String,
+    pub note: String,
+    pub created_at: String,
+}
+
+type DisbursementRow = (i64, i64, String, i64, String, String, String, String);
+
+/// The columns a `DisbursementRow` is loaded from, in its order.
+const DISBURSEMENT_COLUMNS: (
+    subsidy_disbursements::id,
+    subsidy_disbursements::township_id,
+    subsidy_disbursements::level,
+    subsidy_disbursements::amount_fen,
+    subsidy_disbursements::paid_on,
+    subsidy_disbursements::voucher_no,
+    subsidy_disbursements::note,
+    subsidy_disbursements::created_at,
+) = (
+    subsidy_disbursements::id,
+    subsidy_disbursements::township_id,
+    subsidy_disbursements::level,
+    subsidy_disbursements::amount_fen,
+    subsidy_disbursements::paid_on,
+    subsidy_disbursements::voucher_no,
+    subsidy_disbursements::note,
+    subsidy_disbursements::created_at,
+);
+
+fn disbursement_views(
+    conn: &mut DbConn,
+    scheme: &Scheme,
+    rows: Vec<DisbursementRow>,
+) -> AppResult<Vec<DisbursementView>> {
+    let names = crate::app::areas::names(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, t, level, amount, paid_on, voucher, note, at)| {
+            let area = names.get(&t);
+            DisbursementView {
+                id,
+                scheme: scheme.def.code.clone(),
+                township_code: area.map(|a| a.code.clone()).unwrap_or_default(),
+                township_name: area.map(|a| a.name.clone()).unwrap_or_default(),
+                level_name: level_name(&level).to_string(),
+                level,
+                amount: Fen(amount),
+                paid_on,
+                voucher_no: voucher,
+                note,
+                created_at: at,
+            }
+        })
+        .collect())
+}
+
+pub fn disbursements(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scheme: &str,
+) -> AppResult<Vec<DisbursementView>> {
+    actor.require(can_view_payments(actor))?;
+    let scheme = scheme_or_current(conn, scheme)?;
+    let rows: Vec<DisbursementRow> = subsidy_disbursements::table
+        .filter(subsidy_disbursements::scheme_id.eq(scheme.id))
+        .order(subsidy_disbursements::id)
+        .select(DISBURSEMENT_COLUMNS)
+        .load(conn)?;
+    disbursement_views(conn, &scheme, rows)
+}
+
+/// Record a payment of one funding level's subsidy for one township. Partial
+/// payments are fine; more than is outstanding, or a voucher used before, is not.
+pub fn disburse(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &DisbursementInput,
+) -> AppResult<DisbursementView> {
+    actor.require(can_manage(actor))?;
+    let mut errors = Vec::new();
+    let amount = match Fen::parse(&input.amount) {
+        Ok(a) if a == Fen::ZERO => {
+            errors.push(FieldError::new(
+                "amount",
+                ErrorCode::AmountZero,
+                "拨付金额必须大于0",
+            ));
+            a
+        }
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(FieldError::new(
+                "amount",
+                ErrorCode::AmountInvalid,
+                e.to_string(),
+            ));
+            Fen::ZERO
+        }
+    };
+    let date = NaiveDate::parse_from_str(input.paid_on.trim(), "%Y-%m-%d").ok();
+    match date {
+        None => errors.push(FieldError::new(
+            "paid_on",
+            ErrorCode::DateInvalid,
+            "拨付日期格式应为YYYY-MM-DD",
+        )),
+        Some(d) if d > today() => errors.push(FieldError::new(
+            "paid_on",
+            ErrorCode::DateInFuture,
+            "拨付日期不能晚于今天",
+        )),
+        _ => {}
+    }
+    let voucher = required_text(
+        &mut errors,
+        ("voucher_no", "拨款凭证号"),
+        &input.voucher_no,
+        TextKind::Code,
+        ErrorCode::VoucherNoRequired,
+        "请填写拨款凭证号（不超过40个字符）",
+    );
+    let note = text_rule(&mut errors, "note", "备注", &input.note, TextKind::Notes);
+    let scheme = scheme_or_current(conn, &input.scheme)?;
+    let level = input.level.trim().to_string();
+    if let Err(e) = check_level(&scheme, &level) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    crate::app::tx(conn, |conn| {
+        if crate::db::backend(conn) == crate::db::Backend::Postgres {
+            // Two clerks paying the same balance at once: the second waits and
+            // then sees the first payment (SQLite writers are serial anyway).
+            diesel::sql_query("LOCK TABLE subsidy_disbursements IN SHARE ROW EXCLUSIVE MODE")
+                .execute(conn)?;
+        }
+        let town = crate::app::areas::township_by_code(conn, actor, &input.township_code)?;
+        let taken: i64 = subsidy_disbursements::table
+            .filter(subsidy_disbursements::voucher_no.eq(&voucher))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(AppError::conflict(
+                ErrorCode::VoucherNoDuplicate,
+                format!("凭证号{voucher}已登记过拨付，同一笔拨款不能重复登记"),
+            ));
+        }
+        let key = (town.id, level.clone());
+        let due = due_map(conn, scheme.id, Some(town.id))?
+            .get(&key)
+            .copied()
+            .unwrap_or(0);
+        let paid = paid_sums(conn, scheme.id, Some(town.id))?
+            .get(&key)
+            .copied()
+            .unwrap_or(0);
+        let outstanding = Fen(due - paid);
+        if amount > outstanding {
+            return Err(AppError::conflict(
+                ErrorCode::AmountExceedsOutstanding,
+                format!(
+                    "拨付金额{}元超过{}{}尚未拨付的{}元（应拨{}元，已拨{}元）",
+                    amount,
+                    town.name,
+                    level_name(&level),
+                    outstanding.max(Fen::ZERO),
+                    Fen(due),
+                    Fen(paid)
+                ),
+            ));
+        }
+        let id: i64 = diesel::insert_into(subsidy_disbursements::table)
+            .values((
+                subsidy_disbursements::scheme_id.eq(scheme.id),
+                subsidy_disbursements::township_id.eq(town.id),
+                subsidy_disbursements::level.eq(&level),
+                subsidy_disbursements::amount_fen.eq(amount.0),
+                subsidy_disbursements::paid_on.eq(date
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()),
+                subsidy_disbursements::voucher_no.eq(&voucher),
+                subsidy_disbursements::note.eq(&note),
+                subsidy_disbursements::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                subsidy_disbursements::created_at.eq(now_text()),
+            ))
+            .returning(subsidy_disbursements::id)
+            .get_result(conn)?;
+        let row: DisbursementRow = subsidy_disbursements::table
+            .find(id)
+            .select(DISBURSEMENT_COLUMNS)
+            .first(conn)?;
+        let view = disbursement_views(conn, &scheme, vec![row])?
+            .pop()
+            .ok_or_else(|| AppError::Internal("disbursement vanished".into()))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "subsidy_disbursement",
+            id,
+            None::<&()>,
+            Some(&view),
+        )?;
+        Ok(view)
+    })
+}

@@ -1,0 +1,156 @@
+//! Finance bureau pages and API handlers: thin wrappers over `app::finance`
+//! and its neighbours. The API routes are registered in `api::configure`
+//! (so the OpenAPI test sees them); the pages here. `pages` holds the finance
+//! page with its forms and the dashboard, `intake_pages` subsidy requests,
+//! reconciliation and premium batches, `api` the JSON handlers.
+
+mod api;
+mod intake_pages;
+mod pages;
+
+pub use api::*;
+
+use super::pages::{error_page, errors_json, page, set_key};
+use super::session::check_csrf;
+use super::AppState;
+use crate::app::schemes::Scheme;
+use crate::app::{finance, Actor};
+use crate::error::{AppError, AppResult};
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type Data = web::Data<AppState>;
+type Query = web::Query<HashMap<String, String>>;
+type Reply = AppResult<HttpResponse>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/finance", web::get().to(pages::finance_page))
+        .route(
+            "/finance/statement.xlsx",
+            web::get().to(pages::statement_download),
+        )
+        .route("/finance/lock", web::post().to(pages::lock_post))
+        .route(
+            "/finance/adjustments",
+            web::post().to(pages::adjustment_post),
+        )
+        .route(
+            "/finance/disbursements",
+            web::post().to(pages::disbursement_post),
+        )
+        .route(
+            "/finance/requests",
+            web::get().to(intake_pages::requests_page),
+        )
+        .route(
+            "/finance/requests",
+            web::post().to(intake_pages::request_post),
+        )
+        .route(
+            "/finance/requests/{id}",
+            web::get().to(intake_pages::request_page),
+        )
+        .route(
+            "/finance/reconcile",
+            web::get().to(intake_pages::reconcile_page),
+        )
+        .route(
+            "/finance/reconcile",
+            web::post().to(intake_pages::reconcile_upload),
+        )
+        // The download first: "{id}" alone would also match "7.xlsx".
+        .route(
+            "/finance/reconcile/{id}.xlsx",
+            web::get().to(intake_pages::reconciliation_download),
+        )
+        .route(
+            "/finance/reconcile/{id}",
+            web::get().to(intake_pages::reconciliation_page),
+        )
+        .route("/finance/dashboard", web::get().to(pages::dashboard_page))
+        .route("/finance/batches", web::get().to(intake_pages::flow_page))
+        .route(
+            "/finance/batches/{id}/confirm",
+            web::post().to(intake_pages::confirm_post),
+        );
+}
+
+fn q(query: &HashMap<String, String>, k: &str) -> String {
+    query.get(k).cloned().unwrap_or_default()
+}
+
+fn statement_query(query: &HashMap<String, String>) -> finance::StatementQuery {
+    finance::StatementQuery {
+        scheme: q(query, "scheme"),
+        level: q(query, "level"),
+        township: q(query, "township"),
+    }
+}
+
+fn xlsx_name(st: &finance::Statement) -> String {
+    match &st.level {
+        Some(l) => format!(
+            "补贴结算表-{}-{}.xlsx",
+            st.scheme,
+            crate::domain::scheme::level_name(l)
+        ),
+        None => format!("补贴结算表-{}.xlsx", st.scheme),
+    }
+}
+
+/// A scheme's funding levels, as the options of a select.
+fn level_options(scheme: &Scheme) -> Vec<Value> {
+    scheme
+        .def
+        .subsidy_levels
+        .iter()
+        .map(|l| json!({"level": l.level, "name": crate::domain::scheme::level_name(&l.level)}))
+        .collect()
+}
+
+/// "Today" as the pages prefill date fields with, taken here only, in UTC.
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// A page form as posted: the CSRF token beside the fields of the use case's
+/// input, the same struct the API takes as JSON.
+#[derive(Deserialize)]
+struct Posted<I> {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    #[serde(flatten)]
+    input: I,
+}
+
+impl<I> Posted<I> {
+    /// The input, once the form's CSRF token checks out.
+    fn checked(self, session: &Session) -> AppResult<I> {
+        check_csrf(session, self.csrf_token.as_ref())?;
+        Ok(self.input)
+    }
+}
+
+/// A page whose context loaded, with the errors of a rejected form beside it
+/// (none on a plain GET); or the error page.
+fn render(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    template: &str,
+    res: AppResult<Value>,
+    errors: Option<&AppError>,
+    status: StatusCode,
+) -> HttpResponse {
+    match res {
+        Ok(mut ctx) => {
+            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+            page(state, session, Some(actor), template, status, ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
