@@ -1,8 +1,8 @@
 //! Claims in the JSON API: every step a clerk, an adjuster or a tablet takes.
 //! Routes are relative to /api/v1.
 
-use super::session::ApiUser;
-use super::AppState;
+use crate::web::session::ApiUser;
+use crate::web::AppState;
 use crate::app::claims::{
     self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
     SurveyInput,
@@ -55,7 +55,7 @@ struct ListQuery {
 async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
     let actor = user.0;
     let q = q.into_inner();
-    super::api::one_of("status", q.status.as_deref(), &claims::STATUSES)?;
+    crate::web::api::one_of("status", q.status.as_deref(), &claims::STATUSES)?;
     let items = state
         .run(move |c| {
             let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
@@ -211,11 +211,11 @@ pub(crate) async fn receive_photo(
         .run(move |c| claims::get_scoped(c, &a, id).map(drop))
         .await?;
     let max = state.limits.max_photo_bytes;
-    let body = super::upload::read_body(req, payload, max, || {
+    let body = crate::web::upload::read_body(req, payload, max, || {
         AppError::invalid(
             "photo",
             "photo_too_large",
-            format!("照片过大，单张不能超过{}", super::upload::size_text(max)),
+            format!("照片过大，单张不能超过{}", crate::web::upload::size_text(max)),
         )
     })
     .await?;
