@@ -1,7 +1,6 @@
 //! Who may handle or see a claim, loading a claim within the actor's scope,
 //! and the guarded save every step ends with (version check, status error, audit).
 
-use super::*;
 use crate::app::clock::to_text;
 use crate::app::{audit, Actor, Role};
 use crate::db::models::Claim;
@@ -76,7 +75,7 @@ pub(super) fn wrong_status(c: &Claim, doing: &str) -> AppError {
         format!(
             "赔案{}当前状态为“{}”，不能{}",
             c.claim_no,
-            status_name(&c.status),
+            c.status.name(),
             doing
         ),
     )
@@ -116,6 +115,14 @@ pub(super) fn save(
         ));
     }
     let after = load(conn, before.id)?;
+    // Every step checks its starting status first; this is the one table
+    // of moves (`ClaimStatus::can_move_to`) holding them all to it.
+    if !before.status.can_move_to(after.status) {
+        return Err(AppError::Internal(format!(
+            "claim {}: {} -> {} is not a claim status move",
+            before.id, before.status, after.status
+        )));
+    }
     audit::record(
         conn,
         actor,

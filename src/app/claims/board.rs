@@ -1,8 +1,8 @@
 //! The claims board: open claims against their survey deadline, counts by
 //! adjuster and township, monthly on-time figures, payments due; and `overdue`.
 
-use super::*;
 use super::views::{on_time, scoped_rows, views, Names};
+use super::*;
 use crate::app::clock::{self, china_date, from_text};
 use crate::app::Actor;
 use crate::db::models::Claim;
@@ -22,8 +22,7 @@ pub struct BoardItem {
     /// Minutes until the survey deadline; negative when overdue.
     pub minutes_left: i64,
     pub time_left: String,
-    /// overdue | due_soon | ok
-    pub urgency: String,
+    pub urgency: Urgency,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -94,7 +93,7 @@ pub fn board(
     };
     let open_rows: Vec<Claim> = all
         .iter()
-        .filter(|c| OPEN.contains(&c.status.as_str()))
+        .filter(|c| OPEN.contains(&c.status))
         .cloned()
         .collect();
     let open_views = views(conn, actor, &open_rows)?;
@@ -107,13 +106,7 @@ pub fn board(
         let minutes = (due - now).num_minutes();
         let warn = warn_hours.unwrap_or_else(|| scheme_warn(c.scheme_id));
         shown_warn.get_or_insert(warn);
-        let urgency = if due <= now {
-            "overdue"
-        } else if minutes < i64::from(warn) * 60 {
-            "due_soon"
-        } else {
-            "ok"
-        };
+        let urgency = Urgency::at(due, now, warn);
         for (map, key) in [
             (
                 &mut by_adjuster,
@@ -127,16 +120,16 @@ pub fn board(
             });
             e.open += 1;
             match urgency {
-                "overdue" => e.overdue += 1,
-                "due_soon" => e.due_soon += 1,
-                _ => {}
+                Urgency::Overdue => e.overdue += 1,
+                Urgency::DueSoon => e.due_soon += 1,
+                Urgency::Ok => {}
             }
         }
         open.push(BoardItem {
             claim: v,
             minutes_left: minutes,
             time_left: time_left(minutes),
-            urgency: urgency.into(),
+            urgency,
         });
     }
     open.sort_by_key(|i| (i.minutes_left, i.claim.id));
@@ -144,7 +137,7 @@ pub fn board(
     let mut months: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for c in &all {
         let surveyed = c.surveyed_at.is_some();
-        if c.status == "declined" && !surveyed {
+        if c.status == ClaimStatus::Declined && !surveyed {
             continue;
         }
         let due = from_text(&c.survey_due_at)?;
@@ -181,7 +174,7 @@ pub fn board(
     let today = china_date(now);
     let agreed: Vec<Claim> = all
         .iter()
-        .filter(|c| c.status == "agreed")
+        .filter(|c| c.status == ClaimStatus::Agreed)
         .cloned()
         .collect();
     let agreed_views = views(conn, actor, &agreed)?;
@@ -205,8 +198,14 @@ pub fn board(
     Ok(Board {
         now: clock::display(now),
         warn_hours: shown_warn.unwrap_or(6),
-        overdue: open.iter().filter(|i| i.urgency == "overdue").count(),
-        due_soon: open.iter().filter(|i| i.urgency == "due_soon").count(),
+        overdue: open
+            .iter()
+            .filter(|i| i.urgency == Urgency::Overdue)
+            .count(),
+        due_soon: open
+            .iter()
+            .filter(|i| i.urgency == Urgency::DueSoon)
+            .count(),
         open,
         by_adjuster: by_adjuster.into_values().collect(),
         by_township: by_township.into_values().collect(),
@@ -226,6 +225,6 @@ pub fn overdue(
     Ok(board(conn, actor, now, warn_hours)?
         .open
         .into_iter()
-        .filter(|i| i.urgency != "ok")
+        .filter(|i| i.urgency != Urgency::Ok)
         .collect())
 }

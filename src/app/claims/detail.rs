@@ -1,17 +1,13 @@
 //! One claim in full for its page and the API: surveys, photos, payments
 //! and what is left of the sum insured.
 
-use super::*;
 use super::photos::reused_no;
 use super::views::{personal, Names};
+use super::*;
 use crate::app::clock::display_text;
 use crate::app::Actor;
-use crate::db::models::{
-    ClaimPayment, ClaimPhotoMeta, ClaimSurvey,
-};
-use crate::db::schema::{
-    claim_payments, claim_photos, claim_surveys,
-};
+use crate::db::models::{ClaimPayment, ClaimPhotoMeta, ClaimSurvey};
+use crate::db::schema::{claim_payments, claim_photos, claim_surveys};
 use crate::db::DbConn;
 use crate::domain::claims::{LossRate, Payout};
 use crate::domain::{Fen, Mu};

@@ -1,15 +1,12 @@
 //! Dispatch: assigning the insurer's adjuster and the forestry bureau's
 //! co-surveyor to a claim.
 
-use super::*;
 use super::access::{check_version, save, wrong_status};
+use super::*;
 use crate::app::clock::to_text;
 use crate::app::{Actor, Role};
 use crate::db::models::User;
-use crate::db::schema::{
-    claims,
-    users,
-};
+use crate::db::schema::{claims, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, FieldError};
 use chrono::{DateTime, Utc};
@@ -50,7 +47,7 @@ pub fn dispatch(
     crate::app::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
         check_version(&c, input.version)?;
-        if !matches!(c.status.as_str(), "reported" | "dispatched") {
+        if !matches!(c.status, ClaimStatus::Reported | ClaimStatus::Dispatched) {
             return Err(wrong_status(&c, "派工"));
         }
         let mut errs = Vec::new();
@@ -85,7 +82,7 @@ pub fn dispatch(
         let after = save(conn, actor, "dispatch", &c, now, |conn, id| {
             diesel::update(claims::table.find(id))
                 .set((
-                    claims::status.eq("dispatched"),
+                    claims::status.eq(ClaimStatus::Dispatched),
                     claims::adjuster_id.eq(a.id),
                     claims::co_surveyor_id.eq(co.id),
                     claims::dispatched_at.eq(to_text(now)),

@@ -1,9 +1,9 @@
 //! One disaster event (a hail strip) reported for many policies at once:
 //! all lines registered or none.
 
-use super::*;
 use super::report::{check_report, insert_claim};
 use super::views::views;
+use super::*;
 use crate::app::clock::to_text;
 use crate::app::{audit, Actor};
 use crate::db::schema::claim_events;
@@ -147,8 +147,14 @@ pub fn report_event(
         let claims = views(conn, actor, &list)?;
         Ok(EventResult {
             event_id,
-            reported: claims.iter().filter(|c| c.status != "declined").count(),
-            declined: claims.iter().filter(|c| c.status == "declined").count(),
+            reported: claims
+                .iter()
+                .filter(|c| c.status != ClaimStatus::Declined)
+                .count(),
+            declined: claims
+                .iter()
+                .filter(|c| c.status == ClaimStatus::Declined)
+                .count(),
             claims,
         })
     })

@@ -32,19 +32,27 @@ pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
 use crate::db::models::Claim;
 use crate::db::schema::claims;
 use crate::db::DbConn;
+pub use crate::domain::claims::{ClaimStatus, Urgency};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
 
-pub const STATUSES: [(&str, &str); 7] = [
-    ("reported", "待派工"),
-    ("dispatched", "待查勘"),
-    ("surveyed", "待审核"),
-    ("approved", "待农户确认"),
-    ("agreed", "待支付"),
-    ("paid", "已支付"),
-    ("declined", "已拒赔"),
-];
+/// (code, label) of every status, in `ClaimStatus::ALL` order, for the
+/// status filters of the list page and the API.
+pub const STATUSES: [(&str, &str); 7] = {
+    let all = ClaimStatus::ALL;
+    let mut out = [("", ""); 7];
+    let mut i = 0;
+    while i < all.len() {
+        // `i < 7` on both arrays: a const loop cannot use iterators.
+        #[allow(clippy::indexing_slicing)]
+        {
+            out[i] = (all[i].as_str(), all[i].name());
+        }
+        i += 1;
+    }
+    out
+};
 
 pub const CHANNELS: [(&str, &str); 4] = [
     ("phone", "电话报案"),
@@ -54,16 +62,18 @@ pub const CHANNELS: [(&str, &str); 4] = [
 ];
 
 /// Claims still waiting for the survey, which the deadline is about.
-pub const OPEN: [&str; 2] = ["reported", "dispatched"];
+pub const OPEN: [ClaimStatus; 2] = [ClaimStatus::Reported, ClaimStatus::Dispatched];
 /// Claims whose payout counts against the policy's sum insured.
-const PAYOUT_HOLDING: [&str; 4] = ["surveyed", "approved", "agreed", "paid"];
+const PAYOUT_HOLDING: [ClaimStatus; 4] = [
+    ClaimStatus::Surveyed,
+    ClaimStatus::Approved,
+    ClaimStatus::Agreed,
+    ClaimStatus::Paid,
+];
 
+/// The label of a status code; an unknown code is shown as it is.
 pub fn status_name(s: &str) -> &str {
-    STATUSES
-        .iter()
-        .find(|(c, _)| *c == s)
-        .map(|(_, n)| *n)
-        .unwrap_or(s)
+    ClaimStatus::parse(s).map(ClaimStatus::name).unwrap_or(s)
 }
 
 fn channel_name(s: &str) -> &str {

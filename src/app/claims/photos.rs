@@ -1,13 +1,11 @@
 //! Survey photos: recognised by their bytes, decoded whole, stored once
 //! per client id, with photos reused from another claim flagged.
 
-use super::*;
 use super::access::wrong_status;
+use super::*;
 use crate::app::clock::to_text;
 use crate::app::{audit, Actor, Role};
-use crate::db::models::{
-    Claim, ClaimPhotoMeta,
-};
+use crate::db::models::{Claim, ClaimPhotoMeta};
 use crate::db::schema::claim_photos;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
@@ -193,7 +191,7 @@ fn record_photo(
                 "只有派工指定的查勘人员可以上传查勘照片".into(),
             ));
         }
-        if !matches!(c.status.as_str(), "dispatched" | "surveyed") {
+        if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "上传照片"));
         }
         let reused: Option<i64> = claim_photos::table

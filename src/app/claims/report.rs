@@ -1,16 +1,12 @@
 //! Reporting a loss (报案): finding the policy, checking the report, the
 //! reasons it is declined at once, and inserting the claim.
 
-use super::*;
 use super::views::personal;
+use super::*;
 use crate::app::clock::{self, china_date, to_text};
 use crate::app::{audit, Actor, Role};
-use crate::db::models::{
-    Claim, Grower, NewClaim, Plot, Policy,
-};
-use crate::db::schema::{
-    claims, growers, plots, policies,
-};
+use crate::db::models::{Claim, Grower, NewClaim, Plot, Policy};
+use crate::db::schema::{claims, growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
@@ -204,7 +200,11 @@ fn find_policy(conn: &mut DbConn, input: &PlotRef) -> AppResult<Policy> {
     })
 }
 
-pub(super) fn check_report(conn: &mut DbConn, now: DateTime<Utc>, input: &ReportInput) -> AppResult<Checked> {
+pub(super) fn check_report(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    input: &ReportInput,
+) -> AppResult<Checked> {
     let mut errs: Vec<FieldError> = Vec::new();
     let policy = find_policy(conn, &input.target)?;
     let scheme = crate::app::schemes::by_id(conn, policy.scheme_id)?;
@@ -458,9 +458,9 @@ pub(super) fn insert_claim(
         report_channel: k.channel.clone(),
         description: k.description.clone(),
         status: if reasons.is_empty() {
-            "reported".into()
+            ClaimStatus::Reported
         } else {
-            "declined".into()
+            ClaimStatus::Declined
         },
         decline_code: reasons.first().map(|(c, _)| c.to_string()),
         decline_reason: if reasons.is_empty() {

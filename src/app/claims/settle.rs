@@ -1,13 +1,11 @@
 //! Settling a surveyed claim: approval or send-back, the grower's
 //! agreement, and payment.
 
-use super::*;
 use super::access::{check_version, save, wrong_status};
+use super::*;
 use crate::app::clock::{china_date, from_text, to_text};
 use crate::app::{audit, Actor, Role};
-use crate::db::schema::{
-    claim_payments, claim_surveys, claims,
-};
+use crate::db::schema::{claim_payments, claim_surveys, claims};
 use crate::db::DbConn;
 use crate::domain::claims::Payout;
 use crate::domain::measure::normalize_width;
@@ -40,7 +38,7 @@ pub fn approve(
     crate::app::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
         check_version(&c, input.version)?;
-        if c.status != "surveyed" {
+        if c.status != ClaimStatus::Surveyed {
             return Err(wrong_status(&c, "审核通过"));
         }
         // Another claim on the policy may have been approved since the survey.
@@ -68,7 +66,7 @@ pub fn approve(
             if amount == Fen::ZERO {
                 diesel::update(claims::table.find(id))
                     .set((
-                        claims::status.eq("declined"),
+                        claims::status.eq(ClaimStatus::Declined),
                         claims::decline_code.eq(if assessed == Fen::ZERO {
                             "below_threshold"
                         } else {
@@ -95,7 +93,7 @@ pub fn approve(
             } else {
                 diesel::update(claims::table.find(id))
                     .set((
-                        claims::status.eq("approved"),
+                        claims::status.eq(ClaimStatus::Approved),
                         claims::payout_fen.eq(Some(amount.0)),
                         claims::review_note.eq(&note),
                         claims::approved_at.eq(to_text(now)),
@@ -126,13 +124,13 @@ pub fn send_back(
     crate::app::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
         check_version(&c, input.version)?;
-        if c.status != "surveyed" {
+        if c.status != ClaimStatus::Surveyed {
             return Err(wrong_status(&c, "退回重新查勘"));
         }
         let after = save(conn, actor, "send_back", &c, now, |conn, id| {
             diesel::update(claims::table.find(id))
                 .set((
-                    claims::status.eq("dispatched"),
+                    claims::status.eq(ClaimStatus::Dispatched),
                     claims::review_note.eq(input.note.trim()),
                     claims::payout_fen.eq(None::<i64>),
                 ))
@@ -174,7 +172,7 @@ pub fn agree(
             may_handle(actor) || (actor.role == Role::Adjuster && is_surveyor(actor, &c)),
         )?;
         check_version(&c, input.version)?;
-        if c.status != "approved" {
+        if c.status != ClaimStatus::Approved {
             return Err(wrong_status(&c, "登记农户确认"));
         }
         let day = parse_day("agreed_on", "农户确认日期", &input.agreed_on)?;
@@ -194,7 +192,7 @@ pub fn agree(
         let after = save(conn, actor, "agree", &c, now, |conn, id| {
             diesel::update(claims::table.find(id))
                 .set((
-                    claims::status.eq("agreed"),
+                    claims::status.eq(ClaimStatus::Agreed),
                     claims::agreed_on.eq(day.to_string()),
                     claims::payment_due_on.eq(due.to_string()),
                 ))
@@ -225,7 +223,7 @@ pub fn pay(
     actor.require(may_handle(actor))?;
     crate::app::tx(conn, |conn| {
         let c = get_scoped(conn, actor, id)?;
-        if c.status != "agreed" {
+        if c.status != ClaimStatus::Agreed {
             return Err(wrong_status(&c, "登记赔款支付"));
         }
         let mut errs = Vec::new();
@@ -317,7 +315,11 @@ pub fn pay(
             diesel::update(claims::table.find(id))
                 .set((
                     claims::paid_fen.eq(paid),
-                    claims::status.eq(if done { "paid" } else { "agreed" }),
+                    claims::status.eq(if done {
+                        ClaimStatus::Paid
+                    } else {
+                        ClaimStatus::Agreed
+                    }),
                 ))
                 .execute(conn)
         })?;

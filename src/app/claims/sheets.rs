@@ -1,8 +1,8 @@
 //! The two spreadsheets: the claims ledger (赔案台账) and the payout list
 //! for the bank (赔款支付清单).
 
-use super::*;
 use super::views::{personal, scoped_rows};
+use super::*;
 use crate::app::clock::{self};
 use crate::app::{Actor, Role};
 use crate::db::DbConn;
@@ -102,7 +102,7 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
         conn,
         actor,
         &ClaimFilter {
-            status: Some("agreed".into()),
+            status: Some(ClaimStatus::Agreed.as_str().into()),
             ..ClaimFilter::default()
         },
     )?;

@@ -1,16 +1,12 @@
 //! The survey on site (查勘定损): the tablet's submission, checked and
 //! turned into a loss, a payout and a recorded survey.
 
-use super::*;
 use super::access::{check_version, save, wrong_status};
+use super::*;
 use crate::app::clock::{self, from_text, to_text};
 use crate::app::Actor;
-use crate::db::models::{
-    Claim, ClaimSurvey,
-};
-use crate::db::schema::{
-    claim_surveys, claims,
-};
+use crate::db::models::{Claim, ClaimSurvey};
+use crate::db::schema::{claim_surveys, claims};
 use crate::db::DbConn;
 use crate::domain::claims::{payout, LossRate, Payout};
 use crate::domain::measure::normalize_width;
@@ -152,10 +148,10 @@ fn record_survey(
                 "只有派工指定的查勘员或县林业局共同查勘人员可以提交查勘".into(),
             ));
         }
-        if !matches!(c.status.as_str(), "dispatched" | "surveyed") {
+        if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "提交查勘"));
         }
-        if c.status == "surveyed" && input.version.is_none() {
+        if c.status == ClaimStatus::Surveyed && input.version.is_none() {
             // Without it, two different surveys of one claim would both be
             // recorded and the later one would silently set the payout.
             return Err(AppError::conflict(
@@ -392,7 +388,7 @@ fn record_survey(
         let after = save(conn, actor, "survey", &c, now, |conn, id| {
             diesel::update(claims::table.find(id))
                 .set((
-                    claims::status.eq("surveyed"),
+                    claims::status.eq(ClaimStatus::Surveyed),
                     claims::surveyed_at.eq(to_text(surveyed)),
                     claims::payout_fen.eq(Some(pay.amount.0)),
                 ))

@@ -4,13 +4,8 @@
 use super::*;
 use crate::app::clock::display_text;
 use crate::app::{Actor, Role};
-use crate::db::models::{
-    Claim, Grower, Plot, Policy,
-};
-use crate::db::schema::{
-    claims, growers, plots, policies,
-    users,
-};
+use crate::db::models::{Claim, Grower, Plot, Policy};
+use crate::db::schema::{claims, growers, plots, policies, users};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::scheme::SchemeDef;
@@ -26,7 +21,7 @@ use std::collections::HashMap;
 pub struct ClaimView {
     pub id: i64,
     pub claim_no: String,
-    pub status: String,
+    pub status: ClaimStatus,
     pub status_name: String,
     pub scheme_code: String,
     pub policy_id: i64,
@@ -138,8 +133,8 @@ fn view_with(
     ClaimView {
         id: c.id,
         claim_no: c.claim_no.clone(),
-        status: c.status.clone(),
-        status_name: status_name(&c.status).to_string(),
+        status: c.status,
+        status_name: c.status.name().to_string(),
         scheme_code: names
             .schemes
             .get(&c.scheme_id)
@@ -266,7 +261,11 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &ClaimFilter) -> AppResult<Vec<
     views(conn, actor, &rows)
 }
 
-pub(super) fn scoped_rows(conn: &mut DbConn, actor: &Actor, f: &ClaimFilter) -> AppResult<Vec<Claim>> {
+pub(super) fn scoped_rows(
+    conn: &mut DbConn,
+    actor: &Actor,
+    f: &ClaimFilter,
+) -> AppResult<Vec<Claim>> {
     let mut q = claims::table.into_boxed();
     match actor.role {
         Role::Adjuster => q = q.filter(claims::adjuster_id.eq(actor.user_id)),

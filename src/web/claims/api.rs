@@ -1,8 +1,6 @@
 //! Claims in the JSON API: every step a clerk, an adjuster or a tablet takes.
 //! Routes are relative to /api/v1.
 
-use crate::web::session::ApiUser;
-use crate::web::AppState;
 use crate::app::claims::{
     self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
     SurveyInput,
@@ -10,6 +8,8 @@ use crate::app::claims::{
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::web::session::ApiUser;
+use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -215,7 +215,10 @@ pub(crate) async fn receive_photo(
         AppError::invalid(
             "photo",
             "photo_too_large",
-            format!("照片过大，单张不能超过{}", crate::web::upload::size_text(max)),
+            format!(
+                "照片过大，单张不能超过{}",
+                crate::web::upload::size_text(max)
+            ),
         )
     })
     .await?;

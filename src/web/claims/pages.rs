@@ -2,12 +2,12 @@
 //! desk, and the survey page for a tablet in an orchard, which keeps working
 //! without a signal (service worker + a queue in the browser).
 
-use crate::web::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
-use crate::web::session::{check_csrf, PageUser};
-use crate::web::AppState;
 use crate::app::clock;
 use crate::app::{claims, Actor};
 use crate::error::AppError;
+use crate::web::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
+use crate::web::session::{check_csrf, PageUser};
+use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -167,7 +167,7 @@ async fn create(state: Data, session: Session, user: PageUser, form: Form) -> Ht
     let now = state.clock.now();
     match state.run(move |c| claims::report(c, &a, now, &input)).await {
         Ok(v) => {
-            let msg = if v.status == "declined" {
+            let msg = if v.status == claims::ClaimStatus::Declined {
                 format!(
                     "已登记报案{}，但不属于保险责任，已拒赔：{}",
                     v.claim_no,
