@@ -167,13 +167,13 @@ fn record_survey(
 /// The actor is one of the two assigned surveyors, the claim is waiting for
 /// a survey, and a second survey names the version it was made against.
 fn check_may_survey(actor: &Actor, c: &Claim, input: &SurveyInput) -> AppResult<()> {
-    if !is_surveyor(actor, &c) {
+    if !is_surveyor(actor, c) {
         return Err(AppError::Forbidden(
             "只有派工指定的查勘员或县林业局共同查勘人员可以提交查勘".into(),
         ));
     }
     if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
-        return Err(wrong_status(&c, "提交查勘"));
+        return Err(wrong_status(c, "提交查勘"));
     }
     if c.status == ClaimStatus::Surveyed && input.version.is_none() {
         // Without it, two different surveys of one claim would both be
@@ -186,7 +186,7 @@ fn check_may_survey(actor: &Actor, c: &Claim, input: &SurveyInput) -> AppResult<
             ),
         ));
     }
-    check_version(&c, input.version)?;
+    check_version(c, input.version)?;
     Ok(())
 }
 
@@ -464,7 +464,7 @@ fn write_survey(
         .values(&row)
         .returning(claim_surveys::id)
         .get_result(conn)?;
-    let after = save(conn, actor, "survey", &c, now, |conn, id| {
+    let after = save(conn, actor, "survey", c, now, |conn, id| {
         diesel::update(claims::table.find(id))
             .set((
                 claims::status.eq(ClaimStatus::Surveyed),
