@@ -1,6 +1,7 @@
 //! Rows as stored. Money is integer fen, areas integer 1/10000 mu.
 
 use super::schema::*;
+use crate::domain::claims::ClaimStatus;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -225,7 +226,7 @@ pub struct Claim {
     pub reporter_phone: String,
     pub report_channel: String,
     pub description: String,
-    pub status: String,
+    pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
     pub survey_due_at: String,
@@ -261,12 +262,59 @@ pub struct NewClaim {
     pub reporter_phone: String,
     pub report_channel: String,
     pub description: String,
-    pub status: String,
+    pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
     pub survey_due_at: String,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A claim's status in its TEXT column, on both backends and through the
+/// `MultiConnection` backend; a code that is not a status is a
+/// deserialization error, never a panic.
+mod claim_status_sql {
+    use crate::db::MultiBackend;
+    use crate::domain::claims::ClaimStatus;
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::pg::Pg;
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::Text;
+    use diesel::sqlite::Sqlite;
+    use std::io::Write;
+
+    impl ToSql<Text, Sqlite> for ClaimStatus {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.as_str());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl ToSql<Text, Pg> for ClaimStatus {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            out.write_all(self.as_str().as_bytes())?;
+            Ok(IsNull::No)
+        }
+    }
+
+    impl ToSql<Text, MultiBackend> for ClaimStatus {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+            out.set_value((Text, self));
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<DB> FromSql<Text, DB> for ClaimStatus
+    where
+        DB: Backend,
+        String: FromSql<Text, DB>,
+    {
+        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+            let code = String::from_sql(bytes)?;
+            Ok(ClaimStatus::parse(&code)?)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Insertable)]

@@ -1,10 +1,12 @@
-//! Claim rules: the loss rate as a validated type, and the payout a survey
-//! leads to under a scheme's claim rules. Pure arithmetic on exact decimals.
+//! Claim rules: the loss rate as a validated type, the payout a survey
+//! leads to under a scheme's claim rules (pure arithmetic on exact decimals),
+//! a claim's status with its allowed moves, and a deadline's urgency.
 
 use super::measure::Mu;
 use super::money::{round_half_up_to_fen, Fen};
 use super::number::{self, NumberError};
 use super::scheme::ClaimRules;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -154,6 +156,216 @@ pub fn payout(
     }
 }
 
+/// Where a claim is in its course. Stored as its snake_case code (a TEXT
+/// column on both databases, checked by the migration's CHECK constraint).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// 待派工
+    Reported,
+    /// 待查勘
+    Dispatched,
+    /// 待审核
+    Surveyed,
+    /// 待农户确认
+    Approved,
+    /// 待支付
+    Agreed,
+    /// 已支付
+    Paid,
+    /// 已拒赔
+    Declined,
+}
+
+/// A claim status code that is not one of [`ClaimStatus::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("未知的赔案状态：{0}")]
+pub struct UnknownClaimStatus(pub String);
+
+impl ClaimStatus {
+    /// Every status, in the order the pages list them.
+    pub const ALL: [ClaimStatus; 7] = [
+        ClaimStatus::Reported,
+        ClaimStatus::Dispatched,
+        ClaimStatus::Surveyed,
+        ClaimStatus::Approved,
+        ClaimStatus::Agreed,
+        ClaimStatus::Paid,
+        ClaimStatus::Declined,
+    ];
+
+    /// The code stored and sent in JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Reported => "reported",
+            ClaimStatus::Dispatched => "dispatched",
+            ClaimStatus::Surveyed => "surveyed",
+            ClaimStatus::Approved => "approved",
+            ClaimStatus::Agreed => "agreed",
+            ClaimStatus::Paid => "paid",
+            ClaimStatus::Declined => "declined",
+        }
+    }
+
+    /// The Chinese label shown to users.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ClaimStatus::Reported => "待派工",
+            ClaimStatus::Dispatched => "待查勘",
+            ClaimStatus::Surveyed => "待审核",
+            ClaimStatus::Approved => "待农户确认",
+            ClaimStatus::Agreed => "待支付",
+            ClaimStatus::Paid => "已支付",
+            ClaimStatus::Declined => "已拒赔",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ClaimStatus, UnknownClaimStatus> {
+        ClaimStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownClaimStatus(s.to_string()))
+    }
+
+    /// Still waiting for the survey, which the deadline is about.
+    pub fn is_open(self) -> bool {
+        matches!(self, ClaimStatus::Reported | ClaimStatus::Dispatched)
+    }
+
+    /// Its payout counts against the policy's sum insured.
+    pub fn holds_payout(self) -> bool {
+        matches!(
+            self,
+            ClaimStatus::Surveyed | ClaimStatus::Approved | ClaimStatus::Agreed | ClaimStatus::Paid
+        )
+    }
+
+    /// The one table of allowed moves. Staying put is allowed where a step
+    /// can be repeated: re-dispatching, a second survey, a part payment.
+    pub fn can_move_to(self, next: ClaimStatus) -> bool {
+        use ClaimStatus::*;
+        matches!(
+            (self, next),
+            // A report outside cover is declined as it is taken (see report).
+            (Reported, Dispatched)
+                | (Dispatched, Dispatched)
+                | (Dispatched, Surveyed)
+                | (Surveyed, Surveyed)
+                // Sent back to the surveyors.
+                | (Surveyed, Dispatched)
+                | (Surveyed, Approved)
+                // Approved at zero: nothing to pay.
+                | (Surveyed, Declined)
+                | (Approved, Agreed)
+                | (Agreed, Agreed)
+                | (Agreed, Paid)
+        )
+    }
+}
+
+impl fmt::Display for ClaimStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ClaimStatus {
+    type Err = UnknownClaimStatus;
+    fn from_str(s: &str) -> Result<ClaimStatus, UnknownClaimStatus> {
+        ClaimStatus::parse(s)
+    }
+}
+
+/// Compare with a status code (`view.status == "reported"`), as the code
+/// outside the claims module and the benches did while it was a string.
+impl PartialEq<&str> for ClaimStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// How close an open claim is to its survey deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// The deadline has come.
+    Overdue,
+    /// Less than the warning time left.
+    DueSoon,
+    Ok,
+}
+
+/// An urgency code that is not one of overdue, due_soon, ok.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("未知的紧急程度：{0}")]
+pub struct UnknownUrgency(pub String);
+
+impl Urgency {
+    pub const ALL: [Urgency; 3] = [Urgency::Overdue, Urgency::DueSoon, Urgency::Ok];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Overdue => "overdue",
+            Urgency::DueSoon => "due_soon",
+            Urgency::Ok => "ok",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Urgency, UnknownUrgency> {
+        Urgency::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s)
+            .ok_or_else(|| UnknownUrgency(s.to_string()))
+    }
+
+    /// Overdue once the deadline is reached; due soon when fewer than
+    /// `warn_hours` whole hours' worth of minutes are left.
+    pub fn at(due: DateTime<Utc>, now: DateTime<Utc>, warn_hours: u32) -> Urgency {
+        let minutes = (due - now).num_minutes();
+        if due <= now {
+            Urgency::Overdue
+        } else if minutes < i64::from(warn_hours) * 60 {
+            Urgency::DueSoon
+        } else {
+            Urgency::Ok
+        }
+    }
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Urgency {
+    type Err = UnknownUrgency;
+    fn from_str(s: &str) -> Result<Urgency, UnknownUrgency> {
+        Urgency::parse(s)
+    }
+}
+
+/// Compare with an urgency code (`item.urgency == "overdue"`), as the CLI does.
+impl PartialEq<&str> for Urgency {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +503,100 @@ mod tests {
         );
         assert_eq!(p.amount, Fen::ZERO);
         assert_eq!(p.rule, PayoutRule::BelowThreshold);
+    }
+
+    #[test]
+    fn claim_status_codes_round_trip() {
+        for s in ClaimStatus::ALL {
+            assert_eq!(ClaimStatus::parse(s.as_str()), Ok(s));
+            assert_eq!(s.to_string().parse::<ClaimStatus>(), Ok(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+            assert_eq!(
+                serde_json::from_str::<ClaimStatus>(&format!("\"{s}\"")).unwrap(),
+                s
+            );
+        }
+        assert_eq!(ClaimStatus::Approved.name(), "待农户确认");
+        assert!(ClaimStatus::parse("issued").is_err());
+        assert!(ClaimStatus::parse("Reported").is_err());
+        assert!(ClaimStatus::parse("").is_err());
+    }
+
+    #[test]
+    fn every_claim_status_move_against_the_table() {
+        use ClaimStatus::*;
+        // (from, to) pairs the code makes; every other pair is refused.
+        let allowed = [
+            (Reported, Dispatched),
+            (Dispatched, Dispatched),
+            (Dispatched, Surveyed),
+            (Surveyed, Surveyed),
+            (Surveyed, Dispatched),
+            (Surveyed, Approved),
+            (Surveyed, Declined),
+            (Approved, Agreed),
+            (Agreed, Agreed),
+            (Agreed, Paid),
+        ];
+        for from in ClaimStatus::ALL {
+            for to in ClaimStatus::ALL {
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+        // Paid and declined are final.
+        for to in ClaimStatus::ALL {
+            assert!(!Paid.can_move_to(to) && !Declined.can_move_to(to), "{to}");
+        }
+    }
+
+    #[test]
+    fn open_and_payout_holding_statuses() {
+        use ClaimStatus::*;
+        let open: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_open())
+            .collect();
+        assert_eq!(open, [Reported, Dispatched]);
+        let holding: Vec<_> = ClaimStatus::ALL
+            .into_iter()
+            .filter(|s| s.holds_payout())
+            .collect();
+        assert_eq!(holding, [Surveyed, Approved, Agreed, Paid]);
+    }
+
+    #[test]
+    fn urgency_at_the_boundaries() {
+        let due = DateTime::parse_from_rfc3339("2012-06-13T01:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at =
+            |secs_before: i64| Urgency::at(due, due - chrono::Duration::seconds(secs_before), 6);
+        // Exactly at the deadline and after it: overdue.
+        assert_eq!(at(0), Urgency::Overdue);
+        assert_eq!(at(-1), Urgency::Overdue);
+        // One second before: due soon.
+        assert_eq!(at(1), Urgency::DueSoon);
+        // The threshold: 6 hours left is ok, one second less is due soon.
+        assert_eq!(at(6 * 3600), Urgency::Ok);
+        assert_eq!(at(6 * 3600 - 1), Urgency::DueSoon);
+        assert_eq!(at(6 * 3600 + 1), Urgency::Ok);
+        // No warning time: only overdue or ok.
+        assert_eq!(
+            Urgency::at(due, due - chrono::Duration::seconds(1), 0),
+            Urgency::Ok
+        );
+        for u in Urgency::ALL {
+            assert_eq!(u.as_str().parse::<Urgency>(), Ok(u));
+            assert_eq!(serde_json::to_string(&u).unwrap(), format!("\"{u}\""));
+        }
+        assert_eq!(Urgency::DueSoon.as_str(), "due_soon");
+        assert!(Urgency::parse("late").is_err());
     }
 }

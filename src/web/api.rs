@@ -75,7 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/batches", web::get().to(list_batches))
             .route("/batches", web::post().to(create_batch))
             .route("/audit", web::get().to(audit))
-            .configure(super::claims_api::configure)
+            .configure(super::claims::api::configure)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(
                 "/finance/statement.xlsx",

@@ -30,8 +30,7 @@ macro_rules! id_or_404 {
 
 pub mod api;
 pub mod charts;
-pub mod claims_api;
-pub mod claims_pages;
+pub mod claims;
 pub mod error;
 pub mod finance;
 pub mod import_pages;
@@ -238,7 +237,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     );
     api::configure(cfg);
-    claims_pages::configure(cfg);
+    claims::pages::configure(cfg);
     import_pages::configure(cfg);
     finance::configure(cfg);
     pages::configure(cfg);

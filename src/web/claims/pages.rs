@@ -2,12 +2,12 @@
 //! desk, and the survey page for a tablet in an orchard, which keeps working
 //! without a signal (service worker + a queue in the browser).
 
-use super::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
-use super::session::{check_csrf, PageUser};
-use super::AppState;
 use crate::app::clock;
 use crate::app::{claims, Actor};
 use crate::error::AppError;
+use crate::web::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
+use crate::web::session::{check_csrf, PageUser};
+use crate::web::AppState;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -18,8 +18,8 @@ type Data = web::Data<AppState>;
 type Form = web::Form<HashMap<String, String>>;
 type Query = web::Query<HashMap<String, String>>;
 
-const SERVICE_WORKER: &str = include_str!("../../templates/static/survey-sw.js");
-const SURVEY_JS: &str = include_str!("../../templates/static/survey.js");
+const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
+const SURVEY_JS: &str = include_str!("../../../templates/static/survey.js");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/claims", web::get().to(board))
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}/survey", web::get().to(survey_page))
         .service(
             web::resource("/claims/{id}/survey.json")
-                .app_data(super::json_config(2 * 1024 * 1024))
+                .app_data(crate::web::json_config(2 * 1024 * 1024))
                 .route(web::post().to(survey_submit)),
         )
         .route("/claims/{id}/photos", web::post().to(photo_upload))
@@ -167,7 +167,7 @@ async fn create(state: Data, session: Session, user: PageUser, form: Form) -> Ht
     let now = state.clock.now();
     match state.run(move |c| claims::report(c, &a, now, &input)).await {
         Ok(v) => {
-            let msg = if v.status == "declined" {
+            let msg = if v.status == claims::ClaimStatus::Declined {
                 format!(
                     "已登记报案{}，但不属于保险责任，已拒赔：{}",
                     v.claim_no,
@@ -407,7 +407,7 @@ async fn survey_submit(
     let r = state
         .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
         .await?;
-    Ok(super::claims_api::created_or_ok(r.created, r))
+    Ok(super::api::created_or_ok(r.created, r))
 }
 
 async fn photo_upload(
@@ -423,7 +423,7 @@ async fn photo_upload(
     // The token comes in a header, so it is checked before the photo is read.
     check_csrf(&session, csrf_header(&req).as_ref())?;
     let client_id = q.get("client_id").cloned().unwrap_or_default();
-    super::claims_api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
+    super::api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
 }
 
 async fn photo_get(
@@ -483,7 +483,7 @@ async fn spreadsheet(
         })
         .await;
     match res {
-        Ok(bytes) => super::import_pages::xlsx(filename, bytes),
+        Ok(bytes) => crate::web::import_pages::xlsx(filename, bytes),
         Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
 }

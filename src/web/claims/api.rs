@@ -1,8 +1,6 @@
 //! Claims in the JSON API: every step a clerk, an adjuster or a tablet takes.
 //! Routes are relative to /api/v1.
 
-use super::session::ApiUser;
-use super::AppState;
 use crate::app::claims::{
     self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
     SurveyInput,
@@ -10,6 +8,8 @@ use crate::app::claims::{
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::web::session::ApiUser;
+use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -55,9 +55,9 @@ struct ListQuery {
 async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
     let actor = user.0;
     let q = q.into_inner();
-    super::api::one_of(
+    crate::web::api::one_of(
         "status",
-        crate::error::ErrorCode::StatusInvalid,
+        ErrorCode::StatusInvalid,
         q.status.as_deref(),
         &claims::STATUSES,
     )?;
@@ -216,11 +216,14 @@ pub(crate) async fn receive_photo(
         .run(move |c| claims::get_scoped(c, &a, id).map(drop))
         .await?;
     let max = state.limits.max_photo_bytes;
-    let body = super::upload::read_body(req, payload, max, || {
+    let body = crate::web::upload::read_body(req, payload, max, || {
         AppError::invalid(
             "photo",
             ErrorCode::PhotoTooLarge,
-            format!("照片过大，单张不能超过{}", super::upload::size_text(max)),
+            format!(
+                "照片过大，单张不能超过{}",
+                crate::web::upload::size_text(max)
+            ),
         )
     })
     .await?;

@@ -1,0 +1,136 @@
+//! Who may handle or see a claim, loading a claim within the actor's scope,
+//! and the guarded save every step ends with (version check, status error, audit).
+
+use crate::app::clock::to_text;
+use crate::app::{audit, Actor, Role};
+use crate::db::models::Claim;
+use crate::db::schema::claims;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+// ---------------------------------------------------------------- who may
+
+pub fn may_handle(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Underwriter)
+}
+
+/// Who sees a claim: the insurer's desk, the county forestry bureau and
+/// finance see the county; an adjuster only the claims assigned to them; a
+/// township station the claims of its township.
+fn sees(actor: &Actor, c: &Claim) -> bool {
+    match actor.role {
+        Role::Admin | Role::Underwriter | Role::CountyForestry | Role::Finance => true,
+        Role::Adjuster => c.adjuster_id == Some(actor.user_id),
+        Role::Township => actor.township_id == Some(c.township_id),
+    }
+}
+
+/// The two people assigned to survey it.
+pub fn is_surveyor(actor: &Actor, c: &Claim) -> bool {
+    assigned_surveyor(actor, c.adjuster_id, c.co_surveyor_id)
+}
+
+/// The same rule on a claim's view (the pages hold views, not rows).
+pub fn assigned_surveyor(actor: &Actor, adjuster: Option<i64>, co_surveyor: Option<i64>) -> bool {
+    (actor.role == Role::Adjuster && adjuster == Some(actor.user_id))
+        || (actor.role == Role::CountyForestry && co_surveyor == Some(actor.user_id))
+}
+
+pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Claim> {
+    claims::table
+        .find(id)
+        .select(Claim::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("赔案"))
+}
+
+/// A claim the actor may see; any other is "not found", as with policies.
+pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Claim> {
+    let c = load(conn, id)?;
+    if !sees(actor, &c) {
+        return Err(AppError::not_found("赔案"));
+    }
+    Ok(c)
+}
+
+pub(super) fn check_version(c: &Claim, version: Option<i32>) -> AppResult<()> {
+    match version {
+        Some(v) if v != c.version => Err(AppError::conflict(
+            ErrorCode::VersionConflict,
+            format!(
+                "赔案{}已被他人修改（您看到的是第{}版，现在是第{}版），请刷新后重试",
+                c.claim_no, v, c.version
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn wrong_status(c: &Claim, doing: &str) -> AppError {
+    AppError::conflict(
+        ErrorCode::ClaimStatusInvalid,
+        format!(
+            "赔案{}当前状态为“{}”，不能{}",
+            c.claim_no,
+            c.status.name(),
+            doing
+        ),
+    )
+}
+
+/// Save the changed claim with its version bumped, and audit it.
+pub(super) fn save(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    before: &Claim,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut DbConn, i64) -> QueryResult<usize>,
+) -> AppResult<Claim> {
+    let n = change(conn, before.id)?;
+    if n != 1 {
+        return Err(AppError::Internal(format!(
+            "claim {} not updated",
+            before.id
+        )));
+    }
+    // The version moves only if nobody else moved it since we read it.
+    let bumped = diesel::update(
+        claims::table
+            .filter(claims::id.eq(before.id))
+            .filter(claims::version.eq(before.version)),
+    )
+    .set((
+        claims::version.eq(before.version + 1),
+        claims::updated_at.eq(to_text(now)),
+    ))
+    .execute(conn)?;
+    if bumped != 1 {
+        return Err(AppError::conflict(
+            ErrorCode::VersionConflict,
+            format!("赔案{}已被他人修改，请刷新后重试", before.claim_no),
+        ));
+    }
+    let after = load(conn, before.id)?;
+    // Every step checks its starting status first; this is the one table
+    // of moves (`ClaimStatus::can_move_to`) holding them all to it.
+    if !before.status.can_move_to(after.status) {
+        return Err(AppError::Internal(format!(
+            "claim {}: {} -> {} is not a claim status move",
+            before.id, before.status, after.status
+        )));
+    }
+    audit::record(
+        conn,
+        actor,
+        action,
+        "claim",
+        before.id,
+        Some(before),
+        Some(&after),
+    )?;
+    Ok(after)
+}

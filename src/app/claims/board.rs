@@ -1,0 +1,230 @@
+//! The claims board: open claims against their survey deadline, counts by
+//! adjuster and township, monthly on-time figures, payments due; and `overdue`.
+
+use super::views::{on_time, scoped_rows, views, Names};
+use super::*;
+use crate::app::clock::{self, china_date, from_text};
+use crate::app::Actor;
+use crate::db::models::Claim;
+use crate::db::DbConn;
+use crate::domain::Fen;
+use crate::error::AppResult;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+// ---------------------------------------------------------------- the board
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardItem {
+    #[serde(flatten)]
+    pub claim: ClaimView,
+    /// Minutes until the survey deadline; negative when overdue.
+    pub minutes_left: i64,
+    pub time_left: String,
+    pub urgency: Urgency,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub open: usize,
+    pub overdue: usize,
+    pub due_soon: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthFigure {
+    pub month: String,
+    /// Claims whose survey is done or whose deadline has passed.
+    pub due: usize,
+    pub on_time: usize,
+    /// Share surveyed within the deadline, in percent with one decimal.
+    pub share: Option<rust_decimal::Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentDue {
+    #[serde(flatten)]
+    pub claim: ClaimView,
+    pub days_overdue: i64,
+    pub owed: Fen,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub now: String,
+    pub warn_hours: u32,
+    pub open: Vec<BoardItem>,
+    pub overdue: usize,
+    pub due_soon: usize,
+    pub by_adjuster: Vec<Count>,
+    pub by_township: Vec<Count>,
+    pub monthly: Vec<MonthFigure>,
+    pub payments_due: Vec<PaymentDue>,
+    pub payments_overdue: usize,
+}
+
+pub(super) fn time_left(minutes: i64) -> String {
+    let (sign, m) = if minutes < 0 {
+        ("超时", -minutes)
+    } else {
+        ("剩余", minutes)
+    };
+    format!("{sign}{}小时{:02}分", m / 60, m % 60)
+}
+
+/// How close each open claim is to its deadline, `warn_hours` from the
+/// scheme unless given.
+pub fn board(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    warn_hours: Option<u32>,
+) -> AppResult<Board> {
+    let all = scoped_rows(conn, actor, &ClaimFilter::default())?;
+    let names = Names::load(conn)?;
+    let scheme_warn = |scheme_id: i64| {
+        names
+            .schemes
+            .get(&scheme_id)
+            .map(|d| d.claim_rules.warn_hours)
+            .unwrap_or(6)
+    };
+    let open_rows: Vec<Claim> = all
+        .iter()
+        .filter(|c| OPEN.contains(&c.status))
+        .cloned()
+        .collect();
+    let open_views = views(conn, actor, &open_rows)?;
+    let mut open = Vec::with_capacity(open_rows.len());
+    let mut by_adjuster: BTreeMap<String, Count> = BTreeMap::new();
+    let mut by_township: BTreeMap<String, Count> = BTreeMap::new();
+    let mut shown_warn = warn_hours;
+    for (c, v) in open_rows.iter().zip(open_views) {
+        let due = from_text(&c.survey_due_at)?;
+        let minutes = (due - now).num_minutes();
+        let warn = warn_hours.unwrap_or_else(|| scheme_warn(c.scheme_id));
+        shown_warn.get_or_insert(warn);
+        let urgency = Urgency::at(due, now, warn);
+        for (map, key) in [
+            (
+                &mut by_adjuster,
+                v.adjuster.clone().unwrap_or_else(|| "（未派工）".into()),
+            ),
+            (&mut by_township, v.township_name.clone()),
+        ] {
+            let e = map.entry(key.clone()).or_insert_with(|| Count {
+                name: key,
+                ..Count::default()
+            });
+            e.open += 1;
+            match urgency {
+                Urgency::Overdue => e.overdue += 1,
+                Urgency::DueSoon => e.due_soon += 1,
+                Urgency::Ok => {}
+            }
+        }
+        open.push(BoardItem {
+            claim: v,
+            minutes_left: minutes,
+            time_left: time_left(minutes),
+            urgency,
+        });
+    }
+    open.sort_by_key(|i| (i.minutes_left, i.claim.id));
+    // Month of the report, China time: surveyed in time / surveyed or past due.
+    let mut months: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for c in &all {
+        let surveyed = c.surveyed_at.is_some();
+        if c.status == ClaimStatus::Declined && !surveyed {
+            continue;
+        }
+        let due = from_text(&c.survey_due_at)?;
+        if !surveyed && due > now {
+            continue;
+        }
+        let month = from_text(&c.reported_at)?
+            .with_timezone(&clock::china())
+            .format("%Y-%m")
+            .to_string();
+        let e = months.entry(month).or_default();
+        e.0 += 1;
+        if on_time(c) == Some(true) {
+            e.1 += 1;
+        }
+    }
+    let monthly = months
+        .into_iter()
+        .rev()
+        .map(|(month, (due, on_time))| MonthFigure {
+            month,
+            due,
+            on_time,
+            share: (due > 0).then(|| {
+                let mut pct = (rust_decimal::Decimal::from(on_time * 100)
+                    / rust_decimal::Decimal::from(due))
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                // Always one decimal: "50.0", not "50".
+                pct.rescale(1);
+                pct
+            }),
+        })
+        .collect();
+    let today = china_date(now);
+    let agreed: Vec<Claim> = all
+        .iter()
+        .filter(|c| c.status == ClaimStatus::Agreed)
+        .cloned()
+        .collect();
+    let agreed_views = views(conn, actor, &agreed)?;
+    let mut payments_due: Vec<PaymentDue> = agreed
+        .iter()
+        .zip(agreed_views)
+        .map(|(c, v)| {
+            let due = c
+                .payment_due_on
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .unwrap_or(today);
+            PaymentDue {
+                owed: Fen(c.payout_fen.unwrap_or(0) - c.paid_fen),
+                days_overdue: (today - due).num_days(),
+                claim: v,
+            }
+        })
+        .collect();
+    payments_due.sort_by_key(|p| (-p.days_overdue, p.claim.id));
+    Ok(Board {
+        now: clock::display(now),
+        warn_hours: shown_warn.unwrap_or(6),
+        overdue: open
+            .iter()
+            .filter(|i| i.urgency == Urgency::Overdue)
+            .count(),
+        due_soon: open
+            .iter()
+            .filter(|i| i.urgency == Urgency::DueSoon)
+            .count(),
+        open,
+        by_adjuster: by_adjuster.into_values().collect(),
+        by_township: by_township.into_values().collect(),
+        monthly,
+        payments_overdue: payments_due.iter().filter(|p| p.days_overdue > 0).count(),
+        payments_due,
+    })
+}
+
+/// Open claims past or near their survey deadline (the CLI's `claims overdue`).
+pub fn overdue(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    warn_hours: Option<u32>,
+) -> AppResult<Vec<BoardItem>> {
+    Ok(board(conn, actor, now, warn_hours)?
+        .open
+        .into_iter()
+        .filter(|i| i.urgency != Urgency::Ok)
+        .collect())
+}

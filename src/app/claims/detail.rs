@@ -1,0 +1,175 @@
+//! One claim in full for its page and the API: surveys, photos, payments
+//! and what is left of the sum insured.
+
+use super::photos::reused_no;
+use super::views::{personal, Names};
+use super::*;
+use crate::app::clock::display_text;
+use crate::app::Actor;
+use crate::db::models::{ClaimPayment, ClaimPhotoMeta, ClaimSurvey};
+use crate::db::schema::{claim_payments, claim_photos, claim_surveys};
+use crate::db::DbConn;
+use crate::domain::claims::{LossRate, Payout};
+use crate::domain::{Fen, Mu};
+use crate::error::{AppError, AppResult};
+use diesel::prelude::*;
+use serde::Serialize;
+
+// ---------------------------------------------------------------- reading
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyView {
+    pub id: i64,
+    pub client_id: String,
+    pub surveyed_at: String,
+    pub received_at: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub accuracy_m: Option<i32>,
+    pub location_check: String,
+    pub location_label: String,
+    pub distance_m: i32,
+    pub damaged_trees: i32,
+    pub affected_mu: Mu,
+    pub loss_rate: LossRate,
+    pub payout: Fen,
+    pub rule: String,
+    pub capped: bool,
+    pub adjuster: Option<String>,
+    pub co_surveyor: Option<String>,
+    pub grower_signed_name: String,
+    pub has_signature: bool,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoView {
+    pub id: i64,
+    pub sha256: String,
+    pub size_kb: i64,
+    pub content_type: String,
+    pub reused_claim_no: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentView {
+    pub amount: Fen,
+    pub paid_on: String,
+    pub bank_reference: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimDetail {
+    pub claim: ClaimView,
+    pub surveys: Vec<SurveyView>,
+    pub photos: Vec<PhotoView>,
+    pub payments: Vec<PaymentView>,
+    pub sum_insured: Fen,
+    pub remaining_sum: Fen,
+    /// The plot's polygon (GeoJSON) for the survey page's position check.
+    pub plot_boundary: Option<String>,
+    pub tree_count: i32,
+    pub max_distance_m: u32,
+    pub bank_name: String,
+    pub bank_account: String,
+}
+
+pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetail> {
+    let c = get_scoped(conn, actor, id)?;
+    let names = Names::load(conn)?;
+    let cv = view(conn, actor, &c)?;
+    let surveys: Vec<ClaimSurvey> = claim_surveys::table
+        .filter(claim_surveys::claim_id.eq(c.id))
+        .order(claim_surveys::id.desc())
+        .select(ClaimSurvey::as_select())
+        .load(conn)?;
+    let photos: Vec<ClaimPhotoMeta> = claim_photos::table
+        .filter(claim_photos::claim_id.eq(c.id))
+        .order(claim_photos::id)
+        .select(ClaimPhotoMeta::as_select())
+        .load(conn)?;
+    let payments: Vec<ClaimPayment> = claim_payments::table
+        .filter(claim_payments::claim_id.eq(c.id))
+        .order(claim_payments::id)
+        .select(ClaimPayment::as_select())
+        .load(conn)?;
+    let p = crate::app::policies::load(conn, c.policy_id)?;
+    let plot = crate::app::plots::load(conn, c.plot_id)?;
+    let g = crate::app::growers::load(conn, c.grower_id)?;
+    let scheme = names
+        .schemes
+        .get(&c.scheme_id)
+        .ok_or_else(|| AppError::Internal("claim scheme missing".into()))?;
+    let mut photo_views = Vec::with_capacity(photos.len());
+    for x in photos {
+        photo_views.push(PhotoView {
+            id: x.id,
+            sha256: x.sha256,
+            size_kb: (x.size_bytes + 1023) / 1024,
+            content_type: x.content_type,
+            reused_claim_no: reused_no(conn, x.reused_claim_id)?,
+            created_at: display_text(&x.created_at),
+        });
+    }
+    let remaining = remaining_sum(conn, &c)?;
+    Ok(ClaimDetail {
+        claim: cv,
+        surveys: surveys
+            .into_iter()
+            .map(|s| {
+                let detail: Option<Payout> = serde_json::from_str(&s.payout_detail).ok();
+                SurveyView {
+                    id: s.id,
+                    client_id: s.client_id,
+                    surveyed_at: display_text(&s.surveyed_at),
+                    received_at: display_text(&s.received_at),
+                    latitude: s.latitude,
+                    longitude: s.longitude,
+                    accuracy_m: s.accuracy_m,
+                    location_label: location_label(&s.location_check).to_string(),
+                    location_check: s.location_check,
+                    distance_m: s.distance_m,
+                    damaged_trees: s.damaged_trees,
+                    affected_mu: Mu::from_units(s.affected_area_units),
+                    loss_rate: LossRate::from_bp(s.loss_rate_bp),
+                    payout: Fen(s.payout_fen),
+                    rule: detail
+                        .as_ref()
+                        .map(|d| d.rule.name().to_string())
+                        .unwrap_or_default(),
+                    capped: detail.map(|d| d.capped).unwrap_or(false),
+                    adjuster: names.user(Some(s.adjuster_id)),
+                    co_surveyor: names.user(Some(s.co_surveyor_id)),
+                    grower_signed_name: s.grower_signed_name,
+                    has_signature: !s.grower_signature.is_empty(),
+                    notes: s.notes,
+                }
+            })
+            .collect(),
+        photos: photo_views,
+        payments: payments
+            .into_iter()
+            .map(|x| PaymentView {
+                amount: Fen(x.amount_fen),
+                paid_on: x.paid_on,
+                bank_reference: x.bank_reference,
+            })
+            .collect(),
+        sum_insured: Fen(p.sum_insured_fen),
+        remaining_sum: remaining,
+        plot_boundary: plot.boundary.clone(),
+        tree_count: plot.tree_count,
+        max_distance_m: scheme.claim_rules.max_distance_m,
+        bank_name: g.bank_name.clone(),
+        bank_account: personal(actor.sees_personal_data(), &g.bank_account, mask_account),
+    })
+}
+
+fn location_label(check: &str) -> &'static str {
+    match check {
+        "inside" => "在地块范围内",
+        "near" => "在地块附近（允许范围内）",
+        _ => "地块未上传边界，无法核对位置",
+    }
+}

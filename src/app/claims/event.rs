@@ -1,0 +1,161 @@
+//! One disaster event (a hail strip) reported for many policies at once:
+//! all lines registered or none.
+
+use super::report::{check_report, insert_claim};
+use super::views::views;
+use super::*;
+use crate::app::clock::to_text;
+use crate::app::{audit, Actor};
+use crate::db::schema::claim_events;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EventItem {
+    #[serde(flatten)]
+    pub target: PlotRef,
+    #[serde(default)]
+    pub reporter_name: String,
+    #[serde(default)]
+    pub reporter_phone: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EventInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub peril: String,
+    #[serde(default)]
+    pub occurred_at: String,
+    #[serde(default)]
+    pub reported_at: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub items: Vec<EventItem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventResult {
+    pub event_id: i64,
+    pub reported: usize,
+    pub declined: usize,
+    pub claims: Vec<ClaimView>,
+}
+
+/// One event (a hail strip), many reports: all are registered or, if any
+/// line is wrong, none, with every wrong line named.
+pub fn report_event(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: &EventInput,
+) -> AppResult<EventResult> {
+    actor.require(may_handle(actor))?;
+    if input.items.is_empty() {
+        return Err(AppError::invalid(
+            "items",
+            ErrorCode::EventEmpty,
+            "请至少列出一个受灾保单",
+        ));
+    }
+    if input.name.trim().is_empty() {
+        return Err(AppError::invalid(
+            "name",
+            ErrorCode::EventNameMissing,
+            "请填写灾害事件名称，如“6月12日冰雹”",
+        ));
+    }
+    crate::app::tx(conn, |conn| {
+        let mut checked = Vec::with_capacity(input.items.len());
+        let mut errs = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, item) in input.items.iter().enumerate() {
+            let one = ReportInput {
+                target: item.target.clone(),
+                peril: input.peril.clone(),
+                occurred_at: input.occurred_at.clone(),
+                reported_at: input.reported_at.clone(),
+                reporter_name: item.reporter_name.clone(),
+                reporter_phone: item.reporter_phone.clone(),
+                channel: Some("batch".into()),
+                description: if item.description.trim().is_empty() {
+                    input.description.clone()
+                } else {
+                    item.description.clone()
+                },
+            };
+            match check_report(conn, now, &one) {
+                Ok(k) => {
+                    if !seen.insert(k.plot.id) {
+                        errs.push(FieldError::new(
+                            &format!("items[{i}]"),
+                            ErrorCode::EventPlotDuplicate,
+                            format!("第{}行：地块{}重复", i + 1, k.plot.code),
+                        ));
+                    }
+                    checked.push(k)
+                }
+                Err(AppError::Validation(v)) => {
+                    errs.extend(v.into_iter().map(|e| {
+                        FieldError::new(
+                            &format!("items[{i}].{}", e.field),
+                            e.code,
+                            format!("第{}行：{}", i + 1, e.message),
+                        )
+                    }));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // `input.items` is not empty (checked above), so neither is `checked`.
+        let (true, Some(first)) = (errs.is_empty(), checked.first()) else {
+            return Err(AppError::Validation(errs));
+        };
+        let scheme_id = first.scheme_id;
+        let event_id: i64 = diesel::insert_into(claim_events::table)
+            .values((
+                claim_events::scheme_id.eq(scheme_id),
+                claim_events::name.eq(input.name.trim()),
+                claim_events::peril.eq(&first.peril),
+                claim_events::occurred_at.eq(to_text(first.occurred)),
+                claim_events::description.eq(input.description.trim()),
+                claim_events::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                claim_events::created_at.eq(to_text(now)),
+            ))
+            .returning(claim_events::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "report_event",
+            "claim_event",
+            event_id,
+            None::<&()>,
+            Some(&serde_json::json!({"name": input.name.trim(), "items": checked.len()})),
+        )?;
+        let mut list = Vec::with_capacity(checked.len());
+        for k in &checked {
+            list.push(insert_claim(conn, actor, now, k, Some(event_id))?);
+        }
+        let claims = views(conn, actor, &list)?;
+        Ok(EventResult {
+            event_id,
+            reported: claims
+                .iter()
+                .filter(|c| c.status != ClaimStatus::Declined)
+                .count(),
+            declined: claims
+                .iter()
+                .filter(|c| c.status == ClaimStatus::Declined)
+                .count(),
+            claims,
+        })
+    })
+}

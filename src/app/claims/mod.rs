@@ -1,0 +1,157 @@
+//! Claims: report (报案) → dispatch → survey on site (查勘定损) → approval →
+//! the grower's agreement → payment. Every step is one transaction with an
+//! audit entry; the time comes from the caller's clock so deadlines can be
+//! tested without waiting.
+
+mod access;
+mod board;
+mod detail;
+mod dispatch;
+mod event;
+mod photos;
+mod report;
+mod settle;
+mod sheets;
+mod survey;
+mod views;
+
+pub use access::{assigned_surveyor, get_scoped, is_surveyor, load, may_handle};
+pub use board::{board, overdue, Board, BoardItem, Count, MonthFigure, PaymentDue};
+pub use detail::{detail, ClaimDetail, PaymentView, PhotoView, SurveyView};
+pub use dispatch::{dispatch, surveyors, DispatchInput};
+pub use event::{report_event, EventInput, EventItem, EventResult};
+pub use photos::{
+    add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
+};
+pub use report::{lookup, report, LookupHit, LookupPlot, PlotRef, ReportInput};
+pub use settle::{agree, approve, pay, send_back, AgreeInput, PaymentInput, ReviewInput};
+pub use sheets::{ledger, payout_list};
+pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
+pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
+
+use crate::db::models::Claim;
+use crate::db::schema::claims;
+use crate::db::DbConn;
+pub use crate::domain::claims::{ClaimStatus, Urgency};
+use crate::domain::Fen;
+use crate::error::{AppError, AppResult, ErrorCode};
+use diesel::prelude::*;
+
+/// (code, label) of every status, in `ClaimStatus::ALL` order, for the
+/// status filters of the list page and the API.
+pub const STATUSES: [(&str, &str); 7] = {
+    let all = ClaimStatus::ALL;
+    let mut out = [("", ""); 7];
+    let mut i = 0;
+    while i < all.len() {
+        // `i < 7` on both arrays: a const loop cannot use iterators.
+        #[allow(clippy::indexing_slicing)]
+        {
+            out[i] = (all[i].as_str(), all[i].name());
+        }
+        i += 1;
+    }
+    out
+};
+
+pub const CHANNELS: [(&str, &str); 4] = [
+    ("phone", "电话报案"),
+    ("walk_in", "上门报案"),
+    ("api", "系统接口"),
+    ("batch", "批量登记"),
+];
+
+/// Claims still waiting for the survey, which the deadline is about.
+pub const OPEN: [ClaimStatus; 2] = [ClaimStatus::Reported, ClaimStatus::Dispatched];
+/// Claims whose payout counts against the policy's sum insured.
+const PAYOUT_HOLDING: [ClaimStatus; 4] = [
+    ClaimStatus::Surveyed,
+    ClaimStatus::Approved,
+    ClaimStatus::Agreed,
+    ClaimStatus::Paid,
+];
+
+/// The label of a status code; an unknown code is shown as it is.
+pub fn status_name(s: &str) -> &str {
+    ClaimStatus::parse(s).map(ClaimStatus::name).unwrap_or(s)
+}
+
+fn channel_name(s: &str) -> &str {
+    CHANNELS
+        .iter()
+        .find(|(c, _)| *c == s)
+        .map(|(_, n)| *n)
+        .unwrap_or(s)
+}
+
+fn valid_client_id(s: &str) -> bool {
+    (8..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The sum insured left on a policy for this claim: the policy's sum minus
+/// the payouts every other live claim on it holds.
+fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
+    let p = super::policies::load(conn, c.policy_id)?;
+    let others: Vec<Option<i64>> = claims::table
+        .filter(claims::policy_id.eq(c.policy_id))
+        .filter(claims::id.ne(c.id))
+        .filter(claims::status.eq_any(PAYOUT_HOLDING))
+        .select(claims::payout_fen)
+        .load(conn)?;
+    let held: Fen = others.into_iter().map(|x| Fen(x.unwrap_or(0))).sum();
+    Ok(Fen(p.sum_insured_fen) - held)
+}
+
+/// A conflict or a lock wait on a retried submission may only mean that an
+/// identical copy sent at the same moment (the tablet's queue replaying while
+/// the first request was still running) won the race: on PostgreSQL the
+/// loser meets the winner's unique client id or its version bump. Look again
+/// in a fresh transaction and, if the same client id was recorded, answer
+/// with the recorded result.
+fn or_recorded<T>(
+    conn: &mut DbConn,
+    first: AppResult<T>,
+    recorded: impl FnOnce(&mut DbConn) -> AppResult<Option<T>>,
+) -> AppResult<T> {
+    match first {
+        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
+            match super::tx(conn, recorded)? {
+                Some(out) => Ok(out),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str> {
+    let client_id = client_id.trim();
+    if valid_client_id(client_id) {
+        Ok(client_id)
+    } else {
+        Err(AppError::invalid(
+            "client_id",
+            ErrorCode::ClientIdInvalid,
+            message,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::board::time_left;
+    use super::*;
+
+    #[test]
+    fn accounts_and_time_left_read_well() {
+        assert_eq!(mask_account("6228480000000000001"), "6228***********0001");
+        assert_eq!(mask_account("1234"), "****");
+        assert_eq!(time_left(125), "剩余2小时05分");
+        assert_eq!(time_left(-61), "超时1小时01分");
+        assert!(valid_client_id("a1b2c3d4-e5f6"));
+        assert!(!valid_client_id("short"));
+        assert!(!valid_client_id("has space in it"));
+    }
+}

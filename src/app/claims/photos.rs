@@ -1,0 +1,342 @@
+//! Survey photos: recognised by their bytes, decoded whole, stored once
+//! per client id, with photos reused from another claim flagged.
+
+use super::access::wrong_status;
+use super::*;
+use crate::app::clock::to_text;
+use crate::app::{audit, Actor, Role};
+use crate::db::models::{Claim, ClaimPhotoMeta};
+use crate::db::schema::claim_photos;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+// ---------------------------------------------------------------- photos
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoOutcome {
+    pub created: bool,
+    pub id: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Another claim already holds this exact photo.
+    pub reused_claim_no: Option<String>,
+}
+
+/// JPEG, PNG or WebP, by their first bytes, never by the name or the header sent.
+/// What a photo's bytes proved to be: its type and its size in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageFacts {
+    pub content_type: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Larger than any phone camera takes: a bigger header is a decompression
+/// bomb, not a photo.
+const MAX_PHOTO_SIDE: u32 = 20_000;
+const MAX_PHOTO_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Who may send survey photos at all (adjusters and the forestry bureau's
+/// co-surveyors) — asked before a photo's bytes are read; `add_photo` then
+/// checks the claim's own assignment.
+pub fn may_upload_photos(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Adjuster | Role::CountyForestry)
+}
+
+/// The type its first bytes claim (JPEG, PNG, WebP), or none.
+pub(super) fn claimed_format(bytes: &[u8]) -> Option<(image::ImageFormat, &'static str)> {
+    use image::ImageFormat;
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some((ImageFormat::Jpeg, "image/jpeg"))
+    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some((ImageFormat::Png, "image/png"))
+    } else if bytes.get(0..4) == Some(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+        Some((ImageFormat::WebP, "image/webp"))
+    } else {
+        None
+    }
+}
+
+/// A photo is what its decoder can read whole: the first bytes choose the
+/// decoder, and the image is decoded to the last pixel, so a JPEG header in
+/// front of a web page, a truncated file or a bomb of a header is refused.
+/// (A 4 MB camera JPEG decodes in well under a second; see the commit.)
+pub fn image_facts(bytes: &[u8]) -> Option<ImageFacts> {
+    let (format, content_type) = claimed_format(bytes)?;
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PHOTO_SIDE);
+    limits.max_image_height = Some(MAX_PHOTO_SIDE);
+    limits.max_alloc = Some(MAX_PHOTO_DECODE_BYTES);
+    reader.limits(limits);
+    let img = reader.decode().ok()?;
+    let (width, height) = (img.width(), img.height());
+    (width > 0 && height > 0).then_some(ImageFacts {
+        content_type,
+        width,
+        height,
+    })
+}
+
+/// The photo's type when its bytes decode as a JPEG, PNG or WebP image.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    image_facts(bytes).map(|f| f.content_type)
+}
+
+pub fn add_photo(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    client_id: &str,
+    bytes: &[u8],
+    max_bytes: usize,
+) -> AppResult<PhotoOutcome> {
+    // Size and a full decode first, outside the transaction: decoding a
+    // 4 MB JPEG takes tens of milliseconds, too long to hold SQLite's write lock.
+    if bytes.len() > max_bytes {
+        return Err(AppError::invalid(
+            "photo",
+            ErrorCode::PhotoTooLarge,
+            format!(
+                "照片过大（{:.1} MB），单张不能超过{} MB",
+                bytes.len() as f64 / 1_048_576.0,
+                max_bytes / 1_048_576
+            ),
+        ));
+    }
+    let Some(content_type) = image_type(bytes) else {
+        return Err(AppError::invalid(
+            "photo",
+            ErrorCode::PhotoNotImage,
+            "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
+        ));
+    };
+    let sha = hex::encode(Sha256::digest(bytes));
+    let photo = NewPhoto {
+        client_id,
+        sha: &sha,
+        content_type,
+        bytes,
+    };
+    let first = record_photo(conn, actor, now, id, &photo);
+    or_recorded(conn, first, |conn| {
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        recorded_photo(conn, &c, client_id, &sha)
+    })
+}
+
+const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
+
+/// The photo already recorded under this client id, if any.
+fn recorded_photo(
+    conn: &mut DbConn,
+    c: &Claim,
+    client_id: &str,
+    sha: &str,
+) -> AppResult<Option<PhotoOutcome>> {
+    let Some(p) = claim_photos::table
+        .filter(claim_photos::client_id.eq(client_id))
+        .select(ClaimPhotoMeta::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if p.claim_id != c.id || p.sha256 != sha {
+        return Err(AppError::conflict(
+            ErrorCode::ClientIdReused,
+            "该照片编号已用于其他照片",
+        ));
+    }
+    let reused_claim_no = reused_no(conn, p.reused_claim_id)?;
+    Ok(Some(PhotoOutcome {
+        created: false,
+        id: p.id,
+        sha256: p.sha256,
+        size_bytes: p.size_bytes,
+        reused_claim_no,
+    }))
+}
+
+/// A photo that has passed its checks, ready to be recorded.
+struct NewPhoto<'a> {
+    client_id: &'a str,
+    sha: &'a str,
+    content_type: &'static str,
+    bytes: &'a [u8],
+}
+
+fn record_photo(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    photo: &NewPhoto,
+) -> AppResult<PhotoOutcome> {
+    let (sha, content_type, bytes) = (photo.sha, photo.content_type, photo.bytes);
+    crate::app::tx(conn, |conn| {
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(photo.client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        if let Some(out) = recorded_photo(conn, &c, client_id, sha)? {
+            return Ok(out);
+        }
+        if !is_surveyor(actor, &c) {
+            return Err(AppError::Forbidden(
+                "只有派工指定的查勘人员可以上传查勘照片".into(),
+            ));
+        }
+        if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
+            return Err(wrong_status(&c, "上传照片"));
+        }
+        let reused: Option<i64> = claim_photos::table
+            .filter(claim_photos::sha256.eq(&sha))
+            .filter(claim_photos::claim_id.ne(c.id))
+            .order(claim_photos::id)
+            .select(claim_photos::claim_id)
+            .first(conn)
+            .optional()?;
+        let pid: i64 = diesel::insert_into(claim_photos::table)
+            .values((
+                claim_photos::claim_id.eq(c.id),
+                claim_photos::client_id.eq(client_id),
+                claim_photos::sha256.eq(&sha),
+                claim_photos::content_type.eq(content_type),
+                claim_photos::size_bytes.eq(bytes.len() as i64),
+                claim_photos::content.eq(bytes),
+                claim_photos::reused_claim_id.eq(reused),
+                claim_photos::uploaded_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                claim_photos::created_at.eq(to_text(now)),
+            ))
+            .returning(claim_photos::id)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "photo",
+            "claim",
+            c.id,
+            None::<&()>,
+            Some(&serde_json::json!({"photo_id": pid, "sha256": sha, "reused_claim_id": reused})),
+        )?;
+        Ok(PhotoOutcome {
+            created: true,
+            id: pid,
+            sha256: sha.to_string(),
+            size_bytes: bytes.len() as i64,
+            reused_claim_no: reused_no(conn, reused)?,
+        })
+    })
+}
+
+pub(super) fn reused_no(conn: &mut DbConn, id: Option<i64>) -> AppResult<Option<String>> {
+    match id {
+        Some(i) => Ok(Some(load(conn, i)?.claim_no)),
+        None => Ok(None),
+    }
+}
+
+/// The bytes of a photo the actor may see.
+pub fn photo(
+    conn: &mut DbConn,
+    actor: &Actor,
+    claim_id: i64,
+    photo_id: i64,
+) -> AppResult<(String, Vec<u8>)> {
+    get_scoped(conn, actor, claim_id)?;
+    claim_photos::table
+        .filter(claim_photos::id.eq(photo_id))
+        .filter(claim_photos::claim_id.eq(claim_id))
+        .select((claim_photos::content_type, claim_photos::content))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("照片"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_recognised_by_their_bytes() {
+        assert_eq!(
+            claimed_format(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|f| f.1),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            claimed_format(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").map(|f| f.1),
+            Some("image/png")
+        );
+        assert_eq!(
+            claimed_format(b"RIFF\0\0\0\0WEBPVP8 ").map(|f| f.1),
+            Some("image/webp")
+        );
+        assert_eq!(claimed_format(b"%PDF-1.7"), None);
+        assert_eq!(claimed_format(b"RIFF"), None);
+        assert_eq!(claimed_format(b""), None);
+    }
+
+    fn encoded(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
+        let img =
+            image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 3) as u8, 90]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_photo_must_decode_whole() {
+        let jpeg = encoded(image::ImageFormat::Jpeg, 64, 48);
+        assert_eq!(
+            image_facts(&jpeg),
+            Some(ImageFacts {
+                content_type: "image/jpeg",
+                width: 64,
+                height: 48
+            })
+        );
+        let png = encoded(image::ImageFormat::Png, 5, 7);
+        assert_eq!(image_type(&png), Some("image/png"));
+        // The JPEG signature in front of a web page is not a photo.
+        let mut fake = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        fake.extend_from_slice(b"<html><script>alert(1)</script></html>");
+        assert_eq!(image_type(&fake), None);
+        // Nor is a real photo cut off half way.
+        assert_eq!(image_type(jpeg.get(..jpeg.len() / 2).unwrap()), None);
+        assert_eq!(image_type(png.get(..png.len() - 20).unwrap()), None);
+        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), None);
+    }
+
+    /// How long a camera-sized photo takes to check: `cargo test --lib
+    /// photo_decode_time -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn photo_decode_time() {
+        // Noise, so the file is as large as a camera's (about 4 MB).
+        let img = image::RgbImage::from_fn(2600, 1950, |x, y| {
+            let n = x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503);
+            image::Rgb([(n >> 7) as u8, (n >> 13) as u8, (n >> 19) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let big = out.into_inner();
+        let t = std::time::Instant::now();
+        let facts = image_facts(&big).unwrap();
+        let full = t.elapsed();
+        let t = std::time::Instant::now();
+        let dims =
+            image::ImageReader::with_format(std::io::Cursor::new(&big), image::ImageFormat::Jpeg)
+                .into_dimensions()
+                .unwrap();
+        println!(
+            "{} bytes, {facts:?}: full decode {full:?}, dimensions only {:?} {dims:?}",
+            big.len(),
+            t.elapsed()
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! Reporting a loss (报案): finding the policy, checking the report, the
+//! reasons it is declined at once, and inserting the claim.
+
+use super::views::personal;
+use super::*;
+use crate::app::clock::{self, china_date, to_text};
+use crate::app::{audit, Actor, Role};
+use crate::db::models::{Claim, Grower, NewClaim, Plot, Policy};
+use crate::db::schema::{claims, growers, plots, policies};
+use crate::db::DbConn;
+use crate::domain::id_number::{mask_id, mask_phone};
+use crate::domain::measure::normalize_width;
+use crate::domain::scheme::SchemeDef;
+use crate::domain::text::{self, TextKind};
+use crate::domain::Mu;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------- lookup
+
+/// A policy a clerk can put a report on, with its insured plots.
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupHit {
+    pub policy_id: i64,
+    pub policy_no: String,
+    pub status: String,
+    pub status_name: String,
+    pub grower_name: String,
+    pub grower_id_number: String,
+    pub grower_phone: String,
+    pub township_name: String,
+    pub village_name: String,
+    pub cover_start: Option<String>,
+    pub cover_end: Option<String>,
+    pub plots: Vec<LookupPlot>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupPlot {
+    pub id: i64,
+    pub code: String,
+    pub variety: String,
+    pub mu: Mu,
+    pub eligible: bool,
+    pub has_boundary: bool,
+}
+
+/// Find policies by grower name, ID number, phone or policy number.
+pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<LookupHit>> {
+    actor.require(may_handle(actor) || actor.role == Role::CountyForestry)?;
+    let q = normalize_width(q).trim().to_uppercase();
+    if q.chars().count() < 2 {
+        return Err(AppError::invalid(
+            "q",
+            ErrorCode::QueryTooShort,
+            "请输入至少2个字：农户姓名、身份证号、电话或保单号",
+        ));
+    }
+    let like = format!("%{q}%");
+    let mut hits: Vec<(Policy, Grower)> = policies::table
+        .inner_join(growers::table)
+        .filter(
+            growers::name
+                .like(like.clone())
+                .or(growers::id_number.eq(q.clone()))
+                .or(growers::phone.eq(q.clone()))
+                .or(policies::policy_no.eq(q.clone())),
+        )
+        .select((Policy::as_select(), Grower::as_select()))
+        .limit(50)
+        .load(conn)?;
+    hits.sort_by_key(|(p, _)| p.id);
+    let names = crate::app::areas::names(conn)?;
+    let full = actor.sees_personal_data();
+    let mut out = Vec::with_capacity(hits.len());
+    for (p, g) in hits {
+        let pl: Vec<Plot> = plots::table
+            .filter(plots::grower_id.eq(g.id))
+            .filter(plots::scheme_id.eq(p.scheme_id))
+            .order(plots::code)
+            .select(Plot::as_select())
+            .load(conn)?;
+        out.push(LookupHit {
+            policy_id: p.id,
+            policy_no: p.policy_no.clone(),
+            status_name: crate::app::policies::status_name(&p.status).to_string(),
+            status: p.status,
+            grower_name: g.name.clone(),
+            grower_id_number: personal(full, &g.id_number, mask_id),
+            grower_phone: personal(full, &g.phone, mask_phone),
+            township_name: names
+                .get(&g.township_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            village_name: names
+                .get(&g.village_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            cover_start: p.cover_start,
+            cover_end: p.cover_end,
+            plots: pl
+                .into_iter()
+                .map(|x| LookupPlot {
+                    id: x.id,
+                    code: x.code,
+                    variety: x.variety,
+                    mu: Mu::from_units(x.area_units),
+                    eligible: x.eligible,
+                    has_boundary: x.boundary.is_some(),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- report
+
+/// Which policy and plot a report is about: the policy by id or number, the
+/// plot by id or code (or none, when the policy has one plot).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlotRef {
+    #[serde(default)]
+    pub policy_no: Option<String>,
+    #[serde(default)]
+    pub policy_id: Option<i64>,
+    #[serde(default)]
+    pub plot_id: Option<i64>,
+    #[serde(default)]
+    pub plot_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReportInput {
+    #[serde(flatten)]
+    pub target: PlotRef,
+    #[serde(default)]
+    pub peril: String,
+    #[serde(default)]
+    pub occurred_at: String,
+    /// When the call came in; now when left out.
+    #[serde(default)]
+    pub reported_at: Option<String>,
+    #[serde(default)]
+    pub reporter_name: String,
+    #[serde(default)]
+    pub reporter_phone: String,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The facts of a report, checked; the decline reasons are decided from these.
+pub(super) struct Checked {
+    pub(super) policy: Policy,
+    pub(super) plot: Plot,
+    pub(super) scheme: SchemeDef,
+    pub(super) scheme_id: i64,
+    pub(super) peril: String,
+    pub(super) occurred: DateTime<Utc>,
+    pub(super) reported: DateTime<Utc>,
+    pub(super) reporter_name: String,
+    pub(super) reporter_phone: String,
+    pub(super) channel: String,
+    pub(super) description: String,
+}
+
+fn find_policy(conn: &mut DbConn, input: &PlotRef) -> AppResult<Policy> {
+    let found = if let Some(id) = input.policy_id {
+        policies::table
+            .find(id)
+            .select(Policy::as_select())
+            .first(conn)
+            .optional()?
+    } else if let Some(no) = input.policy_no.as_deref().filter(|s| !s.trim().is_empty()) {
+        policies::table
+            .filter(policies::policy_no.eq(normalize_width(no).trim().to_uppercase()))
+            .select(Policy::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        return Err(AppError::invalid(
+            "policy_no",
+            ErrorCode::PolicyMissing,
+            "请先查找并选择保单",
+        ));
+    };
+    found.ok_or_else(|| {
+        AppError::invalid(
+            "policy_no",
+            ErrorCode::PolicyNotFound,
+            format!(
+                "未找到保单{}",
+                input.policy_no.as_deref().unwrap_or_default()
+            ),
+        )
+    })
+}
+
+pub(super) fn check_report(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    input: &ReportInput,
+) -> AppResult<Checked> {
+    let mut errs: Vec<FieldError> = Vec::new();
+    let policy = find_policy(conn, &input.target)?;
+    let scheme = crate::app::schemes::by_id(conn, policy.scheme_id)?;
+    let plot_q = plots::table
+        .filter(plots::grower_id.eq(policy.grower_id))
+        .filter(plots::scheme_id.eq(policy.scheme_id))
+        .select(Plot::as_select());
+    let plot: Option<Plot> = match (input.target.plot_id, input.target.plot_code.as_deref()) {
+        (Some(id), _) => plot_q.filter(plots::id.eq(id)).first(conn).optional()?,
+        (None, Some(code)) if !code.trim().is_empty() => plot_q
+            .filter(plots::code.eq(normalize_width(code).trim().to_string()))
+            .first(conn)
+            .optional()?,
+        _ => {
+            // A policy with a single plot needs no choice.
+            let all: Vec<Plot> = plot_q.load(conn)?;
+            if all.len() == 1 {
+                all.into_iter().next()
+            } else {
+                errs.push(FieldError::new(
+                    "plot_id",
+                    ErrorCode::PlotMissing,
+                    "该保单有多个地块，请选择受灾地块",
+                ));
+                None
+            }
+        }
+    };
+    if plot.is_none() && errs.is_empty() {
+        errs.push(FieldError::new(
+            "plot_id",
+            ErrorCode::PlotNotOnPolicy,
+            "所选地块不属于该保单的被保险人",
+        ));
+    }
+    let peril_in = normalize_width(&input.peril).trim().to_string();
+    let peril = scheme
+        .def
+        .perils
+        .iter()
+        .chain(scheme.def.excluded_causes.iter())
+        .find(|p| p.code == peril_in || p.name == peril_in)
+        .map(|p| p.code.clone())
+        .unwrap_or(peril_in);
+    if peril.is_empty() {
+        errs.push(FieldError::new(
+            "peril",
+            ErrorCode::PerilMissing,
+            "请选择灾害原因",
+        ));
+    }
+    let occurred = clock::parse_input("occurred_at", "出险时间", &input.occurred_at);
+    let reported = match input
+        .reported_at
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(s) => clock::parse_input("reported_at", "报案时间", s),
+        None => Ok(now),
+    };
+    // A little slack for a device clock a minute ahead.
+    let skew = Duration::minutes(5);
+    if let Ok(o) = &occurred {
+        if *o > now + skew {
+            errs.push(FieldError::new(
+                "occurred_at",
+                ErrorCode::OccurredInFuture,
+                "出险时间不能晚于当前时间",
+            ));
+        }
+    }
+    if let Ok(r) = &reported {
+        if *r > now + skew {
+            errs.push(FieldError::new(
+                "reported_at",
+                ErrorCode::ReportedInFuture,
+                "报案时间不能晚于当前时间",
+            ));
+        }
+    }
+    if let (Ok(o), Ok(r)) = (&occurred, &reported) {
+        if o > r {
+            errs.push(FieldError::new(
+                "occurred_at",
+                ErrorCode::OccurredAfterReport,
+                "出险时间不能晚于报案时间",
+            ));
+        }
+    }
+    for e in [&occurred, &reported] {
+        if let Err(AppError::Validation(v)) = e {
+            errs.extend(v.iter().cloned());
+        }
+    }
+    // The shared text rules (domain::text) for what the caller typed.
+    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
+        text::check(label, raw, kind)
+            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+            .unwrap_or_default()
+    };
+    let reporter_phone = text_rule(
+        "reporter_phone",
+        "报案人电话",
+        &normalize_width(&input.reporter_phone),
+        TextKind::Phone,
+    );
+    let description = text_rule(
+        "description",
+        "出险经过",
+        &input.description,
+        TextKind::Notes,
+    );
+    text_rule("peril", "灾害原因", &peril, TextKind::Place);
+    let reporter_name = text_rule(
+        "reporter_name",
+        "报案人姓名",
+        &input.reporter_name,
+        TextKind::Name,
+    );
+    if reporter_name.is_empty() && !errs.iter().any(|e| e.field == "reporter_name") {
+        errs.push(FieldError::new(
+            "reporter_name",
+            ErrorCode::ReporterMissing,
+            "请填写报案人姓名",
+        ));
+    }
+    let channel = input
+        .channel
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| "phone".into());
+    if !CHANNELS.iter().any(|(c, _)| *c == channel) {
+        errs.push(FieldError::new(
+            "channel",
+            ErrorCode::ChannelInvalid,
+            "报案方式应为：电话报案、上门报案、系统接口或批量登记",
+        ));
+    }
+    // Each missing value above pushed its error, so this is the error path.
+    let (true, Some(plot), Ok(occurred), Ok(reported)) =
+        (errs.is_empty(), plot, occurred, reported)
+    else {
+        return Err(AppError::Validation(errs));
+    };
+    Ok(Checked {
+        policy,
+        plot,
+        scheme_id: scheme.id,
+        scheme: scheme.def,
+        peril,
+        occurred,
+        reported,
+        reporter_name,
+        reporter_phone,
+        channel,
+        description,
+    })
+}
+
+/// Why a report is declined at once, if it is: every reason, the first one's code.
+fn decline_reasons(k: &Checked) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let def = &k.scheme;
+    let covered = def.perils.iter().any(|p| p.code == k.peril);
+    if !covered {
+        let listed = def
+            .perils
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、");
+        match def.excluded_causes.iter().find(|p| p.code == k.peril) {
+            Some(x) if x.code == "flood_storage" => out.push((
+                "flood_storage_excluded",
+                format!("{}造成的损失不属于保险责任（本方案承保：{listed}）", x.name),
+            )),
+            Some(x) => out.push((
+                "peril_excluded",
+                format!("{}属于责任免除，不予赔付（本方案承保：{listed}）", x.name),
+            )),
+            None => out.push((
+                "peril_not_covered",
+                format!("“{}”不在保险责任范围内（本方案承保：{listed}）", k.peril),
+            )),
+        }
+    }
+    if !matches!(k.policy.status.as_str(), "issued" | "expired") {
+        out.push((
+            "policy_not_in_force",
+            format!(
+                "保单{}状态为“{}”，保险责任尚未生效或已终止",
+                k.policy.policy_no,
+                crate::app::policies::status_name(&k.policy.status)
+            ),
+        ));
+    } else {
+        let day = china_date(k.occurred);
+        let start = k
+            .policy
+            .cover_start
+            .as_deref()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        let end = k
+            .policy
+            .cover_end
+            .as_deref()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        match (start, end) {
+            (Some(s), Some(e)) if day >= s && day <= e => {}
+            (s, e) => out.push((
+                "outside_cover_period",
+                format!(
+                    "出险日期{}不在保险期间（{}至{}）内",
+                    day,
+                    s.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+                    e.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+                ),
+            )),
+        }
+    }
+    if !k.plot.eligible {
+        out.push((
+            "plot_not_insured",
+            format!("地块{}不符合投保条件，未纳入保险", k.plot.code),
+        ));
+    }
+    out
+}
+
+pub(super) fn insert_claim(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    k: &Checked,
+    event_id: Option<i64>,
+) -> AppResult<Claim> {
+    let reasons = decline_reasons(k);
+    let due = k.reported + Duration::hours(i64::from(k.scheme.claim_rules.survey_hours));
+    let stamp = to_text(now);
+    // A unique placeholder until the id is known; the number is made from the id.
+    let placeholder = format!("NEW-{}-{}", k.policy.id, rand::random::<u64>());
+    let row = NewClaim {
+        claim_no: placeholder,
+        scheme_id: k.scheme_id,
+        policy_id: k.policy.id,
+        plot_id: k.plot.id,
+        grower_id: k.policy.grower_id,
+        township_id: k.policy.township_id,
+        event_id,
+        peril: k.peril.clone(),
+        occurred_at: to_text(k.occurred),
+        reported_at: to_text(k.reported),
+        reporter_name: k.reporter_name.clone(),
+        reporter_phone: k.reporter_phone.clone(),
+        report_channel: k.channel.clone(),
+        description: k.description.clone(),
+        status: if reasons.is_empty() {
+            ClaimStatus::Reported
+        } else {
+            ClaimStatus::Declined
+        },
+        decline_code: reasons.first().map(|(c, _)| c.to_string()),
+        decline_reason: if reasons.is_empty() {
+            None
+        } else {
+            Some(
+                reasons
+                    .iter()
+                    .map(|(_, m)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )
+        },
+        survey_due_at: to_text(due),
+        created_at: stamp.clone(),
+        updated_at: stamp,
+    };
+    let id: i64 = diesel::insert_into(claims::table)
+        .values(&row)
+        .returning(claims::id)
+        .get_result(conn)?;
+    let no = format!("BA{}{:07}", china_date(k.reported).format("%Y"), id);
+    diesel::update(claims::table.find(id))
+        .set(claims::claim_no.eq(&no))
+        .execute(conn)?;
+    let c = load(conn, id)?;
+    audit::record(conn, actor, "report", "claim", id, None::<&()>, Some(&c))?;
+    Ok(c)
+}
+
+/// Take a report. A report outside cover is kept, declined with its reasons.
+pub fn report(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: &ReportInput,
+) -> AppResult<ClaimView> {
+    actor.require(may_handle(actor))?;
+    crate::app::tx(conn, |conn| {
+        let k = check_report(conn, now, input)?;
+        let c = insert_claim(conn, actor, now, &k, None)?;
+        view(conn, actor, &c)
+    })
+}

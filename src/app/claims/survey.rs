@@ -1,0 +1,484 @@
+//! The survey on site (查勘定损): the tablet's submission, checked and
+//! turned into a loss, a payout and a recorded survey.
+
+use super::access::{check_version, save, wrong_status};
+use super::*;
+use crate::app::clock::{self, from_text, to_text};
+use crate::app::Actor;
+use crate::db::models::{Claim, ClaimSurvey, Plot};
+use crate::db::schema::{claim_surveys, claims};
+use crate::db::DbConn;
+use crate::domain::claims::{payout, LossRate, Payout};
+use crate::domain::measure::normalize_width;
+use crate::domain::scheme::ClaimRules;
+use crate::domain::text::{self, TextKind};
+use crate::domain::Mu;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
+
+// ---------------------------------------------------------------- survey
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SurveyInput {
+    /// Made by the tablet; the same id sent twice is the same survey.
+    #[serde(default)]
+    pub client_id: String,
+    /// The claim version the tablet loaded.
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// When the surveyor pressed "submit" on site; now when left out.
+    #[serde(default)]
+    pub surveyed_at: Option<String>,
+    #[serde(default)]
+    pub latitude: Option<serde_json::Value>,
+    #[serde(default)]
+    pub longitude: Option<serde_json::Value>,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+    #[serde(default)]
+    pub damaged_trees: Option<serde_json::Value>,
+    #[serde(default)]
+    pub affected_mu: String,
+    #[serde(default)]
+    pub loss_rate: String,
+    #[serde(default)]
+    pub adjuster_confirmed: bool,
+    #[serde(default)]
+    pub co_surveyor_confirmed: bool,
+    #[serde(default)]
+    pub grower_signed_name: String,
+    /// A PNG data URL of the signature drawn on screen.
+    #[serde(default)]
+    pub grower_signature: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyOutcome {
+    /// False when this client id had already arrived: nothing new was written.
+    pub created: bool,
+    pub survey_id: i64,
+    pub location_check: String,
+    pub distance_m: i32,
+    pub payout: Payout,
+    pub claim: ClaimView,
+}
+
+fn json_text(v: &Option<serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => normalize_width(s).trim().to_string(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The survey already recorded under this client id, if any.
+fn recorded_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    c: &Claim,
+    client_id: &str,
+) -> AppResult<Option<SurveyOutcome>> {
+    let Some(existing) = claim_surveys::table
+        .filter(claim_surveys::client_id.eq(client_id))
+        .select(ClaimSurvey::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if existing.claim_id != c.id {
+        return Err(AppError::conflict(
+            ErrorCode::ClientIdReused,
+            "该查勘记录编号已用于其他赔案",
+        ));
+    }
+    let detail: Payout = serde_json::from_str(&existing.payout_detail)
+        .map_err(|e| AppError::Internal(format!("payout detail: {e}")))?;
+    Ok(Some(SurveyOutcome {
+        created: false,
+        survey_id: existing.id,
+        location_check: existing.location_check,
+        distance_m: existing.distance_m,
+        payout: detail,
+        claim: view(conn, actor, c)?,
+    }))
+}
+
+const SURVEY_CLIENT_ID_MESSAGE: &str = "提交缺少有效的设备编号（client_id），请刷新查勘页面后重试";
+
+/// Record the survey made on site. Resending the same client id changes
+/// nothing and answers with what was recorded, even when the copies arrive
+/// at the same moment. A second, different survey of a claim that already
+/// has one must name the claim version it was made against.
+pub fn submit_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    input: &SurveyInput,
+) -> AppResult<SurveyOutcome> {
+    let first = record_survey(conn, actor, now, id, input);
+    or_recorded(conn, first, |conn| {
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
+        recorded_survey(conn, actor, &c, client_id)
+    })
+}
+
+fn record_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: i64,
+    input: &SurveyInput,
+) -> AppResult<SurveyOutcome> {
+    crate::app::tx(conn, |conn| {
+        // Load and check: a resend answers with what was recorded.
+        let c = get_scoped(conn, actor, id)?;
+        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
+        if let Some(out) = recorded_survey(conn, actor, &c, client_id)? {
+            return Ok(out);
+        }
+        check_may_survey(actor, &c, input)?;
+        let scheme = crate::app::schemes::by_id(conn, c.scheme_id)?;
+        let plot = crate::app::plots::load(conn, c.plot_id)?;
+        // Validate what the tablet sent, every field before any write.
+        let facts = check_survey_input(&c, &plot, &scheme.def.claim_rules, now, input)?;
+        // The loss and the payout it leads to.
+        let remaining = remaining_sum(conn, &c)?;
+        let pay = payout(
+            &scheme.def.claim_rules,
+            scheme.def.sum_insured_per_mu,
+            facts.affected,
+            facts.loss,
+            remaining,
+        );
+        // Write the survey and the claim; `save` audits the step.
+        write_survey(conn, actor, now, &c, client_id, facts, pay)
+    })
+}
+
+/// The actor is one of the two assigned surveyors, the claim is waiting for
+/// a survey, and a second survey names the version it was made against.
+fn check_may_survey(actor: &Actor, c: &Claim, input: &SurveyInput) -> AppResult<()> {
+    if !is_surveyor(actor, c) {
+        return Err(AppError::Forbidden(
+            "只有派工指定的查勘员或县林业局共同查勘人员可以提交查勘".into(),
+        ));
+    }
+    if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
+        return Err(wrong_status(c, "提交查勘"));
+    }
+    if c.status == ClaimStatus::Surveyed && input.version.is_none() {
+        // Without it, two different surveys of one claim would both be
+        // recorded and the later one would silently set the payout.
+        return Err(AppError::conflict(
+            ErrorCode::VersionRequired,
+            format!(
+                "赔案{}已有查勘记录，重新查勘须基于最新版本（请刷新页面后重新提交，当前为第{}版）",
+                c.claim_no, c.version
+            ),
+        ));
+    }
+    check_version(c, input.version)?;
+    Ok(())
+}
+
+/// What a survey submission says, checked.
+struct SurveyFacts<'a> {
+    affected: Mu,
+    loss: LossRate,
+    latitude: f64,
+    longitude: f64,
+    accuracy_m: Option<i32>,
+    /// ("inside" | "near" | "no_boundary", distance in metres)
+    location: (String, i32),
+    damaged_trees: i32,
+    signed_name: Option<String>,
+    notes: Option<String>,
+    signature: &'a str,
+    surveyed: DateTime<Utc>,
+}
+
+/// Every field of the submission against the plot and the scheme's rules;
+/// all errors at once.
+fn check_survey_input<'a>(
+    c: &Claim,
+    plot: &Plot,
+    rules: &ClaimRules,
+    now: DateTime<Utc>,
+    input: &'a SurveyInput,
+) -> AppResult<SurveyFacts<'a>> {
+    let mut errs = Vec::new();
+
+    let lat = json_text(&input.latitude);
+    let lon = json_text(&input.longitude);
+    let coords = match (lat.parse::<f64>(), lon.parse::<f64>()) {
+        (Ok(la), Ok(lo))
+            if la.is_finite()
+                && lo.is_finite()
+                && (-90.0..=90.0).contains(&la)
+                && (-180.0..=180.0).contains(&lo) =>
+        {
+            Some((la, lo))
+        }
+        _ => {
+            errs.push(FieldError::new(
+                "latitude",
+                ErrorCode::GpsMissing,
+                "没有获取到GPS定位，请在地块现场打开定位后再提交",
+            ));
+            None
+        }
+    };
+    let mut location = ("no_boundary".to_string(), 0i32);
+    if let (Some((la, lo)), Some(b)) = (coords, plot.boundary.as_deref()) {
+        let poly = crate::geo::read_stored(b)
+            .map_err(|e| AppError::Internal(format!("stored boundary: {e}")))?;
+        let check = crate::geo::check_point(&poly, lo, la);
+        let d = check.distance_m.round() as i32;
+        if check.inside {
+            location = ("inside".into(), 0);
+        } else if check.distance_m <= f64::from(rules.max_distance_m) {
+            location = ("near".into(), d);
+        } else {
+            errs.push(FieldError::new(
+                "latitude",
+                ErrorCode::PositionFar,
+                format!(
+                    "查勘位置距地块{}约{}米，超出允许的{}米，请到地块现场后再提交",
+                    plot.code, d, rules.max_distance_m
+                ),
+            ));
+        }
+    }
+    let trees = json_text(&input.damaged_trees);
+    let damaged_trees = match trees.parse::<i32>() {
+        Ok(n) if (0..=plot.tree_count.max(0)).contains(&n) => Some(n),
+        Ok(n) if n >= 0 => {
+            errs.push(FieldError::new(
+                "damaged_trees",
+                ErrorCode::DamagedTreesTooMany,
+                format!("受损株数{n}超过地块登记的{}株", plot.tree_count),
+            ));
+            None
+        }
+        _ => {
+            errs.push(FieldError::new(
+                "damaged_trees",
+                ErrorCode::DamagedTreesInvalid,
+                "请填写受损株数（0或正整数）",
+            ));
+            None
+        }
+    };
+    let insured = Mu::from_units(plot.area_units);
+    let affected = match Mu::parse(&normalize_width(&input.affected_mu)) {
+        Ok(m) if m.units() <= 0 => {
+            errs.push(FieldError::new(
+                "affected_mu",
+                ErrorCode::AffectedAreaInvalid,
+                "受灾面积必须大于0",
+            ));
+            None
+        }
+        Ok(m) if m > insured => {
+            errs.push(FieldError::new(
+                "affected_mu",
+                ErrorCode::AffectedAreaTooLarge,
+                format!("受灾面积{m}亩超过该地块的投保面积{insured}亩"),
+            ));
+            None
+        }
+        Ok(m) => Some(m),
+        Err(e) => {
+            errs.push(FieldError::new(
+                "affected_mu",
+                ErrorCode::AffectedAreaInvalid,
+                e.to_string(),
+            ));
+            None
+        }
+    };
+    let loss = match LossRate::parse_percent(&normalize_width(&input.loss_rate)) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            errs.push(FieldError::new(
+                "loss_rate",
+                ErrorCode::LossRateInvalid,
+                e.to_string(),
+            ));
+            None
+        }
+    };
+    if !input.adjuster_confirmed || !input.co_surveyor_confirmed {
+        errs.push(FieldError::new(
+            "confirmed",
+            ErrorCode::ConfirmationMissing,
+            "查勘员和县林业局共同查勘人员都须确认查勘结果",
+        ));
+    }
+    // The shared text rules (domain::text), as on every other entry path.
+    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
+        text::check(label, raw, kind)
+            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+            .ok()
+    };
+    let signed_name = text_rule(
+        "grower_signed_name",
+        "签字农户姓名",
+        &input.grower_signed_name,
+        TextKind::Name,
+    );
+    let notes = text_rule("notes", "查勘备注", &input.notes, TextKind::Notes);
+    if signed_name.as_deref() == Some("") {
+        errs.push(FieldError::new(
+            "grower_signed_name",
+            ErrorCode::GrowerNameMissing,
+            "请填写签字确认的农户姓名",
+        ));
+    }
+    let sig = input.grower_signature.trim();
+    if !sig.starts_with("data:image/png;base64,") || sig.len() < 40 {
+        errs.push(FieldError::new(
+            "grower_signature",
+            ErrorCode::SignatureMissing,
+            "请农户在屏幕上签字确认",
+        ));
+    } else if sig.len() > MAX_SIGNATURE_BYTES {
+        errs.push(FieldError::new(
+            "grower_signature",
+            ErrorCode::SignatureTooLarge,
+            "签名图片过大，请清除后重新签字",
+        ));
+    }
+    let surveyed = match input
+        .surveyed_at
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(s) => match clock::parse_input("surveyed_at", "查勘时间", s) {
+            Ok(t) if t > now + Duration::minutes(5) => {
+                errs.push(FieldError::new(
+                    "surveyed_at",
+                    ErrorCode::SurveyedInFuture,
+                    "查勘时间不能晚于当前时间",
+                ));
+                now
+            }
+            Ok(t) if t < from_text(&c.reported_at)? => {
+                errs.push(FieldError::new(
+                    "surveyed_at",
+                    ErrorCode::SurveyedBeforeReport,
+                    "查勘时间不能早于报案时间",
+                ));
+                now
+            }
+            Ok(t) => t,
+            Err(AppError::Validation(v)) => {
+                errs.extend(v);
+                now
+            }
+            Err(e) => return Err(e),
+        },
+        None => now,
+    };
+    // Each missing value pushed its error above.
+    let (true, Some(affected), Some(loss), Some((la, lo)), Some(damaged_trees)) =
+        (errs.is_empty(), affected, loss, coords, damaged_trees)
+    else {
+        return Err(AppError::Validation(errs));
+    };
+    Ok(SurveyFacts {
+        affected,
+        loss,
+        latitude: la,
+        longitude: lo,
+        accuracy_m: input
+            .accuracy_m
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .map(|a| a.round().min(1e6) as i32),
+        location,
+        damaged_trees,
+        signed_name,
+        notes,
+        signature: sig,
+        surveyed,
+    })
+}
+
+/// Insert the survey row and move the claim to surveyed with its payout.
+fn write_survey(
+    conn: &mut DbConn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    c: &Claim,
+    client_id: &str,
+    facts: SurveyFacts,
+    pay: Payout,
+) -> AppResult<SurveyOutcome> {
+    let SurveyFacts {
+        affected,
+        loss,
+        latitude: la,
+        longitude: lo,
+        accuracy_m,
+        location,
+        damaged_trees,
+        signed_name,
+        notes,
+        signature: sig,
+        surveyed,
+    } = facts;
+    let row = ClaimSurvey {
+        id: 0,
+        claim_id: c.id,
+        client_id: client_id.to_string(),
+        surveyed_at: to_text(surveyed),
+        received_at: to_text(now),
+        latitude: format!("{la:.7}"),
+        longitude: format!("{lo:.7}"),
+        accuracy_m,
+        location_check: location.0.clone(),
+        distance_m: location.1,
+        damaged_trees,
+        affected_area_units: affected.units(),
+        loss_rate_bp: loss.bp(),
+        payout_fen: pay.amount.0,
+        payout_detail: serde_json::to_string(&pay)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+        adjuster_id: c.adjuster_id.unwrap_or(actor.user_id),
+        co_surveyor_id: c.co_surveyor_id.unwrap_or(actor.user_id),
+        grower_signed_name: signed_name.unwrap_or_default(),
+        grower_signature: sig.to_string(),
+        notes: notes.unwrap_or_default(),
+        submitted_by: (actor.user_id > 0).then_some(actor.user_id),
+    };
+    let survey_id: i64 = diesel::insert_into(claim_surveys::table)
+        .values(&row)
+        .returning(claim_surveys::id)
+        .get_result(conn)?;
+    let after = save(conn, actor, "survey", c, now, |conn, id| {
+        diesel::update(claims::table.find(id))
+            .set((
+                claims::status.eq(ClaimStatus::Surveyed),
+                claims::surveyed_at.eq(to_text(surveyed)),
+                claims::payout_fen.eq(Some(pay.amount.0)),
+            ))
+            .execute(conn)
+    })?;
+    Ok(SurveyOutcome {
+        created: true,
+        survey_id,
+        location_check: location.0,
+        distance_m: location.1,
+        payout: pay,
+        claim: view(conn, actor, &after)?,
+    })
+}

@@ -1,0 +1,287 @@
+//! The claim as shown (`ClaimView`) with its names resolved, and the
+//! scoped list of claims behind the list page, the board and the sheets.
+
+use super::*;
+use crate::app::clock::display_text;
+use crate::app::{Actor, Role};
+use crate::db::models::{Claim, Grower, Plot, Policy};
+use crate::db::schema::{claims, growers, plots, policies, users};
+use crate::db::DbConn;
+use crate::domain::id_number::{mask_id, mask_phone};
+use crate::domain::scheme::SchemeDef;
+use crate::domain::{Fen, Mu};
+use crate::error::{AppError, AppResult};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+// ---------------------------------------------------------------- views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimView {
+    pub id: i64,
+    pub claim_no: String,
+    pub status: ClaimStatus,
+    pub status_name: String,
+    pub scheme_code: String,
+    pub policy_id: i64,
+    pub policy_no: String,
+    pub plot_id: i64,
+    pub plot_code: String,
+    pub plot_mu: Mu,
+    pub grower_id: i64,
+    pub grower_name: String,
+    pub grower_id_number: String,
+    pub grower_phone: String,
+    pub township_id: i64,
+    pub township_name: String,
+    pub village_name: String,
+    pub event_id: Option<i64>,
+    pub peril: String,
+    pub peril_name: String,
+    pub occurred_at: String,
+    pub reported_at: String,
+    pub occurred_display: String,
+    pub reported_display: String,
+    pub reporter_name: String,
+    pub reporter_phone: String,
+    pub report_channel: String,
+    pub channel_name: String,
+    pub description: String,
+    pub decline_code: Option<String>,
+    pub decline_reason: Option<String>,
+    pub survey_due_at: String,
+    pub survey_due_display: String,
+    pub adjuster: Option<String>,
+    pub adjuster_id: Option<i64>,
+    pub co_surveyor: Option<String>,
+    pub co_surveyor_id: Option<i64>,
+    pub surveyed_at: Option<String>,
+    pub surveyed_display: Option<String>,
+    pub surveyed_on_time: Option<bool>,
+    pub payout: Option<Fen>,
+    pub paid: Fen,
+    pub review_note: String,
+    pub approved_at: Option<String>,
+    pub agreed_on: Option<String>,
+    pub payment_due_on: Option<String>,
+    pub version: i32,
+}
+
+pub(super) struct Names {
+    pub(super) areas: HashMap<i64, crate::db::models::Area>,
+    pub(super) users: HashMap<i64, String>,
+    pub(super) schemes: HashMap<i64, SchemeDef>,
+}
+
+impl Names {
+    pub(super) fn load(conn: &mut DbConn) -> AppResult<Names> {
+        let users: HashMap<i64, String> = users::table
+            .select((users::id, users::display_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        let schemes = crate::app::schemes::list(conn)?
+            .into_iter()
+            .map(|s| (s.id, s.def))
+            .collect();
+        Ok(Names {
+            areas: crate::app::areas::names(conn)?,
+            users,
+            schemes,
+        })
+    }
+
+    pub(super) fn area(&self, id: i64) -> String {
+        self.areas
+            .get(&id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn user(&self, id: Option<i64>) -> Option<String> {
+        id.and_then(|i| self.users.get(&i).cloned())
+    }
+
+    pub(super) fn peril(&self, scheme_id: i64, code: &str) -> String {
+        self.schemes
+            .get(&scheme_id)
+            .and_then(|d| {
+                d.perils
+                    .iter()
+                    .chain(d.excluded_causes.iter())
+                    .find(|p| p.code == code)
+                    .map(|p| p.name.clone())
+            })
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+pub(super) fn on_time(c: &Claim) -> Option<bool> {
+    c.surveyed_at.as_ref().map(|s| *s <= c.survey_due_at)
+}
+
+fn view_with(
+    names: &Names,
+    actor: &Actor,
+    c: &Claim,
+    p: &Policy,
+    g: &Grower,
+    plot: &Plot,
+) -> ClaimView {
+    let full = actor.sees_personal_data();
+    ClaimView {
+        id: c.id,
+        claim_no: c.claim_no.clone(),
+        status: c.status,
+        status_name: c.status.name().to_string(),
+        scheme_code: names
+            .schemes
+            .get(&c.scheme_id)
+            .map(|d| d.code.clone())
+            .unwrap_or_default(),
+        policy_id: p.id,
+        policy_no: p.policy_no.clone(),
+        plot_id: plot.id,
+        plot_code: plot.code.clone(),
+        plot_mu: Mu::from_units(plot.area_units),
+        grower_id: g.id,
+        grower_name: g.name.clone(),
+        grower_id_number: personal(full, &g.id_number, mask_id),
+        grower_phone: personal(full, &g.phone, mask_phone),
+        township_id: c.township_id,
+        township_name: names.area(c.township_id),
+        village_name: names.area(g.village_id),
+        event_id: c.event_id,
+        peril: c.peril.clone(),
+        peril_name: names.peril(c.scheme_id, &c.peril),
+        occurred_at: c.occurred_at.clone(),
+        reported_at: c.reported_at.clone(),
+        occurred_display: display_text(&c.occurred_at),
+        reported_display: display_text(&c.reported_at),
+        reporter_name: c.reporter_name.clone(),
+        reporter_phone: personal(full, &c.reporter_phone, mask_phone),
+        report_channel: c.report_channel.clone(),
+        channel_name: channel_name(&c.report_channel).to_string(),
+        description: c.description.clone(),
+        decline_code: c.decline_code.clone(),
+        decline_reason: c.decline_reason.clone(),
+        survey_due_at: c.survey_due_at.clone(),
+        survey_due_display: display_text(&c.survey_due_at),
+        adjuster: names.user(c.adjuster_id),
+        adjuster_id: c.adjuster_id,
+        co_surveyor: names.user(c.co_surveyor_id),
+        co_surveyor_id: c.co_surveyor_id,
+        surveyed_at: c.surveyed_at.clone(),
+        surveyed_display: c.surveyed_at.as_deref().map(display_text),
+        surveyed_on_time: on_time(c),
+        payout: c.payout_fen.map(Fen),
+        paid: Fen(c.paid_fen),
+        review_note: c.review_note.clone(),
+        approved_at: c.approved_at.as_deref().map(display_text),
+        agreed_on: c.agreed_on.clone(),
+        payment_due_on: c.payment_due_on.clone(),
+        version: c.version,
+    }
+}
+
+/// Rows of one table by id, in chunks below SQLite's variable limit.
+macro_rules! by_ids {
+    ($conn:expr, $table:ident, $model:ty, $ids:expr) => {{
+        let mut out = HashMap::new();
+        for chunk in $ids.chunks(900) {
+            for row in $table::table
+                .filter($table::id.eq_any(chunk))
+                .select(<$model>::as_select())
+                .load($conn)?
+            {
+                out.insert(row.id, row);
+            }
+        }
+        out
+    }};
+}
+
+/// Views of many claims with three queries, not three per claim.
+pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
+    let names = Names::load(conn)?;
+    let policy_ids: Vec<i64> = list.iter().map(|c| c.policy_id).collect();
+    let grower_ids: Vec<i64> = list.iter().map(|c| c.grower_id).collect();
+    let plot_ids: Vec<i64> = list.iter().map(|c| c.plot_id).collect();
+    let ps = by_ids!(conn, policies, Policy, policy_ids);
+    let gs = by_ids!(conn, growers, Grower, grower_ids);
+    let pls = by_ids!(conn, plots, Plot, plot_ids);
+    list.iter()
+        .map(|c| {
+            let missing = || AppError::Internal(format!("claim {} lost its policy", c.id));
+            Ok(view_with(
+                &names,
+                actor,
+                c,
+                ps.get(&c.policy_id).ok_or_else(missing)?,
+                gs.get(&c.grower_id).ok_or_else(missing)?,
+                pls.get(&c.plot_id).ok_or_else(missing)?,
+            ))
+        })
+        .collect()
+}
+
+pub fn view(conn: &mut DbConn, actor: &Actor, c: &Claim) -> AppResult<ClaimView> {
+    Ok(views(conn, actor, std::slice::from_ref(c))?.remove(0))
+}
+
+/// Personal data in full for the roles that act on it, masked for the rest.
+pub(super) fn personal(full: bool, value: &str, mask: fn(&str) -> String) -> String {
+    if full {
+        value.to_string()
+    } else {
+        mask(value)
+    }
+}
+
+/// "6228********0001"
+pub fn mask_account(s: &str) -> String {
+    // The same rule as ID numbers: first and last 4 characters, by character.
+    crate::domain::id_number::mask_id(s)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClaimFilter {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub township_id: Option<i64>,
+    #[serde(default)]
+    pub event_id: Option<i64>,
+}
+
+/// Every claim the actor sees, newest report first.
+pub fn list(conn: &mut DbConn, actor: &Actor, f: &ClaimFilter) -> AppResult<Vec<ClaimView>> {
+    let rows = scoped_rows(conn, actor, f)?;
+    views(conn, actor, &rows)
+}
+
+pub(super) fn scoped_rows(
+    conn: &mut DbConn,
+    actor: &Actor,
+    f: &ClaimFilter,
+) -> AppResult<Vec<Claim>> {
+    let mut q = claims::table.into_boxed();
+    match actor.role {
+        Role::Adjuster => q = q.filter(claims::adjuster_id.eq(actor.user_id)),
+        Role::Township => q = q.filter(claims::township_id.eq(actor.township_id.unwrap_or(-1))),
+        _ => {}
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(claims::status.eq(s.to_string()));
+    }
+    if let Some(t) = f.township_id {
+        q = q.filter(claims::township_id.eq(t));
+    }
+    if let Some(e) = f.event_id {
+        q = q.filter(claims::event_id.eq(e));
+    }
+    Ok(q.order((claims::reported_at.desc(), claims::id.desc()))
+        .select(Claim::as_select())
+        .load(conn)?)
+}
