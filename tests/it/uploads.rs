@@ -3,10 +3,9 @@
 //! per part, a photo must decode as an image, and every refusal of a body says
 //! so in the project's JSON error shape with a Chinese message.
 
-mod common;
 
-use common::claims::{dispatch, insured, jpeg, report, upload};
-use common::*;
+use crate::helpers::claims::{dispatch, insured, jpeg, report, upload};
+use crate::helpers::*;
 use reqwest::blocking::multipart::{Form, Part};
 use serde_json::{json, Value};
 use std::io::{Read, Write};

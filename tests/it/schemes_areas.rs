@@ -1,11 +1,10 @@
 //! Schemes are data: an administrator adds a crop without code changes.
 //! Areas and targets are managed through the API.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
-const APPLE: &str = include_str!("../fixtures/schemes/apple-2013.json");
+const APPLE: &str = include_str!("../../fixtures/schemes/apple-2013.json");
 
 #[test]
 fn admin_adds_a_scheme_for_another_crop_and_its_rules_apply() {

@@ -1,8 +1,7 @@
 //! Roster import and Excel downloads through the web pages (multipart upload).
 
-mod common;
 use calamine::{Data, Reader};
-use common::*;
+use crate::helpers::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(

@@ -1,7 +1,6 @@
 //! Policy lifecycle and township premium batches.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 fn setup(app: &TestApp) -> (Api, i64) {

@@ -4,9 +4,8 @@
 //! Chinese message and nothing written, and the next valid request works.
 //! Runs on SQLite and, with GUOBAO_TEST_DATABASE=postgres, on PostgreSQL.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// Decimal::MAX: 29 digits, the amount the tester sent everywhere.
@@ -327,7 +326,7 @@ fn huge_numbers_in_a_scheme_definition_are_refused() {
     let app = spawn_app();
     let admin = app.api("admin");
     let apple: Value =
-        serde_json::from_str(include_str!("../fixtures/schemes/apple-2013.json")).unwrap();
+        serde_json::from_str(include_str!("../../fixtures/schemes/apple-2013.json")).unwrap();
     let before = count(&mut app.conn(), "schemes");
     let with = |path: &[&str], v: Value| {
         let mut d = apple.clone();

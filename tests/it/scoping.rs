@@ -1,8 +1,7 @@
 //! Area and role scoping: a station sees its own township only; personal data
 //! is masked in lists and for roles that don't need it.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[test]

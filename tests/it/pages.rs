@@ -1,7 +1,6 @@
 //! The web pages through HTTP: login, CSRF, forms with Chinese errors, scoping.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 #[test]
 fn pages_need_login_and_login_needs_the_right_password() {

@@ -1,7 +1,6 @@
 //! Plot boundaries uploaded as GeoJSON, and exported again.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 const DX: f64 = 100.0 / 100_380.0;

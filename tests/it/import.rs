@@ -1,7 +1,6 @@
 //! Roster import through the CLI and through the web upload.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 use std::process::{Command, Output};
 

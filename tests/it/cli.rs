@@ -1,7 +1,6 @@
 //! The `guobao` command line.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 use std::process::{Command, Output};
 

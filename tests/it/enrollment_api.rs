@@ -1,7 +1,6 @@
 //! Growers, plots, eligibility and the policy money through the JSON API.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[test]

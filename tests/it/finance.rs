@@ -1,9 +1,8 @@
 //! Finance bureau: the subsidy statement, payments, sign-off and adjustments,
 //! through HTTP and the CLI, on whichever database the run tests.
 
-mod common;
 use calamine::{Data, Reader};
-use common::*;
+use crate::helpers::*;
 use diesel::prelude::*;
 use guobao::app::finance_synth::{insert_issued, Place};
 use guobao::app::{self, Actor};

@@ -5,9 +5,8 @@
 //! in any table. Runs on SQLite and, with GUOBAO_TEST_DATABASE=postgres, on
 //! PostgreSQL.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
