@@ -9,7 +9,6 @@
 //! Needs /usr/bin/chromium, node and `npm ci` in tests/browser (all done by
 //! `.ci/run`). Without them the test is skipped locally and fails under CI=true.
 
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -147,7 +146,12 @@ fn tablet_survey_survives_a_lost_signal() {
     let token = app.api("underwriter").token;
     run_script(
         "survey.mjs",
-        &[&app.address, crate::helpers::PASSWORD, &claim.to_string(), &token],
+        &[
+            &app.address,
+            crate::helpers::PASSWORD,
+            &claim.to_string(),
+            &token,
+        ],
         &[("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")],
         "survey checks passed",
     );

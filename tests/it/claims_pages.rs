@@ -2,9 +2,9 @@
 //! dispatch, the survey page's queued requests (CSRF in a header), review,
 //! agreement, payment, and the two spreadsheets.
 
-use calamine::{Data, Reader};
 use crate::helpers::claims::*;
 use crate::helpers::*;
+use calamine::{Data, Reader};
 use serde_json::Value;
 
 fn sheet(bytes: &[u8]) -> calamine::Range<Data> {

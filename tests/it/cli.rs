@@ -330,8 +330,8 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
 fn policies_expire_after_their_cover_ends() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "到期", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "1");
+    let g = GrowerBuilder::new("到期").create(&a);
+    PlotBuilder::new(g).create(&a);
     let pid = a.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()
         .unwrap();

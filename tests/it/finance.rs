@@ -1,8 +1,8 @@
 //! Finance bureau: the subsidy statement, payments, sign-off and adjustments,
 //! through HTTP and the CLI, on whichever database the run tests.
 
-use calamine::{Data, Reader};
 use crate::helpers::*;
+use calamine::{Data, Reader};
 use diesel::prelude::*;
 use guobao::app::finance_synth::{insert_issued, Place};
 use guobao::app::{self, Actor};
@@ -25,8 +25,11 @@ fn fen(v: &Value) -> i64 {
 /// A grower with one eligible plot in `village`: the policy as station `api`
 /// sees it, optionally collected and issued.
 fn policy(app: &TestApp, station: &Api, seq: u32, village: &str, mu: &str, steps: u8) -> Value {
-    let g = app.grower(station, &format!("农户{seq}"), seq, village);
-    let r = app.plot(station, g, "early", 8, 300, mu);
+    let g = GrowerBuilder::new(&format!("农户{seq}"))
+        .seq(seq)
+        .village(village)
+        .create(station);
+    let r = PlotBuilder::new(g).mu(mu).create(station);
     assert_eq!(r.status, 201, "{}", r.body);
     let pid = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()

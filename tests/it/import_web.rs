@@ -1,7 +1,7 @@
 //! Roster import and Excel downloads through the web pages (multipart upload).
 
-use calamine::{Data, Reader};
 use crate::helpers::*;
+use calamine::{Data, Reader};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -123,11 +123,18 @@ fn not_a_spreadsheet_is_refused_on_the_upload_page() {
 fn template_and_household_list_downloads() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g1 = app.grower(&a, "甲一", 1, &app.seed.village_a1);
-    app.plot(&a, g1, "early", 8, 300, "3.37");
-    let g2 = app.grower(&a, "甲二", 2, &app.seed.village_a2);
-    app.plot(&a, g2, "early", 8, 300, "0.333");
-    app.plot(&a, g2, "late", 12, 300, "1.25");
+    let g1 = GrowerBuilder::new("甲一").create(&a);
+    PlotBuilder::new(g1).mu("3.37").create(&a);
+    let g2 = GrowerBuilder::new("甲二")
+        .seq(2)
+        .village(&app.seed.village_a2)
+        .create(&a);
+    PlotBuilder::new(g2).mu("0.333").create(&a);
+    PlotBuilder::new(g2)
+        .variety("late")
+        .tree_age(12)
+        .mu("1.25")
+        .create(&a);
     let b = app.browser();
     b.login("station_a");
 
@@ -207,8 +214,8 @@ fn template_and_household_list_downloads() {
 fn boundaries_upload_page_previews_then_imports() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "边界", 1, &app.seed.village_a1);
-    let code = app.plot(&a, g, "early", 8, 300, "15").body["code"]
+    let g = GrowerBuilder::new("边界").create(&a);
+    let code = PlotBuilder::new(g).mu("15").create(&a).body["code"]
         .as_str()
         .unwrap()
         .to_string();

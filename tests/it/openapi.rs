@@ -214,7 +214,6 @@ fn every_ref_resolves_to_a_component() {
 // set of valid and invalid requests, and every status that comes back must be
 // one the document declares for that operation (and never a 5xx).
 
-
 use crate::helpers::{spawn_app_at, TOWNSHIP_A};
 use serde_json::json;
 
