@@ -48,22 +48,7 @@ pub struct TestDb {
 impl TestDb {
     pub fn new() -> TestDb {
         if backend() == "postgres" {
-            let name = format!(
-                "guobao_t_{}_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst),
-                rand_suffix()
-            );
-            let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_base()))
-                .expect("PostgreSQL for tests (GUOBAO_TEST_PG_URL)");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create test database");
-            TestDb {
-                url: format!("{}/{name}", pg_base()),
-                pg_name: Some(name),
-                _dir: None,
-            }
+            TestDb::postgres().expect("PostgreSQL for tests (GUOBAO_TEST_PG_URL)")
         } else {
             let dir = tempfile::tempdir().expect("tempdir");
             let url = format!("sqlite://{}", dir.path().join("test.db").display());
@@ -73,6 +58,26 @@ impl TestDb {
                 _dir: Some(dir),
             }
         }
+    }
+
+    /// A fresh PostgreSQL database whatever the run's backend, or None when
+    /// the server at GUOBAO_TEST_PG_URL cannot be reached.
+    pub fn postgres() -> Option<TestDb> {
+        let name = format!(
+            "guobao_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand_suffix()
+        );
+        let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_base())).ok()?;
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        Some(TestDb {
+            url: format!("{}/{name}", pg_base()),
+            pg_name: Some(name),
+            _dir: None,
+        })
     }
 
     pub fn conn(&self) -> DbConn {
