@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod claims;
+pub mod report;
 
 use diesel::prelude::*;
 use guobao::app::auth::{create_user, NewAccount};
