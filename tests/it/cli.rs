@@ -321,6 +321,23 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     server.kill();
 
     // A second start keeps the data and does not load the demo again.
+    let tables = ["areas", "users", "growers", "plots", "policies", "claims"];
+    let counts = |db: &TestDb| -> Vec<i64> {
+        let mut c = db.conn();
+        tables.iter().map(|t| count(&mut c, t)).collect()
+    };
+    let before = counts(&db);
+    assert_eq!(before[2], 3000, "{tables:?}: {before:?}");
+    let again = ServerProcess::start(&db.url, &["--demo"], &[]);
+    assert!(
+        again.startup_output.contains("跳过演示数据载入"),
+        "{}",
+        again.startup_output
+    );
+    assert!(!again.startup_output.contains("已载入演示县"));
+    again.token("forestry", guobao::app::demo_load::DEMO_PASSWORD);
+    again.kill();
+    assert_eq!(counts(&db), before, "{tables:?} after the second start");
     let o = guobao(&["--database-url", &db.url, "demo"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("只能载入空数据库"));

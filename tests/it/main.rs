@@ -17,6 +17,7 @@ mod input_rules;
 mod openapi;
 mod pages;
 mod policies;
+mod readme_rules;
 mod reliability;
 mod schemes_areas;
 mod scoping;

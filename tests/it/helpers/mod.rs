@@ -324,6 +324,7 @@ pub struct GrowerBuilder {
     name: String,
     seq: u32,
     village: String,
+    phone: String,
 }
 
 impl GrowerBuilder {
@@ -332,6 +333,7 @@ impl GrowerBuilder {
             name: name.to_string(),
             seq: 1,
             village: VILLAGE_A1.to_string(),
+            phone: "13800000000".into(),
         }
     }
 
@@ -346,12 +348,17 @@ impl GrowerBuilder {
         self
     }
 
+    pub fn phone(mut self, phone: &str) -> GrowerBuilder {
+        self.phone = phone.to_string();
+        self
+    }
+
     /// Create it as `api`'s user, insisting on 201; the grower's id.
     pub fn create(self, api: &Api) -> i64 {
         let r = api.post(
             "/api/v1/growers",
             json!({"name": self.name, "id_number": id_number("19700101", self.seq),
-                   "phone": "13800000000", "bank_name": "信用社",
+                   "phone": self.phone, "bank_name": "信用社",
                    "bank_account": "6228480000000000001", "village_code": self.village}),
         );
         assert_eq!(r.status, 201, "{}", r.body);
