@@ -185,10 +185,8 @@ fn overdue_payments_stand_out_on_the_board() {
     let br = app.browser();
     br.login("underwriter");
     let page = br.get("/claims").body;
-    assert!(
-        page.contains(ins.policy_no.as_str()) || page.contains("逾期"),
-        "{page}"
-    );
+    assert!(page.contains(r#"id="payments-overdue" style="color:var(--bad)">1<"#), "{page}");
+    assert!(page.contains("逾期2天"), "{page}");
     // Paid in full: off the list.
     uw.post(
         &format!("/api/v1/claims/{id}/payments"),
