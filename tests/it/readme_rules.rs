@@ -185,7 +185,10 @@ fn overdue_payments_stand_out_on_the_board() {
     let br = app.browser();
     br.login("underwriter");
     let page = br.get("/claims").body;
-    assert!(page.contains(r#"id="payments-overdue" style="color:var(--bad)">1<"#), "{page}");
+    assert!(
+        page.contains(r#"id="payments-overdue" style="color:var(--bad)">1<"#),
+        "{page}"
+    );
     assert!(page.contains("逾期2天"), "{page}");
     // Paid in full: off the list.
     uw.post(
