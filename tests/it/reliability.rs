@@ -2,9 +2,8 @@
 //! at once, identical retries racing each other, and `kill -9` in the middle
 //! of a roster import. Every test runs on SQLite and on PostgreSQL.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use diesel::RunQueryDsl;
 use rand::Rng;
 use serde_json::{json, Value};

@@ -1,8 +1,7 @@
 //! Roster import and Excel downloads through the web pages (multipart upload).
 
-mod common;
+use crate::helpers::*;
 use calamine::{Data, Reader};
-use common::*;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -124,11 +123,21 @@ fn not_a_spreadsheet_is_refused_on_the_upload_page() {
 fn template_and_household_list_downloads() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g1 = app.grower(&a, "甲一", 1, &app.seed.village_a1);
-    app.plot(&a, g1, "early", 8, 300, "3.37");
-    let g2 = app.grower(&a, "甲二", 2, &app.seed.village_a2);
-    app.plot(&a, g2, "early", 8, 300, "0.333");
-    app.plot(&a, g2, "late", 12, 300, "1.25");
+    let g1 = GrowerBuilder::new("甲一").create(&a);
+    let g2 = GrowerBuilder::new("甲二")
+        .seq(2)
+        .village(&app.seed.village_a2)
+        .create(&a);
+    let plots = [
+        PlotBuilder::new(g1).mu("3.37").create(&a),
+        PlotBuilder::new(g2).mu("0.333").create(&a),
+        PlotBuilder::new(g2)
+            .variety("late")
+            .tree_age(12)
+            .mu("1.25")
+            .create(&a),
+        PlotBuilder::new(g2).tree_age(3).mu("2").create(&a),
+    ];
     let b = app.browser();
     b.login("station_a");
 
@@ -188,7 +197,33 @@ fn template_and_household_list_downloads() {
 
     let (status, _, bytes) = b.get_bytes("/reports/eligibility.xlsx");
     assert_eq!(status, 200);
-    assert!(sheet(&bytes, "投保条件").height() > 3);
+    let t = crate::helpers::report::Table::read(&bytes, "投保条件", "地块编号");
+    let mut codes = t.texts("地块编号");
+    codes.sort();
+    let mut made: Vec<String> = plots
+        .iter()
+        .map(|p| p.body["code"].as_str().unwrap().to_string())
+        .collect();
+    made.sort();
+    assert_eq!(codes, made, "one row per plot");
+    let eligible: Vec<bool> = plots
+        .iter()
+        .map(|p| p.body["eligible"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        eligible,
+        [true, true, true, false],
+        "the 3-year-old plot is not eligible"
+    );
+    let yes = t.texts("投保条件").iter().filter(|c| *c == "符合").count();
+    assert_eq!(yes, 3);
+    assert_eq!(t.total[t.col("投保条件")].to_string(), "符合3块");
+    let (mu, mu_total) = t.sum_and_total("面积(亩)", crate::helpers::report::MU_UNITS);
+    assert_eq!(
+        (mu, mu_total),
+        (69_530, 69_530),
+        "3.37 + 0.333 + 1.25 + 2 mu"
+    );
     // Another township's template or list is not found.
     assert_eq!(
         b.get_bytes(&format!("/roster-template.xlsx?township={TOWNSHIP_B}"))
@@ -208,8 +243,8 @@ fn template_and_household_list_downloads() {
 fn boundaries_upload_page_previews_then_imports() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "边界", 1, &app.seed.village_a1);
-    let code = app.plot(&a, g, "early", 8, 300, "15").body["code"]
+    let g = GrowerBuilder::new("边界").create(&a);
+    let code = PlotBuilder::new(g).mu("15").create(&a).body["code"]
         .as_str()
         .unwrap()
         .to_string();

@@ -33,7 +33,7 @@ pub struct Insured {
 /// collected in March and issued: cover 2012-04-01 to 2012-10-31.
 pub fn insured(app: &TestApp, name: &str, seq: u32, issue: bool) -> Insured {
     let station = app.api("station_a");
-    let g = app.grower(&station, name, seq, &app.seed.village_a1);
+    let g = GrowerBuilder::new(name).seq(seq).create(&station);
     let r = station.post(
         "/api/v1/plots",
         json!({"grower_id": g, "variety": "early", "tree_age": 8, "tree_count": 300,

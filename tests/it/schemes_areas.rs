@@ -1,11 +1,10 @@
 //! Schemes are data: an administrator adds a crop without code changes.
 //! Areas and targets are managed through the API.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
-const APPLE: &str = include_str!("../fixtures/schemes/apple-2013.json");
+const APPLE: &str = include_str!("../../fixtures/schemes/apple-2013.json");
 
 #[test]
 fn admin_adds_a_scheme_for_another_crop_and_its_rules_apply() {
@@ -203,9 +202,9 @@ fn areas_and_targets_are_managed_by_the_right_roles() {
 fn progress_counts_insured_mu_against_the_target() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "进度", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "12.5");
-    app.plot(&a, g, "early", 2, 300, "7");
+    let g = GrowerBuilder::new("进度").create(&a);
+    PlotBuilder::new(g).mu("12.5").create(&a);
+    PlotBuilder::new(g).tree_age(2).mu("7").create(&a);
     let towns = app.api("forestry").get("/api/v1/townships").body;
     let t = &towns[0];
     assert_eq!(t["name"], "甲镇");

@@ -4,9 +4,8 @@
 //! Chinese message and nothing written, and the next valid request works.
 //! Runs on SQLite and, with GUOBAO_TEST_DATABASE=postgres, on PostgreSQL.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// Decimal::MAX: 29 digits, the amount the tester sent everywhere.
@@ -32,8 +31,10 @@ fn assert_refused(r: &Resp, field: &str, code: &str) {
 /// policy issued.
 fn issued_policy(app: &TestApp, seq: u32) -> Value {
     let station = app.api("station_a");
-    let g = app.grower(&station, &format!("农户{seq}"), seq, &app.seed.village_a1);
-    let r = app.plot(&station, g, "early", 8, 300, "3.37");
+    let g = GrowerBuilder::new(&format!("农户{seq}"))
+        .seq(seq)
+        .create(&station);
+    let r = PlotBuilder::new(g).mu("3.37").create(&station);
     assert_eq!(r.status, 201, "{}", r.body);
     let pid = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()
@@ -71,7 +72,9 @@ fn a_multibyte_character_in_an_id_number_is_a_422_and_the_next_create_works() {
     assert_eq!(count(&mut app.conn(), "growers"), before);
     // The server is fine: valid creates are written and stay written.
     for seq in 1..=3 {
-        app.grower(&station, &format!("农户{seq}"), seq, &app.seed.village_a1);
+        GrowerBuilder::new(&format!("农户{seq}"))
+            .seq(seq)
+            .create(&station);
     }
     assert_eq!(count(&mut app.conn(), "growers"), before + 3);
 }
@@ -327,7 +330,7 @@ fn huge_numbers_in_a_scheme_definition_are_refused() {
     let app = spawn_app();
     let admin = app.api("admin");
     let apple: Value =
-        serde_json::from_str(include_str!("../fixtures/schemes/apple-2013.json")).unwrap();
+        serde_json::from_str(include_str!("../../fixtures/schemes/apple-2013.json")).unwrap();
     let before = count(&mut app.conn(), "schemes");
     let with = |path: &[&str], v: Value| {
         let mut d = apple.clone();

@@ -1,7 +1,6 @@
 //! The web pages through HTTP: login, CSRF, forms with Chinese errors, scoping.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 #[test]
 fn pages_need_login_and_login_needs_the_right_password() {
@@ -185,8 +184,8 @@ fn grower_and_plot_forms_show_chinese_errors_and_verdicts() {
 fn another_townships_pages_are_not_found() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "甲户", 1, &app.seed.village_a1);
-    let plot = app.plot(&a, g, "early", 8, 300, "2").body["id"]
+    let g = GrowerBuilder::new("甲户").create(&a);
+    let plot = PlotBuilder::new(g).mu("2").create(&a).body["id"]
         .as_i64()
         .unwrap();
     let b = app.browser();
@@ -211,8 +210,8 @@ fn another_townships_pages_are_not_found() {
 fn policy_collect_and_issue_through_pages() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "页面户", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "1");
+    let g = GrowerBuilder::new("页面户").create(&a);
+    PlotBuilder::new(g).create(&a);
     let pid = a.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()
         .unwrap();
@@ -247,11 +246,17 @@ fn policy_collect_and_issue_through_pages() {
 fn plot_list_filters_by_verdict_within_the_township() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "清单户", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "1");
-    app.plot(&a, g, "early", 3, 300, "2");
-    let gb = app.grower(&app.api("station_b"), "乙乡户", 2, &app.seed.village_b1);
-    app.plot(&app.api("station_b"), gb, "early", 3, 300, "2");
+    let g = GrowerBuilder::new("清单户").create(&a);
+    PlotBuilder::new(g).create(&a);
+    PlotBuilder::new(g).tree_age(3).mu("2").create(&a);
+    let gb = GrowerBuilder::new("乙乡户")
+        .seq(2)
+        .village(&app.seed.village_b1)
+        .create(&app.api("station_b"));
+    PlotBuilder::new(gb)
+        .tree_age(3)
+        .mu("2")
+        .create(&app.api("station_b"));
     let b = app.browser();
     b.login("station_a");
     let all = b.get("/plots").body;

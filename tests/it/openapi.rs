@@ -6,9 +6,9 @@ use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-const API_SOURCE: &str = include_str!("../src/web/api.rs");
+const API_SOURCE: &str = include_str!("../../src/web/api.rs");
 /// Route groups that api.rs mounts inside its scope with `.configure(...)`.
-const SCOPED_SOURCES: [&str; 1] = [include_str!("../src/web/claims/api.rs")];
+const SCOPED_SOURCES: [&str; 1] = [include_str!("../../src/web/claims/api.rs")];
 const PREFIX: &str = "/api/v1";
 const HTTP_METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -214,9 +214,7 @@ fn every_ref_resolves_to_a_component() {
 // set of valid and invalid requests, and every status that comes back must be
 // one the document declares for that operation (and never a 5xx).
 
-mod common;
-
-use common::{spawn_app_at, TOWNSHIP_A};
+use crate::helpers::{spawn_app_at, TOWNSHIP_A};
 use serde_json::json;
 
 const HUGE_DECIMAL: &str = "79228162514264337593543950335";
@@ -496,9 +494,9 @@ fn every_operation_answers_only_the_statuses_it_declares() {
     let doc = document();
     let app = spawn_app_at("2012-06-12 08:00");
     // Some records for the ids in paths to find: an insured plot, a claim.
-    let ins = common::claims::insured(&app, "契约户", 91, true);
+    let ins = crate::helpers::claims::insured(&app, "契约户", 91, true);
     let uw = app.api("underwriter");
-    let r = common::claims::report(&uw, &ins, "hail", "2012-06-11 20:00");
+    let r = crate::helpers::claims::report(&uw, &ins, "hail", "2012-06-11 20:00");
     assert_eq!(r.status, 201, "{}", r.body);
     let admin = app.api("admin");
     let others: Vec<(String, String)> = ["station_b", "adjuster", "finance"]
@@ -507,7 +505,7 @@ fn every_operation_answers_only_the_statuses_it_declares() {
         .collect();
     let mut tokens: Vec<(&str, &str)> = vec![("admin", admin.token.as_str())];
     tokens.extend(others.iter().map(|(u, t)| (u.as_str(), t.as_str())));
-    let photo = common::claims::jpeg(9);
+    let photo = crate::helpers::claims::jpeg(9);
     let client = reqwest::blocking::Client::new();
     let mut wrong = Vec::new();
     let mut sent = 0;

@@ -2,9 +2,8 @@
 //! decline reason, the deadline board, the offline-safe survey submission and
 //! the role limits. The server's clock is set by each test; nothing sleeps.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 

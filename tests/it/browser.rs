@@ -9,8 +9,6 @@
 //! Needs /usr/bin/chromium, node and `npm ci` in tests/browser (all done by
 //! `.ci/run`). Without them the test is skipped locally and fails under CI=true.
 
-mod common;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -128,10 +126,10 @@ fn tablet_enrollment_in_a_real_browser() {
     if !tools_ready() {
         return;
     }
-    let app = common::spawn_app();
+    let app = crate::helpers::spawn_app();
     run_script(
         "enroll.mjs",
-        &[&app.address, common::PASSWORD],
+        &[&app.address, crate::helpers::PASSWORD],
         &[],
         "browser checks passed",
     );
@@ -143,24 +141,29 @@ fn tablet_survey_survives_a_lost_signal() {
     if !tools_ready() {
         return;
     }
-    let app = common::spawn_app();
+    let app = crate::helpers::spawn_app();
     let claim = survey_fixture(&app);
     let token = app.api("underwriter").token;
     run_script(
         "survey.mjs",
-        &[&app.address, common::PASSWORD, &claim.to_string(), &token],
+        &[
+            &app.address,
+            crate::helpers::PASSWORD,
+            &claim.to_string(),
+            &token,
+        ],
         &[("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")],
         "survey checks passed",
     );
     // Exactly one survey and one photo reached the database.
-    assert_eq!(common::count(&mut app.conn(), "claim_surveys"), 1);
-    assert_eq!(common::count(&mut app.conn(), "claim_photos"), 1);
+    assert_eq!(crate::helpers::count(&mut app.conn(), "claim_surveys"), 1);
+    assert_eq!(crate::helpers::count(&mut app.conn(), "claim_photos"), 1);
 }
 
 /// An issued policy on a 15-mu plot with its polygon, a hail report on it,
 /// dispatched to `adjuster` and `forestry`. Returns the claim id.
-fn survey_fixture(app: &common::TestApp) -> i64 {
-    use common::claims::*;
+fn survey_fixture(app: &crate::helpers::TestApp) -> i64 {
+    use crate::helpers::claims::*;
     let ins = insured(app, "查勘户", 1, true);
     let uw = app.api("underwriter");
     let r = report(&uw, &ins, "hail", "2012-06-12 14:30");

@@ -5,9 +5,8 @@
 //! in any table. Runs on SQLite and, with GUOBAO_TEST_DATABASE=postgres, on
 //! PostgreSQL.
 
-mod common;
-use common::claims::*;
-use common::*;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
@@ -135,7 +134,7 @@ struct World {
 fn world() -> World {
     let app = spawn_app_at("2012-06-12 08:00");
     let station = app.api("station_a");
-    let grower = app.grower(&station, "王芳", 1, &app.seed.village_a1);
+    let grower = GrowerBuilder::new("王芳").create(&station);
     let ins = insured(&app, "李冰雹", 2, true);
     let uw = app.api("underwriter");
     let r = report(&uw, &ins, "hail", "2012-06-12 06:30");

@@ -1,14 +1,13 @@
 //! Growers, plots, eligibility and the policy money through the JSON API.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[test]
 fn grower_is_created_validated_and_deduplicated() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let id = app.grower(&api, "杨建华", 11, &app.seed.village_a1);
+    let id = GrowerBuilder::new("杨建华").seq(11).create(&api);
     let r = api.get(&format!("/api/v1/growers/{id}"));
     assert_eq!(r.status, 200);
     assert_eq!(r.body["grower"]["name"], "杨建华");
@@ -87,7 +86,7 @@ fn station_cannot_enrol_in_another_township() {
 fn eligibility_verdicts_with_reasons_and_inclusive_bounds() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let g = app.grower(&api, "李四", 31, &app.seed.village_a1);
+    let g = GrowerBuilder::new("李四").seq(31).create(&api);
     let cases = [
         ("early", 5, 270, true, vec![]),
         ("early", 4, 270, false, vec!["tree_age_below_min"]),
@@ -104,7 +103,11 @@ fn eligibility_verdicts_with_reasons_and_inclusive_bounds() {
         ),
     ];
     for (variety, age, fruit, eligible, codes) in cases {
-        let r = app.plot(&api, g, variety, age, fruit, "1");
+        let r = PlotBuilder::new(g)
+            .variety(variety)
+            .tree_age(age)
+            .fruit_count(fruit)
+            .create(&api);
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["eligible"], eligible, "{variety} {age} {fruit}");
         let got: Vec<&str> = r.body["reasons"]
@@ -115,12 +118,16 @@ fn eligibility_verdicts_with_reasons_and_inclusive_bounds() {
             .collect();
         assert_eq!(got, codes, "{variety} {age} {fruit}");
     }
-    let r = app.plot(&api, g, "late", 9, 300, "1");
+    let r = PlotBuilder::new(g).variety("late").tree_age(9).create(&api);
     assert_eq!(r.body["reasons"][0]["message"], "树龄不足10年");
 
     // Unknown variety, bad numbers: refused with codes, nothing written.
     let before = count(&mut app.conn(), "plots");
-    let r = app.plot(&api, g, "apple", 5, 300, "-1");
+    let r = PlotBuilder::new(g)
+        .variety("apple")
+        .tree_age(5)
+        .mu("-1")
+        .create(&api);
     assert_eq!(r.status, 422);
     let codes: Vec<&str> = r.body["fields"]
         .as_array()
@@ -155,10 +162,18 @@ fn policy_of(api: &Api, grower: i64) -> serde_json::Value {
 fn policy_money_follows_eligible_plots_exactly() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let g = app.grower(&api, "王五", 41, &app.seed.village_a1);
-    assert_eq!(app.plot(&api, g, "early", 8, 300, "3.37").status, 201);
+    let g = GrowerBuilder::new("王五").seq(41).create(&api);
+    assert_eq!(PlotBuilder::new(g).mu("3.37").create(&api).status, 201);
     // An ineligible plot adds nothing to the policy.
-    assert_eq!(app.plot(&api, g, "late", 3, 300, "5").status, 201);
+    assert_eq!(
+        PlotBuilder::new(g)
+            .variety("late")
+            .tree_age(3)
+            .mu("5")
+            .create(&api)
+            .status,
+        201
+    );
     let p = policy_of(&api, g);
     assert_eq!(p["status"], "draft");
     assert_eq!(p["insured_mu"], "3.37");
@@ -182,8 +197,11 @@ fn policy_money_follows_eligible_plots_exactly() {
         ]
     );
 
-    let g2 = app.grower(&api, "赵六", 42, &app.seed.village_a2);
-    assert_eq!(app.plot(&api, g2, "early", 8, 300, "0.333").status, 201);
+    let g2 = GrowerBuilder::new("赵六")
+        .seq(42)
+        .village(&app.seed.village_a2)
+        .create(&api);
+    assert_eq!(PlotBuilder::new(g2).mu("0.333").create(&api).status, 201);
     let p = policy_of(&api, g2);
     assert_eq!(
         (
@@ -222,7 +240,7 @@ fn policy_money_follows_eligible_plots_exactly() {
 fn boundary_polygon_area_is_shown_beside_the_declared_area() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let g = app.grower(&api, "孙七", 51, &app.seed.village_a1);
+    let g = GrowerBuilder::new("孙七").seq(51).create(&api);
     // About 100 m × 100 m = 15 mu near the demo county.
     let (x0, y0, dx, dy) = (99.95, 25.65, 100.0 / 100_380.0, 100.0 / 110_800.0);
     let ring = json!([
@@ -268,7 +286,7 @@ fn boundary_polygon_area_is_shown_beside_the_declared_area() {
 fn grower_update_checks_version_and_is_audited() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let g = app.grower(&api, "周八", 61, &app.seed.village_a1);
+    let g = GrowerBuilder::new("周八").seq(61).create(&api);
     let body = |name: &str, version: i32| {
         json!({"name": name, "id_number": id_number("19700101", 61), "phone": "13800000001",
         "bank_account": "6228480000000000009", "village_code": app.seed.village_a2, "version": version})
@@ -301,7 +319,7 @@ fn audit_log_cannot_be_edited_even_in_the_database() {
     use diesel::RunQueryDsl;
     let app = spawn_app();
     let api = app.api("station_a");
-    app.grower(&api, "吴九", 71, &app.seed.village_a1);
+    GrowerBuilder::new("吴九").seq(71).create(&api);
     let mut conn = app.conn();
     let n = count(&mut conn, "audit_log");
     assert!(n > 0);
@@ -318,8 +336,8 @@ fn audit_log_cannot_be_edited_even_in_the_database() {
 fn deleting_a_grower_removes_plots_and_draft_policy() {
     let app = spawn_app();
     let api = app.api("station_a");
-    let g = app.grower(&api, "郑十", 81, &app.seed.village_a1);
-    app.plot(&api, g, "early", 8, 300, "2");
+    let g = GrowerBuilder::new("郑十").seq(81).create(&api);
+    PlotBuilder::new(g).mu("2").create(&api);
     assert_eq!(count(&mut app.conn(), "policies"), 1);
     assert_eq!(api.delete(&format!("/api/v1/growers/{g}")).status, 204);
     let mut c = app.conn();

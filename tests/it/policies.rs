@@ -1,13 +1,12 @@
 //! Policy lifecycle and township premium batches.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 fn setup(app: &TestApp) -> (Api, i64) {
     let a = app.api("station_a");
-    let g = app.grower(&a, "投保户", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "3.37");
+    let g = GrowerBuilder::new("投保户").create(&a);
+    PlotBuilder::new(g).mu("3.37").create(&a);
     let pid = a.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()
         .unwrap();
@@ -68,7 +67,7 @@ fn draft_collected_issued_with_cover_from_the_later_date() {
     assert_eq!(r.body["cover_end"], "2012-10-31");
     // Once paid, the policy keeps its money when plots change.
     let g = r.body["grower_id"].as_i64().unwrap();
-    app.plot(&station, g, "early", 8, 300, "10");
+    PlotBuilder::new(g).mu("10").create(&station);
     assert_eq!(
         station.get(&format!("/api/v1/policies/{pid}")).body["premium"],
         "269.60"
@@ -111,8 +110,11 @@ fn cover_starts_on_the_collection_day_when_later_than_the_term_start() {
 fn premium_batch_hands_over_collected_shares_once() {
     let app = spawn_app();
     let (station, pid) = setup(&app);
-    let g2 = app.grower(&station, "第二户", 2, &app.seed.village_a2);
-    app.plot(&station, g2, "early", 8, 300, "0.333");
+    let g2 = GrowerBuilder::new("第二户")
+        .seq(2)
+        .village(&app.seed.village_a2)
+        .create(&station);
+    PlotBuilder::new(g2).mu("0.333").create(&station);
     let pid2 = station.get(&format!("/api/v1/growers/{g2}")).body["policies"][0]["id"]
         .as_i64()
         .unwrap();

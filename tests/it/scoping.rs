@@ -1,8 +1,7 @@
 //! Area and role scoping: a station sees its own township only; personal data
 //! is masked in lists and for roles that don't need it.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[test]
@@ -10,11 +9,14 @@ fn station_cannot_see_or_touch_another_townships_data() {
     let app = spawn_app();
     let a = app.api("station_a");
     let b = app.api("station_b");
-    let ga = app.grower(&a, "甲户", 1, &app.seed.village_a1);
-    let pa = app.plot(&a, ga, "early", 8, 300, "2").body["id"]
+    let ga = GrowerBuilder::new("甲户").create(&a);
+    let pa = PlotBuilder::new(ga).mu("2").create(&a).body["id"]
         .as_i64()
         .unwrap();
-    let gb = app.grower(&b, "乙户", 2, &app.seed.village_b1);
+    let gb = GrowerBuilder::new("乙户")
+        .seq(2)
+        .village(&app.seed.village_b1)
+        .create(&b);
 
     // Reads: 404, never the data.
     for path in [
@@ -71,8 +73,8 @@ fn station_cannot_see_or_touch_another_townships_data() {
 fn personal_data_is_masked_in_lists_and_for_roles_that_do_not_need_it() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "掩码", 3, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "2");
+    let g = GrowerBuilder::new("掩码").seq(3).create(&a);
+    PlotBuilder::new(g).mu("2").create(&a);
     let full = id_number("19700101", 3);
     let masked = format!("{}**********{}", &full[..4], &full[14..]);
 
@@ -107,7 +109,7 @@ fn personal_data_is_masked_in_lists_and_for_roles_that_do_not_need_it() {
 fn roles_may_only_do_their_own_work() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "角色", 4, &app.seed.village_a1);
+    let g = GrowerBuilder::new("角色").seq(4).create(&a);
     let body = json!({"name": "财政", "id_number": id_number("19700101", 5), "phone": "13800000000",
         "bank_account": "6228480000000000001", "village_code": app.seed.village_a1});
     for role in ["finance", "adjuster", "underwriter"] {
@@ -115,7 +117,7 @@ fn roles_may_only_do_their_own_work() {
         assert_eq!(r.status, 403, "{role}");
         assert_eq!(r.code(), "forbidden");
     }
-    let r = app.plot(&app.api("finance"), g, "early", 8, 300, "1");
+    let r = PlotBuilder::new(g).create(&app.api("finance"));
     assert_eq!(r.status, 403);
     assert_eq!(count(&mut app.conn(), "growers"), 1);
     assert_eq!(count(&mut app.conn(), "plots"), 0);

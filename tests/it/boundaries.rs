@@ -1,7 +1,6 @@
 //! Plot boundaries uploaded as GeoJSON, and exported again.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 const DX: f64 = 100.0 / 100_380.0;
@@ -41,19 +40,20 @@ fn post_geojson(
 fn boundaries_are_measured_flagged_and_stored() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "边界户", 1, &app.seed.village_a1);
-    let p1 = app.plot(&a, g, "early", 8, 300, "15").body["code"]
+    let g = GrowerBuilder::new("边界户").create(&a);
+    let p1 = PlotBuilder::new(g).mu("15").create(&a).body["code"]
         .as_str()
         .unwrap()
         .to_string();
-    let p2 = app.plot(&a, g, "early", 8, 300, "10").body["code"]
+    let p2 = PlotBuilder::new(g).mu("10").create(&a).body["code"]
         .as_str()
         .unwrap()
         .to_string();
-    let gb = app.grower(&app.api("station_b"), "乙户", 2, &app.seed.village_b1);
-    let other = app
-        .plot(&app.api("station_b"), gb, "early", 8, 300, "1")
-        .body["code"]
+    let gb = GrowerBuilder::new("乙户")
+        .seq(2)
+        .village(&app.seed.village_b1)
+        .create(&app.api("station_b"));
+    let other = PlotBuilder::new(gb).create(&app.api("station_b")).body["code"]
         .as_str()
         .unwrap()
         .to_string();
@@ -170,8 +170,8 @@ fn collection(features: Vec<Value>) -> Value {
 
 /// A plot of station A with a stored 15-mu boundary; returns (code, id).
 fn plot_with_boundary(app: &TestApp, a: &Api, seq: u32) -> (String, i64) {
-    let g = app.grower(a, "边界户", seq, &app.seed.village_a1);
-    let r = app.plot(a, g, "early", 8, 300, "15");
+    let g = GrowerBuilder::new("边界户").seq(seq).create(a);
+    let r = PlotBuilder::new(g).mu("15").create(a);
     let code = r.body["code"].as_str().unwrap().to_string();
     let id = r.body["id"].as_i64().unwrap();
     let fc = collection(vec![feature(&code, square(99.95, 25.65))]);
@@ -287,7 +287,7 @@ fn wrong_geometry_is_refused_with_the_reason_and_nothing_is_stored() {
     assert_eq!(audit_rows(&app), audits);
 
     // The same shapes on a plot's own boundary field: 422 with the code, nothing written.
-    let g = app.grower(&a, "单块户", 2, &app.seed.village_a1);
+    let g = GrowerBuilder::new("单块户").seq(2).create(&a);
     let plots_before = a.get("/api/v1/plots").body["total"].clone();
     for (geometry, wanted, words) in &cases {
         let r = a.post(

@@ -1,7 +1,6 @@
 //! The `guobao` command line.
 
-mod common;
-use common::*;
+use crate::helpers::*;
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -325,6 +324,23 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     server.kill();
 
     // A second start keeps the data and does not load the demo again.
+    let tables = ["areas", "users", "growers", "plots", "policies", "claims"];
+    let counts = |db: &TestDb| -> Vec<i64> {
+        let mut c = db.conn();
+        tables.iter().map(|t| count(&mut c, t)).collect()
+    };
+    let before = counts(&db);
+    assert_eq!(before[2], 3000, "{tables:?}: {before:?}");
+    let again = ServerProcess::start(&db.url, &["--demo"], &[]);
+    assert!(
+        again.startup_output.contains("跳过演示数据载入"),
+        "{}",
+        again.startup_output
+    );
+    assert!(!again.startup_output.contains("已载入演示县"));
+    again.token("forestry", guobao::app::demo_load::DEMO_PASSWORD);
+    again.kill();
+    assert_eq!(counts(&db), before, "{tables:?} after the second start");
     let o = guobao(&["--database-url", &db.url, "demo"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("只能载入空数据库"));
@@ -334,8 +350,8 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
 fn policies_expire_after_their_cover_ends() {
     let app = spawn_app();
     let a = app.api("station_a");
-    let g = app.grower(&a, "到期", 1, &app.seed.village_a1);
-    app.plot(&a, g, "early", 8, 300, "1");
+    let g = GrowerBuilder::new("到期").create(&a);
+    PlotBuilder::new(g).create(&a);
     let pid = a.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
         .as_i64()
         .unwrap();

@@ -2,10 +2,9 @@
 //! dispatch, the survey page's queued requests (CSRF in a header), review,
 //! agreement, payment, and the two spreadsheets.
 
-mod common;
+use crate::helpers::claims::*;
+use crate::helpers::*;
 use calamine::{Data, Reader};
-use common::claims::*;
-use common::*;
 use serde_json::Value;
 
 fn sheet(bytes: &[u8]) -> calamine::Range<Data> {

@@ -3,10 +3,8 @@
 //! per part, a photo must decode as an image, and every refusal of a body says
 //! so in the project's JSON error shape with a Chinese message.
 
-mod common;
-
-use common::claims::{dispatch, insured, jpeg, report, upload};
-use common::*;
+use crate::helpers::claims::{dispatch, insured, jpeg, report, upload};
+use crate::helpers::*;
 use reqwest::blocking::multipart::{Form, Part};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -433,7 +431,7 @@ fn refused_bodies_answer_in_the_json_error_shape() {
 fn pages_are_checked_and_never_wrap() {
     let app = spawn_app();
     let api = app.api("station_a");
-    app.grower(&api, "分页户", 81, &app.seed.village_a1);
+    GrowerBuilder::new("分页户").seq(81).create(&api);
     let r = api.get("/api/v1/growers?page=9223372036854775807");
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["items"], json!([]));

@@ -1,0 +1,24 @@
+//! All integration tests in one binary, so a change links the app once, not once
+//! per file: each former `tests/*.rs` is a module here, `helpers` the shared harness.
+
+mod helpers;
+
+mod bad_input;
+mod boundaries;
+mod browser;
+mod claims;
+mod claims_pages;
+mod cli;
+mod enrollment_api;
+mod finance;
+mod import;
+mod import_web;
+mod input_rules;
+mod openapi;
+mod pages;
+mod policies;
+mod readme_rules;
+mod reliability;
+mod schemes_areas;
+mod scoping;
+mod uploads;
