@@ -11,6 +11,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
+use std::collections::HashMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/import", web::get().to(import_form))
@@ -35,8 +36,8 @@ async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Val
 
 async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if !actor.can_edit_enrollment() {
-        return error_page(&state, &session, Some(&actor), &AppError::forbidden());
+    if let Err(refused) = require_editor(&state, &session, &actor) {
+        return refused;
     }
     let res = form_context(&state, &actor).await;
     show(&state, &session, &actor, "import.html", res)
@@ -50,20 +51,20 @@ async fn import_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&state, &session, &req, &actor, payload).await {
-        Ok(f) => f,
-        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
-        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
+    let (fields, filename, bytes) = match read_upload(
+        &state,
+        &session,
+        &req,
+        &actor,
+        payload,
+        "请选择要上传的花名册文件",
+    )
+    .await
+    {
+        Ok(upload) => upload,
+        Err(answer) => return answer,
     };
-    let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", "file_missing", "请选择要上传的花名册文件");
-        return upload_error(&state, &session, &actor, e).await;
-    };
-    let township = form
-        .fields
-        .get("township_code")
-        .cloned()
-        .unwrap_or_default();
+    let township = fields.get("township_code").cloned().unwrap_or_default();
     let a = actor.clone();
     let read_options = state.limits.read_options();
     let res = state
@@ -97,25 +98,25 @@ async fn boundaries_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&state, &session, &req, &actor, payload).await {
-        Ok(f) => f,
-        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
-        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
-    };
-    let Some((_, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", "file_missing", "请选择要上传的GeoJSON文件");
-        return upload_error(&state, &session, &actor, e).await;
+    let (fields, _, bytes) = match read_upload(
+        &state,
+        &session,
+        &req,
+        &actor,
+        payload,
+        "请选择要上传的GeoJSON文件",
+    )
+    .await
+    {
+        Ok(upload) => upload,
+        Err(answer) => return answer,
     };
     let Ok(text) = String::from_utf8(bytes) else {
         let e = AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本");
         return upload_error(&state, &session, &actor, e).await;
     };
-    let dry_run = form.fields.get("mode").map(String::as_str) != Some("commit");
-    let township = form
-        .fields
-        .get("township_code")
-        .cloned()
-        .unwrap_or_default();
+    let dry_run = fields.get("mode").map(String::as_str) != Some("commit");
+    let township = fields.get("township_code").cloned().unwrap_or_default();
     let res =
         crate::web::areas::upload_boundaries(&state, actor.clone(), text, dry_run, move |c, a| {
             let code = app::areas::township_or_own(c, a, &township)?.code;
@@ -157,6 +158,31 @@ async fn read_form(
     crate::web::upload::read(req, payload, limits)
         .await
         .map_err(ReadError::Form)
+}
+
+/// The text fields and the one non-empty file of an upload form; what went
+/// wrong is already the answer: the error page for a refusal, the form again
+/// (with `missing` when no file came) otherwise.
+async fn read_upload(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    actor: &Actor,
+    payload: Multipart,
+    missing: &'static str,
+) -> Result<(HashMap<String, String>, String, Vec<u8>), HttpResponse> {
+    let form = match read_form(state, session, req, actor, payload).await {
+        Ok(f) => f,
+        Err(ReadError::Refused(e)) => return Err(error_page(state, session, Some(actor), &e)),
+        Err(ReadError::Form(e)) => return Err(upload_error(state, session, actor, e).await),
+    };
+    match form.file.filter(|(_, b)| !b.is_empty()) {
+        Some((filename, bytes)) => Ok((form.fields, filename, bytes)),
+        None => {
+            let e = AppError::invalid("file", "file_missing", missing);
+            Err(upload_error(state, session, actor, e).await)
+        }
+    }
 }
 
 async fn upload_error(
