@@ -85,7 +85,7 @@ struct FormFields<'a> {
     value: Option<(&'a str, &'a str)>,
 }
 
-impl<'de, 'a> de::Deserializer<'de> for FormFields<'a> {
+impl<'de> de::Deserializer<'de> for FormFields<'_> {
     type Error = FormError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FormError> {
@@ -99,7 +99,7 @@ impl<'de, 'a> de::Deserializer<'de> for FormFields<'a> {
     }
 }
 
-impl<'de, 'a> MapAccess<'de> for FormFields<'a> {
+impl<'de> MapAccess<'de> for FormFields<'_> {
     type Error = FormError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -141,7 +141,7 @@ macro_rules! parsed {
     )*};
 }
 
-impl<'de, 'a> de::Deserializer<'de> for FieldText<'a> {
+impl<'de> de::Deserializer<'de> for FieldText<'_> {
     type Error = FormError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, FormError> {

@@ -3,7 +3,9 @@
 
 use crate::app::{self, import, reports, Actor};
 use crate::error::AppError;
-use crate::web::page::{error_page, flash, page, redirect, set_key, show, xlsx, Data, Form, Query};
+use crate::web::page::{
+    error_page, flash, page, redirect, require_editor, set_key, show, xlsx, Data, Form, Query,
+};
 use crate::web::session::PageUser;
 use crate::web::AppState;
 use actix_multipart::Multipart;
