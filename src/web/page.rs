@@ -149,22 +149,14 @@ pub(crate) fn done<T>(
     }
 }
 
-/// The forbidden page unless the actor may edit growers and plots.
-pub(crate) fn require_editor(
+/// The forbidden page, unless the actor may edit growers and plots.
+pub(crate) fn refuse_unless_editor(
     state: &AppState,
     session: &Session,
     actor: &Actor,
-) -> Result<(), HttpResponse> {
-    if actor.can_edit_enrollment() {
-        Ok(())
-    } else {
-        Err(error_page(
-            state,
-            session,
-            Some(actor),
-            &AppError::forbidden(),
-        ))
-    }
+) -> Option<HttpResponse> {
+    (!actor.can_edit_enrollment())
+        .then(|| error_page(state, session, Some(actor), &AppError::forbidden()))
 }
 
 pub(crate) fn redirect(to: &str) -> HttpResponse {

@@ -4,7 +4,7 @@
 use crate::app::{self, growers};
 use crate::web::form::{from_form, RecordForm};
 use crate::web::page::{
-    done, error_page, parse_id, require_editor, set_key, show, Data, Form, Query,
+    done, error_page, parse_id, refuse_unless_editor, set_key, show, Data, Form, Query,
 };
 use crate::web::session::PageUser;
 use actix_session::Session;
@@ -63,7 +63,7 @@ fn grower_input(form: &HashMap<String, String>) -> crate::error::AppResult<growe
 
 async fn grower_new(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if let Err(refused) = require_editor(&state, &session, &actor) {
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
         return refused;
     }
     grower_form("/growers")
@@ -115,7 +115,7 @@ async fn grower_edit(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "农户");
-    if let Err(refused) = require_editor(&state, &session, &actor) {
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
         return refused;
     }
     let a = actor.clone();

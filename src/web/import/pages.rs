@@ -4,7 +4,7 @@
 use crate::app::{self, import, reports, Actor};
 use crate::error::AppError;
 use crate::web::page::{
-    error_page, flash, page, redirect, require_editor, set_key, show, xlsx, Data, Form, Query,
+    error_page, flash, page, redirect, refuse_unless_editor, set_key, show, xlsx, Data, Form, Query,
 };
 use crate::web::session::PageUser;
 use crate::web::AppState;
@@ -38,7 +38,7 @@ async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Val
 
 async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if let Err(refused) = require_editor(&state, &session, &actor) {
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
         return refused;
     }
     let res = form_context(&state, &actor).await;
@@ -64,7 +64,7 @@ async fn import_upload(
     .await
     {
         Ok(upload) => upload,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let township = fields.get("township_code").cloned().unwrap_or_default();
     let a = actor.clone();
@@ -111,7 +111,7 @@ async fn boundaries_upload(
     .await
     {
         Ok(upload) => upload,
-        Err(answer) => return answer,
+        Err(answer) => return *answer,
     };
     let Ok(text) = String::from_utf8(bytes) else {
         let e = AppError::invalid("file", "geojson_invalid", "GeoJSON必须是UTF-8文本");
@@ -172,17 +172,21 @@ async fn read_upload(
     actor: &Actor,
     payload: Multipart,
     missing: &'static str,
-) -> Result<(HashMap<String, String>, String, Vec<u8>), HttpResponse> {
+) -> Result<(HashMap<String, String>, String, Vec<u8>), Box<HttpResponse>> {
     let form = match read_form(state, session, req, actor, payload).await {
         Ok(f) => f,
-        Err(ReadError::Refused(e)) => return Err(error_page(state, session, Some(actor), &e)),
-        Err(ReadError::Form(e)) => return Err(upload_error(state, session, actor, e).await),
+        Err(ReadError::Refused(e)) => {
+            return Err(Box::new(error_page(state, session, Some(actor), &e)))
+        }
+        Err(ReadError::Form(e)) => {
+            return Err(Box::new(upload_error(state, session, actor, e).await))
+        }
     };
     match form.file.filter(|(_, b)| !b.is_empty()) {
         Some((filename, bytes)) => Ok((form.fields, filename, bytes)),
         None => {
             let e = AppError::invalid("file", "file_missing", missing);
-            Err(upload_error(state, session, actor, e).await)
+            Err(Box::new(upload_error(state, session, actor, e).await))
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::app::{self, growers, plots, schemes};
 use crate::error::{AppError, AppResult};
 use crate::web::form::{from_form, RecordForm};
 use crate::web::page::{
-    done, error_page, parse_id, require_editor, set_key, show, Data, Form, Query,
+    done, error_page, parse_id, refuse_unless_editor, set_key, show, Data, Form, Query,
 };
 use crate::web::session::PageUser;
 use actix_session::Session;
@@ -80,7 +80,7 @@ async fn plot_new(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "农户");
-    if let Err(refused) = require_editor(&state, &session, &actor) {
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
         return refused;
     }
     plot_form(id, "/plots")
@@ -167,7 +167,7 @@ async fn plot_edit(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "地块");
-    if let Err(refused) = require_editor(&state, &session, &actor) {
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
         return refused;
     }
     let a = actor.clone();
