@@ -2,7 +2,6 @@
 //! bar, or, in a build without the `demo` feature, say there is none.
 
 use super::{connect, fail};
-use crate::error::ErrorCode;
 use guobao::config::Config;
 use guobao::db;
 use guobao::error::AppError;

@@ -2,7 +2,6 @@
 //! boundaries from GeoJSON; each previewed with --dry-run or imported.
 
 use super::{connect, fail, write_file, ImportCommand};
-use crate::error::ErrorCode;
 use guobao::app;
 use guobao::config::Config;
 use guobao::db;

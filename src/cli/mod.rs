@@ -15,7 +15,6 @@ pub mod roster_template;
 pub mod serve;
 pub mod user;
 
-use crate::error::ErrorCode;
 use clap::{Args, Parser, Subcommand};
 use guobao::app;
 use guobao::config::{Config, DEFAULT_DATABASE_URL};

@@ -1,7 +1,6 @@
 //! `guobao policies expire`: mark issued policies whose cover has ended.
 
 use super::{connect, fail, PolicyCommand};
-use crate::error::ErrorCode;
 use guobao::app;
 use guobao::config::Config;
 use guobao::error::AppError;

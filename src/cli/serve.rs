@@ -2,7 +2,6 @@
 //! policies, then run the web app until stopped.
 
 use super::fail;
-use crate::error::ErrorCode;
 use guobao::app;
 use guobao::config::Config;
 use guobao::db;

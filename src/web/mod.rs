@@ -6,7 +6,7 @@ macro_rules! actor_or_login {
     ($user:expr) => {
         match $user.0 {
             Some(a) => a,
-            None => return $crate::web::pages::redirect("/login"),
+            None => return $crate::web::page::redirect("/login"),
         }
     };
 }
@@ -17,7 +17,7 @@ macro_rules! id_or_404 {
         match $id.parse::<i64>() {
             Ok(id) => id,
             Err(_) => {
-                return $crate::web::pages::error_page(
+                return $crate::web::page::error_page(
                     &$state,
                     &$session,
                     Some(&$actor),
@@ -28,15 +28,47 @@ macro_rules! id_or_404 {
     };
 }
 
+/// Refuse a form without this session's CSRF token; nothing is changed.
+macro_rules! csrf_or_refuse {
+    ($state:expr, $session:expr, $actor:expr, $form:expr) => {
+        if let Err(e) = $crate::web::session::check_csrf(&$session, $form.get("csrf_token")) {
+            return $crate::web::page::error_page(&$state, &$session, $actor, &e);
+        }
+    };
+}
+
+/// The value, or the error page for the actor.
+macro_rules! or_error_page {
+    ($state:expr, $session:expr, $actor:expr, $res:expr) => {
+        match $res {
+            Ok(v) => v,
+            Err(e) => return $crate::web::page::error_page(&$state, &$session, Some(&$actor), &e),
+        }
+    };
+}
+
 pub mod api;
+pub mod areas;
+pub mod audit;
 pub mod charts;
 pub mod claims;
 pub mod error;
 pub mod finance;
-pub mod import_pages;
-pub mod pages;
+pub(crate) mod form;
+pub mod growers;
+pub mod home;
+pub mod import;
+pub mod page;
+pub mod plots;
+pub mod policies;
+pub mod reports;
+pub mod schemes;
 pub mod session;
 pub mod upload;
+
+// The paths the claims and finance handlers import their helpers from.
+pub(crate) use import as import_pages;
+pub(crate) use page as pages;
 
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -236,11 +268,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/healthz",
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     );
+    page::configure(cfg);
     api::configure(cfg);
     claims::pages::configure(cfg);
-    import_pages::configure(cfg);
+    import::configure(cfg);
+    reports::configure(cfg);
     finance::configure(cfg);
-    pages::configure(cfg);
+    home::configure(cfg);
+    growers::configure(cfg);
+    plots::configure(cfg);
+    policies::configure(cfg);
+    schemes::configure(cfg);
+    audit::configure(cfg);
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
         again.startup_output
     );
     assert!(!again.startup_output.contains("已载入演示县"));
-    again.token("forestry", guobao::app::demo_load::DEMO_PASSWORD);
+    again.token("forestry", guobao::demo::load::DEMO_PASSWORD);
     again.kill();
     assert_eq!(counts(&db), before, "{tables:?} after the second start");
     let o = guobao(&["--database-url", &db.url, "demo"]);

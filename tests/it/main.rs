@@ -10,6 +10,8 @@ mod claims;
 mod claims_pages;
 mod cli;
 mod enrollment_api;
+// Synthetic policies come from the demo module.
+#[cfg(feature = "demo")]
 mod finance;
 mod import;
 mod import_web;

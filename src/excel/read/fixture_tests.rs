@@ -188,7 +188,7 @@ fn messy_roster() {
     assert_eq!(row(9).problems.len(), 1);
     let p = &row(9).problems[0];
     assert_eq!(
-        (p.field, p.column.as_str(), p.code),
+        (p.field, p.column.as_str(), p.code.as_str()),
         (IdNumber, "D", "id_number_stored_as_number")
     );
     assert_eq!(row(9).original[3], "532999196901011000");

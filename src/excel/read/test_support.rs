@@ -1,7 +1,6 @@
 //! Helpers shared by the reader's unit tests: grids built from text, a
 //! header-and-rows read without a workbook, one cleaned cell.
 
-use crate::error::ErrorCode;
 use calamine::{Data, ExcelDateTime, ExcelDateTimeType};
 
 use super::clean::{normalize, Cleaned};

@@ -23,7 +23,7 @@ impl Table {
             .unwrap_or_else(|| panic!("no header row starting {first} in {sheet}"));
         let total = all.last().unwrap().clone();
         assert!(
-            total.iter().any(|c| c.to_string() == "合计"),
+            total.iter().any(|c| *c == "合计"),
             "last row of {sheet} is not the totals row: {total:?}"
         );
         Table {

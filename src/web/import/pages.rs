@@ -1,20 +1,19 @@
-//! Pages for roster import (upload → preview → commit → error report) and
-//! Excel downloads.
+//! Roster import pages (upload → preview → commit → error report), the
+//! boundary upload on the same page, and the blank roster template.
 
-use super::pages::{error_page, flash, page, redirect, set_key, show};
-use super::session::{check_csrf, PageUser};
-use super::AppState;
 use crate::app::{self, import, reports, Actor};
 use crate::error::{AppError, ErrorCode};
+use crate::web::page::{
+    error_page, flash, page, redirect, refuse_unless_editor, set_key, show, xlsx, Data, Form, Query,
+};
+use crate::web::session::PageUser;
+use crate::web::AppState;
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::collections::HashMap;
-
-type Data = web::Data<AppState>;
-type Query = web::Query<HashMap<String, String>>;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/import", web::get().to(import_form))
@@ -23,35 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/import/{id}", web::get().to(import_preview))
         .route("/import/{id}/commit", web::post().to(import_commit))
         .route("/import/{id}/errors.xlsx", web::get().to(import_errors))
-        .route("/roster-template.xlsx", web::get().to(template))
-        .route("/reports", web::get().to(reports_page))
-        .route("/reports/{kind}.xlsx", web::get().to(report_download));
-}
-
-pub(crate) fn xlsx(filename: &str, bytes: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}",
-                percent(filename)
-            ),
-        ))
-        .body(bytes)
-}
-
-/// RFC 5987 encoding for Chinese file names.
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+        .route("/roster-template.xlsx", web::get().to(template));
 }
 
 async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
@@ -67,8 +38,8 @@ async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Val
 
 async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if !actor.can_edit_enrollment() {
-        return error_page(&state, &session, Some(&actor), &AppError::forbidden());
+    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
+        return refused;
     }
     let res = form_context(&state, &actor).await;
     show(&state, &session, &actor, "import.html", res)
@@ -82,20 +53,20 @@ async fn import_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&state, &session, &req, &actor, payload).await {
-        Ok(f) => f,
-        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
-        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
+    let (fields, filename, bytes) = match read_upload(
+        &state,
+        &session,
+        &req,
+        &actor,
+        payload,
+        "请选择要上传的花名册文件",
+    )
+    .await
+    {
+        Ok(upload) => upload,
+        Err(answer) => return *answer,
     };
-    let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要上传的花名册文件");
-        return upload_error(&state, &session, &actor, e).await;
-    };
-    let township = form
-        .fields
-        .get("township_code")
-        .cloned()
-        .unwrap_or_default();
+    let township = fields.get("township_code").cloned().unwrap_or_default();
     let a = actor.clone();
     let read_options = state.limits.read_options();
     let res = state
@@ -129,30 +100,31 @@ async fn boundaries_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let form = match read_form(&state, &session, &req, &actor, payload).await {
-        Ok(f) => f,
-        Err(ReadError::Refused(e)) => return error_page(&state, &session, Some(&actor), &e),
-        Err(ReadError::Form(e)) => return upload_error(&state, &session, &actor, e).await,
-    };
-    let Some((_, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
-        let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要上传的GeoJSON文件");
-        return upload_error(&state, &session, &actor, e).await;
+    let (fields, _, bytes) = match read_upload(
+        &state,
+        &session,
+        &req,
+        &actor,
+        payload,
+        "请选择要上传的GeoJSON文件",
+    )
+    .await
+    {
+        Ok(upload) => upload,
+        Err(answer) => return *answer,
     };
     let Ok(text) = String::from_utf8(bytes) else {
         let e = AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本");
         return upload_error(&state, &session, &actor, e).await;
     };
-    let dry_run = form.fields.get("mode").map(String::as_str) != Some("commit");
-    let township = form
-        .fields
-        .get("township_code")
-        .cloned()
-        .unwrap_or_default();
-    let res = super::api::upload_boundaries(&state, actor.clone(), text, dry_run, move |c, a| {
-        let code = app::areas::township_or_own(c, a, &township)?.code;
-        app::boundaries::load_context(c, a, &code)
-    })
-    .await;
+    let dry_run = fields.get("mode").map(String::as_str) != Some("commit");
+    let township = fields.get("township_code").cloned().unwrap_or_default();
+    let res =
+        crate::web::areas::upload_boundaries(&state, actor.clone(), text, dry_run, move |c, a| {
+            let code = app::areas::township_or_own(c, a, &township)?.code;
+            app::boundaries::load_context(c, a, &code)
+        })
+        .await;
     match res {
         Ok(rep) => page(
             &state,
@@ -181,13 +153,42 @@ async fn read_form(
     req: &HttpRequest,
     actor: &Actor,
     payload: Multipart,
-) -> Result<super::upload::Upload, ReadError> {
-    super::upload::page_gate(session, req, actor.can_edit_enrollment())
+) -> Result<crate::web::upload::Upload, ReadError> {
+    crate::web::upload::page_gate(session, req, actor.can_edit_enrollment())
         .map_err(ReadError::Refused)?;
-    let limits = super::upload::Limits::for_file(state.limits.max_upload_bytes);
-    super::upload::read(req, payload, limits)
+    let limits = crate::web::upload::Limits::for_file(state.limits.max_upload_bytes);
+    crate::web::upload::read(req, payload, limits)
         .await
         .map_err(ReadError::Form)
+}
+
+/// The text fields and the one non-empty file of an upload form; what went
+/// wrong is already the answer: the error page for a refusal, the form again
+/// (with `missing` when no file came) otherwise.
+async fn read_upload(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    actor: &Actor,
+    payload: Multipart,
+    missing: &'static str,
+) -> Result<(HashMap<String, String>, String, Vec<u8>), Box<HttpResponse>> {
+    let form = match read_form(state, session, req, actor, payload).await {
+        Ok(f) => f,
+        Err(ReadError::Refused(e)) => {
+            return Err(Box::new(error_page(state, session, Some(actor), &e)))
+        }
+        Err(ReadError::Form(e)) => {
+            return Err(Box::new(upload_error(state, session, actor, e).await))
+        }
+    };
+    match form.file.filter(|(_, b)| !b.is_empty()) {
+        Some((filename, bytes)) => Ok((form.fields, filename, bytes)),
+        None => {
+            let e = AppError::invalid("file", ErrorCode::FileMissing, missing);
+            Err(Box::new(upload_error(state, session, actor, e).await))
+        }
+    }
 }
 
 async fn upload_error(
@@ -271,12 +272,10 @@ async fn import_commit(
     session: Session,
     user: PageUser,
     id: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
+    form: Form,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
+    csrf_or_refuse!(state, session, Some(&actor), form);
     let id = id_or_404!(state, session, actor, id, "上传的花名册");
     let a = actor.clone();
     let options = state.limits.read_options();
@@ -347,60 +346,6 @@ async fn template(state: Data, session: Session, user: PageUser, q: Query) -> Ht
         .await;
     match res {
         Ok((name, bytes)) => xlsx(&format!("花名册模板-{name}.xlsx"), bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
-}
-
-async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let towns = app::areas::townships(c, &a)?;
-            let villages = app::areas::villages(c, &a, None)?;
-            Ok(json!({"townships": towns, "villages": villages}))
-        })
-        .await;
-    show(&state, &session, &actor, "reports.html", res)
-}
-
-async fn report_download(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    kind: web::Path<String>,
-    q: Query,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let kind = kind.into_inner();
-    let scope = reports::Scope {
-        township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
-        village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
-        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
-    };
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let table = match kind.as_str() {
-                "household-list" => reports::household_list(c, &a, &scope)?,
-                "eligibility" => reports::eligibility_report(c, &a, &scope)?,
-                "policies" => reports::policy_list(c, &a, &scope)?,
-                _ => return Err(AppError::not_found("报表")),
-            };
-            let name = format!(
-                "{}.xlsx",
-                table
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| table.sheet_name.clone())
-            );
-            let bytes = crate::excel::write::tables_to_xlsx(&[table])
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok((name, bytes))
-        })
-        .await;
-    match res {
-        Ok((name, bytes)) => xlsx(&name, bytes),
         Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
 }

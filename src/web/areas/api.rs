@@ -1,0 +1,188 @@
+//! `/api/v1/townships` (progress, villages, target, boundaries in and out)
+//! and `/api/v1/areas`, with the boundary upload shared with the import page.
+
+use crate::app::{self, schemes};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::web::api::{created, ok, one_of, Data, Reply, MAX_BODY_BYTES};
+use crate::web::session::ApiUser;
+use crate::web::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/townships", web::get().to(townships))
+        .route("/townships/{code}/villages", web::get().to(villages))
+        .route("/townships/{code}/target", web::put().to(set_target))
+        .route(
+            "/townships/{code}/boundaries",
+            web::post().to(import_boundaries),
+        )
+        .route(
+            "/townships/{code}/plots.geojson",
+            web::get().to(export_boundaries),
+        )
+        .route("/areas", web::post().to(create_area));
+}
+
+#[derive(Deserialize)]
+struct SchemeQuery {
+    scheme: Option<String>,
+}
+
+async fn townships(state: Data, user: ApiUser, q: web::Query<SchemeQuery>) -> Reply {
+    let actor = user.0;
+    let code = q.into_inner().scheme;
+    ok(state
+        .run(move |c| {
+            let scheme = match code {
+                Some(code) => schemes::by_code(c, &code)?,
+                None => schemes::current(c)?.ok_or_else(|| AppError::not_found("险种方案"))?,
+            };
+            app::areas::progress(c, &actor, scheme.id)
+        })
+        .await?)
+}
+
+async fn villages(state: Data, user: ApiUser, code: web::Path<String>) -> Reply {
+    let actor = user.0;
+    let code = code.into_inner();
+    ok(state
+        .run(move |c| {
+            let t = app::areas::township_by_code(c, &actor, &code)?;
+            app::areas::villages(c, &actor, Some(t.id))
+        })
+        .await?)
+}
+
+async fn create_area(state: Data, user: ApiUser, body: web::Json<app::areas::AreaInput>) -> Reply {
+    let actor = user.0;
+    let input = body.into_inner();
+    created(
+        state
+            .run(move |c| app::areas::create(c, &actor, &input))
+            .await?,
+    )
+}
+
+#[derive(Deserialize)]
+struct TargetBody {
+    target_mu: String,
+}
+
+async fn set_target(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    body: web::Json<TargetBody>,
+) -> Reply {
+    let actor = user.0;
+    let (code, target) = (code.into_inner(), body.into_inner().target_mu);
+    ok(state
+        .run(move |c| app::areas::set_target(c, &actor, &code, &target))
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct DryRun {
+    #[serde(default)]
+    dry_run: Option<String>,
+}
+
+async fn import_boundaries(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    q: web::Query<DryRun>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Reply {
+    let actor = user.0;
+    // The role before the body: a stranger's file is never read.
+    actor.require(actor.can_edit_enrollment())?;
+    let code = code.into_inner();
+    let dry_run = q.into_inner().dry_run;
+    one_of(
+        "dry_run",
+        ErrorCode::DryRunInvalid,
+        dry_run.as_deref(),
+        &[
+            ("1", "只检查"),
+            ("true", "只检查"),
+            ("0", "导入"),
+            ("false", "导入"),
+        ],
+    )?;
+    let dry_run = matches!(dry_run.as_deref(), Some("1" | "true"));
+    let body = crate::web::upload::read_body(&req, payload, MAX_BODY_BYTES, || {
+        AppError::invalid(
+            "file",
+            ErrorCode::FileTooLarge,
+            format!(
+                "GeoJSON文件超过{}上限",
+                crate::web::upload::size_text(MAX_BODY_BYTES)
+            ),
+        )
+    })
+    .await?;
+    let text = String::from_utf8(body).map_err(|_| {
+        AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本")
+    })?;
+    let report = upload_boundaries(&state, actor, text, dry_run, move |c, a| {
+        app::boundaries::load_context(c, a, &code)
+    })
+    .await?;
+    ok(report)
+}
+
+/// A boundary upload in steps, so that parsing, checking and comparing
+/// polygons — the CPU work — never holds a pooled connection: other requests
+/// keep their connections however large the upload. `load` picks the
+/// township and loads what the upload is compared with.
+pub(crate) async fn upload_boundaries<L>(
+    state: &AppState,
+    actor: app::Actor,
+    text: String,
+    dry_run: bool,
+    load: L,
+) -> AppResult<app::boundaries::BoundaryReport>
+where
+    L: FnOnce(&mut crate::db::DbConn, &app::Actor) -> AppResult<app::boundaries::Context>
+        + Send
+        + 'static,
+{
+    use crate::geo::{Deadline, CHECK_TIME_LIMIT};
+    let deadline = Deadline::after(CHECK_TIME_LIMIT);
+    let a = actor.clone();
+    let prepared = web::block(move || app::boundaries::prepare(&a, &text, deadline)).await??;
+    let a = actor.clone();
+    let ctx = state.run(move |c| load(c, &a)).await?;
+    let plan = web::block(move || app::boundaries::plan(&ctx, prepared, deadline)).await??;
+    if dry_run {
+        return Ok(plan.report);
+    }
+    state
+        .run(move |c| app::boundaries::apply(c, &actor, plan))
+        .await
+}
+
+#[derive(Deserialize)]
+struct VillageQuery {
+    village: Option<String>,
+}
+
+async fn export_boundaries(
+    state: Data,
+    user: ApiUser,
+    code: web::Path<String>,
+    q: web::Query<VillageQuery>,
+) -> Reply {
+    let actor = user.0;
+    let code = code.into_inner();
+    let village = q.into_inner().village;
+    let text = state
+        .run(move |c| app::boundaries::export(c, &actor, &code, village.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/geo+json")
+        .body(text))
+}

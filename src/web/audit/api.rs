@@ -1,0 +1,34 @@
+//! `/api/v1/audit`: the latest audit rows, optionally of one entity.
+
+use crate::app;
+use crate::web::api::{ok, Data, Reply};
+use crate::web::session::ApiUser;
+use actix_web::web;
+use serde::Deserialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/audit", web::get().to(audit));
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    entity: Option<String>,
+    entity_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit(state: Data, user: ApiUser, q: web::Query<AuditQuery>) -> Reply {
+    let actor = user.0;
+    let q = q.into_inner();
+    ok(state
+        .run(move |c| {
+            app::audit::list(
+                c,
+                &actor,
+                q.entity.as_deref(),
+                q.entity_id,
+                q.limit.unwrap_or(100),
+            )
+        })
+        .await?)
+}

@@ -1,0 +1,69 @@
+//! The reports page and its Excel downloads (household list, eligibility,
+//! policies), for a township, a village or a scheme.
+
+use crate::app::{self, reports};
+use crate::error::AppError;
+use crate::web::page::{error_page, show, xlsx, Data, Query};
+use crate::web::session::PageUser;
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports", web::get().to(reports_page))
+        .route("/reports/{kind}.xlsx", web::get().to(report_download));
+}
+
+async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let towns = app::areas::townships(c, &a)?;
+            let villages = app::areas::villages(c, &a, None)?;
+            Ok(json!({"townships": towns, "villages": villages}))
+        })
+        .await;
+    show(&state, &session, &actor, "reports.html", res)
+}
+
+async fn report_download(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    kind: web::Path<String>,
+    q: Query,
+) -> HttpResponse {
+    let actor = actor_or_login!(user);
+    let kind = kind.into_inner();
+    let scope = reports::Scope {
+        township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
+        village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
+        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
+    };
+    let a = actor.clone();
+    let res = state
+        .run(move |c| {
+            let table = match kind.as_str() {
+                "household-list" => reports::household_list(c, &a, &scope)?,
+                "eligibility" => reports::eligibility_report(c, &a, &scope)?,
+                "policies" => reports::policy_list(c, &a, &scope)?,
+                _ => return Err(AppError::not_found("报表")),
+            };
+            let name = format!(
+                "{}.xlsx",
+                table
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| table.sheet_name.clone())
+            );
+            let bytes = crate::excel::write::tables_to_xlsx(&[table])
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok((name, bytes))
+        })
+        .await;
+    match res {
+        Ok((name, bytes)) => xlsx(&name, bytes),
+        Err(e) => error_page(&state, &session, Some(&actor), &e),
+    }
+}

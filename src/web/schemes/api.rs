@@ -1,0 +1,84 @@
+//! `/api/v1/schemes` (list, read, add), `/api/v1/quote` and `/api/v1/eligibility`.
+
+use crate::app::schemes;
+use crate::web::api::{created, ok, Data, Reply};
+use crate::web::session::ApiUser;
+use actix_web::web;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/schemes", web::get().to(list_schemes))
+        .route("/schemes", web::post().to(create_scheme))
+        .route("/schemes/{code}", web::get().to(get_scheme))
+        .route("/quote", web::get().to(quote))
+        .route("/eligibility", web::post().to(eligibility));
+}
+
+async fn list_schemes(state: Data, _user: ApiUser) -> Reply {
+    let list = state.run(schemes::list).await?;
+    ok(list.into_iter().map(|s| s.def).collect::<Vec<_>>())
+}
+
+async fn get_scheme(state: Data, _user: ApiUser, code: web::Path<String>) -> Reply {
+    let code = code.into_inner();
+    ok(state.run(move |c| schemes::by_code(c, &code)).await?.def)
+}
+
+async fn create_scheme(state: Data, user: ApiUser, body: web::Json<serde_json::Value>) -> Reply {
+    let actor = user.0;
+    let text = body.into_inner().to_string();
+    let def = schemes::parse_definition(&text)?;
+    created(
+        state
+            .run(move |c| schemes::create(c, &actor, &def))
+            .await?
+            .def,
+    )
+}
+
+#[derive(Deserialize)]
+struct QuoteQuery {
+    scheme: String,
+    variety: String,
+    mu: String,
+}
+
+async fn quote(state: Data, _user: ApiUser, q: web::Query<QuoteQuery>) -> Reply {
+    let q = q.into_inner();
+    ok(state
+        .run(move |c| {
+            let s = schemes::by_code(c, &q.scheme)?;
+            schemes::quote(&s.def, &q.variety, &q.mu)
+        })
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct EligibilityBody {
+    scheme: String,
+    variety: String,
+    #[serde(flatten)]
+    facts: BTreeMap<String, serde_json::Value>,
+}
+
+async fn eligibility(state: Data, _user: ApiUser, body: web::Json<EligibilityBody>) -> Reply {
+    let b = body.into_inner();
+    let facts: Vec<(String, String)> = b
+        .facts
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, s)
+        })
+        .collect();
+    ok(state
+        .run(move |c| {
+            let s = schemes::by_code(c, &b.scheme)?;
+            schemes::eligibility(&s.def, &b.variety, &facts)
+        })
+        .await?)
+}
