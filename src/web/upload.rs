@@ -73,25 +73,67 @@ fn too_large(limit: usize) -> AppError {
     )
 }
 
+/// The body length the client declared, if it did.
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
 /// A declared `Content-Length` above `max` is refused before a byte is read.
 pub fn check_length(
     req: &HttpRequest,
     max: usize,
     err: impl FnOnce() -> AppError,
 ) -> Result<(), AppError> {
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match declared {
+    match declared_length(req) {
         Some(n) if n > max as u64 => Err(err()),
         _ => Ok(()),
     }
 }
 
+/// How long a refused upload's remaining bytes are read and thrown away.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// After a refusal, read and discard what the client is still sending (at
+/// most `budget` bytes, for at most [`DRAIN_TIME`]): a client still writing
+/// its body would otherwise meet a reset connection instead of our answer.
+async fn drain(stream: impl futures_util::Stream<Item = Result<usize, ()>>, budget: usize) {
+    let work = async {
+        futures_util::pin_mut!(stream);
+        let mut left = budget;
+        while let Some(Ok(n)) = stream.next().await {
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    // Out of time: the connection closes as before.
+    let _ = actix_web::rt::time::timeout(DRAIN_TIME, work).await;
+}
+
+/// The sizes of what is left of a multipart body, part by part.
+fn multipart_rest(payload: Multipart) -> impl futures_util::Stream<Item = Result<usize, ()>> {
+    futures_util::stream::unfold(payload, |mut p| async move {
+        let mut field = match p.next().await {
+            Some(Ok(f)) => f,
+            _ => return None,
+        };
+        let mut n = 0usize;
+        while let Some(Ok(chunk)) = field.next().await {
+            n = n.saturating_add(chunk.len());
+        }
+        drop(field);
+        Some((Ok(n), p))
+    })
+}
+
 /// Read the whole form within `limits`; the first byte over any limit stops
-/// the reading with a Chinese message naming that limit.
+/// the reading with a Chinese message naming that limit (the rest of the body
+/// is then read and thrown away, within the same limits, so the client sees
+/// the message).
 pub async fn read(
     req: &HttpRequest,
     mut payload: Multipart,
@@ -99,9 +141,29 @@ pub async fn read(
 ) -> Result<Upload, AppError> {
     // Multipart framing adds a little to the parts; allow for it.
     let framing = limits.parts.saturating_mul(512);
-    check_length(req, limits.total.saturating_add(framing), || {
-        too_large(limits.total)
-    })?;
+    let allowed = limits.total.saturating_add(framing);
+    if let Err(e) = check_length(req, allowed, || too_large(limits.total)) {
+        // A body a little over the limit is read and thrown away so the
+        // client sees the message; a far larger one is not read at all.
+        if declared_length(req).is_some_and(|n| n <= 2 * allowed as u64) {
+            drain(multipart_rest(payload), 2 * allowed).await;
+        }
+        return Err(e);
+    }
+    match read_parts(&mut payload, limits).await {
+        Ok(upload) => Ok(upload),
+        Err(e) => {
+            drain(
+                multipart_rest(payload),
+                limits.total.saturating_add(framing),
+            )
+            .await;
+            Err(e)
+        }
+    }
+}
+
+async fn read_parts(payload: &mut Multipart, limits: Limits) -> Result<Upload, AppError> {
     let mut fields = HashMap::new();
     let mut file = None;
     let mut total: usize = 0;
@@ -184,13 +246,21 @@ pub async fn read_body(
     max: usize,
     err: impl Fn() -> AppError,
 ) -> Result<Vec<u8>, AppError> {
-    check_length(req, max, &err)?;
+    if let Err(e) = check_length(req, max, &err) {
+        if declared_length(req).is_some_and(|n| n <= 2 * max as u64) {
+            let rest = payload.map(|c| c.map(|b| b.len()).map_err(drop));
+            drain(rest, 2 * max).await;
+        }
+        return Err(e);
+    }
     let mut buf = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             AppError::invalid("body", ErrorCode::UploadInvalid, format!("上传中断：{e}"))
         })?;
         if buf.len().saturating_add(chunk.len()) > max {
+            let rest = payload.map(|c| c.map(|b| b.len()).map_err(drop));
+            drain(rest, max).await;
             return Err(err());
         }
         buf.extend_from_slice(&chunk);
