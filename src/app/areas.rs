@@ -4,6 +4,7 @@ use super::Actor;
 use crate::db::models::Area;
 use crate::db::schema::{areas, growers, plots, policies};
 use crate::db::DbConn;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::dsl::sql;
@@ -154,7 +155,7 @@ pub fn progress(
         .collect();
     let insured: HashMap<i64, (i64, i64)> = policies::table
         .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.ne("cancelled"))
+        .filter(policies::status.ne(PolicyStatus::Cancelled))
         .group_by(policies::township_id)
         .select((
             policies::township_id,

@@ -5,6 +5,7 @@ use super::{audit, Actor};
 use crate::db::models::{Policy, PremiumBatch};
 use crate::db::schema::{policies, premium_batches};
 use crate::db::{now_text, DbConn};
+use crate::domain::policy::PolicyStatus;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
@@ -57,7 +58,7 @@ pub fn pending(conn: &mut DbConn, township_id: i64, scheme_id: i64) -> AppResult
     Ok(policies::table
         .filter(policies::township_id.eq(township_id))
         .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.eq_any(["collected", "issued"]))
+        .filter(policies::status.eq_any([PolicyStatus::Collected, PolicyStatus::Issued]))
         .filter(policies::batch_id.is_null())
         .order(policies::policy_no)
         .select(Policy::as_select())

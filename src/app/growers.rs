@@ -6,6 +6,7 @@ use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::text::{self, TextKind};
 use crate::domain::IdNumber;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -338,7 +339,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         let before = get_scoped(conn, actor, id)?;
         let live = policies::table
             .filter(policies::grower_id.eq(id))
-            .filter(policies::status.ne("draft"))
+            .filter(policies::status.ne(PolicyStatus::Draft))
             .count()
             .get_result::<i64>(conn)?;
         if live > 0 {

@@ -7,6 +7,7 @@ use crate::db::models::{Policy, PolicyLevel};
 use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::mask_id;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::quote;
 use crate::domain::scheme::level_name;
 use crate::domain::{Fen, Mu};
@@ -17,20 +18,17 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 
+/// Codes and names of the statuses, for filters and drop-downs.
 pub const STATUSES: [(&str, &str); 5] = [
-    ("draft", "待收费"),
-    ("collected", "已收自缴保费"),
-    ("issued", "已签发"),
-    ("expired", "已到期"),
-    ("cancelled", "已注销"),
+    status_pair(PolicyStatus::Draft),
+    status_pair(PolicyStatus::Collected),
+    status_pair(PolicyStatus::Issued),
+    status_pair(PolicyStatus::Expired),
+    status_pair(PolicyStatus::Cancelled),
 ];
 
-pub fn status_name(s: &str) -> &str {
-    STATUSES
-        .iter()
-        .find(|(c, _)| *c == s)
-        .map(|(_, n)| *n)
-        .unwrap_or(s)
+const fn status_pair(s: PolicyStatus) -> (&'static str, &'static str) {
+    (s.as_str(), s.name())
 }
 
 /// True once the premium was collected: the policy's money no longer follows plot edits.
@@ -38,7 +36,7 @@ pub fn locked_for(conn: &mut DbConn, grower_id: i64, scheme_id: i64) -> AppResul
     Ok(policies::table
         .filter(policies::grower_id.eq(grower_id))
         .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.ne("draft"))
+        .filter(policies::status.ne(PolicyStatus::Draft))
         .count()
         .get_result::<i64>(conn)?
         > 0)
@@ -101,7 +99,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
         .first(conn)
         .optional()?;
     if let Some(p) = &existing {
-        if p.status != "draft" {
+        if p.status != PolicyStatus::Draft {
             return Ok(());
         }
     }
@@ -164,7 +162,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                     policies::scheme_id.eq(scheme_id),
                     policies::grower_id.eq(grower_id),
                     policies::township_id.eq(grower.township_id),
-                    policies::status.eq("draft"),
+                    policies::status.eq(PolicyStatus::Draft),
                     policies::insured_area_units.eq(units),
                     policies::sum_insured_fen.eq(q.sum_insured.0),
                     policies::premium_fen.eq(q.premium.0),
@@ -248,13 +246,13 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
     actor.require(actor.can_collect_premium())?;
     let date = parse_date("collected_on", date)?;
     transition(conn, actor, id, "collect", |conn, p| {
-        if p.status != "draft" {
+        if p.status != PolicyStatus::Draft {
             return Err(AppError::conflict(
                 ErrorCode::PolicyNotDraft,
                 format!(
                     "保单{}状态为{}，不能再登记收费",
                     p.policy_no,
-                    status_name(&p.status)
+                    p.status.name()
                 ),
             ));
         }
@@ -267,7 +265,7 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
         }
         diesel::update(policies::table.find(p.id))
             .set((
-                policies::status.eq("collected"),
+                policies::status.eq(PolicyStatus::Collected),
                 policies::share_collected_on.eq(date.format("%Y-%m-%d").to_string()),
                 policies::version.eq(p.version + 1),
                 policies::updated_at.eq(now_text()),
@@ -282,13 +280,13 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
 pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
     actor.require(actor.can_underwrite())?;
     transition(conn, actor, id, "issue", |conn, p| {
-        if p.status != "collected" {
+        if p.status != PolicyStatus::Collected {
             return Err(AppError::conflict(
                 ErrorCode::PolicyNotCollected,
                 format!(
                     "保单{}尚未收取农户自缴保费（当前：{}），不能签发",
                     p.policy_no,
-                    status_name(&p.status)
+                    p.status.name()
                 ),
             ));
         }
@@ -307,41 +305,41 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
         }
         diesel::update(policies::table.find(p.id))
             .set((
-                policies::status.eq("issued"),
+                policies::status.eq(PolicyStatus::Issued),
                 policies::cover_start.eq(start.format("%Y-%m-%d").to_string()),
                 policies::cover_end.eq(scheme.def.term_end.format("%Y-%m-%d").to_string()),
                 policies::version.eq(p.version + 1),
                 policies::updated_at.eq(now_text()),
             ))
             .execute(conn)?;
-        super::finance::after_policy_transition(conn, actor, p, "issued")
+        super::finance::after_policy_transition(conn, actor, p, PolicyStatus::Issued)
     })
 }
 
 pub fn cancel(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
     actor.require(actor.can_underwrite())?;
     transition(conn, actor, id, "cancel", |conn, p| {
-        if p.status == "cancelled" || p.status == "expired" {
+        if !p.status.can_move_to(PolicyStatus::Cancelled) {
             return Err(AppError::conflict(
                 ErrorCode::PolicyClosed,
-                format!("保单{}{}，不能注销", p.policy_no, status_name(&p.status)),
+                format!("保单{}{}，不能注销", p.policy_no, p.status.name()),
             ));
         }
         diesel::update(policies::table.find(p.id))
             .set((
-                policies::status.eq("cancelled"),
+                policies::status.eq(PolicyStatus::Cancelled),
                 policies::version.eq(p.version + 1),
                 policies::updated_at.eq(now_text()),
             ))
             .execute(conn)?;
-        super::finance::after_policy_transition(conn, actor, p, "cancelled")
+        super::finance::after_policy_transition(conn, actor, p, PolicyStatus::Cancelled)
     })
 }
 
 /// Mark issued policies whose cover ended before `today` as expired.
 pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
     let due: Vec<Policy> = policies::table
-        .filter(policies::status.eq("issued"))
+        .filter(policies::status.eq(PolicyStatus::Issued))
         .filter(policies::cover_end.lt(today.format("%Y-%m-%d").to_string()))
         .select(Policy::as_select())
         .load(conn)?;
@@ -350,7 +348,7 @@ pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
         super::tx(conn, |conn| {
             diesel::update(policies::table.find(p.id))
                 .set((
-                    policies::status.eq("expired"),
+                    policies::status.eq(PolicyStatus::Expired),
                     policies::updated_at.eq(now_text()),
                 ))
                 .execute(conn)?;
@@ -387,7 +385,7 @@ pub struct PolicyView {
     pub grower_id_number: String,
     pub township_id: i64,
     pub township_name: String,
-    pub status: String,
+    pub status: PolicyStatus,
     pub status_name: String,
     pub insured_mu: Mu,
     pub sum_insured: Fen,
@@ -456,8 +454,8 @@ fn build_view(
         },
         township_id: p.township_id,
         township_name: township_name.to_string(),
-        status: p.status.clone(),
-        status_name: status_name(&p.status).to_string(),
+        status: p.status,
+        status_name: p.status.name().to_string(),
         insured_mu: Mu::from_units(p.insured_area_units),
         sum_insured: Fen(p.sum_insured_fen),
         premium: Fen(p.premium_fen),
@@ -694,7 +692,7 @@ pub fn sync_many(
     for g in grower_ids {
         let u = units.get(g).copied().unwrap_or(0);
         match existing.get(g) {
-            Some(p) if p.status == "draft" && p.insured_area_units != u => {
+            Some(p) if p.status == PolicyStatus::Draft && p.insured_area_units != u => {
                 sync(conn, actor, *g, scheme_id)?
             }
             Some(_) => {}
@@ -748,7 +746,7 @@ pub fn sync_many(
                 policies::scheme_id.eq(scheme_id),
                 policies::grower_id.eq(*g),
                 policies::township_id.eq(*t),
-                policies::status.eq("draft"),
+                policies::status.eq(PolicyStatus::Draft),
                 policies::insured_area_units.eq(*u),
                 policies::sum_insured_fen.eq(q.sum_insured.0),
                 policies::premium_fen.eq(q.premium.0),

@@ -6,6 +6,7 @@ use super::finance::scheme_or_current;
 use super::{audit, Action, Actor};
 use crate::db::schema::{policies, premium_batch_confirmations, premium_batches};
 use crate::db::{now_text, DbConn};
+use crate::domain::policy::PolicyStatus;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Statuses whose grower share has been collected and not refunded.
-const COLLECTED: [&str; 3] = ["collected", "issued", "expired"];
+const COLLECTED: [PolicyStatus; 3] = PolicyStatus::COLLECTED;
 
 pub fn can_view(a: &Actor) -> bool {
     a.may(Action::ViewPremiumFlow)

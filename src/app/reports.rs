@@ -6,6 +6,7 @@ use crate::db::models::{Grower, Plot, Policy};
 use crate::db::schema::{growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::mask_id;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
 use crate::excel::write::{Cell, Column, Table};
@@ -65,7 +66,7 @@ fn live_policies(conn: &mut DbConn, r: &Resolved) -> AppResult<Vec<(Policy, Grow
     let mut q = policies::table
         .inner_join(growers::table)
         .filter(policies::scheme_id.eq(r.scheme.id))
-        .filter(policies::status.ne("cancelled"))
+        .filter(policies::status.ne(PolicyStatus::Cancelled))
         .into_boxed();
     if let Some(t) = r.township_id {
         q = q.filter(policies::township_id.eq(t));
@@ -177,7 +178,7 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
                 mask_id(&g.id_number)
             }),
             Cell::Text(p.policy_no.clone()),
-            Cell::Text(super::policies::status_name(&p.status).to_string()),
+            Cell::Text(p.status.name().to_string()),
         ];
         row.extend(money);
         out.push(row);
@@ -426,7 +427,7 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
                         .map(|a| a.name.clone())
                         .unwrap_or_default(),
                 ),
-                Cell::Text(super::policies::status_name(&p.status).to_string()),
+                Cell::Text(p.status.name().to_string()),
                 text(&p.share_collected_on),
                 text(&p.cover_start),
                 text(&p.cover_end),

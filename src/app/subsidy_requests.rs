@@ -5,11 +5,11 @@
 //! holds a unique index over the eligible items.
 
 use super::finance::{scheme_or_current, LevelFigure};
-use super::policies::status_name;
 use super::{audit, Action, Actor};
 use crate::db::models::Policy;
 use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, subsidy_requests};
 use crate::db::{now_text, DbConn};
+use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -46,7 +46,7 @@ pub struct RequestItem {
     pub policy_id: i64,
     pub policy_no: String,
     pub township_name: String,
-    pub status: String,
+    pub status: PolicyStatus,
     pub status_name: String,
     pub subsidy: Fen,
     pub eligible: bool,
@@ -91,11 +91,11 @@ pub fn parse_policy_list(text: &str) -> Vec<String> {
 
 /// Why a policy's subsidy can't be requested, if it can't.
 fn ineligible_reason(p: &Policy, requested_in: Option<&String>) -> Option<String> {
-    match p.status.as_str() {
-        "cancelled" => return Some("保单已注销".into()),
-        "draft" => return Some("尚未收取农户自缴保费".into()),
-        "collected" => return Some("保单尚未签发".into()),
-        _ => {}
+    match p.status {
+        PolicyStatus::Cancelled => return Some("保单已注销".into()),
+        PolicyStatus::Draft => return Some("尚未收取农户自缴保费".into()),
+        PolicyStatus::Collected => return Some("保单尚未签发".into()),
+        PolicyStatus::Issued | PolicyStatus::Expired => {}
     }
     if p.share_collected_on.is_none() {
         return Some("未登记农户自缴保费收取".into());
@@ -327,20 +327,21 @@ fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
             amount: Fen(sums.get(&l.level).copied().unwrap_or(0)),
         })
         .collect();
-    let rows: Vec<(i64, String, i64, String, bool, String, i64)> = subsidy_request_items::table
-        .inner_join(policies::table)
-        .filter(subsidy_request_items::request_id.eq(id))
-        .order((subsidy_request_items::eligible, policies::policy_no))
-        .select((
-            policies::id,
-            policies::policy_no,
-            policies::township_id,
-            policies::status,
-            subsidy_request_items::eligible,
-            subsidy_request_items::reason,
-            subsidy_request_items::subsidy_fen,
-        ))
-        .load(conn)?;
+    let rows: Vec<(i64, String, i64, PolicyStatus, bool, String, i64)> =
+        subsidy_request_items::table
+            .inner_join(policies::table)
+            .filter(subsidy_request_items::request_id.eq(id))
+            .order((subsidy_request_items::eligible, policies::policy_no))
+            .select((
+                policies::id,
+                policies::policy_no,
+                policies::township_id,
+                policies::status,
+                subsidy_request_items::eligible,
+                subsidy_request_items::reason,
+                subsidy_request_items::subsidy_fen,
+            ))
+            .load(conn)?;
     let names = super::areas::names(conn)?;
     let items = rows
         .into_iter()
@@ -349,7 +350,7 @@ fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
                 policy_id: pid,
                 policy_no: no,
                 township_name: names.get(&t).map(|a| a.name.clone()).unwrap_or_default(),
-                status_name: status_name(&status).to_string(),
+                status_name: status.name().to_string(),
                 status,
                 subsidy: Fen(subsidy),
                 eligible,

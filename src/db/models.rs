@@ -2,6 +2,7 @@
 
 use super::schema::*;
 use crate::domain::claims::ClaimStatus;
+use crate::domain::policy::PolicyStatus;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -156,7 +157,7 @@ pub struct Policy {
     pub scheme_id: i64,
     pub grower_id: i64,
     pub township_id: i64,
-    pub status: String,
+    pub status: PolicyStatus,
     pub insured_area_units: i64,
     pub sum_insured_fen: i64,
     pub premium_fen: i64,
@@ -268,53 +269,6 @@ pub struct NewClaim {
     pub survey_due_at: String,
     pub created_at: String,
     pub updated_at: String,
-}
-
-/// A claim's status in its TEXT column, on both backends and through the
-/// `MultiConnection` backend; a code that is not a status is a
-/// deserialization error, never a panic.
-mod claim_status_sql {
-    use crate::db::MultiBackend;
-    use crate::domain::claims::ClaimStatus;
-    use diesel::backend::Backend;
-    use diesel::deserialize::{self, FromSql};
-    use diesel::pg::Pg;
-    use diesel::serialize::{self, IsNull, Output, ToSql};
-    use diesel::sql_types::Text;
-    use diesel::sqlite::Sqlite;
-    use std::io::Write;
-
-    impl ToSql<Text, Sqlite> for ClaimStatus {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-            out.set_value(self.as_str());
-            Ok(IsNull::No)
-        }
-    }
-
-    impl ToSql<Text, Pg> for ClaimStatus {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-            out.write_all(self.as_str().as_bytes())?;
-            Ok(IsNull::No)
-        }
-    }
-
-    impl ToSql<Text, MultiBackend> for ClaimStatus {
-        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-            out.set_value((Text, self));
-            Ok(IsNull::No)
-        }
-    }
-
-    impl<DB> FromSql<Text, DB> for ClaimStatus
-    where
-        DB: Backend,
-        String: FromSql<Text, DB>,
-    {
-        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-            let code = String::from_sql(bytes)?;
-            Ok(ClaimStatus::parse(&code)?)
-        }
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Insertable)]

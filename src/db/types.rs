@@ -1,9 +1,10 @@
 //! How the domain's typed values are stored: money and areas as BIGINT,
-//! statuses, instants and days as TEXT. One generic impl per type serves
+//! policy and claim statuses, instants and days as TEXT. One generic impl per type serves
 //! SQLite, PostgreSQL and the multi-connection that chooses between them;
 //! a value the program did not write is a deserialization error, never a
 //! panic.
 
+use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
 use crate::domain::policy::PolicyStatus;
@@ -72,6 +73,7 @@ macro_rules! text_value {
 }
 
 text_value!(PolicyStatus, |s| Ok(s.parse()?));
+text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
 
@@ -103,6 +105,12 @@ mod tests {
         let at = Instant::parse_stored("2026-06-12T06:30:05Z").unwrap();
         let day = Day::parse_stored("2026-02-28").unwrap();
         for mut conn in connections() {
+            for status in ClaimStatus::ALL {
+                let back: ClaimStatus = diesel::select(status.into_sql::<Text>())
+                    .get_result(&mut conn)
+                    .unwrap();
+                assert_eq!(back, status);
+            }
             for status in PolicyStatus::ALL {
                 let back: PolicyStatus = diesel::select(status.into_sql::<Text>())
                     .get_result(&mut conn)
@@ -138,6 +146,9 @@ mod tests {
             let status =
                 diesel::select(sql::<Text>("'issued '")).get_result::<PolicyStatus>(&mut conn);
             assert!(status.is_err());
+            let claim =
+                diesel::select(sql::<Text>("'closed'")).get_result::<ClaimStatus>(&mut conn);
+            assert!(claim.is_err());
             let at = diesel::select(sql::<Text>("'yesterday'")).get_result::<Instant>(&mut conn);
             assert!(at.is_err());
             let day = diesel::select(sql::<Text>("'2026-02-30'")).get_result::<Day>(&mut conn);

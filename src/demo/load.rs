@@ -8,6 +8,7 @@ use crate::app::{Actor, Role};
 use crate::db::models::NewArea;
 use crate::db::schema::{areas, policies};
 use crate::db::DbConn;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -253,7 +254,7 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
     // Issued policies with an insured plot, first township first.
     let insured: Vec<(i64, i64, Option<String>)> = policies::table
         .inner_join(plots::table.on(plots::grower_id.eq(policies::grower_id)))
-        .filter(policies::status.eq("issued"))
+        .filter(policies::status.eq(PolicyStatus::Issued))
         .filter(plots::eligible.eq(true))
         .order((policies::township_id, policies::id, plots::id))
         .select((policies::id, plots::id, plots::boundary))

@@ -6,6 +6,7 @@
 use crate::app::schemes::Scheme;
 use crate::db::schema::{growers, policies, policy_subsidy_levels};
 use crate::db::{now_text, DbConn};
+use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::quote;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -102,7 +103,7 @@ pub fn insert_issued(
                     policies::scheme_id.eq(scheme.id),
                     policies::grower_id.eq(*gid),
                     policies::township_id.eq(p.township_id),
-                    policies::status.eq("issued"),
+                    policies::status.eq(PolicyStatus::Issued),
                     policies::insured_area_units.eq(*u),
                     policies::sum_insured_fen.eq(q.sum_insured.0),
                     policies::premium_fen.eq(q.premium.0),

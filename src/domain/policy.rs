@@ -55,7 +55,7 @@ impl PolicyStatus {
     ];
 
     /// The stored form (`policies.status`) and the JSON form.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             PolicyStatus::Draft => "draft",
             PolicyStatus::Collected => "collected",
@@ -66,7 +66,7 @@ impl PolicyStatus {
     }
 
     /// What people read.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             PolicyStatus::Draft => "待收费",
             PolicyStatus::Collected => "已收自缴保费",

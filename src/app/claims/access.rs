@@ -2,10 +2,11 @@
 //! and the guarded save every step ends with (version check, status error, audit).
 
 use crate::app::clock::to_text;
-use crate::app::{audit, Actor, Role};
+use crate::app::{audit, Action, Actor, Role};
 use crate::db::models::Claim;
 use crate::db::schema::claims;
 use crate::db::DbConn;
+use crate::domain::access::{allows, grant, Reach, Target};
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -13,18 +14,20 @@ use diesel::prelude::*;
 // ---------------------------------------------------------------- who may
 
 pub fn may_handle(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Admin | Role::Underwriter)
+    actor.may(Action::HandleClaims)
 }
 
 /// Who sees a claim: the insurer's desk, the county forestry bureau and
 /// finance see the county; an adjuster only the claims assigned to them; a
 /// township station the claims of its township.
 fn sees(actor: &Actor, c: &Claim) -> bool {
-    match actor.role {
-        Role::Admin | Role::Underwriter | Role::CountyForestry | Role::Finance => true,
-        Role::Adjuster => c.adjuster_id == Some(actor.user_id),
-        Role::Township => actor.township_id == Some(c.township_id),
-    }
+    let target = match grant(actor.role, Action::ViewClaims) {
+        Some(Reach::Assigned) if c.adjuster_id == Some(actor.user_id) => Target::AssignedClaim,
+        Some(Reach::Assigned) => Target::UnassignedClaim,
+        _ if actor.sees_township(c.township_id) => Target::Own,
+        _ => Target::OtherTownship,
+    };
+    allows(actor.role, Action::ViewClaims, target)
 }
 
 /// The two people assigned to survey it.

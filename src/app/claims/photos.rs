@@ -4,7 +4,7 @@
 use super::access::wrong_status;
 use super::*;
 use crate::app::clock::to_text;
-use crate::app::{audit, Actor, Role};
+use crate::app::{audit, Actor};
 use crate::db::models::{Claim, ClaimPhotoMeta};
 use crate::db::schema::claim_photos;
 use crate::db::DbConn;
@@ -44,7 +44,7 @@ const MAX_PHOTO_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 /// co-surveyors) — asked before a photo's bytes are read; `add_photo` then
 /// checks the claim's own assignment.
 pub fn may_upload_photos(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Adjuster | Role::CountyForestry)
+    actor.may(crate::app::Action::SurveyClaims)
 }
 
 /// The type its first bytes claim (JPEG, PNG, WebP), or none.

@@ -10,6 +10,7 @@ use crate::db::schema::{claims, growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::SchemeDef;
 use crate::domain::text::{self, TextKind};
 use crate::domain::Mu;
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub struct LookupHit {
     pub policy_id: i64,
     pub policy_no: String,
-    pub status: String,
+    pub status: PolicyStatus,
     pub status_name: String,
     pub grower_name: String,
     pub grower_id_number: String,
@@ -85,7 +86,7 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
         out.push(LookupHit {
             policy_id: p.id,
             policy_no: p.policy_no.clone(),
-            status_name: crate::app::policies::status_name(&p.status).to_string(),
+            status_name: p.status.name().to_string(),
             status: p.status,
             grower_name: g.name.clone(),
             grower_id_number: personal(full, &g.id_number, mask_id),
@@ -391,13 +392,13 @@ fn decline_reasons(k: &Checked) -> Vec<(&'static str, String)> {
             )),
         }
     }
-    if !matches!(k.policy.status.as_str(), "issued" | "expired") {
+    if !k.policy.status.is_subsidised() {
         out.push((
             "policy_not_in_force",
             format!(
                 "保单{}状态为“{}”，保险责任尚未生效或已终止",
                 k.policy.policy_no,
-                crate::app::policies::status_name(&k.policy.status)
+                k.policy.status.name()
             ),
         ));
     } else {

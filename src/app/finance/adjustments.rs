@@ -6,12 +6,12 @@ use super::lock::locked_statement;
 use super::payments::due_map;
 use super::{
     can_manage, can_view_statement, check_level, required_text, scheme_or_current, span, sum_sql,
-    SUBSIDISED,
 };
 use crate::app::{audit, Actor};
 use crate::db::models::Policy;
 use crate::db::schema::{policies, policy_subsidy_levels, subsidy_adjustments};
 use crate::db::{now_text, DbConn};
+use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::text::TextKind;
 use crate::domain::Fen;
@@ -164,10 +164,10 @@ pub fn after_policy_transition(
     conn: &mut DbConn,
     actor: &Actor,
     before: &Policy,
-    new_status: &str,
+    new_status: PolicyStatus,
 ) -> AppResult<()> {
-    let was = SUBSIDISED.contains(&before.status.as_str());
-    let is = SUBSIDISED.contains(&new_status);
+    let was = before.status.is_subsidised();
+    let is = new_status.is_subsidised();
     if was == is {
         return Ok(());
     }

@@ -39,8 +39,9 @@ pub use statement::{statement, AdjustmentRow, Figures, Statement, StatementQuery
 pub use workbook::{statement_tables, statement_xlsx};
 
 use super::schemes::Scheme;
-use super::{Actor, Role};
+use super::{Action, Actor};
 use crate::db::DbConn;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
@@ -53,25 +54,22 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Policy statuses whose subsidy is due.
-pub const SUBSIDISED: [&str; 2] = ["issued", "expired"];
+pub const SUBSIDISED: [PolicyStatus; 2] = PolicyStatus::SUBSIDISED;
 
 /// Sign off, pay, adjust, reconcile.
 pub fn can_manage(a: &Actor) -> bool {
-    matches!(a.role, Role::Admin | Role::Finance)
+    a.may(Action::ManageSubsidy)
 }
 
 /// The statement and the dashboard: everyone but the adjuster; a township
 /// station sees its own township's rows only.
 pub fn can_view_statement(a: &Actor) -> bool {
-    a.role != Role::Adjuster
+    a.may(Action::ViewStatement)
 }
 
 /// Payments and balances: the county offices and the insurer being paid.
 pub fn can_view_payments(a: &Actor) -> bool {
-    matches!(
-        a.role,
-        Role::Admin | Role::Finance | Role::Underwriter | Role::CountyForestry
-    )
+    a.may(Action::ViewPayments)
 }
 
 pub(crate) fn scheme_or_current(conn: &mut DbConn, code: &str) -> AppResult<Scheme> {
