@@ -2,6 +2,7 @@
 //! to the insurer together with one receipt.
 
 use super::{audit, Actor};
+use crate::app::clock::past_day;
 use crate::db::models::{Policy, PremiumBatch};
 use crate::db::schema::{policies, premium_batches};
 use crate::db::{now_text, DbConn};
@@ -65,7 +66,12 @@ pub fn pending(conn: &mut DbConn, township_id: i64, scheme_id: i64) -> AppResult
         .load(conn)?)
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult<BatchView> {
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &BatchInput,
+    today: NaiveDate,
+) -> AppResult<BatchView> {
     actor.require(actor.can_collect_premium())?;
     let mut errors = Vec::new();
     let receipt = crate::domain::text::check(
@@ -82,20 +88,9 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BatchInput) -> AppResult
             "请填写收据号（不超过40个字符）",
         ));
     }
-    let date = NaiveDate::parse_from_str(input.handed_over_on.trim(), "%Y-%m-%d").ok();
-    match date {
-        None => errors.push(FieldError::new(
-            "handed_over_on",
-            ErrorCode::DateInvalid,
-            "交付日期格式应为YYYY-MM-DD",
-        )),
-        Some(d) if d > chrono::Utc::now().date_naive() => errors.push(FieldError::new(
-            "handed_over_on",
-            ErrorCode::DateInFuture,
-            "交付日期不能晚于今天",
-        )),
-        _ => {}
-    }
+    let date = past_day("handed_over_on", "交付日期", &input.handed_over_on, today)
+        .map_err(|e| errors.push(e))
+        .ok();
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

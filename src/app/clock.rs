@@ -1,7 +1,7 @@
 //! The time the claim rules read. Deadlines are clock hours from a report, so
 //! tests must be able to set the clock instead of sleeping.
 
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +32,11 @@ impl Clock {
         if let Some(t) = &self.0 {
             *t.lock().unwrap_or_else(|e| e.into_inner()) = at;
         }
+    }
+
+    /// Today's date in China: what "today" means on every form and in expiry.
+    pub fn today(&self) -> NaiveDate {
+        china_date(self.now())
     }
 
     pub fn advance(&self, by: chrono::Duration) {
@@ -80,6 +85,40 @@ pub fn display_text(s: &str) -> String {
 /// The China date of an instant.
 pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&china()).date_naive()
+}
+
+/// A date typed by a person or read from a file: 2026-03-05, 2026/3/5,
+/// 2026年3月5日, 20260305, full-width digits — the one date reader of every
+/// entry path.
+pub fn input_day(field: &str, label: &str, s: &str) -> Result<NaiveDate, FieldError> {
+    crate::domain::time::read_day(s).ok_or_else(|| {
+        FieldError::new(
+            field,
+            ErrorCode::DateInvalid,
+            format!(
+                "{label}格式应为YYYY-MM-DD：{}",
+                crate::domain::number::shown(s)
+            ),
+        )
+    })
+}
+
+/// [`input_day`] for a day that has happened: not later than `today`.
+pub fn past_day(
+    field: &str,
+    label: &str,
+    s: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    let d = input_day(field, label, s)?;
+    if d > today {
+        return Err(FieldError::new(
+            field,
+            ErrorCode::DateInFuture,
+            format!("{label}不能晚于今天（{today}）"),
+        ));
+    }
+    Ok(d)
 }
 
 /// A time typed by a person or sent by a machine: RFC 3339 with an offset, or
@@ -136,6 +175,44 @@ mod tests {
             "validation_failed"
         );
         assert!(parse_input("t", "报案时间", "明天").is_err());
+    }
+
+    #[test]
+    fn today_is_the_china_date() {
+        // 2026-06-12 23:30 UTC is already the 13th in China.
+        let c = Clock::manual(
+            DateTime::parse_from_rfc3339("2026-06-12T23:30:00Z")
+                .unwrap()
+                .into(),
+        );
+        assert_eq!(c.today().to_string(), "2026-06-13");
+        c.set(
+            DateTime::parse_from_rfc3339("2026-06-12T15:59:59Z")
+                .unwrap()
+                .into(),
+        );
+        assert_eq!(c.today().to_string(), "2026-06-12");
+    }
+
+    #[test]
+    fn typed_days_in_every_form_and_never_after_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        for s in [
+            "2026-03-05",
+            " 2026/3/5 ",
+            "2026年3月5日",
+            "２０２６－０３－０５",
+            "20260305",
+        ] {
+            assert_eq!(past_day("d", "收费日期", s, today), Ok(today), "{s:?}");
+        }
+        let e = past_day("d", "收费日期", "2026-03-06", today).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code), ("d", ErrorCode::DateInFuture));
+        assert!(e.message.contains("收费日期不能晚于今天"), "{}", e.message);
+        for s in ["", "2026-02-30", "明天", "03/05/2026"] {
+            let e = input_day("d", "收费日期", s).unwrap_err();
+            assert_eq!(e.code, ErrorCode::DateInvalid, "{s:?}");
+        }
     }
 
     #[test]

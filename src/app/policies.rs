@@ -3,6 +3,7 @@
 
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
+use crate::app::clock::past_day;
 use crate::db::models::{Policy, PolicyLevel};
 use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
 use crate::db::{now_text, DbConn};
@@ -207,16 +208,6 @@ pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Policy
     Ok(p)
 }
 
-fn parse_date(field: &str, s: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::invalid(
-            field,
-            ErrorCode::DateInvalid,
-            format!("日期格式应为YYYY-MM-DD：{}", s.trim()),
-        )
-    })
-}
-
 fn transition(
     conn: &mut DbConn,
     actor: &Actor,
@@ -242,9 +233,15 @@ fn transition(
 }
 
 /// The township station records that the grower paid their share on `date`.
-pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResult<PolicyView> {
+pub fn collect(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    date: &str,
+    today: NaiveDate,
+) -> AppResult<PolicyView> {
     actor.require(actor.can_collect_premium())?;
-    let date = parse_date("collected_on", date)?;
+    let date = past_day("collected_on", "收费日期", date, today).map_err(AppError::from)?;
     transition(conn, actor, id, "collect", |conn, p| {
         if p.status != PolicyStatus::Draft {
             return Err(AppError::conflict(
@@ -254,13 +251,6 @@ pub fn collect(conn: &mut DbConn, actor: &Actor, id: i64, date: &str) -> AppResu
                     p.policy_no,
                     p.status.name()
                 ),
-            ));
-        }
-        if date > chrono::Utc::now().date_naive() {
-            return Err(AppError::invalid(
-                "collected_on",
-                ErrorCode::DateInFuture,
-                "收费日期不能晚于今天",
             ));
         }
         diesel::update(policies::table.find(p.id))
@@ -342,7 +332,16 @@ pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
         .filter(policies::status.eq(PolicyStatus::Issued))
         .filter(policies::cover_end.lt(today.format("%Y-%m-%d").to_string()))
         .select(Policy::as_select())
-        .load(conn)?;
+        .load::<Policy>(conn)?
+        .into_iter()
+        .filter(|p| {
+            let end = p
+                .cover_end
+                .as_deref()
+                .and_then(crate::domain::time::read_day);
+            crate::domain::policy::is_due_to_expire(p.status, end, today)
+        })
+        .collect();
     let actor = Actor::system();
     for p in &due {
         super::tx(conn, |conn| {

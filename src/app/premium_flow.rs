@@ -4,6 +4,7 @@
 
 use super::finance::scheme_or_current;
 use super::{audit, Action, Actor};
+use crate::app::clock::past_day;
 use crate::db::schema::{policies, premium_batch_confirmations, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
@@ -208,6 +209,7 @@ pub fn confirm(
     actor: &Actor,
     batch_id: i64,
     input: &ConfirmInput,
+    today: NaiveDate,
 ) -> AppResult<BatchFlow> {
     actor.require(can_confirm(actor))?;
     let mut errors = Vec::new();
@@ -224,20 +226,9 @@ pub fn confirm(
         crate::domain::text::check("备注", &input.note, crate::domain::text::TextKind::Notes)
             .map_err(|p| errors.push(FieldError::new("note", p.code, p.message)))
             .unwrap_or_default();
-    let date = NaiveDate::parse_from_str(input.confirmed_on.trim(), "%Y-%m-%d").ok();
-    match date {
-        None => errors.push(FieldError::new(
-            "confirmed_on",
-            ErrorCode::DateInvalid,
-            "确认日期格式应为YYYY-MM-DD",
-        )),
-        Some(d) if d > chrono::Utc::now().date_naive() => errors.push(FieldError::new(
-            "confirmed_on",
-            ErrorCode::DateInFuture,
-            "确认日期不能晚于今天",
-        )),
-        _ => {}
-    }
+    let date = past_day("confirmed_on", "确认日期", &input.confirmed_on, today)
+        .map_err(|e| errors.push(e))
+        .ok();
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

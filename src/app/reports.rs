@@ -17,6 +17,8 @@ pub struct Scope {
     pub township_code: Option<String>,
     pub village_code: Option<String>,
     pub scheme: Option<String>,
+    /// The China date printed as 制表日期 (from the app's clock).
+    pub today: chrono::NaiveDate,
 }
 
 struct Resolved {
@@ -141,10 +143,6 @@ fn col(header: &str, width: f64) -> Column {
     }
 }
 
-fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
 /// 分户清单: one row per insured household (policies not cancelled).
 pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult<Table> {
     let r = resolve(conn, actor, scope)?;
@@ -207,8 +205,7 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
         )),
         subtitle: Some(format!(
             "制表日期 {} · 共{}户 · 金额单位：元 · 面积单位：亩",
-            today(),
-            count
+            scope.today, count
         )),
         columns,
         rows: out,
@@ -299,9 +296,7 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
         )),
         subtitle: Some(format!(
             "制表日期 {} · 共{}块，符合{}块",
-            today(),
-            n,
-            eligible_n
+            scope.today, n, eligible_n
         )),
         columns: vec![
             col("地块编号", 22.0),
@@ -346,6 +341,8 @@ pub fn roster_template(
             township_code: Some(township_code.to_string()),
             village_code: None,
             scheme: scheme.map(str::to_string),
+            // The template prints no date.
+            today: chrono::NaiveDate::MIN,
         },
     )?;
     let villages = super::areas::villages(conn, actor, r.township_id)?;
@@ -463,8 +460,7 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
         title: Some(format!("{} 保单清单（{}）", r.scheme.def.name, r.place)),
         subtitle: Some(format!(
             "制表日期 {} · 共{}份 · 金额单位：元 · 面积单位：亩",
-            today(),
-            n
+            scope.today, n
         )),
         columns,
         rows: out,

@@ -16,7 +16,7 @@ pub fn run(command: ClaimsCommand, config: &Config) -> ExitCode {
             Ok(t) => t,
             Err(e) => return fail(&e, json),
         },
-        None => chrono::Utc::now(),
+        None => app::clock::Clock::system().now(),
     };
     let res = connect(config)
         .and_then(|mut c| app::claims::overdue(&mut c, &app::Actor::system(), now, warn_hours));

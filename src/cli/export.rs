@@ -38,6 +38,7 @@ pub fn run(command: ExportCommand, config: &Config) -> ExitCode {
             township_code: township,
             village_code: village,
             scheme,
+            today: guobao::app::clock::Clock::system().today(),
         };
         let actor = app::Actor::system();
         let table = match kind {

@@ -4,22 +4,16 @@ use super::{connect, fail, PolicyCommand};
 use guobao::app;
 use guobao::config::Config;
 use guobao::error::AppError;
-use guobao::error::ErrorCode;
 use std::process::ExitCode;
 
 pub fn run(command: PolicyCommand, config: &Config) -> ExitCode {
     let PolicyCommand::Expire { today } = command;
     let today = match today {
-        Some(t) => match chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d") {
+        Some(t) => match app::clock::input_day("today", "日期", &t) {
             Ok(d) => d,
-            Err(_) => {
-                return fail(
-                    &AppError::invalid("today", ErrorCode::DateInvalid, "日期格式应为YYYY-MM-DD"),
-                    false,
-                )
-            }
+            Err(e) => return fail(&AppError::from(e), false),
         },
-        None => chrono::Utc::now().date_naive(),
+        None => app::clock::Clock::system().today(),
     };
     match connect(config).and_then(|mut c| app::policies::expire_due(&mut c, today)) {
         Ok(n) => {

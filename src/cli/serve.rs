@@ -39,8 +39,10 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
             Err(e) => return fail(&e, false),
         }
     }
+    let settings = startup::Settings::from_config(config);
+    // Expiry on the server's own clock, in China dates.
     if let Ok(mut conn) = pool.get() {
-        if let Err(e) = app::policies::expire_due(&mut conn, chrono::Utc::now().date_naive()) {
+        if let Err(e) = app::policies::expire_due(&mut conn, settings.clock.today()) {
             log::warn!("标记到期保单失败：{e}");
         }
     }
@@ -54,7 +56,6 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
         .unwrap_or_else(|_| bind.to_string());
     // Printed on one line so scripts and tests can find the address.
     println!("果保已启动：http://{shown}/  数据库：{url}");
-    let settings = startup::Settings::from_config(config);
     let result = actix_web::rt::System::new()
         .block_on(async move { startup::run(pool, listener, settings)?.await });
     match result {

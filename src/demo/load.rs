@@ -199,6 +199,8 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         }
         // A season in progress: most shares collected in March, most of those
         // issued, and the collected shares of the first ten townships handed over.
+        let now = crate::app::clock::Clock::system().now();
+        let today = crate::app::clock::china_date(now);
         let ids: Vec<i64> = policies::table
             .order(policies::id)
             .select(policies::id)
@@ -206,7 +208,8 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         for (n, id) in ids.iter().enumerate() {
             if n % 10 < 7 {
                 let day = 1 + (n % 28);
-                crate::app::policies::collect(conn, &actor, *id, &format!("2012-03-{day:02}"))?;
+                let on = format!("2012-03-{day:02}");
+                crate::app::policies::collect(conn, &actor, *id, &on, today)?;
                 if n % 10 < 5 {
                     crate::app::policies::issue(conn, &actor, *id)?;
                 }
@@ -222,10 +225,11 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                     receipt_no: format!("SJ2012-{:03}", i + 1),
                     handed_over_on: "2012-03-31".into(),
                 },
+                today,
             )?;
         }
-        demo_claims(conn, chrono::Utc::now())?;
-        demo_disbursements(conn, &actor, &def.code)?;
+        demo_claims(conn, now)?;
+        demo_disbursements(conn, &actor, &def.code, today)?;
         Ok(DemoSummary {
             townships: county.townships.len(),
             villages: village_count,
@@ -400,7 +404,12 @@ const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEA
 /// Subsidy paid so far: the provincial share in full for the first eight
 /// townships, half the county share for the first four, so the finance
 /// dashboard shows money due, paid and outstanding.
-fn demo_disbursements(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<()> {
+fn demo_disbursements(
+    conn: &mut DbConn,
+    actor: &Actor,
+    scheme: &str,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
     let balances = crate::app::finance::balances(conn, actor, scheme)?;
     let mut voucher = 0;
     for (i, t) in balances.townships.iter().enumerate().take(8) {
@@ -426,6 +435,7 @@ fn demo_disbursements(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResu
                     voucher_no: format!("CZ2012-{voucher:04}"),
                     note: "演示数据".into(),
                 },
+                today,
             )?;
         }
     }

@@ -55,6 +55,16 @@ pub struct TextProblem {
 
 /// Bidirectional embeddings, overrides and isolates: they make text display
 /// in an order other than the one stored.
+/// Full-width ASCII forms (digits, letters, punctuation) and the ideographic
+/// space to their half-width forms.
+pub fn halfwidth(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
 }

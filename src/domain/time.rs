@@ -194,6 +194,34 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+/// 2012-3-5, 2012/03/05, 2012.3.5, 2012年3月5日, 20120305, and any of those
+/// followed by a time.
+pub fn read_day(s: &str) -> Option<chrono::NaiveDate> {
+    let t: String = s.chars().map(super::text::halfwidth).collect();
+    let t = t.trim();
+    let date_part = t.split([' ', 'T']).next().unwrap_or(t);
+    let date_part = date_part.trim_end_matches(['日', '号']);
+    let parts: Vec<&str> = date_part
+        .split(['-', '/', '.', '年', '月'])
+        .map(str::trim)
+        .collect();
+    let (y, m, d) = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
+            (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+        }
+        [ymd] if ymd.len() == 8 && ymd.chars().all(|c| c.is_ascii_digit()) => (
+            ymd.get(0..4)?.parse().ok()?,
+            ymd.get(4..6)?.parse().ok()?,
+            ymd.get(6..8)?.parse().ok()?,
+        ),
+        _ => return None,
+    };
+    if !(1900..=2100).contains(&y) {
+        return None;
+    }
+    chrono::NaiveDate::from_ymd_opt(y, m, d)
+}
+
 /// A stored time that does not read back: the database holds text the
 /// program did not write.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,6 +26,12 @@ impl FieldError {
     }
 }
 
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> AppError {
+        AppError::Validation(vec![e])
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]

@@ -11,6 +11,7 @@ use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
 use crate::domain::policy::PolicyStatus;
+use crate::domain::policy::{covers_day, Cover};
 use crate::domain::scheme::SchemeDef;
 use crate::domain::text::{self, TextKind};
 use crate::domain::Mu;
@@ -392,38 +393,31 @@ fn decline_reasons(k: &Checked) -> Vec<(&'static str, String)> {
             )),
         }
     }
-    if !k.policy.status.is_subsidised() {
-        out.push((
+    let day = china_date(k.occurred);
+    let read = |d: &Option<String>| d.as_deref().and_then(crate::domain::time::read_day);
+    let (start, end) = (read(&k.policy.cover_start), read(&k.policy.cover_end));
+    match covers_day(k.policy.status, start, end, day) {
+        Cover::Covered => {}
+        Cover::NotInForce => out.push((
             "policy_not_in_force",
             format!(
                 "保单{}状态为“{}”，保险责任尚未生效或已终止",
                 k.policy.policy_no,
                 k.policy.status.name()
             ),
-        ));
-    } else {
-        let day = china_date(k.occurred);
-        let start = k
-            .policy
-            .cover_start
-            .as_deref()
-            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-        let end = k
-            .policy
-            .cover_end
-            .as_deref()
-            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
-        match (start, end) {
-            (Some(s), Some(e)) if day >= s && day <= e => {}
-            (s, e) => out.push((
+        )),
+        Cover::OutsidePeriod => {
+            let shown =
+                |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+            out.push((
                 "outside_cover_period",
                 format!(
                     "出险日期{}不在保险期间（{}至{}）内",
                     day,
-                    s.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-                    e.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+                    shown(start),
+                    shown(end)
                 ),
-            )),
+            ))
         }
     }
     if !k.plot.eligible {

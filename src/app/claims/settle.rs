@@ -149,13 +149,7 @@ pub struct AgreeInput {
 }
 
 fn parse_day(field: &str, label: &str, s: &str) -> AppResult<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        AppError::invalid(
-            field,
-            ErrorCode::DateInvalid,
-            format!("{label}格式应为YYYY-MM-DD：{}", s.trim()),
-        )
-    })
+    Ok(crate::app::clock::input_day(field, label, s)?)
 }
 
 /// The grower agreed the payout on this date; payment falls due `payment_days` later.

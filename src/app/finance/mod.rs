@@ -46,7 +46,6 @@ use crate::domain::scheme::level_name;
 use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::sql_types::BigInt;
 use rust_decimal::Decimal;
@@ -205,10 +204,4 @@ fn required_text(
         errors.push(FieldError::new(field, missing, message));
     }
     value
-}
-
-/// "Today" for the date checks (a payment may not be dated later), taken
-/// here only, in UTC.
-fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
 }

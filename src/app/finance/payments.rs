@@ -6,8 +6,9 @@ use super::lock::{locked_raw, locked_statement};
 use super::statement::live_raw;
 use super::{
     can_manage, can_view_payments, check_level, required_text, scheme_levels, scheme_or_current,
-    span, sum_sql, text_rule, today,
+    span, sum_sql, text_rule,
 };
+use crate::app::clock::past_day;
 use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
 use crate::db::schema::subsidy_disbursements;
@@ -276,6 +277,7 @@ pub fn disburse(
     conn: &mut DbConn,
     actor: &Actor,
     input: &DisbursementInput,
+    today: NaiveDate,
 ) -> AppResult<DisbursementView> {
     actor.require(can_manage(actor))?;
     let mut errors = Vec::new();
@@ -298,20 +300,9 @@ pub fn disburse(
             Fen::ZERO
         }
     };
-    let date = NaiveDate::parse_from_str(input.paid_on.trim(), "%Y-%m-%d").ok();
-    match date {
-        None => errors.push(FieldError::new(
-            "paid_on",
-            ErrorCode::DateInvalid,
-            "拨付日期格式应为YYYY-MM-DD",
-        )),
-        Some(d) if d > today() => errors.push(FieldError::new(
-            "paid_on",
-            ErrorCode::DateInFuture,
-            "拨付日期不能晚于今天",
-        )),
-        _ => {}
-    }
+    let date = past_day("paid_on", "拨付日期", &input.paid_on, today)
+        .map_err(|e| errors.push(e))
+        .ok();
     let voucher = required_text(
         &mut errors,
         ("voucher_no", "拨款凭证号"),

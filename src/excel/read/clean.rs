@@ -53,15 +53,7 @@ fn float_text(f: f64) -> String {
     format!("{rounded}")
 }
 
-/// Full-width ASCII forms (digits, letters, punctuation) and the ideographic
-/// space to their half-width forms.
-pub(super) fn halfwidth(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
-    }
-}
+pub(super) use crate::domain::text::halfwidth;
 
 pub(super) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -190,7 +182,7 @@ pub(super) fn normalize(field: Field, value: &Data) -> Cleaned {
             if cleaned.trim().is_empty() {
                 return Cleaned::Empty;
             }
-            return match parse_date_text(&cleaned) {
+            return match crate::domain::time::read_day(&cleaned) {
                 Some(d) => Cleaned::Value(d.format("%Y-%m-%d").to_string()),
                 None => date_invalid(value),
             };
@@ -249,7 +241,7 @@ fn date_invalid(value: &Data) -> Cleaned {
 /// serial day (a date cell that lost its format) between 1990 and 2100.
 fn excel_serial_date(v: f64, original: &Data) -> Cleaned {
     let date = if v.fract() == 0.0 && (19_000_101.0..=21_001_231.0).contains(&v) {
-        parse_date_text(&format!("{}", v as i64))
+        crate::domain::time::read_day(&format!("{}", v as i64))
     } else if (32_874.0..=73_051.0).contains(&v) {
         // Serial days count from 1899-12-30 once past Excel's 1900 leap bug.
         chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
@@ -261,34 +253,6 @@ fn excel_serial_date(v: f64, original: &Data) -> Cleaned {
         Some(d) => Cleaned::Value(d.format("%Y-%m-%d").to_string()),
         None => date_invalid(original),
     }
-}
-
-/// 2012-3-5, 2012/03/05, 2012.3.5, 2012年3月5日, 20120305, and any of those
-/// followed by a time.
-fn parse_date_text(s: &str) -> Option<chrono::NaiveDate> {
-    let t: String = s.chars().map(halfwidth).collect();
-    let t = t.trim();
-    let date_part = t.split([' ', 'T']).next().unwrap_or(t);
-    let date_part = date_part.trim_end_matches(['日', '号']);
-    let parts: Vec<&str> = date_part
-        .split(['-', '/', '.', '年', '月'])
-        .map(str::trim)
-        .collect();
-    let (y, m, d) = match parts.as_slice() {
-        [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
-            (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
-        }
-        [ymd] if ymd.len() == 8 && ymd.chars().all(|c| c.is_ascii_digit()) => (
-            ymd.get(0..4)?.parse().ok()?,
-            ymd.get(4..6)?.parse().ok()?,
-            ymd.get(6..8)?.parse().ok()?,
-        ),
-        _ => return None,
-    };
-    if !(1900..=2100).contains(&y) {
-        return None;
-    }
-    chrono::NaiveDate::from_ymd_opt(y, m, d)
 }
 
 #[cfg(test)]
@@ -470,7 +434,7 @@ mod tests {
             "2012-03-05T10:30:00",
             " 2012-3-5 ",
         ] {
-            assert_eq!(parse_date_text(t), want, "{t:?}");
+            assert_eq!(crate::domain::time::read_day(t), want, "{t:?}");
         }
         for t in [
             "2012-02-30",
@@ -482,7 +446,7 @@ mod tests {
             "1850-01-01",
             "2012/3/5/1",
         ] {
-            assert_eq!(parse_date_text(t), None, "{t:?}");
+            assert_eq!(crate::domain::time::read_day(t), None, "{t:?}");
         }
     }
 

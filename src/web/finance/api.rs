@@ -40,7 +40,7 @@ async fn create<I: Send + 'static, T: serde::Serialize + Send + 'static>(
     state: Data,
     user: ApiUser,
     body: web::Json<I>,
-    f: fn(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T>,
+    f: impl FnOnce(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T> + Send + 'static,
 ) -> Reply {
     let actor = user.0;
     let input = body.into_inner();
@@ -112,7 +112,11 @@ pub async fn api_disburse(
     user: ApiUser,
     body: web::Json<finance::DisbursementInput>,
 ) -> Reply {
-    create(state, user, body, finance::disburse).await
+    let today = state.clock.today();
+    create(state, user, body, move |c, a, i| {
+        finance::disburse(c, a, i, today)
+    })
+    .await
 }
 
 pub async fn api_requests(state: Data, user: ApiUser) -> Reply {
@@ -214,8 +218,9 @@ pub async fn api_confirm_batch(
     let actor = user.0;
     let id = id.into_inner();
     let input = body.into_inner();
+    let today = state.clock.today();
     let v = state
-        .run(move |c| premium_flow::confirm(c, &actor, id, &input))
+        .run(move |c| premium_flow::confirm(c, &actor, id, &input, today))
         .await?;
     Ok(HttpResponse::Created().json(v))
 }

@@ -234,12 +234,13 @@ async fn flow_render(
     status: StatusCode,
 ) -> HttpResponse {
     let a = actor.clone();
+    let today = today(state);
     let res = state
         .run(move |c| {
             Ok(json!({
                 "flow": premium_flow::overview(c, &a, &scheme)?,
                 "can_confirm": premium_flow::can_confirm(&a),
-                "today": today(),
+                "today": today,
             }))
         })
         .await;
@@ -286,8 +287,9 @@ pub(super) async fn confirm_post(
         Err(e) => return error_page(&state, &session, Some(&actor), &e),
     };
     let a = actor.clone();
+    let today = state.clock.today();
     match state
-        .run(move |c| premium_flow::confirm(c, &a, id, &input))
+        .run(move |c| premium_flow::confirm(c, &a, id, &input, today))
         .await
     {
         Ok(b) => {

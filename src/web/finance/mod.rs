@@ -112,9 +112,9 @@ fn level_options(scheme: &Scheme) -> Vec<Value> {
         .collect()
 }
 
-/// "Today" as the pages prefill date fields with, taken here only, in UTC.
-fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
+/// "Today" as the pages prefill date fields with: the China date on the app's clock.
+fn today(state: &AppState) -> String {
+    state.clock.today().to_string()
 }
 
 /// A page form as posted: the CSRF token beside the fields of the use case's

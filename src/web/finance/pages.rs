@@ -23,6 +23,7 @@ async fn finance_render(
     status: StatusCode,
 ) -> HttpResponse {
     let a = actor.clone();
+    let today = today(state);
     let res = state
         .run(move |c| {
             let st = finance::statement(c, &a, &query)?;
@@ -47,7 +48,7 @@ async fn finance_render(
                 "adjustments": adjustments, "balances": balances,
                 "disbursements": disbursements, "townships": townships,
                 "can_manage": finance::can_manage(&a),
-                "today": today(),
+                "today": today,
                 "values": values,
             }))
         })
@@ -104,7 +105,7 @@ async fn finance_action<I, T>(
     actor: Actor,
     form: Posted<I>,
     scheme: impl FnOnce(&I) -> String,
-    run: fn(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T>,
+    run: impl FnOnce(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T> + Send + 'static,
     message: impl FnOnce(&T) -> String,
 ) -> HttpResponse
 where
@@ -198,13 +199,14 @@ pub(super) async fn disbursement_post(
     form: web::Form<Posted<finance::DisbursementInput>>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
+    let today = state.clock.today();
     finance_action(
         state,
         session,
         actor,
         form.into_inner(),
         |i| i.scheme.clone(),
-        finance::disburse,
+        move |c, a, i| finance::disburse(c, a, i, today),
         |d| {
             format!(
                 "已登记拨付：凭证号{}，{}{} {}元",

@@ -50,8 +50,9 @@ async fn collect_policy(
 ) -> Reply {
     let actor = user.0;
     let (id, date) = (id.into_inner(), body.into_inner().collected_on);
+    let today = state.clock.today();
     ok(state
-        .run(move |c| policies::collect(c, &actor, id, &date))
+        .run(move |c| policies::collect(c, &actor, id, &date, today))
         .await?)
 }
 
@@ -96,9 +97,10 @@ async fn create_batch(state: Data, user: ApiUser, body: web::Json<BatchBody>) ->
         receipt_no: b.receipt_no,
         handed_over_on: b.handed_over_on,
     };
+    let today = state.clock.today();
     created(
         state
-            .run(move |c| batches::create(c, &actor, &input))
+            .run(move |c| batches::create(c, &actor, &input, today))
             .await?,
     )
 }

@@ -59,6 +59,7 @@ async fn policy_show(
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "保单");
     let a = actor.clone();
+    let today = state.clock.today().to_string();
     let res = state
         .run(move |c| {
             let p = policies::get_view(c, &a, id)?;
@@ -66,7 +67,7 @@ async fn policy_show(
                 .into_iter()
                 .filter(|x| x.scheme_code == p.scheme_code)
                 .collect();
-            Ok(json!({"policy": p, "plots": pl, "today": chrono::Utc::now().format("%Y-%m-%d").to_string()}))
+            Ok(json!({"policy": p, "plots": pl, "today": today}))
         })
         .await;
     show(&state, &session, &actor, "policy.html", res)
@@ -85,9 +86,10 @@ async fn policy_action(
     let id = id_or_404!(state, session, actor, id, "保单");
     let a = actor.clone();
     let date = field(&form, "collected_on");
+    let today = state.clock.today();
     let res = state
         .run(move |c| match action.as_str() {
-            "collect" => policies::collect(c, &a, id, &date),
+            "collect" => policies::collect(c, &a, id, &date, today),
             "issue" => policies::issue(c, &a, id),
             "cancel" => policies::cancel(c, &a, id),
             _ => Err(AppError::not_found("操作")),
@@ -112,6 +114,7 @@ async fn batch_page(
     status: StatusCode,
 ) -> HttpResponse {
     let a = actor.clone();
+    let today = state.clock.today().to_string();
     let res = state
         .run(move |c| {
             let list = batches::list(c, &a)?;
@@ -129,7 +132,7 @@ async fn batch_page(
             };
             let total: crate::domain::Fen = list.iter().map(|b| b.amount).sum();
             Ok(json!({"batches": list, "pending": pending, "total": total,
-                      "today": chrono::Utc::now().format("%Y-%m-%d").to_string()}))
+                      "today": today}))
         })
         .await;
     match res {
@@ -152,7 +155,11 @@ async fn batch_create(state: Data, session: Session, user: PageUser, form: Form)
     csrf_or_refuse!(state, session, Some(&actor), form);
     let input: batches::BatchInput = or_error_page!(state, session, actor, from_form(&form));
     let a = actor.clone();
-    match state.run(move |c| batches::create(c, &a, &input)).await {
+    let today = state.clock.today();
+    match state
+        .run(move |c| batches::create(c, &a, &input, today))
+        .await
+    {
         Ok(b) => {
             flash(
                 &session,

@@ -40,6 +40,7 @@ async fn report_download(
         township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
         village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
         scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
+        today: state.clock.today(),
     };
     let a = actor.clone();
     let res = state
