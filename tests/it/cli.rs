@@ -400,7 +400,7 @@ fn policies_expire_after_their_cover_ends() {
         "policies",
         "expire",
         "--today",
-        "2012/11/01",
+        "2012-11-31",
     ]);
     assert_eq!(o.status.code(), Some(2));
 }

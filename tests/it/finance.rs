@@ -1294,7 +1294,7 @@ fn premium_batches_collected_handed_over_and_confirmed() {
             403
         );
     }
-    let r = uw.post(&path, json!({"amount": "-1", "confirmed_on": "2012/03/21"}));
+    let r = uw.post(&path, json!({"amount": "-1", "confirmed_on": "2012-02-30"}));
     assert_eq!(r.status, 422);
     assert_eq!(r.body["fields"].as_array().unwrap().len(), 2);
     let r = uw.post(
