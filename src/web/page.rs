@@ -157,7 +157,18 @@ pub(crate) async fn download<F>(
 where
     F: FnOnce(&mut DbConn, &Actor) -> AppResult<(String, Vec<u8>)> + Send + 'static,
 {
-    match state.run_as(actor, write).await {
+    let res = state.run_as(actor, write).await;
+    xlsx_or_error(state, session, actor, res)
+}
+
+/// The Excel file (its name and bytes), or the error page.
+pub(crate) fn xlsx_or_error(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    res: AppResult<(String, Vec<u8>)>,
+) -> HttpResponse {
+    match res {
         Ok((name, bytes)) => xlsx(&name, bytes),
         Err(e) => error_page(state, session, Some(actor), &e),
     }

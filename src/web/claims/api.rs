@@ -4,7 +4,7 @@
 use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
 use crate::app::Actor;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppResult, ErrorCode};
 use crate::web::api::by_id;
 use crate::web::session::ApiUser;
 use crate::web::AppState;
@@ -206,22 +206,13 @@ pub(crate) async fn receive_photo(
     payload: web::Payload,
 ) -> Reply {
     actor.require(claims::may_upload_photos(&actor))?;
-    let a = actor.clone();
     state
-        .run(move |c| claims::get_scoped(c, &a, id).map(drop))
+        .run_as(&actor, move |c, a| claims::get_scoped(c, a, id).map(drop))
         .await?;
     let max = state.limits.max_photo_bytes;
-    let body = crate::web::upload::read_body(req, payload, max, || {
-        AppError::invalid(
-            "photo",
-            ErrorCode::PhotoTooLarge,
-            format!(
-                "照片过大，单张不能超过{}",
-                crate::web::upload::size_text(max)
-            ),
-        )
-    })
-    .await?;
+    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
+    let code = ErrorCode::PhotoTooLarge;
+    let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
     let now = state.clock.now();
     let r = state
         .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body, max))

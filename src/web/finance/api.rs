@@ -4,7 +4,7 @@
 use super::{xlsx_name, Data, Reply};
 use crate::app::{finance, premium_flow, reconciliation, Actor};
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppResult, ErrorCode};
 use crate::web::api::{created, ok};
 use crate::web::import_pages::xlsx;
 use crate::web::session::ApiUser;
@@ -77,14 +77,9 @@ pub async fn api_reconcile(
     actor.require(finance::can_manage(&actor))?;
     let options = state.limits.read_options();
     let max = options.max_bytes;
-    let body = upload::read_body(&req, payload, max, || {
-        AppError::invalid(
-            "file",
-            ErrorCode::FileTooLarge,
-            format!("对账文件超过{}上限", upload::size_text(max)),
-        )
-    })
-    .await?;
+    let says = |limit: &str| format!("对账文件超过{limit}上限");
+    let code = ErrorCode::FileTooLarge;
+    let body = upload::read_body_within(&req, payload, max, "file", code, says).await?;
     let p = q.into_inner();
     let v = state
         .run_as(&actor, move |c, a| {
