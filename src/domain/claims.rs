@@ -263,6 +263,17 @@ mod tests {
 
     const PLENTY: Fen = Fen(100_000_000);
 
+    /// 1000 yuan insured per mu under the walnut rules, plenty left.
+    fn walnut_payout(area: &str, loss: &str) -> Payout {
+        payout(
+            &walnut_rules(),
+            Fen::from_yuan(1000),
+            mu(area),
+            rate(loss),
+            PLENTY,
+        )
+    }
+
     #[test]
     fn loss_rate_parsing_and_bounds() {
         for (text, bp) in [
@@ -300,39 +311,26 @@ mod tests {
     #[test]
     fn proportional_payout_is_exact() {
         // 1000/mu × 3.37 mu × 35% = 1179.50
-        let p = payout(
-            &walnut_rules(),
-            Fen::from_yuan(1000),
-            mu("3.37"),
-            rate("35"),
-            PLENTY,
-        );
+        let p = walnut_payout("3.37", "35");
         assert_eq!(p.rule, PayoutRule::Proportional);
         assert_eq!(p.amount, Fen(117_950));
         assert!(!p.capped);
         // 1000 × 0.3333 mu × 33.33% = 111.08889 → 111.09 (half-up at the fen)
-        let p = payout(
-            &walnut_rules(),
-            Fen::from_yuan(1000),
-            mu("0.3333"),
-            rate("33.33"),
-            PLENTY,
-        );
+        let p = walnut_payout("0.3333", "33.33");
         assert_eq!(p.amount, Fen(11_109));
     }
 
     #[test]
     fn threshold_is_inclusive_and_total_loss_pays_in_full() {
-        let r = walnut_rules();
-        let below = payout(&r, Fen::from_yuan(1000), mu("2"), rate("9.99"), PLENTY);
+        let below = walnut_payout("2", "9.99");
         assert_eq!(below.rule, PayoutRule::BelowThreshold);
         assert_eq!(below.amount, Fen::ZERO);
-        let at = payout(&r, Fen::from_yuan(1000), mu("2"), rate("10"), PLENTY);
+        let at = walnut_payout("2", "10");
         assert_eq!(at.rule, PayoutRule::Proportional);
         assert_eq!(at.amount, Fen::from_yuan(200));
-        let just_under = payout(&r, Fen::from_yuan(1000), mu("2"), rate("79.99"), PLENTY);
+        let just_under = walnut_payout("2", "79.99");
         assert_eq!(just_under.amount, Fen(159_980));
-        let total = payout(&r, Fen::from_yuan(1000), mu("2"), rate("80"), PLENTY);
+        let total = walnut_payout("2", "80");
         assert_eq!(total.rule, PayoutRule::TotalLoss);
         assert_eq!(total.amount, Fen::from_yuan(2000));
     }
