@@ -145,39 +145,23 @@ fn messy_roster() {
     let row = |n: usize| r.rows.iter().find(|r| r.row == n).unwrap();
     let get = |n: usize, f: Field| row(n).cells.get(&f).map(String::as_str);
 
-    // Row, column, the value kept (None: empty or refused).
-    let kept = [
-        (4, GrowerName, Some("李春华")),
-        (4, IdNumber, Some("532999197001010154")),
-        (4, AreaMu, Some("3.37")),
-        (4, TreeAge, Some("7")),
-        (4, CollectedOn, Some("2012-03-05")),
-        (4, Remarks, None),
-        (5, GrowerName, Some("王芳")),
-        (5, IdNumber, Some("532999197506120260")),
-        (5, Phone, Some("13987650002")),
-        (5, AreaMu, Some("2.5")),
-        (5, CollectedOn, Some("2012-03-05")),
-        (6, IdNumber, Some("53299919770305205X")),
-        (6, AreaMu, Some("4")),
-        (6, CollectedOn, Some("2012-03-06")),
-        (8, AreaMu, Some("3.5")),
-        (8, CollectedOn, Some("2012-03-06")),
-        (9, IdNumber, None),
-        (9, GrowerName, Some("罗建华")),
-        (9, CollectedOn, Some("2012-03-05")),
-        (12, TreeAge, Some("15")),
-        (12, TreeCount, Some("42")),
-        (12, FruitPerTree, Some("330")),
-        (12, AreaMu, Some("1.75")),
-        (12, CollectedOn, Some("2012-03-07")),
-        (13, GrowerName, Some("何家顺")),
-        (13, AreaMu, Some("1.2")),
-        (13, Remarks, Some("补交")),
-        (13, CollectedOn, None),
+    // A roster row a line: its number, then each column with the value kept
+    // (None: empty or refused).
+    type Columns = &'static [(Field, Option<&'static str>)];
+    #[rustfmt::skip]
+    let kept: [(usize, Columns); 7] = [
+        (4, &[(GrowerName, Some("李春华")), (IdNumber, Some("532999197001010154")), (AreaMu, Some("3.37")), (TreeAge, Some("7")), (CollectedOn, Some("2012-03-05")), (Remarks, None)]),
+        (5, &[(GrowerName, Some("王芳")), (IdNumber, Some("532999197506120260")), (Phone, Some("13987650002")), (AreaMu, Some("2.5")), (CollectedOn, Some("2012-03-05"))]),
+        (6, &[(IdNumber, Some("53299919770305205X")), (AreaMu, Some("4")), (CollectedOn, Some("2012-03-06"))]),
+        (8, &[(AreaMu, Some("3.5")), (CollectedOn, Some("2012-03-06"))]),
+        (9, &[(IdNumber, None), (GrowerName, Some("罗建华")), (CollectedOn, Some("2012-03-05"))]),
+        (12, &[(TreeAge, Some("15")), (TreeCount, Some("42")), (FruitPerTree, Some("330")), (AreaMu, Some("1.75")), (CollectedOn, Some("2012-03-07"))]),
+        (13, &[(GrowerName, Some("何家顺")), (AreaMu, Some("1.2")), (Remarks, Some("补交")), (CollectedOn, None)]),
     ];
-    for (n, field, want) in kept {
-        assert_eq!(get(n, field), want, "row {n} {field:?}");
+    for (n, fields) in kept {
+        for &(field, want) in fields {
+            assert_eq!(get(n, field), want, "row {n} {field:?}");
+        }
     }
     assert_eq!(row(5).original[1], "王  芳");
     assert_eq!(row(5).original[3], "532999 19750612 0260");
