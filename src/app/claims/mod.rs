@@ -30,12 +30,10 @@ pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
 
 use crate::db::models::Claim;
-use crate::db::schema::claims;
 use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode};
-use diesel::prelude::*;
 
 /// (code, label) of every status, in `ClaimStatus::ALL` order, for the
 /// status filters of the list page and the API.
@@ -84,6 +82,11 @@ fn channel_name(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// Who wrote a row: the user, or nobody for the system's own actor.
+fn author(actor: &crate::app::Actor) -> Option<i64> {
+    (actor.user_id > 0).then_some(actor.user_id)
+}
+
 fn valid_client_id(s: &str) -> bool {
     (8..=64).contains(&s.len())
         && s.chars()
@@ -94,13 +97,7 @@ fn valid_client_id(s: &str) -> bool {
 /// the payouts every other live claim on it holds.
 fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
     let p = super::policies::load(conn, c.policy_id)?;
-    let others: Vec<Option<i64>> = claims::table
-        .filter(claims::policy_id.eq(c.policy_id))
-        .filter(claims::id.ne(c.id))
-        .filter(claims::status.eq_any(PAYOUT_HOLDING))
-        .select(claims::payout_fen)
-        .load(conn)?;
-    let held: Fen = others.into_iter().map(|x| Fen(x.unwrap_or(0))).sum();
+    let held = crate::db::claims::payouts_held(conn, c.policy_id, c.id, &PAYOUT_HOLDING)?;
     Ok(Fen(p.sum_insured_fen) - held)
 }
 

@@ -3,14 +3,13 @@
 
 use super::access::wrong_status;
 use super::*;
-use crate::app::clock::to_text;
 use crate::app::{audit, Actor};
-use crate::db::models::{Claim, ClaimPhotoMeta};
-use crate::db::schema::claim_photos;
+use crate::db::claims::{self as rows, NewPhoto as PhotoRow};
+use crate::db::models::Claim;
 use crate::db::DbConn;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -140,12 +139,7 @@ fn recorded_photo(
     client_id: &str,
     sha: &str,
 ) -> AppResult<Option<PhotoOutcome>> {
-    let Some(p) = claim_photos::table
-        .filter(claim_photos::client_id.eq(client_id))
-        .select(ClaimPhotoMeta::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(p) = rows::photo_by_client_id(conn, client_id)? else {
         return Ok(None);
     };
     if p.claim_id != c.id || p.sha256 != sha {
@@ -194,27 +188,21 @@ fn record_photo(
         if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "上传照片"));
         }
-        let reused: Option<i64> = claim_photos::table
-            .filter(claim_photos::sha256.eq(&sha))
-            .filter(claim_photos::claim_id.ne(c.id))
-            .order(claim_photos::id)
-            .select(claim_photos::claim_id)
-            .first(conn)
-            .optional()?;
-        let pid: i64 = diesel::insert_into(claim_photos::table)
-            .values((
-                claim_photos::claim_id.eq(c.id),
-                claim_photos::client_id.eq(client_id),
-                claim_photos::sha256.eq(&sha),
-                claim_photos::content_type.eq(content_type),
-                claim_photos::size_bytes.eq(bytes.len() as i64),
-                claim_photos::content.eq(bytes),
-                claim_photos::reused_claim_id.eq(reused),
-                claim_photos::uploaded_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                claim_photos::created_at.eq(to_text(now)),
-            ))
-            .returning(claim_photos::id)
-            .get_result(conn)?;
+        let reused = rows::claim_with_photo(conn, sha, c.id)?;
+        let pid = rows::insert_photo(
+            conn,
+            &PhotoRow {
+                claim_id: c.id,
+                client_id,
+                sha256: sha,
+                content_type,
+                size_bytes: bytes.len() as i64,
+                content: bytes,
+                reused_claim_id: reused,
+                uploaded_by: author(actor),
+                created_at: Instant::from_utc(now),
+            },
+        )?;
         audit::record(
             conn,
             actor,
@@ -236,7 +224,9 @@ fn record_photo(
 
 pub(super) fn reused_no(conn: &mut DbConn, id: Option<i64>) -> AppResult<Option<String>> {
     match id {
-        Some(i) => Ok(Some(load(conn, i)?.claim_no)),
+        Some(i) => Ok(Some(
+            rows::claim_no(conn, i)?.ok_or_else(|| AppError::not_found("赔案"))?,
+        )),
         None => Ok(None),
     }
 }
@@ -249,13 +239,7 @@ pub fn photo(
     photo_id: i64,
 ) -> AppResult<(String, Vec<u8>)> {
     get_scoped(conn, actor, claim_id)?;
-    claim_photos::table
-        .filter(claim_photos::id.eq(photo_id))
-        .filter(claim_photos::claim_id.eq(claim_id))
-        .select((claim_photos::content_type, claim_photos::content))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("照片"))
+    rows::photo_content(conn, claim_id, photo_id)?.ok_or_else(|| AppError::not_found("照片"))
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 
 use super::views::personal;
 use super::*;
-use crate::app::clock::{self, china_date, to_text};
+use crate::app::clock::{self, china_date};
 use crate::app::{audit, Actor, Role};
 use crate::db::models::{Claim, Grower, NewClaim, Plot, Policy};
-use crate::db::schema::{claims, growers, plots, policies};
+use crate::db::schema::{growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
@@ -14,6 +14,7 @@ use crate::domain::policy::PolicyStatus;
 use crate::domain::policy::{covers_day, Cover};
 use crate::domain::scheme::SchemeDef;
 use crate::domain::text::{self, TextKind};
+use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -438,7 +439,7 @@ pub(super) fn insert_claim(
 ) -> AppResult<Claim> {
     let reasons = decline_reasons(k);
     let due = k.reported + Duration::hours(i64::from(k.scheme.claim_rules.survey_hours));
-    let stamp = to_text(now);
+    let stamp = Instant::from_utc(now);
     // A unique placeholder until the id is known; the number is made from the id.
     let placeholder = format!("NEW-{}-{}", k.policy.id, rand::random::<u64>());
     let row = NewClaim {
@@ -450,8 +451,8 @@ pub(super) fn insert_claim(
         township_id: k.policy.township_id,
         event_id,
         peril: k.peril.clone(),
-        occurred_at: to_text(k.occurred),
-        reported_at: to_text(k.reported),
+        occurred_at: Instant::from_utc(k.occurred),
+        reported_at: Instant::from_utc(k.reported),
         reporter_name: k.reporter_name.clone(),
         reporter_phone: k.reporter_phone.clone(),
         report_channel: k.channel.clone(),
@@ -473,18 +474,12 @@ pub(super) fn insert_claim(
                     .join("；"),
             )
         },
-        survey_due_at: to_text(due),
-        created_at: stamp.clone(),
+        survey_due_at: Instant::from_utc(due),
+        created_at: stamp,
         updated_at: stamp,
     };
-    let id: i64 = diesel::insert_into(claims::table)
-        .values(&row)
-        .returning(claims::id)
-        .get_result(conn)?;
-    let no = format!("BA{}{:07}", china_date(k.reported).format("%Y"), id);
-    diesel::update(claims::table.find(id))
-        .set(claims::claim_no.eq(&no))
-        .execute(conn)?;
+    let year = china_date(k.reported).format("%Y");
+    let id = crate::db::claims::insert(conn, &row, |id| format!("BA{year}{id:07}"))?;
     let c = load(conn, id)?;
     audit::record(conn, actor, "report", "claim", id, None::<&()>, Some(&c))?;
     Ok(c)
