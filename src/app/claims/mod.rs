@@ -32,8 +32,9 @@ pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
 use crate::db::models::Claim;
 use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
+use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 /// (code, label) of every status, in `ClaimStatus::ALL` order, for the
 /// status filters of the list page and the API.
@@ -121,6 +122,54 @@ fn or_recorded<T>(
         }
         other => other,
     }
+}
+
+/// The claim a resendable submission (a survey, a photo) is for, its
+/// checked client id, and what was already recorded under that id.
+fn resent<'a, T>(
+    conn: &mut DbConn,
+    actor: &crate::app::Actor,
+    id: i64,
+    client_id: &'a str,
+    message: &str,
+    recorded: impl FnOnce(&mut DbConn, &Claim, &str) -> AppResult<Option<T>>,
+) -> AppResult<(Claim, &'a str, Option<T>)> {
+    let c = get_scoped(conn, actor, id)?;
+    let client_id = checked_client_id(client_id, message)?;
+    let out = recorded(conn, &c, client_id)?;
+    Ok((c, client_id, out))
+}
+
+/// What the caller typed, held to the shared text rules (domain::text); a
+/// refusal is added to `errs`.
+fn text_field(
+    errs: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    kind: TextKind,
+) -> Option<String> {
+    text::check(label, raw, kind)
+        .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+        .ok()
+}
+
+/// A step of the insurer's desk on one claim: permission, one transaction,
+/// the claim at the caller's version and in a status the step starts from.
+fn desk_step<T>(
+    conn: &mut DbConn,
+    actor: &crate::app::Actor,
+    id: i64,
+    version: Option<i32>,
+    from: &[ClaimStatus],
+    doing: &str,
+    step: impl FnOnce(&mut DbConn, Claim) -> AppResult<T>,
+) -> AppResult<T> {
+    actor.require(may_handle(actor))?;
+    crate::app::tx(conn, |conn| {
+        let c = access::start(conn, actor, id, version, from, doing)?;
+        step(conn, c)
+    })
 }
 
 fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str> {

@@ -123,11 +123,25 @@ pub fn add_photo(
         bytes,
     };
     let first = record_photo(conn, actor, now, id, &photo);
-    or_recorded(conn, first, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
-        recorded_photo(conn, &c, client_id, &sha)
-    })
+    or_recorded(conn, first, |conn| Ok(earlier(conn, actor, id, &photo)?.2))
+}
+
+/// The claim, the photo's checked client id, and the photo already
+/// recorded under it.
+fn earlier<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    photo: &NewPhoto<'a>,
+) -> AppResult<(Claim, &'a str, Option<PhotoOutcome>)> {
+    resent(
+        conn,
+        actor,
+        id,
+        photo.client_id,
+        PHOTO_CLIENT_ID_MESSAGE,
+        |conn, c, client_id| recorded_photo(conn, c, client_id, photo.sha),
+    )
 }
 
 const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
@@ -175,9 +189,8 @@ fn record_photo(
 ) -> AppResult<PhotoOutcome> {
     let (sha, content_type, bytes) = (photo.sha, photo.content_type, photo.bytes);
     crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(photo.client_id, PHOTO_CLIENT_ID_MESSAGE)?;
-        if let Some(out) = recorded_photo(conn, &c, client_id, sha)? {
+        let (c, client_id, recorded) = earlier(conn, actor, id, photo)?;
+        if let Some(out) = recorded {
             return Ok(out);
         }
         if !is_surveyor(actor, &c) {

@@ -13,7 +13,7 @@ use crate::domain::measure::normalize_width;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::policy::{covers_day, Cover};
 use crate::domain::scheme::SchemeDef;
-use crate::domain::text::{self, TextKind};
+use crate::domain::text::TextKind;
 use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -269,23 +269,23 @@ pub(super) fn check_report(
         None => Ok(now),
     };
     // A little slack for a device clock a minute ahead.
-    let skew = Duration::minutes(5);
-    if let Ok(o) = &occurred {
-        if *o > now + skew {
-            errs.push(FieldError::new(
-                "occurred_at",
-                ErrorCode::OccurredInFuture,
-                "出险时间不能晚于当前时间",
-            ));
-        }
-    }
-    if let Ok(r) = &reported {
-        if *r > now + skew {
-            errs.push(FieldError::new(
-                "reported_at",
-                ErrorCode::ReportedInFuture,
-                "报案时间不能晚于当前时间",
-            ));
+    let latest = now + Duration::minutes(5);
+    for (t, field, code, message) in [
+        (
+            &occurred,
+            "occurred_at",
+            ErrorCode::OccurredInFuture,
+            "出险时间不能晚于当前时间",
+        ),
+        (
+            &reported,
+            "reported_at",
+            ErrorCode::ReportedInFuture,
+            "报案时间不能晚于当前时间",
+        ),
+    ] {
+        if matches!(t, Ok(t) if *t > latest) {
+            errs.push(FieldError::new(field, code, message));
         }
     }
     if let (Ok(o), Ok(r)) = (&occurred, &reported) {
@@ -304,9 +304,7 @@ pub(super) fn check_report(
     }
     // The shared text rules (domain::text) for what the caller typed.
     let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
-        text::check(label, raw, kind)
-            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
-            .unwrap_or_default()
+        text_field(&mut errs, field, label, raw, kind).unwrap_or_default()
     };
     let reporter_phone = text_rule(
         "reporter_phone",

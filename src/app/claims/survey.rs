@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::domain::claims::{payout, LossRate, Payout};
 use crate::domain::measure::normalize_width;
 use crate::domain::scheme::ClaimRules;
-use crate::domain::text::{self, TextKind};
+use crate::domain::text::TextKind;
 use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -119,11 +119,25 @@ pub fn submit_survey(
     input: &SurveyInput,
 ) -> AppResult<SurveyOutcome> {
     let first = record_survey(conn, actor, now, id, input);
-    or_recorded(conn, first, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
-        recorded_survey(conn, actor, &c, client_id)
-    })
+    or_recorded(conn, first, |conn| Ok(earlier(conn, actor, id, input)?.2))
+}
+
+/// The claim, the survey's checked client id, and the survey already
+/// recorded under it.
+fn earlier<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    input: &'a SurveyInput,
+) -> AppResult<(Claim, &'a str, Option<SurveyOutcome>)> {
+    resent(
+        conn,
+        actor,
+        id,
+        &input.client_id,
+        SURVEY_CLIENT_ID_MESSAGE,
+        |conn, c, client_id| recorded_survey(conn, actor, c, client_id),
+    )
 }
 
 fn record_survey(
@@ -135,9 +149,8 @@ fn record_survey(
 ) -> AppResult<SurveyOutcome> {
     crate::app::tx(conn, |conn| {
         // Load and check: a resend answers with what was recorded.
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
-        if let Some(out) = recorded_survey(conn, actor, &c, client_id)? {
+        let (c, client_id, recorded) = earlier(conn, actor, id, input)?;
+        if let Some(out) = recorded {
             return Ok(out);
         }
         check_may_survey(actor, &c, input)?;
@@ -320,18 +333,20 @@ fn check_survey_input<'a>(
         ));
     }
     // The shared text rules (domain::text), as on every other entry path.
-    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
-        text::check(label, raw, kind)
-            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
-            .ok()
-    };
-    let signed_name = text_rule(
+    let signed_name = text_field(
+        &mut errs,
         "grower_signed_name",
         "签字农户姓名",
         &input.grower_signed_name,
         TextKind::Name,
     );
-    let notes = text_rule("notes", "查勘备注", &input.notes, TextKind::Notes);
+    let notes = text_field(
+        &mut errs,
+        "notes",
+        "查勘备注",
+        &input.notes,
+        TextKind::Notes,
+    );
     if signed_name.as_deref() == Some("") {
         errs.push(FieldError::new(
             "grower_signed_name",
