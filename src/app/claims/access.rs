@@ -65,6 +65,13 @@ pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Claim>
     Ok(c)
 }
 
+/// A step on a claim: the statuses it starts from, and what it is called
+/// when a claim is in any other ("不能{doing}").
+pub(super) struct Step {
+    pub(super) from: &'static [ClaimStatus],
+    pub(super) doing: &'static str,
+}
+
 /// The claim a step starts from: one the actor sees, at the version the
 /// caller saw, in a status the step starts from.
 pub(super) fn start(
@@ -72,24 +79,18 @@ pub(super) fn start(
     actor: &Actor,
     id: i64,
     version: Option<i32>,
-    from: &[ClaimStatus],
-    doing: &str,
+    step: &Step,
 ) -> AppResult<Claim> {
     let c = get_scoped(conn, actor, id)?;
-    ready(&c, version, from, doing)?;
+    ready(&c, version, step)?;
     Ok(c)
 }
 
 /// The claim is at the version the caller saw and in a status the step starts from.
-pub(super) fn ready(
-    c: &Claim,
-    version: Option<i32>,
-    from: &[ClaimStatus],
-    doing: &str,
-) -> AppResult<()> {
+pub(super) fn ready(c: &Claim, version: Option<i32>, step: &Step) -> AppResult<()> {
     check_version(c, version)?;
-    if !from.contains(&c.status) {
-        return Err(wrong_status(c, doing));
+    if !step.from.contains(&c.status) {
+        return Err(wrong_status(c, step.doing));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Dispatch: assigning the insurer's adjuster and the forestry bureau's
 //! co-surveyor to a claim.
 
-use super::access::save;
+use super::access::{save, Step};
 use super::*;
 use crate::app::{Actor, Role};
 use crate::db::claims::ClaimChange;
@@ -84,6 +84,11 @@ fn assignee(
     Ok(found)
 }
 
+const DISPATCH: Step = Step {
+    from: &OPEN,
+    doing: "派工",
+};
+
 /// Assign the insurer's adjuster and the forestry bureau's co-surveyor; both are required.
 pub fn dispatch(
     conn: &mut DbConn,
@@ -92,32 +97,24 @@ pub fn dispatch(
     id: i64,
     input: &DispatchInput,
 ) -> AppResult<ClaimView> {
-    desk_step(
-        conn,
-        actor,
-        id,
-        input.version,
-        &OPEN,
-        "派工",
-        |conn, c| {
-            let mut errs = Vec::new();
-            let adjuster = assignee(conn, &mut errs, &ADJUSTER, &input.adjuster)?;
-            let co = assignee(conn, &mut errs, &CO_SURVEYOR, &input.co_surveyor)?;
-            // A missing account pushed its error above.
-            let (true, Some(a), Some(co)) = (errs.is_empty(), adjuster, co) else {
-                return Err(AppError::Validation(errs));
-            };
-            let at = Instant::from_utc(now);
-            let change = ClaimChange {
-                adjuster_id: Some(a.id),
-                co_surveyor_id: Some(co.id),
-                dispatched_at: Some(at),
-                ..ClaimChange::to(ClaimStatus::Dispatched)
-            };
-            let after = save(conn, actor, "dispatch", &c, at, &change)?;
-            view(conn, actor, &after)
-        },
-    )
+    desk_step(conn, actor, id, input.version, &DISPATCH, |conn, c| {
+        let mut errs = Vec::new();
+        let adjuster = assignee(conn, &mut errs, &ADJUSTER, &input.adjuster)?;
+        let co = assignee(conn, &mut errs, &CO_SURVEYOR, &input.co_surveyor)?;
+        // A missing account pushed its error above.
+        let (true, Some(a), Some(co)) = (errs.is_empty(), adjuster, co) else {
+            return Err(AppError::Validation(errs));
+        };
+        let at = Instant::from_utc(now);
+        let change = ClaimChange {
+            adjuster_id: Some(a.id),
+            co_surveyor_id: Some(co.id),
+            dispatched_at: Some(at),
+            ..ClaimChange::to(ClaimStatus::Dispatched)
+        };
+        let after = save(conn, actor, "dispatch", &c, at, &change)?;
+        view(conn, actor, &after)
+    })
 }
 
 /// Accounts a claim can be dispatched to: (adjusters, forestry co-surveyors).

@@ -161,14 +161,13 @@ fn desk_step<T>(
     actor: &crate::app::Actor,
     id: i64,
     version: Option<i32>,
-    from: &[ClaimStatus],
-    doing: &str,
-    step: impl FnOnce(&mut DbConn, Claim) -> AppResult<T>,
+    step: &access::Step,
+    run: impl FnOnce(&mut DbConn, Claim) -> AppResult<T>,
 ) -> AppResult<T> {
     actor.require(may_handle(actor))?;
     crate::app::tx(conn, |conn| {
-        let c = access::start(conn, actor, id, version, from, doing)?;
-        step(conn, c)
+        let c = access::start(conn, actor, id, version, step)?;
+        run(conn, c)
     })
 }
 
