@@ -1,5 +1,6 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
+pub mod claims;
 pub mod models;
 pub mod schema;
 pub mod types;

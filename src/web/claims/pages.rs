@@ -301,7 +301,7 @@ async fn action(
             .map(|v| {
                 format!(
                     "已登记农户确认，赔款须在{}前支付",
-                    v.payment_due_on.unwrap_or_default()
+                    v.payment_due_on.map(|d| d.to_text()).unwrap_or_default()
                 )
             }),
             "pay" => claims::pay(
