@@ -373,22 +373,12 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Grower> {
-    growers::table
-        .find(id)
-        .select(Grower::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("农户"))
+    super::load_within(conn, None, id, "农户")
 }
 
-/// A grower the actor may see; another township's grower is "not found",
-/// so a station cannot even learn that the record exists.
+/// A grower the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Grower> {
-    let g = load(conn, id)?;
-    if !actor.sees_township(g.township_id) {
-        return Err(AppError::not_found("农户"));
-    }
-    Ok(g)
+    super::scoped(conn, actor, id, "农户")
 }
 
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {

@@ -511,20 +511,12 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Plot> {
-    plots::table
-        .find(id)
-        .select(Plot::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("地块"))
+    super::load_within(conn, None, id, "地块")
 }
 
+/// A plot the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Plot> {
-    let p = load(conn, id)?;
-    if !actor.sees_township(p.township_id) {
-        return Err(AppError::not_found("地块"));
-    }
-    Ok(p)
+    super::scoped(conn, actor, id, "地块")
 }
 
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PlotView> {

@@ -192,20 +192,12 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Policy> {
-    policies::table
-        .find(id)
-        .select(Policy::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("保单"))
+    super::load_within(conn, None, id, "保单")
 }
 
+/// A policy the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Policy> {
-    let p = load(conn, id)?;
-    if !actor.sees_township(p.township_id) {
-        return Err(AppError::not_found("保单"));
-    }
-    Ok(p)
+    super::scoped(conn, actor, id, "保单")
 }
 
 fn transition(

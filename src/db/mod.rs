@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod scope;
 pub mod types;
 
 use diesel::connection::SimpleConnection;
