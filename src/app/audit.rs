@@ -190,7 +190,7 @@ mod tests {
     fn an_import_entry_covers_the_ids_it_created() {
         let entry = AuditEntry {
             id: 1,
-            at: String::new(),
+            at: crate::domain::time::Instant::parse_stored("2026-06-12T06:30:00Z").unwrap(),
             user_id: None,
             username: "system".into(),
             action: "import".into(),

@@ -38,6 +38,15 @@ pub fn load_within<T: TownshipRow>(
     find_within(conn, id, within)?.ok_or_else(|| AppError::not_found(what))
 }
 
+/// Refuse an edit made on a version other than the current one (optimistic
+/// locking); `message` tells the editor what to do.
+pub fn check_version(seen: Option<i32>, current: i32, message: &str) -> AppResult<()> {
+    match seen {
+        Some(v) if v != current => Err(AppError::conflict(ErrorCode::VersionConflict, message)),
+        _ => Ok(()),
+    }
+}
+
 /// The row `id` the actor may see, else "not found".
 pub fn scoped<T: TownshipRow>(
     conn: &mut DbConn,

@@ -101,7 +101,7 @@ fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
         .select(claims::payout_fen)
         .load(conn)?;
     let held: Fen = others.into_iter().map(|x| Fen(x.unwrap_or(0))).sum();
-    Ok(Fen(p.sum_insured_fen) - held)
+    Ok(p.sum_insured_fen - held)
 }
 
 /// A conflict or a lock wait on a retried submission may only mean that an
