@@ -298,15 +298,7 @@ pub fn update(
             .set(policies::township_id.eq(values.township_id))
             .execute(conn)?;
         let after = load(conn, id)?;
-        audit::record(
-            conn,
-            actor,
-            "update",
-            "grower",
-            id,
-            Some(&before),
-            Some(&after),
-        )?;
+        audit::updated(conn, actor, "grower", id, &before, &after)?;
         Ok(view(
             &after,
             &village,
@@ -339,15 +331,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         crate::db::policies::delete(conn, &drafts)?;
         diesel::delete(plots::table.filter(plots::grower_id.eq(id))).execute(conn)?;
         diesel::delete(growers::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "delete",
-            "grower",
-            id,
-            Some(&before),
-            None::<&()>,
-        )?;
+        audit::deleted(conn, actor, "grower", id, &before)?;
         Ok(())
     })
 }

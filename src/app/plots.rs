@@ -453,15 +453,7 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> A
         refuse_duplicate_code(conn, &scheme, &v.values.code, Some(id))?;
         rows::plots::update(conn, id, &v.values, before.version, &now_text())?;
         let after = load(conn, id)?;
-        audit::record(
-            conn,
-            actor,
-            "update",
-            "plot",
-            id,
-            Some(&before),
-            Some(&after),
-        )?;
+        audit::updated(conn, actor, "plot", id, &before, &after)?;
         super::policies::sync(conn, actor, grower.id, scheme.id)?;
         Ok(view(&after, &scheme, Some(&v.village)))
     })
@@ -479,15 +471,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
             ));
         }
         diesel::delete(plots::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "delete",
-            "plot",
-            id,
-            Some(&before),
-            None::<&()>,
-        )?;
+        audit::deleted(conn, actor, "plot", id, &before)?;
         super::policies::sync(conn, actor, before.grower_id, before.scheme_id)?;
         Ok(())
     })

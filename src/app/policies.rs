@@ -108,7 +108,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
     if units == Mu::ZERO {
         if let Some(p) = existing {
             db::policies::delete(conn, &[p.id])?;
-            audit::record(conn, actor, "delete", "policy", p.id, Some(&p), None::<&()>)?;
+            audit::deleted(conn, actor, "policy", p.id, &p)?;
         }
         return Ok(());
     }
@@ -133,15 +133,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                 .execute(conn)?;
             write_levels(conn, p.id, &levels)?;
             let after = load(conn, p.id)?;
-            audit::record(
-                conn,
-                actor,
-                "update",
-                "policy",
-                p.id,
-                Some(&p),
-                Some(&after),
-            )?;
+            audit::updated(conn, actor, "policy", p.id, &p, &after)?;
         }
         None => {
             let grower = super::growers::load(conn, grower_id)?;
