@@ -3,6 +3,7 @@
 use crate::db::models::{NewUser, User};
 use crate::db::schema::{api_tokens, areas, users};
 use crate::db::{now_text, DbConn};
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -213,7 +214,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
         ));
     }
     let hash = hash_password(a.password)?;
-    let now = now_text();
+    let now = Instant::from_utc(chrono::Utc::now());
     diesel::insert_into(users::table)
         .values(NewUser {
             username,
@@ -222,7 +223,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
             role: role.map(|r| r.code()).unwrap_or("admin"),
             township_id,
             active: true,
-            created_at: &now,
+            created_at: now,
         })
         .execute(conn)?;
     Ok(users::table

@@ -95,11 +95,11 @@ impl MoneyTotals {
     /// Add one policy and return its five cells.
     fn add(&mut self, p: &Policy) -> [Cell; 5] {
         let row = MoneyTotals {
-            mu: Mu::from_units(p.insured_area_units),
-            sum_insured: Fen(p.sum_insured_fen),
-            premium: Fen(p.premium_fen),
-            grower_share: Fen(p.grower_share_fen),
-            subsidy: Fen(p.subsidy_fen),
+            mu: p.insured_area_units,
+            sum_insured: p.sum_insured_fen,
+            premium: p.premium_fen,
+            grower_share: p.grower_share_fen,
+            subsidy: p.subsidy_fen,
         };
         self.mu = self.mu + row.mu;
         self.sum_insured += row.sum_insured;
@@ -253,7 +253,7 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
     let out: Vec<Vec<Cell>> = rows
         .iter()
         .map(|(p, g)| {
-            let mu = Mu::from_units(p.area_units);
+            let mu = p.area_units;
             all_mu = all_mu + mu;
             if p.eligible {
                 eligible_mu = eligible_mu + mu;
@@ -398,7 +398,9 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
         .collect();
     let names = super::areas::names(conn)?;
     let full = actor.sees_personal_data();
-    let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+    let text = |d: &Option<crate::domain::time::Day>| {
+        Cell::Text(d.map(|d| d.to_text()).unwrap_or_default())
+    };
     let mut totals = MoneyTotals::default();
     let out: Vec<Vec<Cell>> = rows
         .iter()

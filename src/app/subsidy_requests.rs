@@ -204,7 +204,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
         let eligible_subsidy: i64 = judged
             .iter()
             .filter(|(_, r)| r.is_none())
-            .map(|(p, _)| p.subsidy_fen)
+            .map(|(p, _)| p.subsidy_fen.0)
             .sum();
         let id: i64 = diesel::insert_into(subsidy_requests::table)
             .values((

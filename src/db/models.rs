@@ -1,10 +1,12 @@
-//! Rows as stored. Money is integer fen, areas integer 1/10000 mu.
+//! Rows as stored. Money is integer fen (`Fen`), areas integer 1/10000 mu
+//! (`Mu`), instants and days their fixed-width text (`Instant`, `Day`).
 
 use super::schema::*;
 use crate::domain::claims::ClaimStatus;
+use crate::domain::measure::Mu;
+use crate::domain::money::Fen;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::time::{Day, Instant};
-use crate::domain::{Fen, Mu};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -38,7 +40,7 @@ pub struct SchemeRow {
     pub crop: String,
     pub year: i32,
     pub definition: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Insertable)]
@@ -49,7 +51,7 @@ pub struct NewScheme<'a> {
     pub crop: &'a str,
     pub year: i32,
     pub definition: &'a str,
-    pub created_at: &'a str,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -62,7 +64,7 @@ pub struct User {
     pub role: String,
     pub township_id: Option<i64>,
     pub active: bool,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Insertable)]
@@ -74,7 +76,7 @@ pub struct NewUser<'a> {
     pub role: &'a str,
     pub township_id: Option<i64>,
     pub active: bool,
-    pub created_at: &'a str,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -90,8 +92,8 @@ pub struct Grower {
     pub village_id: i64,
     pub township_id: i64,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
@@ -120,15 +122,17 @@ pub struct Plot {
     pub tree_age: i32,
     pub tree_count: i32,
     pub fruit_per_tree: i32,
-    pub area_units: i64,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub area_units: Mu,
     pub attributes: String,
     pub boundary: Option<String>,
-    pub boundary_area_units: Option<i64>,
+    #[serde(serialize_with = "super::stored::option_mu")]
+    pub boundary_area_units: Option<Mu>,
     pub eligible: bool,
     pub reasons: String,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
@@ -143,10 +147,12 @@ pub struct PlotValues {
     pub tree_age: i32,
     pub tree_count: i32,
     pub fruit_per_tree: i32,
-    pub area_units: i64,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub area_units: Mu,
     pub attributes: String,
     pub boundary: Option<String>,
-    pub boundary_area_units: Option<i64>,
+    #[serde(serialize_with = "super::stored::option_mu")]
+    pub boundary_area_units: Option<Mu>,
     pub eligible: bool,
     pub reasons: String,
 }
@@ -160,18 +166,23 @@ pub struct Policy {
     pub grower_id: i64,
     pub township_id: i64,
     pub status: PolicyStatus,
-    pub insured_area_units: i64,
-    pub sum_insured_fen: i64,
-    pub premium_fen: i64,
-    pub grower_share_fen: i64,
-    pub subsidy_fen: i64,
-    pub share_collected_on: Option<String>,
-    pub cover_start: Option<String>,
-    pub cover_end: Option<String>,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub insured_area_units: Mu,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub sum_insured_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub premium_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub grower_share_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub subsidy_fen: Fen,
+    pub share_collected_on: Option<Day>,
+    pub cover_start: Option<Day>,
+    pub cover_end: Option<Day>,
     pub batch_id: Option<i64>,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -180,7 +191,8 @@ pub struct PolicyLevel {
     pub id: i64,
     pub policy_id: i64,
     pub level: String,
-    pub amount_fen: i64,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub amount_fen: Fen,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -189,19 +201,20 @@ pub struct PremiumBatch {
     pub id: i64,
     pub township_id: i64,
     pub scheme_id: i64,
-    pub amount_fen: i64,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub amount_fen: Fen,
     pub policy_count: i32,
-    pub handed_over_on: String,
+    pub handed_over_on: Day,
     pub receipt_no: String,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    pub at: Instant,
     pub user_id: Option<i64>,
     pub username: String,
     pub action: String,

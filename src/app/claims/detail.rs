@@ -115,7 +115,7 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
                 bank_reference: x.bank_reference,
             })
             .collect(),
-        sum_insured: Fen(p.sum_insured_fen),
+        sum_insured: p.sum_insured_fen,
         remaining_sum: remaining,
         plot_boundary: plot.boundary.clone(),
         tree_count: plot.tree_count,

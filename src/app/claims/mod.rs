@@ -99,7 +99,7 @@ fn valid_client_id(s: &str) -> bool {
 fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
     let p = super::policies::load(conn, c.policy_id)?;
     let held = crate::db::claims::payouts_held(conn, c.policy_id, c.id, &PAYOUT_HOLDING)?;
-    Ok(Fen(p.sum_insured_fen) - held)
+    Ok(p.sum_insured_fen - held)
 }
 
 /// A conflict or a lock wait on a retried submission may only mean that an

@@ -101,15 +101,15 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
                 .get(&g.village_id)
                 .map(|a| a.name.clone())
                 .unwrap_or_default(),
-            cover_start: p.cover_start,
-            cover_end: p.cover_end,
+            cover_start: p.cover_start.map(|d| d.to_text()),
+            cover_end: p.cover_end.map(|d| d.to_text()),
             plots: pl
                 .into_iter()
                 .map(|x| LookupPlot {
                     id: x.id,
                     code: x.code,
                     variety: x.variety,
-                    mu: Mu::from_units(x.area_units),
+                    mu: x.area_units,
                     eligible: x.eligible,
                     has_boundary: x.boundary.is_some(),
                 })
@@ -393,8 +393,8 @@ fn decline_reasons(k: &Checked) -> Vec<(&'static str, String)> {
         }
     }
     let day = china_date(k.occurred);
-    let read = |d: &Option<String>| d.as_deref().and_then(crate::domain::time::read_day);
-    let (start, end) = (read(&k.policy.cover_start), read(&k.policy.cover_end));
+    let read = |d: Option<crate::domain::time::Day>| d.map(|d| d.date());
+    let (start, end) = (read(k.policy.cover_start), read(k.policy.cover_end));
     match covers_day(k.policy.status, start, end, day) {
         Cover::Covered => {}
         Cover::NotInForce => out.push((

@@ -286,7 +286,7 @@ fn check_survey_input<'a>(
             None
         }
     };
-    let insured = Mu::from_units(plot.area_units);
+    let insured = plot.area_units;
     let affected = match Mu::parse(&normalize_width(&input.affected_mu)) {
         Ok(m) if m.units() <= 0 => {
             errs.push(FieldError::new(

@@ -146,7 +146,7 @@ fn view_with(
         policy_no: p.policy_no.clone(),
         plot_id: plot.id,
         plot_code: plot.code.clone(),
-        plot_mu: Mu::from_units(plot.area_units),
+        plot_mu: plot.area_units,
         grower_id: g.id,
         grower_name: g.name.clone(),
         grower_id_number: personal(full, &g.id_number, mask_id),
