@@ -2,7 +2,7 @@
 
 use super::{audit, Actor, Page, Paged};
 use crate::db::enrollment as rows;
-use crate::db::models::{Area, Grower, GrowerValues};
+use crate::db::models::{Area, Grower, GrowerValues, Plot, Policy};
 use crate::db::schema::{areas, growers, plots, policies};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::{mask_id, mask_phone};
@@ -324,13 +324,28 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
                 "该农户已有已收费或已签发的保单，不能删除；如需退保请由承保人员注销保单",
             ));
         }
-        let drafts: Vec<i64> = policies::table
+        // Every row that goes with the grower is audited as deleted, as it
+        // would be when deleted on its own.
+        let drafts: Vec<Policy> = policies::table
             .filter(policies::grower_id.eq(id))
-            .select(policies::id)
+            .order(policies::id)
+            .select(Policy::as_select())
             .load(conn)?;
-        crate::db::policies::delete(conn, &drafts)?;
+        let their_plots: Vec<Plot> = plots::table
+            .filter(plots::grower_id.eq(id))
+            .order(plots::id)
+            .select(Plot::as_select())
+            .load(conn)?;
+        let ids: Vec<i64> = drafts.iter().map(|p| p.id).collect();
+        crate::db::policies::delete(conn, &ids)?;
         diesel::delete(plots::table.filter(plots::grower_id.eq(id))).execute(conn)?;
         diesel::delete(growers::table.find(id)).execute(conn)?;
+        for p in &drafts {
+            audit::deleted(conn, actor, "policy", p.id, p)?;
+        }
+        for p in &their_plots {
+            audit::deleted(conn, actor, "plot", p.id, p)?;
+        }
         audit::deleted(conn, actor, "grower", id, &before)?;
         Ok(())
     })

@@ -160,3 +160,41 @@ fn premium_batches_schemes_and_areas_are_audited() {
     assert_eq!(rows[0].before["target_mu_units"], 1_000_000);
     assert_eq!(rows[0].after["target_mu_units"], 12_505_000);
 }
+
+#[test]
+fn deleting_a_grower_audits_the_grower_and_what_goes_with_it() {
+    let app = spawn_app();
+    let station = app.api("station_a");
+    let (g, plot, policy) = grower_with_plot(&app, &station, 82);
+    assert_eq!(station.delete(&format!("/api/v1/growers/{g}")).status, 204);
+    assert_eq!(count(&mut app.conn(), "plots"), 0);
+    assert_eq!(count(&mut app.conn(), "policies"), 0);
+    let records = [("grower", g), ("plot", plot), ("policy", policy)];
+    // The latest row of each record: who deleted it, and the row as it was.
+    let latest: Vec<(&str, String, String, Value, Value)> = records
+        .iter()
+        .map(|&(entity, id)| {
+            let last = audit(&app, entity, Some(id)).remove(0);
+            (
+                entity,
+                last.action,
+                last.username,
+                last.before["id"].clone(),
+                last.after,
+            )
+        })
+        .collect();
+    let expected: Vec<(&str, String, String, Value, Value)> = records
+        .iter()
+        .map(|&(entity, id)| {
+            (
+                entity,
+                "delete".into(),
+                "station_a".into(),
+                json!(id),
+                Value::Null,
+            )
+        })
+        .collect();
+    assert_eq!(latest, expected);
+}
