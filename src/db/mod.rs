@@ -1,5 +1,7 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
+pub mod areas;
+pub mod finance;
 pub mod models;
 pub mod schema;
 pub mod types;

@@ -1,6 +1,7 @@
 //! Rows as stored. Money is integer fen, areas integer 1/10000 mu.
 
 use super::schema::*;
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::policy::PolicyStatus;
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ pub struct Area {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }
@@ -22,7 +23,7 @@ pub struct Area {
 pub struct NewArea<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub level: &'a str,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }

@@ -1,9 +1,10 @@
 //! How the domain's typed values are stored: money and areas as BIGINT,
-//! policy and claim statuses, instants and days as TEXT. One generic impl per type serves
+//! policy and claim statuses, area levels, instants and days as TEXT. One generic impl per type serves
 //! SQLite, PostgreSQL and the multi-connection that chooses between them;
 //! a value the program did not write is a deserialization error, never a
 //! panic.
 
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
@@ -76,6 +77,7 @@ text_value!(PolicyStatus, |s| Ok(s.parse()?));
 text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
+text_value!(AreaLevel, |s| Ok(s.parse::<AreaLevel>()?));
 
 #[cfg(test)]
 mod tests {
@@ -121,6 +123,12 @@ mod tests {
                     .unwrap();
                 assert_eq!(text, status.as_str());
             }
+            for level in AreaLevel::ALL {
+                let back: AreaLevel = diesel::select(level.into_sql::<Text>())
+                    .get_result(&mut conn)
+                    .unwrap();
+                assert_eq!(back, level);
+            }
             let back: Instant = diesel::select(at.into_sql::<Text>())
                 .get_result(&mut conn)
                 .unwrap();
@@ -149,6 +157,8 @@ mod tests {
             let claim =
                 diesel::select(sql::<Text>("'closed'")).get_result::<ClaimStatus>(&mut conn);
             assert!(claim.is_err());
+            let level = diesel::select(sql::<Text>("'city'")).get_result::<AreaLevel>(&mut conn);
+            assert!(level.is_err());
             let at = diesel::select(sql::<Text>("'yesterday'")).get_result::<Instant>(&mut conn);
             assert!(at.is_err());
             let day = diesel::select(sql::<Text>("'2026-02-30'")).get_result::<Day>(&mut conn);
