@@ -6,16 +6,15 @@
 
 use super::finance::{scheme_or_current, LevelFigure};
 use super::{audit, Action, Actor};
+use crate::db::finance::SubsidyRequest;
 use crate::db::models::Policy;
-use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, subsidy_requests};
-use crate::db::{now_text, DbConn};
+use crate::db::schema::{policies, subsidy_request_items, subsidy_requests};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -143,11 +142,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     }
     super::tx(conn, |conn| {
         let scheme = scheme_or_current(conn, &input.scheme)?;
-        let taken: i64 = subsidy_requests::table
-            .filter(subsidy_requests::request_no.eq(&request_no))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
+        if db::finance::request_no_taken(conn, &request_no)? {
             return Err(AppError::conflict(
                 ErrorCode::RequestNoDuplicate,
                 format!("申请编号{request_no}已使用"),
@@ -253,70 +248,28 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     })
 }
 
-type SummaryRow = (i64, i64, String, String, i64, i64, i64, String);
-
-fn summary_of(conn: &mut DbConn, r: SummaryRow) -> AppResult<RequestSummary> {
-    let (id, scheme_id, no, note, n, eligible, subsidy, at) = r;
-    let scheme = super::schemes::by_id(conn, scheme_id)?;
+fn summary_of(conn: &mut DbConn, r: SubsidyRequest) -> AppResult<RequestSummary> {
+    let scheme = super::schemes::by_id(conn, r.scheme_id)?;
     Ok(RequestSummary {
-        id,
-        request_no: no,
+        id: r.id,
+        request_no: r.request_no,
         scheme: scheme.def.code,
-        note,
-        policy_count: n,
-        eligible_count: eligible,
-        ineligible_count: n - eligible,
-        eligible_subsidy: Fen(subsidy),
-        created_at: at,
+        note: r.note,
+        policy_count: r.policy_count,
+        eligible_count: r.eligible_count,
+        ineligible_count: r.policy_count - r.eligible_count,
+        eligible_subsidy: r.eligible_subsidy_fen,
+        created_at: r.created_at,
     })
 }
 
-fn summary_columns() -> (
-    subsidy_requests::id,
-    subsidy_requests::scheme_id,
-    subsidy_requests::request_no,
-    subsidy_requests::note,
-    subsidy_requests::policy_count,
-    subsidy_requests::eligible_count,
-    subsidy_requests::eligible_subsidy_fen,
-    subsidy_requests::created_at,
-) {
-    (
-        subsidy_requests::id,
-        subsidy_requests::scheme_id,
-        subsidy_requests::request_no,
-        subsidy_requests::note,
-        subsidy_requests::policy_count,
-        subsidy_requests::eligible_count,
-        subsidy_requests::eligible_subsidy_fen,
-        subsidy_requests::created_at,
-    )
-}
-
 fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
-    let row: SummaryRow = subsidy_requests::table
-        .find(id)
-        .select(summary_columns())
-        .first(conn)
-        .optional()?
+    let row = db::finance::requests(conn, Some(id))?
+        .pop()
         .ok_or_else(|| AppError::not_found("补贴申请"))?;
     let summary = summary_of(conn, row)?;
     let scheme = super::schemes::by_code(conn, &summary.scheme)?;
-    let sums: HashMap<String, i64> = policy_subsidy_levels::table
-        .inner_join(
-            subsidy_request_items::table
-                .on(subsidy_request_items::policy_id.eq(policy_subsidy_levels::policy_id)),
-        )
-        .filter(subsidy_request_items::request_id.eq(id))
-        .filter(subsidy_request_items::eligible.eq(true))
-        .group_by(policy_subsidy_levels::level)
-        .select((
-            policy_subsidy_levels::level,
-            sql::<BigInt>("CAST(COALESCE(SUM(policy_subsidy_levels.amount_fen), 0) AS BIGINT)"),
-        ))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    let sums = db::finance::request_level_sums(conn, id)?;
     let levels = scheme
         .def
         .subsidy_levels
@@ -372,11 +325,10 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<RequestView> 
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<RequestSummary>> {
     actor.require(can_view(actor))?;
-    let rows: Vec<SummaryRow> = subsidy_requests::table
-        .order(subsidy_requests::id.desc())
-        .select(summary_columns())
-        .load(conn)?;
-    rows.into_iter().map(|r| summary_of(conn, r)).collect()
+    db::finance::requests(conn, None)?
+        .into_iter()
+        .map(|r| summary_of(conn, r))
+        .collect()
 }
 
 #[cfg(test)]
