@@ -77,7 +77,8 @@ text_value!(PolicyStatus, |s| Ok(s.parse()?));
 text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
-text_value!(AreaLevel, |s| Ok(s.parse::<AreaLevel>()?));
+text_value!(AreaLevel, |s| AreaLevel::parse(s)
+    .ok_or_else(|| format!("unknown area level {s:?}").into()));
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
 //! The administrative levels of the county: county → township → village.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
 #[derive(
     Debug,
@@ -11,8 +9,6 @@ use std::str::FromStr;
     PartialEq,
     Eq,
     Hash,
-    PartialOrd,
-    Ord,
     Serialize,
     Deserialize,
     diesel::AsExpression,
@@ -66,30 +62,6 @@ impl AreaLevel {
     }
 }
 
-impl fmt::Display for AreaLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownAreaLevel(pub String);
-
-impl fmt::Display for UnknownAreaLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown area level {:?}", self.0)
-    }
-}
-
-impl std::error::Error for UnknownAreaLevel {}
-
-impl FromStr for AreaLevel {
-    type Err = UnknownAreaLevel;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AreaLevel::parse(s).ok_or_else(|| UnknownAreaLevel(s.to_string()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +70,10 @@ mod tests {
     fn stored_forms_round_trip_and_parents_go_up_one_level() {
         for l in AreaLevel::ALL {
             assert_eq!(AreaLevel::parse(l.as_str()), Some(l));
-            assert_eq!(serde_json::to_string(&l).unwrap(), format!("\"{l}\""));
+            assert_eq!(
+                serde_json::to_string(&l).unwrap(),
+                format!("\"{}\"", l.as_str())
+            );
         }
         assert_eq!(AreaLevel::parse("Township"), None);
         assert_eq!(AreaLevel::parse("city"), None);
