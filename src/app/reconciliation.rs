@@ -349,10 +349,12 @@ pub fn reconcile(
 type NewLine = (String, &'static str, Option<i64>, Option<i64>, Option<i64>);
 
 fn get_inner(conn: &mut DbConn, id: i64, all: bool) -> AppResult<ReconciliationView> {
-    let (summary, created_at) =
-        db::finance::reconciliation(conn, id)?.ok_or_else(|| AppError::not_found("对账记录"))?;
+    let stored = db::finance::reconciliations(conn, Some(id))?
+        .pop()
+        .ok_or_else(|| AppError::not_found("对账记录"))?;
+    let created_at = stored.created_at;
     let summary: Summary =
-        serde_json::from_str(&summary).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::from_str(&stored.summary).map_err(|e| AppError::Internal(e.to_string()))?;
     let matched = GROUPS[0].0;
     let mut rows = db::finance::reconciliation_lines(conn, id, (!all).then_some(matched))?;
     let rank = |s: &str| GROUPS.iter().position(|(g, _)| *g == s).unwrap_or(9);
@@ -391,24 +393,14 @@ pub struct ReconciliationItem {
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<ReconciliationItem>> {
     actor.require(can_manage(actor))?;
-    let rows: Vec<(i64, String, String, String, String)> = reconciliations::table
-        .order(reconciliations::id.desc())
-        .select((
-            reconciliations::id,
-            reconciliations::created_at,
-            reconciliations::source,
-            reconciliations::filename,
-            reconciliations::summary,
-        ))
-        .load(conn)?;
-    Ok(rows
+    Ok(db::finance::reconciliations(conn, None)?
         .into_iter()
-        .map(|(id, at, source, filename, summary)| ReconciliationItem {
-            id,
-            created_at: at,
-            source,
-            filename,
-            groups: serde_json::from_str::<Summary>(&summary)
+        .map(|r| ReconciliationItem {
+            id: r.id,
+            created_at: r.created_at,
+            source: r.source,
+            filename: r.filename,
+            groups: serde_json::from_str::<Summary>(&r.summary)
                 .map(|s| s.groups)
                 .unwrap_or_default(),
         })

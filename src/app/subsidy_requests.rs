@@ -16,7 +16,7 @@ use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 const MAX_POLICIES: usize = 200_000;
 
@@ -175,22 +175,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
             ));
         }
         let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
-        let mut requested: HashMap<i64, String> = HashMap::new();
-        for chunk in ids.chunks(1_000) {
-            let rows: Vec<(i64, String)> = subsidy_request_items::table
-                .inner_join(
-                    subsidy_requests::table
-                        .on(subsidy_requests::id.eq(subsidy_request_items::request_id)),
-                )
-                .filter(subsidy_request_items::policy_id.eq_any(chunk))
-                .filter(subsidy_request_items::eligible.eq(true))
-                .select((
-                    subsidy_request_items::policy_id,
-                    subsidy_requests::request_no,
-                ))
-                .load(conn)?;
-            requested.extend(rows);
-        }
+        let requested = db::finance::requested_in(conn, &ids)?;
         let judged: Vec<(&Policy, Option<String>)> = found
             .iter()
             .map(|p| (p, ineligible_reason(p, requested.get(&p.id))))
@@ -280,36 +265,23 @@ fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
             amount: Fen(sums.get(&l.level).copied().unwrap_or(0)),
         })
         .collect();
-    let rows: Vec<(i64, String, i64, PolicyStatus, bool, String, i64)> =
-        subsidy_request_items::table
-            .inner_join(policies::table)
-            .filter(subsidy_request_items::request_id.eq(id))
-            .order((subsidy_request_items::eligible, policies::policy_no))
-            .select((
-                policies::id,
-                policies::policy_no,
-                policies::township_id,
-                policies::status,
-                subsidy_request_items::eligible,
-                subsidy_request_items::reason,
-                subsidy_request_items::subsidy_fen,
-            ))
-            .load(conn)?;
+    let rows = db::finance::request_items(conn, id)?;
     let names = super::areas::names(conn)?;
     let items = rows
         .into_iter()
-        .map(
-            |(pid, no, t, status, eligible, reason, subsidy)| RequestItem {
-                policy_id: pid,
-                policy_no: no,
-                township_name: names.get(&t).map(|a| a.name.clone()).unwrap_or_default(),
-                status_name: status.name().to_string(),
-                status,
-                subsidy: Fen(subsidy),
-                eligible,
-                reason,
-            },
-        )
+        .map(|i| RequestItem {
+            township_name: names
+                .get(&i.township_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            policy_id: i.policy_id,
+            policy_no: i.policy_no,
+            status_name: i.status.name().to_string(),
+            status: i.status,
+            subsidy: i.subsidy,
+            eligible: i.eligible,
+            reason: i.reason,
+        })
         .collect();
     Ok(RequestView {
         summary,

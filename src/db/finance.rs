@@ -445,6 +445,58 @@ pub fn request_no_taken(conn: &mut DbConn, request_no: &str) -> QueryResult<bool
     .get_result(conn)
 }
 
+/// The request (by number) in which each of these policies' subsidy was
+/// already requested as eligible.
+pub fn requested_in(conn: &mut DbConn, policy_ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    let mut requested = HashMap::new();
+    for chunk in policy_ids.chunks(1_000) {
+        let rows: Vec<(i64, String)> = subsidy_request_items::table
+            .inner_join(
+                subsidy_requests::table
+                    .on(subsidy_requests::id.eq(subsidy_request_items::request_id)),
+            )
+            .filter(subsidy_request_items::policy_id.eq_any(chunk))
+            .filter(subsidy_request_items::eligible.eq(true))
+            .select((
+                subsidy_request_items::policy_id,
+                subsidy_requests::request_no,
+            ))
+            .load(conn)?;
+        requested.extend(rows);
+    }
+    Ok(requested)
+}
+
+/// One policy of a request, as judged when it was submitted.
+#[derive(Debug, Clone, Queryable)]
+pub struct RequestItem {
+    pub policy_id: i64,
+    pub policy_no: String,
+    pub township_id: i64,
+    pub status: PolicyStatus,
+    pub eligible: bool,
+    pub reason: String,
+    pub subsidy: Fen,
+}
+
+/// A request's items: ineligible first, then by policy number.
+pub fn request_items(conn: &mut DbConn, request_id: i64) -> QueryResult<Vec<RequestItem>> {
+    subsidy_request_items::table
+        .inner_join(policies::table)
+        .filter(subsidy_request_items::request_id.eq(request_id))
+        .order((subsidy_request_items::eligible, policies::policy_no))
+        .select((
+            policies::id,
+            policies::policy_no,
+            policies::township_id,
+            policies::status,
+            subsidy_request_items::eligible,
+            subsidy_request_items::reason,
+            subsidy_request_items::subsidy_fen,
+        ))
+        .load(conn)
+}
+
 /// The eligible subsidy of a request per funding level.
 pub fn request_level_sums(conn: &mut DbConn, request_id: i64) -> QueryResult<HashMap<String, i64>> {
     let rows: Vec<(String, i64)> = policy_subsidy_levels::table
@@ -463,13 +515,26 @@ pub fn request_level_sums(conn: &mut DbConn, request_id: i64) -> QueryResult<Has
     Ok(rows.into_iter().collect())
 }
 
-/// A reconciliation's stored summary (JSON) and when it was made.
-pub fn reconciliation(conn: &mut DbConn, id: i64) -> QueryResult<Option<(String, String)>> {
-    reconciliations::table
-        .find(id)
-        .select((reconciliations::summary, reconciliations::created_at))
-        .first(conn)
-        .optional()
+/// A reconciliation as stored; `summary` is its JSON.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reconciliations)]
+pub struct Reconciliation {
+    pub id: i64,
+    pub created_at: String,
+    pub source: String,
+    pub filename: String,
+    pub summary: String,
+}
+
+/// Every reconciliation, newest first, or the one `id`.
+pub fn reconciliations(conn: &mut DbConn, id: Option<i64>) -> QueryResult<Vec<Reconciliation>> {
+    let mut q = reconciliations::table.into_boxed();
+    if let Some(id) = id {
+        q = q.filter(reconciliations::id.eq(id));
+    }
+    q.order(reconciliations::id.desc())
+        .select(Reconciliation::as_select())
+        .load(conn)
 }
 
 /// A reconciliation's lines: policy number, group, ours, theirs, their row;
