@@ -1,6 +1,7 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
 pub mod areas;
+pub mod claims;
 pub mod finance;
 pub mod models;
 pub mod schema;

@@ -4,6 +4,8 @@ use super::schema::*;
 use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::policy::PolicyStatus;
+use crate::domain::time::{Day, Instant};
+use crate::domain::{Fen, Mu};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -222,8 +224,8 @@ pub struct Claim {
     pub township_id: i64,
     pub event_id: Option<i64>,
     pub peril: String,
-    pub occurred_at: String,
-    pub reported_at: String,
+    pub occurred_at: Instant,
+    pub reported_at: Instant,
     pub reporter_name: String,
     pub reporter_phone: String,
     pub report_channel: String,
@@ -231,20 +233,23 @@ pub struct Claim {
     pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
-    pub survey_due_at: String,
+    pub survey_due_at: Instant,
     pub adjuster_id: Option<i64>,
     pub co_surveyor_id: Option<i64>,
-    pub dispatched_at: Option<String>,
-    pub surveyed_at: Option<String>,
-    pub payout_fen: Option<i64>,
+    pub dispatched_at: Option<Instant>,
+    pub surveyed_at: Option<Instant>,
+    /// Audit entries keep money as integer fen, as they always have.
+    #[serde(serialize_with = "fen_units_opt")]
+    pub payout_fen: Option<Fen>,
     pub review_note: String,
-    pub approved_at: Option<String>,
-    pub agreed_on: Option<String>,
-    pub payment_due_on: Option<String>,
-    pub paid_fen: i64,
+    pub approved_at: Option<Instant>,
+    pub agreed_on: Option<Day>,
+    pub payment_due_on: Option<Day>,
+    #[serde(serialize_with = "fen_units")]
+    pub paid_fen: Fen,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -258,8 +263,8 @@ pub struct NewClaim {
     pub township_id: i64,
     pub event_id: Option<i64>,
     pub peril: String,
-    pub occurred_at: String,
-    pub reported_at: String,
+    pub occurred_at: Instant,
+    pub reported_at: Instant,
     pub reporter_name: String,
     pub reporter_phone: String,
     pub report_channel: String,
@@ -267,9 +272,9 @@ pub struct NewClaim {
     pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
-    pub survey_due_at: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub survey_due_at: Instant,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Insertable)]
@@ -279,17 +284,17 @@ pub struct ClaimSurvey {
     pub id: i64,
     pub claim_id: i64,
     pub client_id: String,
-    pub surveyed_at: String,
-    pub received_at: String,
+    pub surveyed_at: Instant,
+    pub received_at: Instant,
     pub latitude: String,
     pub longitude: String,
     pub accuracy_m: Option<i32>,
     pub location_check: String,
     pub distance_m: i32,
     pub damaged_trees: i32,
-    pub affected_area_units: i64,
+    pub affected_area_units: Mu,
     pub loss_rate_bp: i64,
-    pub payout_fen: i64,
+    pub payout_fen: Fen,
     pub payout_detail: String,
     pub adjuster_id: i64,
     pub co_surveyor_id: i64,
@@ -312,7 +317,7 @@ pub struct ClaimPhotoMeta {
     pub size_bytes: i64,
     pub reused_claim_id: Option<i64>,
     pub uploaded_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -320,9 +325,20 @@ pub struct ClaimPhotoMeta {
 pub struct ClaimPayment {
     pub id: i64,
     pub claim_id: i64,
-    pub amount_fen: i64,
-    pub paid_on: String,
+    pub amount_fen: Fen,
+    pub paid_on: Day,
     pub bank_reference: String,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
+}
+
+fn fen_units<S: serde::Serializer>(f: &Fen, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(f.0)
+}
+
+fn fen_units_opt<S: serde::Serializer>(f: &Option<Fen>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => fen_units(f, s),
+        None => s.serialize_none(),
+    }
 }

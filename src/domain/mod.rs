@@ -1,5 +1,7 @@
 //! Pure business rules and validated types: no database, no HTTP.
 
+mod macros;
+
 pub mod access;
 pub mod area;
 pub mod claims;

@@ -4,9 +4,13 @@
 //! each area registers its own routes (`<area>::configure_api`).
 
 use super::finance as fin;
+use super::session::ApiUser;
 use super::AppState;
+use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, Handler, HttpResponse};
+use chrono::NaiveDate;
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -48,24 +52,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/finance/statement.xlsx",
                 web::get().to(fin::api_statement_xlsx),
             )
-            .route("/finance/statement/lock", web::post().to(fin::api_lock))
-            .route("/finance/adjustments", web::get().to(fin::api_adjustments))
+            .route(
+                "/finance/statement/lock",
+                web::post().to(recorded(|c, a, i, _| finance::lock(c, a, i))),
+            )
             .route(
                 "/finance/adjustments",
-                web::post().to(fin::api_add_adjustment),
+                web::get().to(fin::by_scheme(finance::adjustments)),
             )
-            .route("/finance/balances", web::get().to(fin::api_balances))
+            .route(
+                "/finance/adjustments",
+                web::post().to(recorded(|c, a, i, _| finance::add_adjustment(c, a, i))),
+            )
+            .route(
+                "/finance/balances",
+                web::get().to(fin::by_scheme(finance::balances)),
+            )
             .route(
                 "/finance/disbursements",
-                web::get().to(fin::api_disbursements),
+                web::get().to(fin::by_scheme(finance::disbursements)),
             )
-            .route("/finance/disbursements", web::post().to(fin::api_disburse))
-            .route("/finance/requests", web::get().to(fin::api_requests))
-            .route("/finance/requests", web::post().to(fin::api_submit_request))
-            .route("/finance/requests/{id}", web::get().to(fin::api_request))
+            .route(
+                "/finance/disbursements",
+                web::post().to(recorded(finance::disburse)),
+            )
+            .route(
+                "/finance/requests",
+                web::get().to(listed(subsidy_requests::list)),
+            )
+            .route(
+                "/finance/requests",
+                web::post().to(recorded(|c, a, i, _| subsidy_requests::submit(c, a, i))),
+            )
+            .route(
+                "/finance/requests/{id}",
+                web::get().to(by_id(subsidy_requests::get)),
+            )
             .route(
                 "/finance/reconciliations",
-                web::get().to(fin::api_reconciliations),
+                web::get().to(listed(reconciliation::list)),
             )
             .route(
                 "/finance/reconciliations",
@@ -73,11 +98,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/finance/reconciliations/{id}",
-                web::get().to(fin::api_reconciliation),
+                web::get().to(by_id(reconciliation::get)),
             )
             .route(
                 "/finance/premium-flow",
-                web::get().to(fin::api_premium_flow),
+                web::get().to(fin::by_scheme(premium_flow::overview)),
             )
             .route(
                 "/batches/{id}/confirm",
@@ -123,6 +148,87 @@ pub(crate) fn ok<T: serde::Serialize>(v: T) -> Reply {
 
 pub(crate) fn created<T: serde::Serialize>(v: T) -> Reply {
     Ok(HttpResponse::Created().json(v))
+}
+
+/// A GET or POST about one record, the id in the path: the use case's
+/// answer as JSON.
+pub(crate) fn by_id<T: serde::Serialize + Send + 'static>(
+    f: fn(&mut DbConn, &Actor, i64) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser, web::Path<i64>), Output = Reply> {
+    move |state: Data, user: ApiUser, id: web::Path<i64>| async move {
+        let id = id.into_inner();
+        ok(state.run_as(&user.0, move |c, a| f(c, a, id)).await?)
+    }
+}
+
+/// A GET of a list for the query's filter.
+pub(crate) fn queried<Q, T>(
+    f: fn(&mut DbConn, &Actor, &Q) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser, web::Query<Q>), Output = Reply>
+where
+    Q: serde::de::DeserializeOwned + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+{
+    move |state: Data, user: ApiUser, q: web::Query<Q>| async move {
+        let q = q.into_inner();
+        ok(state.run_as(&user.0, move |c, a| f(c, a, &q)).await?)
+    }
+}
+
+/// POST a JSON body that records something (`f`, given the clock's today):
+/// 201 with what was recorded.
+pub(crate) fn recorded<I, T, F>(f: F) -> impl Handler<(Data, ApiUser, web::Json<I>), Output = Reply>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
+{
+    move |state: Data, user: ApiUser, body: web::Json<I>| {
+        let f = f.clone();
+        async move {
+            let input = body.into_inner();
+            let today = state.clock.today();
+            created(
+                state
+                    .run_as(&user.0, move |c, a| f(c, a, &input, today))
+                    .await?,
+            )
+        }
+    }
+}
+
+/// PUT a JSON body onto the record with the id in the path.
+pub(crate) fn updated<I, T>(
+    f: fn(&mut DbConn, &Actor, i64, &I) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser, web::Path<i64>, web::Json<I>), Output = Reply>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+{
+    move |state: Data, user: ApiUser, id: web::Path<i64>, body: web::Json<I>| async move {
+        let (id, input) = (id.into_inner(), body.into_inner());
+        ok(state
+            .run_as(&user.0, move |c, a| f(c, a, id, &input))
+            .await?)
+    }
+}
+
+/// DELETE the record with the id in the path: 204.
+pub(crate) fn deleted(
+    f: fn(&mut DbConn, &Actor, i64) -> AppResult<()>,
+) -> impl Handler<(Data, ApiUser, web::Path<i64>), Output = Reply> {
+    move |state: Data, user: ApiUser, id: web::Path<i64>| async move {
+        let id = id.into_inner();
+        state.run_as(&user.0, move |c, a| f(c, a, id)).await?;
+        Ok(HttpResponse::NoContent().finish())
+    }
+}
+
+/// A GET of what the caller may see of something, without parameters.
+pub(crate) fn listed<T: serde::Serialize + Send + 'static>(
+    f: fn(&mut DbConn, &Actor) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser), Output = Reply> {
+    move |state: Data, user: ApiUser| async move { ok(state.run_as(&user.0, f).await?) }
 }
 
 async fn openapi() -> HttpResponse {

@@ -9,6 +9,18 @@ pub struct Series {
     pub color: &'static str,
 }
 
+/// What is due and what was paid, in the finance colours.
+pub const DUE_AND_PAID: [Series; 2] = [
+    Series {
+        name: "应拨",
+        color: "#2f6b2f",
+    },
+    Series {
+        name: "已拨",
+        color: "#0b57d0",
+    },
+];
+
 /// One category (a township, a funding level): a value per series, each with
 /// the text shown after its bar.
 pub struct Group {
@@ -102,16 +114,7 @@ mod tests {
     fn bars_are_proportional_and_text_is_escaped() {
         let svg = bars(
             "应拨<与>已拨",
-            &[
-                Series {
-                    name: "应拨",
-                    color: "#2f6b2f",
-                },
-                Series {
-                    name: "已拨",
-                    color: "#0b57d0",
-                },
-            ],
+            &DUE_AND_PAID,
             &[Group {
                 label: "甲&乙".into(),
                 values: vec![(200, "2.00".into()), (50, "0.50".into())],

@@ -2,7 +2,7 @@
 //! takes (`from_form`), and the edit form of a record shown again after a
 //! person's mistake (`RecordForm`).
 
-use super::page::{done, error_page, errors_json, is_user_error, page, set_key};
+use super::page::{answer_form, error_page, errors_json, is_user_error, page, set_key};
 use super::AppState;
 use crate::app::Actor;
 use crate::db::DbConn;
@@ -214,20 +214,31 @@ impl RecordForm {
         session: &Session,
         actor: &Actor,
         values: Value,
-        errors: Option<&AppError>,
+        errors: Option<AppError>,
         status: StatusCode,
     ) -> HttpResponse {
-        let a = actor.clone();
         let load = self.load;
-        match state.run(move |c| load(c, &a)).await {
+        match state.run_as(actor, load).await {
             Ok(mut ctx) => {
                 set_key(&mut ctx, "values", values);
                 set_key(&mut ctx, "action", json!(self.action));
-                set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
+                set_key(&mut ctx, "errors", json!(errors.as_ref().map(errors_json)));
                 page(state, session, Some(actor), self.template, status, ctx)
             }
             Err(e) => error_page(state, session, Some(actor), &e),
         }
+    }
+
+    /// The empty or filled form of a plain GET.
+    pub(crate) async fn show(
+        self,
+        state: &AppState,
+        session: &Session,
+        actor: &Actor,
+        values: Value,
+    ) -> HttpResponse {
+        self.render(state, session, actor, values, None, StatusCode::OK)
+            .await
     }
 
     /// After the form was saved: on success flash and go on (`next`); a
@@ -242,20 +253,11 @@ impl RecordForm {
         values: Value,
         next: impl FnOnce(T) -> (String, String),
     ) -> HttpResponse {
-        match res {
-            Err(e) if is_user_error(&e) => {
-                self.render(
-                    state,
-                    session,
-                    actor,
-                    values,
-                    Some(&e),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            res => done(state, session, actor, res, next),
-        }
+        let retry = |e| {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            self.render(state, session, actor, values, Some(e), status)
+        };
+        answer_form(state, session, actor, res, is_user_error, retry, next).await
     }
 }
 

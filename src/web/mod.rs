@@ -13,7 +13,7 @@ macro_rules! actor_or_login {
 
 /// A numeric id from the path, or the "not found" page.
 macro_rules! id_or_404 {
-    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:literal) => {
+    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:expr) => {
         match $id.parse::<i64>() {
             Ok(id) => id,
             Err(_) => {
@@ -61,6 +61,7 @@ pub mod import;
 pub mod page;
 pub mod plots;
 pub mod policies;
+mod record;
 pub mod reports;
 pub mod schemes;
 pub mod session;
@@ -176,6 +177,16 @@ impl AppState {
                 .unwrap_or_else(|panic| Err(AppError::Panicked(panic_message(&panic))))
         })
         .await?
+    }
+
+    /// Run a use case as `actor` (a copy of the actor goes to the worker).
+    pub async fn run_as<T, F>(&self, actor: &crate::app::Actor, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &crate::app::Actor) -> AppResult<T> + Send + 'static,
+    {
+        let a = actor.clone();
+        self.run(move |c| f(c, &a)).await
     }
 
     pub fn render(&self, name: &str, ctx: &serde_json::Value) -> Result<String, AppError> {

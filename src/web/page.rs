@@ -5,12 +5,14 @@
 use super::session::csrf_token;
 use super::AppState;
 use crate::app::Actor;
-use crate::error::AppError;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::future::Future;
 
 pub(crate) type Data = web::Data<AppState>;
 pub(crate) type Form = web::Form<HashMap<String, String>>;
@@ -130,6 +132,98 @@ pub(crate) fn show(
     }
 }
 
+/// The template with the context the use case `load` gives, or the error page.
+pub(crate) async fn show_with<F>(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    name: &str,
+    load: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut DbConn, &Actor) -> AppResult<Value> + Send + 'static,
+{
+    let res = state.run_as(actor, load).await;
+    show(state, session, actor, name, res)
+}
+
+/// The Excel file the use case `write` names and writes, or the error page.
+pub(crate) async fn download<F>(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    write: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut DbConn, &Actor) -> AppResult<(String, Vec<u8>)> + Send + 'static,
+{
+    let res = state.run_as(actor, write).await;
+    xlsx_or_error(state, session, actor, res)
+}
+
+/// The Excel file (its name and bytes), or the error page.
+pub(crate) fn xlsx_or_error(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    res: AppResult<(String, Vec<u8>)>,
+) -> HttpResponse {
+    match res {
+        Ok((name, bytes)) => xlsx(&name, bytes),
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+/// A page with a form, its context loaded (`res`): with the errors of the
+/// `rejected` form and its status (none on a plain GET: 200), and the
+/// `values` typed (a null: the page keeps no form values); or the error page.
+pub(crate) fn form_page(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    name: &str,
+    res: AppResult<Value>,
+    rejected: Option<AppError>,
+    values: Value,
+) -> HttpResponse {
+    match res {
+        Ok(mut ctx) => {
+            set_key(
+                &mut ctx,
+                "errors",
+                json!(rejected.as_ref().map(errors_json)),
+            );
+            if !values.is_null() {
+                set_key(&mut ctx, "values", values);
+            }
+            let status = rejected.as_ref().map_or(StatusCode::OK, AppError::status);
+            page(state, session, Some(actor), name, status, ctx)
+        }
+        Err(e) => error_page(state, session, Some(actor), &e),
+    }
+}
+
+/// After a page form: on success flash and go on (`next`); an error that
+/// `again` holds for (a person's mistake) shows the form again (`retry`);
+/// anything else is the error page.
+pub(crate) async fn answer_form<T, Fut>(
+    state: &AppState,
+    session: &Session,
+    actor: &Actor,
+    res: AppResult<T>,
+    again: fn(&AppError) -> bool,
+    retry: impl FnOnce(AppError) -> Fut,
+    next: impl FnOnce(T) -> (String, String),
+) -> HttpResponse
+where
+    Fut: Future<Output = HttpResponse>,
+{
+    match res {
+        Err(e) if again(&e) => retry(e).await,
+        res => done(state, session, actor, res, next),
+    }
+}
+
 /// After a form that changed something: on success flash the message and go
 /// to the location `next` gives; otherwise the error page.
 pub(crate) fn done<T>(
@@ -202,6 +296,11 @@ pub(crate) fn errors_json(err: &AppError) -> Value {
 
 pub(crate) fn is_user_error(e: &AppError) -> bool {
     matches!(e, AppError::Validation(_) | AppError::Conflict { .. })
+}
+
+/// A person's mistake, or a record they named that is not there.
+pub(crate) fn is_user_error_or_missing(e: &AppError) -> bool {
+    is_user_error(e) || matches!(e, AppError::NotFound(_))
 }
 
 /// An Excel download named `filename` (Chinese names as RFC 5987).

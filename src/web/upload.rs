@@ -238,6 +238,22 @@ async fn read_parts(payload: &mut Multipart, limits: Limits) -> Result<Upload, A
     Ok(Upload { fields, file })
 }
 
+/// `read_body`, refusing a larger body as a mistake in `field` (`code`),
+/// with the message `says` gives for the limit as text.
+pub async fn read_body_within(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max: usize,
+    field: &str,
+    code: ErrorCode,
+    says: fn(&str) -> String,
+) -> Result<Vec<u8>, AppError> {
+    read_body(req, payload, max, || {
+        AppError::invalid(field, code, says(&size_text(max)))
+    })
+    .await
+}
+
 /// A raw body of at most `max` bytes; `err` says what is too large. The
 /// declared length is checked first, then every chunk as it arrives.
 pub async fn read_body(

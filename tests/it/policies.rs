@@ -33,16 +33,25 @@ fn draft_collected_issued_with_cover_from_the_later_date() {
     );
     let r = station.post(
         &format!("/api/v1/policies/{pid}/collect"),
-        json!({"collected_on": "2012/03/10"}),
+        json!({"collected_on": "2012-03-32"}),
     );
     assert_eq!(r.status, 422);
     assert_eq!(r.body["fields"][0]["code"], "date_invalid");
+    // A date in the future (China date) is refused.
     let r = station.post(
         &format!("/api/v1/policies/{pid}/collect"),
-        json!({"collected_on": "2012-03-10"}),
+        json!({"collected_on": "2099-12-31"}),
+    );
+    assert_eq!(r.body["fields"][0]["code"], "date_in_future", "{}", r.body);
+    // Every entry path reads dates alike: 2012/3/10 and full-width digits as
+    // the roster import does.
+    let r = station.post(
+        &format!("/api/v1/policies/{pid}/collect"),
+        json!({"collected_on": "２０１２/3/10"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "collected");
+    assert_eq!(r.body["share_collected_on"], "2012-03-10", "{}", r.body);
     assert_eq!(
         station
             .post(

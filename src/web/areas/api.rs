@@ -3,7 +3,7 @@
 
 use crate::app::{self, schemes};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::web::api::{created, ok, one_of, Data, Reply, MAX_BODY_BYTES};
+use crate::web::api::{ok, one_of, recorded, Data, Reply, MAX_BODY_BYTES};
 use crate::web::session::ApiUser;
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,7 +21,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/townships/{code}/plots.geojson",
             web::get().to(export_boundaries),
         )
-        .route("/areas", web::post().to(create_area));
+        .route(
+            "/areas",
+            web::post().to(recorded(|c, a, i, _| app::areas::create(c, a, i))),
+        );
 }
 
 #[derive(Deserialize)]
@@ -30,38 +33,26 @@ struct SchemeQuery {
 }
 
 async fn townships(state: Data, user: ApiUser, q: web::Query<SchemeQuery>) -> Reply {
-    let actor = user.0;
     let code = q.into_inner().scheme;
     ok(state
-        .run(move |c| {
+        .run_as(&user.0, move |c, a| {
             let scheme = match code {
                 Some(code) => schemes::by_code(c, &code)?,
                 None => schemes::current(c)?.ok_or_else(|| AppError::not_found("险种方案"))?,
             };
-            app::areas::progress(c, &actor, scheme.id)
+            app::areas::progress(c, a, scheme.id)
         })
         .await?)
 }
 
 async fn villages(state: Data, user: ApiUser, code: web::Path<String>) -> Reply {
-    let actor = user.0;
     let code = code.into_inner();
     ok(state
-        .run(move |c| {
-            let t = app::areas::township_by_code(c, &actor, &code)?;
-            app::areas::villages(c, &actor, Some(t.id))
+        .run_as(&user.0, move |c, a| {
+            let t = app::areas::township_by_code(c, a, &code)?;
+            app::areas::villages(c, a, Some(t.id))
         })
         .await?)
-}
-
-async fn create_area(state: Data, user: ApiUser, body: web::Json<app::areas::AreaInput>) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    created(
-        state
-            .run(move |c| app::areas::create(c, &actor, &input))
-            .await?,
-    )
 }
 
 #[derive(Deserialize)]
@@ -75,10 +66,11 @@ async fn set_target(
     code: web::Path<String>,
     body: web::Json<TargetBody>,
 ) -> Reply {
-    let actor = user.0;
     let (code, target) = (code.into_inner(), body.into_inner().target_mu);
     ok(state
-        .run(move |c| app::areas::set_target(c, &actor, &code, &target))
+        .run_as(&user.0, move |c, a| {
+            app::areas::set_target(c, a, &code, &target)
+        })
         .await?)
 }
 
@@ -113,17 +105,10 @@ async fn import_boundaries(
         ],
     )?;
     let dry_run = matches!(dry_run.as_deref(), Some("1" | "true"));
-    let body = crate::web::upload::read_body(&req, payload, MAX_BODY_BYTES, || {
-        AppError::invalid(
-            "file",
-            ErrorCode::FileTooLarge,
-            format!(
-                "GeoJSON文件超过{}上限",
-                crate::web::upload::size_text(MAX_BODY_BYTES)
-            ),
-        )
-    })
-    .await?;
+    let says = |limit: &str| format!("GeoJSON文件超过{limit}上限");
+    let (max, too_large) = (MAX_BODY_BYTES, ErrorCode::FileTooLarge);
+    let body =
+        crate::web::upload::read_body_within(&req, payload, max, "file", too_large, says).await?;
     let text = String::from_utf8(body).map_err(|_| {
         AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本")
     })?;
@@ -176,11 +161,12 @@ async fn export_boundaries(
     code: web::Path<String>,
     q: web::Query<VillageQuery>,
 ) -> Reply {
-    let actor = user.0;
     let code = code.into_inner();
     let village = q.into_inner().village;
     let text = state
-        .run(move |c| app::boundaries::export(c, &actor, &code, village.as_deref()))
+        .run_as(&user.0, move |c, a| {
+            app::boundaries::export(c, a, &code, village.as_deref())
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")

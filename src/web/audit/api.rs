@@ -18,17 +18,11 @@ struct AuditQuery {
 }
 
 async fn audit(state: Data, user: ApiUser, q: web::Query<AuditQuery>) -> Reply {
-    let actor = user.0;
     let q = q.into_inner();
+    let limit = q.limit.unwrap_or(100);
     ok(state
-        .run(move |c| {
-            app::audit::list(
-                c,
-                &actor,
-                q.entity.as_deref(),
-                q.entity_id,
-                q.limit.unwrap_or(100),
-            )
+        .run_as(&user.0, move |c, a| {
+            app::audit::list(c, a, q.entity.as_deref(), q.entity_id, limit)
         })
         .await?)
 }

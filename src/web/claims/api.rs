@@ -1,17 +1,15 @@
 //! Claims in the JSON API: every step a clerk, an adjuster or a tablet takes.
 //! Routes are relative to /api/v1.
 
-use crate::app::claims::{
-    self, AgreeInput, DispatchInput, EventInput, PaymentInput, ReportInput, ReviewInput,
-    SurveyInput,
-};
+use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
 use crate::app::Actor;
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppResult, ErrorCode};
+use crate::web::api::by_id;
 use crate::web::session::ApiUser;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, Handler, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -24,15 +22,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/lookup", web::get().to(lookup))
         .route("/claims/board", web::get().to(board))
         .route("/claim-events", web::post().to(report_event))
-        .route("/claims/{id}", web::get().to(detail))
-        .route("/claims/{id}/dispatch", web::post().to(dispatch))
+        .route("/claims/{id}", web::get().to(by_id(claims::detail)))
+        .route(
+            "/claims/{id}/dispatch",
+            web::post().to(step(StatusCode::OK, claims::dispatch)),
+        )
         .route("/claims/{id}/survey", web::post().to(survey))
         .route("/claims/{id}/photos", web::post().to(photo))
         .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
-        .route("/claims/{id}/approve", web::post().to(approve))
-        .route("/claims/{id}/send-back", web::post().to(send_back))
-        .route("/claims/{id}/agree", web::post().to(agree))
-        .route("/claims/{id}/payments", web::post().to(pay));
+        .route(
+            "/claims/{id}/approve",
+            web::post().to(step(StatusCode::OK, claims::approve)),
+        )
+        .route(
+            "/claims/{id}/send-back",
+            web::post().to(step(StatusCode::OK, claims::send_back)),
+        )
+        .route(
+            "/claims/{id}/agree",
+            web::post().to(step(StatusCode::OK, claims::agree)),
+        )
+        .route(
+            "/claims/{id}/payments",
+            web::post().to(step(StatusCode::CREATED, claims::pay)),
+        );
 }
 
 /// 201 when something new was recorded, 200 when the same client id had
@@ -129,42 +142,24 @@ async fn report_event(state: Data, user: ApiUser, body: web::Json<EventInput>) -
     Ok(HttpResponse::Created().json(r))
 }
 
-async fn detail(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    let d = state.run(move |c| claims::detail(c, &actor, id)).await?;
-    Ok(HttpResponse::Ok().json(d))
-}
-
 /// One step on one claim: the actor, the clock's now, the claim id and the body
 /// go to the use case; the result comes back as JSON with `status`.
-async fn step<I, T, F>(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<I>,
-    status: actix_web::http::StatusCode,
-    f: F,
-) -> Reply
+fn step<I, T>(
+    status: StatusCode,
+    f: fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser, web::Path<i64>, web::Json<I>), Output = Reply>
 where
-    I: Send + 'static,
+    I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
-    F: FnOnce(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T> + Send + 'static,
 {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let v = state.run(move |c| f(c, &actor, now, id, &input)).await?;
-    Ok(HttpResponse::build(status).json(v))
-}
-
-async fn dispatch(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<DispatchInput>,
-) -> Reply {
-    step(state, user, id, body, StatusCode::OK, claims::dispatch).await
+    move |state: Data, user: ApiUser, id: web::Path<i64>, body: web::Json<I>| async move {
+        let (id, input) = (id.into_inner(), body.into_inner());
+        let now = state.clock.now();
+        let v = state
+            .run_as(&user.0, move |c, a| f(c, a, now, id, &input))
+            .await?;
+        Ok(HttpResponse::build(status).json(v))
+    }
 }
 
 async fn survey(
@@ -211,22 +206,13 @@ pub(crate) async fn receive_photo(
     payload: web::Payload,
 ) -> Reply {
     actor.require(claims::may_upload_photos(&actor))?;
-    let a = actor.clone();
     state
-        .run(move |c| claims::get_scoped(c, &a, id).map(drop))
+        .run_as(&actor, move |c, a| claims::get_scoped(c, a, id).map(drop))
         .await?;
     let max = state.limits.max_photo_bytes;
-    let body = crate::web::upload::read_body(req, payload, max, || {
-        AppError::invalid(
-            "photo",
-            ErrorCode::PhotoTooLarge,
-            format!(
-                "照片过大，单张不能超过{}",
-                crate::web::upload::size_text(max)
-            ),
-        )
-    })
-    .await?;
+    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
+    let code = ErrorCode::PhotoTooLarge;
+    let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
     let now = state.clock.now();
     let r = state
         .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body, max))
@@ -241,40 +227,4 @@ async fn photo_bytes(state: Data, user: ApiUser, path: web::Path<(i64, i64)>) ->
         .run(move |c| claims::photo(c, &actor, id, pid))
         .await?;
     Ok(HttpResponse::Ok().content_type(ct).body(bytes))
-}
-
-async fn approve(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<ReviewInput>,
-) -> Reply {
-    step(state, user, id, body, StatusCode::OK, claims::approve).await
-}
-
-async fn send_back(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<ReviewInput>,
-) -> Reply {
-    step(state, user, id, body, StatusCode::OK, claims::send_back).await
-}
-
-async fn agree(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<AgreeInput>,
-) -> Reply {
-    step(state, user, id, body, StatusCode::OK, claims::agree).await
-}
-
-async fn pay(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<PaymentInput>,
-) -> Reply {
-    step(state, user, id, body, StatusCode::CREATED, claims::pay).await
 }

@@ -5,11 +5,12 @@
 use crate::app::clock;
 use crate::app::{claims, Actor};
 use crate::error::AppError;
-use crate::web::pages::{error_page, errors_json, field, flash, page, redirect, set_key, show};
+use crate::web::pages::{
+    answer_form, download, error_page, field, form_page, is_user_error, show_with,
+};
 use crate::web::session::{check_csrf, PageUser};
 use crate::web::AppState;
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -26,8 +27,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims", web::post().to(create))
         .route("/claims/list", web::get().to(list))
         .route("/claims/new", web::get().to(new_form))
-        .route("/claims/sw.js", web::get().to(service_worker))
-        .route("/claims/survey.js", web::get().to(survey_js))
+        .route(
+            "/claims/sw.js",
+            web::get().to(|| async { script(SERVICE_WORKER) }),
+        )
+        .route(
+            "/claims/survey.js",
+            web::get().to(|| async { script(SURVEY_JS) }),
+        )
         .route("/claims/ledger.xlsx", web::get().to(ledger))
         .route("/claims/payout-list.xlsx", web::get().to(payout_list))
         .route("/claims/{id}", web::get().to(show_claim))
@@ -51,36 +58,36 @@ fn statuses() -> Vec<Value> {
 
 async fn board(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let warn = q.get("warn_hours").and_then(|v| v.parse::<u32>().ok());
     let now = state.clock.now();
-    let res = state
-        .run(move |c| Ok(json!({"board": claims::board(c, &a, now, warn)?})))
-        .await;
-    show(&state, &session, &actor, "claims_board.html", res)
+    show_with(
+        &state,
+        &session,
+        &actor,
+        "claims_board.html",
+        move |c, a| Ok(json!({"board": claims::board(c, a, now, warn)?})),
+    )
+    .await
 }
 
 async fn list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let filter = claims::ClaimFilter {
         status: q.get("status").cloned().filter(|s| !s.is_empty()),
         township_id: None,
         event_id: q.get("event").and_then(|v| v.parse().ok()),
     };
     let query = q.into_inner();
-    let res = state
-        .run(move |c| {
-            let items = claims::list(c, &a, &filter)?;
-            let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
-            let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
-            Ok(
-                json!({"items": items, "statuses": statuses(), "query": query,
-                      "payout_total": payout, "paid_total": paid}),
-            )
-        })
-        .await;
-    show(&state, &session, &actor, "claims.html", res)
+    show_with(&state, &session, &actor, "claims.html", move |c, a| {
+        let items = claims::list(c, a, &filter)?;
+        let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
+        let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
+        Ok(
+            json!({"items": items, "statuses": statuses(), "query": query,
+                  "payout_total": payout, "paid_total": paid}),
+        )
+    })
+    .await
 }
 
 /// The report form, with the policies found for the clerk's search.
@@ -89,16 +96,14 @@ async fn report_page(
     session: &Session,
     actor: &Actor,
     q: Option<String>,
-    errors: Option<&AppError>,
+    rejected: Option<AppError>,
     values: Value,
-    status: StatusCode,
 ) -> HttpResponse {
-    let a = actor.clone();
     let now = state.clock.now();
     let res = state
-        .run(move |c| {
+        .run_as(actor, move |c, a| {
             let (hits, lookup_error) = match q.as_deref().filter(|s| !s.trim().is_empty()) {
-                Some(q) => match claims::lookup(c, &a, q) {
+                Some(q) => match claims::lookup(c, a, q) {
                     Ok(h) => (h, None),
                     Err(e @ AppError::Validation(_)) => (vec![], Some(e.messages().join("；"))),
                     Err(e) => return Err(e),
@@ -119,14 +124,15 @@ async fn report_page(
             }))
         })
         .await;
-    match res {
-        Ok(mut ctx) => {
-            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
-            set_key(&mut ctx, "values", values);
-            page(state, session, Some(actor), "claim_new.html", status, ctx)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
+    form_page(
+        state,
+        session,
+        actor,
+        "claim_new.html",
+        res,
+        rejected,
+        values,
+    )
 }
 
 async fn new_form(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
@@ -139,16 +145,13 @@ async fn new_form(state: Data, session: Session, user: PageUser, q: Query) -> Ht
         search,
         None,
         json!(q.into_inner()),
-        StatusCode::OK,
     )
     .await
 }
 
 async fn create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
+    csrf_or_refuse!(state, session, Some(&actor), form);
     let input = claims::ReportInput {
         target: claims::PlotRef {
             policy_id: form.get("policy_id").and_then(|v| v.parse().ok()),
@@ -163,41 +166,48 @@ async fn create(state: Data, session: Session, user: PageUser, form: Form) -> Ht
         channel: form.get("channel").cloned(),
         description: field(&form, "description"),
     };
-    let a = actor.clone();
     let now = state.clock.now();
-    match state.run(move |c| claims::report(c, &a, now, &input)).await {
-        Ok(v) => {
-            let msg = if v.status == claims::ClaimStatus::Declined {
-                format!(
-                    "已登记报案{}，但不属于保险责任，已拒赔：{}",
-                    v.claim_no,
-                    v.decline_reason.clone().unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "已登记报案{}，须在{}前完成现场查勘",
-                    v.claim_no, v.survey_due_display
-                )
-            };
-            flash(&session, &msg);
-            redirect(&format!("/claims/{}", v.id))
-        }
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let q = form.get("q").cloned();
-            let status = e.status();
-            report_page(
-                &state,
-                &session,
-                &actor,
-                q,
-                Some(&e),
-                json!(form.into_inner()),
-                status,
-            )
-            .await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let res = state
+        .run_as(&actor, move |c, a| claims::report(c, a, now, &input))
+        .await;
+    let search = form.get("q").cloned();
+    let retry = |e| {
+        report_page(
+            &state,
+            &session,
+            &actor,
+            search,
+            Some(e),
+            json!(form.into_inner()),
+        )
+    };
+    answer_form(
+        &state,
+        &session,
+        &actor,
+        res,
+        is_user_error,
+        retry,
+        reported,
+    )
+    .await
+}
+
+/// The message after a report, and the claim's page.
+fn reported(v: claims::ClaimView) -> (String, String) {
+    let msg = if v.status == claims::ClaimStatus::Declined {
+        format!(
+            "已登记报案{}，但不属于保险责任，已拒赔：{}",
+            v.claim_no,
+            v.decline_reason.clone().unwrap_or_default()
+        )
+    } else {
+        format!(
+            "已登记报案{}，须在{}前完成现场查勘",
+            v.claim_no, v.survey_due_display
+        )
+    };
+    (msg, format!("/claims/{}", v.id))
 }
 
 async fn claim_page(
@@ -205,31 +215,22 @@ async fn claim_page(
     session: &Session,
     actor: &Actor,
     id: i64,
-    errors: Option<&AppError>,
+    rejected: Option<AppError>,
     values: Value,
 ) -> HttpResponse {
-    let a = actor.clone();
     let now = state.clock.now();
     let res = state
-        .run(move |c| {
-            let d = claims::detail(c, &a, id)?;
+        .run_as(actor, move |c, a| {
+            let d = claims::detail(c, a, id)?;
             let (adjusters, co) = claims::surveyors(c)?;
             Ok(json!({
                 "d": d, "adjusters": adjusters, "co_surveyors": co,
                 "today": clock::china_date(now).to_string(),
-                "is_surveyor": claims::assigned_surveyor(&a, d.claim.adjuster_id, d.claim.co_surveyor_id),
+                "is_surveyor": claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id),
             }))
         })
         .await;
-    match res {
-        Ok(mut ctx) => {
-            let status = errors.map(|e| e.status()).unwrap_or(StatusCode::OK);
-            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
-            set_key(&mut ctx, "values", values);
-            page(state, session, Some(actor), "claim.html", status, ctx)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
+    form_page(state, session, actor, "claim.html", res, rejected, values)
 }
 
 async fn show_claim(
@@ -251,20 +252,22 @@ async fn action(
     form: Form,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
+    csrf_or_refuse!(state, session, Some(&actor), form);
     let (id, what) = path.into_inner();
     let id = id_or_404!(state, session, actor, id, "赔案");
     let version = form.get("version").and_then(|v| v.parse::<i32>().ok());
-    let a = actor.clone();
     let now = state.clock.now();
     let f = form.clone();
+    let review = move || claims::ReviewInput {
+        version,
+        note: field(&f, "note"),
+    };
+    let f = form.clone();
     let res = state
-        .run(move |c| match what.as_str() {
+        .run_as(&actor, move |c, a| match what.as_str() {
             "dispatch" => claims::dispatch(
                 c,
-                &a,
+                a,
                 now,
                 id,
                 &claims::DispatchInput {
@@ -280,31 +283,14 @@ async fn action(
                     v.co_surveyor.unwrap_or_default()
                 )
             }),
-            "approve" => claims::approve(
-                c,
-                &a,
-                now,
-                id,
-                &claims::ReviewInput {
-                    version,
-                    note: field(&f, "note"),
-                },
-            )
-            .map(|v| format!("审核完成：{}", v.status_name)),
-            "send-back" => claims::send_back(
-                c,
-                &a,
-                now,
-                id,
-                &claims::ReviewInput {
-                    version,
-                    note: field(&f, "note"),
-                },
-            )
-            .map(|_| "已退回重新查勘".to_string()),
+            "approve" => claims::approve(c, a, now, id, &review())
+                .map(|v| format!("审核完成：{}", v.status_name)),
+            "send-back" => {
+                claims::send_back(c, a, now, id, &review()).map(|_| "已退回重新查勘".to_string())
+            }
             "agree" => claims::agree(
                 c,
-                &a,
+                a,
                 now,
                 id,
                 &claims::AgreeInput {
@@ -315,12 +301,12 @@ async fn action(
             .map(|v| {
                 format!(
                     "已登记农户确认，赔款须在{}前支付",
-                    v.payment_due_on.unwrap_or_default()
+                    v.payment_due_on.map(|d| d.to_text()).unwrap_or_default()
                 )
             }),
             "pay" => claims::pay(
                 c,
-                &a,
+                a,
                 now,
                 id,
                 &claims::PaymentInput {
@@ -333,24 +319,18 @@ async fn action(
             _ => Err(AppError::not_found("操作")),
         })
         .await;
-    match res {
-        Ok(msg) => {
-            flash(&session, &msg);
-            redirect(&format!("/claims/{id}"))
-        }
-        Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            claim_page(
-                &state,
-                &session,
-                &actor,
-                id,
-                Some(&e),
-                json!(form.into_inner()),
-            )
-            .await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let retry = |e| {
+        claim_page(
+            &state,
+            &session,
+            &actor,
+            id,
+            Some(e),
+            json!(form.into_inner()),
+        )
+    };
+    let next = |msg| (msg, format!("/claims/{id}"));
+    answer_form(&state, &session, &actor, res, is_user_error, retry, next).await
 }
 
 async fn survey_page(
@@ -361,11 +341,9 @@ async fn survey_page(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "赔案");
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let d = claims::detail(c, &a, id)?;
-            if !claims::assigned_surveyor(&a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
+    show_with(&state, &session, &actor, "claim_survey.html", move |c, a| {
+            let d = claims::detail(c, a, id)?;
+            if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
                 return Err(AppError::Forbidden(
                     "只有派工指定的查勘员或县林业局共同查勘人员可以打开查勘页面".into(),
                 ));
@@ -380,8 +358,7 @@ async fn survey_page(
             // Inside a <script> element: "</" must not close it.
             Ok(json!({"d": d, "config": config.to_string().replace("</", "<\\/")}))
         })
-        .await;
-    show(&state, &session, &actor, "claim_survey.html", res)
+        .await
 }
 
 fn csrf_header(req: &HttpRequest) -> Option<String> {
@@ -437,8 +414,10 @@ async fn photo_get(
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
         return error_page(&state, &session, Some(&actor), &AppError::not_found("照片"));
     };
-    let a = actor.clone();
-    match state.run(move |c| claims::photo(c, &a, id, pid)).await {
+    match state
+        .run_as(&actor, move |c, a| claims::photo(c, a, id, pid))
+        .await
+    {
         Ok((ct, bytes)) => HttpResponse::Ok()
             .content_type(ct)
             .insert_header(("Cache-Control", "private, max-age=86400"))
@@ -447,18 +426,12 @@ async fn photo_get(
     }
 }
 
-async fn service_worker() -> HttpResponse {
+/// A script of the survey page, fetched again whenever the tablet is online.
+fn script(body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header(("Cache-Control", "no-cache"))
-        .body(SERVICE_WORKER)
-}
-
-async fn survey_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(SURVEY_JS)
+        .body(body)
 }
 
 /// A spreadsheet of claims for the actor, or the error page.
@@ -466,7 +439,7 @@ async fn spreadsheet(
     state: Data,
     session: Session,
     user: PageUser,
-    filename: &str,
+    filename: &'static str,
     table: fn(
         &mut crate::db::DbConn,
         &Actor,
@@ -474,20 +447,15 @@ async fn spreadsheet(
     ) -> crate::error::AppResult<crate::excel::write::Table>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let now = state.clock.now();
-    let res = state
-        .run(move |c| {
-            let t = table(c, &a, now)?;
-            crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))
-        })
-        .await;
-    match res {
-        Ok(bytes) => crate::web::import_pages::xlsx(filename, bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    download(&state, &session, &actor, move |c, a| {
+        let t = table(c, a, now)?;
+        let bytes =
+            crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))?;
+        Ok((filename.to_string(), bytes))
+    })
+    .await
 }
-
 async fn ledger(state: Data, session: Session, user: PageUser) -> HttpResponse {
     spreadsheet(state, session, user, "赔案台账.xlsx", claims::ledger).await
 }

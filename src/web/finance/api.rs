@@ -2,50 +2,23 @@
 //! handler extracts, calls the use case and answers with its result.
 
 use super::{xlsx_name, Data, Reply};
-use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::app::{finance, premium_flow, reconciliation, Actor};
+use crate::db::DbConn;
+use crate::error::{AppResult, ErrorCode};
+use crate::web::api::{created, ok};
 use crate::web::import_pages::xlsx;
 use crate::web::session::ApiUser;
 use crate::web::upload;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, Handler, HttpRequest};
 
 /// GET for a scheme (`?scheme=`): the use case's result as JSON.
-async fn by_scheme<T: serde::Serialize + Send + 'static>(
-    state: Data,
-    user: ApiUser,
-    q: web::Query<SchemeParam>,
-    f: fn(&mut crate::db::DbConn, &Actor, &str) -> AppResult<T>,
-) -> Reply {
-    let actor = user.0;
-    let scheme = q.into_inner().scheme;
-    let v = state.run(move |c| f(c, &actor, &scheme)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-/// GET one record by id.
-async fn by_id<T: serde::Serialize + Send + 'static>(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    f: fn(&mut crate::db::DbConn, &Actor, i64) -> AppResult<T>,
-) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    let v = state.run(move |c| f(c, &actor, id)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-/// POST a JSON body that records something: 201 with what was recorded.
-async fn create<I: Send + 'static, T: serde::Serialize + Send + 'static>(
-    state: Data,
-    user: ApiUser,
-    body: web::Json<I>,
-    f: impl FnOnce(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T> + Send + 'static,
-) -> Reply {
-    let actor = user.0;
-    let input = body.into_inner();
-    let v = state.run(move |c| f(c, &actor, &input)).await?;
-    Ok(HttpResponse::Created().json(v))
+pub fn by_scheme<T: serde::Serialize + Send + 'static>(
+    f: fn(&mut DbConn, &Actor, &str) -> AppResult<T>,
+) -> impl Handler<(Data, ApiUser, web::Query<SchemeParam>), Output = Reply> {
+    move |state: Data, user: ApiUser, q: web::Query<SchemeParam>| async move {
+        let scheme = q.into_inner().scheme;
+        ok(state.run_as(&user.0, move |c, a| f(c, a, &scheme)).await?)
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -59,12 +32,10 @@ pub async fn api_statement(
     user: ApiUser,
     query: web::Query<finance::StatementQuery>,
 ) -> Reply {
-    let actor = user.0;
     let q = query.into_inner();
-    let st = state
-        .run(move |c| finance::statement(c, &actor, &q))
-        .await?;
-    Ok(HttpResponse::Ok().json(st))
+    ok(state
+        .run_as(&user.0, move |c, a| finance::statement(c, a, &q))
+        .await?)
 }
 
 pub async fn api_statement_xlsx(
@@ -72,71 +43,14 @@ pub async fn api_statement_xlsx(
     user: ApiUser,
     query: web::Query<finance::StatementQuery>,
 ) -> Reply {
-    let actor = user.0;
     let q = query.into_inner();
     let (name, bytes) = state
-        .run(move |c| {
-            let st = finance::statement(c, &actor, &q)?;
+        .run_as(&user.0, move |c, a| {
+            let st = finance::statement(c, a, &q)?;
             Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
         })
         .await?;
     Ok(xlsx(&name, bytes))
-}
-
-pub async fn api_lock(state: Data, user: ApiUser, body: web::Json<finance::LockInput>) -> Reply {
-    create(state, user, body, finance::lock).await
-}
-
-pub async fn api_adjustments(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    by_scheme(state, user, q, finance::adjustments).await
-}
-
-pub async fn api_add_adjustment(
-    state: Data,
-    user: ApiUser,
-    body: web::Json<finance::AdjustmentInput>,
-) -> Reply {
-    create(state, user, body, finance::add_adjustment).await
-}
-
-pub async fn api_balances(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    by_scheme(state, user, q, finance::balances).await
-}
-
-pub async fn api_disbursements(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    by_scheme(state, user, q, finance::disbursements).await
-}
-
-pub async fn api_disburse(
-    state: Data,
-    user: ApiUser,
-    body: web::Json<finance::DisbursementInput>,
-) -> Reply {
-    let today = state.clock.today();
-    create(state, user, body, move |c, a, i| {
-        finance::disburse(c, a, i, today)
-    })
-    .await
-}
-
-pub async fn api_requests(state: Data, user: ApiUser) -> Reply {
-    let actor = user.0;
-    let v = state
-        .run(move |c| subsidy_requests::list(c, &actor))
-        .await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-pub async fn api_submit_request(
-    state: Data,
-    user: ApiUser,
-    body: web::Json<subsidy_requests::RequestInput>,
-) -> Reply {
-    create(state, user, body, subsidy_requests::submit).await
-}
-
-pub async fn api_request(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    by_id(state, user, id, subsidy_requests::get).await
 }
 
 #[derive(serde::Deserialize)]
@@ -163,20 +77,15 @@ pub async fn api_reconcile(
     actor.require(finance::can_manage(&actor))?;
     let options = state.limits.read_options();
     let max = options.max_bytes;
-    let body = upload::read_body(&req, payload, max, || {
-        AppError::invalid(
-            "file",
-            ErrorCode::FileTooLarge,
-            format!("对账文件超过{}上限", upload::size_text(max)),
-        )
-    })
-    .await?;
+    let says = |limit: &str| format!("对账文件超过{limit}上限");
+    let code = ErrorCode::FileTooLarge;
+    let body = upload::read_body_within(&req, payload, max, "file", code, says).await?;
     let p = q.into_inner();
     let v = state
-        .run(move |c| {
+        .run_as(&actor, move |c, a| {
             reconciliation::reconcile(
                 c,
-                &actor,
+                a,
                 &reconciliation::ReconcileRequest {
                     scheme: &p.scheme,
                     source: &p.source,
@@ -192,21 +101,7 @@ pub async fn api_reconcile(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(v))
-}
-
-pub async fn api_reconciliations(state: Data, user: ApiUser) -> Reply {
-    let actor = user.0;
-    let v = state.run(move |c| reconciliation::list(c, &actor)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
-pub async fn api_reconciliation(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    by_id(state, user, id, reconciliation::get).await
-}
-
-pub async fn api_premium_flow(state: Data, user: ApiUser, q: web::Query<SchemeParam>) -> Reply {
-    by_scheme(state, user, q, premium_flow::overview).await
+    created(v)
 }
 
 pub async fn api_confirm_batch(
@@ -215,12 +110,14 @@ pub async fn api_confirm_batch(
     id: web::Path<i64>,
     body: web::Json<premium_flow::ConfirmInput>,
 ) -> Reply {
-    let actor = user.0;
     let id = id.into_inner();
     let input = body.into_inner();
     let today = state.clock.today();
-    let v = state
-        .run(move |c| premium_flow::confirm(c, &actor, id, &input, today))
-        .await?;
-    Ok(HttpResponse::Created().json(v))
+    created(
+        state
+            .run_as(&user.0, move |c, a| {
+                premium_flow::confirm(c, a, id, &input, today)
+            })
+            .await?,
+    )
 }

@@ -2,16 +2,17 @@
 //! requests, reconciliation files against the records, and premium batches
 //! handed over to the insurer.
 
-use super::{level_options, q, render, today, Data, Posted, Query};
+use super::{level_options, q, today, Data, Posted, Query};
 use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::error::{AppError, ErrorCode};
-use crate::web::import_pages::xlsx;
-use crate::web::pages::{error_page, field, flash, is_user_error, redirect, show};
-use crate::web::session::{check_csrf, PageUser};
+use crate::web::pages::{
+    answer_form, download, error_page, field, form_page, is_user_error, is_user_error_or_missing,
+    redirect, show_with,
+};
+use crate::web::session::PageUser;
 use crate::web::{upload, AppState};
 use actix_multipart::Multipart;
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -20,34 +21,22 @@ async fn requests_render(
     state: &AppState,
     session: &Session,
     actor: &Actor,
-    errors: Option<&AppError>,
+    rejected: Option<AppError>,
     values: Value,
-    status: StatusCode,
 ) -> HttpResponse {
-    let a = actor.clone();
     let res = state
-        .run(move |c| {
-            let list = subsidy_requests::list(c, &a)?;
-            Ok(json!({
-                "requests": list, "can_submit": subsidy_requests::can_submit(&a),
-                "values": values,
-            }))
+        .run_as(actor, |c, a| {
+            let list = subsidy_requests::list(c, a)?;
+            Ok(json!({"requests": list, "can_submit": subsidy_requests::can_submit(a)}))
         })
         .await;
-    render(
-        state,
-        session,
-        actor,
-        "finance_requests.html",
-        res,
-        errors,
-        status,
-    )
+    let name = "finance_requests.html";
+    form_page(state, session, actor, name, res, rejected, values)
 }
 
 pub(super) async fn requests_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    requests_render(&state, &session, &actor, None, json!({}), StatusCode::OK).await
+    requests_render(&state, &session, &actor, None, json!({})).await
 }
 
 /// The request form's policy list is one text field, split here; the API
@@ -59,39 +48,28 @@ pub(super) async fn request_post(
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
+    csrf_or_refuse!(state, session, Some(&actor), form);
     let form = form.into_inner();
-    if let Err(e) = check_csrf(&session, form.get("csrf_token")) {
-        return error_page(&state, &session, Some(&actor), &e);
-    }
     let input = subsidy_requests::RequestInput {
         scheme: field(&form, "scheme"),
         request_no: field(&form, "request_no"),
         note: field(&form, "note"),
         policy_nos: subsidy_requests::parse_policy_list(&field(&form, "policy_nos")),
     };
-    let a = actor.clone();
-    match state
-        .run(move |c| subsidy_requests::submit(c, &a, &input))
-        .await
-    {
-        Ok(v) => {
-            flash(
-                &session,
-                &format!(
-                    "已提交补贴申请{}：{}份保单，其中{}份可补贴，金额{}元",
-                    v.summary.request_no,
-                    v.summary.policy_count,
-                    v.summary.eligible_count,
-                    v.summary.eligible_subsidy
-                ),
-            );
-            redirect(&format!("/finance/requests/{}", v.summary.id))
-        }
-        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
-            requests_render(&state, &session, &actor, Some(&e), json!(form), e.status()).await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let res = state
+        .run_as(&actor, move |c, a| subsidy_requests::submit(c, a, &input))
+        .await;
+    let retry = |e| requests_render(&state, &session, &actor, Some(e), json!(form));
+    let next = |v: subsidy_requests::RequestView| {
+        let s = v.summary;
+        let message = format!(
+            "已提交补贴申请{}：{}份保单，其中{}份可补贴，金额{}元",
+            s.request_no, s.policy_count, s.eligible_count, s.eligible_subsidy
+        );
+        (message, format!("/finance/requests/{}", s.id))
+    };
+    let again = is_user_error_or_missing;
+    answer_form(&state, &session, &actor, res, again, retry, next).await
 }
 
 pub(super) async fn request_page(
@@ -102,44 +80,38 @@ pub(super) async fn request_page(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "补贴申请");
-    let a = actor.clone();
-    let res = state
-        .run(move |c| Ok(json!({"r": subsidy_requests::get(c, &a, id)?})))
-        .await;
-    show(&state, &session, &actor, "finance_request.html", res)
+    show_with(
+        &state,
+        &session,
+        &actor,
+        "finance_request.html",
+        move |c, a| Ok(json!({"r": subsidy_requests::get(c, a, id)?})),
+    )
+    .await
 }
 
 async fn reconcile_render(
     state: &AppState,
     session: &Session,
     actor: &Actor,
-    errors: Option<&AppError>,
-    status: StatusCode,
+    rejected: Option<AppError>,
 ) -> HttpResponse {
-    let a = actor.clone();
     let res = state
-        .run(move |c| {
-            let list = reconciliation::list(c, &a)?;
+        .run_as(actor, |c, a| {
+            let list = reconciliation::list(c, a)?;
             let scheme = finance::scheme_or_current(c, "")?;
             let levels = level_options(&scheme);
             let group_names: Vec<&str> = reconciliation::GROUPS.iter().map(|(_, n)| *n).collect();
             Ok(json!({"list": list, "levels": levels, "group_names": group_names}))
         })
         .await;
-    render(
-        state,
-        session,
-        actor,
-        "finance_reconcile.html",
-        res,
-        errors,
-        status,
-    )
+    let name = "finance_reconcile.html";
+    form_page(state, session, actor, name, res, rejected, Value::Null)
 }
 
 pub(super) async fn reconcile_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    reconcile_render(&state, &session, &actor, None, StatusCode::OK).await
+    reconcile_render(&state, &session, &actor, None).await
 }
 
 pub(super) async fn reconcile_upload(
@@ -158,20 +130,19 @@ pub(super) async fn reconcile_upload(
     let limits = upload::Limits::for_file(options.max_bytes);
     let form = match upload::read(&req, payload, limits).await {
         Ok(f) => f,
-        Err(e) => return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await,
+        Err(e) => return reconcile_render(&state, &session, &actor, Some(e)).await,
     };
     let Some((filename, bytes)) = form.file.filter(|(_, b)| !b.is_empty()) else {
         let e = AppError::invalid("file", ErrorCode::FileMissing, "请选择要导入的对账文件");
-        return reconcile_render(&state, &session, &actor, Some(&e), e.status()).await;
+        return reconcile_render(&state, &session, &actor, Some(e)).await;
     };
     let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
     let (scheme, source, level) = (get("scheme"), get("source"), get("level"));
-    let a = actor.clone();
     let res = state
-        .run(move |c| {
+        .run_as(&actor, move |c, a| {
             reconciliation::reconcile(
                 c,
-                &a,
+                a,
                 &reconciliation::ReconcileRequest {
                     scheme: &scheme,
                     source: &source,
@@ -185,8 +156,8 @@ pub(super) async fn reconcile_upload(
         .await;
     match res {
         Ok(v) => redirect(&format!("/finance/reconcile/{}", v.id)),
-        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
-            reconcile_render(&state, &session, &actor, Some(&e), e.status()).await
+        Err(e) if is_user_error_or_missing(&e) => {
+            reconcile_render(&state, &session, &actor, Some(e)).await
         }
         Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
@@ -200,11 +171,11 @@ pub(super) async fn reconciliation_page(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "对账记录");
-    let a = actor.clone();
-    let res = state
-        .run(move |c| Ok(json!({"r": reconciliation::get(c, &a, id)?})))
-        .await;
-    show(&state, &session, &actor, "finance_reconciliation.html", res)
+    let name = "finance_reconciliation.html";
+    show_with(&state, &session, &actor, name, move |c, a| {
+        Ok(json!({"r": reconciliation::get(c, a, id)?}))
+    })
+    .await
 }
 
 pub(super) async fn reconciliation_download(
@@ -215,14 +186,10 @@ pub(super) async fn reconciliation_download(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "对账记录");
-    let a = actor.clone();
-    match state
-        .run(move |c| reconciliation::workbook(c, &a, id))
-        .await
-    {
-        Ok((name, bytes)) => xlsx(&name, bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    download(&state, &session, &actor, move |c, a| {
+        reconciliation::workbook(c, a, id)
+    })
+    .await
 }
 
 async fn flow_render(
@@ -230,29 +197,20 @@ async fn flow_render(
     session: &Session,
     actor: &Actor,
     scheme: String,
-    errors: Option<&AppError>,
-    status: StatusCode,
+    rejected: Option<AppError>,
 ) -> HttpResponse {
-    let a = actor.clone();
     let today = today(state);
     let res = state
-        .run(move |c| {
+        .run_as(actor, move |c, a| {
             Ok(json!({
-                "flow": premium_flow::overview(c, &a, &scheme)?,
-                "can_confirm": premium_flow::can_confirm(&a),
+                "flow": premium_flow::overview(c, a, &scheme)?,
+                "can_confirm": premium_flow::can_confirm(a),
                 "today": today,
             }))
         })
         .await;
-    render(
-        state,
-        session,
-        actor,
-        "finance_batches.html",
-        res,
-        errors,
-        status,
-    )
+    let name = "finance_batches.html";
+    form_page(state, session, actor, name, res, rejected, Value::Null)
 }
 
 pub(super) async fn flow_page(
@@ -262,15 +220,7 @@ pub(super) async fn flow_page(
     query: Query,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    flow_render(
-        &state,
-        &session,
-        &actor,
-        q(&query, "scheme"),
-        None,
-        StatusCode::OK,
-    )
-    .await
+    flow_render(&state, &session, &actor, q(&query, "scheme"), None).await
 }
 
 pub(super) async fn confirm_post(
@@ -282,34 +232,17 @@ pub(super) async fn confirm_post(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "保费交付批次");
-    let input = match form.into_inner().checked(&session) {
-        Ok(input) => input,
-        Err(e) => return error_page(&state, &session, Some(&actor), &e),
-    };
-    let a = actor.clone();
+    let input = or_error_page!(state, session, actor, form.into_inner().checked(&session));
     let today = state.clock.today();
-    match state
-        .run(move |c| premium_flow::confirm(c, &a, id, &input, today))
-        .await
-    {
-        Ok(b) => {
-            flash(
-                &session,
-                &format!("已确认收到批次{}：{}元", b.receipt_no, b.amount),
-            );
-            redirect("/finance/batches")
-        }
-        Err(e) if is_user_error(&e) => {
-            flow_render(
-                &state,
-                &session,
-                &actor,
-                String::new(),
-                Some(&e),
-                e.status(),
-            )
-            .await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let res = state
+        .run_as(&actor, move |c, a| {
+            premium_flow::confirm(c, a, id, &input, today)
+        })
+        .await;
+    let retry = |e| flow_render(&state, &session, &actor, String::new(), Some(e));
+    let next = |b: premium_flow::BatchFlow| {
+        let message = format!("已确认收到批次{}：{}元", b.receipt_no, b.amount);
+        (message, "/finance/batches".to_string())
+    };
+    answer_form(&state, &session, &actor, res, is_user_error, retry, next).await
 }

@@ -10,14 +10,12 @@ mod pages;
 
 pub use api::*;
 
-use super::pages::{error_page, errors_json, page, set_key};
 use super::session::check_csrf;
 use super::AppState;
+use crate::app::finance;
 use crate::app::schemes::Scheme;
-use crate::app::{finance, Actor};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -33,14 +31,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/finance/statement.xlsx",
             web::get().to(pages::statement_download),
         )
-        .route("/finance/lock", web::post().to(pages::lock_post))
+        .route(
+            "/finance/lock",
+            web::post().to(pages::finance_form(
+                |c, a, i, _| finance::lock(c, a, i),
+                pages::locked,
+            )),
+        )
         .route(
             "/finance/adjustments",
-            web::post().to(pages::adjustment_post),
+            web::post().to(pages::finance_form(
+                |c, a, i, _| finance::add_adjustment(c, a, i),
+                pages::adjusted,
+            )),
         )
         .route(
             "/finance/disbursements",
-            web::post().to(pages::disbursement_post),
+            web::post().to(pages::finance_form(finance::disburse, pages::disbursed)),
         )
         .route(
             "/finance/requests",
@@ -132,25 +139,5 @@ impl<I> Posted<I> {
     fn checked(self, session: &Session) -> AppResult<I> {
         check_csrf(session, self.csrf_token.as_ref())?;
         Ok(self.input)
-    }
-}
-
-/// A page whose context loaded, with the errors of a rejected form beside it
-/// (none on a plain GET); or the error page.
-fn render(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    template: &str,
-    res: AppResult<Value>,
-    errors: Option<&AppError>,
-    status: StatusCode,
-) -> HttpResponse {
-    match res {
-        Ok(mut ctx) => {
-            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
-            page(state, session, Some(actor), template, status, ctx)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
     }
 }

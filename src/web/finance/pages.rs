@@ -1,16 +1,16 @@
 //! The finance page: the statement with its download, and the forms that sign
 //! it off, enter adjustments and record payments; and the dashboard's charts.
 
-use super::{level_options, q, render, statement_query, today, xlsx_name, Data, Posted, Query};
+use super::{level_options, q, statement_query, today, xlsx_name, Data, Posted, Query};
 use crate::app::{self, finance, Actor};
+use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::web::import_pages::xlsx;
-use crate::web::pages::{error_page, flash, is_user_error, redirect};
+use crate::web::pages::{answer_form, download, form_page, is_user_error_or_missing, show_with};
 use crate::web::session::PageUser;
 use crate::web::AppState;
 use actix_session::Session;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, Handler, HttpResponse};
+use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 async fn finance_render(
@@ -18,42 +18,39 @@ async fn finance_render(
     session: &Session,
     actor: &Actor,
     query: finance::StatementQuery,
-    errors: Option<&AppError>,
+    rejected: Option<AppError>,
     values: Value,
-    status: StatusCode,
 ) -> HttpResponse {
-    let a = actor.clone();
     let today = today(state);
     let res = state
-        .run(move |c| {
-            let st = finance::statement(c, &a, &query)?;
+        .run_as(actor, move |c, a| {
+            let st = finance::statement(c, a, &query)?;
             let scheme = app::schemes::by_code(c, &st.scheme)?;
             let all_levels = level_options(&scheme);
             let schemes: Vec<Value> = app::schemes::list(c)?
                 .iter()
                 .map(|s| json!({"code": s.def.code, "name": s.def.name}))
                 .collect();
-            let adjustments = finance::adjustments(c, &a, &st.scheme)?;
-            let (balances, disbursements) = if finance::can_view_payments(&a) {
+            let adjustments = finance::adjustments(c, a, &st.scheme)?;
+            let (balances, disbursements) = if finance::can_view_payments(a) {
                 (
-                    Some(finance::balances(c, &a, &st.scheme)?),
-                    finance::disbursements(c, &a, &st.scheme)?,
+                    Some(finance::balances(c, a, &st.scheme)?),
+                    finance::disbursements(c, a, &st.scheme)?,
                 )
             } else {
                 (None, Vec::new())
             };
-            let townships = app::areas::townships(c, &a)?;
+            let townships = app::areas::townships(c, a)?;
             Ok(json!({
                 "st": st, "schemes": schemes, "all_levels": all_levels,
                 "adjustments": adjustments, "balances": balances,
                 "disbursements": disbursements, "townships": townships,
-                "can_manage": finance::can_manage(&a),
+                "can_manage": finance::can_manage(a),
                 "today": today,
-                "values": values,
             }))
         })
         .await;
-    render(state, session, actor, "finance.html", res, errors, status)
+    form_page(state, session, actor, "finance.html", res, rejected, values)
 }
 
 pub(super) async fn finance_page(
@@ -63,16 +60,8 @@ pub(super) async fn finance_page(
     query: Query,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    finance_render(
-        &state,
-        &session,
-        &actor,
-        statement_query(&query),
-        None,
-        json!({}),
-        StatusCode::OK,
-    )
-    .await
+    let query = statement_query(&query);
+    finance_render(&state, &session, &actor, query, None, json!({})).await
 }
 
 pub(super) async fn statement_download(
@@ -82,139 +71,90 @@ pub(super) async fn statement_download(
     query: Query,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let sq = statement_query(&query);
-    let res = state
-        .run(move |c| {
-            let st = finance::statement(c, &a, &sq)?;
-            Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
-        })
-        .await;
-    match res {
-        Ok((name, bytes)) => xlsx(&name, bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    download(&state, &session, &actor, move |c, a| {
+        let st = finance::statement(c, a, &sq)?;
+        Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
+    })
+    .await
 }
 
-/// A finance form: CSRF, the use case, then back to the finance page of
-/// `scheme` with a message, or the page again with the errors and the values
-/// typed.
-async fn finance_action<I, T>(
-    state: Data,
-    session: Session,
-    actor: Actor,
-    form: Posted<I>,
-    scheme: impl FnOnce(&I) -> String,
-    run: impl FnOnce(&mut crate::db::DbConn, &Actor, &I) -> AppResult<T> + Send + 'static,
-    message: impl FnOnce(&T) -> String,
-) -> HttpResponse
-where
-    I: serde::Serialize + Send + 'static,
-    T: Send + 'static,
-{
-    let input = match form.checked(&session) {
-        Ok(input) => input,
-        Err(e) => return error_page(&state, &session, Some(&actor), &e),
-    };
-    let scheme = scheme(&input);
-    let values = json!(input);
-    let a = actor.clone();
-    match state.run(move |c| run(c, &a, &input)).await {
-        Ok(v) => {
-            flash(&session, &message(&v));
-            redirect(&format!("/finance?scheme={scheme}"))
+/// The input of a finance form is about one scheme: the finance page of that
+/// scheme is where the form answers.
+pub(super) trait OfScheme {
+    fn scheme(&self) -> &str;
+}
+
+macro_rules! of_scheme {
+    ($($input:ty),*) => {$(
+        impl OfScheme for $input {
+            fn scheme(&self) -> &str {
+                &self.scheme
+            }
         }
-        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
+    )*};
+}
+
+of_scheme!(
+    finance::LockInput,
+    finance::AdjustmentInput,
+    finance::DisbursementInput
+);
+
+/// The handler of a finance form: CSRF, the use case `run` (with the clock's
+/// today), then back to the finance page of the input's scheme with
+/// `message`, or the page again with the errors and the values typed.
+pub(super) fn finance_form<I, T, F>(
+    run: F,
+    message: fn(&T) -> String,
+) -> impl Handler<(Data, Session, PageUser, web::Form<Posted<I>>), Output = HttpResponse>
+where
+    I: OfScheme + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    T: Send + 'static,
+    F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
+{
+    move |state: Data, session: Session, user: PageUser, form: web::Form<Posted<I>>| {
+        let run = run.clone();
+        async move {
+            let actor = actor_or_login!(user);
+            let input = or_error_page!(state, session, actor, form.into_inner().checked(&session));
+            let scheme = input.scheme().to_owned();
+            let values = json!(input);
+            let today = state.clock.today();
+            let res = state
+                .run_as(&actor, move |c, a| run(c, a, &input, today))
+                .await;
             let query = finance::StatementQuery {
-                scheme,
+                scheme: scheme.clone(),
                 ..Default::default()
             };
-            finance_render(
-                &state,
-                &session,
-                &actor,
-                query,
-                Some(&e),
-                values,
-                e.status(),
-            )
-            .await
+            let retry = |e| finance_render(&state, &session, &actor, query, Some(e), values);
+            let next = |v| (message(&v), format!("/finance?scheme={scheme}"));
+            let again = is_user_error_or_missing;
+            answer_form(&state, &session, &actor, res, again, retry, next).await
         }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
     }
 }
 
-pub(super) async fn lock_post(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    form: web::Form<Posted<finance::LockInput>>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    finance_action(
-        state,
-        session,
-        actor,
-        form.into_inner(),
-        |i| i.scheme.clone(),
-        finance::lock,
-        |l| {
-            format!(
-                "补贴结算表已签字锁定：{}份保单，财政补贴{}元",
-                l.policy_count, l.subsidy
-            )
-        },
+pub(super) fn locked(l: &finance::LockInfo) -> String {
+    format!(
+        "补贴结算表已签字锁定：{}份保单，财政补贴{}元",
+        l.policy_count, l.subsidy
     )
-    .await
 }
 
-pub(super) async fn adjustment_post(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    form: web::Form<Posted<finance::AdjustmentInput>>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    finance_action(
-        state,
-        session,
-        actor,
-        form.into_inner(),
-        |i| i.scheme.clone(),
-        finance::add_adjustment,
-        |v| {
-            format!(
-                "已录入调整分录：{}{} {}元",
-                v.township_name, v.level_name, v.amount
-            )
-        },
+pub(super) fn adjusted(v: &finance::AdjustmentView) -> String {
+    format!(
+        "已录入调整分录：{}{} {}元",
+        v.township_name, v.level_name, v.amount
     )
-    .await
 }
 
-pub(super) async fn disbursement_post(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    form: web::Form<Posted<finance::DisbursementInput>>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let today = state.clock.today();
-    finance_action(
-        state,
-        session,
-        actor,
-        form.into_inner(),
-        |i| i.scheme.clone(),
-        move |c, a, i| finance::disburse(c, a, i, today),
-        |d| {
-            format!(
-                "已登记拨付：凭证号{}，{}{} {}元",
-                d.voucher_no, d.township_name, d.level_name, d.amount
-            )
-        },
+pub(super) fn disbursed(d: &finance::DisbursementView) -> String {
+    format!(
+        "已登记拨付：凭证号{}，{}{} {}元",
+        d.voucher_no, d.township_name, d.level_name, d.amount
     )
-    .await
 }
 
 pub(super) async fn dashboard_page(
@@ -223,29 +163,22 @@ pub(super) async fn dashboard_page(
     user: PageUser,
     query: Query,
 ) -> HttpResponse {
-    use crate::web::charts::{bars, Group, Series};
+    use crate::web::charts::{bars, Group, Series, DUE_AND_PAID};
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let scheme = q(&query, "scheme");
-    let res = state
-        .run(move |c| {
-            a.require(finance::can_view_statement(&a))?;
+    show_with(
+        &state,
+        &session,
+        &actor,
+        "finance_dashboard.html",
+        move |c, a| {
+            a.require(finance::can_view_statement(a))?;
             let sch = finance::scheme_or_current(c, &scheme)?;
-            let money_series = [
-                Series {
-                    name: "应拨",
-                    color: "#2f6b2f",
-                },
-                Series {
-                    name: "已拨",
-                    color: "#0b57d0",
-                },
-            ];
             let pair = |due: crate::domain::Fen, paid: crate::domain::Fen| {
                 vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))]
             };
-            let (balances, chart_levels, chart_townships) = if finance::can_view_payments(&a) {
-                let b = finance::balances(c, &a, &sch.def.code)?;
+            let (balances, chart_levels, chart_townships) = if finance::can_view_payments(a) {
+                let b = finance::balances(c, a, &sch.def.code)?;
                 let levels: Vec<Group> = b
                     .levels
                     .iter()
@@ -264,13 +197,13 @@ pub(super) async fn dashboard_page(
                     .collect();
                 (
                     Some(b),
-                    bars("按补贴层级的应拨与已拨", &money_series, &levels),
-                    bars("按乡镇的应拨与已拨", &money_series, &towns),
+                    bars("按补贴层级的应拨与已拨", &DUE_AND_PAID, &levels),
+                    bars("按乡镇的应拨与已拨", &DUE_AND_PAID, &towns),
                 )
             } else {
                 (None, String::new(), String::new())
             };
-            let progress = app::areas::progress(c, &a, sch.id)?;
+            let progress = app::areas::progress(c, a, sch.id)?;
             let enrollment: Vec<Group> = progress
                 .iter()
                 .map(|p| Group {
@@ -303,7 +236,7 @@ pub(super) async fn dashboard_page(
                 "chart_levels": chart_levels, "chart_townships": chart_townships,
                 "chart_enrollment": chart_enrollment,
             }))
-        })
-        .await;
-    crate::web::pages::show(&state, &session, &actor, "finance_dashboard.html", res)
+        },
+    )
+    .await
 }

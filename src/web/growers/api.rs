@@ -1,57 +1,25 @@
 //! `/api/v1/growers`: list, create, read (with plots and policies), update, delete.
 
 use crate::app::{self, growers};
-use crate::web::api::{created, ok, Data, Reply};
+use crate::web::api::{by_id, created, deleted, queried, updated, Data, Reply};
 use crate::web::session::ApiUser;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/growers", web::get().to(list_growers))
+    cfg.route("/growers", web::get().to(queried(growers::list)))
         .route("/growers", web::post().to(create_grower))
-        .route("/growers/{id}", web::get().to(get_grower))
-        .route("/growers/{id}", web::put().to(update_grower))
-        .route("/growers/{id}", web::delete().to(delete_grower));
+        .route("/growers/{id}", web::get().to(by_id(super::detail)))
+        .route("/growers/{id}", web::put().to(updated(growers::update)))
+        .route("/growers/{id}", web::delete().to(deleted(growers::delete)));
 }
 
-async fn list_growers(state: Data, user: ApiUser, f: web::Query<growers::GrowerFilter>) -> Reply {
-    let actor = user.0;
-    let f = f.into_inner();
-    ok(state.run(move |c| growers::list(c, &actor, &f)).await?)
-}
-
+/// The fault point sits in the handler, outside any transaction.
 async fn create_grower(state: Data, user: ApiUser, body: web::Json<growers::GrowerInput>) -> Reply {
-    let actor = user.0;
     let input = body.into_inner();
     app::fault::point("grower_handler", &input.name);
     created(
         state
-            .run(move |c| growers::create(c, &actor, &input))
+            .run_as(&user.0, move |c, a| growers::create(c, a, &input))
             .await?,
     )
-}
-
-async fn get_grower(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    ok(state.run(move |c| super::detail(c, &actor, id)).await?)
-}
-
-async fn update_grower(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<growers::GrowerInput>,
-) -> Reply {
-    let actor = user.0;
-    let (id, input) = (id.into_inner(), body.into_inner());
-    ok(state
-        .run(move |c| growers::update(c, &actor, id, &input))
-        .await?)
-}
-
-async fn delete_grower(state: Data, user: ApiUser, id: web::Path<i64>) -> Reply {
-    let actor = user.0;
-    let id = id.into_inner();
-    state.run(move |c| growers::delete(c, &actor, id)).await?;
-    Ok(HttpResponse::NoContent().finish())
 }

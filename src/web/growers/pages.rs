@@ -1,31 +1,33 @@
 //! Grower pages: the list, a grower with their plots and policies, and the
 //! form that registers or edits one.
 
-use crate::app::{self, growers};
+use crate::app::{self, growers, Actor};
+use crate::db::DbConn;
+use crate::error::AppResult;
 use crate::web::form::{from_form, RecordForm};
-use crate::web::page::{
-    done, error_page, parse_id, refuse_unless_editor, set_key, show, Data, Form, Query,
-};
+use crate::web::page::{parse_id, refuse_unless_editor, set_key, show_with, Data, Query};
+use crate::web::record::{self, Record};
 use crate::web::session::PageUser;
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/growers", web::get().to(grower_list))
-        .route("/growers", web::post().to(grower_create))
+        .route("/growers", web::post().to(record::create::<Grower>))
         .route("/growers/new", web::get().to(grower_new))
         .route("/growers/{id}", web::get().to(grower_show))
-        .route("/growers/{id}", web::post().to(grower_update))
-        .route("/growers/{id}/edit", web::get().to(grower_edit))
-        .route("/growers/{id}/delete", web::post().to(grower_delete));
+        .route("/growers/{id}", web::post().to(record::update::<Grower>))
+        .route("/growers/{id}/edit", web::get().to(record::edit::<Grower>))
+        .route(
+            "/growers/{id}/delete",
+            web::post().to(record::delete::<Grower>),
+        );
 }
 
 async fn grower_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let filter = growers::GrowerFilter {
         township_id: parse_id(q.get("township")),
         village_id: parse_id(q.get("village")),
@@ -35,15 +37,13 @@ async fn grower_list(state: Data, session: Session, user: PageUser, q: Query) ->
         page_size: Some(50),
     };
     let query = q.into_inner();
-    let res = state
-        .run(move |c| {
-            let list = growers::list(c, &a, &filter)?;
-            let towns = app::areas::townships(c, &a)?;
-            let villages = app::areas::villages(c, &a, filter.township_id.or(a.township_scope()))?;
-            Ok(json!({"list": list, "townships": towns, "villages": villages, "query": query}))
-        })
-        .await;
-    show(&state, &session, &actor, "growers.html", res)
+    show_with(&state, &session, &actor, "growers.html", move |c, a| {
+        let list = growers::list(c, a, &filter)?;
+        let towns = app::areas::townships(c, a)?;
+        let villages = app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
+        Ok(json!({"list": list, "townships": towns, "villages": villages, "query": query}))
+    })
+    .await
 }
 
 /// The grower form posting to `action`, with the villages to choose from.
@@ -53,12 +53,61 @@ fn grower_form(action: impl Into<String>) -> RecordForm {
     })
 }
 
-/// The form as the API's input. The page has no year: a grower registered
-/// on a page belongs to the current season.
-fn grower_input(form: &HashMap<String, String>) -> crate::error::AppResult<growers::GrowerInput> {
-    let mut input: growers::GrowerInput = from_form(form)?;
-    input.year = None;
-    Ok(input)
+struct Grower;
+
+impl Record for Grower {
+    const NOUN: &'static str = "农户";
+    const PATH: &'static str = "/growers";
+    type Input = growers::GrowerInput;
+    type Saved = growers::GrowerView;
+
+    /// The form as the API's input. The page has no year: a grower registered
+    /// on a page belongs to the current season.
+    fn input(form: &HashMap<String, String>) -> AppResult<growers::GrowerInput> {
+        let mut input: growers::GrowerInput = from_form(form)?;
+        input.year = None;
+        Ok(input)
+    }
+
+    fn form(_: &growers::GrowerInput, action: String) -> RecordForm {
+        grower_form(action)
+    }
+
+    fn create(c: &mut DbConn, a: &Actor, input: &Self::Input) -> AppResult<Self::Saved> {
+        growers::create(c, a, input)
+    }
+
+    fn update(c: &mut DbConn, a: &Actor, id: i64, input: &Self::Input) -> AppResult<Self::Saved> {
+        growers::update(c, a, id, input)
+    }
+
+    fn created(g: Self::Saved) -> (String, String) {
+        (
+            format!("已登记农户{}", g.name),
+            format!("/growers/{}", g.id),
+        )
+    }
+
+    fn updated(g: Self::Saved) -> String {
+        format!("已保存农户{}", g.name)
+    }
+
+    /// The form again keeps the grower's id: the page is "修改农户".
+    fn typed(form: HashMap<String, String>, id: i64) -> Value {
+        let mut values = json!(form);
+        set_key(&mut values, "id", json!(id));
+        values
+    }
+
+    fn edit_form(c: &mut DbConn, a: &Actor, id: i64) -> AppResult<(Value, RecordForm)> {
+        let g = growers::get_view(c, a, id)?;
+        Ok((json!(g), grower_form(format!("/growers/{id}"))))
+    }
+
+    fn delete(c: &mut DbConn, a: &Actor, id: i64) -> AppResult<(String, String)> {
+        growers::delete(c, a, id)?;
+        Ok(("已删除农户及其地块".into(), "/growers".into()))
+    }
 }
 
 async fn grower_new(state: Data, session: Session, user: PageUser) -> HttpResponse {
@@ -67,30 +116,7 @@ async fn grower_new(state: Data, session: Session, user: PageUser) -> HttpRespon
         return refused;
     }
     grower_form("/growers")
-        .render(&state, &session, &actor, json!({}), None, StatusCode::OK)
-        .await
-}
-
-async fn grower_create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let input = or_error_page!(state, session, actor, grower_input(&form));
-    let a = actor.clone();
-    let res = state.run(move |c| growers::create(c, &a, &input)).await;
-    grower_form("/growers")
-        .saved(
-            &state,
-            &session,
-            &actor,
-            res,
-            json!(form.into_inner()),
-            |g| {
-                (
-                    format!("已登记农户{}", g.name),
-                    format!("/growers/{}", g.id),
-                )
-            },
-        )
+        .show(&state, &session, &actor, json!({}))
         .await
 }
 
@@ -102,68 +128,8 @@ async fn grower_show(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "农户");
-    let a = actor.clone();
-    let res = state.run(move |c| super::detail(c, &a, id)).await;
-    show(&state, &session, &actor, "grower.html", res)
-}
-
-async fn grower_edit(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "农户");
-    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
-        return refused;
-    }
-    let a = actor.clone();
-    match state.run(move |c| growers::get_view(c, &a, id)).await {
-        Ok(g) => {
-            grower_form(format!("/growers/{id}"))
-                .render(&state, &session, &actor, json!(g), None, StatusCode::OK)
-                .await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
-}
-
-async fn grower_update(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let id = id_or_404!(state, session, actor, id, "农户");
-    let input = or_error_page!(state, session, actor, grower_input(&form));
-    let a = actor.clone();
-    let res = state.run(move |c| growers::update(c, &a, id, &input)).await;
-    let mut values = json!(form.into_inner());
-    set_key(&mut values, "id", json!(id));
-    grower_form(format!("/growers/{id}"))
-        .saved(&state, &session, &actor, res, values, |g| {
-            (format!("已保存农户{}", g.name), format!("/growers/{id}"))
-        })
-        .await
-}
-
-async fn grower_delete(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let id = id_or_404!(state, session, actor, id, "农户");
-    let a = actor.clone();
-    let res = state.run(move |c| growers::delete(c, &a, id)).await;
-    done(&state, &session, &actor, res, |()| {
-        ("已删除农户及其地块".into(), "/growers".into())
+    show_with(&state, &session, &actor, "grower.html", move |c, a| {
+        super::detail(c, a, id)
     })
+    .await
 }

@@ -4,7 +4,8 @@
 use crate::app::{self, import, reports, Actor};
 use crate::error::{AppError, ErrorCode};
 use crate::web::page::{
-    error_page, flash, page, redirect, refuse_unless_editor, set_key, show, xlsx, Data, Form, Query,
+    download, error_page, flash, is_user_error_or_missing, page, redirect, refuse_unless_editor,
+    set_key, show, xlsx_or_error, Data, Form, Query,
 };
 use crate::web::session::PageUser;
 use crate::web::AppState;
@@ -26,15 +27,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn form_context(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
-    let a = actor.clone();
     let max_mb = state.limits.max_upload_bytes / (1024 * 1024);
     state
-        .run(move |c| {
-            let towns = app::areas::townships(c, &a)?;
+        .run_as(actor, move |c, a| {
+            let towns = app::areas::townships(c, a)?;
             Ok(json!({"townships": towns, "max_mb": max_mb}))
         })
         .await
 }
+
+const MISSING_ROSTER: &str = "请选择要上传的花名册文件";
+const MISSING_GEOJSON: &str = "请选择要上传的GeoJSON文件";
 
 async fn import_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
@@ -53,28 +56,19 @@ async fn import_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let (fields, filename, bytes) = match read_upload(
-        &state,
-        &session,
-        &req,
-        &actor,
-        payload,
-        "请选择要上传的花名册文件",
-    )
-    .await
-    {
+    let upload = read_upload(&state, &session, &req, &actor, payload, MISSING_ROSTER).await;
+    let (fields, filename, bytes) = match upload {
         Ok(upload) => upload,
         Err(answer) => return *answer,
     };
     let township = fields.get("township_code").cloned().unwrap_or_default();
-    let a = actor.clone();
     let read_options = state.limits.read_options();
     let res = state
-        .run(move |c| {
-            let township = app::areas::township_or_own(c, &a, &township)?.code;
+        .run_as(&actor, move |c, a| {
+            let township = app::areas::township_or_own(c, a, &township)?.code;
             import::stage(
                 c,
-                &a,
+                a,
                 &import::ImportRequest {
                     township_code: &township,
                     scheme: "",
@@ -100,16 +94,8 @@ async fn boundaries_upload(
     payload: Multipart,
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let (fields, _, bytes) = match read_upload(
-        &state,
-        &session,
-        &req,
-        &actor,
-        payload,
-        "请选择要上传的GeoJSON文件",
-    )
-    .await
-    {
+    let upload = read_upload(&state, &session, &req, &actor, payload, MISSING_GEOJSON).await;
+    let (fields, _, bytes) = match upload {
         Ok(upload) => upload,
         Err(answer) => return *answer,
     };
@@ -197,10 +183,7 @@ async fn upload_error(
     actor: &Actor,
     e: AppError,
 ) -> HttpResponse {
-    if !matches!(
-        e,
-        AppError::Validation(_) | AppError::Conflict { .. } | AppError::NotFound(_)
-    ) {
+    if !is_user_error_or_missing(&e) {
         return error_page(state, session, Some(actor), &e);
     }
     match form_context(state, actor).await {
@@ -221,16 +204,15 @@ async fn load_report(
     actor: &Actor,
     id: i64,
 ) -> Result<(import::Upload, import::ImportReport), AppError> {
-    let a = actor.clone();
     let read_options = state.limits.read_options();
     state
-        .run(move |c| {
-            let u = import::upload(c, &a, id)?;
+        .run_as(actor, move |c, a| {
+            let u = import::upload(c, a, id)?;
             let township = app::areas::area_by_id(c, u.township_id)?;
             let scheme = app::schemes::by_id(c, u.scheme_id)?;
             let rep = import::preview(
                 c,
-                &a,
+                a,
                 &import::ImportRequest {
                     township_code: &township.code,
                     scheme: &scheme.def.code,
@@ -277,10 +259,9 @@ async fn import_commit(
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
     let id = id_or_404!(state, session, actor, id, "上传的花名册");
-    let a = actor.clone();
     let options = state.limits.read_options();
     match state
-        .run(move |c| import::commit_upload(c, &a, id, options))
+        .run_as(&actor, move |c, a| import::commit_upload(c, a, id, options))
         .await
     {
         Ok(rep) => {
@@ -306,46 +287,25 @@ async fn import_errors(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "上传的花名册");
-    match load_report(&state, &actor, id).await {
-        Ok((u, rep)) => {
-            match crate::excel::write::error_report(&rep.headers, &import::error_rows(&rep)) {
-                Ok(bytes) => xlsx(
-                    &format!(
-                        "错误报告-{}.xlsx",
-                        u.filename
-                            .trim_end_matches(".xlsx")
-                            .trim_end_matches(".xls")
-                    ),
-                    bytes,
-                ),
-                Err(e) => error_page(
-                    &state,
-                    &session,
-                    Some(&actor),
-                    &AppError::Internal(e.to_string()),
-                ),
-            }
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let res = load_report(&state, &actor, id).await.and_then(|(u, rep)| {
+        let bytes = crate::excel::write::error_report(&rep.headers, &import::error_rows(&rep))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let name = u
+            .filename
+            .trim_end_matches(".xlsx")
+            .trim_end_matches(".xls");
+        Ok((format!("错误报告-{name}.xlsx"), bytes))
+    });
+    xlsx_or_error(&state, &session, &actor, res)
 }
 
 async fn template(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let township = q.get("township").cloned().unwrap_or_default();
-    let res = state
-        .run(move |c| {
-            let t = app::areas::township_or_own(c, &a, &township)?;
-            let code = t.code.clone();
-            Ok((
-                t.name.clone(),
-                reports::roster_template(c, &a, &code, None)?,
-            ))
-        })
-        .await;
-    match res {
-        Ok((name, bytes)) => xlsx(&format!("花名册模板-{name}.xlsx"), bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    download(&state, &session, &actor, move |c, a| {
+        let t = app::areas::township_or_own(c, a, &township)?;
+        let bytes = reports::roster_template(c, a, &t.code, None)?;
+        Ok((format!("花名册模板-{}.xlsx", t.name), bytes))
+    })
+    .await
 }

@@ -5,13 +5,12 @@ use crate::app::{self, batches, plots, policies, schemes, Actor};
 use crate::error::AppError;
 use crate::web::form::from_form;
 use crate::web::page::{
-    done, error_page, errors_json, field, flash, is_user_error, page, parse_id, redirect, set_key,
-    show, Data, Form, Query,
+    answer_form, done, field, form_page, is_user_error_or_missing, parse_id, show_with, Data, Form,
+    Query,
 };
 use crate::web::session::PageUser;
 use crate::web::AppState;
 use actix_session::Session;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -27,7 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
     let filter = policies::PolicyFilter {
         scheme: q.get("scheme").cloned(),
         township_id: parse_id(q.get("township")),
@@ -36,18 +34,16 @@ async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) ->
         page_size: Some(50),
     };
     let query = q.into_inner();
-    let res = state
-        .run(move |c| {
-            let list = policies::list(c, &a, &filter)?;
-            let towns = app::areas::townships(c, &a)?;
-            let statuses: Vec<Value> = policies::STATUSES
-                .iter()
-                .map(|(c, n)| json!({"code": c, "name": n}))
-                .collect();
-            Ok(json!({"list": list, "townships": towns, "statuses": statuses, "query": query}))
-        })
-        .await;
-    show(&state, &session, &actor, "policies.html", res)
+    show_with(&state, &session, &actor, "policies.html", move |c, a| {
+        let list = policies::list(c, a, &filter)?;
+        let towns = app::areas::townships(c, a)?;
+        let statuses: Vec<Value> = policies::STATUSES
+            .iter()
+            .map(|(c, n)| json!({"code": c, "name": n}))
+            .collect();
+        Ok(json!({"list": list, "townships": towns, "statuses": statuses, "query": query}))
+    })
+    .await
 }
 
 async fn policy_show(
@@ -58,19 +54,16 @@ async fn policy_show(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let id = id_or_404!(state, session, actor, id, "保单");
-    let a = actor.clone();
     let today = state.clock.today().to_string();
-    let res = state
-        .run(move |c| {
-            let p = policies::get_view(c, &a, id)?;
-            let pl: Vec<_> = plots::of_grower(c, &a, p.grower_id)?
-                .into_iter()
-                .filter(|x| x.scheme_code == p.scheme_code)
-                .collect();
-            Ok(json!({"policy": p, "plots": pl, "today": today}))
-        })
-        .await;
-    show(&state, &session, &actor, "policy.html", res)
+    show_with(&state, &session, &actor, "policy.html", move |c, a| {
+        let p = policies::get_view(c, a, id)?;
+        let pl: Vec<_> = plots::of_grower(c, a, p.grower_id)?
+            .into_iter()
+            .filter(|x| x.scheme_code == p.scheme_code)
+            .collect();
+        Ok(json!({"policy": p, "plots": pl, "today": today}))
+    })
+    .await
 }
 
 async fn policy_action(
@@ -84,14 +77,13 @@ async fn policy_action(
     csrf_or_refuse!(state, session, Some(&actor), form);
     let (id, action) = path.into_inner();
     let id = id_or_404!(state, session, actor, id, "保单");
-    let a = actor.clone();
     let date = field(&form, "collected_on");
     let today = state.clock.today();
     let res = state
-        .run(move |c| match action.as_str() {
-            "collect" => policies::collect(c, &a, id, &date, today),
-            "issue" => policies::issue(c, &a, id),
-            "cancel" => policies::cancel(c, &a, id),
+        .run_as(&actor, move |c, a| match action.as_str() {
+            "collect" => policies::collect(c, a, id, &date, today),
+            "issue" => policies::issue(c, a, id),
+            "cancel" => policies::cancel(c, a, id),
             _ => Err(AppError::not_found("操作")),
         })
         .await;
@@ -109,16 +101,14 @@ async fn batch_page(
     state: &AppState,
     session: &Session,
     actor: &Actor,
-    errors: Option<&AppError>,
+    rejected: Option<AppError>,
     values: Value,
-    status: StatusCode,
 ) -> HttpResponse {
-    let a = actor.clone();
     let today = state.clock.today().to_string();
     let res = state
-        .run(move |c| {
-            let list = batches::list(c, &a)?;
-            let towns = app::areas::townships(c, &a)?;
+        .run_as(actor, move |c, a| {
+            let list = batches::list(c, a)?;
+            let towns = app::areas::townships(c, a)?;
             let pending: Vec<Value> = match schemes::current(c)? {
                 Some(s) => towns
                     .iter()
@@ -135,52 +125,30 @@ async fn batch_page(
                       "today": today}))
         })
         .await;
-    match res {
-        Ok(mut ctx) => {
-            set_key(&mut ctx, "errors", json!(errors.map(errors_json)));
-            set_key(&mut ctx, "values", values);
-            page(state, session, Some(actor), "batches.html", status, ctx)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
+    form_page(state, session, actor, "batches.html", res, rejected, values)
 }
 
 async fn batch_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    batch_page(&state, &session, &actor, None, json!({}), StatusCode::OK).await
+    batch_page(&state, &session, &actor, None, json!({})).await
 }
 
 async fn batch_create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
     let input: batches::BatchInput = or_error_page!(state, session, actor, from_form(&form));
-    let a = actor.clone();
     let today = state.clock.today();
-    match state
-        .run(move |c| batches::create(c, &a, &input, today))
-        .await
-    {
-        Ok(b) => {
-            flash(
-                &session,
-                &format!(
-                    "已登记交付批次{}：{}份保单，{}元",
-                    b.receipt_no, b.policy_count, b.amount
-                ),
-            );
-            redirect("/batches")
-        }
-        Err(e) if is_user_error(&e) || matches!(e, AppError::NotFound(_)) => {
-            batch_page(
-                &state,
-                &session,
-                &actor,
-                Some(&e),
-                json!(form.into_inner()),
-                e.status(),
-            )
-            .await
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    let res = state
+        .run_as(&actor, move |c, a| batches::create(c, a, &input, today))
+        .await;
+    let retry = |e| batch_page(&state, &session, &actor, Some(e), json!(form.into_inner()));
+    let next = |b: batches::BatchView| {
+        let message = format!(
+            "已登记交付批次{}：{}份保单，{}元",
+            b.receipt_no, b.policy_count, b.amount
+        );
+        (message, "/batches".to_string())
+    };
+    let again = is_user_error_or_missing;
+    answer_form(&state, &session, &actor, res, again, retry, next).await
 }

@@ -3,7 +3,7 @@
 
 use crate::app::{self, reports};
 use crate::error::AppError;
-use crate::web::page::{error_page, show, xlsx, Data, Query};
+use crate::web::page::{download, show_with, Data, Query};
 use crate::web::session::PageUser;
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
@@ -16,15 +16,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let towns = app::areas::townships(c, &a)?;
-            let villages = app::areas::villages(c, &a, None)?;
-            Ok(json!({"townships": towns, "villages": villages}))
-        })
-        .await;
-    show(&state, &session, &actor, "reports.html", res)
+    show_with(&state, &session, &actor, "reports.html", |c, a| {
+        let towns = app::areas::townships(c, a)?;
+        let villages = app::areas::villages(c, a, None)?;
+        Ok(json!({"townships": towns, "villages": villages}))
+    })
+    .await
 }
 
 async fn report_download(
@@ -42,29 +39,23 @@ async fn report_download(
         scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
         today: state.clock.today(),
     };
-    let a = actor.clone();
-    let res = state
-        .run(move |c| {
-            let table = match kind.as_str() {
-                "household-list" => reports::household_list(c, &a, &scope)?,
-                "eligibility" => reports::eligibility_report(c, &a, &scope)?,
-                "policies" => reports::policy_list(c, &a, &scope)?,
-                _ => return Err(AppError::not_found("报表")),
-            };
-            let name = format!(
-                "{}.xlsx",
-                table
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| table.sheet_name.clone())
-            );
-            let bytes = crate::excel::write::tables_to_xlsx(&[table])
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok((name, bytes))
-        })
-        .await;
-    match res {
-        Ok((name, bytes)) => xlsx(&name, bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    download(&state, &session, &actor, move |c, a| {
+        let table = match kind.as_str() {
+            "household-list" => reports::household_list(c, a, &scope)?,
+            "eligibility" => reports::eligibility_report(c, a, &scope)?,
+            "policies" => reports::policy_list(c, a, &scope)?,
+            _ => return Err(AppError::not_found("报表")),
+        };
+        let name = format!(
+            "{}.xlsx",
+            table
+                .title
+                .clone()
+                .unwrap_or_else(|| table.sheet_name.clone())
+        );
+        let bytes = crate::excel::write::tables_to_xlsx(&[table])
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((name, bytes))
+    })
+    .await
 }

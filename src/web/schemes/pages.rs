@@ -3,7 +3,7 @@
 
 use crate::app::schemes;
 use crate::web::page::{
-    error_page, errors_json, field, flash, is_user_error, page, redirect, Data, Form,
+    error_page, errors_json, field, flash, is_user_error, page, redirect, show_with, Data, Form,
 };
 use crate::web::session::PageUser;
 use actix_session::Session;
@@ -19,20 +19,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn scheme_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
     let actor = actor_or_login!(user);
-    match state.run(schemes::list).await {
-        Ok(list) => {
-            let defs: Vec<_> = list.into_iter().map(|s| s.def).collect();
-            page(
-                &state,
-                &session,
-                Some(&actor),
-                "schemes.html",
-                StatusCode::OK,
-                json!({"schemes": defs}),
-            )
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show_with(&state, &session, &actor, "schemes.html", |c, _| {
+        Ok(json!({"schemes": definitions(schemes::list(c)?)}))
+    })
+    .await
+}
+
+fn definitions(list: Vec<schemes::Scheme>) -> Vec<crate::domain::scheme::SchemeDef> {
+    list.into_iter().map(|s| s.def).collect()
 }
 
 async fn scheme_show(
@@ -43,39 +37,34 @@ async fn scheme_show(
 ) -> HttpResponse {
     let actor = actor_or_login!(user);
     let code = code.into_inner();
-    match state.run(move |c| schemes::by_code(c, &code)).await {
-        Ok(s) => {
-            let quote = s
-                .def
-                .varieties
-                .first()
-                .and_then(|v| schemes::quote(&s.def, &v.code, "1").ok());
-            page(
-                &state,
-                &session,
-                Some(&actor),
-                "scheme.html",
-                StatusCode::OK,
-                json!({
-                    "scheme": s.def,
-                    "quote": quote,
-                    "levels": s.def.subsidy_levels.iter().map(|l| json!({
-                        "name": crate::domain::scheme::level_name(&l.level), "percent": l.percent
-                    })).collect::<Vec<_>>(),
-                }),
-            )
-        }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
-    }
+    show_with(&state, &session, &actor, "scheme.html", move |c, _| {
+        let s = schemes::by_code(c, &code)?;
+        let quote = s
+            .def
+            .varieties
+            .first()
+            .and_then(|v| schemes::quote(&s.def, &v.code, "1").ok());
+        Ok(json!({
+            "scheme": s.def,
+            "quote": quote,
+            "levels": s.def.subsidy_levels.iter().map(|l| json!({
+                "name": crate::domain::scheme::level_name(&l.level), "percent": l.percent
+            })).collect::<Vec<_>>(),
+        }))
+    })
+    .await
 }
 
 async fn scheme_create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
     let actor = actor_or_login!(user);
     csrf_or_refuse!(state, session, Some(&actor), form);
     let text = field(&form, "definition");
-    let a = actor.clone();
     let res = match schemes::parse_definition(&text) {
-        Ok(def) => state.run(move |c| schemes::create(c, &a, &def)).await,
+        Ok(def) => {
+            state
+                .run_as(&actor, move |c, a| schemes::create(c, a, &def))
+                .await
+        }
         Err(e) => Err(e),
     };
     match res {
@@ -84,8 +73,7 @@ async fn scheme_create(state: Data, session: Session, user: PageUser, form: Form
             redirect(&format!("/schemes/{}", s.def.code))
         }
         Err(e) if is_user_error(&e) => {
-            let list = state.run(schemes::list).await.unwrap_or_default();
-            let defs: Vec<_> = list.into_iter().map(|s| s.def).collect();
+            let defs = definitions(state.run(schemes::list).await.unwrap_or_default());
             page(
                 &state,
                 &session,
