@@ -178,7 +178,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
         Some(code) => {
             let id = areas::table
                 .filter(areas::code.eq(code))
-                .filter(areas::level.eq("township"))
+                .filter(areas::level.eq(crate::domain::area::AreaLevel::Township))
                 .select(areas::id)
                 .first::<i64>(conn)
                 .optional()?;

@@ -113,7 +113,7 @@ pub fn village_for(
     }
     let village = areas::table
         .filter(areas::code.eq(code))
-        .filter(areas::level.eq("village"))
+        .filter(areas::level.eq(crate::domain::area::AreaLevel::Village))
         .select(Area::as_select())
         .first(conn)
         .optional()?;

@@ -598,7 +598,7 @@ pub fn sync_many(
     let now = now_text();
     let township_codes: HashMap<i64, String> = super::areas::names(conn)?
         .into_values()
-        .filter(|a| a.level == "township")
+        .filter(|a| a.level == crate::domain::area::AreaLevel::Township)
         .map(|a| (a.id, a.code))
         .collect();
     // Every policy of the scheme, read once: per-chunk lookups by grower list

@@ -2,7 +2,7 @@
 //! eligibility report. Every totals row is the sum of the rows above it.
 
 use super::Actor;
-use crate::db::models::{Grower, Plot, Policy};
+use crate::db::models::{Area, Grower, Plot, Policy};
 use crate::db::schema::{growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::mask_id;
@@ -136,6 +136,11 @@ fn money_columns() -> Vec<Column> {
     .collect()
 }
 
+/// An area's name from the areas by id (empty if unknown).
+fn name_cell(names: &HashMap<i64, Area>, id: i64) -> Cell {
+    Cell::Text(names.get(&id).map(|a| a.name.clone()).unwrap_or_default())
+}
+
 fn col(header: &str, width: f64) -> Column {
     Column {
         header: header.to_string(),
@@ -157,18 +162,8 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
         let money = totals.add(p);
         let mut row = vec![
             Cell::Int(i as i64 + 1),
-            Cell::Text(
-                names
-                    .get(&g.township_id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-            ),
-            Cell::Text(
-                names
-                    .get(&g.village_id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-            ),
+            name_cell(&names, g.township_id),
+            name_cell(&names, g.village_id),
             Cell::Text(g.name.clone()),
             Cell::Text(if full {
                 g.id_number.clone()
@@ -243,10 +238,7 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
         .order((plots::village_id, plots::code))
         .select((Plot::as_select(), Grower::as_select()))
         .load(conn)?;
-    let names: HashMap<i64, String> = super::areas::names(conn)?
-        .into_iter()
-        .map(|(k, v)| (k, v.name))
-        .collect();
+    let names = super::areas::names(conn)?;
     let mut eligible_mu = Mu::ZERO;
     let mut all_mu = Mu::ZERO;
     let mut eligible_n = 0;
@@ -263,7 +255,7 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
                 serde_json::from_str(&p.reasons).unwrap_or_default();
             vec![
                 Cell::Text(p.code.clone()),
-                Cell::Text(names.get(&p.village_id).cloned().unwrap_or_default()),
+                name_cell(&names, p.village_id),
                 Cell::Text(g.name.clone()),
                 Cell::Text(
                     r.scheme
@@ -414,18 +406,8 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
                 } else {
                     mask_id(&g.id_number)
                 }),
-                Cell::Text(
-                    names
-                        .get(&g.township_id)
-                        .map(|a| a.name.clone())
-                        .unwrap_or_default(),
-                ),
-                Cell::Text(
-                    names
-                        .get(&g.village_id)
-                        .map(|a| a.name.clone())
-                        .unwrap_or_default(),
-                ),
+                name_cell(&names, g.township_id),
+                name_cell(&names, g.village_id),
                 Cell::Text(p.status.name().to_string()),
                 text(&p.share_collected_on),
                 text(&p.cover_start),

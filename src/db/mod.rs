@@ -1,7 +1,9 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
+pub mod areas;
 pub mod claims;
 pub mod enrollment;
+pub mod finance;
 pub mod models;
 pub mod policies;
 pub mod schema;

@@ -2,6 +2,7 @@
 //! (`Mu`), instants and days their fixed-width text (`Instant`, `Day`).
 
 use super::schema::*;
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
@@ -16,7 +17,7 @@ pub struct Area {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }
@@ -26,7 +27,7 @@ pub struct Area {
 pub struct NewArea<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub level: &'a str,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }

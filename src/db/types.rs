@@ -1,9 +1,10 @@
 //! How the domain's typed values are stored: money and areas as BIGINT,
-//! policy and claim statuses, instants and days as TEXT. One generic impl per type serves
+//! policy and claim statuses, area levels, instants and days as TEXT. One generic impl per type serves
 //! SQLite, PostgreSQL and the multi-connection that chooses between them;
 //! a value the program did not write is a deserialization error, never a
 //! panic.
 
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
@@ -76,6 +77,8 @@ text_value!(PolicyStatus, |s| Ok(s.parse()?));
 text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
+text_value!(AreaLevel, |s| AreaLevel::parse(s)
+    .ok_or_else(|| format!("unknown area level {s:?}").into()));
 
 #[cfg(test)]
 mod tests {
@@ -124,6 +127,9 @@ mod tests {
                 assert_eq!(read_back!(conn, status, Text => PolicyStatus), status);
                 assert_eq!(read_back!(conn, status, Text => String), status.as_str());
             }
+            for level in AreaLevel::ALL {
+                assert_eq!(read_back!(conn, level, Text => AreaLevel), level);
+            }
             assert_eq!(read_back!(conn, at, Text => Instant), at);
             assert_eq!(read_back!(conn, day, Text => Day), day);
             assert_eq!(read_back!(conn, fen, BigInt => Fen), fen);
@@ -138,6 +144,7 @@ mod tests {
             let read = |text: &str| diesel::select(sql::<Text>(text));
             assert!(read("'issued '").get_result::<PolicyStatus>(conn).is_err());
             assert!(read("'closed'").get_result::<ClaimStatus>(conn).is_err());
+            assert!(read("'city'").get_result::<AreaLevel>(conn).is_err());
             assert!(read("'yesterday'").get_result::<Instant>(conn).is_err());
             assert!(read("'2026-02-30'").get_result::<Day>(conn).is_err());
         }

@@ -3,6 +3,7 @@
 mod macros;
 
 pub mod access;
+pub mod area;
 pub mod claims;
 pub mod eligibility;
 pub mod id_number;
