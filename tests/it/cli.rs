@@ -2,7 +2,6 @@
 
 use crate::helpers::*;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
 fn guobao(args: &[&str]) -> Output {
@@ -394,7 +393,7 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
             "the demo has {status} policies"
         );
     }
-    let expected: BTreeMap<String, String> = loaded
+    let expected: std::collections::BTreeMap<String, String> = loaded
         .into_iter()
         .map(|(no, s)| (no, if s == "issued" { "expired".into() } else { s }))
         .collect();
@@ -432,7 +431,8 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
 }
 
 /// Every policy's status by policy number, straight from the database at `url`.
-fn policy_statuses(url: &str) -> BTreeMap<String, String> {
+#[cfg(feature = "demo")]
+fn policy_statuses(url: &str) -> std::collections::BTreeMap<String, String> {
     use diesel::prelude::*;
     use guobao::db::schema::policies;
     policies::table
