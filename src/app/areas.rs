@@ -114,19 +114,15 @@ pub fn progress(
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+#[serde(default)]
 pub struct AreaInput {
-    #[serde(default)]
     pub code: String,
-    #[serde(default)]
     pub name: String,
     /// county | township | village
-    #[serde(default)]
     pub level: String,
     /// Required for townships (the county) and villages (the township).
-    #[serde(default)]
     pub parent_code: Option<String>,
     /// Townships only: the enrollment target in mu.
-    #[serde(default)]
     pub target_mu: Option<String>,
 }
 

@@ -15,14 +15,11 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct BatchInput {
-    #[serde(default)]
     pub township_code: String,
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub receipt_no: String,
-    #[serde(default)]
     pub handed_over_on: String,
 }
 

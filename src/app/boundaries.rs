@@ -424,7 +424,7 @@ pub fn apply(conn: &mut DbConn, actor: &Actor, plan: Plan) -> AppResult<Boundary
                     ),
                 ));
             }
-            let after = super::plots::load(conn, u.before.id)?;
+            let after = super::load::<Plot>(conn, u.before.id)?;
             audit::record(
                 conn,
                 actor,

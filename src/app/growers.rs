@@ -17,23 +17,16 @@ use serde::{Deserialize, Serialize};
 
 /// What a person types into the grower form or sends to the API.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
 pub struct GrowerInput {
-    #[serde(default)]
     pub year: Option<i32>,
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub id_number: String,
-    #[serde(default)]
     pub phone: String,
-    #[serde(default)]
     pub bank_name: String,
-    #[serde(default)]
     pub bank_account: String,
-    #[serde(default)]
     pub village_code: String,
     /// For updates: the version the editor saw (optimistic locking).
-    #[serde(default)]
     pub version: Option<i32>,
 }
 
@@ -267,7 +260,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResul
         refuse_duplicate(conn, &values, None)?;
         let id = rows::growers::insert(conn, &values, &now_text())?;
         super::fault::point("grower_insert", &input.name);
-        let g = load(conn, id)?;
+        let g = super::load::<Grower>(conn, id)?;
         audit::record(conn, actor, "create", "grower", id, None::<&()>, Some(&g))?;
         Ok(view(&g, &village, &township, actor.sees_personal_data()))
     })
@@ -281,7 +274,7 @@ pub fn update(
 ) -> AppResult<GrowerView> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
-        let before = get_scoped(conn, actor, id)?;
+        let before = super::scoped::<Grower>(conn, actor, id)?;
         super::check_version(
             input.version,
             before.version,
@@ -297,7 +290,7 @@ pub fn update(
         diesel::update(policies::table.filter(policies::grower_id.eq(id)))
             .set(policies::township_id.eq(values.township_id))
             .execute(conn)?;
-        let after = load(conn, id)?;
+        let after = super::load::<Grower>(conn, id)?;
         audit::updated(conn, actor, "grower", id, &before, &after)?;
         Ok(view(
             &after,
@@ -312,7 +305,7 @@ pub fn update(
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
-        let before = get_scoped(conn, actor, id)?;
+        let before = super::scoped::<Grower>(conn, actor, id)?;
         let live = policies::table
             .filter(policies::grower_id.eq(id))
             .filter(policies::status.ne(PolicyStatus::Draft))
@@ -351,17 +344,8 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     })
 }
 
-pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Grower> {
-    super::load_within(conn, None, id, "农户")
-}
-
-/// A grower the actor may see; another township's is "not found".
-pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Grower> {
-    super::scoped(conn, actor, id, "农户")
-}
-
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {
-    let g = get_scoped(conn, actor, id)?;
+    let g = super::scoped::<Grower>(conn, actor, id)?;
     let village = super::areas::area_by_id(conn, g.village_id)?;
     let township = super::areas::area_by_id(conn, g.township_id)?;
     Ok(view(&g, &village, &township, actor.sees_personal_data()))

@@ -27,15 +27,15 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::Connection;
 
 /// The row `id` within `within` (`Actor::township_scope`, or `None` for the
-/// whole county), else "not found" naming `what`: every use case loads its
+/// whole county), else "not found" naming the row: every use case loads its
 /// record through here, so another township's row looks like a missing one.
-pub fn load_within<T: TownshipRow>(
-    conn: &mut DbConn,
-    within: Within,
-    id: i64,
-    what: &str,
-) -> AppResult<T> {
-    find_within(conn, id, within)?.ok_or_else(|| AppError::not_found(what))
+pub fn load_within<T: TownshipRow>(conn: &mut DbConn, within: Within, id: i64) -> AppResult<T> {
+    find_within(conn, id, within)?.ok_or_else(|| AppError::not_found(T::NOUN))
+}
+
+/// The row `id` in the whole county (for use cases past their scope check).
+pub fn load<T: TownshipRow>(conn: &mut DbConn, id: i64) -> AppResult<T> {
+    load_within(conn, None, id)
 }
 
 /// Refuse an edit made on a version other than the current one (optimistic
@@ -48,13 +48,8 @@ pub fn check_version(seen: Option<i32>, current: i32, message: &str) -> AppResul
 }
 
 /// The row `id` the actor may see, else "not found".
-pub fn scoped<T: TownshipRow>(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-    what: &str,
-) -> AppResult<T> {
-    load_within(conn, actor.township_scope(), id, what)
+pub fn scoped<T: TownshipRow>(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<T> {
+    load_within(conn, actor.township_scope(), id)
 }
 
 /// Wall-clock time per phase of a long use case (the roster import), for the

@@ -3,7 +3,7 @@
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
 use crate::db::enrollment as rows;
-use crate::db::models::{Area, Plot, PlotValues};
+use crate::db::models::{Area, Grower, Plot, PlotValues};
 use crate::db::schema::plots;
 use crate::db::{now_text, DbConn};
 use crate::domain::eligibility::Facts;
@@ -413,7 +413,7 @@ fn refuse_duplicate_code(
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<PlotView> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
-        let grower = super::growers::get_scoped(conn, actor, input.grower_id)?;
+        let grower = super::scoped::<Grower>(conn, actor, input.grower_id)?;
         let scheme = scheme_for(conn, &input.scheme)?;
         if scheme.def.year != grower.year {
             return Err(AppError::invalid(
@@ -431,7 +431,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<
         }
         refuse_duplicate_code(conn, &scheme, &v.values.code, None)?;
         let id = rows::plots::insert(conn, &v.values, &now_text())?;
-        let p = load(conn, id)?;
+        let p = super::load::<Plot>(conn, id)?;
         audit::record(conn, actor, "create", "plot", id, None::<&()>, Some(&p))?;
         super::policies::sync(conn, actor, grower.id, scheme.id)?;
         Ok(view(&p, &scheme, Some(&v.village)))
@@ -441,18 +441,18 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<
 pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> AppResult<PlotView> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
-        let before = get_scoped(conn, actor, id)?;
+        let before = super::scoped::<Plot>(conn, actor, id)?;
         super::check_version(
             input.version,
             before.version,
             "该地块已被他人修改，请刷新后重新编辑",
         )?;
-        let grower = super::growers::load(conn, before.grower_id)?;
+        let grower = super::load::<Grower>(conn, before.grower_id)?;
         let scheme = super::schemes::by_id(conn, before.scheme_id)?;
         let v = validate(conn, actor, input, &scheme, &grower, Some(&before.code))?;
         refuse_duplicate_code(conn, &scheme, &v.values.code, Some(id))?;
         rows::plots::update(conn, id, &v.values, before.version, &now_text())?;
-        let after = load(conn, id)?;
+        let after = super::load::<Plot>(conn, id)?;
         audit::updated(conn, actor, "plot", id, &before, &after)?;
         super::policies::sync(conn, actor, grower.id, scheme.id)?;
         Ok(view(&after, &scheme, Some(&v.village)))
@@ -462,7 +462,7 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> A
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
-        let before = get_scoped(conn, actor, id)?;
+        let before = super::scoped::<Plot>(conn, actor, id)?;
         if super::policies::locked_for(conn, before.grower_id, before.scheme_id)? && before.eligible
         {
             return Err(AppError::conflict(
@@ -477,24 +477,15 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     })
 }
 
-pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Plot> {
-    super::load_within(conn, None, id, "地块")
-}
-
-/// A plot the actor may see; another township's is "not found".
-pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Plot> {
-    super::scoped(conn, actor, id, "地块")
-}
-
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PlotView> {
-    let p = get_scoped(conn, actor, id)?;
+    let p = super::scoped::<Plot>(conn, actor, id)?;
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
     let village = super::areas::area_by_id(conn, p.village_id)?;
     Ok(view(&p, &scheme, Some(&village)))
 }
 
 pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PlotView>> {
-    let g = super::growers::get_scoped(conn, actor, grower_id)?;
+    let g = super::scoped::<Grower>(conn, actor, grower_id)?;
     let rows: Vec<Plot> = plots::table
         .filter(plots::grower_id.eq(g.id))
         .order(plots::id)

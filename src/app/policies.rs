@@ -4,7 +4,7 @@
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
 use crate::app::clock::past_day;
-use crate::db::models::{Policy, PolicyLevel};
+use crate::db::models::{Grower, Policy, PolicyLevel};
 use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
 use crate::db::{self, now_text, DbConn};
 use crate::domain::id_number::mask_id;
@@ -132,11 +132,11 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                 ))
                 .execute(conn)?;
             write_levels(conn, p.id, &levels)?;
-            let after = load(conn, p.id)?;
+            let after = super::load::<Policy>(conn, p.id)?;
             audit::updated(conn, actor, "policy", p.id, &p, &after)?;
         }
         None => {
-            let grower = super::growers::load(conn, grower_id)?;
+            let grower = super::load::<Grower>(conn, grower_id)?;
             let township_code: String = areas::table
                 .find(grower.township_id)
                 .select(areas::code)
@@ -157,7 +157,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                 .returning(policies::id)
                 .get_result(conn)?;
             write_levels(conn, id, &levels)?;
-            let after = load(conn, id)?;
+            let after = super::load::<Policy>(conn, id)?;
             audit::record(
                 conn,
                 actor,
@@ -172,15 +172,6 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
     Ok(())
 }
 
-pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Policy> {
-    super::load_within(conn, None, id, "保单")
-}
-
-/// A policy the actor may see; another township's is "not found".
-pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Policy> {
-    super::scoped(conn, actor, id, "保单")
-}
-
 fn transition(
     conn: &mut DbConn,
     actor: &Actor,
@@ -189,9 +180,9 @@ fn transition(
     change: impl FnOnce(&mut DbConn, &Policy) -> AppResult<()>,
 ) -> AppResult<PolicyView> {
     super::tx(conn, |conn| {
-        let before = get_scoped(conn, actor, id)?;
+        let before = super::scoped::<Policy>(conn, actor, id)?;
         change(conn, &before)?;
-        let after = load(conn, id)?;
+        let after = super::load::<Policy>(conn, id)?;
         audit::record(
             conn,
             actor,
@@ -320,7 +311,7 @@ pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
                     policies::updated_at.eq(now_text()),
                 ))
                 .execute(conn)?;
-            let after = load(conn, p.id)?;
+            let after = super::load::<Policy>(conn, p.id)?;
             audit::record(
                 conn,
                 &actor,
@@ -370,7 +361,7 @@ pub struct PolicyView {
 
 pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<PolicyView> {
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
-    let grower = super::growers::load(conn, p.grower_id)?;
+    let grower = super::load::<Grower>(conn, p.grower_id)?;
     let township = super::areas::area_by_id(conn, p.township_id)?;
     let levels: Vec<PolicyLevel> = policy_subsidy_levels::table
         .filter(policy_subsidy_levels::policy_id.eq(p.id))
@@ -446,12 +437,12 @@ fn build_view(
 }
 
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
-    let p = get_scoped(conn, actor, id)?;
+    let p = super::scoped::<Policy>(conn, actor, id)?;
     view_of(conn, actor, &p)
 }
 
 pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PolicyView>> {
-    let g = super::growers::get_scoped(conn, actor, grower_id)?;
+    let g = super::scoped::<Grower>(conn, actor, grower_id)?;
     let rows: Vec<Policy> = policies::table
         .filter(policies::grower_id.eq(g.id))
         .select(Policy::as_select())

@@ -193,12 +193,10 @@ pub fn overview(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<Pre
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ConfirmInput {
-    #[serde(default)]
     pub amount: String,
-    #[serde(default)]
     pub confirmed_on: String,
-    #[serde(default)]
     pub note: String,
 }
 

@@ -29,14 +29,11 @@ pub fn can_view(a: &Actor) -> bool {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RequestInput {
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub request_no: String,
-    #[serde(default)]
     pub note: String,
-    #[serde(default)]
     pub policy_nos: Vec<String>,
 }
 

@@ -12,6 +12,8 @@ pub type Within = Option<i64>;
 
 /// A row that belongs to a township and can be found by its id.
 pub trait TownshipRow: Sized {
+    /// What the row is called in a "not found" message: 农户, 地块, …
+    const NOUN: &'static str;
     fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Self>>;
     fn township_id(&self) -> i64;
 }
@@ -26,10 +28,11 @@ pub fn find_within<T: TownshipRow>(
 }
 
 /// Implement [`TownshipRow`] for a `Selectable` row type with `id` and
-/// `township_id` columns: `township_row!(Grower, growers);`.
+/// `township_id` columns: `township_row!(Grower, growers, "农户");`.
 macro_rules! township_row {
-    ($row:ty, $table:ident) => {
+    ($row:ty, $table:ident, $noun:literal) => {
         impl $crate::db::scope::TownshipRow for $row {
+            const NOUN: &'static str = $noun;
             fn find(conn: &mut $crate::db::DbConn, id: i64) -> diesel::QueryResult<Option<Self>> {
                 use diesel::prelude::*;
                 $crate::db::schema::$table::table
@@ -46,7 +49,7 @@ macro_rules! township_row {
 }
 pub(crate) use township_row;
 
-township_row!(Grower, growers);
-township_row!(Plot, plots);
-township_row!(Policy, policies);
-township_row!(Claim, claims);
+township_row!(Grower, growers, "农户");
+township_row!(Plot, plots, "地块");
+township_row!(Policy, policies, "保单");
+township_row!(Claim, claims, "赔案");

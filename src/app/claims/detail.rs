@@ -6,7 +6,7 @@ use super::views::{personal, Names};
 use super::*;
 use crate::app::Actor;
 use crate::db::claims as rows;
-use crate::db::models::ClaimSurvey;
+use crate::db::models::{ClaimSurvey, Grower, Plot, Policy};
 use crate::db::DbConn;
 use crate::domain::claims::{LossRate, Payout};
 use crate::domain::time::Day;
@@ -81,9 +81,9 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
     let surveys = rows::surveys_of(conn, c.id)?;
     let photos = rows::photos_of(conn, c.id)?;
     let payments = rows::payments_of(conn, c.id)?;
-    let p = crate::app::policies::load(conn, c.policy_id)?;
-    let plot = crate::app::plots::load(conn, c.plot_id)?;
-    let g = crate::app::growers::load(conn, c.grower_id)?;
+    let p = crate::app::load::<Policy>(conn, c.policy_id)?;
+    let plot = crate::app::load::<Plot>(conn, c.plot_id)?;
+    let g = crate::app::load::<Grower>(conn, c.grower_id)?;
     let scheme = names
         .schemes
         .get(&c.scheme_id)

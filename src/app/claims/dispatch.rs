@@ -17,12 +17,10 @@ use serde::Deserialize;
 // ---------------------------------------------------------------- dispatch
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct DispatchInput {
-    #[serde(default)]
     pub adjuster: String,
-    #[serde(default)]
     pub co_surveyor: String,
-    #[serde(default)]
     pub version: Option<i32>,
 }
 

@@ -25,18 +25,13 @@ pub struct EventItem {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct EventInput {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub peril: String,
-    #[serde(default)]
     pub occurred_at: String,
-    #[serde(default)]
     pub reported_at: Option<String>,
-    #[serde(default)]
     pub description: String,
-    #[serde(default)]
     pub items: Vec<EventItem>,
 }
 

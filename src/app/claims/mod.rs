@@ -29,7 +29,7 @@ pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
 
-use crate::db::models::Claim;
+use crate::db::models::{Claim, Policy};
 use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
 use crate::domain::text::{self, TextKind};
@@ -97,7 +97,7 @@ fn valid_client_id(s: &str) -> bool {
 /// The sum insured left on a policy for this claim: the policy's sum minus
 /// the payouts every other live claim on it holds.
 fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
-    let p = super::policies::load(conn, c.policy_id)?;
+    let p = super::load::<Policy>(conn, c.policy_id)?;
     let held = crate::db::claims::payouts_held(conn, c.policy_id, c.id, &PAYOUT_HOLDING)?;
     Ok(p.sum_insured_fen - held)
 }

@@ -124,14 +124,11 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
 /// Which policy and plot a report is about: the policy by id or number, the
 /// plot by id or code (or none, when the policy has one plot).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PlotRef {
-    #[serde(default)]
     pub policy_no: Option<String>,
-    #[serde(default)]
     pub policy_id: Option<i64>,
-    #[serde(default)]
     pub plot_id: Option<i64>,
-    #[serde(default)]
     pub plot_code: Option<String>,
 }
 

@@ -35,10 +35,9 @@ const PAY: Step = Step {
 };
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ReviewInput {
-    #[serde(default)]
     pub version: Option<i32>,
-    #[serde(default)]
     pub note: String,
 }
 
@@ -133,10 +132,9 @@ pub fn send_back(
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct AgreeInput {
-    #[serde(default)]
     pub agreed_on: String,
-    #[serde(default)]
     pub version: Option<i32>,
 }
 
@@ -184,12 +182,10 @@ pub fn agree(
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct PaymentInput {
-    #[serde(default)]
     pub amount: String,
-    #[serde(default)]
     pub paid_on: String,
-    #[serde(default)]
     pub bank_reference: String,
 }
 

@@ -6,6 +6,7 @@ use super::views::{personal, scoped_rows};
 use super::*;
 use crate::app::clock::{self};
 use crate::app::{Actor, Role};
+use crate::db::models::Grower;
 use crate::db::DbConn;
 use crate::domain::id_number::mask_id;
 use crate::domain::Fen;
@@ -112,7 +113,7 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
     let mut total = Fen::ZERO;
     let mut out = Vec::with_capacity(rows.len());
     for (i, c) in rows.iter().enumerate() {
-        let g = crate::app::growers::load(conn, c.grower_id)?;
+        let g = crate::app::load::<Grower>(conn, c.grower_id)?;
         let owed = owed(c);
         total += owed;
         out.push(vec![

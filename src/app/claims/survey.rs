@@ -23,38 +23,25 @@ const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
 // ---------------------------------------------------------------- survey
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct SurveyInput {
     /// Made by the tablet; the same id sent twice is the same survey.
-    #[serde(default)]
     pub client_id: String,
     /// The claim version the tablet loaded.
-    #[serde(default)]
     pub version: Option<i32>,
     /// When the surveyor pressed "submit" on site; now when left out.
-    #[serde(default)]
     pub surveyed_at: Option<String>,
-    #[serde(default)]
     pub latitude: Option<serde_json::Value>,
-    #[serde(default)]
     pub longitude: Option<serde_json::Value>,
-    #[serde(default)]
     pub accuracy_m: Option<f64>,
-    #[serde(default)]
     pub damaged_trees: Option<serde_json::Value>,
-    #[serde(default)]
     pub affected_mu: String,
-    #[serde(default)]
     pub loss_rate: String,
-    #[serde(default)]
     pub adjuster_confirmed: bool,
-    #[serde(default)]
     pub co_surveyor_confirmed: bool,
-    #[serde(default)]
     pub grower_signed_name: String,
     /// A PNG data URL of the signature drawn on screen.
-    #[serde(default)]
     pub grower_signature: String,
-    #[serde(default)]
     pub notes: String,
 }
 
@@ -155,7 +142,7 @@ fn record_survey(
         }
         check_may_survey(actor, &c, input)?;
         let scheme = crate::app::schemes::by_id(conn, c.scheme_id)?;
-        let plot = crate::app::plots::load(conn, c.plot_id)?;
+        let plot = crate::app::load::<Plot>(conn, c.plot_id)?;
         // Validate what the tablet sent, every field before any write.
         let facts = check_survey_input(&c, &plot, &scheme.def.claim_rules, now, input)?;
         // The loss and the payout it leads to.

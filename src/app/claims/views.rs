@@ -248,12 +248,10 @@ pub fn mask_account(s: &str) -> String {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ClaimFilter {
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub township_id: Option<i64>,
-    #[serde(default)]
     pub event_id: Option<i64>,
 }
 

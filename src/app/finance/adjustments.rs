@@ -163,17 +163,13 @@ pub fn after_policy_transition(
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AdjustmentInput {
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub township_code: String,
-    #[serde(default)]
     pub level: String,
     /// Signed yuan: "-12.50" reduces what is due.
-    #[serde(default)]
     pub amount: String,
-    #[serde(default)]
     pub reason: String,
 }
 

@@ -31,12 +31,10 @@ pub fn locked_statement(conn: &mut DbConn, scheme_id: i64) -> AppResult<Option<L
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LockInput {
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub signed_off_by: String,
-    #[serde(default)]
     pub note: String,
 }
 

@@ -150,20 +150,14 @@ pub fn balances(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<Bal
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DisbursementInput {
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub township_code: String,
-    #[serde(default)]
     pub level: String,
-    #[serde(default)]
     pub amount: String,
-    #[serde(default)]
     pub paid_on: String,
-    #[serde(default)]
     pub voucher_no: String,
-    #[serde(default)]
     pub note: String,
 }
 

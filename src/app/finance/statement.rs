@@ -111,12 +111,10 @@ fn towns_in_scope(conn: &mut DbConn, actor: &Actor, township_code: &str) -> AppR
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct StatementQuery {
-    #[serde(default)]
     pub scheme: String,
-    #[serde(default)]
     pub level: String,
-    #[serde(default)]
     pub township: String,
 }
 

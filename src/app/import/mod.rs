@@ -225,10 +225,10 @@ pub struct Upload {
     pub created_at: String,
     pub committed_at: Option<String>,
 }
-crate::db::scope::township_row!(Upload, roster_uploads);
+crate::db::scope::township_row!(Upload, roster_uploads, "上传的花名册");
 
 pub fn upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Upload> {
-    super::scoped(conn, actor, id, "上传的花名册")
+    super::scoped(conn, actor, id)
 }
 
 /// Commit a staged upload (the file the clerk previewed).

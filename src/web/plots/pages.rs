@@ -2,6 +2,7 @@
 //! or edits one (reached from its grower).
 
 use crate::app::{self, growers, plots, schemes, Actor};
+use crate::db::models::{self, Grower};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::web::form::{from_form, RecordForm};
@@ -28,7 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn plot_form(grower_id: i64, action: impl Into<String>) -> RecordForm {
     RecordForm::new("plot_form.html", action, move |c, a| {
         let g = growers::get_view(c, a, grower_id)?;
-        let gr = growers::load(c, grower_id)?;
+        let gr = crate::app::load::<Grower>(c, grower_id)?;
         let villages = app::areas::villages(c, a, Some(gr.township_id))?;
         let all = schemes::list(c)?;
         let list: Vec<Value> = all
@@ -61,7 +62,12 @@ async fn plot_list(state: Data, session: Session, user: PageUser, q: Query) -> H
         let growers: HashMap<i64, String> = list
             .items
             .iter()
-            .map(|p| Ok((p.grower_id, growers::load(c, p.grower_id)?.name)))
+            .map(|p| {
+                Ok((
+                    p.grower_id,
+                    crate::app::load::<Grower>(c, p.grower_id)?.name,
+                ))
+            })
             .collect::<Result<_, AppError>>()?;
         Ok(json!({"list": list, "townships": towns, "growers": growers, "query": query}))
     })
@@ -146,7 +152,7 @@ impl Record for Plot {
 
     /// Back to the plot's grower.
     fn delete(c: &mut DbConn, a: &Actor, id: i64) -> AppResult<(String, String)> {
-        let p = plots::get_scoped(c, a, id)?;
+        let p = crate::app::scoped::<models::Plot>(c, a, id)?;
         plots::delete(c, a, id)?;
         Ok(("已删除地块".into(), format!("/growers/{}", p.grower_id)))
     }
