@@ -220,7 +220,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
             username,
             display_name: a.display_name,
             password_hash: &hash,
-            role: role.map(|r| r.code()).unwrap_or("admin"),
+            role: role.map(|r| r.code()).unwrap_or(Role::Admin.code()),
             township_id,
             active: true,
             created_at: now,

@@ -53,7 +53,10 @@ fn print_overdue(items: &[app::claims::BoardItem], json: bool) {
         println!("没有超时或临近时限的待查勘赔案");
         return;
     }
-    let overdue = items.iter().filter(|i| i.urgency == "overdue").count();
+    let overdue = items
+        .iter()
+        .filter(|i| i.urgency == guobao::domain::claims::Urgency::Overdue)
+        .count();
     println!(
         "超过查勘时限 {overdue} 件，临近时限 {} 件：",
         items.len() - overdue
@@ -61,7 +64,7 @@ fn print_overdue(items: &[app::claims::BoardItem], json: bool) {
     for i in items {
         println!(
             "{}  {}  {}  {}  时限 {}  查勘员 {}",
-            if i.urgency == "overdue" {
+            if i.urgency == guobao::domain::claims::Urgency::Overdue {
                 "[超时]"
             } else {
                 "[临近]"

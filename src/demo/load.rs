@@ -8,6 +8,7 @@ use crate::app::{Actor, Role};
 use crate::db::models::NewArea;
 use crate::db::schema::{areas, policies};
 use crate::db::DbConn;
+use crate::domain::claims::ClaimStatus;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
 use crate::domain::Mu;
@@ -270,18 +271,18 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
         .take(11)
         .collect();
     // (hours before now, peril, how far along)
-    let plan: [(i64, &str, &str); 11] = [
-        (2, "hail", "reported"),
-        (19, "hail", "reported"),
-        (30, "hail", "reported"),
-        (5, "hail", "dispatched"),
-        (21, "hail", "dispatched"),
-        (27, "hail", "dispatched"),
-        (20, "hail", "surveyed"),
-        (40, "hail", "approved"),
-        (60, "hail", "agreed"),
-        (70, "hail", "paid"),
-        (3, "drought", "declined"),
+    let plan: [(i64, &str, ClaimStatus); 11] = [
+        (2, "hail", ClaimStatus::Reported),
+        (19, "hail", ClaimStatus::Reported),
+        (30, "hail", ClaimStatus::Reported),
+        (5, "hail", ClaimStatus::Dispatched),
+        (21, "hail", ClaimStatus::Dispatched),
+        (27, "hail", ClaimStatus::Dispatched),
+        (20, "hail", ClaimStatus::Surveyed),
+        (40, "hail", ClaimStatus::Approved),
+        (60, "hail", ClaimStatus::Agreed),
+        (70, "hail", ClaimStatus::Paid),
+        (3, "drought", ClaimStatus::Declined),
     ];
     for (i, ((policy, plot, boundary), (hours, peril, stage))) in
         picks.iter().zip(plan.iter()).enumerate()
@@ -306,7 +307,7 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 ..Default::default()
             },
         )?;
-        if *stage == "reported" || *stage == "declined" {
+        if *stage == ClaimStatus::Reported || *stage == ClaimStatus::Declined {
             continue;
         }
         let at = reported + chrono::Duration::minutes(30);
@@ -321,7 +322,7 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 version: None,
             },
         )?;
-        if *stage == "dispatched" {
+        if *stage == ClaimStatus::Dispatched {
             continue;
         }
         // Stand in the middle of the plot's polygon when it has one.
@@ -360,11 +361,11 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 ..Default::default()
             },
         )?;
-        if *stage == "surveyed" {
+        if *stage == ClaimStatus::Surveyed {
             continue;
         }
         let c = claims::approve(conn, &desk, now, c.id, &Default::default())?;
-        if *stage == "approved" || c.status != "approved" {
+        if *stage == ClaimStatus::Approved || c.status != ClaimStatus::Approved {
             continue;
         }
         let today = crate::app::clock::china_date(now).to_string();
@@ -378,7 +379,7 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 version: None,
             },
         )?;
-        if *stage == "paid" {
+        if *stage == ClaimStatus::Paid {
             claims::pay(
                 conn,
                 &desk,
