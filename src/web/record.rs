@@ -12,6 +12,13 @@ use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// The use case that creates a record `R` from its input.
+pub(crate) type Create<R> =
+    fn(&mut DbConn, &Actor, &<R as Record>::Input) -> AppResult<<R as Record>::Saved>;
+/// The use case that updates record `id` of `R` from its input.
+pub(crate) type Update<R> =
+    fn(&mut DbConn, &Actor, i64, &<R as Record>::Input) -> AppResult<<R as Record>::Saved>;
+
 pub(crate) trait Record: 'static {
     /// What the record is called on the "not found" page.
     const NOUN: &'static str;
@@ -25,13 +32,9 @@ pub(crate) trait Record: 'static {
     fn input(form: &HashMap<String, String>) -> AppResult<Self::Input>;
     /// The edit form for `input`, posting to `action`.
     fn form(input: &Self::Input, action: String) -> RecordForm;
-    fn create(c: &mut DbConn, actor: &Actor, input: &Self::Input) -> AppResult<Self::Saved>;
-    fn update(
-        c: &mut DbConn,
-        actor: &Actor,
-        id: i64,
-        input: &Self::Input,
-    ) -> AppResult<Self::Saved>;
+    /// The use cases that create a record and update record `id`.
+    const CREATE: Create<Self>;
+    const UPDATE: Update<Self>;
     /// The message and the page after a create.
     fn created(saved: Self::Saved) -> (String, String);
     /// The message after an update of record `id`.
@@ -51,7 +54,7 @@ pub(crate) async fn create<R: Record>(desk: Desk, form: Form) -> Page {
     desk.csrf(&form)?;
     let input = desk.or_fail(R::input(&form))?;
     let record_form = R::form(&input, R::PATH.to_string());
-    let res = desk.run(move |c, a| R::create(c, a, &input)).await;
+    let res = desk.run(move |c, a| R::CREATE(c, a, &input)).await;
     let values = json!(form.into_inner());
     record_form.saved(&desk, res, values, R::created).await
 }
@@ -72,7 +75,7 @@ pub(crate) async fn update<R: Record>(desk: Desk, id: web::Path<String>, form: F
     let input = desk.or_fail(R::input(&form))?;
     let location = format!("{}/{id}", R::PATH);
     let record_form = R::form(&input, location.clone());
-    let res = desk.run(move |c, a| R::update(c, a, id, &input)).await;
+    let res = desk.run(move |c, a| R::UPDATE(c, a, id, &input)).await;
     let values = R::typed(form.into_inner(), id);
     let next = |saved| (R::updated(saved), location);
     record_form.saved(&desk, res, values, next).await

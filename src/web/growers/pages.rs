@@ -7,7 +7,7 @@ use crate::error::AppResult;
 use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
 use crate::web::page::{parse_id, set_key, Query};
-use crate::web::record::{self, Record};
+use crate::web::record::{self, Create, Record, Update};
 use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -57,6 +57,8 @@ impl Record for Grower {
     const NOUN: &'static str = "农户";
     const PATH: &'static str = "/growers";
     type Input = growers::GrowerInput;
+    const CREATE: Create<Self> = growers::create;
+    const UPDATE: Update<Self> = growers::update;
     type Saved = growers::GrowerView;
 
     /// The form as the API's input. The page has no year: a grower registered
@@ -69,14 +71,6 @@ impl Record for Grower {
 
     fn form(_: &growers::GrowerInput, action: String) -> RecordForm {
         grower_form(action)
-    }
-
-    fn create(c: &mut DbConn, a: &Actor, input: &Self::Input) -> AppResult<Self::Saved> {
-        growers::create(c, a, input)
-    }
-
-    fn update(c: &mut DbConn, a: &Actor, id: i64, input: &Self::Input) -> AppResult<Self::Saved> {
-        growers::update(c, a, id, input)
     }
 
     fn created(g: Self::Saved) -> (String, String) {

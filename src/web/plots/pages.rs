@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
 use crate::web::page::{parse_id, set_key, Query};
-use crate::web::record::{self, Record};
+use crate::web::record::{self, Create, Record, Update};
 use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -80,6 +80,8 @@ impl Record for Plot {
     const NOUN: &'static str = "地块";
     const PATH: &'static str = "/plots";
     type Input = plots::PlotInput;
+    const CREATE: Create<Self> = plots::create;
+    const UPDATE: Update<Self> = plots::update;
     type Saved = plots::PlotView;
 
     /// The form as the API's input; the page names further attributes
@@ -98,14 +100,6 @@ impl Record for Plot {
     /// The form of the grower the input names.
     fn form(input: &plots::PlotInput, action: String) -> RecordForm {
         plot_form(input.grower_id, action)
-    }
-
-    fn create(c: &mut DbConn, a: &Actor, input: &Self::Input) -> AppResult<Self::Saved> {
-        plots::create(c, a, input)
-    }
-
-    fn update(c: &mut DbConn, a: &Actor, id: i64, input: &Self::Input) -> AppResult<Self::Saved> {
-        plots::update(c, a, id, input)
     }
 
     fn created(p: Self::Saved) -> (String, String) {
