@@ -21,7 +21,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-type Data = web::Data<AppState>;
 type Query = web::Query<HashMap<String, String>>;
 type Reply = AppResult<HttpResponse>;
 
