@@ -9,8 +9,9 @@ use super::AppState;
 use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, Handler, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -201,9 +202,28 @@ where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
 {
-    move |api: Caller, id: web::Path<i64>, body: web::Json<I>| async move {
-        let (id, input) = (id.into_inner(), body.into_inner());
-        ok(api.run(move |c, a| f(c, a, id, &input)).await?)
+    on_record(StatusCode::OK, move |c, a, _, id, input| f(c, a, id, input))
+}
+
+/// A JSON body for the record with the id in the path: the use case `f`,
+/// given the clock's now, answers with `status` and what it gives back.
+pub(crate) fn on_record<I, T, F>(
+    status: StatusCode,
+    f: F,
+) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    F: Fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T> + Clone + Send + 'static,
+{
+    move |api: Caller, id: web::Path<i64>, body: web::Json<I>| {
+        let f = f.clone();
+        async move {
+            let (id, input) = (id.into_inner(), body.into_inner());
+            let now = api.state.clock.now();
+            let v = api.run(move |c, a| f(c, a, now, id, &input)).await?;
+            Ok(HttpResponse::build(status).json(v))
+        }
     }
 }
 

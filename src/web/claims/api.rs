@@ -3,14 +3,12 @@
 
 use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
 use crate::app::Actor;
-use crate::db::DbConn;
 use crate::error::{AppResult, ErrorCode};
-use crate::web::api::by_id;
+use crate::web::api::{by_id, on_record};
 use crate::web::session::Caller;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, Handler, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 type Reply = AppResult<HttpResponse>;
@@ -24,26 +22,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}", web::get().to(by_id(claims::detail)))
         .route(
             "/claims/{id}/dispatch",
-            web::post().to(step(StatusCode::OK, claims::dispatch)),
+            web::post().to(on_record(StatusCode::OK, claims::dispatch)),
         )
         .route("/claims/{id}/survey", web::post().to(survey))
         .route("/claims/{id}/photos", web::post().to(photo))
         .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
         .route(
             "/claims/{id}/approve",
-            web::post().to(step(StatusCode::OK, claims::approve)),
+            web::post().to(on_record(StatusCode::OK, claims::approve)),
         )
         .route(
             "/claims/{id}/send-back",
-            web::post().to(step(StatusCode::OK, claims::send_back)),
+            web::post().to(on_record(StatusCode::OK, claims::send_back)),
         )
         .route(
             "/claims/{id}/agree",
-            web::post().to(step(StatusCode::OK, claims::agree)),
+            web::post().to(on_record(StatusCode::OK, claims::agree)),
         )
         .route(
             "/claims/{id}/payments",
-            web::post().to(step(StatusCode::CREATED, claims::pay)),
+            web::post().to(on_record(StatusCode::CREATED, claims::pay)),
         );
 }
 
@@ -132,24 +130,6 @@ async fn report_event(api: Caller, body: web::Json<EventInput>) -> Reply {
         .run(move |c, a| claims::report_event(c, a, now, &input))
         .await?;
     Ok(HttpResponse::Created().json(r))
-}
-
-/// One step on one claim: the actor, the clock's now, the claim id and the body
-/// go to the use case; the result comes back as JSON with `status`.
-fn step<I, T>(
-    status: StatusCode,
-    f: fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T>,
-) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
-where
-    I: serde::de::DeserializeOwned + Send + 'static,
-    T: serde::Serialize + Send + 'static,
-{
-    move |api: Caller, id: web::Path<i64>, body: web::Json<I>| async move {
-        let (id, input) = (id.into_inner(), body.into_inner());
-        let now = api.state.clock.now();
-        let v = api.run(move |c, a| f(c, a, now, id, &input)).await?;
-        Ok(HttpResponse::build(status).json(v))
-    }
 }
 
 async fn survey(api: Caller, id: web::Path<i64>, body: web::Json<SurveyInput>) -> Reply {

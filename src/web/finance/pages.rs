@@ -144,26 +144,21 @@ pub(super) async fn dashboard_page(desk: Desk, query: Query) -> Page {
     desk.show_with("finance_dashboard.html", move |c, a| {
         a.require(finance::can_view_statement(a))?;
         let sch = finance::scheme_or_current(c, &scheme)?;
-        let pair = |due: crate::domain::Fen, paid: crate::domain::Fen| {
-            vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))]
+        let group = |label: &str, due: crate::domain::Fen, paid: crate::domain::Fen| Group {
+            label: label.to_owned(),
+            values: vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))],
         };
         let (balances, chart_levels, chart_townships) = if finance::can_view_payments(a) {
             let b = finance::balances(c, a, &sch.def.code)?;
             let levels: Vec<Group> = b
                 .levels
                 .iter()
-                .map(|l| Group {
-                    label: l.name.clone(),
-                    values: pair(l.figures.due, l.figures.paid),
-                })
+                .map(|l| group(&l.name, l.figures.due, l.figures.paid))
                 .collect();
             let towns: Vec<Group> = b
                 .townships
                 .iter()
-                .map(|t| Group {
-                    label: t.township_name.clone(),
-                    values: pair(t.total.due, t.total.paid),
-                })
+                .map(|t| group(&t.township_name, t.total.due, t.total.paid))
                 .collect();
             (
                 Some(b),
