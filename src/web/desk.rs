@@ -86,11 +86,11 @@ impl Desk {
 
     /// A template in the layout, for this person.
     pub(crate) fn render(&self, name: &str, status: StatusCode, ctx: Value) -> Page {
-        let (state, session) = (&self.state, &self.session);
+        let actor = Some(&self.actor);
         Ok(page::page(
-            state,
-            session,
-            Some(&self.actor),
+            &self.state,
+            &self.session,
+            actor,
             name,
             status,
             ctx,
@@ -99,17 +99,16 @@ impl Desk {
 
     /// The error page for `err`.
     pub(crate) fn error(&self, err: &AppError) -> Page {
-        Ok(page::error_page(
-            &self.state,
-            &self.session,
-            Some(&self.actor),
-            err,
-        ))
+        Ok(self.error_page(err))
     }
 
     /// The error page for `err`, as an early answer.
     pub(crate) fn fail(&self, err: &AppError) -> Answered {
-        page::error_page(&self.state, &self.session, Some(&self.actor), err).into()
+        self.error_page(err).into()
+    }
+
+    fn error_page(&self, err: &AppError) -> HttpResponse {
+        page::error_page(&self.state, &self.session, Some(&self.actor), err)
     }
 
     /// The value, or the error page.
