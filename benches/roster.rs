@@ -86,7 +86,7 @@ fn seed(url: &str) -> guobao::db::Pool {
         .values(NewArea {
             code: "532999",
             name: "基准县",
-            level: "county",
+            level: guobao::domain::area::AreaLevel::County,
             parent_id: None,
             target_mu_units: None,
         })
@@ -97,7 +97,7 @@ fn seed(url: &str) -> guobao::db::Pool {
         .values(NewArea {
             code: "532999101",
             name: "基准镇",
-            level: "township",
+            level: guobao::domain::area::AreaLevel::Township,
             parent_id: Some(county),
             target_mu_units: Some(0),
         })
@@ -109,7 +109,7 @@ fn seed(url: &str) -> guobao::db::Pool {
             .values(NewArea {
                 code: &format!("532999101{:03}", 200 + v),
                 name: &format!("村{v:02}"),
-                level: "village",
+                level: guobao::domain::area::AreaLevel::Village,
                 parent_id: Some(town),
                 target_mu_units: None,
             })

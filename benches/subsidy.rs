@@ -27,7 +27,7 @@ fn seed(url: &str) -> (guobao::db::Pool, Vec<Place>) {
         .values(NewArea {
             code: "532999",
             name: "基准县",
-            level: "county",
+            level: guobao::domain::area::AreaLevel::County,
             parent_id: None,
             target_mu_units: None,
         })
@@ -41,7 +41,7 @@ fn seed(url: &str) -> (guobao::db::Pool, Vec<Place>) {
             .values(NewArea {
                 code: &code,
                 name: &format!("基准镇{t:02}"),
-                level: "township",
+                level: guobao::domain::area::AreaLevel::Township,
                 parent_id: Some(county),
                 target_mu_units: Some(20_000 * 10_000 / TOWNSHIPS as i64),
             })
@@ -52,7 +52,7 @@ fn seed(url: &str) -> (guobao::db::Pool, Vec<Place>) {
             .values(NewArea {
                 code: &format!("{code}201"),
                 name: "一村",
-                level: "village",
+                level: guobao::domain::area::AreaLevel::Village,
                 parent_id: Some(town),
                 target_mu_units: None,
             })

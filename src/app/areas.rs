@@ -1,60 +1,33 @@
 //! County → township → village, and each township's enrollment progress.
 
 use super::Actor;
-use crate::db::models::Area;
-use crate::db::schema::{areas, growers, plots, policies};
-use crate::db::DbConn;
-use crate::domain::policy::PolicyStatus;
+use crate::db::models::{Area, NewArea};
+use crate::db::{self, DbConn};
+use crate::domain::area::AreaLevel;
 use crate::domain::Mu;
-use crate::error::{AppError, AppResult, ErrorCode};
-use diesel::dsl::sql;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
 pub fn county(conn: &mut DbConn) -> AppResult<Option<Area>> {
-    Ok(areas::table
-        .filter(areas::level.eq("county"))
-        .order(areas::id)
-        .select(Area::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(db::areas::county(conn)?)
 }
 
 /// Townships the actor may see.
 pub fn townships(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<Area>> {
-    let mut q = areas::table
-        .filter(areas::level.eq("township"))
-        .into_boxed();
-    if let Some(t) = actor.township_scope() {
-        q = q.filter(areas::id.eq(t));
-    }
-    Ok(q.order(areas::code).select(Area::as_select()).load(conn)?)
+    Ok(db::areas::townships(conn, actor.township_scope())?)
 }
 
+/// The township `id`, within the actor's townships, else not found.
 pub fn township(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Area> {
-    let a = areas::table
-        .find(id)
-        .filter(areas::level.eq("township"))
-        .select(Area::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("乡镇"))?;
-    if !actor.sees_township(a.id) {
-        return Err(AppError::not_found("乡镇"));
-    }
-    Ok(a)
+    db::areas::township(conn, id, actor.township_scope())?
+        .ok_or_else(|| AppError::not_found("乡镇"))
 }
 
 pub fn township_by_code(conn: &mut DbConn, actor: &Actor, code: &str) -> AppResult<Area> {
-    let id = areas::table
-        .filter(areas::code.eq(code.trim()))
-        .filter(areas::level.eq("township"))
-        .select(areas::id)
-        .first::<i64>(conn)
-        .optional()?
+    let id = db::areas::id_by_code(conn, code.trim(), AreaLevel::Township)?
         .ok_or_else(|| AppError::NotFound(format!("未找到乡镇：{code}")))?;
     township(conn, actor, id)
 }
@@ -65,33 +38,20 @@ pub fn villages(
     actor: &Actor,
     township_id: Option<i64>,
 ) -> AppResult<Vec<Area>> {
-    let mut q = areas::table.filter(areas::level.eq("village")).into_boxed();
-    if let Some(t) = actor.township_scope() {
-        q = q.filter(areas::parent_id.eq(t));
-    }
-    if let Some(t) = township_id {
-        q = q.filter(areas::parent_id.eq(t));
-    }
-    Ok(q.order(areas::code).select(Area::as_select()).load(conn)?)
+    Ok(db::areas::villages(
+        conn,
+        actor.township_scope(),
+        township_id,
+    )?)
 }
 
 pub fn area_by_id(conn: &mut DbConn, id: i64) -> AppResult<Area> {
-    areas::table
-        .find(id)
-        .select(Area::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("行政区划"))
+    db::areas::find(conn, id)?.ok_or_else(|| AppError::not_found("行政区划"))
 }
 
 /// Names of every area by id, for rendering lists without a join per row.
 pub fn names(conn: &mut DbConn) -> AppResult<HashMap<i64, Area>> {
-    Ok(areas::table
-        .select(Area::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect())
+    Ok(db::areas::all_by_id(conn)?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,12 +70,7 @@ pub struct TownshipProgress {
     pub progress_percent: Decimal,
 }
 
-fn grouped_counts(rows: Vec<(i64, i64)>) -> HashMap<i64, i64> {
-    rows.into_iter().collect()
-}
-
-/// Enrollment against each township's target for one scheme. Sums are of
-/// integer units, so SQL may add them on both backends.
+/// Enrollment against each township's target for one scheme.
 pub fn progress(
     conn: &mut DbConn,
     actor: &Actor,
@@ -126,52 +81,14 @@ pub fn progress(
         .find(scheme_id)
         .select(crate::db::schema::schemes::year)
         .first(conn)?;
-    let grower_counts = grouped_counts(
-        growers::table
-            .filter(growers::year.eq(year))
-            .group_by(growers::township_id)
-            .select((growers::township_id, sql::<BigInt>("COUNT(*)")))
-            .load(conn)?,
-    );
-    let plot_counts = grouped_counts(
-        plots::table
-            .filter(plots::scheme_id.eq(scheme_id))
-            .group_by(plots::township_id)
-            .select((plots::township_id, sql::<BigInt>("COUNT(*)")))
-            .load(conn)?,
-    );
-    let eligible: HashMap<i64, (i64, i64)> = plots::table
-        .filter(plots::scheme_id.eq(scheme_id))
-        .filter(plots::eligible.eq(true))
-        .group_by(plots::township_id)
-        .select((
-            plots::township_id,
-            sql::<BigInt>("COUNT(*)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(area_units), 0) AS BIGINT)"),
-        ))
-        .load::<(i64, i64, i64)>(conn)?
-        .into_iter()
-        .map(|(t, c, a)| (t, (c, a)))
-        .collect();
-    let insured: HashMap<i64, (i64, i64)> = policies::table
-        .filter(policies::scheme_id.eq(scheme_id))
-        .filter(policies::status.ne(PolicyStatus::Cancelled))
-        .group_by(policies::township_id)
-        .select((
-            policies::township_id,
-            sql::<BigInt>("COUNT(*)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(insured_area_units), 0) AS BIGINT)"),
-        ))
-        .load::<(i64, i64, i64)>(conn)?
-        .into_iter()
-        .map(|(t, c, a)| (t, (c, a)))
-        .collect();
+    let counts = db::areas::enrollment(conn, scheme_id, year)?;
     Ok(towns
         .into_iter()
         .map(|t| {
             let target = Mu::from_units(t.target_mu_units.unwrap_or(0));
-            let (eligible_plots, eligible_units) = eligible.get(&t.id).copied().unwrap_or((0, 0));
-            let (policy_count, insured_units) = insured.get(&t.id).copied().unwrap_or((0, 0));
+            let of = |m: &db::areas::CountAndUnits| m.get(&t.id).copied().unwrap_or((0, 0));
+            let (eligible_plots, eligible_units) = of(&counts.eligible);
+            let (policy_count, insured_units) = of(&counts.insured);
             let progress_percent = if target.units() > 0 {
                 (Decimal::from(insured_units) * Decimal::ONE_HUNDRED
                     / Decimal::from(target.units()))
@@ -180,8 +97,8 @@ pub fn progress(
                 Decimal::ZERO
             };
             TownshipProgress {
-                growers: grower_counts.get(&t.id).copied().unwrap_or(0),
-                plots: plot_counts.get(&t.id).copied().unwrap_or(0),
+                growers: counts.growers.get(&t.id).copied().unwrap_or(0),
+                plots: counts.plots.get(&t.id).copied().unwrap_or(0),
                 eligible_plots,
                 eligible_mu: Mu::from_units(eligible_units),
                 policies: policy_count,
@@ -225,7 +142,6 @@ fn parse_target(raw: Option<&str>) -> AppResult<Option<i64>> {
 /// Add a county, township or village (administrators; codes are national
 /// division codes where known).
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<Area> {
-    use crate::error::FieldError;
     actor.require(actor.can_manage_schemes())?;
     let mut errors = Vec::new();
     let code = input.code.trim();
@@ -243,19 +159,15 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
             "请填写名称",
         ));
     }
-    let parent_level = match input.level.as_str() {
-        "county" => None,
-        "township" => Some("county"),
-        "village" => Some("township"),
-        other => {
-            errors.push(FieldError::new(
-                "level",
-                ErrorCode::AreaLevelInvalid,
-                format!("层级应为 county/township/village：{other}"),
-            ));
-            None
-        }
-    };
+    let level = AreaLevel::parse(input.level.as_str());
+    if level.is_none() {
+        errors.push(FieldError::new(
+            "level",
+            ErrorCode::AreaLevelInvalid,
+            format!("层级应为 {}：{}", AreaLevel::choices(), input.level),
+        ));
+    }
+    let parent_level = level.and_then(AreaLevel::parent);
     let target = match parse_target(input.target_mu.as_deref()) {
         Ok(t) => t,
         Err(AppError::Validation(mut e)) => {
@@ -266,12 +178,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
     };
     let parent_id = match (parent_level, input.parent_code.as_deref().map(str::trim)) {
         (Some(level), Some(pc)) if !pc.is_empty() => {
-            let id = areas::table
-                .filter(areas::code.eq(pc))
-                .filter(areas::level.eq(level))
-                .select(areas::id)
-                .first::<i64>(conn)
-                .optional()?;
+            let id = db::areas::id_by_code(conn, pc, level)?;
             if id.is_none() {
                 errors.push(FieldError::new(
                     "parent_code",
@@ -291,30 +198,26 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &AreaInput) -> AppResult<
         }
         (None, _) => None,
     };
-    if !errors.is_empty() {
+    let Some(level) = level.filter(|_| errors.is_empty()) else {
         return Err(AppError::Validation(errors));
-    }
+    };
     super::tx(conn, |conn| {
-        let taken: i64 = areas::table
-            .filter(areas::code.eq(code))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
+        if db::areas::code_taken(conn, code)? {
             return Err(AppError::conflict(
                 ErrorCode::AreaCodeTaken,
                 format!("区划代码{code}已存在"),
             ));
         }
-        let id: i64 = diesel::insert_into(areas::table)
-            .values(crate::db::models::NewArea {
+        let id = db::areas::insert(
+            conn,
+            &NewArea {
                 code,
                 name: input.name.trim(),
-                level: &input.level,
+                level,
                 parent_id,
                 target_mu_units: target,
-            })
-            .returning(areas::id)
-            .get_result(conn)?;
+            },
+        )?;
         let a = area_by_id(conn, id)?;
         super::audit::record(conn, actor, "create", "area", id, None::<&()>, Some(&a))?;
         Ok(a)
@@ -337,9 +240,7 @@ pub fn set_target(
     })?;
     super::tx(conn, |conn| {
         let before = township_by_code(conn, actor, code)?;
-        diesel::update(areas::table.find(before.id))
-            .set(areas::target_mu_units.eq(Some(target)))
-            .execute(conn)?;
+        db::areas::set_target(conn, before.id, target)?;
         let after = area_by_id(conn, before.id)?;
         super::audit::record(
             conn,

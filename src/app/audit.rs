@@ -9,6 +9,29 @@ use crate::error::AppResult;
 use diesel::prelude::*;
 use serde::Serialize;
 
+/// A change: the row before and after it.
+pub fn updated<T: Serialize>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    before: &T,
+    after: &T,
+) -> AppResult<()> {
+    record(conn, actor, "update", entity, id, Some(before), Some(after))
+}
+
+/// A deletion: the row as it was.
+pub fn deleted<T: Serialize>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    before: &T,
+) -> AppResult<()> {
+    record(conn, actor, "delete", entity, id, Some(before), None::<&()>)
+}
+
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConn,
     actor: &Actor,
@@ -190,7 +213,7 @@ mod tests {
     fn an_import_entry_covers_the_ids_it_created() {
         let entry = AuditEntry {
             id: 1,
-            at: String::new(),
+            at: crate::domain::time::Instant::parse_stored("2026-06-12T06:30:00Z").unwrap(),
             user_id: None,
             username: "system".into(),
             action: "import".into(),

@@ -3,6 +3,7 @@
 use crate::db::models::{NewUser, User};
 use crate::db::schema::{api_tokens, areas, users};
 use crate::db::{now_text, DbConn};
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -177,7 +178,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
         Some(code) => {
             let id = areas::table
                 .filter(areas::code.eq(code))
-                .filter(areas::level.eq("township"))
+                .filter(areas::level.eq(crate::domain::area::AreaLevel::Township))
                 .select(areas::id)
                 .first::<i64>(conn)
                 .optional()?;
@@ -213,7 +214,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
         ));
     }
     let hash = hash_password(a.password)?;
-    let now = now_text();
+    let now = Instant::from_utc(chrono::Utc::now());
     diesel::insert_into(users::table)
         .values(NewUser {
             username,
@@ -222,7 +223,7 @@ pub fn create_user(conn: &mut DbConn, a: &NewAccount) -> AppResult<User> {
             role: role.map(|r| r.code()).unwrap_or("admin"),
             township_id,
             active: true,
-            created_at: &now,
+            created_at: now,
         })
         .execute(conn)?;
     Ok(users::table

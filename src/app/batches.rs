@@ -7,6 +7,7 @@ use crate::db::models::{Policy, PremiumBatch};
 use crate::db::schema::{policies, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
+use crate::domain::time::{Day, Instant};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
@@ -33,9 +34,9 @@ pub struct BatchView {
     pub scheme_code: String,
     pub amount: Fen,
     pub policy_count: i32,
-    pub handed_over_on: String,
+    pub handed_over_on: Day,
     pub receipt_no: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 fn view(conn: &mut DbConn, b: &PremiumBatch) -> AppResult<BatchView> {
@@ -46,11 +47,11 @@ fn view(conn: &mut DbConn, b: &PremiumBatch) -> AppResult<BatchView> {
         township_id: b.township_id,
         township_name: township.name,
         scheme_code: scheme.def.code,
-        amount: Fen(b.amount_fen),
+        amount: b.amount_fen,
         policy_count: b.policy_count,
-        handed_over_on: b.handed_over_on.clone(),
+        handed_over_on: b.handed_over_on,
         receipt_no: b.receipt_no.clone(),
-        created_at: b.created_at.clone(),
+        created_at: b.created_at,
     })
 }
 
@@ -118,7 +119,7 @@ pub fn create(
                 format!("{}没有已收费且未交付的保单", township.name),
             ));
         }
-        let amount: Fen = list.iter().map(|p| Fen(p.grower_share_fen)).sum();
+        let amount: Fen = list.iter().map(|p| p.grower_share_fen).sum();
         let id: i64 = diesel::insert_into(premium_batches::table)
             .values((
                 premium_batches::township_id.eq(township.id),

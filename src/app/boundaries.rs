@@ -342,7 +342,7 @@ pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<
                 continue;
             }
         };
-        let declared = Mu::from_units(plot.area_units);
+        let declared = plot.area_units;
         let diff = geo::area_difference_percent(declared, m.area);
         r.declared_mu = Some(declared);
         r.polygon_mu = Some(m.area);
@@ -494,8 +494,8 @@ pub fn export(
                     "code": p.code,
                     "village": names.get(&p.village_id).map(|a| a.name.clone()),
                     "variety": p.variety,
-                    "declared_mu": Mu::from_units(p.area_units),
-                    "polygon_mu": p.boundary_area_units.map(Mu::from_units),
+                    "declared_mu": p.area_units,
+                    "polygon_mu": p.boundary_area_units,
                     "eligible": p.eligible,
                 },
                 "geometry": geometry,

@@ -1,13 +1,15 @@
 //! Growers (农户): validated on the way in, scoped by area on the way out.
 
 use super::{audit, Actor, Page, Paged};
-use crate::db::models::{Area, Grower, GrowerValues};
-use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels};
+use crate::db::enrollment as rows;
+use crate::db::models::{Area, Grower, GrowerValues, Plot, Policy};
+use crate::db::schema::{areas, growers, plots, policies};
 use crate::db::{now_text, DbConn};
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::text::{self, TextKind};
+use crate::domain::time::Instant;
 use crate::domain::IdNumber;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
@@ -50,7 +52,7 @@ pub struct GrowerView {
     pub township_code: String,
     pub township_name: String,
     pub version: i32,
-    pub updated_at: String,
+    pub updated_at: Instant,
 }
 
 pub fn view(g: &Grower, village: &Area, township: &Area, full: bool) -> GrowerView {
@@ -79,7 +81,7 @@ pub fn view(g: &Grower, village: &Area, township: &Area, full: bool) -> GrowerVi
         township_code: township.code.clone(),
         township_name: township.name.clone(),
         version: g.version,
-        updated_at: g.updated_at.clone(),
+        updated_at: g.updated_at,
     }
 }
 
@@ -111,7 +113,7 @@ pub fn village_for(
     }
     let village = areas::table
         .filter(areas::code.eq(code))
-        .filter(areas::level.eq("village"))
+        .filter(areas::level.eq(crate::domain::area::AreaLevel::Village))
         .select(Area::as_select())
         .first(conn)
         .optional()?;
@@ -263,16 +265,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResul
     super::tx(conn, |conn| {
         let (values, village, township) = validate(conn, actor, input, year)?;
         refuse_duplicate(conn, &values, None)?;
-        let now = now_text();
-        let id: i64 = diesel::insert_into(growers::table)
-            .values((
-                &values,
-                growers::version.eq(1),
-                growers::created_at.eq(&now),
-                growers::updated_at.eq(&now),
-            ))
-            .returning(growers::id)
-            .get_result(conn)?;
+        let id = rows::growers::insert(conn, &values, &now_text())?;
         super::fault::point("grower_insert", &input.name);
         let g = load(conn, id)?;
         audit::record(conn, actor, "create", "grower", id, None::<&()>, Some(&g))?;
@@ -289,23 +282,14 @@ pub fn update(
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
         let before = get_scoped(conn, actor, id)?;
-        if let Some(v) = input.version {
-            if v != before.version {
-                return Err(AppError::conflict(
-                    ErrorCode::VersionConflict,
-                    "该农户信息已被他人修改，请刷新后重新编辑",
-                ));
-            }
-        }
+        super::check_version(
+            input.version,
+            before.version,
+            "该农户信息已被他人修改，请刷新后重新编辑",
+        )?;
         let (values, village, township) = validate(conn, actor, input, before.year)?;
         refuse_duplicate(conn, &values, Some(id))?;
-        diesel::update(growers::table.find(id))
-            .set((
-                &values,
-                growers::version.eq(before.version + 1),
-                growers::updated_at.eq(now_text()),
-            ))
-            .execute(conn)?;
+        rows::growers::update(conn, id, &values, before.version, &now_text())?;
         // Plots follow their grower when the grower moves village.
         diesel::update(plots::table.filter(plots::grower_id.eq(id)))
             .set(plots::township_id.eq(values.township_id))
@@ -314,15 +298,7 @@ pub fn update(
             .set(policies::township_id.eq(values.township_id))
             .execute(conn)?;
         let after = load(conn, id)?;
-        audit::record(
-            conn,
-            actor,
-            "update",
-            "grower",
-            id,
-            Some(&before),
-            Some(&after),
-        )?;
+        audit::updated(conn, actor, "grower", id, &before, &after)?;
         Ok(view(
             &after,
             &village,
@@ -348,47 +324,40 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
                 "该农户已有已收费或已签发的保单，不能删除；如需退保请由承保人员注销保单",
             ));
         }
-        let drafts: Vec<i64> = policies::table
+        // Every row that goes with the grower is audited as deleted, as it
+        // would be when deleted on its own.
+        let drafts: Vec<Policy> = policies::table
             .filter(policies::grower_id.eq(id))
-            .select(policies::id)
+            .order(policies::id)
+            .select(Policy::as_select())
             .load(conn)?;
-        diesel::delete(
-            policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq_any(&drafts)),
-        )
-        .execute(conn)?;
-        diesel::delete(policies::table.filter(policies::id.eq_any(&drafts))).execute(conn)?;
+        let their_plots: Vec<Plot> = plots::table
+            .filter(plots::grower_id.eq(id))
+            .order(plots::id)
+            .select(Plot::as_select())
+            .load(conn)?;
+        let ids: Vec<i64> = drafts.iter().map(|p| p.id).collect();
+        crate::db::policies::delete(conn, &ids)?;
         diesel::delete(plots::table.filter(plots::grower_id.eq(id))).execute(conn)?;
         diesel::delete(growers::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "delete",
-            "grower",
-            id,
-            Some(&before),
-            None::<&()>,
-        )?;
+        for p in &drafts {
+            audit::deleted(conn, actor, "policy", p.id, p)?;
+        }
+        for p in &their_plots {
+            audit::deleted(conn, actor, "plot", p.id, p)?;
+        }
+        audit::deleted(conn, actor, "grower", id, &before)?;
         Ok(())
     })
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Grower> {
-    growers::table
-        .find(id)
-        .select(Grower::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("农户"))
+    super::load_within(conn, None, id, "农户")
 }
 
-/// A grower the actor may see; another township's grower is "not found",
-/// so a station cannot even learn that the record exists.
+/// A grower the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Grower> {
-    let g = load(conn, id)?;
-    if !actor.sees_township(g.township_id) {
-        return Err(AppError::not_found("农户"));
-    }
-    Ok(g)
+    super::scoped(conn, actor, id, "农户")
 }
 
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {

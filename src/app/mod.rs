@@ -21,9 +21,41 @@ pub mod subsidy_requests;
 
 pub use auth::{Action, Actor, Role};
 
+use crate::db::scope::{find_within, TownshipRow, Within};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::Connection;
+
+/// The row `id` within `within` (`Actor::township_scope`, or `None` for the
+/// whole county), else "not found" naming `what`: every use case loads its
+/// record through here, so another township's row looks like a missing one.
+pub fn load_within<T: TownshipRow>(
+    conn: &mut DbConn,
+    within: Within,
+    id: i64,
+    what: &str,
+) -> AppResult<T> {
+    find_within(conn, id, within)?.ok_or_else(|| AppError::not_found(what))
+}
+
+/// Refuse an edit made on a version other than the current one (optimistic
+/// locking); `message` tells the editor what to do.
+pub fn check_version(seen: Option<i32>, current: i32, message: &str) -> AppResult<()> {
+    match seen {
+        Some(v) if v != current => Err(AppError::conflict(ErrorCode::VersionConflict, message)),
+        _ => Ok(()),
+    }
+}
+
+/// The row `id` the actor may see, else "not found".
+pub fn scoped<T: TownshipRow>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    what: &str,
+) -> AppResult<T> {
+    load_within(conn, actor.township_scope(), id, what)
+}
 
 /// Wall-clock time per phase of a long use case (the roster import), for the
 /// benchmark and the log: each `lap` closes the phase that ran since the last.

@@ -2,6 +2,7 @@
 
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
+use crate::db::enrollment as rows;
 use crate::db::models::{Area, Plot, PlotValues};
 use crate::db::schema::plots;
 use crate::db::{now_text, DbConn};
@@ -91,8 +92,8 @@ pub fn view(p: &Plot, scheme: &Scheme, village: Option<&Area>) -> PlotView {
         .variety(&p.variety)
         .map(|v| v.name.clone())
         .unwrap_or_else(|| p.variety.clone());
-    let area = Mu::from_units(p.area_units);
-    let measured = p.boundary_area_units.map(Mu::from_units);
+    let area = p.area_units;
+    let measured = p.boundary_area_units;
     let diff = measured.map(|m| crate::geo::area_difference_percent(area, m));
     PlotView {
         id: p.id,
@@ -296,7 +297,7 @@ fn validate(
         Some(b) if !b.is_empty() => match crate::geo::parse_polygon(b) {
             Ok(poly) => (
                 Some(crate::geo::to_geojson(&poly)),
-                Some(crate::geo::area_mu(&poly).units()),
+                Some(crate::geo::area_mu(&poly)),
             ),
             Err(e) => {
                 errors.push(FieldError::new("boundary", e.code(), e.to_string()));
@@ -352,7 +353,7 @@ fn validate(
             tree_age,
             tree_count,
             fruit_per_tree: fruit,
-            area_units: area.units(),
+            area_units: area,
             attributes: serde_json::to_string(&attributes).unwrap_or_else(|_| "{}".into()),
             boundary,
             boundary_area_units: boundary_area,
@@ -429,16 +430,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PlotInput) -> AppResult<
             v.values.code = next_code(conn, scheme.id, &v.village)?;
         }
         refuse_duplicate_code(conn, &scheme, &v.values.code, None)?;
-        let now = now_text();
-        let id: i64 = diesel::insert_into(plots::table)
-            .values((
-                &v.values,
-                plots::version.eq(1),
-                plots::created_at.eq(&now),
-                plots::updated_at.eq(&now),
-            ))
-            .returning(plots::id)
-            .get_result(conn)?;
+        let id = rows::plots::insert(conn, &v.values, &now_text())?;
         let p = load(conn, id)?;
         audit::record(conn, actor, "create", "plot", id, None::<&()>, Some(&p))?;
         super::policies::sync(conn, actor, grower.id, scheme.id)?;
@@ -450,35 +442,18 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> A
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
         let before = get_scoped(conn, actor, id)?;
-        if let Some(v) = input.version {
-            if v != before.version {
-                return Err(AppError::conflict(
-                    ErrorCode::VersionConflict,
-                    "该地块已被他人修改，请刷新后重新编辑",
-                ));
-            }
-        }
+        super::check_version(
+            input.version,
+            before.version,
+            "该地块已被他人修改，请刷新后重新编辑",
+        )?;
         let grower = super::growers::load(conn, before.grower_id)?;
         let scheme = super::schemes::by_id(conn, before.scheme_id)?;
         let v = validate(conn, actor, input, &scheme, &grower, Some(&before.code))?;
         refuse_duplicate_code(conn, &scheme, &v.values.code, Some(id))?;
-        diesel::update(plots::table.find(id))
-            .set((
-                &v.values,
-                plots::version.eq(before.version + 1),
-                plots::updated_at.eq(now_text()),
-            ))
-            .execute(conn)?;
+        rows::plots::update(conn, id, &v.values, before.version, &now_text())?;
         let after = load(conn, id)?;
-        audit::record(
-            conn,
-            actor,
-            "update",
-            "plot",
-            id,
-            Some(&before),
-            Some(&after),
-        )?;
+        audit::updated(conn, actor, "plot", id, &before, &after)?;
         super::policies::sync(conn, actor, grower.id, scheme.id)?;
         Ok(view(&after, &scheme, Some(&v.village)))
     })
@@ -496,35 +471,19 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
             ));
         }
         diesel::delete(plots::table.find(id)).execute(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "delete",
-            "plot",
-            id,
-            Some(&before),
-            None::<&()>,
-        )?;
+        audit::deleted(conn, actor, "plot", id, &before)?;
         super::policies::sync(conn, actor, before.grower_id, before.scheme_id)?;
         Ok(())
     })
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Plot> {
-    plots::table
-        .find(id)
-        .select(Plot::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("地块"))
+    super::load_within(conn, None, id, "地块")
 }
 
+/// A plot the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Plot> {
-    let p = load(conn, id)?;
-    if !actor.sees_township(p.township_id) {
-        return Err(AppError::not_found("地块"));
-    }
-    Ok(p)
+    super::scoped(conn, actor, id, "地块")
 }
 
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PlotView> {

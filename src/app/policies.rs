@@ -6,11 +6,12 @@ use super::{audit, Actor, Page, Paged};
 use crate::app::clock::past_day;
 use crate::db::models::{Policy, PolicyLevel};
 use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
-use crate::db::{now_text, DbConn};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::id_number::mask_id;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::quote;
 use crate::domain::scheme::level_name;
+use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::NaiveDate;
@@ -85,7 +86,7 @@ fn next_policy_no(conn: &mut DbConn, scheme: &Scheme, township_code: &str) -> Ap
 /// remove an empty draft. Policies past draft keep the money that was collected.
 pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) -> AppResult<()> {
     let scheme = super::schemes::by_id(conn, scheme_id)?;
-    let units: i64 = plots::table
+    let units: Mu = plots::table
         .filter(plots::grower_id.eq(grower_id))
         .filter(plots::scheme_id.eq(scheme_id))
         .filter(plots::eligible.eq(true))
@@ -104,18 +105,14 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
             return Ok(());
         }
     }
-    if units == 0 {
+    if units == Mu::ZERO {
         if let Some(p) = existing {
-            diesel::delete(
-                policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq(p.id)),
-            )
-            .execute(conn)?;
-            diesel::delete(policies::table.find(p.id)).execute(conn)?;
-            audit::record(conn, actor, "delete", "policy", p.id, Some(&p), None::<&()>)?;
+            db::policies::delete(conn, &[p.id])?;
+            audit::deleted(conn, actor, "policy", p.id, &p)?;
         }
         return Ok(());
     }
-    let q = quote(&scheme.def.rates(), Mu::from_units(units));
+    let q = quote(&scheme.def.rates(), units);
     let levels: Vec<(String, Fen)> = q
         .subsidy_levels
         .iter()
@@ -129,26 +126,14 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
             }
             diesel::update(policies::table.find(p.id))
                 .set((
-                    policies::insured_area_units.eq(units),
-                    policies::sum_insured_fen.eq(q.sum_insured.0),
-                    policies::premium_fen.eq(q.premium.0),
-                    policies::grower_share_fen.eq(q.grower_share.0),
-                    policies::subsidy_fen.eq(q.subsidy.0),
+                    db::policies::priced(&q),
                     policies::version.eq(p.version + 1),
                     policies::updated_at.eq(&now),
                 ))
                 .execute(conn)?;
             write_levels(conn, p.id, &levels)?;
             let after = load(conn, p.id)?;
-            audit::record(
-                conn,
-                actor,
-                "update",
-                "policy",
-                p.id,
-                Some(&p),
-                Some(&after),
-            )?;
+            audit::updated(conn, actor, "policy", p.id, &p, &after)?;
         }
         None => {
             let grower = super::growers::load(conn, grower_id)?;
@@ -164,11 +149,7 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                     policies::grower_id.eq(grower_id),
                     policies::township_id.eq(grower.township_id),
                     policies::status.eq(PolicyStatus::Draft),
-                    policies::insured_area_units.eq(units),
-                    policies::sum_insured_fen.eq(q.sum_insured.0),
-                    policies::premium_fen.eq(q.premium.0),
-                    policies::grower_share_fen.eq(q.grower_share.0),
-                    policies::subsidy_fen.eq(q.subsidy.0),
+                    db::policies::priced(&q),
                     policies::version.eq(1),
                     policies::created_at.eq(&now),
                     policies::updated_at.eq(&now),
@@ -192,20 +173,12 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
 }
 
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Policy> {
-    policies::table
-        .find(id)
-        .select(Policy::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("保单"))
+    super::load_within(conn, None, id, "保单")
 }
 
+/// A policy the actor may see; another township's is "not found".
 pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Policy> {
-    let p = load(conn, id)?;
-    if !actor.sees_township(p.township_id) {
-        return Err(AppError::not_found("保单"));
-    }
-    Ok(p)
+    super::scoped(conn, actor, id, "保单")
 }
 
 fn transition(
@@ -283,8 +256,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
         let scheme = super::schemes::by_id(conn, p.scheme_id)?;
         let collected = p
             .share_collected_on
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(Day::date)
             .ok_or_else(|| AppError::Internal("collected policy without date".into()))?;
         let start = collected.max(scheme.def.term_start);
         if start > scheme.def.term_end {
@@ -335,10 +307,7 @@ pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
         .load::<Policy>(conn)?
         .into_iter()
         .filter(|p| {
-            let end = p
-                .cover_end
-                .as_deref()
-                .and_then(crate::domain::time::read_day);
+            let end = p.cover_end.map(Day::date);
             crate::domain::policy::is_due_to_expire(p.status, end, today)
         })
         .collect();
@@ -392,9 +361,9 @@ pub struct PolicyView {
     pub grower_share: Fen,
     pub subsidy: Fen,
     pub subsidy_levels: Vec<LevelView>,
-    pub share_collected_on: Option<String>,
-    pub cover_start: Option<String>,
-    pub cover_end: Option<String>,
+    pub share_collected_on: Option<Day>,
+    pub cover_start: Option<Day>,
+    pub cover_end: Option<Day>,
     pub batch_receipt_no: Option<String>,
     pub version: i32,
 }
@@ -455,22 +424,22 @@ fn build_view(
         township_name: township_name.to_string(),
         status: p.status,
         status_name: p.status.name().to_string(),
-        insured_mu: Mu::from_units(p.insured_area_units),
-        sum_insured: Fen(p.sum_insured_fen),
-        premium: Fen(p.premium_fen),
-        grower_share: Fen(p.grower_share_fen),
-        subsidy: Fen(p.subsidy_fen),
+        insured_mu: p.insured_area_units,
+        sum_insured: p.sum_insured_fen,
+        premium: p.premium_fen,
+        grower_share: p.grower_share_fen,
+        subsidy: p.subsidy_fen,
         subsidy_levels: levels
             .into_iter()
             .map(|l| LevelView {
                 name: level_name(&l.level).to_string(),
                 level: l.level,
-                amount: Fen(l.amount_fen),
+                amount: l.amount_fen,
             })
             .collect(),
-        share_collected_on: p.share_collected_on.clone(),
-        cover_start: p.cover_start.clone(),
-        cover_end: p.cover_end.clone(),
+        share_collected_on: p.share_collected_on,
+        cover_start: p.cover_start,
+        cover_end: p.cover_end,
         batch_receipt_no: receipt,
         version: p.version,
     }
@@ -629,7 +598,7 @@ pub fn sync_many(
     let now = now_text();
     let township_codes: HashMap<i64, String> = super::areas::names(conn)?
         .into_values()
-        .filter(|a| a.level == "township")
+        .filter(|a| a.level == crate::domain::area::AreaLevel::Township)
         .map(|a| (a.id, a.code))
         .collect();
     // Every policy of the scheme, read once: per-chunk lookups by grower list
@@ -691,7 +660,9 @@ pub fn sync_many(
     for g in grower_ids {
         let u = units.get(g).copied().unwrap_or(0);
         match existing.get(g) {
-            Some(p) if p.status == PolicyStatus::Draft && p.insured_area_units != u => {
+            Some(p)
+                if p.status == PolicyStatus::Draft && p.insured_area_units != Mu::from_units(u) =>
+            {
                 sync(conn, actor, *g, scheme_id)?
             }
             Some(_) => {}

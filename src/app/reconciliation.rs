@@ -3,10 +3,10 @@
 //! differs (both shown), missing on our side, missing on theirs; each group
 //! with its totals. The result is stored and can be exported as a workbook.
 
-use super::finance::{can_manage, scheme_or_current, SUBSIDISED};
+use super::finance::{can_manage, scheme_or_current};
 use super::{audit, Actor};
-use crate::db::schema::{policies, policy_subsidy_levels, reconciliation_lines, reconciliations};
-use crate::db::{now_text, DbConn};
+use crate::db::schema::{reconciliation_lines, reconciliations};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
@@ -15,7 +15,7 @@ use crate::excel::read::ReadOptions;
 use crate::excel::write::{Cell, Column, Table};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 const POLICY_NO: &str = "policy_no";
 const AMOUNT: &str = "amount";
@@ -253,24 +253,7 @@ pub fn reconcile(
         ));
     }
     super::tx(conn, |conn| {
-        let ours: HashMap<String, i64> = match level {
-            None => policies::table
-                .filter(policies::scheme_id.eq(scheme.id))
-                .filter(policies::status.eq_any(SUBSIDISED))
-                .select((policies::policy_no, policies::subsidy_fen))
-                .load::<(String, i64)>(conn)?
-                .into_iter()
-                .collect(),
-            Some(l) => policy_subsidy_levels::table
-                .inner_join(policies::table)
-                .filter(policies::scheme_id.eq(scheme.id))
-                .filter(policies::status.eq_any(SUBSIDISED))
-                .filter(policy_subsidy_levels::level.eq(l))
-                .select((policies::policy_no, policy_subsidy_levels::amount_fen))
-                .load::<(String, i64)>(conn)?
-                .into_iter()
-                .collect(),
-        };
+        let ours = db::finance::subsidy_by_policy(conn, scheme.id, level)?;
         let mut lines: Vec<NewLine> = Vec::new();
         for (no, (amount, row)) in &theirs {
             match ours.get(no) {
@@ -362,34 +345,18 @@ pub fn reconcile(
     })
 }
 
-type LineRow = (String, String, Option<i64>, Option<i64>, Option<i64>);
 /// policy number, group, ours, theirs, their row
 type NewLine = (String, &'static str, Option<i64>, Option<i64>, Option<i64>);
 
 fn get_inner(conn: &mut DbConn, id: i64, all: bool) -> AppResult<ReconciliationView> {
-    let (summary, created_at): (String, String) = reconciliations::table
-        .find(id)
-        .select((reconciliations::summary, reconciliations::created_at))
-        .first(conn)
-        .optional()?
+    let stored = db::finance::reconciliations(conn, Some(id))?
+        .pop()
         .ok_or_else(|| AppError::not_found("对账记录"))?;
+    let created_at = stored.created_at;
     let summary: Summary =
-        serde_json::from_str(&summary).map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut q = reconciliation_lines::table
-        .filter(reconciliation_lines::reconciliation_id.eq(id))
-        .into_boxed();
-    if !all {
-        q = q.filter(reconciliation_lines::status.ne("matched"));
-    }
-    let mut rows: Vec<LineRow> = q
-        .select((
-            reconciliation_lines::policy_no,
-            reconciliation_lines::status,
-            reconciliation_lines::ours_fen,
-            reconciliation_lines::theirs_fen,
-            reconciliation_lines::row_no,
-        ))
-        .load(conn)?;
+        serde_json::from_str(&stored.summary).map_err(|e| AppError::Internal(e.to_string()))?;
+    let matched = GROUPS[0].0;
+    let mut rows = db::finance::reconciliation_lines(conn, id, (!all).then_some(matched))?;
     let rank = |s: &str| GROUPS.iter().position(|(g, _)| *g == s).unwrap_or(9);
     rows.sort_by(|a, b| (rank(&a.1), &a.0).cmp(&(rank(&b.1), &b.0)));
     Ok(ReconciliationView {
@@ -426,24 +393,14 @@ pub struct ReconciliationItem {
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<ReconciliationItem>> {
     actor.require(can_manage(actor))?;
-    let rows: Vec<(i64, String, String, String, String)> = reconciliations::table
-        .order(reconciliations::id.desc())
-        .select((
-            reconciliations::id,
-            reconciliations::created_at,
-            reconciliations::source,
-            reconciliations::filename,
-            reconciliations::summary,
-        ))
-        .load(conn)?;
-    Ok(rows
+    Ok(db::finance::reconciliations(conn, None)?
         .into_iter()
-        .map(|(id, at, source, filename, summary)| ReconciliationItem {
-            id,
-            created_at: at,
-            source,
-            filename,
-            groups: serde_json::from_str::<Summary>(&summary)
+        .map(|r| ReconciliationItem {
+            id: r.id,
+            created_at: r.created_at,
+            source: r.source,
+            filename: r.filename,
+            groups: serde_json::from_str::<Summary>(&r.summary)
                 .map(|s| s.groups)
                 .unwrap_or_default(),
         })

@@ -2,7 +2,7 @@
 //! eligibility report. Every totals row is the sum of the rows above it.
 
 use super::Actor;
-use crate::db::models::{Grower, Plot, Policy};
+use crate::db::models::{Area, Grower, Plot, Policy};
 use crate::db::schema::{growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::mask_id;
@@ -95,11 +95,11 @@ impl MoneyTotals {
     /// Add one policy and return its five cells.
     fn add(&mut self, p: &Policy) -> [Cell; 5] {
         let row = MoneyTotals {
-            mu: Mu::from_units(p.insured_area_units),
-            sum_insured: Fen(p.sum_insured_fen),
-            premium: Fen(p.premium_fen),
-            grower_share: Fen(p.grower_share_fen),
-            subsidy: Fen(p.subsidy_fen),
+            mu: p.insured_area_units,
+            sum_insured: p.sum_insured_fen,
+            premium: p.premium_fen,
+            grower_share: p.grower_share_fen,
+            subsidy: p.subsidy_fen,
         };
         self.mu = self.mu + row.mu;
         self.sum_insured += row.sum_insured;
@@ -136,6 +136,11 @@ fn money_columns() -> Vec<Column> {
     .collect()
 }
 
+/// An area's name from the areas by id (empty if unknown).
+fn name_cell(names: &HashMap<i64, Area>, id: i64) -> Cell {
+    Cell::Text(names.get(&id).map(|a| a.name.clone()).unwrap_or_default())
+}
+
 fn col(header: &str, width: f64) -> Column {
     Column {
         header: header.to_string(),
@@ -157,18 +162,8 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
         let money = totals.add(p);
         let mut row = vec![
             Cell::Int(i as i64 + 1),
-            Cell::Text(
-                names
-                    .get(&g.township_id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-            ),
-            Cell::Text(
-                names
-                    .get(&g.village_id)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-            ),
+            name_cell(&names, g.township_id),
+            name_cell(&names, g.village_id),
             Cell::Text(g.name.clone()),
             Cell::Text(if full {
                 g.id_number.clone()
@@ -243,17 +238,14 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
         .order((plots::village_id, plots::code))
         .select((Plot::as_select(), Grower::as_select()))
         .load(conn)?;
-    let names: HashMap<i64, String> = super::areas::names(conn)?
-        .into_iter()
-        .map(|(k, v)| (k, v.name))
-        .collect();
+    let names = super::areas::names(conn)?;
     let mut eligible_mu = Mu::ZERO;
     let mut all_mu = Mu::ZERO;
     let mut eligible_n = 0;
     let out: Vec<Vec<Cell>> = rows
         .iter()
         .map(|(p, g)| {
-            let mu = Mu::from_units(p.area_units);
+            let mu = p.area_units;
             all_mu = all_mu + mu;
             if p.eligible {
                 eligible_mu = eligible_mu + mu;
@@ -263,7 +255,7 @@ pub fn eligibility_report(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> Ap
                 serde_json::from_str(&p.reasons).unwrap_or_default();
             vec![
                 Cell::Text(p.code.clone()),
-                Cell::Text(names.get(&p.village_id).cloned().unwrap_or_default()),
+                name_cell(&names, p.village_id),
                 Cell::Text(g.name.clone()),
                 Cell::Text(
                     r.scheme
@@ -398,7 +390,9 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
         .collect();
     let names = super::areas::names(conn)?;
     let full = actor.sees_personal_data();
-    let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+    let text = |d: &Option<crate::domain::time::Day>| {
+        Cell::Text(d.map(|d| d.to_text()).unwrap_or_default())
+    };
     let mut totals = MoneyTotals::default();
     let out: Vec<Vec<Cell>> = rows
         .iter()
@@ -412,18 +406,8 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
                 } else {
                     mask_id(&g.id_number)
                 }),
-                Cell::Text(
-                    names
-                        .get(&g.township_id)
-                        .map(|a| a.name.clone())
-                        .unwrap_or_default(),
-                ),
-                Cell::Text(
-                    names
-                        .get(&g.village_id)
-                        .map(|a| a.name.clone())
-                        .unwrap_or_default(),
-                ),
+                name_cell(&names, g.township_id),
+                name_cell(&names, g.village_id),
                 Cell::Text(p.status.name().to_string()),
                 text(&p.share_collected_on),
                 text(&p.cover_start),

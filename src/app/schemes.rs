@@ -3,8 +3,9 @@
 use super::Actor;
 use crate::db::models::{NewScheme, SchemeRow};
 use crate::db::schema::schemes;
-use crate::db::{now_text, DbConn};
+use crate::db::DbConn;
 use crate::domain::scheme::SchemeDef;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
 
@@ -55,6 +56,18 @@ pub fn current(conn: &mut DbConn) -> AppResult<Option<Scheme>> {
     Ok(list(conn)?.into_iter().next())
 }
 
+/// Every problem of a definition, as field errors on `definition`.
+fn check(def: &SchemeDef) -> AppResult<()> {
+    def.validate().map_err(|problems| {
+        AppError::Validation(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new("definition", p.code, p.message))
+                .collect(),
+        )
+    })
+}
+
 /// Parse a definition from JSON text, reporting every problem.
 pub fn parse_definition(json: &str) -> AppResult<SchemeDef> {
     let def: SchemeDef = serde_json::from_str(json).map_err(|e| {
@@ -64,27 +77,13 @@ pub fn parse_definition(json: &str) -> AppResult<SchemeDef> {
             format!("方案定义不是有效的JSON或缺少必填项：{e}"),
         )
     })?;
-    def.validate().map_err(|problems| {
-        AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new("definition", p.code, p.message))
-                .collect(),
-        )
-    })?;
+    check(&def)?;
     Ok(def)
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, def: &SchemeDef) -> AppResult<Scheme> {
     actor.require(actor.can_manage_schemes())?;
-    def.validate().map_err(|problems| {
-        AppError::Validation(
-            problems
-                .into_iter()
-                .map(|p| FieldError::new("definition", p.code, p.message))
-                .collect(),
-        )
-    })?;
+    check(def)?;
     super::tx(conn, |conn| {
         let exists = schemes::table
             .filter(schemes::code.eq(&def.code))
@@ -97,7 +96,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, def: &SchemeDef) -> AppResult<Sc
             ));
         }
         let json = serde_json::to_string(def).map_err(|e| AppError::Internal(e.to_string()))?;
-        let now = now_text();
+        let now = Instant::from_utc(chrono::Utc::now());
         let id: i64 = diesel::insert_into(schemes::table)
             .values(NewScheme {
                 code: &def.code,
@@ -105,7 +104,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, def: &SchemeDef) -> AppResult<Sc
                 crop: &def.crop,
                 year: def.year,
                 definition: &json,
-                created_at: &now,
+                created_at: now,
             })
             .returning(schemes::id)
             .get_result(conn)?;

@@ -6,18 +6,17 @@
 
 use super::finance::{scheme_or_current, LevelFigure};
 use super::{audit, Action, Actor};
+use crate::db::finance::SubsidyRequest;
 use crate::db::models::Policy;
-use crate::db::schema::{policies, policy_subsidy_levels, subsidy_request_items, subsidy_requests};
-use crate::db::{now_text, DbConn};
+use crate::db::schema::{policies, subsidy_request_items, subsidy_requests};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 const MAX_POLICIES: usize = 200_000;
 
@@ -143,11 +142,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     }
     super::tx(conn, |conn| {
         let scheme = scheme_or_current(conn, &input.scheme)?;
-        let taken: i64 = subsidy_requests::table
-            .filter(subsidy_requests::request_no.eq(&request_no))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
+        if db::finance::request_no_taken(conn, &request_no)? {
             return Err(AppError::conflict(
                 ErrorCode::RequestNoDuplicate,
                 format!("申请编号{request_no}已使用"),
@@ -180,22 +175,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
             ));
         }
         let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
-        let mut requested: HashMap<i64, String> = HashMap::new();
-        for chunk in ids.chunks(1_000) {
-            let rows: Vec<(i64, String)> = subsidy_request_items::table
-                .inner_join(
-                    subsidy_requests::table
-                        .on(subsidy_requests::id.eq(subsidy_request_items::request_id)),
-                )
-                .filter(subsidy_request_items::policy_id.eq_any(chunk))
-                .filter(subsidy_request_items::eligible.eq(true))
-                .select((
-                    subsidy_request_items::policy_id,
-                    subsidy_requests::request_no,
-                ))
-                .load(conn)?;
-            requested.extend(rows);
-        }
+        let requested = db::finance::requested_in(conn, &ids)?;
         let judged: Vec<(&Policy, Option<String>)> = found
             .iter()
             .map(|p| (p, ineligible_reason(p, requested.get(&p.id))))
@@ -204,7 +184,7 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
         let eligible_subsidy: i64 = judged
             .iter()
             .filter(|(_, r)| r.is_none())
-            .map(|(p, _)| p.subsidy_fen)
+            .map(|(p, _)| p.subsidy_fen.0)
             .sum();
         let id: i64 = diesel::insert_into(subsidy_requests::table)
             .values((
@@ -253,70 +233,28 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     })
 }
 
-type SummaryRow = (i64, i64, String, String, i64, i64, i64, String);
-
-fn summary_of(conn: &mut DbConn, r: SummaryRow) -> AppResult<RequestSummary> {
-    let (id, scheme_id, no, note, n, eligible, subsidy, at) = r;
-    let scheme = super::schemes::by_id(conn, scheme_id)?;
+fn summary_of(conn: &mut DbConn, r: SubsidyRequest) -> AppResult<RequestSummary> {
+    let scheme = super::schemes::by_id(conn, r.scheme_id)?;
     Ok(RequestSummary {
-        id,
-        request_no: no,
+        id: r.id,
+        request_no: r.request_no,
         scheme: scheme.def.code,
-        note,
-        policy_count: n,
-        eligible_count: eligible,
-        ineligible_count: n - eligible,
-        eligible_subsidy: Fen(subsidy),
-        created_at: at,
+        note: r.note,
+        policy_count: r.policy_count,
+        eligible_count: r.eligible_count,
+        ineligible_count: r.policy_count - r.eligible_count,
+        eligible_subsidy: r.eligible_subsidy_fen,
+        created_at: r.created_at,
     })
 }
 
-fn summary_columns() -> (
-    subsidy_requests::id,
-    subsidy_requests::scheme_id,
-    subsidy_requests::request_no,
-    subsidy_requests::note,
-    subsidy_requests::policy_count,
-    subsidy_requests::eligible_count,
-    subsidy_requests::eligible_subsidy_fen,
-    subsidy_requests::created_at,
-) {
-    (
-        subsidy_requests::id,
-        subsidy_requests::scheme_id,
-        subsidy_requests::request_no,
-        subsidy_requests::note,
-        subsidy_requests::policy_count,
-        subsidy_requests::eligible_count,
-        subsidy_requests::eligible_subsidy_fen,
-        subsidy_requests::created_at,
-    )
-}
-
 fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
-    let row: SummaryRow = subsidy_requests::table
-        .find(id)
-        .select(summary_columns())
-        .first(conn)
-        .optional()?
+    let row = db::finance::requests(conn, Some(id))?
+        .pop()
         .ok_or_else(|| AppError::not_found("补贴申请"))?;
     let summary = summary_of(conn, row)?;
     let scheme = super::schemes::by_code(conn, &summary.scheme)?;
-    let sums: HashMap<String, i64> = policy_subsidy_levels::table
-        .inner_join(
-            subsidy_request_items::table
-                .on(subsidy_request_items::policy_id.eq(policy_subsidy_levels::policy_id)),
-        )
-        .filter(subsidy_request_items::request_id.eq(id))
-        .filter(subsidy_request_items::eligible.eq(true))
-        .group_by(policy_subsidy_levels::level)
-        .select((
-            policy_subsidy_levels::level,
-            sql::<BigInt>("CAST(COALESCE(SUM(policy_subsidy_levels.amount_fen), 0) AS BIGINT)"),
-        ))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
+    let sums = db::finance::request_level_sums(conn, id)?;
     let levels = scheme
         .def
         .subsidy_levels
@@ -327,36 +265,23 @@ fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
             amount: Fen(sums.get(&l.level).copied().unwrap_or(0)),
         })
         .collect();
-    let rows: Vec<(i64, String, i64, PolicyStatus, bool, String, i64)> =
-        subsidy_request_items::table
-            .inner_join(policies::table)
-            .filter(subsidy_request_items::request_id.eq(id))
-            .order((subsidy_request_items::eligible, policies::policy_no))
-            .select((
-                policies::id,
-                policies::policy_no,
-                policies::township_id,
-                policies::status,
-                subsidy_request_items::eligible,
-                subsidy_request_items::reason,
-                subsidy_request_items::subsidy_fen,
-            ))
-            .load(conn)?;
+    let rows = db::finance::request_items(conn, id)?;
     let names = super::areas::names(conn)?;
     let items = rows
         .into_iter()
-        .map(
-            |(pid, no, t, status, eligible, reason, subsidy)| RequestItem {
-                policy_id: pid,
-                policy_no: no,
-                township_name: names.get(&t).map(|a| a.name.clone()).unwrap_or_default(),
-                status_name: status.name().to_string(),
-                status,
-                subsidy: Fen(subsidy),
-                eligible,
-                reason,
-            },
-        )
+        .map(|i| RequestItem {
+            township_name: names
+                .get(&i.township_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            policy_id: i.policy_id,
+            policy_no: i.policy_no,
+            status_name: i.status.name().to_string(),
+            status: i.status,
+            subsidy: i.subsidy,
+            eligible: i.eligible,
+            reason: i.reason,
+        })
         .collect();
     Ok(RequestView {
         summary,
@@ -372,11 +297,10 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<RequestView> 
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> AppResult<Vec<RequestSummary>> {
     actor.require(can_view(actor))?;
-    let rows: Vec<SummaryRow> = subsidy_requests::table
-        .order(subsidy_requests::id.desc())
-        .select(summary_columns())
-        .load(conn)?;
-    rows.into_iter().map(|r| summary_of(conn, r)).collect()
+    db::finance::requests(conn, None)?
+        .into_iter()
+        .map(|r| summary_of(conn, r))
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,36 +8,21 @@ use guobao::error::AppError;
 use std::process::ExitCode;
 
 pub fn run(command: ExportCommand, config: &Config) -> ExitCode {
-    let (kind, township, village, scheme, output) = match command {
+    let (kind, args) = match command {
         ExportCommand::Geojson {
             township,
             village,
             output,
         } => return geojson(&township, village.as_deref(), &output, config),
-        ExportCommand::HouseholdList {
-            township,
-            village,
-            scheme,
-            output,
-        } => ("household", township, village, scheme, output),
-        ExportCommand::Eligibility {
-            township,
-            village,
-            scheme,
-            output,
-        } => ("eligibility", township, village, scheme, output),
-        ExportCommand::Policies {
-            township,
-            village,
-            scheme,
-            output,
-        } => ("policies", township, village, scheme, output),
+        ExportCommand::HouseholdList(args) => ("household", args),
+        ExportCommand::Eligibility(args) => ("eligibility", args),
+        ExportCommand::Policies(args) => ("policies", args),
     };
     let res = connect(config).and_then(|mut c| {
         let scope = app::reports::Scope {
-            township_code: township,
-            village_code: village,
-            scheme,
+            township_code: args.township,
+            village_code: args.village,
+            scheme: args.scheme,
             today: guobao::app::clock::Clock::system().today(),
         };
         let actor = app::Actor::system();
@@ -49,12 +34,12 @@ pub fn run(command: ExportCommand, config: &Config) -> ExitCode {
         let rows = table.rows.len();
         let bytes = guobao::excel::write::tables_to_xlsx(&[table])
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        write_file(&output, &bytes)?;
+        write_file(&args.output, &bytes)?;
         Ok(rows)
     });
     match res {
         Ok(rows) => {
-            println!("已写出 {}（{} 行）", output.display(), rows);
+            println!("已写出 {}（{} 行）", args.output.display(), rows);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e, false),

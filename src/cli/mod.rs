@@ -163,38 +163,25 @@ pub enum ExportCommand {
         output: std::path::PathBuf,
     },
     /// 分户清单 per township (or village).
-    HouseholdList {
-        #[arg(long)]
-        township: Option<String>,
-        #[arg(long)]
-        village: Option<String>,
-        #[arg(long)]
-        scheme: Option<String>,
-        #[arg(short, long)]
-        output: std::path::PathBuf,
-    },
+    HouseholdList(ListArgs),
     /// 保单清单.
-    Policies {
-        #[arg(long)]
-        township: Option<String>,
-        #[arg(long)]
-        village: Option<String>,
-        #[arg(long)]
-        scheme: Option<String>,
-        #[arg(short, long)]
-        output: std::path::PathBuf,
-    },
+    Policies(ListArgs),
     /// 地块投保条件清单.
-    Eligibility {
-        #[arg(long)]
-        township: Option<String>,
-        #[arg(long)]
-        village: Option<String>,
-        #[arg(long)]
-        scheme: Option<String>,
-        #[arg(short, long)]
-        output: std::path::PathBuf,
-    },
+    Eligibility(ListArgs),
+}
+
+// The scope and file of one exported list (household-list, policies, eligibility);
+// a plain comment, so the subcommands keep their own help text.
+#[derive(Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub township: Option<String>,
+    #[arg(long)]
+    pub village: Option<String>,
+    #[arg(long)]
+    pub scheme: Option<String>,
+    #[arg(short, long)]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Subcommand)]

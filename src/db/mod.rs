@@ -1,7 +1,14 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
+pub mod areas;
+pub mod claims;
+pub mod enrollment;
+pub mod finance;
 pub mod models;
+pub mod policies;
 pub mod schema;
+pub mod scope;
+pub mod stored;
 pub mod types;
 
 use diesel::connection::SimpleConnection;

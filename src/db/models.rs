@@ -1,8 +1,13 @@
-//! Rows as stored. Money is integer fen, areas integer 1/10000 mu.
+//! Rows as stored. Money is integer fen (`Fen`), areas integer 1/10000 mu
+//! (`Mu`), instants and days their fixed-width text (`Instant`, `Day`).
 
 use super::schema::*;
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
+use crate::domain::measure::Mu;
+use crate::domain::money::Fen;
 use crate::domain::policy::PolicyStatus;
+use crate::domain::time::{Day, Instant};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -12,7 +17,7 @@ pub struct Area {
     pub id: i64,
     pub code: String,
     pub name: String,
-    pub level: String,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }
@@ -22,7 +27,7 @@ pub struct Area {
 pub struct NewArea<'a> {
     pub code: &'a str,
     pub name: &'a str,
-    pub level: &'a str,
+    pub level: AreaLevel,
     pub parent_id: Option<i64>,
     pub target_mu_units: Option<i64>,
 }
@@ -36,7 +41,7 @@ pub struct SchemeRow {
     pub crop: String,
     pub year: i32,
     pub definition: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Insertable)]
@@ -47,7 +52,7 @@ pub struct NewScheme<'a> {
     pub crop: &'a str,
     pub year: i32,
     pub definition: &'a str,
-    pub created_at: &'a str,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -60,7 +65,7 @@ pub struct User {
     pub role: String,
     pub township_id: Option<i64>,
     pub active: bool,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,7 +77,7 @@ pub struct NewUser<'a> {
     pub role: &'a str,
     pub township_id: Option<i64>,
     pub active: bool,
-    pub created_at: &'a str,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -88,8 +93,8 @@ pub struct Grower {
     pub village_id: i64,
     pub township_id: i64,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
@@ -118,15 +123,17 @@ pub struct Plot {
     pub tree_age: i32,
     pub tree_count: i32,
     pub fruit_per_tree: i32,
-    pub area_units: i64,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub area_units: Mu,
     pub attributes: String,
     pub boundary: Option<String>,
-    pub boundary_area_units: Option<i64>,
+    #[serde(serialize_with = "super::stored::option_mu")]
+    pub boundary_area_units: Option<Mu>,
     pub eligible: bool,
     pub reasons: String,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
@@ -141,10 +148,12 @@ pub struct PlotValues {
     pub tree_age: i32,
     pub tree_count: i32,
     pub fruit_per_tree: i32,
-    pub area_units: i64,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub area_units: Mu,
     pub attributes: String,
     pub boundary: Option<String>,
-    pub boundary_area_units: Option<i64>,
+    #[serde(serialize_with = "super::stored::option_mu")]
+    pub boundary_area_units: Option<Mu>,
     pub eligible: bool,
     pub reasons: String,
 }
@@ -158,18 +167,23 @@ pub struct Policy {
     pub grower_id: i64,
     pub township_id: i64,
     pub status: PolicyStatus,
-    pub insured_area_units: i64,
-    pub sum_insured_fen: i64,
-    pub premium_fen: i64,
-    pub grower_share_fen: i64,
-    pub subsidy_fen: i64,
-    pub share_collected_on: Option<String>,
-    pub cover_start: Option<String>,
-    pub cover_end: Option<String>,
+    #[serde(serialize_with = "super::stored::mu")]
+    pub insured_area_units: Mu,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub sum_insured_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub premium_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub grower_share_fen: Fen,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub subsidy_fen: Fen,
+    pub share_collected_on: Option<Day>,
+    pub cover_start: Option<Day>,
+    pub cover_end: Option<Day>,
     pub batch_id: Option<i64>,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -178,7 +192,8 @@ pub struct PolicyLevel {
     pub id: i64,
     pub policy_id: i64,
     pub level: String,
-    pub amount_fen: i64,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub amount_fen: Fen,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
@@ -187,19 +202,20 @@ pub struct PremiumBatch {
     pub id: i64,
     pub township_id: i64,
     pub scheme_id: i64,
-    pub amount_fen: i64,
+    #[serde(serialize_with = "super::stored::fen")]
+    pub amount_fen: Fen,
     pub policy_count: i32,
-    pub handed_over_on: String,
+    pub handed_over_on: Day,
     pub receipt_no: String,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    pub at: Instant,
     pub user_id: Option<i64>,
     pub username: String,
     pub action: String,
@@ -221,8 +237,8 @@ pub struct Claim {
     pub township_id: i64,
     pub event_id: Option<i64>,
     pub peril: String,
-    pub occurred_at: String,
-    pub reported_at: String,
+    pub occurred_at: Instant,
+    pub reported_at: Instant,
     pub reporter_name: String,
     pub reporter_phone: String,
     pub report_channel: String,
@@ -230,20 +246,23 @@ pub struct Claim {
     pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
-    pub survey_due_at: String,
+    pub survey_due_at: Instant,
     pub adjuster_id: Option<i64>,
     pub co_surveyor_id: Option<i64>,
-    pub dispatched_at: Option<String>,
-    pub surveyed_at: Option<String>,
-    pub payout_fen: Option<i64>,
+    pub dispatched_at: Option<Instant>,
+    pub surveyed_at: Option<Instant>,
+    /// Audit entries keep money as integer fen, as they always have.
+    #[serde(serialize_with = "fen_units_opt")]
+    pub payout_fen: Option<Fen>,
     pub review_note: String,
-    pub approved_at: Option<String>,
-    pub agreed_on: Option<String>,
-    pub payment_due_on: Option<String>,
-    pub paid_fen: i64,
+    pub approved_at: Option<Instant>,
+    pub agreed_on: Option<Day>,
+    pub payment_due_on: Option<Day>,
+    #[serde(serialize_with = "fen_units")]
+    pub paid_fen: Fen,
     pub version: i32,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -257,8 +276,8 @@ pub struct NewClaim {
     pub township_id: i64,
     pub event_id: Option<i64>,
     pub peril: String,
-    pub occurred_at: String,
-    pub reported_at: String,
+    pub occurred_at: Instant,
+    pub reported_at: Instant,
     pub reporter_name: String,
     pub reporter_phone: String,
     pub report_channel: String,
@@ -266,9 +285,9 @@ pub struct NewClaim {
     pub status: ClaimStatus,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
-    pub survey_due_at: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub survey_due_at: Instant,
+    pub created_at: Instant,
+    pub updated_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize, Insertable)]
@@ -278,17 +297,17 @@ pub struct ClaimSurvey {
     pub id: i64,
     pub claim_id: i64,
     pub client_id: String,
-    pub surveyed_at: String,
-    pub received_at: String,
+    pub surveyed_at: Instant,
+    pub received_at: Instant,
     pub latitude: String,
     pub longitude: String,
     pub accuracy_m: Option<i32>,
     pub location_check: String,
     pub distance_m: i32,
     pub damaged_trees: i32,
-    pub affected_area_units: i64,
+    pub affected_area_units: Mu,
     pub loss_rate_bp: i64,
-    pub payout_fen: i64,
+    pub payout_fen: Fen,
     pub payout_detail: String,
     pub adjuster_id: i64,
     pub co_surveyor_id: i64,
@@ -311,7 +330,7 @@ pub struct ClaimPhotoMeta {
     pub size_bytes: i64,
     pub reused_claim_id: Option<i64>,
     pub uploaded_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -319,9 +338,20 @@ pub struct ClaimPhotoMeta {
 pub struct ClaimPayment {
     pub id: i64,
     pub claim_id: i64,
-    pub amount_fen: i64,
-    pub paid_on: String,
+    pub amount_fen: Fen,
+    pub paid_on: Day,
     pub bank_reference: String,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
+}
+
+fn fen_units<S: serde::Serializer>(f: &Fen, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i64(f.0)
+}
+
+fn fen_units_opt<S: serde::Serializer>(f: &Option<Fen>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => fen_units(f, s),
+        None => s.serialize_none(),
+    }
 }

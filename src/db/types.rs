@@ -1,9 +1,10 @@
 //! How the domain's typed values are stored: money and areas as BIGINT,
-//! policy and claim statuses, instants and days as TEXT. One generic impl per type serves
+//! policy and claim statuses, area levels, instants and days as TEXT. One generic impl per type serves
 //! SQLite, PostgreSQL and the multi-connection that chooses between them;
 //! a value the program did not write is a deserialization error, never a
 //! panic.
 
+use crate::domain::area::AreaLevel;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
@@ -76,6 +77,8 @@ text_value!(PolicyStatus, |s| Ok(s.parse()?));
 text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
+text_value!(AreaLevel, |s| AreaLevel::parse(s)
+    .ok_or_else(|| format!("unknown area level {s:?}").into()));
 
 #[cfg(test)]
 mod tests {
@@ -100,59 +103,50 @@ mod tests {
         out
     }
 
+    /// The value as the database hands it back after binding it as `$sql`.
+    macro_rules! read_back {
+        ($conn:expr, $value:expr, $sql:ty => $out:ty) => {
+            diesel::select($value.into_sql::<$sql>())
+                .get_result::<$out>($conn)
+                .unwrap()
+        };
+    }
+
     #[test]
     fn typed_values_round_trip_on_every_backend() {
         let at = Instant::parse_stored("2026-06-12T06:30:05Z").unwrap();
         let day = Day::parse_stored("2026-02-28").unwrap();
+        let fen = Fen(-123_456_789_012);
+        let mu = Mu::from_units(25_000);
         for mut conn in connections() {
+            let conn = &mut conn;
             for status in ClaimStatus::ALL {
-                let back: ClaimStatus = diesel::select(status.into_sql::<Text>())
-                    .get_result(&mut conn)
-                    .unwrap();
-                assert_eq!(back, status);
+                assert_eq!(read_back!(conn, status, Text => ClaimStatus), status);
             }
             for status in PolicyStatus::ALL {
-                let back: PolicyStatus = diesel::select(status.into_sql::<Text>())
-                    .get_result(&mut conn)
-                    .unwrap();
-                assert_eq!(back, status);
-                let text: String = diesel::select(status.into_sql::<Text>())
-                    .get_result(&mut conn)
-                    .unwrap();
-                assert_eq!(text, status.as_str());
+                assert_eq!(read_back!(conn, status, Text => PolicyStatus), status);
+                assert_eq!(read_back!(conn, status, Text => String), status.as_str());
             }
-            let back: Instant = diesel::select(at.into_sql::<Text>())
-                .get_result(&mut conn)
-                .unwrap();
-            assert_eq!(back, at);
-            let back: Day = diesel::select(day.into_sql::<Text>())
-                .get_result(&mut conn)
-                .unwrap();
-            assert_eq!(back, day);
-            let fen: Fen = diesel::select(Fen(-123_456_789_012).into_sql::<BigInt>())
-                .get_result(&mut conn)
-                .unwrap();
-            assert_eq!(fen, Fen(-123_456_789_012));
-            let mu: Mu = diesel::select(Mu::from_units(25_000).into_sql::<BigInt>())
-                .get_result(&mut conn)
-                .unwrap();
-            assert_eq!(mu, Mu::from_units(25_000));
+            for level in AreaLevel::ALL {
+                assert_eq!(read_back!(conn, level, Text => AreaLevel), level);
+            }
+            assert_eq!(read_back!(conn, at, Text => Instant), at);
+            assert_eq!(read_back!(conn, day, Text => Day), day);
+            assert_eq!(read_back!(conn, fen, BigInt => Fen), fen);
+            assert_eq!(read_back!(conn, mu, BigInt => Mu), mu);
         }
     }
 
     #[test]
     fn text_the_program_did_not_write_is_an_error_not_a_panic() {
         for mut conn in connections() {
-            let status =
-                diesel::select(sql::<Text>("'issued '")).get_result::<PolicyStatus>(&mut conn);
-            assert!(status.is_err());
-            let claim =
-                diesel::select(sql::<Text>("'closed'")).get_result::<ClaimStatus>(&mut conn);
-            assert!(claim.is_err());
-            let at = diesel::select(sql::<Text>("'yesterday'")).get_result::<Instant>(&mut conn);
-            assert!(at.is_err());
-            let day = diesel::select(sql::<Text>("'2026-02-30'")).get_result::<Day>(&mut conn);
-            assert!(day.is_err());
+            let conn = &mut conn;
+            let read = |text: &str| diesel::select(sql::<Text>(text));
+            assert!(read("'issued '").get_result::<PolicyStatus>(conn).is_err());
+            assert!(read("'closed'").get_result::<ClaimStatus>(conn).is_err());
+            assert!(read("'city'").get_result::<AreaLevel>(conn).is_err());
+            assert!(read("'yesterday'").get_result::<Instant>(conn).is_err());
+            assert!(read("'2026-02-30'").get_result::<Day>(conn).is_err());
         }
     }
 }

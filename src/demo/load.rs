@@ -88,7 +88,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             .values(NewArea {
                 code: &county.code,
                 name: &county.name,
-                level: "county",
+                level: crate::domain::area::AreaLevel::County,
                 parent_id: None,
                 target_mu_units: Some(
                     Mu::from_units(
@@ -109,7 +109,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                 .values(NewArea {
                     code: &t.code,
                     name: &t.name,
-                    level: "township",
+                    level: crate::domain::area::AreaLevel::Township,
                     parent_id: Some(county_id),
                     target_mu_units: Some(t.target_mu as i64 * 10_000),
                 })
@@ -120,7 +120,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                     .values(NewArea {
                         code: &v.code,
                         name: &v.name,
-                        level: "village",
+                        level: crate::domain::area::AreaLevel::Village,
                         parent_id: Some(tid),
                         target_mu_units: None,
                     })

@@ -12,6 +12,22 @@ use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::prelude::*;
 
+/// Insert the rows in one statement and read back, in order, the ids they
+/// got: the ids above the largest one before (the synthetic load runs alone).
+macro_rules! insert_and_read_ids {
+    ($conn:expr, $table:ident, $values:expr) => {{
+        let before: Option<i64> = $table::table
+            .select(diesel::dsl::max($table::id))
+            .first($conn)?;
+        crate::bulk_insert!($conn, $table::table, $values)?;
+        $table::table
+            .filter($table::id.gt(before.unwrap_or(0)))
+            .order($table::id)
+            .select($table::id)
+            .load::<i64>($conn)?
+    }};
+}
+
 /// Where synthetic policies go: a township and one of its villages.
 #[derive(Debug, Clone)]
 pub struct Place {
@@ -66,15 +82,7 @@ pub fn insert_issued(
                 )
             })
             .collect();
-        let before: Option<i64> = growers::table
-            .select(diesel::dsl::max(growers::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, growers::table, gvalues)?;
-        let gids: Vec<i64> = growers::table
-            .filter(growers::id.gt(before.unwrap_or(0)))
-            .order(growers::id)
-            .select(growers::id)
-            .load(conn)?;
+        let gids = insert_and_read_ids!(conn, growers, gvalues);
         if gids.len() != chunk.len() {
             return Err(AppError::Internal(format!(
                 "生成的农户数不符：写入{}条，读回{}条",
@@ -118,15 +126,7 @@ pub fn insert_issued(
                 )
             })
             .collect();
-        let before: Option<i64> = policies::table
-            .select(diesel::dsl::max(policies::id))
-            .first(conn)?;
-        crate::bulk_insert!(conn, policies::table, pvalues)?;
-        let pids: Vec<i64> = policies::table
-            .filter(policies::id.gt(before.unwrap_or(0)))
-            .order(policies::id)
-            .select(policies::id)
-            .load(conn)?;
+        let pids = insert_and_read_ids!(conn, policies, pvalues);
         let lvalues: Vec<_> = pids
             .iter()
             .zip(&quotes)

@@ -133,6 +133,15 @@ use Action as A;
 use Reach::{Assigned, County, OwnTownship};
 use Role as R;
 
+/// Who reads the money's course: the subsidy statement and the premium flow.
+const MONEY_READERS: &[(Role, Reach)] = &[
+    (R::Admin, County),
+    (R::CountyForestry, County),
+    (R::Township, OwnTownship),
+    (R::Underwriter, County),
+    (R::Finance, County),
+];
+
 /// The access table. A role missing from an action's row may not do it.
 const TABLE: &[(Action, &[(Role, Reach)])] = &[
     (
@@ -169,16 +178,7 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
         A::ManageSubsidy,
         &[(R::Admin, County), (R::Finance, County)],
     ),
-    (
-        A::ViewStatement,
-        &[
-            (R::Admin, County),
-            (R::CountyForestry, County),
-            (R::Township, OwnTownship),
-            (R::Underwriter, County),
-            (R::Finance, County),
-        ],
-    ),
+    (A::ViewStatement, MONEY_READERS),
     (
         A::ViewPayments,
         &[
@@ -200,16 +200,7 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
             (R::Finance, County),
         ],
     ),
-    (
-        A::ViewPremiumFlow,
-        &[
-            (R::Admin, County),
-            (R::CountyForestry, County),
-            (R::Township, OwnTownship),
-            (R::Underwriter, County),
-            (R::Finance, County),
-        ],
-    ),
+    (A::ViewPremiumFlow, MONEY_READERS),
     (
         A::ConfirmPremium,
         &[(R::Admin, County), (R::Underwriter, County)],

@@ -2,6 +2,7 @@
 //! leads to under a scheme's claim rules (pure arithmetic on exact decimals),
 //! a claim's status with its allowed moves, and a deadline's urgency.
 
+use super::macros::text_enum;
 use super::measure::Mu;
 use super::money::{round_half_up_to_fen, Fen};
 use super::number::{self, NumberError};
@@ -156,91 +157,25 @@ pub fn payout(
     }
 }
 
-/// Where a claim is in its course. Stored as its snake_case code (a TEXT
-/// column on both databases, checked by the migration's CHECK constraint).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimStatus {
-    /// 待派工
-    Reported,
-    /// 待查勘
-    Dispatched,
-    /// 待审核
-    Surveyed,
-    /// 待农户确认
-    Approved,
-    /// 待支付
-    Agreed,
-    /// 已支付
-    Paid,
-    /// 已拒赔
-    Declined,
+text_enum! {
+    /// Where a claim is in its course. Stored as its snake_case code (a TEXT
+    /// column on both databases, checked by the migration's CHECK constraint).
+    #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub enum ClaimStatus {
+        Reported = "reported" / "待派工",
+        Dispatched = "dispatched" / "待查勘",
+        Surveyed = "surveyed" / "待审核",
+        Approved = "approved" / "待农户确认",
+        Agreed = "agreed" / "待支付",
+        Paid = "paid" / "已支付",
+        Declined = "declined" / "已拒赔",
+    }
+    /// A claim status code that is not one of [`ClaimStatus::ALL`].
+    unknown: UnknownClaimStatus("未知的赔案状态：{0}");
 }
 
-/// A claim status code that is not one of [`ClaimStatus::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("未知的赔案状态：{0}")]
-pub struct UnknownClaimStatus(pub String);
-
 impl ClaimStatus {
-    /// Every status, in the order the pages list them.
-    pub const ALL: [ClaimStatus; 7] = [
-        ClaimStatus::Reported,
-        ClaimStatus::Dispatched,
-        ClaimStatus::Surveyed,
-        ClaimStatus::Approved,
-        ClaimStatus::Agreed,
-        ClaimStatus::Paid,
-        ClaimStatus::Declined,
-    ];
-
-    /// The code stored and sent in JSON.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ClaimStatus::Reported => "reported",
-            ClaimStatus::Dispatched => "dispatched",
-            ClaimStatus::Surveyed => "surveyed",
-            ClaimStatus::Approved => "approved",
-            ClaimStatus::Agreed => "agreed",
-            ClaimStatus::Paid => "paid",
-            ClaimStatus::Declined => "declined",
-        }
-    }
-
-    /// The Chinese label shown to users.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ClaimStatus::Reported => "待派工",
-            ClaimStatus::Dispatched => "待查勘",
-            ClaimStatus::Surveyed => "待审核",
-            ClaimStatus::Approved => "待农户确认",
-            ClaimStatus::Agreed => "待支付",
-            ClaimStatus::Paid => "已支付",
-            ClaimStatus::Declined => "已拒赔",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<ClaimStatus, UnknownClaimStatus> {
-        ClaimStatus::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownClaimStatus(s.to_string()))
-    }
-
     /// Still waiting for the survey, which the deadline is about.
     pub fn is_open(self) -> bool {
         matches!(self, ClaimStatus::Reported | ClaimStatus::Dispatched)
@@ -277,61 +212,20 @@ impl ClaimStatus {
     }
 }
 
-impl fmt::Display for ClaimStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+text_enum! {
+    /// How close an open claim is to its survey deadline.
+    pub enum Urgency {
+        /// The deadline has come.
+        Overdue = "overdue",
+        /// Less than the warning time left.
+        DueSoon = "due_soon",
+        Ok = "ok",
     }
+    /// An urgency code that is not one of overdue, due_soon, ok.
+    unknown: UnknownUrgency("未知的紧急程度：{0}");
 }
-
-impl std::str::FromStr for ClaimStatus {
-    type Err = UnknownClaimStatus;
-    fn from_str(s: &str) -> Result<ClaimStatus, UnknownClaimStatus> {
-        ClaimStatus::parse(s)
-    }
-}
-
-/// Compare with a status code (`view.status == "reported"`), as the code
-/// outside the claims module and the benches did while it was a string.
-impl PartialEq<&str> for ClaimStatus {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-/// How close an open claim is to its survey deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    /// The deadline has come.
-    Overdue,
-    /// Less than the warning time left.
-    DueSoon,
-    Ok,
-}
-
-/// An urgency code that is not one of overdue, due_soon, ok.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("未知的紧急程度：{0}")]
-pub struct UnknownUrgency(pub String);
 
 impl Urgency {
-    pub const ALL: [Urgency; 3] = [Urgency::Overdue, Urgency::DueSoon, Urgency::Ok];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Urgency::Overdue => "overdue",
-            Urgency::DueSoon => "due_soon",
-            Urgency::Ok => "ok",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Urgency, UnknownUrgency> {
-        Urgency::ALL
-            .into_iter()
-            .find(|u| u.as_str() == s)
-            .ok_or_else(|| UnknownUrgency(s.to_string()))
-    }
-
     /// Overdue once the deadline is reached; due soon when fewer than
     /// `warn_hours` whole hours' worth of minutes are left.
     pub fn at(due: DateTime<Utc>, now: DateTime<Utc>, warn_hours: u32) -> Urgency {
@@ -343,26 +237,6 @@ impl Urgency {
         } else {
             Urgency::Ok
         }
-    }
-}
-
-impl fmt::Display for Urgency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Urgency {
-    type Err = UnknownUrgency;
-    fn from_str(s: &str) -> Result<Urgency, UnknownUrgency> {
-        Urgency::parse(s)
-    }
-}
-
-/// Compare with an urgency code (`item.urgency == "overdue"`), as the CLI does.
-impl PartialEq<&str> for Urgency {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
     }
 }
 
@@ -389,82 +263,74 @@ mod tests {
 
     const PLENTY: Fen = Fen(100_000_000);
 
+    /// 1000 yuan insured per mu under the walnut rules, plenty left.
+    fn walnut_payout(area: &str, loss: &str) -> Payout {
+        payout(
+            &walnut_rules(),
+            Fen::from_yuan(1000),
+            mu(area),
+            rate(loss),
+            PLENTY,
+        )
+    }
+
     #[test]
     fn loss_rate_parsing_and_bounds() {
-        assert_eq!(rate("35").bp(), 3500);
-        assert_eq!(rate("35.5%").bp(), 3550);
-        assert_eq!(rate(" 0 ").bp(), 0);
-        assert_eq!(rate("100").bp(), 10_000);
-        assert_eq!(rate("12.34").to_string(), "12.34%");
-        assert!(matches!(
-            LossRate::parse_percent("100.01"),
-            Err(LossRateError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            LossRate::parse_percent("-1"),
-            Err(LossRateError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            LossRate::parse_percent("1.234"),
-            Err(LossRateError::TooManyDecimals(_))
-        ));
-        assert!(matches!(
-            LossRate::parse_percent("abc"),
-            Err(LossRateError::Invalid(_))
-        ));
-        assert_eq!(rate("３５．５％").bp(), 3550);
-        for bad in ["1e1", "", "NaN", "0x10", "1,00"] {
-            assert!(
-                matches!(LossRate::parse_percent(bad), Err(LossRateError::Invalid(_))),
-                "{bad}"
-            );
+        for (text, bp) in [
+            ("35", 3500),
+            ("35.5%", 3550),
+            (" 0 ", 0),
+            ("100", 10_000),
+            ("３５．５％", 3550),
+        ] {
+            assert_eq!(rate(text).bp(), bp, "{text:?}");
         }
-        assert!(matches!(
-            LossRate::parse_percent("79228162514264337593543950335"),
-            Err(LossRateError::OutOfRange(_))
-        ));
-        assert!(matches!(
-            LossRate::parse_percent("-0"),
-            Err(LossRateError::OutOfRange(_))
-        ));
+        assert_eq!(rate("12.34").to_string(), "12.34%");
+        use LossRateError::{Invalid, OutOfRange, TooManyDecimals};
+        type Kind = fn(String) -> LossRateError;
+        let refused: [(&str, Kind); 11] = [
+            ("100.01", OutOfRange),
+            ("-1", OutOfRange),
+            ("-0", OutOfRange),
+            ("79228162514264337593543950335", OutOfRange),
+            ("1.234", TooManyDecimals),
+            ("abc", Invalid),
+            ("1e1", Invalid),
+            ("", Invalid),
+            ("NaN", Invalid),
+            ("0x10", Invalid),
+            ("1,00", Invalid),
+        ];
+        let kind = std::mem::discriminant::<LossRateError>;
+        for (text, want) in refused {
+            let got = LossRate::parse_percent(text).unwrap_err();
+            assert_eq!(kind(&got), kind(&want(String::new())), "{text:?}: {got:?}");
+        }
     }
 
     #[test]
     fn proportional_payout_is_exact() {
         // 1000/mu × 3.37 mu × 35% = 1179.50
-        let p = payout(
-            &walnut_rules(),
-            Fen::from_yuan(1000),
-            mu("3.37"),
-            rate("35"),
-            PLENTY,
-        );
+        let p = walnut_payout("3.37", "35");
         assert_eq!(p.rule, PayoutRule::Proportional);
         assert_eq!(p.amount, Fen(117_950));
         assert!(!p.capped);
         // 1000 × 0.3333 mu × 33.33% = 111.08889 → 111.09 (half-up at the fen)
-        let p = payout(
-            &walnut_rules(),
-            Fen::from_yuan(1000),
-            mu("0.3333"),
-            rate("33.33"),
-            PLENTY,
-        );
+        let p = walnut_payout("0.3333", "33.33");
         assert_eq!(p.amount, Fen(11_109));
     }
 
     #[test]
     fn threshold_is_inclusive_and_total_loss_pays_in_full() {
-        let r = walnut_rules();
-        let below = payout(&r, Fen::from_yuan(1000), mu("2"), rate("9.99"), PLENTY);
+        let below = walnut_payout("2", "9.99");
         assert_eq!(below.rule, PayoutRule::BelowThreshold);
         assert_eq!(below.amount, Fen::ZERO);
-        let at = payout(&r, Fen::from_yuan(1000), mu("2"), rate("10"), PLENTY);
+        let at = walnut_payout("2", "10");
         assert_eq!(at.rule, PayoutRule::Proportional);
         assert_eq!(at.amount, Fen::from_yuan(200));
-        let just_under = payout(&r, Fen::from_yuan(1000), mu("2"), rate("79.99"), PLENTY);
+        let just_under = walnut_payout("2", "79.99");
         assert_eq!(just_under.amount, Fen(159_980));
-        let total = payout(&r, Fen::from_yuan(1000), mu("2"), rate("80"), PLENTY);
+        let total = walnut_payout("2", "80");
         assert_eq!(total.rule, PayoutRule::TotalLoss);
         assert_eq!(total.amount, Fen::from_yuan(2000));
     }

@@ -2,8 +2,9 @@
 
 use crate::error::ErrorCode;
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+
+use super::macros::serde_as_text;
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
@@ -153,18 +154,7 @@ impl fmt::Display for IdNumber {
     }
 }
 
-impl Serialize for IdNumber {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for IdNumber {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IdNumber, D::Error> {
-        let s = String::deserialize(d)?;
-        IdNumber::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(IdNumber, IdNumber::parse);
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,9 @@
 use crate::error::ErrorCode;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use std::iter::Sum;
-use std::ops::Add;
 
+use super::macros::{serde_as_text, stored_value, sum_newtype};
 use super::number::{self, NumberError};
 
 /// Units of storage: 1 mu = 10,000 units, so four decimals are exact.
@@ -17,21 +15,11 @@ const UNITS_PER_MU: i64 = 10_000;
 /// such as an area typed in square metres.
 pub const MAX_PLOT_MU: i64 = 100_000;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::BigInt)]
-pub struct Mu(i64);
+stored_value! {
+    #[derive(Default)]
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub struct Mu(i64);
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MuError {
@@ -160,30 +148,8 @@ impl fmt::Display for Mu {
     }
 }
 
-impl Add for Mu {
-    type Output = Mu;
-    fn add(self, o: Mu) -> Mu {
-        Mu(self.0 + o.0)
-    }
-}
-impl Sum for Mu {
-    fn sum<I: Iterator<Item = Mu>>(iter: I) -> Mu {
-        Mu(iter.map(|m| m.0).sum())
-    }
-}
-
-impl Serialize for Mu {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Mu {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Mu, D::Error> {
-        let s = String::deserialize(d)?;
-        Mu::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+sum_newtype!(Mu);
+serde_as_text!(Mu, Mu::parse);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,9 @@
 //! Pure business rules and validated types: no database, no HTTP.
 
+mod macros;
+
 pub mod access;
+pub mod area;
 pub mod claims;
 pub mod eligibility;
 pub mod id_number;

@@ -3,29 +3,18 @@
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use std::iter::Sum;
-use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+use std::ops::{AddAssign, Neg, Sub, SubAssign};
 
+use super::macros::{serde_as_text, stored_value, sum_newtype};
 use super::number::{self, NumberError};
 
-/// An amount of CNY in fen (1/100 yuan). Stored as BIGINT; shown as "269.60".
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::BigInt)]
-pub struct Fen(pub i64);
+stored_value! {
+    /// An amount of CNY in fen (1/100 yuan). Stored as BIGINT; shown as "269.60".
+    #[derive(Default)]
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub struct Fen(pub i64);
+}
 
 /// Round a yuan amount half-up (away from zero at .5) to the fen.
 ///
@@ -97,12 +86,6 @@ impl fmt::Display for Fen {
     }
 }
 
-impl Add for Fen {
-    type Output = Fen;
-    fn add(self, o: Fen) -> Fen {
-        Fen(self.0 + o.0)
-    }
-}
 impl AddAssign for Fen {
     fn add_assign(&mut self, o: Fen) {
         self.0 += o.0;
@@ -125,30 +108,8 @@ impl Neg for Fen {
         Fen(-self.0)
     }
 }
-impl Sum for Fen {
-    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
-        Fen(iter.map(|f| f.0).sum())
-    }
-}
-impl<'a> Sum<&'a Fen> for Fen {
-    fn sum<I: Iterator<Item = &'a Fen>>(iter: I) -> Fen {
-        Fen(iter.map(|f| f.0).sum())
-    }
-}
-
-/// Amounts travel as strings ("269.60") so no client parses them as floats.
-impl Serialize for Fen {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Fen {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
-        let s = String::deserialize(d)?;
-        Fen::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+sum_newtype!(Fen);
+serde_as_text!(Fen, Fen::parse);
 
 #[cfg(test)]
 mod tests {

@@ -345,11 +345,15 @@ mod tests {
         assert_eq!(money("1,000.00"), Ok(100_000));
         assert_eq!(money("1，000.00"), Ok(100_000));
         assert_eq!(money("１，２３４，５６７"), Ok(123_456_700));
-        assert_eq!(code("1,00"), "number_grouping");
-        assert_eq!(code("1,0000"), "number_grouping");
-        assert_eq!(code(",100"), "number_grouping");
-        assert_eq!(code("1,,000"), "number_grouping");
-        assert_eq!(code("1.000,5"), "number_invalid");
+        for (text, want) in [
+            ("1,00", "number_grouping"),
+            ("1,0000", "number_grouping"),
+            (",100", "number_grouping"),
+            ("1,,000", "number_grouping"),
+            ("1.000,5", "number_invalid"),
+        ] {
+            assert_eq!(code(text), want, "{text:?}");
+        }
     }
 
     #[test]
@@ -383,30 +387,38 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_plain_number() {
-        assert_eq!(code("1e3"), "number_exponent");
-        assert_eq!(code("1E+3"), "number_exponent");
-        assert_eq!(code("2.5e-1"), "number_exponent");
-        assert_eq!(code("0x1F"), "number_invalid");
-        assert_eq!(code("NaN"), "number_invalid");
-        assert_eq!(code("inf"), "number_invalid");
-        assert_eq!(code("-inf"), "number_invalid");
-        assert_eq!(code(""), "number_empty");
-        assert_eq!(code("   "), "number_empty");
-        assert_eq!(code("1 000"), "number_invalid");
-        assert_eq!(code("1.2.3"), "number_invalid");
-        assert_eq!(code("."), "number_invalid");
-        assert_eq!(code("12元"), "number_invalid");
-        assert_eq!(code("--1"), "number_invalid");
-        assert_eq!(code("- 1"), "number_invalid");
+        for (text, want) in [
+            ("1e3", "number_exponent"),
+            ("1E+3", "number_exponent"),
+            ("2.5e-1", "number_exponent"),
+            ("0x1F", "number_invalid"),
+            ("NaN", "number_invalid"),
+            ("inf", "number_invalid"),
+            ("-inf", "number_invalid"),
+            ("", "number_empty"),
+            ("   ", "number_empty"),
+            ("1 000", "number_invalid"),
+            ("1.2.3", "number_invalid"),
+            (".", "number_invalid"),
+            ("12元", "number_invalid"),
+            ("--1", "number_invalid"),
+            ("- 1", "number_invalid"),
+        ] {
+            assert_eq!(code(text), want, "{text:?}");
+        }
         assert!(money("1e3").unwrap_err().to_string().contains("科学计数法"));
     }
 
     #[test]
     fn signs_only_where_allowed() {
-        assert_eq!(code("-1"), "number_sign");
-        assert_eq!(code("-0"), "number_sign");
-        assert_eq!(code("+1"), "number_sign");
-        assert_eq!(code("－1"), "number_sign");
+        for (text, want) in [
+            ("-1", "number_sign"),
+            ("-0", "number_sign"),
+            ("+1", "number_sign"),
+            ("－1", "number_sign"),
+        ] {
+            assert_eq!(code(text), want, "{text:?}");
+        }
         let signed = |s| parse(s, &SIGNED_MONEY).map(|v| v.units);
         assert_eq!(signed("-12.50"), Ok(-1250));
         assert_eq!(signed("－１２．５"), Ok(-1250));

@@ -2,48 +2,29 @@
 //! expired | cancelled, and what each status means for cover and money.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyStatus {
-    /// Enrolled, grower share not yet paid.
-    Draft,
-    /// Grower share collected, waiting for the insurer.
-    Collected,
-    /// Issued by the insurer: cover runs from start to end.
-    Issued,
-    /// Cover ended on its end date.
-    Expired,
-    /// Cancelled; its money is reversed.
-    Cancelled,
+use super::macros::text_enum;
+
+text_enum! {
+    #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub enum PolicyStatus {
+        /// Enrolled, grower share not yet paid.
+        Draft = "draft" / "待收费",
+        /// Grower share collected, waiting for the insurer.
+        Collected = "collected" / "已收自缴保费",
+        /// Issued by the insurer: cover runs from start to end.
+        Issued = "issued" / "已签发",
+        /// Cover ended on its end date.
+        Expired = "expired" / "已到期",
+        /// Cancelled; its money is reversed.
+        Cancelled = "cancelled" / "已注销",
+    }
+    /// A text that is not a policy status code (stored in `policies.status`).
+    unknown: UnknownStatus("unknown status {0:?}");
 }
 
 impl PolicyStatus {
-    pub const ALL: [PolicyStatus; 5] = [
-        PolicyStatus::Draft,
-        PolicyStatus::Collected,
-        PolicyStatus::Issued,
-        PolicyStatus::Expired,
-        PolicyStatus::Cancelled,
-    ];
-
     /// Statuses whose subsidy is due (the statement counts them).
     pub const SUBSIDISED: [PolicyStatus; 2] = [PolicyStatus::Issued, PolicyStatus::Expired];
 
@@ -53,32 +34,6 @@ impl PolicyStatus {
         PolicyStatus::Issued,
         PolicyStatus::Expired,
     ];
-
-    /// The stored form (`policies.status`) and the JSON form.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            PolicyStatus::Draft => "draft",
-            PolicyStatus::Collected => "collected",
-            PolicyStatus::Issued => "issued",
-            PolicyStatus::Expired => "expired",
-            PolicyStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// What people read.
-    pub const fn name(self) -> &'static str {
-        match self {
-            PolicyStatus::Draft => "待收费",
-            PolicyStatus::Collected => "已收自缴保费",
-            PolicyStatus::Issued => "已签发",
-            PolicyStatus::Expired => "已到期",
-            PolicyStatus::Cancelled => "已注销",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PolicyStatus> {
-        PolicyStatus::ALL.into_iter().find(|p| p.as_str() == s)
-    }
 
     /// The moves the use cases make. Anything else is refused.
     pub fn can_move_to(self, next: PolicyStatus) -> bool {
@@ -105,30 +60,6 @@ impl PolicyStatus {
     /// The policy's money and plots no longer follow roster edits.
     pub fn is_locked(self) -> bool {
         self != PolicyStatus::Draft
-    }
-}
-
-impl fmt::Display for PolicyStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownStatus(pub String);
-
-impl fmt::Display for UnknownStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown status {:?}", self.0)
-    }
-}
-
-impl std::error::Error for UnknownStatus {}
-
-impl FromStr for PolicyStatus {
-    type Err = UnknownStatus;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PolicyStatus::parse(s).ok_or_else(|| UnknownStatus(s.to_string()))
     }
 }
 
@@ -181,7 +112,7 @@ mod tests {
     #[test]
     fn statuses_round_trip_through_text_and_json() {
         for s in PolicyStatus::ALL {
-            assert_eq!(PolicyStatus::parse(s.as_str()), Some(s));
+            assert_eq!(PolicyStatus::parse(s.as_str()), Ok(s));
             assert_eq!(s.as_str().parse::<PolicyStatus>(), Ok(s));
             assert_eq!(
                 serde_json::to_string(&s).unwrap(),

@@ -436,6 +436,15 @@ pub const WALNUT_2012_JSON: &str = include_str!("../../fixtures/schemes/walnut-2
 mod tests {
     use super::*;
 
+    /// The codes of the problems `validate` finds (it must find some).
+    fn problem_codes(s: &SchemeDef) -> Vec<&'static str> {
+        s.validate()
+            .unwrap_err()
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect()
+    }
+
     fn walnut() -> SchemeDef {
         serde_json::from_str(WALNUT_2012_JSON).unwrap()
     }
@@ -457,12 +466,7 @@ mod tests {
         s.grower_share_per_mu = Fen::from_yuan(90);
         s.subsidy_levels[0].percent = Decimal::from(51);
         s.term_end = s.term_start;
-        let codes: Vec<_> = s
-            .validate()
-            .unwrap_err()
-            .iter()
-            .map(|p| p.code.as_str())
-            .collect();
+        let codes = problem_codes(&s);
         assert!(codes.contains(&"scheme_grower_share_invalid"));
         assert!(codes.contains(&"scheme_term_invalid"));
     }
@@ -488,12 +492,7 @@ mod tests {
         s.term_end = NaiveDate::MAX;
         s.varieties[0].rules[0].min = Some(Decimal::MAX);
         s.name = "方案\u{202E}".into();
-        let codes: Vec<_> = s
-            .validate()
-            .unwrap_err()
-            .iter()
-            .map(|p| p.code.as_str())
-            .collect();
+        let codes = problem_codes(&s);
         for c in [
             "scheme_level_percent_invalid",
             "scheme_claim_rules_invalid",
@@ -518,12 +517,7 @@ mod tests {
         assert_eq!(s.validate(), Ok(()));
         s.sum_insured_per_mu = Fen(MAX_PER_MU.0 + 1);
         s.claim_rules.survey_hours = 721;
-        let codes: Vec<_> = s
-            .validate()
-            .unwrap_err()
-            .iter()
-            .map(|p| p.code.as_str())
-            .collect();
+        let codes = problem_codes(&s);
         assert_eq!(
             codes,
             ["scheme_rates_too_large", "scheme_claim_deadlines_invalid"]

@@ -6,8 +6,9 @@
 //! instants in China time (UTC+8).
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+
+use super::macros::{serde_as_text, stored_value, text_error};
 
 /// China Standard Time: dates on policies, and what people type and read.
 pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
@@ -19,25 +20,50 @@ pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
 const STORED_INSTANT: &str = "%Y-%m-%dT%H:%M:%SZ";
 const STORED_DAY: &str = "%Y-%m-%d";
 
-/// A moment, to the second, in UTC.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub struct Instant {
-    at: DateTime<Utc>,
-    /// The stored form, kept beside the value so the database layer can
-    /// bind it by reference.
-    text: [u8; 20],
+stored_value! {
+    /// A moment, to the second, in UTC.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub struct Instant {
+        at: DateTime<Utc>,
+        /// The stored form, kept beside the value so the database layer can
+        /// bind it by reference.
+        text: [u8; 20],
+    }
+}
+
+/// The stored form (`as_str`, `to_text`) of a value that keeps it in a
+/// fixed-width `text` field; it is also the `Display` and JSON form.
+macro_rules! stored_text {
+    ($name:ident, $parse:path, $example:literal) => {
+        impl $name {
+            #[doc = concat!("The stored form: ", $example, ".")]
+            pub fn as_str(&self) -> &str {
+                std::str::from_utf8(&self.text).unwrap_or_default()
+            }
+
+            pub fn to_text(self) -> String {
+                self.as_str().to_string()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        serde_as_text!($name, $parse);
+    };
+}
+
+/// The formatted text in a fixed-width buffer (the formats give exactly `N`
+/// ASCII bytes for the years [`FIRST_YEAR`]..=[`LAST_YEAR`]).
+fn fixed_width<const N: usize>(formatted: impl fmt::Display) -> [u8; N] {
+    let mut text = [b'0'; N];
+    for (slot, byte) in text.iter_mut().zip(formatted.to_string().bytes()) {
+        *slot = byte;
+    }
+    text
 }
 
 /// Years the fixed-width text can hold; nothing in a county's insurance
@@ -56,25 +82,12 @@ impl Instant {
                 .single()
                 .unwrap_or(at);
         }
-        let mut text = [b'0'; 20];
-        let formatted = at.format(STORED_INSTANT).to_string();
-        for (slot, byte) in text.iter_mut().zip(formatted.bytes()) {
-            *slot = byte;
-        }
+        let text = fixed_width(at.format(STORED_INSTANT));
         Instant { at, text }
     }
 
     pub fn utc(self) -> DateTime<Utc> {
         self.at
-    }
-
-    /// The stored form: `2026-06-12T06:30:00Z`.
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.text).unwrap_or_default()
-    }
-
-    pub fn to_text(self) -> String {
-        self.as_str().to_string()
     }
 
     /// Read a stored instant (any RFC 3339 text is accepted).
@@ -98,43 +111,15 @@ impl Instant {
     }
 }
 
-impl fmt::Display for Instant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+stored_text!(Instant, Instant::parse_stored, "`2026-06-12T06:30:00Z`");
 
-/// JSON carries the stored form, as it did when instants were plain text.
-impl Serialize for Instant {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+stored_value! {
+    /// A calendar day (China), stored as `2026-06-12`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub struct Day {
+        date: NaiveDate,
+        text: [u8; 10],
     }
-}
-
-impl<'de> Deserialize<'de> for Instant {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Instant::parse_stored(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A calendar day (China), stored as `2026-06-12`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    diesel::AsExpression,
-    diesel::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub struct Day {
-    date: NaiveDate,
-    text: [u8; 10],
 }
 
 impl Day {
@@ -145,27 +130,12 @@ impl Day {
         } else {
             d
         };
-        let mut text = [b'0'; 10];
-        for (slot, byte) in text
-            .iter_mut()
-            .zip(date.format(STORED_DAY).to_string().bytes())
-        {
-            *slot = byte;
-        }
+        let text = fixed_width(date.format(STORED_DAY));
         Day { date, text }
     }
 
     pub fn date(self) -> NaiveDate {
         self.date
-    }
-
-    /// The stored form: `2026-06-12`.
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.text).unwrap_or_default()
-    }
-
-    pub fn to_text(self) -> String {
-        self.as_str().to_string()
     }
 
     pub fn parse_stored(s: &str) -> Result<Day, TimeError> {
@@ -175,24 +145,7 @@ impl Day {
     }
 }
 
-impl fmt::Display for Day {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Day {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Day {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Day::parse_stored(&s).map_err(serde::de::Error::custom)
-    }
-}
+stored_text!(Day, Day::parse_stored, "`2026-06-12`");
 
 /// 2012-3-5, 2012/03/05, 2012.3.5, 2012年3月5日, 20120305, and any of those
 /// followed by a time.
@@ -222,18 +175,12 @@ pub fn read_day(s: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(y, m, d)
 }
 
-/// A stored time that does not read back: the database holds text the
-/// program did not write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeError(pub String);
-
-impl fmt::Display for TimeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not a stored time or date: {:?}", self.0)
-    }
-}
-
-impl std::error::Error for TimeError {}
+text_error!(
+    /// A stored time that does not read back: the database holds text the
+    /// program did not write.
+    TimeError,
+    "not a stored time or date: {0:?}"
+);
 
 #[cfg(test)]
 mod tests {

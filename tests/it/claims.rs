@@ -393,6 +393,66 @@ fn the_board_counts_down_to_the_deadline() {
     assert!(text.contains("没有超时或临近时限"), "{text}");
 }
 
+/// README, claims step 2 and the command line: `guobao claims overdue
+/// --warn-hours N` lists a claim with N-1 hours left as nearly due, and not
+/// one with N+1 hours left.
+#[test]
+fn claims_overdue_takes_the_warning_window_from_the_command_line() {
+    let app = spawn_app_at("2012-06-12 08:00");
+    let uw = app.api("underwriter");
+    let reported = |name: &str, seq: u32| {
+        let r = report(
+            &uw,
+            &insured(&app, name, seq, true),
+            "hail",
+            "2012-06-12 07:00",
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r
+    };
+    let soon = reported("早报户", 8);
+    app.clock.advance(chrono::Duration::hours(2));
+    let later = reported("晚报户", 9);
+    let overdue = |extra: &[&str]| -> Vec<(String, String, i64)> {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_guobao"))
+            .args(["--database-url", &app.db.url, "claims", "overdue"])
+            // Due 2012-06-13 08:00 and 10:00: 9 and 11 hours left.
+            .args(["--at", "2012-06-12 23:00", "--json"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["claim_no"].as_str().unwrap().to_string(),
+                    i["urgency"].as_str().unwrap().to_string(),
+                    i["minutes_left"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let no = |c: &Resp| c.body["claim_no"].as_str().unwrap().to_string();
+    // The scheme's 6 hours: neither is near its deadline yet.
+    assert!(overdue(&[]).is_empty());
+    assert_eq!(
+        overdue(&["--warn-hours", "10"]),
+        [(no(&soon), "due_soon".to_string(), 540)]
+    );
+    assert_eq!(
+        overdue(&["--warn-hours", "12"]),
+        [
+            (no(&soon), "due_soon".to_string(), 540),
+            (no(&later), "due_soon".to_string(), 660)
+        ]
+    );
+}
+
 #[test]
 fn a_bad_survey_writes_nothing() {
     let app = spawn_app_at("2012-06-12 08:00");

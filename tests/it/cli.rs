@@ -177,6 +177,61 @@ fn eligibility_gives_verdict_and_reasons() {
     );
 }
 
+/// README, command line: `guobao eligibility ... --attr k=v` judges a rule on
+/// any numeric attribute of the scheme, here one read from the database.
+#[test]
+fn eligibility_takes_other_attributes_with_attr() {
+    let app = spawn_app();
+    let mut hill: Value =
+        serde_json::from_str(include_str!("../../fixtures/schemes/apple-2013.json")).unwrap();
+    hill["code"] = "apple-hill".into();
+    hill["varieties"][0]["rules"][1]["max"] = "15".into();
+    let r = app.api("admin").post("/api/v1/schemes", hill);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let verdict = |scheme: &str, url: Option<&str>, attrs: &[&str]| -> Output {
+        let mut args = Vec::new();
+        if let Some(url) = url {
+            args.extend(["--database-url", url]);
+        }
+        args.extend(["eligibility", "--scheme", scheme, "--variety", "富士"]);
+        args.extend(["--tree-age", "6", "--json"]);
+        for a in attrs {
+            args.extend(["--attr", a]);
+        }
+        guobao(&args)
+    };
+    let codes = |o: &Output| -> (bool, Vec<String>) {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v = json_of(o);
+        let codes = v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect();
+        (v["eligible"].as_bool().unwrap(), codes)
+    };
+    let url = Some(app.db.url.as_str());
+    let (ok, why) = codes(&verdict("apple-hill", url, &[]));
+    assert!(!ok);
+    assert_eq!(why, ["slope_degrees_missing"]);
+    let o = verdict("apple-hill", url, &["slope_degrees=20"]);
+    let (ok, why) = codes(&o);
+    assert!(!ok);
+    assert_eq!(why.len(), 1);
+    assert_eq!(json_of(&o)["reasons"][0]["message"], "坡度超过15度");
+    assert!(codes(&verdict("apple-hill", url, &["slope_degrees=15"])).0);
+    // The shipped apple scheme allows 25 degrees.
+    assert!(codes(&verdict("apple-2013", None, &["slope_degrees=20"])).0);
+    // An attribute the rule doesn't know changes nothing; a malformed one is refused.
+    let (ok, why) = codes(&verdict("apple-hill", url, &["altitude_m=2000"]));
+    assert!(!ok);
+    assert_eq!(why, ["slope_degrees_missing"]);
+    let o = verdict("apple-hill", url, &["slope_degrees"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("名称=数值"));
+}
+
 #[test]
 fn migrate_and_user_add_create_a_working_account() {
     let db = TestDb::new();
@@ -323,6 +378,31 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
         .any(|p| !p["boundary"].is_null()));
     server.kill();
 
+    // The demo season is 2012 (cover ends 2012-10-31): started today, every
+    // issued policy has expired and no other policy changed, compared with
+    // the same county loaded without a start (on SQLite, the quicker to
+    // load: the demo is the same on both backends).
+    let dir = tempfile::tempdir().unwrap();
+    let reference = format!("sqlite://{}", dir.path().join("reference.db").display());
+    let pool = guobao::startup::prepare_database(&reference).unwrap();
+    guobao::demo::load::load(&mut pool.get().unwrap(), &mut |_, _| {}).unwrap();
+    let loaded = policy_statuses(&reference);
+    for status in ["draft", "collected", "issued"] {
+        assert!(
+            loaded.values().any(|s| s == status),
+            "the demo has {status} policies"
+        );
+    }
+    let expected: std::collections::BTreeMap<String, String> = loaded
+        .into_iter()
+        .map(|(no, s)| (no, if s == "issued" { "expired".into() } else { s }))
+        .collect();
+    let after_first = policy_statuses(&db.url);
+    assert!(
+        after_first == expected,
+        "policy statuses after the first start"
+    );
+
     // A second start keeps the data and does not load the demo again.
     let tables = ["areas", "users", "growers", "plots", "policies", "claims"];
     let counts = |db: &TestDb| -> Vec<i64> {
@@ -341,9 +421,26 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     again.token("forestry", guobao::demo::load::DEMO_PASSWORD);
     again.kill();
     assert_eq!(counts(&db), before, "{tables:?} after the second start");
+    assert!(
+        policy_statuses(&db.url) == after_first,
+        "policy statuses after the second start"
+    );
     let o = guobao(&["--database-url", &db.url, "demo"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("只能载入空数据库"));
+}
+
+/// Every policy's status by policy number, straight from the database at `url`.
+#[cfg(feature = "demo")]
+fn policy_statuses(url: &str) -> std::collections::BTreeMap<String, String> {
+    use diesel::prelude::*;
+    use guobao::db::schema::policies;
+    policies::table
+        .select((policies::policy_no, policies::status))
+        .load::<(String, String)>(&mut guobao::db::establish(url).unwrap())
+        .unwrap()
+        .into_iter()
+        .collect()
 }
 
 #[test]

@@ -1037,6 +1037,66 @@ fn insurer_requests_each_policy_subsidy_once() {
     assert!(p.body.contains("申请编号SQ-4已使用"));
 }
 
+/// README, subsidy requests: a policy is requested once — the second request
+/// judges it ineligible, and the database itself refuses a second eligible
+/// row for it (the unique index over eligible items), whoever writes it.
+#[test]
+fn a_policy_is_in_one_subsidy_request_even_in_the_database() {
+    let app = spawn_app();
+    let bk = book(&app);
+    let uw = app.api("underwriter");
+    let no = |p: &Value| p["policy_no"].as_str().unwrap().to_string();
+    let submit = |request_no: &str, policies: &[&Value]| {
+        let nos: Vec<String> = policies.iter().map(|p| no(p)).collect();
+        let r = uw.post(
+            "/api/v1/finance/requests",
+            json!({"request_no": request_no, "policy_nos": nos}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    };
+    let first = submit("SQ-ONCE-1", &[&bk.a[0]]);
+    assert_eq!(first["eligible_count"], 1);
+    let second = submit("SQ-ONCE-2", &[&bk.a[0], &bk.a[1]]);
+    assert_eq!(second["eligible_count"], 1, "{second}");
+    assert_eq!(fen(&second["eligible_subsidy"]), fen(&bk.a[1]["subsidy"]));
+
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn();
+    let eligible_rows = |conn: &mut guobao::db::DbConn| {
+        diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM subsidy_request_items WHERE eligible AND policy_id = {}",
+            bk.a[0]["id"]
+        ))
+        .get_result::<N>(conn)
+        .unwrap()
+        .n
+    };
+    assert_eq!(eligible_rows(&mut conn), 1);
+    let third = submit("SQ-ONCE-3", &[&bk.a[2]]);
+    let insert = |eligible: bool| {
+        format!(
+            "INSERT INTO subsidy_request_items (request_id, policy_id, eligible, reason, subsidy_fen) \
+             VALUES ({}, {}, {}, '', 100)",
+            third["id"],
+            bk.a[0]["id"],
+            if eligible { "TRUE" } else { "FALSE" }
+        )
+    };
+    let items = count(&mut conn, "subsidy_request_items");
+    let refused = diesel::sql_query(insert(true)).execute(&mut conn);
+    assert!(refused.is_err(), "a second eligible row was stored");
+    assert_eq!(count(&mut conn, "subsidy_request_items"), items);
+    assert_eq!(eligible_rows(&mut conn), 1);
+    // The same row marked ineligible is fine: the index covers eligible items only.
+    diesel::sql_query(insert(false)).execute(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, "subsidy_request_items"), items + 1);
+}
+
 /// A statement as an insurer's clerk would send it: a title, a header with
 /// variants, text amounts with thousands separators, full-width digits, a
 /// blank row and a totals row.
@@ -1088,6 +1148,42 @@ fn fullwidth(s: &str) -> String {
             _ => c,
         })
         .collect()
+}
+
+/// The groups of a reconciliation against the insurer's statement that
+/// `reconciliation_matches_their_statement_line_by_line` sends (and
+/// fixtures/statements/ holds): the subsidy of `bk.a[0]` as is, `bk.a[1]`'s
+/// plus 1.00, and 1,234.50 for a policy that isn't ours, under a title, a
+/// blank row and the header in row 3.
+fn assert_insurer_groups(v: &Value, bk: &Book) {
+    assert_eq!(v["rows_read"], 3, "{v}");
+    assert_eq!(v["header_row"], 3, "{v}");
+    let group = |g: &str| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["group"] == g)
+            .unwrap()
+            .clone()
+    };
+    let matched = group("matched");
+    assert_eq!(matched["count"], 1);
+    assert_eq!(fen(&matched["ours"]), fen(&bk.a[0]["subsidy"]));
+    let differs = group("differs");
+    assert_eq!(differs["count"], 1);
+    assert_eq!(fen(&differs["theirs"]), fen(&bk.a[1]["subsidy"]) + 100);
+    assert_eq!(fen(&differs["ours"]), fen(&bk.a[1]["subsidy"]));
+    assert_eq!(fen(&differs["difference"]), 100);
+    let ours_missing = group("missing_ours");
+    assert_eq!(ours_missing["count"], 1);
+    assert_eq!(fen(&ours_missing["theirs"]), 123_450);
+    let theirs_missing = group("missing_theirs");
+    assert_eq!(theirs_missing["count"], 2);
+    assert_eq!(
+        fen(&theirs_missing["ours"]),
+        fen(&bk.a[2]["subsidy"]) + fen(&bk.b[0]["subsidy"])
+    );
 }
 
 #[test]
@@ -1153,34 +1249,7 @@ fn reconciliation_matches_their_statement_line_by_line() {
         their_statement(&rows, &header),
     );
     assert_eq!(status, 201, "{v}");
-    assert_eq!(v["rows_read"], 3);
-    assert_eq!(v["header_row"], 3);
-    let group = |g: &str| {
-        v["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["group"] == g)
-            .unwrap()
-            .clone()
-    };
-    let matched = group("matched");
-    assert_eq!(matched["count"], 1);
-    assert_eq!(fen(&matched["ours"]), fen(&bk.a[0]["subsidy"]));
-    let differs = group("differs");
-    assert_eq!(differs["count"], 1);
-    assert_eq!(fen(&differs["theirs"]), plus_one.0);
-    assert_eq!(fen(&differs["ours"]), fen(&bk.a[1]["subsidy"]));
-    assert_eq!(fen(&differs["difference"]), 100);
-    let ours_missing = group("missing_ours");
-    assert_eq!(ours_missing["count"], 1);
-    assert_eq!(fen(&ours_missing["theirs"]), 123_450);
-    let theirs_missing = group("missing_theirs");
-    assert_eq!(theirs_missing["count"], 2);
-    assert_eq!(
-        fen(&theirs_missing["ours"]),
-        fen(&bk.a[2]["subsidy"]) + fen(&bk.b[0]["subsidy"])
-    );
+    assert_insurer_groups(&v, &bk);
     // The lines to check: both amounts shown where they differ.
     let lines = v["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 4);
@@ -1248,6 +1317,38 @@ fn reconciliation_matches_their_statement_line_by_line() {
             .len(),
         3
     );
+}
+
+/// README, reconciliation: the insurer's statement also comes as legacy .xls
+/// and as .ods (files written by xlwt and odfpy, fixtures/statements/), read by
+/// content whatever the name says.
+#[test]
+fn reconciliation_reads_xls_and_ods_statements() {
+    let app = spawn_app();
+    let bk = book(&app);
+    // The fixtures hold the numbers a fresh database gives `book()`.
+    assert_eq!(bk.a[0]["policy_no"], "201253299910100001");
+    assert_eq!(bk.a[1]["policy_no"], "201253299910100002");
+    assert_eq!(bk.a[1]["subsidy"], "79.01");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/statements");
+    for (file, sent_as) in [
+        ("insurer.xls", "insurer.xls"),
+        ("insurer.ods", "insurer.ods"),
+        ("insurer.ods", "对账单.xlsx"),
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
+        let (status, v) = post_file(
+            &app,
+            "finance",
+            &format!("source=insurer&filename={sent_as}"),
+            bytes,
+        );
+        assert_eq!(status, 201, "{file}: {v}");
+        assert_insurer_groups(&v, &bk);
+        assert_eq!(v["lines"][0]["policy_no"], "201253299910100002", "{file}");
+        assert_eq!(v["lines"][0]["theirs"], "80.01", "{file}");
+    }
+    assert_eq!(count(&mut app.conn(), "reconciliations"), 3);
 }
 
 #[test]

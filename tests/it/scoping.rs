@@ -165,3 +165,73 @@ fn api_needs_a_valid_token() {
     assert_eq!(v["error"], "validation_failed");
     assert_eq!(v["fields"][0]["code"], "json_invalid");
 }
+
+/// README, "Identity numbers": in full only on detail pages, and there only to
+/// admin, county forestry, the township station and the underwriter; the
+/// adjuster and finance get the masked number; every list masks it.
+#[test]
+fn detail_pages_show_the_full_id_number_only_to_the_roles_that_may_see_it() {
+    use crate::helpers::claims::{dispatch, insured, report};
+    let app = spawn_app_at("2012-06-12 16:00");
+    let ins = insured(&app, "证件户", 7, true);
+    let uw = app.api("underwriter");
+    let claim = report(&uw, &ins, "hail", "2012-06-12 14:30").body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(dispatch(&uw, claim).status, 200);
+    let grower = uw.get(&format!("/api/v1/policies/{}", ins.policy_id)).body["grower_id"]
+        .as_i64()
+        .unwrap();
+    let full = id_number("19700101", 7);
+    let masked = format!("{}**********{}", &full[..4], &full[14..]);
+    let details = [
+        format!("/growers/{grower}"),
+        format!("/policies/{}", ins.policy_id),
+        format!("/claims/{claim}"),
+    ];
+    for (role, sees_full) in [
+        ("admin", true),
+        ("forestry", true),
+        ("station_a", true),
+        ("underwriter", true),
+        ("adjuster", false),
+        ("finance", false),
+    ] {
+        let br = app.browser();
+        br.login(role);
+        let mut opened = Vec::new();
+        for path in &details {
+            let p = br.get(path);
+            if p.status == 403 || p.status == 404 {
+                continue;
+            }
+            assert_eq!(p.status, 200, "{role} {path}");
+            let shown = if sees_full { &full } else { &masked };
+            assert!(p.body.contains(shown.as_str()), "{role} {path}: {shown}");
+            if !sees_full {
+                assert!(
+                    !p.body.contains(&full),
+                    "{role} {path} shows the full number"
+                );
+            }
+            opened.push(path.as_str());
+        }
+        // Every role here may open the grower's page; the ones that may see
+        // the full number open every detail page.
+        assert!(opened.contains(&details[0].as_str()), "{role}: {opened:?}");
+        if sees_full {
+            assert_eq!(opened.len(), details.len(), "{role}: {opened:?}");
+        }
+        for list in ["/growers", "/policies"] {
+            let p = br.get(list);
+            if p.status != 200 {
+                continue;
+            }
+            assert!(
+                !p.body.contains(&full),
+                "{role} {list} shows the full number"
+            );
+            assert!(p.body.contains(&masked), "{role} {list}");
+        }
+    }
+}

@@ -1,15 +1,14 @@
 //! Who may handle or see a claim, loading a claim within the actor's scope,
 //! and the guarded save every step ends with (version check, status error, audit).
 
-use crate::app::clock::to_text;
 use crate::app::{audit, Action, Actor, Role};
+use crate::db::claims::{self as rows, ClaimChange, Within};
 use crate::db::models::Claim;
-use crate::db::schema::claims;
 use crate::db::DbConn;
 use crate::domain::access::{allows, grant, Reach, Target};
+use crate::domain::claims::ClaimStatus;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 
 // ---------------------------------------------------------------- who may
 
@@ -41,13 +40,20 @@ pub fn assigned_surveyor(actor: &Actor, adjuster: Option<i64>, co_surveyor: Opti
         || (actor.role == Role::CountyForestry && co_surveyor == Some(actor.user_id))
 }
 
+/// Which claims the actor's lists hold: by the same grant as [`sees`].
+pub(super) fn within(actor: &Actor) -> Within {
+    match (
+        grant(actor.role, Action::ViewClaims),
+        actor.township_scope(),
+    ) {
+        (Some(Reach::Assigned), _) => Within::AssignedTo(actor.user_id),
+        (_, Some(township)) => Within::Township(township),
+        (_, None) => Within::County,
+    }
+}
+
 pub fn load(conn: &mut DbConn, id: i64) -> AppResult<Claim> {
-    claims::table
-        .find(id)
-        .select(Claim::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("赔案"))
+    rows::by_id(conn, id)?.ok_or_else(|| AppError::not_found("赔案"))
 }
 
 /// A claim the actor may see; any other is "not found", as with policies.
@@ -57,6 +63,36 @@ pub fn get_scoped(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Claim>
         return Err(AppError::not_found("赔案"));
     }
     Ok(c)
+}
+
+/// A step on a claim: the statuses it starts from, and what it is called
+/// when a claim is in any other ("不能{doing}").
+pub(super) struct Step {
+    pub(super) from: &'static [ClaimStatus],
+    pub(super) doing: &'static str,
+}
+
+/// The claim a step starts from: one the actor sees, at the version the
+/// caller saw, in a status the step starts from.
+pub(super) fn start(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    version: Option<i32>,
+    step: &Step,
+) -> AppResult<Claim> {
+    let c = get_scoped(conn, actor, id)?;
+    ready(&c, version, step)?;
+    Ok(c)
+}
+
+/// The claim is at the version the caller saw and in a status the step starts from.
+pub(super) fn ready(c: &Claim, version: Option<i32>, step: &Step) -> AppResult<()> {
+    check_version(c, version)?;
+    if !step.from.contains(&c.status) {
+        return Err(wrong_status(c, step.doing));
+    }
+    Ok(())
 }
 
 pub(super) fn check_version(c: &Claim, version: Option<i32>) -> AppResult<()> {
@@ -90,10 +126,10 @@ pub(super) fn save(
     actor: &Actor,
     action: &str,
     before: &Claim,
-    now: DateTime<Utc>,
-    change: impl FnOnce(&mut DbConn, i64) -> QueryResult<usize>,
+    now: Instant,
+    change: &ClaimChange,
 ) -> AppResult<Claim> {
-    let n = change(conn, before.id)?;
+    let n = rows::update(conn, before.id, change)?;
     if n != 1 {
         return Err(AppError::Internal(format!(
             "claim {} not updated",
@@ -101,17 +137,7 @@ pub(super) fn save(
         )));
     }
     // The version moves only if nobody else moved it since we read it.
-    let bumped = diesel::update(
-        claims::table
-            .filter(claims::id.eq(before.id))
-            .filter(claims::version.eq(before.version)),
-    )
-    .set((
-        claims::version.eq(before.version + 1),
-        claims::updated_at.eq(to_text(now)),
-    ))
-    .execute(conn)?;
-    if bumped != 1 {
+    if rows::bump_version(conn, before.id, before.version, now)? != 1 {
         return Err(AppError::conflict(
             ErrorCode::VersionConflict,
             format!("赔案{}已被他人修改，请刷新后重试", before.claim_no),

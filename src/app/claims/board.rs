@@ -1,15 +1,17 @@
 //! The claims board: open claims against their survey deadline, counts by
 //! adjuster and township, monthly on-time figures, payments due; and `overdue`.
 
+use super::settle::owed;
 use super::views::{on_time, scoped_rows, views, Names};
 use super::*;
-use crate::app::clock::{self, china_date, from_text};
+use crate::app::clock;
 use crate::app::Actor;
 use crate::db::models::Claim;
 use crate::db::DbConn;
+use crate::domain::time::Instant;
 use crate::domain::Fen;
 use crate::error::AppResult;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -82,6 +84,7 @@ pub fn board(
     now: DateTime<Utc>,
     warn_hours: Option<u32>,
 ) -> AppResult<Board> {
+    let at = Instant::from_utc(now);
     let all = scoped_rows(conn, actor, &ClaimFilter::default())?;
     let names = Names::load(conn)?;
     let scheme_warn = |scheme_id: i64| {
@@ -102,7 +105,7 @@ pub fn board(
     let mut by_township: BTreeMap<String, Count> = BTreeMap::new();
     let mut shown_warn = warn_hours;
     for (c, v) in open_rows.iter().zip(open_views) {
-        let due = from_text(&c.survey_due_at)?;
+        let due = c.survey_due_at.utc();
         let minutes = (due - now).num_minutes();
         let warn = warn_hours.unwrap_or_else(|| scheme_warn(c.scheme_id));
         shown_warn.get_or_insert(warn);
@@ -140,14 +143,10 @@ pub fn board(
         if c.status == ClaimStatus::Declined && !surveyed {
             continue;
         }
-        let due = from_text(&c.survey_due_at)?;
-        if !surveyed && due > now {
+        if !surveyed && c.survey_due_at > at {
             continue;
         }
-        let month = from_text(&c.reported_at)?
-            .with_timezone(&clock::china())
-            .format("%Y-%m")
-            .to_string();
+        let month = c.reported_at.china_day().date().format("%Y-%m").to_string();
         let e = months.entry(month).or_default();
         e.0 += 1;
         if on_time(c) == Some(true) {
@@ -171,7 +170,7 @@ pub fn board(
             }),
         })
         .collect();
-    let today = china_date(now);
+    let today = at.china_day();
     let agreed: Vec<Claim> = all
         .iter()
         .filter(|c| c.status == ClaimStatus::Agreed)
@@ -182,14 +181,10 @@ pub fn board(
         .iter()
         .zip(agreed_views)
         .map(|(c, v)| {
-            let due = c
-                .payment_due_on
-                .as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                .unwrap_or(today);
+            let due = c.payment_due_on.unwrap_or(today);
             PaymentDue {
-                owed: Fen(c.payout_fen.unwrap_or(0) - c.paid_fen),
-                days_overdue: (today - due).num_days(),
+                owed: owed(c),
+                days_overdue: (today.date() - due.date()).num_days(),
                 claim: v,
             }
         })

@@ -4,15 +4,14 @@
 use super::photos::reused_no;
 use super::views::{personal, Names};
 use super::*;
-use crate::app::clock::display_text;
 use crate::app::Actor;
-use crate::db::models::{ClaimPayment, ClaimPhotoMeta, ClaimSurvey};
-use crate::db::schema::{claim_payments, claim_photos, claim_surveys};
+use crate::db::claims as rows;
+use crate::db::models::ClaimSurvey;
 use crate::db::DbConn;
 use crate::domain::claims::{LossRate, Payout};
+use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
-use diesel::prelude::*;
 use serde::Serialize;
 
 // ---------------------------------------------------------------- reading
@@ -55,7 +54,7 @@ pub struct PhotoView {
 #[derive(Debug, Clone, Serialize)]
 pub struct PaymentView {
     pub amount: Fen,
-    pub paid_on: String,
+    pub paid_on: Day,
     pub bank_reference: String,
 }
 
@@ -79,21 +78,9 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
     let c = get_scoped(conn, actor, id)?;
     let names = Names::load(conn)?;
     let cv = view(conn, actor, &c)?;
-    let surveys: Vec<ClaimSurvey> = claim_surveys::table
-        .filter(claim_surveys::claim_id.eq(c.id))
-        .order(claim_surveys::id.desc())
-        .select(ClaimSurvey::as_select())
-        .load(conn)?;
-    let photos: Vec<ClaimPhotoMeta> = claim_photos::table
-        .filter(claim_photos::claim_id.eq(c.id))
-        .order(claim_photos::id)
-        .select(ClaimPhotoMeta::as_select())
-        .load(conn)?;
-    let payments: Vec<ClaimPayment> = claim_payments::table
-        .filter(claim_payments::claim_id.eq(c.id))
-        .order(claim_payments::id)
-        .select(ClaimPayment::as_select())
-        .load(conn)?;
+    let surveys = rows::surveys_of(conn, c.id)?;
+    let photos = rows::photos_of(conn, c.id)?;
+    let payments = rows::payments_of(conn, c.id)?;
     let p = crate::app::policies::load(conn, c.policy_id)?;
     let plot = crate::app::plots::load(conn, c.plot_id)?;
     let g = crate::app::growers::load(conn, c.grower_id)?;
@@ -109,7 +96,7 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
             size_kb: (x.size_bytes + 1023) / 1024,
             content_type: x.content_type,
             reused_claim_no: reused_no(conn, x.reused_claim_id)?,
-            created_at: display_text(&x.created_at),
+            created_at: x.created_at.display(),
         });
     }
     let remaining = remaining_sum(conn, &c)?;
@@ -117,46 +104,18 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
         claim: cv,
         surveys: surveys
             .into_iter()
-            .map(|s| {
-                let detail: Option<Payout> = serde_json::from_str(&s.payout_detail).ok();
-                SurveyView {
-                    id: s.id,
-                    client_id: s.client_id,
-                    surveyed_at: display_text(&s.surveyed_at),
-                    received_at: display_text(&s.received_at),
-                    latitude: s.latitude,
-                    longitude: s.longitude,
-                    accuracy_m: s.accuracy_m,
-                    location_label: location_label(&s.location_check).to_string(),
-                    location_check: s.location_check,
-                    distance_m: s.distance_m,
-                    damaged_trees: s.damaged_trees,
-                    affected_mu: Mu::from_units(s.affected_area_units),
-                    loss_rate: LossRate::from_bp(s.loss_rate_bp),
-                    payout: Fen(s.payout_fen),
-                    rule: detail
-                        .as_ref()
-                        .map(|d| d.rule.name().to_string())
-                        .unwrap_or_default(),
-                    capped: detail.map(|d| d.capped).unwrap_or(false),
-                    adjuster: names.user(Some(s.adjuster_id)),
-                    co_surveyor: names.user(Some(s.co_surveyor_id)),
-                    grower_signed_name: s.grower_signed_name,
-                    has_signature: !s.grower_signature.is_empty(),
-                    notes: s.notes,
-                }
-            })
+            .map(|s| survey_view(&names, s))
             .collect(),
         photos: photo_views,
         payments: payments
             .into_iter()
             .map(|x| PaymentView {
-                amount: Fen(x.amount_fen),
+                amount: x.amount_fen,
                 paid_on: x.paid_on,
                 bank_reference: x.bank_reference,
             })
             .collect(),
-        sum_insured: Fen(p.sum_insured_fen),
+        sum_insured: p.sum_insured_fen,
         remaining_sum: remaining,
         plot_boundary: plot.boundary.clone(),
         tree_count: plot.tree_count,
@@ -164,6 +123,36 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
         bank_name: g.bank_name.clone(),
         bank_account: personal(actor.sees_personal_data(), &g.bank_account, mask_account),
     })
+}
+
+fn survey_view(names: &Names, s: ClaimSurvey) -> SurveyView {
+    let detail: Option<Payout> = serde_json::from_str(&s.payout_detail).ok();
+    SurveyView {
+        id: s.id,
+        client_id: s.client_id,
+        surveyed_at: s.surveyed_at.display(),
+        received_at: s.received_at.display(),
+        latitude: s.latitude,
+        longitude: s.longitude,
+        accuracy_m: s.accuracy_m,
+        location_label: location_label(&s.location_check).to_string(),
+        location_check: s.location_check,
+        distance_m: s.distance_m,
+        damaged_trees: s.damaged_trees,
+        affected_mu: s.affected_area_units,
+        loss_rate: LossRate::from_bp(s.loss_rate_bp),
+        payout: s.payout_fen,
+        rule: detail
+            .as_ref()
+            .map(|d| d.rule.name().to_string())
+            .unwrap_or_default(),
+        capped: detail.map(|d| d.capped).unwrap_or(false),
+        adjuster: names.user(Some(s.adjuster_id)),
+        co_surveyor: names.user(Some(s.co_surveyor_id)),
+        grower_signed_name: s.grower_signed_name,
+        has_signature: !s.grower_signature.is_empty(),
+        notes: s.notes,
+    }
 }
 
 fn location_label(check: &str) -> &'static str {

@@ -1,13 +1,14 @@
 //! Dispatch: assigning the insurer's adjuster and the forestry bureau's
 //! co-surveyor to a claim.
 
-use super::access::{check_version, save, wrong_status};
+use super::access::{save, Step};
 use super::*;
-use crate::app::clock::to_text;
 use crate::app::{Actor, Role};
+use crate::db::claims::ClaimChange;
 use crate::db::models::User;
-use crate::db::schema::{claims, users};
+use crate::db::schema::users;
 use crate::db::DbConn;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -35,6 +36,59 @@ fn user_with_role(conn: &mut DbConn, username: &str, role: Role) -> AppResult<Op
         .optional()?)
 }
 
+/// One of the two people a claim is dispatched to, and how a wrong name is told.
+struct Seat {
+    field: &'static str,
+    code: ErrorCode,
+    role: Role,
+    missing: &'static str,
+    not_valid: &'static str,
+}
+
+const ADJUSTER: Seat = Seat {
+    field: "adjuster",
+    code: ErrorCode::AdjusterInvalid,
+    role: Role::Adjuster,
+    missing: "请指定保险公司查勘员",
+    not_valid: "不是有效的查勘员账号",
+};
+
+const CO_SURVEYOR: Seat = Seat {
+    field: "co_surveyor",
+    code: ErrorCode::CoSurveyorInvalid,
+    role: Role::CountyForestry,
+    missing: "请指定县林业局共同查勘人员",
+    not_valid: "不是县林业局的账号",
+};
+
+/// The active account named for `seat`, or the error saying why not.
+fn assignee(
+    conn: &mut DbConn,
+    errs: &mut Vec<FieldError>,
+    seat: &Seat,
+    username: &str,
+) -> AppResult<Option<User>> {
+    let found = user_with_role(conn, username, seat.role)?;
+    if found.is_none() {
+        let name = username.trim();
+        errs.push(FieldError::new(
+            seat.field,
+            seat.code,
+            if name.is_empty() {
+                seat.missing.to_string()
+            } else {
+                format!("“{name}”{}", seat.not_valid)
+            },
+        ));
+    }
+    Ok(found)
+}
+
+const DISPATCH: Step = Step {
+    from: &OPEN,
+    doing: "派工",
+};
+
 /// Assign the insurer's adjuster and the forestry bureau's co-surveyor; both are required.
 pub fn dispatch(
     conn: &mut DbConn,
@@ -43,52 +97,22 @@ pub fn dispatch(
     id: i64,
     input: &DispatchInput,
 ) -> AppResult<ClaimView> {
-    actor.require(may_handle(actor))?;
-    crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        check_version(&c, input.version)?;
-        if !matches!(c.status, ClaimStatus::Reported | ClaimStatus::Dispatched) {
-            return Err(wrong_status(&c, "派工"));
-        }
+    desk_step(conn, actor, id, input.version, &DISPATCH, |conn, c| {
         let mut errs = Vec::new();
-        let adjuster = user_with_role(conn, &input.adjuster, Role::Adjuster)?;
-        if adjuster.is_none() {
-            errs.push(FieldError::new(
-                "adjuster",
-                ErrorCode::AdjusterInvalid,
-                if input.adjuster.trim().is_empty() {
-                    "请指定保险公司查勘员".to_string()
-                } else {
-                    format!("“{}”不是有效的查勘员账号", input.adjuster.trim())
-                },
-            ));
-        }
-        let co = user_with_role(conn, &input.co_surveyor, Role::CountyForestry)?;
-        if co.is_none() {
-            errs.push(FieldError::new(
-                "co_surveyor",
-                ErrorCode::CoSurveyorInvalid,
-                if input.co_surveyor.trim().is_empty() {
-                    "请指定县林业局共同查勘人员".to_string()
-                } else {
-                    format!("“{}”不是县林业局的账号", input.co_surveyor.trim())
-                },
-            ));
-        }
+        let adjuster = assignee(conn, &mut errs, &ADJUSTER, &input.adjuster)?;
+        let co = assignee(conn, &mut errs, &CO_SURVEYOR, &input.co_surveyor)?;
         // A missing account pushed its error above.
         let (true, Some(a), Some(co)) = (errs.is_empty(), adjuster, co) else {
             return Err(AppError::Validation(errs));
         };
-        let after = save(conn, actor, "dispatch", &c, now, |conn, id| {
-            diesel::update(claims::table.find(id))
-                .set((
-                    claims::status.eq(ClaimStatus::Dispatched),
-                    claims::adjuster_id.eq(a.id),
-                    claims::co_surveyor_id.eq(co.id),
-                    claims::dispatched_at.eq(to_text(now)),
-                ))
-                .execute(conn)
-        })?;
+        let at = Instant::from_utc(now);
+        let change = ClaimChange {
+            adjuster_id: Some(a.id),
+            co_surveyor_id: Some(co.id),
+            dispatched_at: Some(at),
+            ..ClaimChange::to(ClaimStatus::Dispatched)
+        };
+        let after = save(conn, actor, "dispatch", &c, at, &change)?;
         view(conn, actor, &after)
     })
 }

@@ -4,13 +4,12 @@
 use super::report::{check_report, insert_claim};
 use super::views::views;
 use super::*;
-use crate::app::clock::to_text;
 use crate::app::{audit, Actor};
-use crate::db::schema::claim_events;
+use crate::db::claims::{insert_event, NewEvent};
 use crate::db::DbConn;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -118,19 +117,18 @@ pub fn report_event(
         let (true, Some(first)) = (errs.is_empty(), checked.first()) else {
             return Err(AppError::Validation(errs));
         };
-        let scheme_id = first.scheme_id;
-        let event_id: i64 = diesel::insert_into(claim_events::table)
-            .values((
-                claim_events::scheme_id.eq(scheme_id),
-                claim_events::name.eq(input.name.trim()),
-                claim_events::peril.eq(&first.peril),
-                claim_events::occurred_at.eq(to_text(first.occurred)),
-                claim_events::description.eq(input.description.trim()),
-                claim_events::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                claim_events::created_at.eq(to_text(now)),
-            ))
-            .returning(claim_events::id)
-            .get_result(conn)?;
+        let event_id = insert_event(
+            conn,
+            &NewEvent {
+                scheme_id: first.scheme_id,
+                name: input.name.trim(),
+                peril: &first.peril,
+                occurred_at: Instant::from_utc(first.occurred),
+                description: input.description.trim(),
+                created_by: author(actor),
+                created_at: Instant::from_utc(now),
+            },
+        )?;
         audit::record(
             conn,
             actor,

@@ -30,12 +30,11 @@ pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
 
 use crate::db::models::Claim;
-use crate::db::schema::claims;
 use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
+use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, ErrorCode};
-use diesel::prelude::*;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 /// (code, label) of every status, in `ClaimStatus::ALL` order, for the
 /// status filters of the list page and the API.
@@ -84,6 +83,11 @@ fn channel_name(s: &str) -> &str {
         .unwrap_or(s)
 }
 
+/// Who wrote a row: the user, or nobody for the system's own actor.
+fn author(actor: &crate::app::Actor) -> Option<i64> {
+    (actor.user_id > 0).then_some(actor.user_id)
+}
+
 fn valid_client_id(s: &str) -> bool {
     (8..=64).contains(&s.len())
         && s.chars()
@@ -94,14 +98,8 @@ fn valid_client_id(s: &str) -> bool {
 /// the payouts every other live claim on it holds.
 fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
     let p = super::policies::load(conn, c.policy_id)?;
-    let others: Vec<Option<i64>> = claims::table
-        .filter(claims::policy_id.eq(c.policy_id))
-        .filter(claims::id.ne(c.id))
-        .filter(claims::status.eq_any(PAYOUT_HOLDING))
-        .select(claims::payout_fen)
-        .load(conn)?;
-    let held: Fen = others.into_iter().map(|x| Fen(x.unwrap_or(0))).sum();
-    Ok(Fen(p.sum_insured_fen) - held)
+    let held = crate::db::claims::payouts_held(conn, c.policy_id, c.id, &PAYOUT_HOLDING)?;
+    Ok(p.sum_insured_fen - held)
 }
 
 /// A conflict or a lock wait on a retried submission may only mean that an
@@ -124,6 +122,53 @@ fn or_recorded<T>(
         }
         other => other,
     }
+}
+
+/// The claim a resendable submission (a survey, a photo) is for, its
+/// checked client id, and what was already recorded under that id.
+fn resent<'a, T>(
+    conn: &mut DbConn,
+    actor: &crate::app::Actor,
+    id: i64,
+    client_id: &'a str,
+    message: &str,
+    recorded: impl FnOnce(&mut DbConn, &Claim, &str) -> AppResult<Option<T>>,
+) -> AppResult<(Claim, &'a str, Option<T>)> {
+    let c = get_scoped(conn, actor, id)?;
+    let client_id = checked_client_id(client_id, message)?;
+    let out = recorded(conn, &c, client_id)?;
+    Ok((c, client_id, out))
+}
+
+/// What the caller typed, held to the shared text rules (domain::text); a
+/// refusal is added to `errs`.
+fn text_field(
+    errs: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    raw: &str,
+    kind: TextKind,
+) -> Option<String> {
+    text::check(label, raw, kind)
+        .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
+        .ok()
+}
+
+/// A step of the insurer's desk on one claim: permission, one transaction,
+/// the claim at the caller's version and in a status the step starts from.
+fn desk_step<T>(
+    conn: &mut DbConn,
+    actor: &crate::app::Actor,
+    id: i64,
+    version: Option<i32>,
+    step: &access::Step,
+    run: impl FnOnce(&mut DbConn, Claim) -> AppResult<T>,
+) -> AppResult<T> {
+    actor.require(may_handle(actor))?;
+    crate::app::tx(conn, |conn| {
+        let c = access::start(conn, actor, id, version, step)?;
+        run(conn, c)
+    })
 }
 
 fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str> {

@@ -3,14 +3,13 @@
 
 use super::access::wrong_status;
 use super::*;
-use crate::app::clock::to_text;
 use crate::app::{audit, Actor};
-use crate::db::models::{Claim, ClaimPhotoMeta};
-use crate::db::schema::claim_photos;
+use crate::db::claims::{self as rows, NewPhoto as PhotoRow};
+use crate::db::models::Claim;
 use crate::db::DbConn;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -64,7 +63,7 @@ pub(super) fn claimed_format(bytes: &[u8]) -> Option<(image::ImageFormat, &'stat
 /// A photo is what its decoder can read whole: the first bytes choose the
 /// decoder, and the image is decoded to the last pixel, so a JPEG header in
 /// front of a web page, a truncated file or a bomb of a header is refused.
-/// (A 4 MB camera JPEG decodes in well under a second; see the commit.)
+/// (A 4 MB camera JPEG decodes in well under a second: `cargo bench --bench photos`.)
 pub fn image_facts(bytes: &[u8]) -> Option<ImageFacts> {
     let (format, content_type) = claimed_format(bytes)?;
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
@@ -124,11 +123,25 @@ pub fn add_photo(
         bytes,
     };
     let first = record_photo(conn, actor, now, id, &photo);
-    or_recorded(conn, first, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
-        recorded_photo(conn, &c, client_id, &sha)
-    })
+    or_recorded(conn, first, |conn| Ok(earlier(conn, actor, id, &photo)?.2))
+}
+
+/// The claim, the photo's checked client id, and the photo already
+/// recorded under it.
+fn earlier<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    photo: &NewPhoto<'a>,
+) -> AppResult<(Claim, &'a str, Option<PhotoOutcome>)> {
+    resent(
+        conn,
+        actor,
+        id,
+        photo.client_id,
+        PHOTO_CLIENT_ID_MESSAGE,
+        |conn, c, client_id| recorded_photo(conn, c, client_id, photo.sha),
+    )
 }
 
 const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
@@ -140,12 +153,7 @@ fn recorded_photo(
     client_id: &str,
     sha: &str,
 ) -> AppResult<Option<PhotoOutcome>> {
-    let Some(p) = claim_photos::table
-        .filter(claim_photos::client_id.eq(client_id))
-        .select(ClaimPhotoMeta::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(p) = rows::photo_by_client_id(conn, client_id)? else {
         return Ok(None);
     };
     if p.claim_id != c.id || p.sha256 != sha {
@@ -181,9 +189,8 @@ fn record_photo(
 ) -> AppResult<PhotoOutcome> {
     let (sha, content_type, bytes) = (photo.sha, photo.content_type, photo.bytes);
     crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(photo.client_id, PHOTO_CLIENT_ID_MESSAGE)?;
-        if let Some(out) = recorded_photo(conn, &c, client_id, sha)? {
+        let (c, client_id, recorded) = earlier(conn, actor, id, photo)?;
+        if let Some(out) = recorded {
             return Ok(out);
         }
         if !is_surveyor(actor, &c) {
@@ -194,27 +201,21 @@ fn record_photo(
         if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "上传照片"));
         }
-        let reused: Option<i64> = claim_photos::table
-            .filter(claim_photos::sha256.eq(&sha))
-            .filter(claim_photos::claim_id.ne(c.id))
-            .order(claim_photos::id)
-            .select(claim_photos::claim_id)
-            .first(conn)
-            .optional()?;
-        let pid: i64 = diesel::insert_into(claim_photos::table)
-            .values((
-                claim_photos::claim_id.eq(c.id),
-                claim_photos::client_id.eq(client_id),
-                claim_photos::sha256.eq(&sha),
-                claim_photos::content_type.eq(content_type),
-                claim_photos::size_bytes.eq(bytes.len() as i64),
-                claim_photos::content.eq(bytes),
-                claim_photos::reused_claim_id.eq(reused),
-                claim_photos::uploaded_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                claim_photos::created_at.eq(to_text(now)),
-            ))
-            .returning(claim_photos::id)
-            .get_result(conn)?;
+        let reused = rows::claim_with_photo(conn, sha, c.id)?;
+        let pid = rows::insert_photo(
+            conn,
+            &PhotoRow {
+                claim_id: c.id,
+                client_id,
+                sha256: sha,
+                content_type,
+                size_bytes: bytes.len() as i64,
+                content: bytes,
+                reused_claim_id: reused,
+                uploaded_by: author(actor),
+                created_at: Instant::from_utc(now),
+            },
+        )?;
         audit::record(
             conn,
             actor,
@@ -236,7 +237,9 @@ fn record_photo(
 
 pub(super) fn reused_no(conn: &mut DbConn, id: Option<i64>) -> AppResult<Option<String>> {
     match id {
-        Some(i) => Ok(Some(load(conn, i)?.claim_no)),
+        Some(i) => Ok(Some(
+            rows::claim_no(conn, i)?.ok_or_else(|| AppError::not_found("赔案"))?,
+        )),
         None => Ok(None),
     }
 }
@@ -249,13 +252,7 @@ pub fn photo(
     photo_id: i64,
 ) -> AppResult<(String, Vec<u8>)> {
     get_scoped(conn, actor, claim_id)?;
-    claim_photos::table
-        .filter(claim_photos::id.eq(photo_id))
-        .filter(claim_photos::claim_id.eq(claim_id))
-        .select((claim_photos::content_type, claim_photos::content))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("照片"))
+    rows::photo_content(conn, claim_id, photo_id)?.ok_or_else(|| AppError::not_found("照片"))
 }
 
 #[cfg(test)]
@@ -310,33 +307,5 @@ mod tests {
         assert_eq!(image_type(jpeg.get(..jpeg.len() / 2).unwrap()), None);
         assert_eq!(image_type(png.get(..png.len() - 20).unwrap()), None);
         assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), None);
-    }
-
-    /// How long a camera-sized photo takes to check: `cargo test --lib
-    /// photo_decode_time -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn photo_decode_time() {
-        // Noise, so the file is as large as a camera's (about 4 MB).
-        let img = image::RgbImage::from_fn(2600, 1950, |x, y| {
-            let n = x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503);
-            image::Rgb([(n >> 7) as u8, (n >> 13) as u8, (n >> 19) as u8])
-        });
-        let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-        let big = out.into_inner();
-        let t = std::time::Instant::now();
-        let facts = image_facts(&big).unwrap();
-        let full = t.elapsed();
-        let t = std::time::Instant::now();
-        let dims =
-            image::ImageReader::with_format(std::io::Cursor::new(&big), image::ImageFormat::Jpeg)
-                .into_dimensions()
-                .unwrap();
-        println!(
-            "{} bytes, {facts:?}: full decode {full:?}, dimensions only {:?} {dims:?}",
-            big.len(),
-            t.elapsed()
-        );
     }
 }

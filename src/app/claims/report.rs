@@ -3,17 +3,18 @@
 
 use super::views::personal;
 use super::*;
-use crate::app::clock::{self, china_date, to_text};
+use crate::app::clock::{self, china_date};
 use crate::app::{audit, Actor, Role};
 use crate::db::models::{Claim, Grower, NewClaim, Plot, Policy};
-use crate::db::schema::{claims, growers, plots, policies};
+use crate::db::schema::{growers, plots, policies};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::measure::normalize_width;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::policy::{covers_day, Cover};
 use crate::domain::scheme::SchemeDef;
-use crate::domain::text::{self, TextKind};
+use crate::domain::text::TextKind;
+use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -100,15 +101,15 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
                 .get(&g.village_id)
                 .map(|a| a.name.clone())
                 .unwrap_or_default(),
-            cover_start: p.cover_start,
-            cover_end: p.cover_end,
+            cover_start: p.cover_start.map(|d| d.to_text()),
+            cover_end: p.cover_end.map(|d| d.to_text()),
             plots: pl
                 .into_iter()
                 .map(|x| LookupPlot {
                     id: x.id,
                     code: x.code,
                     variety: x.variety,
-                    mu: Mu::from_units(x.area_units),
+                    mu: x.area_units,
                     eligible: x.eligible,
                     has_boundary: x.boundary.is_some(),
                 })
@@ -268,23 +269,23 @@ pub(super) fn check_report(
         None => Ok(now),
     };
     // A little slack for a device clock a minute ahead.
-    let skew = Duration::minutes(5);
-    if let Ok(o) = &occurred {
-        if *o > now + skew {
-            errs.push(FieldError::new(
-                "occurred_at",
-                ErrorCode::OccurredInFuture,
-                "出险时间不能晚于当前时间",
-            ));
-        }
-    }
-    if let Ok(r) = &reported {
-        if *r > now + skew {
-            errs.push(FieldError::new(
-                "reported_at",
-                ErrorCode::ReportedInFuture,
-                "报案时间不能晚于当前时间",
-            ));
+    let latest = now + Duration::minutes(5);
+    for (t, field, code, message) in [
+        (
+            &occurred,
+            "occurred_at",
+            ErrorCode::OccurredInFuture,
+            "出险时间不能晚于当前时间",
+        ),
+        (
+            &reported,
+            "reported_at",
+            ErrorCode::ReportedInFuture,
+            "报案时间不能晚于当前时间",
+        ),
+    ] {
+        if matches!(t, Ok(t) if *t > latest) {
+            errs.push(FieldError::new(field, code, message));
         }
     }
     if let (Ok(o), Ok(r)) = (&occurred, &reported) {
@@ -303,9 +304,7 @@ pub(super) fn check_report(
     }
     // The shared text rules (domain::text) for what the caller typed.
     let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
-        text::check(label, raw, kind)
-            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
-            .unwrap_or_default()
+        text_field(&mut errs, field, label, raw, kind).unwrap_or_default()
     };
     let reporter_phone = text_rule(
         "reporter_phone",
@@ -394,8 +393,8 @@ fn decline_reasons(k: &Checked) -> Vec<(&'static str, String)> {
         }
     }
     let day = china_date(k.occurred);
-    let read = |d: &Option<String>| d.as_deref().and_then(crate::domain::time::read_day);
-    let (start, end) = (read(&k.policy.cover_start), read(&k.policy.cover_end));
+    let read = |d: Option<crate::domain::time::Day>| d.map(|d| d.date());
+    let (start, end) = (read(k.policy.cover_start), read(k.policy.cover_end));
     match covers_day(k.policy.status, start, end, day) {
         Cover::Covered => {}
         Cover::NotInForce => out.push((
@@ -438,7 +437,7 @@ pub(super) fn insert_claim(
 ) -> AppResult<Claim> {
     let reasons = decline_reasons(k);
     let due = k.reported + Duration::hours(i64::from(k.scheme.claim_rules.survey_hours));
-    let stamp = to_text(now);
+    let stamp = Instant::from_utc(now);
     // A unique placeholder until the id is known; the number is made from the id.
     let placeholder = format!("NEW-{}-{}", k.policy.id, rand::random::<u64>());
     let row = NewClaim {
@@ -450,8 +449,8 @@ pub(super) fn insert_claim(
         township_id: k.policy.township_id,
         event_id,
         peril: k.peril.clone(),
-        occurred_at: to_text(k.occurred),
-        reported_at: to_text(k.reported),
+        occurred_at: Instant::from_utc(k.occurred),
+        reported_at: Instant::from_utc(k.reported),
         reporter_name: k.reporter_name.clone(),
         reporter_phone: k.reporter_phone.clone(),
         report_channel: k.channel.clone(),
@@ -473,18 +472,12 @@ pub(super) fn insert_claim(
                     .join("；"),
             )
         },
-        survey_due_at: to_text(due),
-        created_at: stamp.clone(),
+        survey_due_at: Instant::from_utc(due),
+        created_at: stamp,
         updated_at: stamp,
     };
-    let id: i64 = diesel::insert_into(claims::table)
-        .values(&row)
-        .returning(claims::id)
-        .get_result(conn)?;
-    let no = format!("BA{}{:07}", china_date(k.reported).format("%Y"), id);
-    diesel::update(claims::table.find(id))
-        .set(claims::claim_no.eq(&no))
-        .execute(conn)?;
+    let year = china_date(k.reported).format("%Y");
+    let id = crate::db::claims::insert(conn, &row, |id| format!("BA{year}{id:07}"))?;
     let c = load(conn, id)?;
     audit::record(conn, actor, "report", "claim", id, None::<&()>, Some(&c))?;
     Ok(c)

@@ -1,22 +1,38 @@
 //! Settling a surveyed claim: approval or send-back, the grower's
 //! agreement, and payment.
 
-use super::access::{check_version, save, wrong_status};
+use super::access::{ready, save, Step};
 use super::*;
-use crate::app::clock::{china_date, from_text, to_text};
 use crate::app::{audit, Actor, Role};
-use crate::db::schema::{claim_payments, claim_surveys, claims};
+use crate::db::claims::{self as rows, ClaimChange, NewPayment};
 use crate::db::DbConn;
 use crate::domain::claims::Payout;
 use crate::domain::measure::normalize_width;
-use crate::domain::text::{self, TextKind};
+use crate::domain::text::TextKind;
+use crate::domain::time::{Day, Instant};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use diesel::prelude::*;
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 // ---------------------------------------------------------------- review, agreement, payment
+
+const APPROVE: Step = Step {
+    from: &[ClaimStatus::Surveyed],
+    doing: "审核通过",
+};
+const SEND_BACK: Step = Step {
+    from: &[ClaimStatus::Surveyed],
+    doing: "退回重新查勘",
+};
+const AGREE: Step = Step {
+    from: &[ClaimStatus::Approved],
+    doing: "登记农户确认",
+};
+const PAY: Step = Step {
+    from: &[ClaimStatus::Agreed],
+    doing: "登记赔款支付",
+};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ReviewInput {
@@ -34,23 +50,12 @@ pub fn approve(
     id: i64,
     input: &ReviewInput,
 ) -> AppResult<ClaimView> {
-    actor.require(may_handle(actor))?;
-    crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        check_version(&c, input.version)?;
-        if c.status != ClaimStatus::Surveyed {
-            return Err(wrong_status(&c, "审核通过"));
-        }
+    desk_step(conn, actor, id, input.version, &APPROVE, |conn, c| {
         // Another claim on the policy may have been approved since the survey.
         let remaining = remaining_sum(conn, &c)?.max(Fen::ZERO);
-        let proposed = Fen(c.payout_fen.unwrap_or(0));
+        let proposed = c.payout_fen.unwrap_or(Fen::ZERO);
         // What the loss itself was worth, before the sum insured ran out.
-        let assessed = claim_surveys::table
-            .filter(claim_surveys::claim_id.eq(c.id))
-            .order(claim_surveys::id.desc())
-            .select(claim_surveys::payout_detail)
-            .first::<String>(conn)
-            .optional()?
+        let assessed = rows::latest_payout_detail(conn, c.id)?
             .and_then(|d| serde_json::from_str::<Payout>(&d).ok())
             .map(|d| d.computed)
             .unwrap_or(proposed);
@@ -62,45 +67,33 @@ pub fn approve(
                 if note.is_empty() { "" } else { "；" }
             );
         }
-        let after = save(conn, actor, "approve", &c, now, |conn, id| {
-            if amount == Fen::ZERO {
-                diesel::update(claims::table.find(id))
-                    .set((
-                        claims::status.eq(ClaimStatus::Declined),
-                        claims::decline_code.eq(if assessed == Fen::ZERO {
-                            "below_threshold"
-                        } else {
-                            "sum_insured_exhausted"
-                        }),
-                        claims::decline_reason.eq(Some(format!(
-                            "{}，赔款为0元{}",
-                            if assessed == Fen::ZERO {
-                                "经查勘定损，损失未达到起赔标准"
-                            } else {
-                                "保单保险金额已由其他赔案赔付完毕"
-                            },
-                            if note.is_empty() {
-                                String::new()
-                            } else {
-                                format!("（{note}）")
-                            }
-                        ))),
-                        claims::payout_fen.eq(Some(0)),
-                        claims::review_note.eq(&note),
-                        claims::approved_at.eq(to_text(now)),
-                    ))
-                    .execute(conn)
+        let at = Instant::from_utc(now);
+        let change = if amount == Fen::ZERO {
+            let (code, why) = if assessed == Fen::ZERO {
+                ("below_threshold", "经查勘定损，损失未达到起赔标准")
             } else {
-                diesel::update(claims::table.find(id))
-                    .set((
-                        claims::status.eq(ClaimStatus::Approved),
-                        claims::payout_fen.eq(Some(amount.0)),
-                        claims::review_note.eq(&note),
-                        claims::approved_at.eq(to_text(now)),
-                    ))
-                    .execute(conn)
+                ("sum_insured_exhausted", "保单保险金额已由其他赔案赔付完毕")
+            };
+            let noted = if note.is_empty() {
+                String::new()
+            } else {
+                format!("（{note}）")
+            };
+            ClaimChange {
+                decline_code: Some(Some(code.to_string())),
+                decline_reason: Some(Some(format!("{why}，赔款为0元{noted}"))),
+                ..ClaimChange::to(ClaimStatus::Declined)
             }
-        })?;
+        } else {
+            ClaimChange::to(ClaimStatus::Approved)
+        };
+        let change = ClaimChange {
+            payout_fen: Some(Some(amount)),
+            review_note: Some(note),
+            approved_at: Some(at),
+            ..change
+        };
+        let after = save(conn, actor, "approve", &c, at, &change)?;
         view(conn, actor, &after)
     })
 }
@@ -121,21 +114,20 @@ pub fn send_back(
             "退回须写明原因，供查勘人员补充",
         ));
     }
-    crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        check_version(&c, input.version)?;
-        if c.status != ClaimStatus::Surveyed {
-            return Err(wrong_status(&c, "退回重新查勘"));
-        }
-        let after = save(conn, actor, "send_back", &c, now, |conn, id| {
-            diesel::update(claims::table.find(id))
-                .set((
-                    claims::status.eq(ClaimStatus::Dispatched),
-                    claims::review_note.eq(input.note.trim()),
-                    claims::payout_fen.eq(None::<i64>),
-                ))
-                .execute(conn)
-        })?;
+    desk_step(conn, actor, id, input.version, &SEND_BACK, |conn, c| {
+        let change = ClaimChange {
+            review_note: Some(input.note.trim().to_string()),
+            payout_fen: Some(None),
+            ..ClaimChange::to(ClaimStatus::Dispatched)
+        };
+        let after = save(
+            conn,
+            actor,
+            "send_back",
+            &c,
+            Instant::from_utc(now),
+            &change,
+        )?;
         view(conn, actor, &after)
     })
 }
@@ -148,8 +140,8 @@ pub struct AgreeInput {
     pub version: Option<i32>,
 }
 
-fn parse_day(field: &str, label: &str, s: &str) -> AppResult<NaiveDate> {
-    Ok(crate::app::clock::input_day(field, label, s)?)
+fn parse_day(field: &str, label: &str, s: &str) -> AppResult<Day> {
+    Ok(Day::new(crate::app::clock::input_day(field, label, s)?))
 }
 
 /// The grower agreed the payout on this date; payment falls due `payment_days` later.
@@ -165,33 +157,28 @@ pub fn agree(
         actor.require(
             may_handle(actor) || (actor.role == Role::Adjuster && is_surveyor(actor, &c)),
         )?;
-        check_version(&c, input.version)?;
-        if c.status != ClaimStatus::Approved {
-            return Err(wrong_status(&c, "登记农户确认"));
-        }
+        ready(&c, input.version, &AGREE)?;
         let day = parse_day("agreed_on", "农户确认日期", &input.agreed_on)?;
-        let approved_day = china_date(from_text(c.approved_at.as_deref().unwrap_or_default())?);
-        if day > china_date(now) || day < approved_day {
+        let today = Instant::from_utc(now).china_day();
+        let approved_day = c
+            .approved_at
+            .map(Instant::china_day)
+            .ok_or_else(|| AppError::Internal(format!("claim {} approved without a time", c.id)))?;
+        if day > today || day < approved_day {
             return Err(AppError::invalid(
                 "agreed_on",
                 ErrorCode::AgreedOnInvalid,
-                format!(
-                    "农户确认日期应在审核通过日（{approved_day}）与今天（{}）之间",
-                    china_date(now)
-                ),
+                format!("农户确认日期应在审核通过日（{approved_day}）与今天（{today}）之间"),
             ));
         }
         let scheme = crate::app::schemes::by_id(conn, c.scheme_id)?;
-        let due = day + Duration::days(i64::from(scheme.def.claim_rules.payment_days));
-        let after = save(conn, actor, "agree", &c, now, |conn, id| {
-            diesel::update(claims::table.find(id))
-                .set((
-                    claims::status.eq(ClaimStatus::Agreed),
-                    claims::agreed_on.eq(day.to_string()),
-                    claims::payment_due_on.eq(due.to_string()),
-                ))
-                .execute(conn)
-        })?;
+        let due = day.date() + Duration::days(i64::from(scheme.def.claim_rules.payment_days));
+        let change = ClaimChange {
+            agreed_on: Some(day),
+            payment_due_on: Some(Day::new(due)),
+            ..ClaimChange::to(ClaimStatus::Agreed)
+        };
+        let after = save(conn, actor, "agree", &c, Instant::from_utc(now), &change)?;
         view(conn, actor, &after)
     })
 }
@@ -206,6 +193,11 @@ pub struct PaymentInput {
     pub bank_reference: String,
 }
 
+/// The payout not yet paid.
+pub(super) fn owed(c: &Claim) -> Fen {
+    c.payout_fen.unwrap_or(Fen::ZERO) - c.paid_fen
+}
+
 /// Record money sent to the grower's account; the claim is paid when it adds up.
 pub fn pay(
     conn: &mut DbConn,
@@ -214,14 +206,11 @@ pub fn pay(
     id: i64,
     input: &PaymentInput,
 ) -> AppResult<ClaimView> {
-    actor.require(may_handle(actor))?;
-    crate::app::tx(conn, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        if c.status != ClaimStatus::Agreed {
-            return Err(wrong_status(&c, "登记赔款支付"));
-        }
+    desk_step(conn, actor, id, None, &PAY, |conn, c| {
+        let at = Instant::from_utc(now);
+        let today = at.china_day();
         let mut errs = Vec::new();
-        let owed = Fen(c.payout_fen.unwrap_or(0) - c.paid_fen);
+        let owed = owed(&c);
         let amount = match Fen::parse(&input.amount) {
             Ok(a) if a <= Fen::ZERO => {
                 errs.push(FieldError::new(
@@ -250,7 +239,7 @@ pub fn pay(
             }
         };
         let day = match parse_day("paid_on", "支付日期", &input.paid_on) {
-            Ok(d) if d > china_date(now) => {
+            Ok(d) if d > today => {
                 errs.push(FieldError::new(
                     "paid_on",
                     ErrorCode::PaidOnFuture,
@@ -261,66 +250,58 @@ pub fn pay(
             Ok(d) => d,
             Err(AppError::Validation(v)) => {
                 errs.extend(v);
-                china_date(now)
+                today
             }
             Err(e) => return Err(e),
         };
-        let reference = text::check(
+        let reference = text_field(
+            &mut errs,
+            "bank_reference",
             "银行交易流水号",
             &normalize_width(&input.bank_reference),
             TextKind::Code,
-        )
-        .map_err(|p| errs.push(FieldError::new("bank_reference", p.code, p.message)))
-        .unwrap_or_default();
-        let reference_refused = errs.iter().any(|e| e.field == "bank_reference");
-        if reference_refused {
-            // Already reported by the text rules.
-        } else if reference.is_empty() {
-            errs.push(FieldError::new(
+        );
+        match reference.as_deref() {
+            // Refused by the text rules, which said why.
+            None => {}
+            Some("") => errs.push(FieldError::new(
                 "bank_reference",
                 ErrorCode::BankReferenceMissing,
                 "请填写银行交易流水号",
-            ));
-        } else if claim_payments::table
-            .filter(claim_payments::bank_reference.eq(&reference))
-            .count()
-            .get_result::<i64>(conn)?
-            > 0
-        {
-            errs.push(FieldError::new(
+            )),
+            Some(r) if rows::bank_reference_used(conn, r)? => errs.push(FieldError::new(
                 "bank_reference",
                 ErrorCode::BankReferenceDuplicate,
-                format!("银行流水号{reference}已登记过，同一笔转账不能登记两次"),
-            ));
+                format!("银行流水号{r}已登记过，同一笔转账不能登记两次"),
+            )),
+            Some(_) => {}
         }
+        let reference = reference.unwrap_or_default();
         if !errs.is_empty() {
             return Err(AppError::Validation(errs));
         }
-        let pid: i64 = diesel::insert_into(claim_payments::table)
-            .values((
-                claim_payments::claim_id.eq(c.id),
-                claim_payments::amount_fen.eq(amount.0),
-                claim_payments::paid_on.eq(day.to_string()),
-                claim_payments::bank_reference.eq(&reference),
-                claim_payments::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                claim_payments::created_at.eq(to_text(now)),
-            ))
-            .returning(claim_payments::id)
-            .get_result(conn)?;
-        let paid = c.paid_fen + amount.0;
-        let done = Some(paid) == c.payout_fen;
-        let after = save(conn, actor, "pay", &c, now, |conn, id| {
-            diesel::update(claims::table.find(id))
-                .set((
-                    claims::paid_fen.eq(paid),
-                    claims::status.eq(if done {
-                        ClaimStatus::Paid
-                    } else {
-                        ClaimStatus::Agreed
-                    }),
-                ))
-                .execute(conn)
-        })?;
+        let pid = rows::insert_payment(
+            conn,
+            &NewPayment {
+                claim_id: c.id,
+                amount_fen: amount,
+                paid_on: day,
+                bank_reference: &reference,
+                created_by: author(actor),
+                created_at: at,
+            },
+        )?;
+        let paid = c.paid_fen + amount;
+        let status = if Some(paid) == c.payout_fen {
+            ClaimStatus::Paid
+        } else {
+            ClaimStatus::Agreed
+        };
+        let change = ClaimChange {
+            paid_fen: Some(paid),
+            ..ClaimChange::to(status)
+        };
+        let after = save(conn, actor, "pay", &c, at, &change)?;
         audit::record(
             conn,
             actor,

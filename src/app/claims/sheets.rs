@@ -1,6 +1,7 @@
 //! The two spreadsheets: the claims ledger (赔案台账) and the payout list
 //! for the bank (赔款支付清单).
 
+use super::settle::owed;
 use super::views::{personal, scoped_rows};
 use super::*;
 use crate::app::clock::{self};
@@ -112,7 +113,7 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
     let mut out = Vec::with_capacity(rows.len());
     for (i, c) in rows.iter().enumerate() {
         let g = crate::app::growers::load(conn, c.grower_id)?;
-        let owed = Fen(c.payout_fen.unwrap_or(0) - c.paid_fen);
+        let owed = owed(c);
         total += owed;
         out.push(vec![
             Cell::Int(i as i64 + 1),
@@ -128,7 +129,7 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
             Cell::Text(g.bank_name.clone()),
             Cell::Text(personal(full, &g.bank_account, mask_account)),
             Cell::Money(owed),
-            Cell::Text(c.payment_due_on.clone().unwrap_or_default()),
+            Cell::Text(c.payment_due_on.map(|d| d.to_text()).unwrap_or_default()),
         ]);
     }
     let count = out.len();

@@ -3,19 +3,19 @@
 
 use super::access::{check_version, save, wrong_status};
 use super::*;
-use crate::app::clock::{self, from_text, to_text};
+use crate::app::clock;
 use crate::app::Actor;
+use crate::db::claims::{self as rows, ClaimChange};
 use crate::db::models::{Claim, ClaimSurvey, Plot};
-use crate::db::schema::{claim_surveys, claims};
 use crate::db::DbConn;
 use crate::domain::claims::{payout, LossRate, Payout};
 use crate::domain::measure::normalize_width;
 use crate::domain::scheme::ClaimRules;
-use crate::domain::text::{self, TextKind};
+use crate::domain::text::TextKind;
+use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
@@ -84,12 +84,7 @@ fn recorded_survey(
     c: &Claim,
     client_id: &str,
 ) -> AppResult<Option<SurveyOutcome>> {
-    let Some(existing) = claim_surveys::table
-        .filter(claim_surveys::client_id.eq(client_id))
-        .select(ClaimSurvey::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    let Some(existing) = rows::survey_by_client_id(conn, client_id)? else {
         return Ok(None);
     };
     if existing.claim_id != c.id {
@@ -124,11 +119,25 @@ pub fn submit_survey(
     input: &SurveyInput,
 ) -> AppResult<SurveyOutcome> {
     let first = record_survey(conn, actor, now, id, input);
-    or_recorded(conn, first, |conn| {
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
-        recorded_survey(conn, actor, &c, client_id)
-    })
+    or_recorded(conn, first, |conn| Ok(earlier(conn, actor, id, input)?.2))
+}
+
+/// The claim, the survey's checked client id, and the survey already
+/// recorded under it.
+fn earlier<'a>(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    input: &'a SurveyInput,
+) -> AppResult<(Claim, &'a str, Option<SurveyOutcome>)> {
+    resent(
+        conn,
+        actor,
+        id,
+        &input.client_id,
+        SURVEY_CLIENT_ID_MESSAGE,
+        |conn, c, client_id| recorded_survey(conn, actor, c, client_id),
+    )
 }
 
 fn record_survey(
@@ -140,9 +149,8 @@ fn record_survey(
 ) -> AppResult<SurveyOutcome> {
     crate::app::tx(conn, |conn| {
         // Load and check: a resend answers with what was recorded.
-        let c = get_scoped(conn, actor, id)?;
-        let client_id = checked_client_id(&input.client_id, SURVEY_CLIENT_ID_MESSAGE)?;
-        if let Some(out) = recorded_survey(conn, actor, &c, client_id)? {
+        let (c, client_id, recorded) = earlier(conn, actor, id, input)?;
+        if let Some(out) = recorded {
             return Ok(out);
         }
         check_may_survey(actor, &c, input)?;
@@ -278,7 +286,7 @@ fn check_survey_input<'a>(
             None
         }
     };
-    let insured = Mu::from_units(plot.area_units);
+    let insured = plot.area_units;
     let affected = match Mu::parse(&normalize_width(&input.affected_mu)) {
         Ok(m) if m.units() <= 0 => {
             errs.push(FieldError::new(
@@ -325,18 +333,20 @@ fn check_survey_input<'a>(
         ));
     }
     // The shared text rules (domain::text), as on every other entry path.
-    let mut text_rule = |field: &str, label: &str, raw: &str, kind: TextKind| {
-        text::check(label, raw, kind)
-            .map_err(|p| errs.push(FieldError::new(field, p.code, p.message)))
-            .ok()
-    };
-    let signed_name = text_rule(
+    let signed_name = text_field(
+        &mut errs,
         "grower_signed_name",
         "签字农户姓名",
         &input.grower_signed_name,
         TextKind::Name,
     );
-    let notes = text_rule("notes", "查勘备注", &input.notes, TextKind::Notes);
+    let notes = text_field(
+        &mut errs,
+        "notes",
+        "查勘备注",
+        &input.notes,
+        TextKind::Notes,
+    );
     if signed_name.as_deref() == Some("") {
         errs.push(FieldError::new(
             "grower_signed_name",
@@ -372,7 +382,7 @@ fn check_survey_input<'a>(
                 ));
                 now
             }
-            Ok(t) if t < from_text(&c.reported_at)? => {
+            Ok(t) if t < c.reported_at.utc() => {
                 errs.push(FieldError::new(
                     "surveyed_at",
                     ErrorCode::SurveyedBeforeReport,
@@ -440,17 +450,17 @@ fn write_survey(
         id: 0,
         claim_id: c.id,
         client_id: client_id.to_string(),
-        surveyed_at: to_text(surveyed),
-        received_at: to_text(now),
+        surveyed_at: Instant::from_utc(surveyed),
+        received_at: Instant::from_utc(now),
         latitude: format!("{la:.7}"),
         longitude: format!("{lo:.7}"),
         accuracy_m,
         location_check: location.0.clone(),
         distance_m: location.1,
         damaged_trees,
-        affected_area_units: affected.units(),
+        affected_area_units: affected,
         loss_rate_bp: loss.bp(),
-        payout_fen: pay.amount.0,
+        payout_fen: pay.amount,
         payout_detail: serde_json::to_string(&pay)
             .map_err(|e| AppError::Internal(e.to_string()))?,
         adjuster_id: c.adjuster_id.unwrap_or(actor.user_id),
@@ -458,21 +468,15 @@ fn write_survey(
         grower_signed_name: signed_name.unwrap_or_default(),
         grower_signature: sig.to_string(),
         notes: notes.unwrap_or_default(),
-        submitted_by: (actor.user_id > 0).then_some(actor.user_id),
+        submitted_by: author(actor),
     };
-    let survey_id: i64 = diesel::insert_into(claim_surveys::table)
-        .values(&row)
-        .returning(claim_surveys::id)
-        .get_result(conn)?;
-    let after = save(conn, actor, "survey", c, now, |conn, id| {
-        diesel::update(claims::table.find(id))
-            .set((
-                claims::status.eq(ClaimStatus::Surveyed),
-                claims::surveyed_at.eq(to_text(surveyed)),
-                claims::payout_fen.eq(Some(pay.amount.0)),
-            ))
-            .execute(conn)
-    })?;
+    let survey_id = rows::insert_survey(conn, &row)?;
+    let change = ClaimChange {
+        surveyed_at: Some(row.surveyed_at),
+        payout_fen: Some(Some(pay.amount)),
+        ..ClaimChange::to(ClaimStatus::Surveyed)
+    };
+    let after = save(conn, actor, "survey", c, row.received_at, &change)?;
     Ok(SurveyOutcome {
         created: true,
         survey_id,

@@ -1,14 +1,16 @@
 //! The claim as shown (`ClaimView`) with its names resolved, and the
 //! scoped list of claims behind the list page, the board and the sheets.
 
+use super::access::within;
 use super::*;
-use crate::app::clock::display_text;
-use crate::app::{Actor, Role};
+use crate::app::Actor;
+use crate::db::claims::ListFilter;
 use crate::db::models::{Claim, Grower, Plot, Policy};
-use crate::db::schema::{claims, growers, plots, policies, users};
+use crate::db::schema::{growers, plots, policies, users};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::scheme::SchemeDef;
+use crate::domain::time::{Day, Instant};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
@@ -39,8 +41,8 @@ pub struct ClaimView {
     pub event_id: Option<i64>,
     pub peril: String,
     pub peril_name: String,
-    pub occurred_at: String,
-    pub reported_at: String,
+    pub occurred_at: Instant,
+    pub reported_at: Instant,
     pub occurred_display: String,
     pub reported_display: String,
     pub reporter_name: String,
@@ -50,21 +52,21 @@ pub struct ClaimView {
     pub description: String,
     pub decline_code: Option<String>,
     pub decline_reason: Option<String>,
-    pub survey_due_at: String,
+    pub survey_due_at: Instant,
     pub survey_due_display: String,
     pub adjuster: Option<String>,
     pub adjuster_id: Option<i64>,
     pub co_surveyor: Option<String>,
     pub co_surveyor_id: Option<i64>,
-    pub surveyed_at: Option<String>,
+    pub surveyed_at: Option<Instant>,
     pub surveyed_display: Option<String>,
     pub surveyed_on_time: Option<bool>,
     pub payout: Option<Fen>,
     pub paid: Fen,
     pub review_note: String,
     pub approved_at: Option<String>,
-    pub agreed_on: Option<String>,
-    pub payment_due_on: Option<String>,
+    pub agreed_on: Option<Day>,
+    pub payment_due_on: Option<Day>,
     pub version: i32,
 }
 
@@ -118,7 +120,7 @@ impl Names {
 }
 
 pub(super) fn on_time(c: &Claim) -> Option<bool> {
-    c.surveyed_at.as_ref().map(|s| *s <= c.survey_due_at)
+    c.surveyed_at.map(|s| s <= c.survey_due_at)
 }
 
 fn view_with(
@@ -144,7 +146,7 @@ fn view_with(
         policy_no: p.policy_no.clone(),
         plot_id: plot.id,
         plot_code: plot.code.clone(),
-        plot_mu: Mu::from_units(plot.area_units),
+        plot_mu: plot.area_units,
         grower_id: g.id,
         grower_name: g.name.clone(),
         grower_id_number: personal(full, &g.id_number, mask_id),
@@ -155,10 +157,10 @@ fn view_with(
         event_id: c.event_id,
         peril: c.peril.clone(),
         peril_name: names.peril(c.scheme_id, &c.peril),
-        occurred_at: c.occurred_at.clone(),
-        reported_at: c.reported_at.clone(),
-        occurred_display: display_text(&c.occurred_at),
-        reported_display: display_text(&c.reported_at),
+        occurred_at: c.occurred_at,
+        reported_at: c.reported_at,
+        occurred_display: c.occurred_at.display(),
+        reported_display: c.reported_at.display(),
         reporter_name: c.reporter_name.clone(),
         reporter_phone: personal(full, &c.reporter_phone, mask_phone),
         report_channel: c.report_channel.clone(),
@@ -166,21 +168,21 @@ fn view_with(
         description: c.description.clone(),
         decline_code: c.decline_code.clone(),
         decline_reason: c.decline_reason.clone(),
-        survey_due_at: c.survey_due_at.clone(),
-        survey_due_display: display_text(&c.survey_due_at),
+        survey_due_at: c.survey_due_at,
+        survey_due_display: c.survey_due_at.display(),
         adjuster: names.user(c.adjuster_id),
         adjuster_id: c.adjuster_id,
         co_surveyor: names.user(c.co_surveyor_id),
         co_surveyor_id: c.co_surveyor_id,
-        surveyed_at: c.surveyed_at.clone(),
-        surveyed_display: c.surveyed_at.as_deref().map(display_text),
+        surveyed_at: c.surveyed_at,
+        surveyed_display: c.surveyed_at.map(Instant::display),
         surveyed_on_time: on_time(c),
-        payout: c.payout_fen.map(Fen),
-        paid: Fen(c.paid_fen),
+        payout: c.payout_fen,
+        paid: c.paid_fen,
         review_note: c.review_note.clone(),
-        approved_at: c.approved_at.as_deref().map(display_text),
-        agreed_on: c.agreed_on.clone(),
-        payment_due_on: c.payment_due_on.clone(),
+        approved_at: c.approved_at.map(Instant::display),
+        agreed_on: c.agreed_on,
+        payment_due_on: c.payment_due_on,
         version: c.version,
     }
 }
@@ -266,22 +268,18 @@ pub(super) fn scoped_rows(
     actor: &Actor,
     f: &ClaimFilter,
 ) -> AppResult<Vec<Claim>> {
-    let mut q = claims::table.into_boxed();
-    match actor.role {
-        Role::Adjuster => q = q.filter(claims::adjuster_id.eq(actor.user_id)),
-        Role::Township => q = q.filter(claims::township_id.eq(actor.township_id.unwrap_or(-1))),
-        _ => {}
-    }
-    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-        q = q.filter(claims::status.eq(s.to_string()));
-    }
-    if let Some(t) = f.township_id {
-        q = q.filter(claims::township_id.eq(t));
-    }
-    if let Some(e) = f.event_id {
-        q = q.filter(claims::event_id.eq(e));
-    }
-    Ok(q.order((claims::reported_at.desc(), claims::id.desc()))
-        .select(Claim::as_select())
-        .load(conn)?)
+    let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
+        // No claim is in a status that does not exist.
+        Some(s) => match ClaimStatus::parse(s) {
+            Ok(status) => Some(status),
+            Err(_) => return Ok(Vec::new()),
+        },
+        None => None,
+    };
+    let filter = ListFilter {
+        status,
+        township_id: f.township_id,
+        event_id: f.event_id,
+    };
+    Ok(crate::db::claims::list(conn, within(actor), &filter)?)
 }

@@ -5,38 +5,26 @@
 use super::lock::locked_statement;
 use super::payments::due_map;
 use super::{
-    can_manage, can_view_statement, check_level, required_text, scheme_or_current, span, sum_sql,
+    can_manage, can_view_statement, check_level, required_text, scheme_or_current,
+    township_code_name,
 };
 use crate::app::{audit, Actor};
+use crate::db::finance::{ByTownshipLevel, NewAdjustment};
 use crate::db::models::Policy;
-use crate::db::schema::{policies, policy_subsidy_levels, subsidy_adjustments};
-use crate::db::{now_text, DbConn};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::text::TextKind;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub(super) fn adjustment_sums(
     conn: &mut DbConn,
     statement_id: i64,
     township: Option<i64>,
-) -> AppResult<HashMap<(i64, String), i64>> {
-    let (lo, hi) = span(township);
-    let rows: Vec<(i64, String, i64)> = subsidy_adjustments::table
-        .filter(subsidy_adjustments::statement_id.eq(statement_id))
-        .filter(subsidy_adjustments::township_id.between(lo, hi))
-        .group_by((subsidy_adjustments::township_id, subsidy_adjustments::level))
-        .select((
-            subsidy_adjustments::township_id,
-            subsidy_adjustments::level,
-            sum_sql("amount_fen"),
-        ))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(t, l, a)| ((t, l), a)).collect())
+) -> AppResult<ByTownshipLevel> {
+    Ok(db::finance::adjustment_sums(conn, statement_id, township)?)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,17 +42,6 @@ pub struct AdjustmentView {
     pub created_at: String,
 }
 
-type AdjustmentRowRaw = (
-    i64,
-    i64,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-);
-
 pub fn adjustments(
     conn: &mut DbConn,
     actor: &Actor,
@@ -75,43 +52,24 @@ pub fn adjustments(
     let Some(lock) = locked_statement(conn, scheme.id)? else {
         return Ok(Vec::new());
     };
-    let mut q = subsidy_adjustments::table
-        .left_join(policies::table)
-        .filter(subsidy_adjustments::statement_id.eq(lock.id))
-        .into_boxed();
-    if let Some(t) = actor.township_scope() {
-        q = q.filter(subsidy_adjustments::township_id.eq(t));
-    }
-    let rows: Vec<AdjustmentRowRaw> = q
-        .order(subsidy_adjustments::id)
-        .select((
-            subsidy_adjustments::id,
-            subsidy_adjustments::township_id,
-            subsidy_adjustments::level,
-            subsidy_adjustments::amount_fen,
-            subsidy_adjustments::kind,
-            subsidy_adjustments::reason,
-            subsidy_adjustments::created_at,
-            policies::policy_no.nullable(),
-        ))
-        .load(conn)?;
+    let rows = db::finance::adjustments(conn, lock.id, actor.township_scope())?;
     let names = crate::app::areas::names(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, t, level, amount, kind, reason, at, no)| {
-            let area = names.get(&t);
+        .map(|a| {
+            let (township_code, township_name) = township_code_name(&names, a.township_id);
             AdjustmentView {
-                id,
+                id: a.id,
                 statement_id: lock.id,
-                township_code: area.map(|a| a.code.clone()).unwrap_or_default(),
-                township_name: area.map(|a| a.name.clone()).unwrap_or_default(),
-                level_name: level_name(&level).to_string(),
-                level,
-                amount: Fen(amount),
-                kind,
-                policy_no: no,
-                reason,
-                created_at: at,
+                township_code,
+                township_name,
+                level_name: level_name(&a.level).to_string(),
+                level: a.level,
+                amount: a.amount,
+                kind: a.kind,
+                policy_no: a.policy_no,
+                reason: a.reason,
+                created_at: a.created_at,
             }
         })
         .collect())
@@ -129,20 +87,20 @@ fn insert_adjustment(
     policy_id: Option<i64>,
     reason: &str,
 ) -> AppResult<()> {
-    let id: i64 = diesel::insert_into(subsidy_adjustments::table)
-        .values((
-            subsidy_adjustments::statement_id.eq(statement_id),
-            subsidy_adjustments::township_id.eq(township_id),
-            subsidy_adjustments::level.eq(level),
-            subsidy_adjustments::amount_fen.eq(amount.0),
-            subsidy_adjustments::kind.eq(kind),
-            subsidy_adjustments::policy_id.eq(policy_id),
-            subsidy_adjustments::reason.eq(reason),
-            subsidy_adjustments::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-            subsidy_adjustments::created_at.eq(now_text()),
-        ))
-        .returning(subsidy_adjustments::id)
-        .get_result(conn)?;
+    let id = db::finance::insert_adjustment(
+        conn,
+        &NewAdjustment {
+            statement_id,
+            township_id,
+            level,
+            amount_fen: amount,
+            kind,
+            policy_id,
+            reason,
+            created_by: (actor.user_id > 0).then_some(actor.user_id),
+            created_at: now_text(),
+        },
+    )?;
     audit::record(
         conn,
         actor,
@@ -174,14 +132,7 @@ pub fn after_policy_transition(
     let Some(lock) = locked_statement(conn, before.scheme_id)? else {
         return Ok(());
     };
-    let levels: Vec<(String, i64)> = policy_subsidy_levels::table
-        .filter(policy_subsidy_levels::policy_id.eq(before.id))
-        .order(policy_subsidy_levels::id)
-        .select((
-            policy_subsidy_levels::level,
-            policy_subsidy_levels::amount_fen,
-        ))
-        .load(conn)?;
+    let levels = db::finance::policy_levels(conn, before.id)?;
     let (kind, sign, reason) = if was {
         (
             "reversal",
@@ -195,14 +146,14 @@ pub fn after_policy_transition(
             format!("保单{}在结算表锁定后签发，补记财政补贴", before.policy_no),
         )
     };
-    for (level, amount) in levels.into_iter().filter(|(_, a)| *a != 0) {
+    for (level, amount) in levels.into_iter().filter(|(_, a)| *a != Fen::ZERO) {
         insert_adjustment(
             conn,
             actor,
             lock.id,
             before.township_id,
             &level,
-            Fen(sign * amount),
+            Fen(sign * amount.0),
             kind,
             Some(before.id),
             &reason,

@@ -40,20 +40,16 @@ pub use workbook::{statement_tables, statement_xlsx};
 
 use super::schemes::Scheme;
 use super::{Action, Actor};
+use crate::db::finance::{ByTownshipLevel, LevelRow, TownRow};
+use crate::db::models::Area;
 use crate::db::DbConn;
-use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
 use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use diesel::dsl::sql;
-use diesel::sql_types::BigInt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Policy statuses whose subsidy is due.
-pub const SUBSIDISED: [PolicyStatus; 2] = PolicyStatus::SUBSIDISED;
 
 /// Sign off, pay, adjust, reconcile.
 pub fn can_manage(a: &Actor) -> bool {
@@ -79,41 +75,19 @@ pub(crate) fn scheme_or_current(conn: &mut DbConn, code: &str) -> AppResult<Sche
     }
 }
 
-/// The status filter as a literal, not bound parameters: the partial index
-/// `policies_finance` (issued and expired policies only) can then be used.
-fn subsidised() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    let list: Vec<String> = SUBSIDISED.iter().map(|s| format!("'{s}'")).collect();
-    sql::<diesel::sql_types::Bool>(&format!("policies.status IN ({})", list.join(", ")))
-}
-
-fn sum_sql(expr: &str) -> diesel::expression::SqlLiteral<BigInt> {
-    sql::<BigInt>(&format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))
-}
-
-// ------------------------------------------------------------ raw figures
-
-/// One township, or all: grouped queries can't be boxed, so the optional
-/// township filter is a range that is either one id or everything.
-fn span(township: Option<i64>) -> (i64, i64) {
-    township.map_or((i64::MIN, i64::MAX), |t| (t, t))
-}
-
 /// Per township: policies, mu units, premium, grower share, subsidy (fen).
 type TownFigures = (i64, i64, i64, i64, i64);
 
 #[derive(Debug, Default)]
 struct Raw {
     towns: HashMap<i64, TownFigures>,
-    levels: HashMap<(i64, String), i64>,
+    levels: ByTownshipLevel,
 }
 
 impl Raw {
     /// From the rows both the live and the locked queries load: (township,
     /// figures…) and (township, level, amount).
-    fn from_rows(
-        towns: Vec<(i64, i64, i64, i64, i64, i64)>,
-        levels: Vec<(i64, String, i64)>,
-    ) -> Raw {
+    fn from_rows((towns, levels): (Vec<TownRow>, Vec<LevelRow>)) -> Raw {
         Raw {
             towns: towns
                 .into_iter()
@@ -136,6 +110,33 @@ pub struct LevelFigure {
     pub level: String,
     pub name: String,
     pub amount: Fen,
+}
+
+/// One figure per level of `levels`: the township's amount in `amounts`.
+fn level_figures(
+    levels: &[LevelInfo],
+    amounts: &ByTownshipLevel,
+    township: i64,
+) -> Vec<LevelFigure> {
+    levels
+        .iter()
+        .map(|l| LevelFigure {
+            level: l.level.clone(),
+            name: l.name.clone(),
+            amount: Fen(amounts
+                .get(&(township, l.level.clone()))
+                .copied()
+                .unwrap_or(0)),
+        })
+        .collect()
+}
+
+/// A township's code and name from the areas by id (empty if unknown).
+fn township_code_name(names: &HashMap<i64, Area>, township: i64) -> (String, String) {
+    names
+        .get(&township)
+        .map(|a| (a.code.clone(), a.name.clone()))
+        .unwrap_or_default()
 }
 
 fn scheme_levels(scheme: &Scheme, only: Option<&str>) -> Vec<LevelInfo> {

@@ -6,43 +6,19 @@ use super::lock::{locked_raw, locked_statement};
 use super::statement::live_raw;
 use super::{
     can_manage, can_view_payments, check_level, required_text, scheme_levels, scheme_or_current,
-    span, sum_sql, text_rule,
+    text_rule, township_code_name,
 };
 use crate::app::clock::past_day;
 use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
-use crate::db::schema::subsidy_disbursements;
-use crate::db::{now_text, DbConn};
+use crate::db::finance::{ByTownshipLevel, NewDisbursement};
+use crate::db::{self, now_text, DbConn};
 use crate::domain::scheme::level_name;
 use crate::domain::text::TextKind;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-
-fn paid_sums(
-    conn: &mut DbConn,
-    scheme_id: i64,
-    township: Option<i64>,
-) -> AppResult<HashMap<(i64, String), i64>> {
-    let (lo, hi) = span(township);
-    let rows: Vec<(i64, String, i64)> = subsidy_disbursements::table
-        .filter(subsidy_disbursements::scheme_id.eq(scheme_id))
-        .filter(subsidy_disbursements::township_id.between(lo, hi))
-        .group_by((
-            subsidy_disbursements::township_id,
-            subsidy_disbursements::level,
-        ))
-        .select((
-            subsidy_disbursements::township_id,
-            subsidy_disbursements::level,
-            sum_sql("amount_fen"),
-        ))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(t, l, a)| ((t, l), a)).collect())
-}
 
 /// What is due per (township, level): the live figures before sign-off, the
 /// signed-off figures plus adjustments after.
@@ -50,7 +26,7 @@ pub(super) fn due_map(
     conn: &mut DbConn,
     scheme_id: i64,
     township: Option<i64>,
-) -> AppResult<HashMap<(i64, String), i64>> {
+) -> AppResult<ByTownshipLevel> {
     match locked_statement(conn, scheme_id)? {
         None => Ok(live_raw(conn, scheme_id, township)?.levels),
         Some(l) => {
@@ -119,7 +95,7 @@ pub fn balances(conn: &mut DbConn, actor: &Actor, scheme: &str) -> AppResult<Bal
     let levels = scheme_levels(&scheme, None);
     let towns = crate::app::areas::townships(conn, actor)?;
     let due = due_map(conn, scheme.id, None)?;
-    let paid = paid_sums(conn, scheme.id, None)?;
+    let paid = db::finance::paid_sums(conn, scheme.id, None)?;
     let zero = || BalanceFigures::new(0, 0);
     let mut by_level: Vec<LevelBalance> = levels
         .iter()
@@ -206,51 +182,29 @@ pub struct DisbursementView {
     pub created_at: String,
 }
 
-type DisbursementRow = (i64, i64, String, i64, String, String, String, String);
-
-/// The columns a `DisbursementRow` is loaded from, in its order.
-const DISBURSEMENT_COLUMNS: (
-    subsidy_disbursements::id,
-    subsidy_disbursements::township_id,
-    subsidy_disbursements::level,
-    subsidy_disbursements::amount_fen,
-    subsidy_disbursements::paid_on,
-    subsidy_disbursements::voucher_no,
-    subsidy_disbursements::note,
-    subsidy_disbursements::created_at,
-) = (
-    subsidy_disbursements::id,
-    subsidy_disbursements::township_id,
-    subsidy_disbursements::level,
-    subsidy_disbursements::amount_fen,
-    subsidy_disbursements::paid_on,
-    subsidy_disbursements::voucher_no,
-    subsidy_disbursements::note,
-    subsidy_disbursements::created_at,
-);
-
 fn disbursement_views(
     conn: &mut DbConn,
     scheme: &Scheme,
-    rows: Vec<DisbursementRow>,
+    id: Option<i64>,
 ) -> AppResult<Vec<DisbursementView>> {
+    let rows = db::finance::disbursements(conn, scheme.id, id)?;
     let names = crate::app::areas::names(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, t, level, amount, paid_on, voucher, note, at)| {
-            let area = names.get(&t);
+        .map(|d| {
+            let (township_code, township_name) = township_code_name(&names, d.township_id);
             DisbursementView {
-                id,
+                id: d.id,
                 scheme: scheme.def.code.clone(),
-                township_code: area.map(|a| a.code.clone()).unwrap_or_default(),
-                township_name: area.map(|a| a.name.clone()).unwrap_or_default(),
-                level_name: level_name(&level).to_string(),
-                level,
-                amount: Fen(amount),
-                paid_on,
-                voucher_no: voucher,
-                note,
-                created_at: at,
+                township_code,
+                township_name,
+                level_name: level_name(&d.level).to_string(),
+                level: d.level,
+                amount: d.amount_fen,
+                paid_on: d.paid_on,
+                voucher_no: d.voucher_no,
+                note: d.note,
+                created_at: d.created_at,
             }
         })
         .collect())
@@ -263,12 +217,7 @@ pub fn disbursements(
 ) -> AppResult<Vec<DisbursementView>> {
     actor.require(can_view_payments(actor))?;
     let scheme = scheme_or_current(conn, scheme)?;
-    let rows: Vec<DisbursementRow> = subsidy_disbursements::table
-        .filter(subsidy_disbursements::scheme_id.eq(scheme.id))
-        .order(subsidy_disbursements::id)
-        .select(DISBURSEMENT_COLUMNS)
-        .load(conn)?;
-    disbursement_views(conn, &scheme, rows)
+    disbursement_views(conn, &scheme, None)
 }
 
 /// Record a payment of one funding level's subsidy for one township. Partial
@@ -321,18 +270,9 @@ pub fn disburse(
         return Err(AppError::Validation(errors));
     }
     crate::app::tx(conn, |conn| {
-        if crate::db::backend(conn) == crate::db::Backend::Postgres {
-            // Two clerks paying the same balance at once: the second waits and
-            // then sees the first payment (SQLite writers are serial anyway).
-            diesel::sql_query("LOCK TABLE subsidy_disbursements IN SHARE ROW EXCLUSIVE MODE")
-                .execute(conn)?;
-        }
+        db::finance::lock_disbursements(conn)?;
         let town = crate::app::areas::township_by_code(conn, actor, &input.township_code)?;
-        let taken: i64 = subsidy_disbursements::table
-            .filter(subsidy_disbursements::voucher_no.eq(&voucher))
-            .count()
-            .get_result(conn)?;
-        if taken > 0 {
+        if db::finance::voucher_taken(conn, &voucher)? {
             return Err(AppError::conflict(
                 ErrorCode::VoucherNoDuplicate,
                 format!("凭证号{voucher}已登记过拨付，同一笔拨款不能重复登记"),
@@ -343,7 +283,7 @@ pub fn disburse(
             .get(&key)
             .copied()
             .unwrap_or(0);
-        let paid = paid_sums(conn, scheme.id, Some(town.id))?
+        let paid = db::finance::paid_sums(conn, scheme.id, Some(town.id))?
             .get(&key)
             .copied()
             .unwrap_or(0);
@@ -362,27 +302,23 @@ pub fn disburse(
                 ),
             ));
         }
-        let id: i64 = diesel::insert_into(subsidy_disbursements::table)
-            .values((
-                subsidy_disbursements::scheme_id.eq(scheme.id),
-                subsidy_disbursements::township_id.eq(town.id),
-                subsidy_disbursements::level.eq(&level),
-                subsidy_disbursements::amount_fen.eq(amount.0),
-                subsidy_disbursements::paid_on.eq(date
+        let id = db::finance::insert_disbursement(
+            conn,
+            &NewDisbursement {
+                scheme_id: scheme.id,
+                township_id: town.id,
+                level: &level,
+                amount_fen: amount,
+                paid_on: date
                     .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default()),
-                subsidy_disbursements::voucher_no.eq(&voucher),
-                subsidy_disbursements::note.eq(&note),
-                subsidy_disbursements::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                subsidy_disbursements::created_at.eq(now_text()),
-            ))
-            .returning(subsidy_disbursements::id)
-            .get_result(conn)?;
-        let row: DisbursementRow = subsidy_disbursements::table
-            .find(id)
-            .select(DISBURSEMENT_COLUMNS)
-            .first(conn)?;
-        let view = disbursement_views(conn, &scheme, vec![row])?
+                    .unwrap_or_default(),
+                voucher_no: &voucher,
+                note: &note,
+                created_by: (actor.user_id > 0).then_some(actor.user_id),
+                created_at: now_text(),
+            },
+        )?;
+        let view = disbursement_views(conn, &scheme, Some(id))?
             .pop()
             .ok_or_else(|| AppError::Internal("disbursement vanished".into()))?;
         audit::record(

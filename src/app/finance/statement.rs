@@ -5,73 +5,22 @@
 use super::adjustments::adjustment_sums;
 use super::lock::{locked_raw, locked_statement};
 use super::{
-    can_view_statement, check_level, scheme_levels, scheme_or_current, span, subsidised, sum_sql,
-    LevelFigure, LevelInfo, LockInfo, Raw,
+    can_view_statement, check_level, level_figures, scheme_levels, scheme_or_current, LevelFigure,
+    LevelInfo, LockInfo, Raw,
 };
 use crate::app::Actor;
 use crate::db::models::Area;
-use crate::db::schema::{policies, policy_subsidy_levels};
-use crate::db::DbConn;
-use crate::domain::scheme::FUNDING_LEVELS;
+use crate::db::{self, DbConn};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
-use diesel::dsl::sql;
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The live figures: SUM over integer fen, grouped by township (and level).
 pub(super) fn live_raw(conn: &mut DbConn, scheme_id: i64, township: Option<i64>) -> AppResult<Raw> {
-    let (lo, hi) = span(township);
-    let towns: Vec<(i64, i64, i64, i64, i64, i64)> = policies::table
-        .filter(policies::scheme_id.eq(scheme_id))
-        .filter(subsidised())
-        .filter(policies::township_id.between(lo, hi))
-        .group_by(policies::township_id)
-        .select((
-            policies::township_id,
-            sql::<BigInt>("COUNT(*)"),
-            sum_sql("insured_area_units"),
-            sum_sql("premium_fen"),
-            sum_sql("grower_share_fen"),
-            sum_sql("subsidy_fen"),
-        ))
-        .load(conn)?;
-    // One row per township with a column per funding level: grouping by
-    // township alone lets the database read the policies in township order
-    // from the covering index, with no sort of the level rows.
-    let case = |level: &str| {
-        sum_sql(&format!(
-            "CASE WHEN policy_subsidy_levels.level = '{level}' \
-             THEN policy_subsidy_levels.amount_fen ELSE 0 END"
-        ))
-    };
-    let [l0, l1, l2, l3] = FUNDING_LEVELS.map(|(code, _)| code);
-    let by_level: Vec<(i64, i64, i64, i64, i64)> = policy_subsidy_levels::table
-        .inner_join(policies::table)
-        .filter(policies::scheme_id.eq(scheme_id))
-        .filter(subsidised())
-        .filter(policies::township_id.between(lo, hi))
-        .group_by(policies::township_id)
-        .select((
-            policies::township_id,
-            case(l0),
-            case(l1),
-            case(l2),
-            case(l3),
-        ))
-        .load(conn)?;
-    let levels: Vec<(i64, String, i64)> = by_level
-        .into_iter()
-        .flat_map(|(t, a, b, c, d)| {
-            [(l0, a), (l1, b), (l2, c), (l3, d)]
-                .into_iter()
-                .filter(|(_, amount)| *amount != 0)
-                .map(move |(l, amount)| (t, l.to_string(), amount))
-        })
-        .collect();
-    Ok(Raw::from_rows(towns, levels))
+    Ok(Raw::from_rows(db::finance::live_figures(
+        conn, scheme_id, township,
+    )?))
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -95,14 +44,7 @@ impl Figures {
             premium: Fen::ZERO,
             grower_share: Fen::ZERO,
             subsidy: Fen::ZERO,
-            levels: levels
-                .iter()
-                .map(|l| LevelFigure {
-                    level: l.level.clone(),
-                    name: l.name.clone(),
-                    amount: Fen::ZERO,
-                })
-                .collect(),
+            levels: level_figures(levels, &HashMap::new(), 0),
             subsidy_due: Fen::ZERO,
         }
     }
@@ -209,18 +151,7 @@ pub fn statement(conn: &mut DbConn, actor: &Actor, q: &StatementQuery) -> AppRes
     let mut adjustment_totals: Vec<LevelFigure> = Figures::empty(&levels).levels;
     for t in &towns {
         let (n, mu, p, g, s) = raw.towns.get(&t.id).copied().unwrap_or_default();
-        let lv: Vec<LevelFigure> = levels
-            .iter()
-            .map(|l| LevelFigure {
-                level: l.level.clone(),
-                name: l.name.clone(),
-                amount: Fen(raw
-                    .levels
-                    .get(&(t.id, l.level.clone()))
-                    .copied()
-                    .unwrap_or(0)),
-            })
-            .collect();
+        let lv = level_figures(&levels, &raw.levels, t.id);
         let f = Figures {
             policies: n,
             insured_mu: Mu::from_units(mu),
@@ -237,14 +168,7 @@ pub fn statement(conn: &mut DbConn, actor: &Actor, q: &StatementQuery) -> AppRes
             figures: f,
         });
         if lock.is_some() {
-            let al: Vec<LevelFigure> = levels
-                .iter()
-                .map(|l| LevelFigure {
-                    level: l.level.clone(),
-                    name: l.name.clone(),
-                    amount: Fen(adjust.get(&(t.id, l.level.clone())).copied().unwrap_or(0)),
-                })
-                .collect();
+            let al = level_figures(&levels, &adjust, t.id);
             if al.iter().any(|l| l.amount != Fen::ZERO) {
                 for (a, b) in adjustment_totals.iter_mut().zip(&al) {
                     a.amount += b.amount;

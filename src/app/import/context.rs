@@ -41,7 +41,10 @@ pub(super) fn load_context(
     let mut villages_by_name = HashMap::new();
     let mut villages_by_code = HashMap::new();
     let mut foreign_villages = HashMap::new();
-    for a in names.values().filter(|a| a.level == "village") {
+    for a in names
+        .values()
+        .filter(|a| a.level == crate::domain::area::AreaLevel::Village)
+    {
         if a.parent_id == Some(township.id) {
             villages_by_name.insert(a.name.clone(), a.clone());
             villages_by_code.insert(a.code.clone(), a.clone());
@@ -71,7 +74,7 @@ pub(super) fn load_context(
         .collect();
     let township_names = names
         .values()
-        .filter(|a| a.level == "township")
+        .filter(|a| a.level == crate::domain::area::AreaLevel::Township)
         .map(|a| (a.id, a.name.clone()))
         .collect();
     Ok(Context {

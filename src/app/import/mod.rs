@@ -225,18 +225,10 @@ pub struct Upload {
     pub created_at: String,
     pub committed_at: Option<String>,
 }
+crate::db::scope::township_row!(Upload, roster_uploads);
 
 pub fn upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Upload> {
-    let u: Upload = roster_uploads::table
-        .find(id)
-        .select(Upload::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("上传的花名册"))?;
-    if !actor.sees_township(u.township_id) {
-        return Err(AppError::not_found("上传的花名册"));
-    }
-    Ok(u)
+    super::scoped(conn, actor, id, "上传的花名册")
 }
 
 /// Commit a staged upload (the file the clerk previewed).

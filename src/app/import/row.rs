@@ -251,7 +251,7 @@ pub(super) fn plan_row(
         tree_age,
         tree_count,
         fruit_per_tree: fruit,
-        area_units: area.units(),
+        area_units: area,
         attributes: existing_plot
             .map(|p| p.attributes.clone())
             .unwrap_or_else(|| "{}".into()),

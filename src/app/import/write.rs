@@ -11,6 +11,7 @@ use super::context::Context;
 use super::plan::Planned;
 use super::{Counts, ImportRequest, Outcome};
 use crate::app::{audit, Actor, Phases};
+use crate::db::enrollment as rows;
 use crate::db::models::{GrowerValues, PlotValues};
 use crate::db::schema::{growers, plots};
 use crate::db::{now_text, DbConn};
@@ -49,13 +50,7 @@ pub(super) fn write(
             Outcome::New => new_growers.push(&p.grower),
             Outcome::Changed => {
                 let old = planned_entry(&ctx.growers, &p.grower.id_number, "农户")?;
-                diesel::update(growers::table.find(old.id))
-                    .set((
-                        &p.grower,
-                        growers::version.eq(old.version + 1),
-                        growers::updated_at.eq(&now),
-                    ))
-                    .execute(conn)?;
+                rows::growers::update(conn, old.id, &p.grower, old.version, &now)?;
                 pending_audit.push(audit::Pending {
                     action: "import",
                     entity: "grower",
@@ -74,9 +69,7 @@ pub(super) fn write(
     let mut new_grower_ids: HashMap<String, i64> = HashMap::new();
     let mut created_growers: Vec<i64> = Vec::new();
     if !new_growers.is_empty() {
-        let before: Option<i64> = growers::table
-            .select(diesel::dsl::max(growers::id))
-            .first(conn)?;
+        let before = rows::growers::max_id(conn)?;
         let rows: Vec<_> = new_growers
             .iter()
             .map(|g| {
@@ -122,7 +115,7 @@ pub(super) fn write(
             Some(id) => {
                 let units = new_units.entry(*id).or_insert(0);
                 if p.plot.eligible {
-                    *units += p.plot.area_units;
+                    *units += p.plot.area_units.units();
                 }
                 *id
             }
@@ -132,13 +125,7 @@ pub(super) fn write(
         if p.plot_outcome == Outcome::Changed {
             let plot = &p.plot;
             let old = planned_entry(&ctx.plots, &plot.code, "地块")?;
-            diesel::update(plots::table.find(old.id))
-                .set((
-                    plot,
-                    plots::version.eq(old.version + 1),
-                    plots::updated_at.eq(&now),
-                ))
-                .execute(conn)?;
+            rows::plots::update(conn, old.id, plot, old.version, &now)?;
             pending_audit.push(audit::Pending {
                 action: "import",
                 entity: "plot",
@@ -157,9 +144,7 @@ pub(super) fn write(
         .collect();
     let mut created_plots: Vec<i64> = Vec::new();
     if !new_plots.is_empty() {
-        let before: Option<i64> = plots::table
-            .select(diesel::dsl::max(plots::id))
-            .first(conn)?;
+        let before = rows::plots::max_id(conn)?;
         let rows: Vec<_> = new_plots
             .iter()
             .map(|p| {

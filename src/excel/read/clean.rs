@@ -265,43 +265,22 @@ mod tests {
 
     #[test]
     fn text_and_code_cleaning() {
-        assert_eq!(value(Field::GrowerName, s("王  芳")), "王芳");
-        assert_eq!(
-            value(Field::GrowerName, s("\u{3000}何家顺\u{3000}")),
-            "何家顺"
-        );
-        assert_eq!(value(Field::GrowerName, s("阿 依 古丽")), "阿依古丽");
-        assert_eq!(value(Field::GrowerName, s("Zhang  San")), "Zhang San");
-        assert_eq!(value(Field::Village, s(" 一 村")), "一村");
-        assert_eq!(
-            value(Field::IdNumber, s(" 532999 19700101 0154 ")),
-            "532999197001010154"
-        );
-        assert_eq!(
-            value(Field::IdNumber, s("５３２９９９１９７７０３０５２０５ｘ")),
-            "53299919770305205X"
-        );
-        assert_eq!(
-            value(Field::IdNumber, s("53299919770305205x")),
-            "53299919770305205X"
-        );
-        assert_eq!(
-            value(Field::IdNumber, s("'532999197001010154")),
-            "532999197001010154"
-        );
-        assert_eq!(
-            value(Field::Phone, s("139 8765\u{3000}0002")),
-            "13987650002"
-        );
-        assert_eq!(
-            value(Field::BankAccount, s("6228 4807 0200 0000 015")),
-            "6228480702000000015"
-        );
-        assert_eq!(
-            value(Field::PlotCode, s("532999101201－0001")),
-            "532999101201-0001"
-        );
-        assert_eq!(value(Field::Remarks, s("  补交 2 次 ")), "补交 2 次");
+        // A field a line, with its cells as typed and the values kept.
+        #[rustfmt::skip]
+        let cases: [(Field, &[(&str, &str)]); 7] = [
+            (Field::GrowerName, &[("王  芳", "王芳"), ("\u{3000}何家顺\u{3000}", "何家顺"), ("阿 依 古丽", "阿依古丽"), ("Zhang  San", "Zhang San")]),
+            (Field::Village, &[(" 一 村", "一村")]),
+            (Field::IdNumber, &[(" 532999 19700101 0154 ", "532999197001010154"), ("５３２９９９１９７７０３０５２０５ｘ", "53299919770305205X"), ("53299919770305205x", "53299919770305205X"), ("'532999197001010154", "532999197001010154")]),
+            (Field::Phone, &[("139 8765\u{3000}0002", "13987650002")]),
+            (Field::BankAccount, &[("6228 4807 0200 0000 015", "6228480702000000015")]),
+            (Field::PlotCode, &[("532999101201－0001", "532999101201-0001")]),
+            (Field::Remarks, &[("  补交 2 次 ", "补交 2 次")]),
+        ];
+        for (field, pairs) in cases {
+            for &(raw, want) in pairs {
+                assert_eq!(value(field, s(raw)), want, "{field:?} {raw:?}");
+            }
+        }
         assert_eq!(normalize(Field::GrowerName, &s("   ")), Cleaned::Empty);
         assert_eq!(normalize(Field::IdNumber, &s("\u{3000}")), Cleaned::Empty);
         assert_eq!(value(Field::Remarks, Data::Bool(true)), "是");
@@ -313,26 +292,27 @@ mod tests {
         let (code, msg) = problem(Field::GrowerName, s("王\0芳"));
         assert_eq!(code, "text_control_char");
         assert!(msg.starts_with("姓名") && msg.contains("NUL"), "{msg}");
-        assert_eq!(
-            problem(Field::GrowerName, s("王\u{7}芳")).0,
-            "text_control_char"
-        );
-        assert_eq!(
-            problem(Field::Village, s("一\u{202E}村")).0,
-            "text_bidi_char"
-        );
-        assert_eq!(
-            problem(Field::PlotCode, s("A\u{200B}1")).0,
-            "text_invisible_char"
-        );
-        assert_eq!(problem(Field::Remarks, s("备\0注")).0, "text_control_char");
+        let cases = [
+            (
+                Field::GrowerName,
+                "王\u{7}芳".to_string(),
+                "text_control_char",
+            ),
+            (Field::Village, "一\u{202E}村".to_string(), "text_bidi_char"),
+            (
+                Field::PlotCode,
+                "A\u{200B}1".to_string(),
+                "text_invisible_char",
+            ),
+            (Field::Remarks, "备\0注".to_string(), "text_control_char"),
+            (Field::PlotCode, "P".repeat(5_000), "text_too_long"),
+        ];
+        for (field, raw, code) in cases {
+            assert_eq!(problem(field, s(&raw)).0, code, "{field:?} {raw:?}");
+        }
         let (code, msg) = problem(Field::GrowerName, s(&"王".repeat(10_000)));
         assert_eq!(code, "text_too_long");
         assert_eq!(msg, "姓名不能超过30个字（现为10000个字）");
-        assert_eq!(
-            problem(Field::PlotCode, s(&"P".repeat(5_000))).0,
-            "text_too_long"
-        );
         assert_eq!(
             value(Field::GrowerName, s(&"王".repeat(30))),
             "王".repeat(30)

@@ -362,19 +362,16 @@ fn open_book<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Opened<'a>, Read
 }
 
 fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> {
-    let Opened {
-        mut book,
-        sheets,
-        search,
-        cap,
-    } = open_book(bytes, opts)?;
-    for name in &search {
-        let grid = book.grid(name, cap)?;
+    let mut opened = open_book(bytes, opts)?;
+    for name in &opened.search {
+        let grid = opened.book.grid(name, opened.cap)?;
         if let Some(header) = find_header(&grid) {
-            return build_roster(name, sheets, grid, &header, opts);
+            return build_roster(name, opened.sheets, grid, &header, opts);
         }
     }
-    Err(ReadError::NoHeader { sheets })
+    Err(ReadError::NoHeader {
+        sheets: opened.sheets,
+    })
 }
 
 #[cfg(test)]

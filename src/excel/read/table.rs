@@ -8,7 +8,7 @@ use super::clean::{clean_code, shown};
 use super::grid::is_blank;
 use super::header::header_key;
 use super::rows::TOTALS;
-use super::{column_letter, open_book, Opened, ReadError, ReadOptions, HEADER_SEARCH_ROWS};
+use super::{column_letter, open_book, ReadError, ReadOptions, HEADER_SEARCH_ROWS};
 use crate::error::ErrorCode;
 use calamine::Data;
 use serde::Serialize;
@@ -96,17 +96,12 @@ pub fn read_table(
 }
 
 fn read(bytes: &[u8], opts: &ReadOptions, specs: &[ColumnSpec]) -> Result<KeyedTable, TableError> {
-    let Opened {
-        mut book,
-        sheets,
-        search,
-        cap,
-    } = open_book(bytes, opts)?;
+    let mut opened = open_book(bytes, opts)?;
     let required: Vec<&ColumnSpec> = specs.iter().filter(|s| s.required).collect();
     // Required columns seen in some header candidate, to name the missing ones.
     let mut seen: Vec<&'static str> = Vec::new();
-    for name in &search {
-        let grid = book.grid(name, cap)?;
+    for name in &opened.search {
+        let grid = opened.book.grid(name, opened.cap)?;
         let header = grid
             .rows
             .range(..HEADER_SEARCH_ROWS)
@@ -213,7 +208,7 @@ fn read(bytes: &[u8], opts: &ReadOptions, specs: &[ColumnSpec]) -> Result<KeyedT
             .map(|s| format!("“{}”", s.aliases.join("/")))
             .collect::<Vec<_>>()
             .join("和"),
-        sheets,
+        sheets: opened.sheets,
     })
 }
 

@@ -176,12 +176,11 @@ mod tests {
         let mut book = open(&bytes);
         assert_eq!(book.sheet_names(), vec!["错误报告"]);
         let r = book.worksheet_range("错误报告").unwrap();
-        let header: Vec<Data> = (0..6).map(|c| value(&r, 0, c)).collect();
-        let expected: Vec<Data> = ["原行号", "姓名", "身份证号", "村", "面积(亩)", "错误原因"]
-            .iter()
-            .map(|s| string(s))
-            .collect();
-        assert_eq!(header, expected);
+        assert_row_starts(
+            &r,
+            0,
+            &["原行号", "姓名", "身份证号", "村", "面积(亩)", "错误原因"],
+        );
 
         assert_eq!(value(&r, 1, 0), Data::Float(5.0));
         assert_eq!(value(&r, 2, 0), Data::Float(9.0));

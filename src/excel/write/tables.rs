@@ -327,25 +327,20 @@ mod tests {
             ],
         ];
         // The totals are the caller's own sums, as the real reports do it.
-        let ints: i64 = rows
-            .iter()
-            .map(|r| match r[3] {
-                Cell::Int(n) => n,
-                _ => 0,
-            })
+        let cells = |i: usize| rows.iter().map(move |r| &r[i]);
+        let ints: i64 = cells(3)
+            .map(|c| if let Cell::Int(n) = c { *n } else { 0 })
             .sum();
-        let mu: Mu = rows
-            .iter()
-            .map(|r| match r[4] {
-                Cell::Mu(m) => m,
-                _ => Mu::ZERO,
-            })
+        let mu: Mu = cells(4)
+            .map(|c| if let Cell::Mu(m) = c { *m } else { Mu::ZERO })
             .sum();
-        let fen: Fen = rows
-            .iter()
-            .map(|r| match r[5] {
-                Cell::Money(f) => f,
-                _ => Fen::ZERO,
+        let fen: Fen = cells(5)
+            .map(|c| {
+                if let Cell::Money(f) = c {
+                    *f
+                } else {
+                    Fen::ZERO
+                }
             })
             .sum();
         let col = |h: &str, w: f64| Column {
@@ -391,12 +386,11 @@ mod tests {
             value(&r, 1, 0),
             string("制表日期 2026-11-21 · 金额单位：元 · 面积单位：亩")
         );
-        let headers: Vec<Data> = (0..6).map(|c| value(&r, 2, c)).collect();
-        let expected: Vec<Data> = ["户主", "身份证号", "村", "株数", "面积(亩)", "保费(元)"]
-            .iter()
-            .map(|s| string(s))
-            .collect();
-        assert_eq!(headers, expected);
+        assert_row_starts(
+            &r,
+            2,
+            &["户主", "身份证号", "村", "株数", "面积(亩)", "保费(元)"],
+        );
 
         // First data row: text stays text, numbers are numbers.
         assert_eq!(value(&r, 3, 0), string("张三"));

@@ -45,6 +45,15 @@ pub(super) fn string(s: &str) -> Data {
     Data::String(s.to_string())
 }
 
+/// Row `row` begins, from column A, with these texts.
+pub(super) fn assert_row_starts(range: &calamine::Range<Data>, row: u32, texts: &[&str]) {
+    let got: Vec<Data> = (0..texts.len() as u32)
+        .map(|c| value(range, row, c))
+        .collect();
+    let want: Vec<Data> = texts.iter().map(|s| string(s)).collect();
+    assert_eq!(got, want, "row {row}");
+}
+
 pub(super) fn assert_no_formulas(book: &mut Book, sheet: &str) {
     let formulas = book.worksheet_formula(sheet).unwrap();
     assert!(

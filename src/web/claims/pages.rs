@@ -236,7 +236,7 @@ impl Step {
                 claims::send_back(c, a, now, id, &i).map(|_| "已退回重新查勘".to_string())
             }
             Step::Agree(i) => claims::agree(c, a, now, id, &i).map(|v| {
-                let due = v.payment_due_on.unwrap_or_default();
+                let due = v.payment_due_on.map(|d| d.to_text()).unwrap_or_default();
                 format!("已登记农户确认，赔款须在{due}前支付")
             }),
             Step::Pay(i) => {

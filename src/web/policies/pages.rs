@@ -89,7 +89,7 @@ async fn batch_page(desk: &Desk, rejected: Option<AppError>, values: Value) -> P
                     .iter()
                     .map(|t| {
                         let p = batches::pending(c, t.id, s.id)?;
-                        let amount: crate::domain::Fen = p.iter().map(|x| crate::domain::Fen(x.grower_share_fen)).sum();
+                        let amount: crate::domain::Fen = p.iter().map(|x| x.grower_share_fen).sum();
                         Ok(json!({"code": t.code, "name": t.name, "count": p.len(), "amount": amount}))
                     })
                     .collect::<Result<_, AppError>>()?,

@@ -128,7 +128,7 @@ pub fn seed(conn: &mut DbConn) -> Seed {
         .values(NewArea {
             code: "532999",
             name: "测试县",
-            level: "county",
+            level: guobao::domain::area::AreaLevel::County,
             parent_id: None,
             target_mu_units: None,
         })
@@ -140,7 +140,7 @@ pub fn seed(conn: &mut DbConn) -> Seed {
             .values(NewArea {
                 code,
                 name,
-                level: "township",
+                level: guobao::domain::area::AreaLevel::Township,
                 parent_id: Some(county),
                 target_mu_units: Some(target * 10_000),
             })
@@ -159,7 +159,7 @@ pub fn seed(conn: &mut DbConn) -> Seed {
             .values(NewArea {
                 code,
                 name,
-                level: "village",
+                level: guobao::domain::area::AreaLevel::Village,
                 parent_id: Some(parent),
                 target_mu_units: None,
             })
