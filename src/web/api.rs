@@ -4,13 +4,14 @@
 //! each area registers its own routes (`<area>::configure_api`).
 
 use super::finance as fin;
-use super::session::ApiUser;
+use super::session::Caller;
 use super::AppState;
 use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, Handler, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -154,45 +155,41 @@ pub(crate) fn created<T: serde::Serialize>(v: T) -> Reply {
 /// answer as JSON.
 pub(crate) fn by_id<T: serde::Serialize + Send + 'static>(
     f: fn(&mut DbConn, &Actor, i64) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser, web::Path<i64>), Output = Reply> {
-    move |state: Data, user: ApiUser, id: web::Path<i64>| async move {
+) -> impl Handler<(Caller, web::Path<i64>), Output = Reply> {
+    move |api: Caller, id: web::Path<i64>| async move {
         let id = id.into_inner();
-        ok(state.run_as(&user.0, move |c, a| f(c, a, id)).await?)
+        ok(api.run(move |c, a| f(c, a, id)).await?)
     }
 }
 
 /// A GET of a list for the query's filter.
 pub(crate) fn queried<Q, T>(
     f: fn(&mut DbConn, &Actor, &Q) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser, web::Query<Q>), Output = Reply>
+) -> impl Handler<(Caller, web::Query<Q>), Output = Reply>
 where
     Q: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
 {
-    move |state: Data, user: ApiUser, q: web::Query<Q>| async move {
+    move |api: Caller, q: web::Query<Q>| async move {
         let q = q.into_inner();
-        ok(state.run_as(&user.0, move |c, a| f(c, a, &q)).await?)
+        ok(api.run(move |c, a| f(c, a, &q)).await?)
     }
 }
 
 /// POST a JSON body that records something (`f`, given the clock's today):
 /// 201 with what was recorded.
-pub(crate) fn recorded<I, T, F>(f: F) -> impl Handler<(Data, ApiUser, web::Json<I>), Output = Reply>
+pub(crate) fn recorded<I, T, F>(f: F) -> impl Handler<(Caller, web::Json<I>), Output = Reply>
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
     F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
 {
-    move |state: Data, user: ApiUser, body: web::Json<I>| {
+    move |api: Caller, body: web::Json<I>| {
         let f = f.clone();
         async move {
             let input = body.into_inner();
-            let today = state.clock.today();
-            created(
-                state
-                    .run_as(&user.0, move |c, a| f(c, a, &input, today))
-                    .await?,
-            )
+            let today = api.state.clock.today();
+            created(api.run(move |c, a| f(c, a, &input, today)).await?)
         }
     }
 }
@@ -200,26 +197,43 @@ where
 /// PUT a JSON body onto the record with the id in the path.
 pub(crate) fn updated<I, T>(
     f: fn(&mut DbConn, &Actor, i64, &I) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser, web::Path<i64>, web::Json<I>), Output = Reply>
+) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
 {
-    move |state: Data, user: ApiUser, id: web::Path<i64>, body: web::Json<I>| async move {
-        let (id, input) = (id.into_inner(), body.into_inner());
-        ok(state
-            .run_as(&user.0, move |c, a| f(c, a, id, &input))
-            .await?)
+    on_record(StatusCode::OK, move |c, a, _, id, input| f(c, a, id, input))
+}
+
+/// A JSON body for the record with the id in the path: the use case `f`,
+/// given the clock's now, answers with `status` and what it gives back.
+pub(crate) fn on_record<I, T, F>(
+    status: StatusCode,
+    f: F,
+) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    F: Fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T> + Clone + Send + 'static,
+{
+    move |api: Caller, id: web::Path<i64>, body: web::Json<I>| {
+        let f = f.clone();
+        async move {
+            let (id, input) = (id.into_inner(), body.into_inner());
+            let now = api.state.clock.now();
+            let v = api.run(move |c, a| f(c, a, now, id, &input)).await?;
+            Ok(HttpResponse::build(status).json(v))
+        }
     }
 }
 
 /// DELETE the record with the id in the path: 204.
 pub(crate) fn deleted(
     f: fn(&mut DbConn, &Actor, i64) -> AppResult<()>,
-) -> impl Handler<(Data, ApiUser, web::Path<i64>), Output = Reply> {
-    move |state: Data, user: ApiUser, id: web::Path<i64>| async move {
+) -> impl Handler<(Caller, web::Path<i64>), Output = Reply> {
+    move |api: Caller, id: web::Path<i64>| async move {
         let id = id.into_inner();
-        state.run_as(&user.0, move |c, a| f(c, a, id)).await?;
+        api.run(move |c, a| f(c, a, id)).await?;
         Ok(HttpResponse::NoContent().finish())
     }
 }
@@ -227,8 +241,8 @@ pub(crate) fn deleted(
 /// A GET of what the caller may see of something, without parameters.
 pub(crate) fn listed<T: serde::Serialize + Send + 'static>(
     f: fn(&mut DbConn, &Actor) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser), Output = Reply> {
-    move |state: Data, user: ApiUser| async move { ok(state.run_as(&user.0, f).await?) }
+) -> impl Handler<(Caller,), Output = Reply> {
+    move |api: Caller| async move { ok(api.run(f).await?) }
 }
 
 async fn openapi() -> HttpResponse {

@@ -2,14 +2,12 @@
 //! takes (`from_form`), and the edit form of a record shown again after a
 //! person's mistake (`RecordForm`).
 
-use super::page::{answer_form, error_page, errors_json, is_user_error, page, set_key};
-use super::AppState;
+use super::desk::{Desk, Page};
+use super::page::{errors_json, is_user_error, set_key};
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
-use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -210,35 +208,24 @@ impl RecordForm {
     /// The form filled with `values`, with `errors` beside the fields.
     pub(crate) async fn render(
         self,
-        state: &AppState,
-        session: &Session,
-        actor: &Actor,
+        desk: &Desk,
         values: Value,
         errors: Option<AppError>,
         status: StatusCode,
-    ) -> HttpResponse {
-        let load = self.load;
-        match state.run_as(actor, load).await {
-            Ok(mut ctx) => {
-                set_key(&mut ctx, "values", values);
-                set_key(&mut ctx, "action", json!(self.action));
-                set_key(&mut ctx, "errors", json!(errors.as_ref().map(errors_json)));
-                page(state, session, Some(actor), self.template, status, ctx)
-            }
-            Err(e) => error_page(state, session, Some(actor), &e),
-        }
+    ) -> Page {
+        let mut ctx = match desk.run(self.load).await {
+            Ok(ctx) => ctx,
+            Err(e) => return desk.error(&e),
+        };
+        set_key(&mut ctx, "values", values);
+        set_key(&mut ctx, "action", json!(self.action));
+        set_key(&mut ctx, "errors", json!(errors.as_ref().map(errors_json)));
+        desk.render(self.template, status, ctx)
     }
 
     /// The empty or filled form of a plain GET.
-    pub(crate) async fn show(
-        self,
-        state: &AppState,
-        session: &Session,
-        actor: &Actor,
-        values: Value,
-    ) -> HttpResponse {
-        self.render(state, session, actor, values, None, StatusCode::OK)
-            .await
+    pub(crate) async fn show(self, desk: &Desk, values: Value) -> Page {
+        self.render(desk, values, None, StatusCode::OK).await
     }
 
     /// After the form was saved: on success flash and go on (`next`); a
@@ -246,18 +233,16 @@ impl RecordForm {
     /// (`values`); anything else is the error page.
     pub(crate) async fn saved<T>(
         self,
-        state: &AppState,
-        session: &Session,
-        actor: &Actor,
+        desk: &Desk,
         res: AppResult<T>,
         values: Value,
         next: impl FnOnce(T) -> (String, String),
-    ) -> HttpResponse {
+    ) -> Page {
         let retry = |e| {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            self.render(state, session, actor, values, Some(e), status)
+            self.render(desk, values, Some(e), status)
         };
-        answer_form(state, session, actor, res, is_user_error, retry, next).await
+        desk.answer_form(res, is_user_error, retry, next).await
     }
 }
 

@@ -1,57 +1,12 @@
 //! HTTP front end: server-rendered pages for people, JSON under /api/v1 for
 //! machines. Handlers are thin: they parse, call app/, and render.
 
-/// The actor, or a redirect to the login page.
-macro_rules! actor_or_login {
-    ($user:expr) => {
-        match $user.0 {
-            Some(a) => a,
-            None => return $crate::web::page::redirect("/login"),
-        }
-    };
-}
-
-/// A numeric id from the path, or the "not found" page.
-macro_rules! id_or_404 {
-    ($state:expr, $session:expr, $actor:expr, $id:expr, $what:expr) => {
-        match $id.parse::<i64>() {
-            Ok(id) => id,
-            Err(_) => {
-                return $crate::web::page::error_page(
-                    &$state,
-                    &$session,
-                    Some(&$actor),
-                    &$crate::error::AppError::not_found($what),
-                )
-            }
-        }
-    };
-}
-
-/// Refuse a form without this session's CSRF token; nothing is changed.
-macro_rules! csrf_or_refuse {
-    ($state:expr, $session:expr, $actor:expr, $form:expr) => {
-        if let Err(e) = $crate::web::session::check_csrf(&$session, $form.get("csrf_token")) {
-            return $crate::web::page::error_page(&$state, &$session, $actor, &e);
-        }
-    };
-}
-
-/// The value, or the error page for the actor.
-macro_rules! or_error_page {
-    ($state:expr, $session:expr, $actor:expr, $res:expr) => {
-        match $res {
-            Ok(v) => v,
-            Err(e) => return $crate::web::page::error_page(&$state, &$session, Some(&$actor), &e),
-        }
-    };
-}
-
 pub mod api;
 pub mod areas;
 pub mod audit;
 pub mod charts;
 pub mod claims;
+pub(crate) mod desk;
 pub mod error;
 pub mod finance;
 pub(crate) mod form;

@@ -5,14 +5,12 @@
 use super::session::csrf_token;
 use super::AppState;
 use crate::app::Actor;
-use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::future::Future;
 
 pub(crate) type Data = web::Data<AppState>;
 pub(crate) type Form = web::Form<HashMap<String, String>>;
@@ -116,141 +114,6 @@ pub(crate) fn error_page(
             "messages": err.messages(),
         }),
     )
-}
-
-/// A page from a use case's result: the template on success, the error page otherwise.
-pub(crate) fn show(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    name: &str,
-    res: Result<Value, AppError>,
-) -> HttpResponse {
-    match res {
-        Ok(ctx) => page(state, session, Some(actor), name, StatusCode::OK, ctx),
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
-}
-
-/// The template with the context the use case `load` gives, or the error page.
-pub(crate) async fn show_with<F>(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    name: &str,
-    load: F,
-) -> HttpResponse
-where
-    F: FnOnce(&mut DbConn, &Actor) -> AppResult<Value> + Send + 'static,
-{
-    let res = state.run_as(actor, load).await;
-    show(state, session, actor, name, res)
-}
-
-/// The Excel file the use case `write` names and writes, or the error page.
-pub(crate) async fn download<F>(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    write: F,
-) -> HttpResponse
-where
-    F: FnOnce(&mut DbConn, &Actor) -> AppResult<(String, Vec<u8>)> + Send + 'static,
-{
-    let res = state.run_as(actor, write).await;
-    xlsx_or_error(state, session, actor, res)
-}
-
-/// The Excel file (its name and bytes), or the error page.
-pub(crate) fn xlsx_or_error(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    res: AppResult<(String, Vec<u8>)>,
-) -> HttpResponse {
-    match res {
-        Ok((name, bytes)) => xlsx(&name, bytes),
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
-}
-
-/// A page with a form, its context loaded (`res`): with the errors of the
-/// `rejected` form and its status (none on a plain GET: 200), and the
-/// `values` typed (a null: the page keeps no form values); or the error page.
-pub(crate) fn form_page(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    name: &str,
-    res: AppResult<Value>,
-    rejected: Option<AppError>,
-    values: Value,
-) -> HttpResponse {
-    match res {
-        Ok(mut ctx) => {
-            set_key(
-                &mut ctx,
-                "errors",
-                json!(rejected.as_ref().map(errors_json)),
-            );
-            if !values.is_null() {
-                set_key(&mut ctx, "values", values);
-            }
-            let status = rejected.as_ref().map_or(StatusCode::OK, AppError::status);
-            page(state, session, Some(actor), name, status, ctx)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
-}
-
-/// After a page form: on success flash and go on (`next`); an error that
-/// `again` holds for (a person's mistake) shows the form again (`retry`);
-/// anything else is the error page.
-pub(crate) async fn answer_form<T, Fut>(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    res: AppResult<T>,
-    again: fn(&AppError) -> bool,
-    retry: impl FnOnce(AppError) -> Fut,
-    next: impl FnOnce(T) -> (String, String),
-) -> HttpResponse
-where
-    Fut: Future<Output = HttpResponse>,
-{
-    match res {
-        Err(e) if again(&e) => retry(e).await,
-        res => done(state, session, actor, res, next),
-    }
-}
-
-/// After a form that changed something: on success flash the message and go
-/// to the location `next` gives; otherwise the error page.
-pub(crate) fn done<T>(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    res: Result<T, AppError>,
-    next: impl FnOnce(T) -> (String, String),
-) -> HttpResponse {
-    match res {
-        Ok(v) => {
-            let (message, location) = next(v);
-            flash(session, &message);
-            redirect(&location)
-        }
-        Err(e) => error_page(state, session, Some(actor), &e),
-    }
-}
-
-/// The forbidden page, unless the actor may edit growers and plots.
-pub(crate) fn refuse_unless_editor(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-) -> Option<HttpResponse> {
-    (!actor.can_edit_enrollment())
-        .then(|| error_page(state, session, Some(actor), &AppError::forbidden()))
 }
 
 pub(crate) fn redirect(to: &str) -> HttpResponse {

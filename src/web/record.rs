@@ -5,13 +5,19 @@
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::AppResult;
+use crate::web::desk::{Desk, Page};
 use crate::web::form::RecordForm;
-use crate::web::page::{done, refuse_unless_editor, Data, Form};
-use crate::web::session::PageUser;
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use crate::web::page::Form;
+use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+
+/// The use case that creates a record `R` from its input.
+pub(crate) type Create<R> =
+    fn(&mut DbConn, &Actor, &<R as Record>::Input) -> AppResult<<R as Record>::Saved>;
+/// The use case that updates record `id` of `R` from its input.
+pub(crate) type Update<R> =
+    fn(&mut DbConn, &Actor, i64, &<R as Record>::Input) -> AppResult<<R as Record>::Saved>;
 
 pub(crate) trait Record: 'static {
     /// What the record is called on the "not found" page.
@@ -26,13 +32,9 @@ pub(crate) trait Record: 'static {
     fn input(form: &HashMap<String, String>) -> AppResult<Self::Input>;
     /// The edit form for `input`, posting to `action`.
     fn form(input: &Self::Input, action: String) -> RecordForm;
-    fn create(c: &mut DbConn, actor: &Actor, input: &Self::Input) -> AppResult<Self::Saved>;
-    fn update(
-        c: &mut DbConn,
-        actor: &Actor,
-        id: i64,
-        input: &Self::Input,
-    ) -> AppResult<Self::Saved>;
+    /// The use cases that create a record and update record `id`.
+    const CREATE: Create<Self>;
+    const UPDATE: Update<Self>;
     /// The message and the page after a create.
     fn created(saved: Self::Saved) -> (String, String);
     /// The message after an update of record `id`.
@@ -48,84 +50,41 @@ pub(crate) trait Record: 'static {
 }
 
 /// POST `PATH`: a new record from the form.
-pub(crate) async fn create<R: Record>(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let input = or_error_page!(state, session, actor, R::input(&form));
+pub(crate) async fn create<R: Record>(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let input = desk.or_fail(R::input(&form))?;
     let record_form = R::form(&input, R::PATH.to_string());
-    let res = state
-        .run_as(&actor, move |c, a| R::create(c, a, &input))
-        .await;
+    let res = desk.run(move |c, a| R::CREATE(c, a, &input)).await;
     let values = json!(form.into_inner());
-    record_form
-        .saved(&state, &session, &actor, res, values, R::created)
-        .await
+    record_form.saved(&desk, res, values, R::created).await
 }
 
 /// GET `PATH/{id}/edit`: the form filled with the record.
-pub(crate) async fn edit<R: Record>(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, R::NOUN);
-    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
-        return refused;
-    }
-    let (values, record_form) = or_error_page!(
-        state,
-        session,
-        actor,
-        state
-            .run_as(&actor, move |c, a| R::edit_form(c, a, id))
-            .await
-    );
-    record_form.show(&state, &session, &actor, values).await
+pub(crate) async fn edit<R: Record>(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, R::NOUN)?;
+    desk.editor()?;
+    let found = desk.run(move |c, a| R::edit_form(c, a, id)).await;
+    let (values, record_form) = desk.or_fail(found)?;
+    record_form.show(&desk, values).await
 }
 
 /// POST `PATH/{id}`: the record changed as the form says.
-pub(crate) async fn update<R: Record>(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let id = id_or_404!(state, session, actor, id, R::NOUN);
-    let input = or_error_page!(state, session, actor, R::input(&form));
+pub(crate) async fn update<R: Record>(desk: Desk, id: web::Path<String>, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let id = desk.id(&id, R::NOUN)?;
+    let input = desk.or_fail(R::input(&form))?;
     let location = format!("{}/{id}", R::PATH);
     let record_form = R::form(&input, location.clone());
-    let res = state
-        .run_as(&actor, move |c, a| R::update(c, a, id, &input))
-        .await;
+    let res = desk.run(move |c, a| R::UPDATE(c, a, id, &input)).await;
     let values = R::typed(form.into_inner(), id);
-    record_form
-        .saved(&state, &session, &actor, res, values, |saved| {
-            (R::updated(saved), location)
-        })
-        .await
+    let next = |saved| (R::updated(saved), location);
+    record_form.saved(&desk, res, values, next).await
 }
 
 /// POST `PATH/{id}/delete`.
-pub(crate) async fn delete<R: Record>(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let id = id_or_404!(state, session, actor, id, R::NOUN);
-    let res = state.run_as(&actor, move |c, a| R::delete(c, a, id)).await;
-    done(&state, &session, &actor, res, |next| next)
+pub(crate) async fn delete<R: Record>(desk: Desk, id: web::Path<String>, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let id = desk.id(&id, R::NOUN)?;
+    let res = desk.run(move |c, a| R::delete(c, a, id)).await;
+    desk.done(res, |next| next)
 }

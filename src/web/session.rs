@@ -111,3 +111,35 @@ impl FromRequest for ApiUser {
         })
     }
 }
+
+/// An API request from an authenticated caller: the state and the actor.
+pub struct Caller {
+    pub state: web::Data<AppState>,
+    pub actor: Actor,
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = ApiUser::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let actor = user.await?.0;
+            let state = state.ok_or(AppError::Unauthenticated)?;
+            Ok(Caller { state, actor })
+        })
+    }
+}
+
+impl Caller {
+    /// Run a use case as the caller.
+    pub async fn run<T, F>(&self, f: F) -> crate::error::AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConn, &Actor) -> crate::error::AppResult<T> + Send + 'static,
+    {
+        self.state.run_as(&self.actor, f).await
+    }
+}

@@ -3,8 +3,8 @@
 
 use crate::app::{self, schemes};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::web::api::{ok, one_of, recorded, Data, Reply, MAX_BODY_BYTES};
-use crate::web::session::ApiUser;
+use crate::web::api::{ok, one_of, recorded, Reply, MAX_BODY_BYTES};
+use crate::web::session::Caller;
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -32,10 +32,10 @@ struct SchemeQuery {
     scheme: Option<String>,
 }
 
-async fn townships(state: Data, user: ApiUser, q: web::Query<SchemeQuery>) -> Reply {
+async fn townships(api: Caller, q: web::Query<SchemeQuery>) -> Reply {
     let code = q.into_inner().scheme;
-    ok(state
-        .run_as(&user.0, move |c, a| {
+    ok(api
+        .run(move |c, a| {
             let scheme = match code {
                 Some(code) => schemes::by_code(c, &code)?,
                 None => schemes::current(c)?.ok_or_else(|| AppError::not_found("险种方案"))?,
@@ -45,10 +45,10 @@ async fn townships(state: Data, user: ApiUser, q: web::Query<SchemeQuery>) -> Re
         .await?)
 }
 
-async fn villages(state: Data, user: ApiUser, code: web::Path<String>) -> Reply {
+async fn villages(api: Caller, code: web::Path<String>) -> Reply {
     let code = code.into_inner();
-    ok(state
-        .run_as(&user.0, move |c, a| {
+    ok(api
+        .run(move |c, a| {
             let t = app::areas::township_by_code(c, a, &code)?;
             app::areas::villages(c, a, Some(t.id))
         })
@@ -60,17 +60,10 @@ struct TargetBody {
     target_mu: String,
 }
 
-async fn set_target(
-    state: Data,
-    user: ApiUser,
-    code: web::Path<String>,
-    body: web::Json<TargetBody>,
-) -> Reply {
+async fn set_target(api: Caller, code: web::Path<String>, body: web::Json<TargetBody>) -> Reply {
     let (code, target) = (code.into_inner(), body.into_inner().target_mu);
-    ok(state
-        .run_as(&user.0, move |c, a| {
-            app::areas::set_target(c, a, &code, &target)
-        })
+    ok(api
+        .run(move |c, a| app::areas::set_target(c, a, &code, &target))
         .await?)
 }
 
@@ -81,14 +74,13 @@ struct DryRun {
 }
 
 async fn import_boundaries(
-    state: Data,
-    user: ApiUser,
+    api: Caller,
     code: web::Path<String>,
     q: web::Query<DryRun>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let actor = user.0;
+    let actor = api.actor;
     // The role before the body: a stranger's file is never read.
     actor.require(actor.can_edit_enrollment())?;
     let code = code.into_inner();
@@ -112,7 +104,7 @@ async fn import_boundaries(
     let text = String::from_utf8(body).map_err(|_| {
         AppError::invalid("file", ErrorCode::GeojsonInvalid, "GeoJSON必须是UTF-8文本")
     })?;
-    let report = upload_boundaries(&state, actor, text, dry_run, move |c, a| {
+    let report = upload_boundaries(&api.state, actor, text, dry_run, move |c, a| {
         app::boundaries::load_context(c, a, &code)
     })
     .await?;
@@ -156,17 +148,14 @@ struct VillageQuery {
 }
 
 async fn export_boundaries(
-    state: Data,
-    user: ApiUser,
+    api: Caller,
     code: web::Path<String>,
     q: web::Query<VillageQuery>,
 ) -> Reply {
     let code = code.into_inner();
     let village = q.into_inner().village;
-    let text = state
-        .run_as(&user.0, move |c, a| {
-            app::boundaries::export(c, a, &code, village.as_deref())
-        })
+    let text = api
+        .run(move |c, a| app::boundaries::export(c, a, &code, village.as_deref()))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/geo+json")

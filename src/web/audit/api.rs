@@ -1,8 +1,8 @@
 //! `/api/v1/audit`: the latest audit rows, optionally of one entity.
 
 use crate::app;
-use crate::web::api::{ok, Data, Reply};
-use crate::web::session::ApiUser;
+use crate::web::api::{ok, Reply};
+use crate::web::session::Caller;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -17,12 +17,10 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn audit(state: Data, user: ApiUser, q: web::Query<AuditQuery>) -> Reply {
+async fn audit(api: Caller, q: web::Query<AuditQuery>) -> Reply {
     let q = q.into_inner();
     let limit = q.limit.unwrap_or(100);
-    ok(state
-        .run_as(&user.0, move |c, a| {
-            app::audit::list(c, a, q.entity.as_deref(), q.entity_id, limit)
-        })
+    ok(api
+        .run(move |c, a| app::audit::list(c, a, q.entity.as_deref(), q.entity_id, limit))
         .await?)
 }

@@ -3,17 +3,14 @@
 
 use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
 use crate::app::Actor;
-use crate::db::DbConn;
 use crate::error::{AppResult, ErrorCode};
-use crate::web::api::by_id;
-use crate::web::session::ApiUser;
+use crate::web::api::{by_id, on_record};
+use crate::web::session::Caller;
 use crate::web::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, Handler, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-type Data = web::Data<AppState>;
 type Reply = AppResult<HttpResponse>;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,26 +22,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}", web::get().to(by_id(claims::detail)))
         .route(
             "/claims/{id}/dispatch",
-            web::post().to(step(StatusCode::OK, claims::dispatch)),
+            web::post().to(on_record(StatusCode::OK, claims::dispatch)),
         )
         .route("/claims/{id}/survey", web::post().to(survey))
         .route("/claims/{id}/photos", web::post().to(photo))
         .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
         .route(
             "/claims/{id}/approve",
-            web::post().to(step(StatusCode::OK, claims::approve)),
+            web::post().to(on_record(StatusCode::OK, claims::approve)),
         )
         .route(
             "/claims/{id}/send-back",
-            web::post().to(step(StatusCode::OK, claims::send_back)),
+            web::post().to(on_record(StatusCode::OK, claims::send_back)),
         )
         .route(
             "/claims/{id}/agree",
-            web::post().to(step(StatusCode::OK, claims::agree)),
+            web::post().to(on_record(StatusCode::OK, claims::agree)),
         )
         .route(
             "/claims/{id}/payments",
-            web::post().to(step(StatusCode::CREATED, claims::pay)),
+            web::post().to(on_record(StatusCode::CREATED, claims::pay)),
         );
 }
 
@@ -65,8 +62,7 @@ struct ListQuery {
     event_id: Option<i64>,
 }
 
-async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
-    let actor = user.0;
+async fn list(api: Caller, q: web::Query<ListQuery>) -> Reply {
     let q = q.into_inner();
     crate::web::api::one_of(
         "status",
@@ -74,15 +70,15 @@ async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
         q.status.as_deref(),
         &claims::STATUSES,
     )?;
-    let items = state
-        .run(move |c| {
+    let items = api
+        .run(move |c, a| {
             let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
-                Some(code) => Some(crate::app::areas::township_by_code(c, &actor, code)?.id),
+                Some(code) => Some(crate::app::areas::township_by_code(c, a, code)?.id),
                 None => None,
             };
             claims::list(
                 c,
-                &actor,
+                a,
                 &claims::ClaimFilter {
                     status: q.status,
                     township_id,
@@ -94,13 +90,12 @@ async fn list(state: Data, user: ApiUser, q: web::Query<ListQuery>) -> Reply {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-async fn report(state: Data, user: ApiUser, body: web::Json<ReportInput>) -> Reply {
-    let actor = user.0;
+async fn report(api: Caller, body: web::Json<ReportInput>) -> Reply {
     let mut input = body.into_inner();
     input.channel.get_or_insert_with(|| "api".into());
-    let now = state.clock.now();
-    let v = state
-        .run(move |c| claims::report(c, &actor, now, &input))
+    let now = api.state.clock.now();
+    let v = api
+        .run(move |c, a| claims::report(c, a, now, &input))
         .await?;
     Ok(HttpResponse::Created().json(v))
 }
@@ -110,10 +105,9 @@ struct LookupQuery {
     q: Option<String>,
 }
 
-async fn lookup(state: Data, user: ApiUser, q: web::Query<LookupQuery>) -> Reply {
-    let actor = user.0;
+async fn lookup(api: Caller, q: web::Query<LookupQuery>) -> Reply {
     let q = q.into_inner().q.unwrap_or_default();
-    let hits = state.run(move |c| claims::lookup(c, &actor, &q)).await?;
+    let hits = api.run(move |c, a| claims::lookup(c, a, &q)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": hits })))
 }
 
@@ -122,57 +116,27 @@ struct BoardQuery {
     warn_hours: Option<u32>,
 }
 
-async fn board(state: Data, user: ApiUser, q: web::Query<BoardQuery>) -> Reply {
-    let actor = user.0;
+async fn board(api: Caller, q: web::Query<BoardQuery>) -> Reply {
     let warn = q.into_inner().warn_hours;
-    let now = state.clock.now();
-    let b = state
-        .run(move |c| claims::board(c, &actor, now, warn))
-        .await?;
+    let now = api.state.clock.now();
+    let b = api.run(move |c, a| claims::board(c, a, now, warn)).await?;
     Ok(HttpResponse::Ok().json(b))
 }
 
-async fn report_event(state: Data, user: ApiUser, body: web::Json<EventInput>) -> Reply {
-    let actor = user.0;
+async fn report_event(api: Caller, body: web::Json<EventInput>) -> Reply {
     let input = body.into_inner();
-    let now = state.clock.now();
-    let r = state
-        .run(move |c| claims::report_event(c, &actor, now, &input))
+    let now = api.state.clock.now();
+    let r = api
+        .run(move |c, a| claims::report_event(c, a, now, &input))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
 
-/// One step on one claim: the actor, the clock's now, the claim id and the body
-/// go to the use case; the result comes back as JSON with `status`.
-fn step<I, T>(
-    status: StatusCode,
-    f: fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser, web::Path<i64>, web::Json<I>), Output = Reply>
-where
-    I: serde::de::DeserializeOwned + Send + 'static,
-    T: serde::Serialize + Send + 'static,
-{
-    move |state: Data, user: ApiUser, id: web::Path<i64>, body: web::Json<I>| async move {
-        let (id, input) = (id.into_inner(), body.into_inner());
-        let now = state.clock.now();
-        let v = state
-            .run_as(&user.0, move |c, a| f(c, a, now, id, &input))
-            .await?;
-        Ok(HttpResponse::build(status).json(v))
-    }
-}
-
-async fn survey(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<SurveyInput>,
-) -> Reply {
-    let actor = user.0;
+async fn survey(api: Caller, id: web::Path<i64>, body: web::Json<SurveyInput>) -> Reply {
     let (id, input) = (id.into_inner(), body.into_inner());
-    let now = state.clock.now();
-    let r = state
-        .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
+    let now = api.state.clock.now();
+    let r = api
+        .run(move |c, a| claims::submit_survey(c, a, now, id, &input))
         .await?;
     Ok(created_or_ok(r.created, r))
 }
@@ -183,15 +147,22 @@ struct PhotoQuery {
 }
 
 async fn photo(
-    state: Data,
-    user: ApiUser,
+    api: Caller,
     id: web::Path<i64>,
     q: web::Query<PhotoQuery>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
     let client_id = q.into_inner().client_id.unwrap_or_default();
-    receive_photo(&state, user.0, id.into_inner(), client_id, &req, payload).await
+    receive_photo(
+        &api.state,
+        api.actor,
+        id.into_inner(),
+        client_id,
+        &req,
+        payload,
+    )
+    .await
 }
 
 /// A photo for a claim, from the API or the survey page: who may send photos
@@ -220,11 +191,8 @@ pub(crate) async fn receive_photo(
     Ok(created_or_ok(r.created, r))
 }
 
-async fn photo_bytes(state: Data, user: ApiUser, path: web::Path<(i64, i64)>) -> Reply {
-    let actor = user.0;
+async fn photo_bytes(api: Caller, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
-    let (ct, bytes) = state
-        .run(move |c| claims::photo(c, &actor, id, pid))
-        .await?;
+    let (ct, bytes) = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
     Ok(HttpResponse::Ok().content_type(ct).body(bytes))
 }

@@ -4,20 +4,16 @@
 
 use crate::app::clock;
 use crate::app::{claims, Actor};
-use crate::error::AppError;
-use crate::web::pages::{
-    answer_form, download, error_page, field, form_page, is_user_error, show_with,
-};
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult};
+use crate::web::desk::{Desk, Page};
+use crate::web::pages::{field, is_user_error, Data, Form, Query};
 use crate::web::session::{check_csrf, PageUser};
-use crate::web::AppState;
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-type Data = web::Data<AppState>;
-type Form = web::Form<HashMap<String, String>>;
-type Query = web::Query<HashMap<String, String>>;
 
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
 const SURVEY_JS: &str = include_str!("../../../templates/static/survey.js");
@@ -56,29 +52,23 @@ fn statuses() -> Vec<Value> {
         .collect()
 }
 
-async fn board(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn board(desk: Desk, q: Query) -> Page {
     let warn = q.get("warn_hours").and_then(|v| v.parse::<u32>().ok());
-    let now = state.clock.now();
-    show_with(
-        &state,
-        &session,
-        &actor,
-        "claims_board.html",
-        move |c, a| Ok(json!({"board": claims::board(c, a, now, warn)?})),
-    )
+    let now = desk.state.clock.now();
+    desk.show_with("claims_board.html", move |c, a| {
+        Ok(json!({"board": claims::board(c, a, now, warn)?}))
+    })
     .await
 }
 
-async fn list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn list(desk: Desk, q: Query) -> Page {
     let filter = claims::ClaimFilter {
         status: q.get("status").cloned().filter(|s| !s.is_empty()),
         township_id: None,
         event_id: q.get("event").and_then(|v| v.parse().ok()),
     };
     let query = q.into_inner();
-    show_with(&state, &session, &actor, "claims.html", move |c, a| {
+    desk.show_with("claims.html", move |c, a| {
         let items = claims::list(c, a, &filter)?;
         let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
         let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
@@ -92,16 +82,14 @@ async fn list(state: Data, session: Session, user: PageUser, q: Query) -> HttpRe
 
 /// The report form, with the policies found for the clerk's search.
 async fn report_page(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
+    desk: &Desk,
     q: Option<String>,
     rejected: Option<AppError>,
     values: Value,
-) -> HttpResponse {
-    let now = state.clock.now();
-    let res = state
-        .run_as(actor, move |c, a| {
+) -> Page {
+    let now = desk.state.clock.now();
+    let res = desk
+        .run(move |c, a| {
             let (hits, lookup_error) = match q.as_deref().filter(|s| !s.trim().is_empty()) {
                 Some(q) => match claims::lookup(c, a, q) {
                     Ok(h) => (h, None),
@@ -124,34 +112,16 @@ async fn report_page(
             }))
         })
         .await;
-    form_page(
-        state,
-        session,
-        actor,
-        "claim_new.html",
-        res,
-        rejected,
-        values,
-    )
+    desk.form_page("claim_new.html", res, rejected, values)
 }
 
-async fn new_form(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn new_form(desk: Desk, q: Query) -> Page {
     let search = q.get("q").cloned();
-    report_page(
-        &state,
-        &session,
-        &actor,
-        search,
-        None,
-        json!(q.into_inner()),
-    )
-    .await
+    report_page(&desk, search, None, json!(q.into_inner())).await
 }
 
-async fn create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
+async fn create(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
     let input = claims::ReportInput {
         target: claims::PlotRef {
             policy_id: form.get("policy_id").and_then(|v| v.parse().ok()),
@@ -166,31 +136,13 @@ async fn create(state: Data, session: Session, user: PageUser, form: Form) -> Ht
         channel: form.get("channel").cloned(),
         description: field(&form, "description"),
     };
-    let now = state.clock.now();
-    let res = state
-        .run_as(&actor, move |c, a| claims::report(c, a, now, &input))
+    let now = desk.state.clock.now();
+    let res = desk
+        .run(move |c, a| claims::report(c, a, now, &input))
         .await;
     let search = form.get("q").cloned();
-    let retry = |e| {
-        report_page(
-            &state,
-            &session,
-            &actor,
-            search,
-            Some(e),
-            json!(form.into_inner()),
-        )
-    };
-    answer_form(
-        &state,
-        &session,
-        &actor,
-        res,
-        is_user_error,
-        retry,
-        reported,
-    )
-    .await
+    let retry = |e| report_page(&desk, search, Some(e), json!(form.into_inner()));
+    desk.answer_form(res, is_user_error, retry, reported).await
 }
 
 /// The message after a report, and the claim's page.
@@ -210,17 +162,10 @@ fn reported(v: claims::ClaimView) -> (String, String) {
     (msg, format!("/claims/{}", v.id))
 }
 
-async fn claim_page(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    id: i64,
-    rejected: Option<AppError>,
-    values: Value,
-) -> HttpResponse {
-    let now = state.clock.now();
-    let res = state
-        .run_as(actor, move |c, a| {
+async fn claim_page(desk: &Desk, id: i64, rejected: Option<AppError>, values: Value) -> Page {
+    let now = desk.state.clock.now();
+    let res = desk
+        .run(move |c, a| {
             let d = claims::detail(c, a, id)?;
             let (adjusters, co) = claims::surveyors(c)?;
             Ok(json!({
@@ -230,118 +175,92 @@ async fn claim_page(
             }))
         })
         .await;
-    form_page(state, session, actor, "claim.html", res, rejected, values)
+    desk.form_page("claim.html", res, rejected, values)
 }
 
-async fn show_claim(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "赔案");
-    claim_page(&state, &session, &actor, id, None, json!({})).await
+async fn show_claim(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "赔案")?;
+    claim_page(&desk, id, None, json!({})).await
 }
 
-async fn action(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    path: web::Path<(String, String)>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let (id, what) = path.into_inner();
-    let id = id_or_404!(state, session, actor, id, "赔案");
-    let version = form.get("version").and_then(|v| v.parse::<i32>().ok());
-    let now = state.clock.now();
-    let f = form.clone();
-    let review = move || claims::ReviewInput {
-        version,
-        note: field(&f, "note"),
-    };
-    let f = form.clone();
-    let res = state
-        .run_as(&actor, move |c, a| match what.as_str() {
-            "dispatch" => claims::dispatch(
-                c,
-                a,
-                now,
-                id,
-                &claims::DispatchInput {
-                    adjuster: field(&f, "adjuster"),
-                    co_surveyor: field(&f, "co_surveyor"),
-                    version,
-                },
-            )
-            .map(|v| {
-                format!(
-                    "已派工：查勘员{}，共同查勘{}",
-                    v.adjuster.unwrap_or_default(),
-                    v.co_surveyor.unwrap_or_default()
-                )
+/// A step of a claim a desk form posts (`/claims/{id}/{action}`), with its input.
+enum Step {
+    Dispatch(claims::DispatchInput),
+    Approve(claims::ReviewInput),
+    SendBack(claims::ReviewInput),
+    Agree(claims::AgreeInput),
+    Pay(claims::PaymentInput),
+}
+
+impl Step {
+    /// The step `action` names, its input read from the form; `None`: no such step.
+    fn read(action: &str, form: &HashMap<String, String>) -> Option<Step> {
+        let version = form.get("version").and_then(|v| v.parse::<i32>().ok());
+        let review = || claims::ReviewInput {
+            version,
+            note: field(form, "note"),
+        };
+        Some(match action {
+            "dispatch" => Step::Dispatch(claims::DispatchInput {
+                adjuster: field(form, "adjuster"),
+                co_surveyor: field(form, "co_surveyor"),
+                version,
             }),
-            "approve" => claims::approve(c, a, now, id, &review())
-                .map(|v| format!("审核完成：{}", v.status_name)),
-            "send-back" => {
-                claims::send_back(c, a, now, id, &review()).map(|_| "已退回重新查勘".to_string())
-            }
-            "agree" => claims::agree(
-                c,
-                a,
-                now,
-                id,
-                &claims::AgreeInput {
-                    agreed_on: field(&f, "agreed_on"),
-                    version,
-                },
-            )
-            .map(|v| {
-                format!(
-                    "已登记农户确认，赔款须在{}前支付",
-                    v.payment_due_on.map(|d| d.to_text()).unwrap_or_default()
-                )
+            "approve" => Step::Approve(review()),
+            "send-back" => Step::SendBack(review()),
+            "agree" => Step::Agree(claims::AgreeInput {
+                agreed_on: field(form, "agreed_on"),
+                version,
             }),
-            "pay" => claims::pay(
-                c,
-                a,
-                now,
-                id,
-                &claims::PaymentInput {
-                    amount: field(&f, "amount"),
-                    paid_on: field(&f, "paid_on"),
-                    bank_reference: field(&f, "bank_reference"),
-                },
-            )
-            .map(|v| format!("已登记支付，累计已付{}元", v.paid)),
-            _ => Err(AppError::not_found("操作")),
+            "pay" => Step::Pay(claims::PaymentInput {
+                amount: field(form, "amount"),
+                paid_on: field(form, "paid_on"),
+                bank_reference: field(form, "bank_reference"),
+            }),
+            _ => return None,
         })
-        .await;
-    let retry = |e| {
-        claim_page(
-            &state,
-            &session,
-            &actor,
-            id,
-            Some(e),
-            json!(form.into_inner()),
-        )
-    };
-    let next = |msg| (msg, format!("/claims/{id}"));
-    answer_form(&state, &session, &actor, res, is_user_error, retry, next).await
+    }
+
+    /// Take the step on claim `id`: the message after it.
+    fn take(self, c: &mut DbConn, a: &Actor, now: DateTime<Utc>, id: i64) -> AppResult<String> {
+        match self {
+            Step::Dispatch(i) => claims::dispatch(c, a, now, id, &i).map(|v| {
+                let (adjuster, co) = (v.adjuster, v.co_surveyor);
+                let (adjuster, co) = (adjuster.unwrap_or_default(), co.unwrap_or_default());
+                format!("已派工：查勘员{adjuster}，共同查勘{co}")
+            }),
+            Step::Approve(i) => {
+                claims::approve(c, a, now, id, &i).map(|v| format!("审核完成：{}", v.status_name))
+            }
+            Step::SendBack(i) => {
+                claims::send_back(c, a, now, id, &i).map(|_| "已退回重新查勘".to_string())
+            }
+            Step::Agree(i) => claims::agree(c, a, now, id, &i).map(|v| {
+                let due = v.payment_due_on.map(|d| d.to_text()).unwrap_or_default();
+                format!("已登记农户确认，赔款须在{due}前支付")
+            }),
+            Step::Pay(i) => {
+                claims::pay(c, a, now, id, &i).map(|v| format!("已登记支付，累计已付{}元", v.paid))
+            }
+        }
+    }
 }
 
-async fn survey_page(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "赔案");
-    show_with(&state, &session, &actor, "claim_survey.html", move |c, a| {
+async fn action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let (id, what) = path.into_inner();
+    let id = desk.id(&id, "赔案")?;
+    let step = Step::read(&what, &form).ok_or_else(|| desk.fail(&AppError::not_found("操作")))?;
+    let now = desk.state.clock.now();
+    let res = desk.run(move |c, a| step.take(c, a, now, id)).await;
+    let retry = |e| claim_page(&desk, id, Some(e), json!(form.into_inner()));
+    let next = |msg| (msg, format!("/claims/{id}"));
+    desk.answer_form(res, is_user_error, retry, next).await
+}
+
+async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "赔案")?;
+    desk.show_with("claim_survey.html", move |c, a| {
             let d = claims::detail(c, a, id)?;
             if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
                 return Err(AppError::Forbidden(
@@ -361,11 +280,17 @@ async fn survey_page(
         .await
 }
 
-fn csrf_header(req: &HttpRequest) -> Option<String> {
-    req.headers()
+/// Who the survey page's scripts post for: the person logged in, with this
+/// session's CSRF token in the `X-CSRF-Token` header; else a JSON refusal.
+fn script_user(user: PageUser, session: &Session, req: &HttpRequest) -> Result<Actor, AppError> {
+    let actor = user.0.ok_or(AppError::Unauthenticated)?;
+    let token = req
+        .headers()
         .get("X-CSRF-Token")
         .and_then(|h| h.to_str().ok())
-        .map(|s| s.to_string())
+        .map(|s| s.to_string());
+    check_csrf(session, token.as_ref())?;
+    Ok(actor)
 }
 
 /// The tablet's queued survey. JSON in and out; the CSRF token comes in a header.
@@ -377,8 +302,7 @@ async fn survey_submit(
     id: web::Path<i64>,
     body: web::Json<claims::SurveyInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = user.0.ok_or(AppError::Unauthenticated)?;
-    check_csrf(&session, csrf_header(&req).as_ref())?;
+    let actor = script_user(user, &session, &req)?;
     let (id, input) = (id.into_inner(), body.into_inner());
     let now = state.clock.now();
     let r = state
@@ -396,33 +320,23 @@ async fn photo_upload(
     q: Query,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let actor = user.0.ok_or(AppError::Unauthenticated)?;
     // The token comes in a header, so it is checked before the photo is read.
-    check_csrf(&session, csrf_header(&req).as_ref())?;
+    let actor = script_user(user, &session, &req)?;
     let client_id = q.get("client_id").cloned().unwrap_or_default();
     super::api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
 }
 
-async fn photo_get(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    path: web::Path<(String, String)>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
     let (id, pid) = path.into_inner();
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
-        return error_page(&state, &session, Some(&actor), &AppError::not_found("照片"));
+        return desk.error(&AppError::not_found("照片"));
     };
-    match state
-        .run_as(&actor, move |c, a| claims::photo(c, a, id, pid))
-        .await
-    {
-        Ok((ct, bytes)) => HttpResponse::Ok()
+    match desk.run(move |c, a| claims::photo(c, a, id, pid)).await {
+        Ok((ct, bytes)) => Ok(HttpResponse::Ok()
             .content_type(ct)
             .insert_header(("Cache-Control", "private, max-age=86400"))
-            .body(bytes),
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
+            .body(bytes)),
+        Err(e) => desk.error(&e),
     }
 }
 
@@ -436,19 +350,12 @@ fn script(body: &'static str) -> HttpResponse {
 
 /// A spreadsheet of claims for the actor, or the error page.
 async fn spreadsheet(
-    state: Data,
-    session: Session,
-    user: PageUser,
+    desk: Desk,
     filename: &'static str,
-    table: fn(
-        &mut crate::db::DbConn,
-        &Actor,
-        chrono::DateTime<chrono::Utc>,
-    ) -> crate::error::AppResult<crate::excel::write::Table>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let now = state.clock.now();
-    download(&state, &session, &actor, move |c, a| {
+    table: fn(&mut DbConn, &Actor, DateTime<Utc>) -> AppResult<crate::excel::write::Table>,
+) -> Page {
+    let now = desk.state.clock.now();
+    desk.download(move |c, a| {
         let t = table(c, a, now)?;
         let bytes =
             crate::excel::write::tables_to_xlsx(&[t]).map_err(|e| AppError::Internal(e.0))?;
@@ -456,17 +363,11 @@ async fn spreadsheet(
     })
     .await
 }
-async fn ledger(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    spreadsheet(state, session, user, "赔案台账.xlsx", claims::ledger).await
+
+async fn ledger(desk: Desk) -> Page {
+    spreadsheet(desk, "赔案台账.xlsx", claims::ledger).await
 }
 
-async fn payout_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    spreadsheet(
-        state,
-        session,
-        user,
-        "赔款支付清单.xlsx",
-        claims::payout_list,
-    )
-    .await
+async fn payout_list(desk: Desk) -> Page {
+    spreadsheet(desk, "赔款支付清单.xlsx", claims::payout_list).await
 }

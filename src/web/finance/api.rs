@@ -1,23 +1,23 @@
 //! The finance JSON API (`/api/v1/finance/…`, routed in `web::api`): each
 //! handler extracts, calls the use case and answers with its result.
 
-use super::{xlsx_name, Data, Reply};
+use super::{xlsx_name, Reply};
 use crate::app::{finance, premium_flow, reconciliation, Actor};
 use crate::db::DbConn;
 use crate::error::{AppResult, ErrorCode};
 use crate::web::api::{created, ok};
 use crate::web::import_pages::xlsx;
-use crate::web::session::ApiUser;
+use crate::web::session::Caller;
 use crate::web::upload;
 use actix_web::{web, Handler, HttpRequest};
 
 /// GET for a scheme (`?scheme=`): the use case's result as JSON.
 pub fn by_scheme<T: serde::Serialize + Send + 'static>(
     f: fn(&mut DbConn, &Actor, &str) -> AppResult<T>,
-) -> impl Handler<(Data, ApiUser, web::Query<SchemeParam>), Output = Reply> {
-    move |state: Data, user: ApiUser, q: web::Query<SchemeParam>| async move {
+) -> impl Handler<(Caller, web::Query<SchemeParam>), Output = Reply> {
+    move |api: Caller, q: web::Query<SchemeParam>| async move {
         let scheme = q.into_inner().scheme;
-        ok(state.run_as(&user.0, move |c, a| f(c, a, &scheme)).await?)
+        ok(api.run(move |c, a| f(c, a, &scheme)).await?)
     }
 }
 
@@ -27,25 +27,15 @@ pub struct SchemeParam {
     scheme: String,
 }
 
-pub async fn api_statement(
-    state: Data,
-    user: ApiUser,
-    query: web::Query<finance::StatementQuery>,
-) -> Reply {
+pub async fn api_statement(api: Caller, query: web::Query<finance::StatementQuery>) -> Reply {
     let q = query.into_inner();
-    ok(state
-        .run_as(&user.0, move |c, a| finance::statement(c, a, &q))
-        .await?)
+    ok(api.run(move |c, a| finance::statement(c, a, &q)).await?)
 }
 
-pub async fn api_statement_xlsx(
-    state: Data,
-    user: ApiUser,
-    query: web::Query<finance::StatementQuery>,
-) -> Reply {
+pub async fn api_statement_xlsx(api: Caller, query: web::Query<finance::StatementQuery>) -> Reply {
     let q = query.into_inner();
-    let (name, bytes) = state
-        .run_as(&user.0, move |c, a| {
+    let (name, bytes) = api
+        .run(move |c, a| {
             let st = finance::statement(c, a, &q)?;
             Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
         })
@@ -66,23 +56,21 @@ pub struct ReconcileParams {
 }
 
 pub async fn api_reconcile(
-    state: Data,
-    user: ApiUser,
+    api: Caller,
     q: web::Query<ReconcileParams>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let actor = user.0;
     // The role before the body: a stranger's upload is never read.
-    actor.require(finance::can_manage(&actor))?;
-    let options = state.limits.read_options();
+    api.actor.require(finance::can_manage(&api.actor))?;
+    let options = api.state.limits.read_options();
     let max = options.max_bytes;
     let says = |limit: &str| format!("对账文件超过{limit}上限");
     let code = ErrorCode::FileTooLarge;
     let body = upload::read_body_within(&req, payload, max, "file", code, says).await?;
     let p = q.into_inner();
-    let v = state
-        .run_as(&actor, move |c, a| {
+    let v = api
+        .run(move |c, a| {
             reconciliation::reconcile(
                 c,
                 a,
@@ -105,19 +93,15 @@ pub async fn api_reconcile(
 }
 
 pub async fn api_confirm_batch(
-    state: Data,
-    user: ApiUser,
+    api: Caller,
     id: web::Path<i64>,
     body: web::Json<premium_flow::ConfirmInput>,
 ) -> Reply {
     let id = id.into_inner();
     let input = body.into_inner();
-    let today = state.clock.today();
+    let today = api.state.clock.today();
     created(
-        state
-            .run_as(&user.0, move |c, a| {
-                premium_flow::confirm(c, a, id, &input, today)
-            })
+        api.run(move |c, a| premium_flow::confirm(c, a, id, &input, today))
             .await?,
     )
 }

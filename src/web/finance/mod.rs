@@ -10,18 +10,17 @@ mod pages;
 
 pub use api::*;
 
+use super::desk::{Answered, Desk};
 use super::session::check_csrf;
 use super::AppState;
 use crate::app::finance;
 use crate::app::schemes::Scheme;
 use crate::error::AppResult;
-use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-type Data = web::Data<AppState>;
 type Query = web::Query<HashMap<String, String>>;
 type Reply = AppResult<HttpResponse>;
 
@@ -135,9 +134,9 @@ struct Posted<I> {
 }
 
 impl<I> Posted<I> {
-    /// The input, once the form's CSRF token checks out.
-    fn checked(self, session: &Session) -> AppResult<I> {
-        check_csrf(session, self.csrf_token.as_ref())?;
+    /// The input, once the form's CSRF token checks out; else the refusal page.
+    fn checked(self, desk: &Desk) -> Result<I, Answered> {
+        desk.or_fail(check_csrf(&desk.session, self.csrf_token.as_ref()))?;
         Ok(self.input)
     }
 }

@@ -1,29 +1,25 @@
 //! The finance page: the statement with its download, and the forms that sign
 //! it off, enter adjustments and record payments; and the dashboard's charts.
 
-use super::{level_options, q, statement_query, today, xlsx_name, Data, Posted, Query};
+use super::{level_options, q, statement_query, today, xlsx_name, Posted, Query};
 use crate::app::{self, finance, Actor};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
-use crate::web::pages::{answer_form, download, form_page, is_user_error_or_missing, show_with};
-use crate::web::session::PageUser;
-use crate::web::AppState;
-use actix_session::Session;
-use actix_web::{web, Handler, HttpResponse};
+use crate::web::desk::{Desk, Page};
+use crate::web::pages::is_user_error_or_missing;
+use actix_web::{web, Handler};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 async fn finance_render(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
+    desk: &Desk,
     query: finance::StatementQuery,
     rejected: Option<AppError>,
     values: Value,
-) -> HttpResponse {
-    let today = today(state);
-    let res = state
-        .run_as(actor, move |c, a| {
+) -> Page {
+    let today = today(&desk.state);
+    let res = desk
+        .run(move |c, a| {
             let st = finance::statement(c, a, &query)?;
             let scheme = app::schemes::by_code(c, &st.scheme)?;
             let all_levels = level_options(&scheme);
@@ -50,29 +46,17 @@ async fn finance_render(
             }))
         })
         .await;
-    form_page(state, session, actor, "finance.html", res, rejected, values)
+    desk.form_page("finance.html", res, rejected, values)
 }
 
-pub(super) async fn finance_page(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    query: Query,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
+pub(super) async fn finance_page(desk: Desk, query: Query) -> Page {
     let query = statement_query(&query);
-    finance_render(&state, &session, &actor, query, None, json!({})).await
+    finance_render(&desk, query, None, json!({})).await
 }
 
-pub(super) async fn statement_download(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    query: Query,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
+pub(super) async fn statement_download(desk: Desk, query: Query) -> Page {
     let sq = statement_query(&query);
-    download(&state, &session, &actor, move |c, a| {
+    desk.download(move |c, a| {
         let st = finance::statement(c, a, &sq)?;
         Ok((xlsx_name(&st), finance::statement_xlsx(&st)?))
     })
@@ -107,31 +91,28 @@ of_scheme!(
 pub(super) fn finance_form<I, T, F>(
     run: F,
     message: fn(&T) -> String,
-) -> impl Handler<(Data, Session, PageUser, web::Form<Posted<I>>), Output = HttpResponse>
+) -> impl Handler<(Desk, web::Form<Posted<I>>), Output = Page>
 where
     I: OfScheme + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     T: Send + 'static,
     F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
 {
-    move |state: Data, session: Session, user: PageUser, form: web::Form<Posted<I>>| {
+    move |desk: Desk, form: web::Form<Posted<I>>| {
         let run = run.clone();
         async move {
-            let actor = actor_or_login!(user);
-            let input = or_error_page!(state, session, actor, form.into_inner().checked(&session));
+            let input = form.into_inner().checked(&desk)?;
             let scheme = input.scheme().to_owned();
             let values = json!(input);
-            let today = state.clock.today();
-            let res = state
-                .run_as(&actor, move |c, a| run(c, a, &input, today))
-                .await;
+            let today = desk.state.clock.today();
+            let res = desk.run(move |c, a| run(c, a, &input, today)).await;
             let query = finance::StatementQuery {
                 scheme: scheme.clone(),
                 ..Default::default()
             };
-            let retry = |e| finance_render(&state, &session, &actor, query, Some(e), values);
+            let retry = |e| finance_render(&desk, query, Some(e), values);
             let next = |v| (message(&v), format!("/finance?scheme={scheme}"));
             let again = is_user_error_or_missing;
-            answer_form(&state, &session, &actor, res, again, retry, next).await
+            desk.answer_form(res, again, retry, next).await
         }
     }
 }
@@ -157,86 +138,69 @@ pub(super) fn disbursed(d: &finance::DisbursementView) -> String {
     )
 }
 
-pub(super) async fn dashboard_page(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    query: Query,
-) -> HttpResponse {
+pub(super) async fn dashboard_page(desk: Desk, query: Query) -> Page {
     use crate::web::charts::{bars, Group, Series, DUE_AND_PAID};
-    let actor = actor_or_login!(user);
     let scheme = q(&query, "scheme");
-    show_with(
-        &state,
-        &session,
-        &actor,
-        "finance_dashboard.html",
-        move |c, a| {
-            a.require(finance::can_view_statement(a))?;
-            let sch = finance::scheme_or_current(c, &scheme)?;
-            let pair = |due: crate::domain::Fen, paid: crate::domain::Fen| {
-                vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))]
-            };
-            let (balances, chart_levels, chart_townships) = if finance::can_view_payments(a) {
-                let b = finance::balances(c, a, &sch.def.code)?;
-                let levels: Vec<Group> = b
-                    .levels
-                    .iter()
-                    .map(|l| Group {
-                        label: l.name.clone(),
-                        values: pair(l.figures.due, l.figures.paid),
-                    })
-                    .collect();
-                let towns: Vec<Group> = b
-                    .townships
-                    .iter()
-                    .map(|t| Group {
-                        label: t.township_name.clone(),
-                        values: pair(t.total.due, t.total.paid),
-                    })
-                    .collect();
-                (
-                    Some(b),
-                    bars("按补贴层级的应拨与已拨", &DUE_AND_PAID, &levels),
-                    bars("按乡镇的应拨与已拨", &DUE_AND_PAID, &towns),
-                )
-            } else {
-                (None, String::new(), String::new())
-            };
-            let progress = app::areas::progress(c, a, sch.id)?;
-            let enrollment: Vec<Group> = progress
+    desk.show_with("finance_dashboard.html", move |c, a| {
+        a.require(finance::can_view_statement(a))?;
+        let sch = finance::scheme_or_current(c, &scheme)?;
+        let group = |label: &str, due: crate::domain::Fen, paid: crate::domain::Fen| Group {
+            label: label.to_owned(),
+            values: vec![(due.0, format!("{due}元")), (paid.0, format!("{paid}元"))],
+        };
+        let (balances, chart_levels, chart_townships) = if finance::can_view_payments(a) {
+            let b = finance::balances(c, a, &sch.def.code)?;
+            let levels: Vec<Group> = b
+                .levels
                 .iter()
-                .map(|p| Group {
-                    label: p.name.clone(),
-                    values: vec![
-                        (p.target_mu.units(), format!("{}亩", p.target_mu)),
-                        (
-                            p.insured_mu.units(),
-                            format!("{}亩（{}%）", p.insured_mu, p.progress_percent),
-                        ),
-                    ],
-                })
+                .map(|l| group(&l.name, l.figures.due, l.figures.paid))
                 .collect();
-            let chart_enrollment = bars(
-                "投保面积与目标",
-                &[
-                    Series {
-                        name: "目标",
-                        color: "#b0b8c1",
-                    },
-                    Series {
-                        name: "已投保",
-                        color: "#2f6b2f",
-                    },
+            let towns: Vec<Group> = b
+                .townships
+                .iter()
+                .map(|t| group(&t.township_name, t.total.due, t.total.paid))
+                .collect();
+            (
+                Some(b),
+                bars("按补贴层级的应拨与已拨", &DUE_AND_PAID, &levels),
+                bars("按乡镇的应拨与已拨", &DUE_AND_PAID, &towns),
+            )
+        } else {
+            (None, String::new(), String::new())
+        };
+        let progress = app::areas::progress(c, a, sch.id)?;
+        let enrollment: Vec<Group> = progress
+            .iter()
+            .map(|p| Group {
+                label: p.name.clone(),
+                values: vec![
+                    (p.target_mu.units(), format!("{}亩", p.target_mu)),
+                    (
+                        p.insured_mu.units(),
+                        format!("{}亩（{}%）", p.insured_mu, p.progress_percent),
+                    ),
                 ],
-                &enrollment,
-            );
-            Ok(json!({
-                "scheme_name": sch.def.name, "balances": balances,
-                "chart_levels": chart_levels, "chart_townships": chart_townships,
-                "chart_enrollment": chart_enrollment,
-            }))
-        },
-    )
+            })
+            .collect();
+        let chart_enrollment = bars(
+            "投保面积与目标",
+            &[
+                Series {
+                    name: "目标",
+                    color: "#b0b8c1",
+                },
+                Series {
+                    name: "已投保",
+                    color: "#2f6b2f",
+                },
+            ],
+            &enrollment,
+        );
+        Ok(json!({
+            "scheme_name": sch.def.name, "balances": balances,
+            "chart_levels": chart_levels, "chart_townships": chart_townships,
+            "chart_enrollment": chart_enrollment,
+        }))
+    })
     .await
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/growers`: list, create, read (with plots and policies), update, delete.
 
 use crate::app::{self, growers};
-use crate::web::api::{by_id, created, deleted, queried, updated, Data, Reply};
-use crate::web::session::ApiUser;
+use crate::web::api::{by_id, created, deleted, queried, updated, Reply};
+use crate::web::session::Caller;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,12 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The fault point sits in the handler, outside any transaction.
-async fn create_grower(state: Data, user: ApiUser, body: web::Json<growers::GrowerInput>) -> Reply {
+async fn create_grower(api: Caller, body: web::Json<growers::GrowerInput>) -> Reply {
     let input = body.into_inner();
     app::fault::point("grower_handler", &input.name);
-    created(
-        state
-            .run_as(&user.0, move |c, a| growers::create(c, a, &input))
-            .await?,
-    )
+    created(api.run(move |c, a| growers::create(c, a, &input)).await?)
 }

@@ -4,12 +4,11 @@
 use crate::app::{self, growers, Actor};
 use crate::db::DbConn;
 use crate::error::AppResult;
+use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
-use crate::web::page::{parse_id, refuse_unless_editor, set_key, show_with, Data, Query};
-use crate::web::record::{self, Record};
-use crate::web::session::PageUser;
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use crate::web::page::{parse_id, set_key, Query};
+use crate::web::record::{self, Create, Record, Update};
+use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -26,8 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn grower_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn grower_list(desk: Desk, q: Query) -> Page {
     let filter = growers::GrowerFilter {
         township_id: parse_id(q.get("township")),
         village_id: parse_id(q.get("village")),
@@ -37,7 +35,7 @@ async fn grower_list(state: Data, session: Session, user: PageUser, q: Query) ->
         page_size: Some(50),
     };
     let query = q.into_inner();
-    show_with(&state, &session, &actor, "growers.html", move |c, a| {
+    desk.show_with("growers.html", move |c, a| {
         let list = growers::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
         let villages = app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
@@ -59,6 +57,8 @@ impl Record for Grower {
     const NOUN: &'static str = "农户";
     const PATH: &'static str = "/growers";
     type Input = growers::GrowerInput;
+    const CREATE: Create<Self> = growers::create;
+    const UPDATE: Update<Self> = growers::update;
     type Saved = growers::GrowerView;
 
     /// The form as the API's input. The page has no year: a grower registered
@@ -71,14 +71,6 @@ impl Record for Grower {
 
     fn form(_: &growers::GrowerInput, action: String) -> RecordForm {
         grower_form(action)
-    }
-
-    fn create(c: &mut DbConn, a: &Actor, input: &Self::Input) -> AppResult<Self::Saved> {
-        growers::create(c, a, input)
-    }
-
-    fn update(c: &mut DbConn, a: &Actor, id: i64, input: &Self::Input) -> AppResult<Self::Saved> {
-        growers::update(c, a, id, input)
     }
 
     fn created(g: Self::Saved) -> (String, String) {
@@ -110,26 +102,13 @@ impl Record for Grower {
     }
 }
 
-async fn grower_new(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
-        return refused;
-    }
-    grower_form("/growers")
-        .show(&state, &session, &actor, json!({}))
-        .await
+async fn grower_new(desk: Desk) -> Page {
+    desk.editor()?;
+    grower_form("/growers").show(&desk, json!({})).await
 }
 
-async fn grower_show(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "农户");
-    show_with(&state, &session, &actor, "grower.html", move |c, a| {
-        super::detail(c, a, id)
-    })
-    .await
+async fn grower_show(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "农户")?;
+    desk.show_with("grower.html", move |c, a| super::detail(c, a, id))
+        .await
 }

@@ -3,8 +3,9 @@
 
 use crate::app::{self, schemes};
 use crate::error::AppError;
-use crate::web::page::{error_page, field, page, redirect, show, Data, Form, Query};
-use crate::web::session::{log_in, log_out, PageUser};
+use crate::web::desk::{Desk, Page};
+use crate::web::page::{error_page, field, page, redirect, Data, Form, Query};
+use crate::web::session::{check_csrf, log_in, log_out, PageUser};
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -31,8 +32,17 @@ async fn login_form(state: Data, session: Session, user: PageUser) -> HttpRespon
     )
 }
 
+/// Refuse a form without this session's CSRF token (no one is logged in yet,
+/// or is logging out); nothing is changed.
+fn refused(state: &Data, session: &Session, form: &Form) -> Option<HttpResponse> {
+    let checked = check_csrf(session, form.get("csrf_token"));
+    checked.err().map(|e| error_page(state, session, None, &e))
+}
+
 async fn login(state: Data, session: Session, form: Form) -> HttpResponse {
-    csrf_or_refuse!(state, session, None, form);
+    if let Some(refusal) = refused(&state, &session, &form) {
+        return refusal;
+    }
     let username = field(&form, "username");
     let password = field(&form, "password");
     let u = username.clone();
@@ -57,49 +67,47 @@ async fn login(state: Data, session: Session, form: Form) -> HttpResponse {
 }
 
 async fn logout(state: Data, session: Session, form: Form) -> HttpResponse {
-    csrf_or_refuse!(state, session, None, form);
+    if let Some(refusal) = refused(&state, &session, &form) {
+        return refusal;
+    }
     log_out(&session);
     redirect("/login")
 }
 
-async fn dashboard(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let a = actor.clone();
+async fn dashboard(desk: Desk, q: Query) -> Page {
     let scheme_code = q.get("scheme").cloned();
-    let res = state
-        .run(move |c| {
-            let all = schemes::list(c)?;
-            let scheme = match scheme_code {
-                Some(code) => schemes::by_code(c, &code)?,
-                None => match all.first() {
-                    Some(s) => s.clone(),
-                    None => return Ok(json!({"schemes": [], "rows": []})),
-                },
-            };
-            let rows = app::areas::progress(c, &a, scheme.id)?;
-            let target: i64 = rows.iter().map(|r| r.target_mu.units()).sum();
-            let insured: i64 = rows.iter().map(|r| r.insured_mu.units()).sum();
-            let eligible: i64 = rows.iter().map(|r| r.eligible_mu.units()).sum();
-            let totals = json!({
-                "target_mu": crate::domain::Mu::from_units(target),
-                "insured_mu": crate::domain::Mu::from_units(insured),
-                "eligible_mu": crate::domain::Mu::from_units(eligible),
-                "growers": rows.iter().map(|r| r.growers).sum::<i64>(),
-                "plots": rows.iter().map(|r| r.plots).sum::<i64>(),
-                "policies": rows.iter().map(|r| r.policies).sum::<i64>(),
-                "progress_percent": if target > 0 {
-                    (rust_decimal::Decimal::from(insured) * rust_decimal::Decimal::ONE_HUNDRED
-                        / rust_decimal::Decimal::from(target)).round_dp(1)
-                } else { rust_decimal::Decimal::ZERO },
-            });
-            let county = app::areas::county(c)?;
-            Ok(json!({
-                "scheme": {"code": scheme.def.code, "name": scheme.def.name},
-                "schemes": all.iter().map(|s| json!({"code": s.def.code, "name": s.def.name})).collect::<Vec<_>>(),
-                "rows": rows, "totals": totals, "county": county,
-                "single_township": a.township_scope().is_some(),
-            }))
-        })
-        .await;
-    show(&state, &session, &actor, "dashboard.html", res)
+    desk.show_with("dashboard.html", move |c, a| {
+        let all = schemes::list(c)?;
+        let scheme = match scheme_code {
+            Some(code) => schemes::by_code(c, &code)?,
+            None => match all.first() {
+                Some(s) => s.clone(),
+                None => return Ok(json!({"schemes": [], "rows": []})),
+            },
+        };
+        let rows = app::areas::progress(c, a, scheme.id)?;
+        let target: i64 = rows.iter().map(|r| r.target_mu.units()).sum();
+        let insured: i64 = rows.iter().map(|r| r.insured_mu.units()).sum();
+        let eligible: i64 = rows.iter().map(|r| r.eligible_mu.units()).sum();
+        let totals = json!({
+            "target_mu": crate::domain::Mu::from_units(target),
+            "insured_mu": crate::domain::Mu::from_units(insured),
+            "eligible_mu": crate::domain::Mu::from_units(eligible),
+            "growers": rows.iter().map(|r| r.growers).sum::<i64>(),
+            "plots": rows.iter().map(|r| r.plots).sum::<i64>(),
+            "policies": rows.iter().map(|r| r.policies).sum::<i64>(),
+            "progress_percent": if target > 0 {
+                (rust_decimal::Decimal::from(insured) * rust_decimal::Decimal::ONE_HUNDRED
+                    / rust_decimal::Decimal::from(target)).round_dp(1)
+            } else { rust_decimal::Decimal::ZERO },
+        });
+        let county = app::areas::county(c)?;
+        Ok(json!({
+            "scheme": {"code": scheme.def.code, "name": scheme.def.name},
+            "schemes": all.iter().map(|s| json!({"code": s.def.code, "name": s.def.name})).collect::<Vec<_>>(),
+            "rows": rows, "totals": totals, "county": county,
+            "single_township": a.township_scope().is_some(),
+        }))
+    })
+    .await
 }

@@ -5,12 +5,11 @@ use crate::app::{self, growers, plots, schemes, Actor};
 use crate::db::models::{self, Grower};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
-use crate::web::page::{parse_id, refuse_unless_editor, set_key, show_with, Data, Query};
-use crate::web::record::{self, Record};
-use crate::web::session::PageUser;
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use crate::web::page::{parse_id, set_key, Query};
+use crate::web::record::{self, Create, Record, Update};
+use actix_web::web;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -41,8 +40,7 @@ fn plot_form(grower_id: i64, action: impl Into<String>) -> RecordForm {
     })
 }
 
-async fn plot_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn plot_list(desk: Desk, q: Query) -> Page {
     let filter = plots::PlotFilter {
         scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
         township_id: parse_id(q.get("township")),
@@ -56,7 +54,7 @@ async fn plot_list(state: Data, session: Session, user: PageUser, q: Query) -> H
         page_size: Some(50),
     };
     let query = q.into_inner();
-    show_with(&state, &session, &actor, "plots.html", move |c, a| {
+    desk.show_with("plots.html", move |c, a| {
         let list = plots::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
         let growers: HashMap<i64, String> = list
@@ -74,19 +72,11 @@ async fn plot_list(state: Data, session: Session, user: PageUser, q: Query) -> H
     .await
 }
 
-async fn plot_new(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "农户");
-    if let Some(refused) = refuse_unless_editor(&state, &session, &actor) {
-        return refused;
-    }
+async fn plot_new(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "农户")?;
+    desk.editor()?;
     plot_form(id, "/plots")
-        .show(&state, &session, &actor, json!({"grower_id": id}))
+        .show(&desk, json!({"grower_id": id}))
         .await
 }
 
@@ -96,6 +86,8 @@ impl Record for Plot {
     const NOUN: &'static str = "地块";
     const PATH: &'static str = "/plots";
     type Input = plots::PlotInput;
+    const CREATE: Create<Self> = plots::create;
+    const UPDATE: Update<Self> = plots::update;
     type Saved = plots::PlotView;
 
     /// The form as the API's input; the page names further attributes
@@ -114,14 +106,6 @@ impl Record for Plot {
     /// The form of the grower the input names.
     fn form(input: &plots::PlotInput, action: String) -> RecordForm {
         plot_form(input.grower_id, action)
-    }
-
-    fn create(c: &mut DbConn, a: &Actor, input: &Self::Input) -> AppResult<Self::Saved> {
-        plots::create(c, a, input)
-    }
-
-    fn update(c: &mut DbConn, a: &Actor, id: i64, input: &Self::Input) -> AppResult<Self::Saved> {
-        plots::update(c, a, id, input)
     }
 
     fn created(p: Self::Saved) -> (String, String) {
@@ -158,15 +142,9 @@ impl Record for Plot {
     }
 }
 
-async fn plot_show(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "地块");
-    show_with(&state, &session, &actor, "plot.html", move |c, a| {
+async fn plot_show(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "地块")?;
+    desk.show_with("plot.html", move |c, a| {
         let p = plots::get_view(c, a, id)?;
         let g = growers::get_view(c, a, p.grower_id)?;
         Ok(json!({"plot": p, "grower": g,

@@ -2,8 +2,8 @@
 
 use crate::app::{batches, policies};
 use crate::error::ErrorCode;
-use crate::web::api::{by_id, created, listed, ok, one_of, Data, Reply};
-use crate::web::session::ApiUser;
+use crate::web::api::{by_id, created, listed, ok, one_of, Reply};
+use crate::web::session::Caller;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/batches", web::post().to(create_batch));
 }
 
-async fn list_policies(state: Data, user: ApiUser, f: web::Query<policies::PolicyFilter>) -> Reply {
+async fn list_policies(api: Caller, f: web::Query<policies::PolicyFilter>) -> Reply {
     let f = f.into_inner();
     one_of(
         "status",
@@ -31,9 +31,7 @@ async fn list_policies(state: Data, user: ApiUser, f: web::Query<policies::Polic
         f.status.as_deref(),
         &policies::STATUSES,
     )?;
-    ok(state
-        .run_as(&user.0, move |c, a| policies::list(c, a, &f))
-        .await?)
+    ok(api.run(move |c, a| policies::list(c, a, &f)).await?)
 }
 
 #[derive(Deserialize)]
@@ -41,18 +39,11 @@ struct CollectBody {
     collected_on: String,
 }
 
-async fn collect_policy(
-    state: Data,
-    user: ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<CollectBody>,
-) -> Reply {
+async fn collect_policy(api: Caller, id: web::Path<i64>, body: web::Json<CollectBody>) -> Reply {
     let (id, date) = (id.into_inner(), body.into_inner().collected_on);
-    let today = state.clock.today();
-    ok(state
-        .run_as(&user.0, move |c, a| {
-            policies::collect(c, a, id, &date, today)
-        })
+    let today = api.state.clock.today();
+    ok(api
+        .run(move |c, a| policies::collect(c, a, id, &date, today))
         .await?)
 }
 
@@ -71,7 +62,7 @@ struct BatchBody {
     handed_over_on: String,
 }
 
-async fn create_batch(state: Data, user: ApiUser, body: web::Json<BatchBody>) -> Reply {
+async fn create_batch(api: Caller, body: web::Json<BatchBody>) -> Reply {
     let b = body.into_inner();
     let input = batches::BatchInput {
         township_code: b.township_code,
@@ -79,10 +70,9 @@ async fn create_batch(state: Data, user: ApiUser, body: web::Json<BatchBody>) ->
         receipt_no: b.receipt_no,
         handed_over_on: b.handed_over_on,
     };
-    let today = state.clock.today();
+    let today = api.state.clock.today();
     created(
-        state
-            .run_as(&user.0, move |c, a| batches::create(c, a, &input, today))
+        api.run(move |c, a| batches::create(c, a, &input, today))
             .await?,
     )
 }

@@ -1,17 +1,12 @@
 //! Policy pages (list, detail, collect / issue / cancel) and the premium
 //! hand-over batches page.
 
-use crate::app::{self, batches, plots, policies, schemes, Actor};
+use crate::app::{self, batches, plots, policies, schemes};
 use crate::error::AppError;
+use crate::web::desk::{Desk, Page};
 use crate::web::form::from_form;
-use crate::web::page::{
-    answer_form, done, field, form_page, is_user_error_or_missing, parse_id, show_with, Data, Form,
-    Query,
-};
-use crate::web::session::PageUser;
-use crate::web::AppState;
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use crate::web::page::{field, is_user_error_or_missing, parse_id, Form, Query};
+use actix_web::web;
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,8 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 // ---------------------------------------------------------------- policies
 
-async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn policy_list(desk: Desk, q: Query) -> Page {
     let filter = policies::PolicyFilter {
         scheme: q.get("scheme").cloned(),
         township_id: parse_id(q.get("township")),
@@ -34,7 +28,7 @@ async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) ->
         page_size: Some(50),
     };
     let query = q.into_inner();
-    show_with(&state, &session, &actor, "policies.html", move |c, a| {
+    desk.show_with("policies.html", move |c, a| {
         let list = policies::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
         let statuses: Vec<Value> = policies::STATUSES
@@ -46,16 +40,10 @@ async fn policy_list(state: Data, session: Session, user: PageUser, q: Query) ->
     .await
 }
 
-async fn policy_show(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    id: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    let id = id_or_404!(state, session, actor, id, "保单");
-    let today = state.clock.today().to_string();
-    show_with(&state, &session, &actor, "policy.html", move |c, a| {
+async fn policy_show(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "保单")?;
+    let today = desk.state.clock.today().to_string();
+    desk.show_with("policy.html", move |c, a| {
         let p = policies::get_view(c, a, id)?;
         let pl: Vec<_> = plots::of_grower(c, a, p.grower_id)?
             .into_iter()
@@ -66,28 +54,21 @@ async fn policy_show(
     .await
 }
 
-async fn policy_action(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    path: web::Path<(String, String)>,
-    form: Form,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
+async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Page {
+    desk.csrf(&form)?;
     let (id, action) = path.into_inner();
-    let id = id_or_404!(state, session, actor, id, "保单");
+    let id = desk.id(&id, "保单")?;
     let date = field(&form, "collected_on");
-    let today = state.clock.today();
-    let res = state
-        .run_as(&actor, move |c, a| match action.as_str() {
+    let today = desk.state.clock.today();
+    let res = desk
+        .run(move |c, a| match action.as_str() {
             "collect" => policies::collect(c, a, id, &date, today),
             "issue" => policies::issue(c, a, id),
             "cancel" => policies::cancel(c, a, id),
             _ => Err(AppError::not_found("操作")),
         })
         .await;
-    done(&state, &session, &actor, res, |p| {
+    desk.done(res, |p| {
         (
             format!("保单{}：{}", p.policy_no, p.status_name),
             format!("/policies/{id}"),
@@ -97,16 +78,10 @@ async fn policy_action(
 
 // ---------------------------------------------------------------- batches
 
-async fn batch_page(
-    state: &AppState,
-    session: &Session,
-    actor: &Actor,
-    rejected: Option<AppError>,
-    values: Value,
-) -> HttpResponse {
-    let today = state.clock.today().to_string();
-    let res = state
-        .run_as(actor, move |c, a| {
+async fn batch_page(desk: &Desk, rejected: Option<AppError>, values: Value) -> Page {
+    let today = desk.state.clock.today().to_string();
+    let res = desk
+        .run(move |c, a| {
             let list = batches::list(c, a)?;
             let towns = app::areas::townships(c, a)?;
             let pending: Vec<Value> = match schemes::current(c)? {
@@ -125,23 +100,21 @@ async fn batch_page(
                       "today": today}))
         })
         .await;
-    form_page(state, session, actor, "batches.html", res, rejected, values)
+    desk.form_page("batches.html", res, rejected, values)
 }
 
-async fn batch_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    batch_page(&state, &session, &actor, None, json!({})).await
+async fn batch_list(desk: Desk) -> Page {
+    batch_page(&desk, None, json!({})).await
 }
 
-async fn batch_create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
-    let input: batches::BatchInput = or_error_page!(state, session, actor, from_form(&form));
-    let today = state.clock.today();
-    let res = state
-        .run_as(&actor, move |c, a| batches::create(c, a, &input, today))
+async fn batch_create(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let input: batches::BatchInput = desk.or_fail(from_form(&form))?;
+    let today = desk.state.clock.today();
+    let res = desk
+        .run(move |c, a| batches::create(c, a, &input, today))
         .await;
-    let retry = |e| batch_page(&state, &session, &actor, Some(e), json!(form.into_inner()));
+    let retry = |e| batch_page(&desk, Some(e), json!(form.into_inner()));
     let next = |b: batches::BatchView| {
         let message = format!(
             "已登记交付批次{}：{}份保单，{}元",
@@ -150,5 +123,5 @@ async fn batch_create(state: Data, session: Session, user: PageUser, form: Form)
         (message, "/batches".to_string())
     };
     let again = is_user_error_or_missing;
-    answer_form(&state, &session, &actor, res, again, retry, next).await
+    desk.answer_form(res, again, retry, next).await
 }

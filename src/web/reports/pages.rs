@@ -3,10 +3,9 @@
 
 use crate::app::{self, reports};
 use crate::error::AppError;
-use crate::web::page::{download, show_with, Data, Query};
-use crate::web::session::PageUser;
-use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use crate::web::desk::{Desk, Page};
+use crate::web::page::Query;
+use actix_web::web;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,9 +13,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reports/{kind}.xlsx", web::get().to(report_download));
 }
 
-async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    show_with(&state, &session, &actor, "reports.html", |c, a| {
+async fn reports_page(desk: Desk) -> Page {
+    desk.show_with("reports.html", |c, a| {
         let towns = app::areas::townships(c, a)?;
         let villages = app::areas::villages(c, a, None)?;
         Ok(json!({"townships": towns, "villages": villages}))
@@ -24,22 +22,15 @@ async fn reports_page(state: Data, session: Session, user: PageUser) -> HttpResp
     .await
 }
 
-async fn report_download(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    kind: web::Path<String>,
-    q: Query,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn report_download(desk: Desk, kind: web::Path<String>, q: Query) -> Page {
     let kind = kind.into_inner();
     let scope = reports::Scope {
         township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
         village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
         scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
-        today: state.clock.today(),
+        today: desk.state.clock.today(),
     };
-    download(&state, &session, &actor, move |c, a| {
+    desk.download(move |c, a| {
         let table = match kind.as_str() {
             "household-list" => reports::household_list(c, a, &scope)?,
             "eligibility" => reports::eligibility_report(c, a, &scope)?,

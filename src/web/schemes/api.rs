@@ -1,8 +1,8 @@
 //! `/api/v1/schemes` (list, read, add), `/api/v1/quote` and `/api/v1/eligibility`.
 
 use crate::app::schemes;
-use crate::web::api::{created, ok, Data, Reply};
-use crate::web::session::ApiUser;
+use crate::web::api::{created, ok, Reply};
+use crate::web::session::Caller;
 use actix_web::web;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -15,26 +15,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/eligibility", web::post().to(eligibility));
 }
 
-async fn list_schemes(state: Data, _user: ApiUser) -> Reply {
-    let list = state.run(schemes::list).await?;
+async fn list_schemes(api: Caller) -> Reply {
+    let list = api.state.run(schemes::list).await?;
     ok(list.into_iter().map(|s| s.def).collect::<Vec<_>>())
 }
 
-async fn get_scheme(state: Data, _user: ApiUser, code: web::Path<String>) -> Reply {
+async fn get_scheme(api: Caller, code: web::Path<String>) -> Reply {
     let code = code.into_inner();
-    ok(state.run(move |c| schemes::by_code(c, &code)).await?.def)
+    ok(api
+        .state
+        .run(move |c| schemes::by_code(c, &code))
+        .await?
+        .def)
 }
 
-async fn create_scheme(state: Data, user: ApiUser, body: web::Json<serde_json::Value>) -> Reply {
-    let actor = user.0;
+async fn create_scheme(api: Caller, body: web::Json<serde_json::Value>) -> Reply {
     let text = body.into_inner().to_string();
     let def = schemes::parse_definition(&text)?;
-    created(
-        state
-            .run(move |c| schemes::create(c, &actor, &def))
-            .await?
-            .def,
-    )
+    created(api.run(move |c, a| schemes::create(c, a, &def)).await?.def)
 }
 
 #[derive(Deserialize)]
@@ -44,9 +42,10 @@ struct QuoteQuery {
     mu: String,
 }
 
-async fn quote(state: Data, _user: ApiUser, q: web::Query<QuoteQuery>) -> Reply {
+async fn quote(api: Caller, q: web::Query<QuoteQuery>) -> Reply {
     let q = q.into_inner();
-    ok(state
+    ok(api
+        .state
         .run(move |c| {
             let s = schemes::by_code(c, &q.scheme)?;
             schemes::quote(&s.def, &q.variety, &q.mu)
@@ -62,7 +61,7 @@ struct EligibilityBody {
     facts: BTreeMap<String, serde_json::Value>,
 }
 
-async fn eligibility(state: Data, _user: ApiUser, body: web::Json<EligibilityBody>) -> Reply {
+async fn eligibility(api: Caller, body: web::Json<EligibilityBody>) -> Reply {
     let b = body.into_inner();
     let facts: Vec<(String, String)> = b
         .facts
@@ -75,7 +74,8 @@ async fn eligibility(state: Data, _user: ApiUser, body: web::Json<EligibilityBod
             (k, s)
         })
         .collect();
-    ok(state
+    ok(api
+        .state
         .run(move |c| {
             let s = schemes::by_code(c, &b.scheme)?;
             schemes::eligibility(&s.def, &b.variety, &facts)

@@ -2,13 +2,10 @@
 //! definition, and one scheme with a sample quote.
 
 use crate::app::schemes;
-use crate::web::page::{
-    error_page, errors_json, field, flash, is_user_error, page, redirect, show_with, Data, Form,
-};
-use crate::web::session::PageUser;
-use actix_session::Session;
+use crate::web::desk::{Desk, Page};
+use crate::web::page::{errors_json, field, is_user_error, Form};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -17,9 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/schemes/{code}", web::get().to(scheme_show));
 }
 
-async fn scheme_list(state: Data, session: Session, user: PageUser) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    show_with(&state, &session, &actor, "schemes.html", |c, _| {
+async fn scheme_list(desk: Desk) -> Page {
+    desk.show_with("schemes.html", |c, _| {
         Ok(json!({"schemes": definitions(schemes::list(c)?)}))
     })
     .await
@@ -29,15 +25,9 @@ fn definitions(list: Vec<schemes::Scheme>) -> Vec<crate::domain::scheme::SchemeD
     list.into_iter().map(|s| s.def).collect()
 }
 
-async fn scheme_show(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    code: web::Path<String>,
-) -> HttpResponse {
-    let actor = actor_or_login!(user);
+async fn scheme_show(desk: Desk, code: web::Path<String>) -> Page {
     let code = code.into_inner();
-    show_with(&state, &session, &actor, "scheme.html", move |c, _| {
+    desk.show_with("scheme.html", move |c, _| {
         let s = schemes::by_code(c, &code)?;
         let quote = s
             .def
@@ -55,29 +45,17 @@ async fn scheme_show(
     .await
 }
 
-async fn scheme_create(state: Data, session: Session, user: PageUser, form: Form) -> HttpResponse {
-    let actor = actor_or_login!(user);
-    csrf_or_refuse!(state, session, Some(&actor), form);
+async fn scheme_create(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
     let text = field(&form, "definition");
     let res = match schemes::parse_definition(&text) {
-        Ok(def) => {
-            state
-                .run_as(&actor, move |c, a| schemes::create(c, a, &def))
-                .await
-        }
+        Ok(def) => desk.run(move |c, a| schemes::create(c, a, &def)).await,
         Err(e) => Err(e),
     };
     match res {
-        Ok(s) => {
-            flash(&session, &format!("已添加险种方案{}", s.def.name));
-            redirect(&format!("/schemes/{}", s.def.code))
-        }
         Err(e) if is_user_error(&e) => {
-            let defs = definitions(state.run(schemes::list).await.unwrap_or_default());
-            page(
-                &state,
-                &session,
-                Some(&actor),
+            let defs = definitions(desk.state.run(schemes::list).await.unwrap_or_default());
+            desk.render(
                 "schemes.html",
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({
@@ -85,6 +63,11 @@ async fn scheme_create(state: Data, session: Session, user: PageUser, form: Form
                 }),
             )
         }
-        Err(e) => error_page(&state, &session, Some(&actor), &e),
+        res => desk.done(res, |s| {
+            (
+                format!("已添加险种方案{}", s.def.name),
+                format!("/schemes/{}", s.def.code),
+            )
+        }),
     }
 }
