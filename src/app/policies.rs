@@ -4,13 +4,14 @@
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
 use crate::app::clock::past_day;
-use crate::db::models::{Grower, Policy, PolicyLevel};
-use crate::db::schema::{areas, growers, plots, policies, policy_subsidy_levels, premium_batches};
+use crate::db::models::{Grower, Policy};
+use crate::db::policies::NewPolicy;
+use crate::db::schema::{areas, growers, plots, policies, premium_batches};
 use crate::db::{self, now_text, DbConn};
 use crate::domain::id_number::mask_id;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::quote;
-use crate::domain::scheme::level_name;
+use crate::domain::scheme::FundingLevel;
 use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -42,23 +43,6 @@ pub fn locked_for(conn: &mut DbConn, grower_id: i64, scheme_id: i64) -> AppResul
         .count()
         .get_result::<i64>(conn)?
         > 0)
-}
-
-fn write_levels(conn: &mut DbConn, policy_id: i64, levels: &[(String, Fen)]) -> AppResult<()> {
-    diesel::delete(
-        policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq(policy_id)),
-    )
-    .execute(conn)?;
-    for (level, amount) in levels {
-        diesel::insert_into(policy_subsidy_levels::table)
-            .values((
-                policy_subsidy_levels::policy_id.eq(policy_id),
-                policy_subsidy_levels::level.eq(level),
-                policy_subsidy_levels::amount_fen.eq(amount.0),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 fn next_policy_no(conn: &mut DbConn, scheme: &Scheme, township_code: &str) -> AppResult<String> {
@@ -113,11 +97,6 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
         return Ok(());
     }
     let q = quote(&scheme.def.rates(), units);
-    let levels: Vec<(String, Fen)> = q
-        .subsidy_levels
-        .iter()
-        .map(|l| (l.level.clone(), l.amount))
-        .collect();
     let now = now_text();
     match existing {
         Some(p) => {
@@ -131,7 +110,6 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                     policies::updated_at.eq(&now),
                 ))
                 .execute(conn)?;
-            write_levels(conn, p.id, &levels)?;
             let after = super::load::<Policy>(conn, p.id)?;
             audit::updated(conn, actor, "policy", p.id, &p, &after)?;
         }
@@ -143,20 +121,16 @@ pub fn sync(conn: &mut DbConn, actor: &Actor, grower_id: i64, scheme_id: i64) ->
                 .first(conn)?;
             let no = next_policy_no(conn, &scheme, &township_code)?;
             let id: i64 = diesel::insert_into(policies::table)
-                .values((
-                    policies::policy_no.eq(&no),
-                    policies::scheme_id.eq(scheme_id),
-                    policies::grower_id.eq(grower_id),
-                    policies::township_id.eq(grower.township_id),
-                    policies::status.eq(PolicyStatus::Draft),
-                    db::policies::priced(&q),
-                    policies::version.eq(1),
-                    policies::created_at.eq(&now),
-                    policies::updated_at.eq(&now),
+                .values(NewPolicy::draft(
+                    no,
+                    scheme_id,
+                    grower_id,
+                    grower.township_id,
+                    &q,
+                    &now,
                 ))
                 .returning(policies::id)
                 .get_result(conn)?;
-            write_levels(conn, id, &levels)?;
             let after = super::load::<Policy>(conn, id)?;
             audit::record(
                 conn,
@@ -328,7 +302,7 @@ pub fn expire_due(conn: &mut DbConn, today: NaiveDate) -> AppResult<usize> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LevelView {
-    pub level: String,
+    pub level: FundingLevel,
     pub name: String,
     pub amount: Fen,
 }
@@ -363,11 +337,6 @@ pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<Policy
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
     let grower = super::load::<Grower>(conn, p.grower_id)?;
     let township = super::areas::area_by_id(conn, p.township_id)?;
-    let levels: Vec<PolicyLevel> = policy_subsidy_levels::table
-        .filter(policy_subsidy_levels::policy_id.eq(p.id))
-        .order(policy_subsidy_levels::id)
-        .select(PolicyLevel::as_select())
-        .load(conn)?;
     let receipt = match p.batch_id {
         Some(b) => premium_batches::table
             .find(b)
@@ -382,7 +351,6 @@ pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<Policy
         &grower.name,
         &grower.id_number,
         &township.name,
-        levels,
         receipt,
         actor.sees_personal_data(),
     ))
@@ -395,7 +363,6 @@ fn build_view(
     grower_name: &str,
     id_number: &str,
     township_name: &str,
-    levels: Vec<PolicyLevel>,
     receipt: Option<String>,
     full: bool,
 ) -> PolicyView {
@@ -420,12 +387,18 @@ fn build_view(
         premium: p.premium_fen,
         grower_share: p.grower_share_fen,
         subsidy: p.subsidy_fen,
-        subsidy_levels: levels
+        // In the scheme's order, as the quote split them.
+        subsidy_levels: scheme
+            .def
+            .rates()
+            .levels
             .into_iter()
-            .map(|l| LevelView {
-                name: level_name(&l.level).to_string(),
-                level: l.level,
-                amount: l.amount_fen,
+            .filter_map(|(level, _)| {
+                Some(LevelView {
+                    level,
+                    name: level.name().to_string(),
+                    amount: p.level(level)?,
+                })
             })
             .collect(),
         share_collected_on: p.share_collected_on,
@@ -523,26 +496,15 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
         .map(|(id, n, idn)| (id, (n, idn)))
         .collect();
     let names = super::areas::names(conn)?;
-    let pids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-    let all_levels: Vec<PolicyLevel> = policy_subsidy_levels::table
-        .filter(policy_subsidy_levels::policy_id.eq_any(&pids))
-        .order(policy_subsidy_levels::id)
-        .select(PolicyLevel::as_select())
-        .load(conn)?;
     let items = rows
         .iter()
         .map(|p| {
             let (gname, idn) = growers.get(&p.grower_id).cloned().unwrap_or_default();
-            let levels = all_levels
-                .iter()
-                .filter(|l| l.policy_id == p.id)
-                .cloned()
-                .collect();
             let tname = names
                 .get(&p.township_id)
                 .map(|a| a.name.clone())
                 .unwrap_or_default();
-            build_view(p, &scheme, &gname, &idn, &tname, levels, None, false)
+            build_view(p, &scheme, &gname, &idn, &tname, None, false)
         })
         .collect();
     Ok(PolicyList {
@@ -685,7 +647,7 @@ pub fn sync_many(
                 };
                 taken.insert(no.clone());
                 let q = quote(&rates, Mu::from_units(u));
-                new_rows.push((no, *g, township, u, q));
+                new_rows.push((no, *g, township, q));
             }
             None => {}
         }
@@ -701,25 +663,9 @@ pub fn sync_many(
         .first(conn)?;
     let values: Vec<_> = new_rows
         .iter()
-        .map(|(no, g, t, u, q)| {
-            (
-                policies::policy_no.eq(no),
-                policies::scheme_id.eq(scheme_id),
-                policies::grower_id.eq(*g),
-                policies::township_id.eq(*t),
-                policies::status.eq(PolicyStatus::Draft),
-                policies::insured_area_units.eq(*u),
-                policies::sum_insured_fen.eq(q.sum_insured.0),
-                policies::premium_fen.eq(q.premium.0),
-                policies::grower_share_fen.eq(q.grower_share.0),
-                policies::subsidy_fen.eq(q.subsidy.0),
-                policies::version.eq(1),
-                policies::created_at.eq(&now),
-                policies::updated_at.eq(&now),
-            )
-        })
+        .map(|(no, g, t, q)| NewPolicy::draft(no.clone(), scheme_id, *g, *t, q, &now))
         .collect();
-    crate::bulk_copy!(conn, policies::table, values, 13)?;
+    crate::bulk_copy!(conn, policies::table, values, NewPolicy::COLUMNS)?;
     let ids: HashMap<String, i64> = policies::table
         .filter(policies::id.gt(before.unwrap_or(0)))
         .filter(policies::scheme_id.eq(scheme_id))
@@ -733,19 +679,6 @@ pub fn sync_many(
             .copied()
             .ok_or_else(|| AppError::Internal(format!("生成保单：写入后找不到保单{no}")))
     };
-    let mut levels = Vec::new();
-    for (no, _, _, _, q) in &new_rows {
-        let id = id_of(no)?;
-        for l in &q.subsidy_levels {
-            levels.push((
-                policy_subsidy_levels::policy_id.eq(id),
-                policy_subsidy_levels::level.eq(&l.level),
-                policy_subsidy_levels::amount_fen.eq(l.amount.0),
-            ));
-        }
-    }
-    crate::bulk_copy!(conn, policy_subsidy_levels::table, levels, 3)?;
-    phases.lap("policies: subsidy levels");
     // The import records what it created in its own audit entry.
     new_rows.iter().map(|(no, ..)| id_of(no)).collect()
 }

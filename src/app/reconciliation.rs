@@ -171,16 +171,24 @@ pub fn reconcile(
         ));
     }
     let scheme = scheme_or_current(conn, req.scheme)?;
-    let level = Some(req.level.trim()).filter(|l| !l.is_empty());
-    if let Some(l) = level {
-        if !scheme.def.subsidy_levels.iter().any(|s| s.level == l) {
-            return Err(AppError::invalid(
-                "level",
-                ErrorCode::LevelUnknown,
-                format!("{}没有“{}”这一补贴层级", scheme.def.name, l),
-            ));
-        }
-    }
+    let level = match Some(req.level.trim()).filter(|l| !l.is_empty()) {
+        None => None,
+        Some(l) => Some(
+            scheme
+                .def
+                .subsidy_levels
+                .iter()
+                .find(|s| s.level == l)
+                .and_then(|s| s.funding_level())
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "level",
+                        ErrorCode::LevelUnknown,
+                        format!("{}没有“{}”这一补贴层级", scheme.def.name, l),
+                    )
+                })?,
+        ),
+    };
     let table = read_table(req.bytes, &req.options, &COLUMNS)
         .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
     // Their figures, every row checked before anything is written.
@@ -291,7 +299,7 @@ pub fn reconcile(
         let summary = Summary {
             scheme: scheme.def.code.clone(),
             source: source.to_string(),
-            level: level.map(str::to_string),
+            level: level.map(|l| l.to_string()),
             filename: req.filename.to_string(),
             sheet: table.sheet.clone(),
             header_row: table.header_row,

@@ -189,8 +189,8 @@ pub fn quote(def: &SchemeDef, variety: &str, mu: &str) -> AppResult<QuoteView> {
             .into_iter()
             .zip(&def.subsidy_levels)
             .map(|(l, share)| LevelAmountView {
-                name: crate::domain::scheme::level_name(&l.level).to_string(),
-                level: l.level,
+                name: l.level.name().to_string(),
+                level: l.level.to_string(),
                 percent: share.percent,
                 amount: l.amount,
             })

@@ -259,7 +259,10 @@ fn load(conn: &mut DbConn, id: i64) -> AppResult<RequestView> {
         .map(|l| LevelFigure {
             level: l.level.clone(),
             name: level_name(&l.level).to_string(),
-            amount: Fen(sums.get(&l.level).copied().unwrap_or(0)),
+            amount: Fen(l
+                .funding_level()
+                .and_then(|f| sums.get(&f).copied())
+                .unwrap_or(0)),
         })
         .collect();
     let rows = db::finance::request_items(conn, id)?;

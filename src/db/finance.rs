@@ -2,19 +2,20 @@
 //! adjustments, disbursements, the insurer's subsidy requests and the
 //! reconciliations. Figures are sums of integer fen made by the database.
 
+use super::policies::level_column;
 use super::schema::{
-    policies, policy_subsidy_levels, reconciliation_lines, reconciliations, statement_levels,
-    statement_townships, subsidy_adjustments, subsidy_disbursements, subsidy_request_items,
-    subsidy_requests, subsidy_statements,
+    policies, reconciliation_lines, reconciliations, statement_levels, statement_townships,
+    subsidy_adjustments, subsidy_disbursements, subsidy_request_items, subsidy_requests,
+    subsidy_statements,
 };
 use super::DbConn;
 use crate::domain::policy::PolicyStatus;
-use crate::domain::scheme::FUNDING_LEVELS;
+use crate::domain::scheme::FundingLevel;
 use crate::domain::Fen;
 use diesel::dsl::sql;
 use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Nullable};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -57,49 +58,39 @@ pub fn live_figures(
         .eq(scheme_id)
         .and(subsidised())
         .and(policies::township_id.between(lo, hi));
-    let towns: Vec<TownRow> = policies::table
-        .filter(of_scheme.clone())
-        .group_by(policies::township_id)
-        .select((
-            policies::township_id,
-            sql::<BigInt>("COUNT(*)"),
-            sum_sql("insured_area_units"),
-            sum_sql("premium_fen"),
-            sum_sql("grower_share_fen"),
-            sum_sql("subsidy_fen"),
-        ))
-        .load(conn)?;
-    // One row per township with a column per funding level: grouping by
-    // township alone lets the database read the policies in township order
-    // from the covering index, with no sort of the level rows.
-    let case = |level: &str| {
-        sum_sql(&format!(
-            "CASE WHEN policy_subsidy_levels.level = '{level}' \
-             THEN policy_subsidy_levels.amount_fen ELSE 0 END"
-        ))
-    };
-    let [l0, l1, l2, l3] = FUNDING_LEVELS.map(|(code, _)| code);
-    let by_level: Vec<(i64, i64, i64, i64, i64)> = policy_subsidy_levels::table
-        .inner_join(policies::table)
+    // One pass over the covering index `policies_finance`, in township
+    // order: the level amounts are columns of the policy, summed alongside.
+    let [l0, l1, l2, l3] = FundingLevel::ALL;
+    let rows: Vec<(TownRow, (i64, i64, i64, i64))> = policies::table
         .filter(of_scheme)
         .group_by(policies::township_id)
         .select((
-            policies::township_id,
-            case(l0),
-            case(l1),
-            case(l2),
-            case(l3),
+            (
+                policies::township_id,
+                sql::<BigInt>("COUNT(*)"),
+                sum_sql("insured_area_units"),
+                sum_sql("premium_fen"),
+                sum_sql("grower_share_fen"),
+                sum_sql("subsidy_fen"),
+            ),
+            (
+                sum_sql(level_column(l0)),
+                sum_sql(level_column(l1)),
+                sum_sql(level_column(l2)),
+                sum_sql(level_column(l3)),
+            ),
         ))
         .load(conn)?;
-    let levels = by_level
-        .into_iter()
-        .flat_map(|(t, a, b, c, d)| {
-            [(l0, a), (l1, b), (l2, c), (l3, d)]
+    let levels = rows
+        .iter()
+        .flat_map(|(town, (a, b, c, d))| {
+            [(l0, *a), (l1, *b), (l2, *c), (l3, *d)]
                 .into_iter()
                 .filter(|(_, amount)| *amount != 0)
-                .map(move |(l, amount)| (t, l.to_string(), amount))
+                .map(move |(l, amount)| (town.0, l.to_string(), amount))
         })
         .collect();
+    let towns = rows.into_iter().map(|(town, _)| town).collect();
     Ok((towns, levels))
 }
 
@@ -307,24 +298,12 @@ pub fn insert_adjustment(conn: &mut DbConn, a: &NewAdjustment) -> QueryResult<i6
         .get_result(conn)
 }
 
-/// A policy's subsidy per funding level, in the order stored.
-pub fn policy_levels(conn: &mut DbConn, policy_id: i64) -> QueryResult<Vec<(String, Fen)>> {
-    policy_subsidy_levels::table
-        .filter(policy_subsidy_levels::policy_id.eq(policy_id))
-        .order(policy_subsidy_levels::id)
-        .select((
-            policy_subsidy_levels::level,
-            policy_subsidy_levels::amount_fen,
-        ))
-        .load(conn)
-}
-
 /// Our subsidy per policy number of a scheme's subsidised policies: the whole
 /// subsidy, or one funding level's part.
 pub fn subsidy_by_policy(
     conn: &mut DbConn,
     scheme_id: i64,
-    level: Option<&str>,
+    level: Option<FundingLevel>,
 ) -> QueryResult<HashMap<String, i64>> {
     let of_scheme = policies::scheme_id
         .eq(scheme_id)
@@ -334,11 +313,10 @@ pub fn subsidy_by_policy(
             .filter(of_scheme)
             .select((policies::policy_no, policies::subsidy_fen))
             .load(conn)?,
-        Some(l) => policy_subsidy_levels::table
-            .inner_join(policies::table)
+        Some(l) => policies::table
             .filter(of_scheme)
-            .filter(policy_subsidy_levels::level.eq(l))
-            .select((policies::policy_no, policy_subsidy_levels::amount_fen))
+            .filter(sql::<Bool>(&format!("{} IS NOT NULL", level_column(l))))
+            .select((policies::policy_no, sql::<BigInt>(level_column(l))))
             .load(conn)?,
     };
     Ok(rows.into_iter().collect())
@@ -498,21 +476,26 @@ pub fn request_items(conn: &mut DbConn, request_id: i64) -> QueryResult<Vec<Requ
 }
 
 /// The eligible subsidy of a request per funding level.
-pub fn request_level_sums(conn: &mut DbConn, request_id: i64) -> QueryResult<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = policy_subsidy_levels::table
-        .inner_join(
-            subsidy_request_items::table
-                .on(subsidy_request_items::policy_id.eq(policy_subsidy_levels::policy_id)),
-        )
-        .filter(subsidy_request_items::request_id.eq(request_id))
-        .filter(subsidy_request_items::eligible.eq(true))
-        .group_by(policy_subsidy_levels::level)
-        .select((
-            policy_subsidy_levels::level,
-            sum_sql("policy_subsidy_levels.amount_fen"),
-        ))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+/// Levels no eligible policy has an amount for are left out.
+pub fn request_level_sums(
+    conn: &mut DbConn,
+    request_id: i64,
+) -> QueryResult<HashMap<FundingLevel, i64>> {
+    let sum = |l: FundingLevel| {
+        sql::<Nullable<BigInt>>(&format!("CAST(SUM({}) AS BIGINT)", level_column(l)))
+    };
+    let [l0, l1, l2, l3] = FundingLevel::ALL;
+    let (a, b, c, d): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
+        subsidy_request_items::table
+            .inner_join(policies::table)
+            .filter(subsidy_request_items::request_id.eq(request_id))
+            .filter(subsidy_request_items::eligible.eq(true))
+            .select((sum(l0), sum(l1), sum(l2), sum(l3)))
+            .first(conn)?;
+    Ok([(l0, a), (l1, b), (l2, c), (l3, d)]
+        .into_iter()
+        .filter_map(|(l, amount)| Some((l, amount?)))
+        .collect())
 }
 
 /// A reconciliation as stored; `summary` is its JSON.

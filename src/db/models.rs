@@ -7,6 +7,7 @@ use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
 use crate::domain::policy::PolicyStatus;
+use crate::domain::scheme::FundingLevel;
 use crate::domain::time::{Day, Instant};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -184,16 +185,35 @@ pub struct Policy {
     pub version: i32,
     pub created_at: Instant,
     pub updated_at: Instant,
+    /// The subsidy per funding level; `None` where the scheme does not fund it.
+    #[serde(serialize_with = "super::stored::option_fen")]
+    pub subsidy_central_fen: Option<Fen>,
+    #[serde(serialize_with = "super::stored::option_fen")]
+    pub subsidy_provincial_fen: Option<Fen>,
+    #[serde(serialize_with = "super::stored::option_fen")]
+    pub subsidy_city_fen: Option<Fen>,
+    #[serde(serialize_with = "super::stored::option_fen")]
+    pub subsidy_county_fen: Option<Fen>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
-#[diesel(table_name = policy_subsidy_levels)]
-pub struct PolicyLevel {
-    pub id: i64,
-    pub policy_id: i64,
-    pub level: String,
-    #[serde(serialize_with = "super::stored::fen")]
-    pub amount_fen: Fen,
+impl Policy {
+    /// One funding level's part of the subsidy.
+    pub fn level(&self, level: FundingLevel) -> Option<Fen> {
+        match level {
+            FundingLevel::Central => self.subsidy_central_fen,
+            FundingLevel::Provincial => self.subsidy_provincial_fen,
+            FundingLevel::City => self.subsidy_city_fen,
+            FundingLevel::County => self.subsidy_county_fen,
+        }
+    }
+
+    /// The levels this policy has an amount for, in `FundingLevel::ALL` order.
+    pub fn levels(&self) -> Vec<(FundingLevel, Fen)> {
+        FundingLevel::ALL
+            .into_iter()
+            .filter_map(|l| Some((l, self.level(l)?)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]

@@ -1,10 +1,12 @@
 //! Policy queries written more than once.
 
-use super::schema::{policies, policy_subsidy_levels};
+use super::schema::policies;
 use super::DbConn;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
+use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::Quote;
+use crate::domain::scheme::FundingLevel;
 use diesel::dsl::Eq;
 use diesel::prelude::*;
 
@@ -15,9 +17,13 @@ pub type Priced = (
     Eq<policies::premium_fen, Fen>,
     Eq<policies::grower_share_fen, Fen>,
     Eq<policies::subsidy_fen, Fen>,
+    Eq<policies::subsidy_central_fen, Option<Fen>>,
+    Eq<policies::subsidy_provincial_fen, Option<Fen>>,
+    Eq<policies::subsidy_city_fen, Option<Fen>>,
+    Eq<policies::subsidy_county_fen, Option<Fen>>,
 );
 
-/// The columns a quote sets, for an insert or an update.
+/// The columns a quote sets, for an update.
 pub fn priced(q: &Quote) -> Priced {
     (
         policies::insured_area_units.eq(q.mu),
@@ -25,14 +31,92 @@ pub fn priced(q: &Quote) -> Priced {
         policies::premium_fen.eq(q.premium),
         policies::grower_share_fen.eq(q.grower_share),
         policies::subsidy_fen.eq(q.subsidy),
+        policies::subsidy_central_fen.eq(q.level(FundingLevel::Central)),
+        policies::subsidy_provincial_fen.eq(q.level(FundingLevel::Provincial)),
+        policies::subsidy_city_fen.eq(q.level(FundingLevel::City)),
+        policies::subsidy_county_fen.eq(q.level(FundingLevel::County)),
     )
 }
 
-/// Delete policies with their subsidy levels.
+/// The column holding one funding level's part of a policy's subsidy, for
+/// queries that sum or pick it by level.
+pub const fn level_column(level: FundingLevel) -> &'static str {
+    match level {
+        FundingLevel::Central => "subsidy_central_fen",
+        FundingLevel::Provincial => "subsidy_provincial_fen",
+        FundingLevel::City => "subsidy_city_fen",
+        FundingLevel::County => "subsidy_county_fen",
+    }
+}
+
+/// A new policy row, for one insert or a bulk copy: every column but the id,
+/// a level the scheme does not fund stored as NULL.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = policies, treat_none_as_default_value = false)]
+pub struct NewPolicy<'a> {
+    pub policy_no: String,
+    pub scheme_id: i64,
+    pub grower_id: i64,
+    pub township_id: i64,
+    pub status: PolicyStatus,
+    pub insured_area_units: Mu,
+    pub sum_insured_fen: Fen,
+    pub premium_fen: Fen,
+    pub grower_share_fen: Fen,
+    pub subsidy_fen: Fen,
+    pub subsidy_central_fen: Option<Fen>,
+    pub subsidy_provincial_fen: Option<Fen>,
+    pub subsidy_city_fen: Option<Fen>,
+    pub subsidy_county_fen: Option<Fen>,
+    pub share_collected_on: Option<&'a str>,
+    pub cover_start: Option<&'a str>,
+    pub cover_end: Option<&'a str>,
+    pub batch_id: Option<i64>,
+    pub version: i32,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+}
+
+impl<'a> NewPolicy<'a> {
+    /// Columns a `NewPolicy` writes, for `bulk_copy!`.
+    pub const COLUMNS: usize = 21;
+
+    /// A draft policy priced by `q`.
+    pub fn draft(
+        policy_no: String,
+        scheme_id: i64,
+        grower_id: i64,
+        township_id: i64,
+        q: &Quote,
+        now: &'a str,
+    ) -> NewPolicy<'a> {
+        NewPolicy {
+            policy_no,
+            scheme_id,
+            grower_id,
+            township_id,
+            status: PolicyStatus::Draft,
+            insured_area_units: q.mu,
+            sum_insured_fen: q.sum_insured,
+            premium_fen: q.premium,
+            grower_share_fen: q.grower_share,
+            subsidy_fen: q.subsidy,
+            subsidy_central_fen: q.level(FundingLevel::Central),
+            subsidy_provincial_fen: q.level(FundingLevel::Provincial),
+            subsidy_city_fen: q.level(FundingLevel::City),
+            subsidy_county_fen: q.level(FundingLevel::County),
+            share_collected_on: None,
+            cover_start: None,
+            cover_end: None,
+            batch_id: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Delete policies (their subsidy levels are columns of the row).
 pub fn delete(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
-    diesel::delete(
-        policy_subsidy_levels::table.filter(policy_subsidy_levels::policy_id.eq_any(ids)),
-    )
-    .execute(conn)?;
     diesel::delete(policies::table.filter(policies::id.eq_any(ids))).execute(conn)
 }

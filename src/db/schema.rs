@@ -121,15 +121,10 @@ diesel::table! {
         version -> Integer,
         created_at -> Text,
         updated_at -> Text,
-    }
-}
-
-diesel::table! {
-    policy_subsidy_levels (id) {
-        id -> BigInt,
-        policy_id -> BigInt,
-        level -> Text,
-        amount_fen -> BigInt,
+        subsidy_central_fen -> Nullable<BigInt>,
+        subsidy_provincial_fen -> Nullable<BigInt>,
+        subsidy_city_fen -> Nullable<BigInt>,
+        subsidy_county_fen -> Nullable<BigInt>,
     }
 }
 
@@ -149,7 +144,6 @@ diesel::table! {
 
 diesel::joinable!(plots -> growers (grower_id));
 diesel::joinable!(policies -> growers (grower_id));
-diesel::joinable!(policy_subsidy_levels -> policies (policy_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     areas,
@@ -160,7 +154,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     plots,
     premium_batches,
     policies,
-    policy_subsidy_levels,
     audit_log,
     roster_uploads,
     claim_events,
@@ -435,12 +428,3 @@ diesel::allow_tables_to_appear_in_same_query!(
     reconciliation_lines,
     premium_batch_confirmations,
 );
-
-// The subsidy statement groups the levels of policies by township.
-diesel::allow_columns_to_appear_in_same_group_by_clause!(
-    policies::township_id,
-    policy_subsidy_levels::level,
-);
-
-// A subsidy request's eligible subsidy, per level.
-diesel::allow_tables_to_appear_in_same_query!(policy_subsidy_levels, subsidy_request_items);

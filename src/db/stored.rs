@@ -10,6 +10,13 @@ pub fn fen<S: Serializer>(f: &Fen, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_i64(f.0)
 }
 
+pub fn option_fen<S: Serializer>(f: &Option<Fen>, s: S) -> Result<S::Ok, S::Error> {
+    match f {
+        Some(f) => s.serialize_some(&f.0),
+        None => s.serialize_none(),
+    }
+}
+
 pub fn mu<S: Serializer>(m: &Mu, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_i64(m.units())
 }

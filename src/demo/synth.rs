@@ -4,7 +4,8 @@
 //! real one; only the growers behind them are placeholders.
 
 use crate::app::schemes::Scheme;
-use crate::db::schema::{growers, policies, policy_subsidy_levels};
+use crate::db::policies::NewPolicy;
+use crate::db::schema::{growers, policies};
 use crate::db::{now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::premium::quote;
@@ -94,55 +95,23 @@ pub fn insert_issued(
             .iter()
             .map(|u| quote(&rates, Mu::from_units(*u)))
             .collect();
-        let pvalues: Vec<_> = chunk
+        let pvalues: Vec<_> = quotes
             .iter()
-            .zip(&quotes)
             .zip(&gids)
             .zip(chunk_places())
             .enumerate()
-            .map(|(i, (((u, q), gid), p))| {
-                (
-                    policies::policy_no.eq(format!(
-                        "{}{}{tag}{:07}",
-                        scheme.def.year,
-                        p.township_code,
-                        base + i
-                    )),
-                    policies::scheme_id.eq(scheme.id),
-                    policies::grower_id.eq(*gid),
-                    policies::township_id.eq(p.township_id),
-                    policies::status.eq(PolicyStatus::Issued),
-                    policies::insured_area_units.eq(*u),
-                    policies::sum_insured_fen.eq(q.sum_insured.0),
-                    policies::premium_fen.eq(q.premium.0),
-                    policies::grower_share_fen.eq(q.grower_share.0),
-                    policies::subsidy_fen.eq(q.subsidy.0),
-                    policies::share_collected_on.eq(Some(start.clone())),
-                    policies::cover_start.eq(Some(start.clone())),
-                    policies::cover_end.eq(Some(end.clone())),
-                    policies::version.eq(1),
-                    policies::created_at.eq(now.clone()),
-                    policies::updated_at.eq(now.clone()),
-                )
+            .map(|(i, ((q, gid), p))| {
+                let no = format!("{}{}{tag}{:07}", scheme.def.year, p.township_code, base + i);
+                NewPolicy {
+                    status: PolicyStatus::Issued,
+                    share_collected_on: Some(&start),
+                    cover_start: Some(&start),
+                    cover_end: Some(&end),
+                    ..NewPolicy::draft(no, scheme.id, *gid, p.township_id, q, &now)
+                }
             })
             .collect();
-        let pids = insert_and_read_ids!(conn, policies, pvalues);
-        let lvalues: Vec<_> = pids
-            .iter()
-            .zip(&quotes)
-            .flat_map(|(id, q)| {
-                q.subsidy_levels.iter().map(move |l| {
-                    (
-                        policy_subsidy_levels::policy_id.eq(*id),
-                        policy_subsidy_levels::level.eq(l.level.clone()),
-                        policy_subsidy_levels::amount_fen.eq(l.amount.0),
-                    )
-                })
-            })
-            .collect();
-        for part in lvalues.chunks(CHUNK) {
-            crate::bulk_insert!(conn, policy_subsidy_levels::table, part.to_vec())?;
-        }
+        crate::bulk_insert!(conn, policies::table, pvalues)?;
         written += chunk.len();
     }
     Ok(written)

@@ -2,6 +2,7 @@
 
 use super::measure::Mu;
 use super::money::{round_half_up_to_fen, Fen};
+use super::scheme::FundingLevel;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -12,13 +13,13 @@ pub struct Rates {
     pub sum_insured_per_mu: Fen,
     pub premium_per_mu: Fen,
     pub grower_share_per_mu: Fen,
-    /// (level code, weight): each level's percentage of the premium.
-    pub levels: Vec<(String, Decimal)>,
+    /// (level, weight): each level's percentage of the premium.
+    pub levels: Vec<(FundingLevel, Decimal)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LevelAmount {
-    pub level: String,
+    pub level: FundingLevel,
     pub amount: Fen,
 }
 
@@ -41,6 +42,16 @@ fn per_mu(rate: Fen, mu: Mu) -> Fen {
         .map_or(Fen(i64::MAX), round_half_up_to_fen)
 }
 
+impl Quote {
+    /// One level's part of the subsidy; `None` for a level the scheme does not fund.
+    pub fn level(&self, level: FundingLevel) -> Option<Fen> {
+        self.subsidy_levels
+            .iter()
+            .find(|l| l.level == level)
+            .map(|l| l.amount)
+    }
+}
+
 /// Premium and sum insured are rate × mu rounded; the subsidy is what the
 /// grower does not pay, so grower share + subsidy = premium by construction.
 pub fn quote(rates: &Rates, mu: Mu) -> Quote {
@@ -60,7 +71,7 @@ pub fn quote(rates: &Rates, mu: Mu) -> Quote {
             .iter()
             .zip(parts)
             .map(|((level, _), amount)| LevelAmount {
-                level: level.clone(),
+                level: *level,
                 amount,
             })
             .collect(),
@@ -128,9 +139,9 @@ mod tests {
             premium_per_mu: Fen::from_yuan(80),
             grower_share_per_mu: Fen::from_yuan(16),
             levels: vec![
-                ("provincial".into(), dec!(50)),
-                ("city".into(), dec!(10)),
-                ("county".into(), dec!(20)),
+                (FundingLevel::Provincial, dec!(50)),
+                (FundingLevel::City, dec!(10)),
+                (FundingLevel::County, dec!(20)),
             ],
         }
     }
@@ -178,10 +189,10 @@ mod tests {
         let weights = [dec!(37.5), dec!(12.5), dec!(17), dec!(13)];
         let mut rates = walnut();
         rates.levels = vec![
-            ("central".into(), weights[0]),
-            ("provincial".into(), weights[1]),
-            ("city".into(), weights[2]),
-            ("county".into(), weights[3]),
+            (FundingLevel::Central, weights[0]),
+            (FundingLevel::Provincial, weights[1]),
+            (FundingLevel::City, weights[2]),
+            (FundingLevel::County, weights[3]),
         ];
         for units in (1..200_000).step_by(997) {
             let quote = quote(&rates, Mu::from_units(units));
@@ -207,8 +218,9 @@ mod tests {
         };
         for _scheme in 0..20 {
             let n_levels = 1 + (next() % 4) as usize;
-            let levels: Vec<(String, Decimal)> = (0..n_levels)
-                .map(|i| (format!("l{i}"), Decimal::new(1 + (next() % 9999) as i64, 2)))
+            let levels: Vec<(FundingLevel, Decimal)> = FundingLevel::ALL[..n_levels]
+                .iter()
+                .map(|l| (*l, Decimal::new(1 + (next() % 9999) as i64, 2)))
                 .collect();
             let rates = Rates {
                 sum_insured_per_mu: Fen(100 + (next() % 500_000) as i64),

@@ -2,6 +2,7 @@
 //! never new code.
 
 use super::eligibility::{evaluate, Facts, Rule, Verdict};
+use super::macros::text_enum;
 use super::money::Fen;
 use super::premium::Rates;
 use super::text::{self, TextKind};
@@ -24,11 +25,35 @@ pub struct LevelShare {
     pub percent: Decimal,
 }
 
+impl LevelShare {
+    /// The level named; `None` only in a definition `validate` refuses.
+    pub fn funding_level(&self) -> Option<FundingLevel> {
+        FundingLevel::parse(&self.level).ok()
+    }
+}
+
+text_enum! {
+    /// Who funds a part of the subsidy: a fixed set in China, so a policy
+    /// stores one amount per level in its own column.
+    pub enum FundingLevel {
+        Central = "central" / "中央财政",
+        Provincial = "provincial" / "省级财政",
+        City = "city" / "市级财政",
+        County = "county" / "县级财政",
+    }
+    /// A text that is not a funding level code.
+    unknown: UnknownFundingLevel("unknown funding level {0:?}");
+}
+
+const fn level_pair(l: FundingLevel) -> (&'static str, &'static str) {
+    (l.as_str(), l.name())
+}
+
 pub const FUNDING_LEVELS: [(&str, &str); 4] = [
-    ("central", "中央财政"),
-    ("provincial", "省级财政"),
-    ("city", "市级财政"),
-    ("county", "县级财政"),
+    level_pair(FundingLevel::Central),
+    level_pair(FundingLevel::Provincial),
+    level_pair(FundingLevel::City),
+    level_pair(FundingLevel::County),
 ];
 
 /// Bounds of a definition, so every later amount (rate × mu, payout) is far
@@ -43,11 +68,7 @@ const MAX_LIST: usize = 100;
 const MAX_RULE_BOUND: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 pub fn level_name(level: &str) -> &str {
-    FUNDING_LEVELS
-        .iter()
-        .find(|(c, _)| *c == level)
-        .map(|(_, n)| *n)
-        .unwrap_or(level)
+    FundingLevel::parse(level).map_or(level, |l| l.name())
 }
 
 /// Claim rules, kept here so claims can be configured per scheme.
@@ -157,7 +178,7 @@ impl SchemeDef {
             levels: self
                 .subsidy_levels
                 .iter()
-                .map(|l| (l.level.clone(), l.percent))
+                .filter_map(|l| Some((l.funding_level()?, l.percent)))
                 .collect(),
         }
     }
@@ -268,7 +289,7 @@ impl SchemeDef {
         }
         let mut seen = Vec::new();
         for l in &self.subsidy_levels {
-            if !FUNDING_LEVELS.iter().any(|(c, _)| *c == l.level) {
+            if l.funding_level().is_none() {
                 push(
                     ErrorCode::SchemeLevelUnknown,
                     format!(

@@ -17,6 +17,7 @@ mod finance;
 mod import;
 mod import_web;
 mod input_rules;
+mod migrations;
 mod openapi;
 mod pages;
 mod policies;

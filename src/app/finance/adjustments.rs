@@ -132,7 +132,7 @@ pub fn after_policy_transition(
     let Some(lock) = locked_statement(conn, before.scheme_id)? else {
         return Ok(());
     };
-    let levels = db::finance::policy_levels(conn, before.id)?;
+    let levels = before.levels();
     let (kind, sign, reason) = if was {
         (
             "reversal",
@@ -152,7 +152,7 @@ pub fn after_policy_transition(
             actor,
             lock.id,
             before.township_id,
-            &level,
+            level.as_str(),
             Fen(sign * amount.0),
             kind,
             Some(before.id),

@@ -3,7 +3,7 @@
 //! the balances still to pay.
 //!
 //! Figures are sums of the per-policy rounded fen already stored with each
-//! policy (`policies` and `policy_subsidy_levels`), added up by the database
+//! policy (`policies`, one column per funding level), added up by the database
 //! as integers: nothing here rounds, and a million policies never become Rust
 //! objects. A policy counts towards the subsidy once issued (expired policies
 //! were insured too); a cancelled one does not.
