@@ -389,3 +389,75 @@ impl CsvRows<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::reconciliation::COLUMNS;
+
+    fn rows_of(bytes: &[u8]) -> Result<(Layout, Vec<(usize, Option<String>, Option<String>)>), AppError> {
+        let mut text = bytes;
+        let (layout, mut rows) = open(
+            StatementFile::Csv(&mut text),
+            &ReadOptions::default(),
+            &COLUMNS,
+        )?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next_row(["policy_no", "amount"])? {
+            out.push((r.row, r.policy_no, r.amount));
+        }
+        let (skipped, total) = rows.skipped();
+        assert_eq!(skipped.len(), total);
+        Ok((
+            Layout {
+                skipped_rows: skipped,
+                ..layout
+            },
+            out,
+        ))
+    }
+
+    #[test]
+    fn quoted_fields_commas_and_line_breaks() {
+        let csv = "说明\r\n\"保单号\",\"金额（元）\",备注\r\nBD1,\"1,234.50\",\"a \"\"quoted\"\" note\"\r\n\r\n\
+                   ＢＤ２, 12 ,\"two\nlines\"\nBD3,3,\n合计,,\n";
+        let (layout, rows) = rows_of(csv.as_bytes()).unwrap();
+        assert_eq!(layout.header_row, 2);
+        assert_eq!(
+            rows,
+            vec![
+                (3, Some("BD1".into()), Some("1,234.50".into())),
+                (5, Some("BD2".into()), Some("12".into())),
+                (7, Some("BD3".into()), Some("3".into())),
+            ]
+        );
+        assert_eq!(
+            layout.skipped_rows,
+            vec![(4, "blank".to_string()), (8, "totals".to_string())]
+        );
+    }
+
+    #[test]
+    fn gb18030_text_and_a_byte_order_mark() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("保单号,补贴金额\nBD1,5\n");
+        let (_, rows) = rows_of(&gbk).unwrap();
+        assert_eq!(rows, vec![(2, Some("BD1".into()), Some("5".into()))]);
+        let (_, rows) = rows_of("\u{feff}保单号,补贴\nBD1,5\n".as_bytes()).unwrap();
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn no_header_an_open_quote_and_binary_are_refused() {
+        let code = |bytes: &[u8]| rows_of(bytes).err().map(|e| e.code());
+        assert_eq!(code(b"a,b\n1,2\n"), Some(ErrorCode::ColumnsMissing));
+        assert_eq!(code(b""), Some(ErrorCode::FileEmpty));
+        assert_eq!(
+            code("保单号,金额\nBD1,\"5\n".as_bytes()),
+            Some(ErrorCode::FileCorrupt)
+        );
+        assert_eq!(
+            code(b"\x00\x01PK,\x02\n"),
+            Some(ErrorCode::NotASpreadsheet)
+        );
+    }
+}
