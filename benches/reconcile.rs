@@ -256,7 +256,12 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     for &n in &sizes {
         let file = dir.path().join(format!("reconcile-{n}.db"));
-        bench("SQLite", &format!("sqlite://{}", file.display()), n, dir.path());
+        bench(
+            "SQLite",
+            &format!("sqlite://{}", file.display()),
+            n,
+            dir.path(),
+        );
         let _ = std::fs::remove_file(&file);
     }
     if let Ok(base) = std::env::var("GUOBAO_BENCH_PG_URL") {

@@ -158,15 +158,16 @@ fn run(label: &str, url: &str, n: usize) {
         d.as_secs_f64(),
         runs(&r)
     );
-    // Payments so far: the central and provincial shares in full for 12
-    // townships, half the county share for 8.
+    // Payments so far: the provincial share in full for 12 townships, half
+    // the county share for 8 (the walnut scheme funds provincial, city and
+    // county levels).
     let balances = finance::balances(&mut c, &actor, "walnut-2012").unwrap();
     let mut voucher = 0;
     let (_, d) = time(|| {
         for (i, t) in balances.townships.iter().enumerate().take(12) {
             for l in &t.levels {
                 let amount = match l.level.as_str() {
-                    "central" | "provincial" => l.figures.outstanding,
+                    "provincial" => l.figures.outstanding,
                     "county" if i < 8 => guobao::domain::Fen(l.figures.outstanding.0 / 2),
                     _ => continue,
                 };
@@ -218,7 +219,9 @@ fn run(label: &str, url: &str, n: usize) {
         d.as_secs_f64(),
         runs(&r)
     );
-    let (b, d, r) = best(3, || finance::balances(&mut c, &actor, "walnut-2012").unwrap());
+    let (b, d, r) = best(3, || {
+        finance::balances(&mut c, &actor, "walnut-2012").unwrap()
+    });
     assert!(b.total.paid > guobao::domain::Fen::ZERO);
     println!(
         "{label}: balances (due vs paid): best {:.3} s ({}) — paid {} yuan, outstanding {} yuan",
@@ -274,7 +277,7 @@ fn run(label: &str, url: &str, n: usize) {
                 &finance::AdjustmentInput {
                     scheme: "walnut-2012".into(),
                     township_code: t.township_code.clone(),
-                    level: ["central", "provincial", "county"][i % 3].into(),
+                    level: ["provincial", "city", "county"][i % 3].into(),
                     amount: if i % 2 == 0 { "12.34" } else { "-5.00" }.into(),
                     reason: format!("基准更正{i}"),
                 },
@@ -296,7 +299,9 @@ fn run(label: &str, url: &str, n: usize) {
         d.as_secs_f64(),
         runs(&r)
     );
-    let (_, d, r) = best(3, || finance::balances(&mut c, &actor, "walnut-2012").unwrap());
+    let (_, d, r) = best(3, || {
+        finance::balances(&mut c, &actor, "walnut-2012").unwrap()
+    });
     println!(
         "{label}: balances after sign-off: best {:.3} s ({})",
         d.as_secs_f64(),

@@ -639,7 +639,10 @@ pub fn stage_match(
         .collect();
     let (column, present) = match level {
         None => ("subsidy_fen", String::new()),
-        Some(l) => (level_column(l), format!(" AND {} IS NOT NULL", level_column(l))),
+        Some(l) => (
+            level_column(l),
+            format!(" AND {} IS NOT NULL", level_column(l)),
+        ),
     };
     // Only integers we hold and fixed names go into the text: no binds, so
     // the statements read the same on both backends.

@@ -130,12 +130,14 @@ fn the_demo_county_is_the_same_whatever_the_path() {
     };
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].0, "demo");
-    let entry: serde_json::Value =
-        serde_json::from_str(entries[0].1.as_deref().unwrap()).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(entries[0].1.as_deref().unwrap()).unwrap();
     assert_eq!(entry["created"]["grower"], serde_json::json!([[1, 3000]]));
     assert_eq!(entry["created"]["plot"], serde_json::json!([[1, 4515]]));
     assert_eq!(entry["created"]["policy"], serde_json::json!([[1, 2761]]));
-    let admin = guobao::app::auth::actor_by_id(&mut conn, 1).unwrap().unwrap();
-    let history = guobao::app::audit::list(&mut conn, &admin, Some("grower"), Some(17), 10).unwrap();
+    let admin = guobao::app::auth::actor_by_id(&mut conn, 1)
+        .unwrap()
+        .unwrap();
+    let history =
+        guobao::app::audit::list(&mut conn, &admin, Some("grower"), Some(17), 10).unwrap();
     assert!(history.iter().any(|a| a.action == "demo"), "{history:?}");
 }

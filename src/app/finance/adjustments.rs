@@ -14,8 +14,8 @@ use crate::db::models::Policy;
 use crate::db::{self, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::{level_name, FundingLevel};
-use crate::domain::time::Instant;
 use crate::domain::text::TextKind;
+use crate::domain::time::Instant;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use serde::{Deserialize, Serialize};
@@ -216,9 +216,8 @@ pub fn add_adjustment(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let funding = FundingLevel::parse(input.level.trim()).map_err(|_| {
-        AppError::invalid("level", ErrorCode::LevelUnknown, "未知的补贴层级")
-    })?;
+    let funding = FundingLevel::parse(input.level.trim())
+        .map_err(|_| AppError::invalid("level", ErrorCode::LevelUnknown, "未知的补贴层级"))?;
     let level = funding.to_string();
     crate::app::tx(conn, |conn| {
         let town = crate::app::areas::township_by_code(conn, actor, &input.township_code)?;

@@ -395,7 +395,10 @@ mod tests {
     use super::*;
     use crate::app::reconciliation::COLUMNS;
 
-    fn rows_of(bytes: &[u8]) -> Result<(Layout, Vec<(usize, Option<String>, Option<String>)>), AppError> {
+    /// Row number, policy number, amount.
+    type Found = (usize, Option<String>, Option<String>);
+
+    fn rows_of(bytes: &[u8]) -> Result<(Layout, Vec<Found>), AppError> {
         let mut text = bytes;
         let (layout, mut rows) = open(
             StatementFile::Csv(&mut text),
@@ -455,9 +458,6 @@ mod tests {
             code("保单号,金额\nBD1,\"5\n".as_bytes()),
             Some(ErrorCode::FileCorrupt)
         );
-        assert_eq!(
-            code(b"\x00\x01PK,\x02\n"),
-            Some(ErrorCode::NotASpreadsheet)
-        );
+        assert_eq!(code(b"\x00\x01PK,\x02\n"), Some(ErrorCode::NotASpreadsheet));
     }
 }
