@@ -451,7 +451,10 @@ mod tests {
 
     #[test]
     fn no_header_an_open_quote_and_binary_are_refused() {
-        let code = |bytes: &[u8]| rows_of(bytes).err().map(|e| e.code());
+        let code = |bytes: &[u8]| match rows_of(bytes) {
+            Err(AppError::Validation(f)) => f.first().map(|f| f.code),
+            _ => None,
+        };
         assert_eq!(code(b"a,b\n1,2\n"), Some(ErrorCode::ColumnsMissing));
         assert_eq!(code(b""), Some(ErrorCode::FileEmpty));
         assert_eq!(
