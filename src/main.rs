@@ -44,5 +44,6 @@ fn main() -> ExitCode {
         Command::Export { command } => cli::export::run(command, &config),
         Command::Claims { command } => cli::claims::run(command, &config),
         Command::Report { command } => cli::report::run(command, &config),
+        Command::Reconcile(args) => cli::reconcile::run(args, &config),
     }
 }

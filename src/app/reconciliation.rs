@@ -2,20 +2,27 @@
 //! line against our figures, by policy number. Four groups: matched, amount
 //! differs (both shown), missing on our side, missing on theirs; each group
 //! with its totals. The result is stored and can be exported as a workbook.
+//!
+//! The file is read a row at a time (`statement`) into a staging table of
+//! the transaction, and matched against the policies by the database: what
+//! we hold while a million-line statement is read is one chunk of lines.
 
 use super::finance::{can_manage, scheme_or_current};
 use super::{audit, Actor};
-use crate::db::schema::{reconciliation_lines, reconciliations};
+use crate::db::schema::reconciliations;
 use crate::db::{self, now_text, DbConn};
 use crate::domain::scheme::level_name;
+use crate::domain::time::Instant;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use crate::excel::read::table::{read_table, ColumnSpec};
+use crate::excel::read::table::ColumnSpec;
 use crate::excel::read::ReadOptions;
 use crate::excel::write::{Cell, Column, Table};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+
+pub mod statement;
+pub use statement::StatementFile;
 
 const POLICY_NO: &str = "policy_no";
 const AMOUNT: &str = "amount";
@@ -76,7 +83,7 @@ pub struct ReconcileRequest<'a> {
     /// Compare one funding level's amount instead of the whole subsidy.
     pub level: &'a str,
     pub filename: &'a str,
-    pub bytes: &'a [u8],
+    pub file: StatementFile<'a>,
     /// The county's upload limits (`config::Limits`).
     pub options: ReadOptions,
 }
@@ -132,7 +139,7 @@ pub struct Line {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReconciliationView {
     pub id: i64,
-    pub created_at: String,
+    pub created_at: Instant,
     #[serde(flatten)]
     pub summary: Summary,
     /// Lines not matched, by group then policy number (matched ones are only counted).
@@ -156,10 +163,13 @@ fn parse_amount(s: &str) -> Result<Fen, crate::domain::number::NumberError> {
 /// (one trillion yuan), so every total and difference after it fits.
 const MAX_FILE_TOTAL_FEN: i64 = 100_000_000_000_000;
 
+/// Lines staged per write: bounds what is held while the file is read.
+const STAGE_CHUNK: usize = 10_000;
+
 pub fn reconcile(
     conn: &mut DbConn,
     actor: &Actor,
-    req: &ReconcileRequest,
+    req: ReconcileRequest,
 ) -> AppResult<ReconciliationView> {
     actor.require(can_manage(actor))?;
     let source = req.source.trim();
@@ -189,107 +199,116 @@ pub fn reconcile(
                 })?,
         ),
     };
-    let table = read_table(req.bytes, &req.options, &COLUMNS)
-        .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
-    // Their figures, every row checked before anything is written.
-    let mut theirs: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut problems = Vec::new();
-    let mut repeated = 0;
-    let mut file_total: i64 = 0;
-    for r in &table.rows {
-        let no = r.cells.get(POLICY_NO);
-        let amount = r.cells.get(AMOUNT).map(|a| parse_amount(a));
-        match (no, amount) {
-            (Some(no), Some(Ok(a))) => {
-                if theirs.contains_key(no) {
-                    repeated += 1;
-                }
-                file_total = file_total
-                    .checked_add(a.0.saturating_abs())
-                    .filter(|t| *t <= MAX_FILE_TOTAL_FEN)
-                    .unwrap_or(i64::MAX);
-                if file_total == i64::MAX {
-                    problems.push(FieldError::new(
-                        "file",
-                        ErrorCode::AmountTotalTooLarge,
-                        format!(
-                            "第{}行起对账文件的金额合计超过{}元，请检查金额列是否填错",
-                            r.row,
-                            Fen(MAX_FILE_TOTAL_FEN)
-                        ),
-                    ));
-                    break;
-                }
-                let entry = theirs.entry(no.clone()).or_insert((0, r.row as i64));
-                // Bounded by the file total just checked.
-                entry.0 = entry.0.saturating_add(a.0);
-            }
-            (None, _) => problems.push(FieldError::new(
-                "file",
-                ErrorCode::PolicyNoMissing,
-                format!("第{}行没有保单号", r.row),
-            )),
-            (Some(no), Some(Err(e))) => problems.push(FieldError::new(
-                "file",
-                ErrorCode::AmountInvalid,
-                format!(
-                    "第{}行（保单{}）的金额无法识别：{e}",
-                    r.row,
-                    crate::domain::number::shown(no)
-                ),
-            )),
-            (Some(no), None) => problems.push(FieldError::new(
-                "file",
-                ErrorCode::AmountInvalid,
-                format!(
-                    "第{}行（保单{}）的金额为空",
-                    r.row,
-                    crate::domain::number::shown(no)
-                ),
-            )),
-        }
-    }
-    if !problems.is_empty() {
-        problems.truncate(20);
-        return Err(AppError::Validation(problems));
-    }
-    if theirs.is_empty() {
-        return Err(AppError::invalid(
-            "file",
-            ErrorCode::NoRows,
-            "对账文件中没有数据行",
-        ));
-    }
+    let (layout, mut rows) = statement::open(req.file, &req.options, &COLUMNS)?;
+    // Their lines go into a staging table as they are read, every one
+    // checked; a file with a bad line rolls back and nothing is kept.
     super::tx(conn, |conn| {
-        let ours = db::finance::subsidy_by_policy(conn, scheme.id, level)?;
-        let mut lines: Vec<NewLine> = Vec::new();
-        for (no, (amount, row)) in &theirs {
-            match ours.get(no) {
-                Some(o) if o == amount => {
-                    lines.push((no.clone(), "matched", Some(*o), Some(*amount), Some(*row)))
+        db::finance::stage_begin(conn)?;
+        let mut chunk: Vec<db::finance::StagedLine> = Vec::with_capacity(STAGE_CHUNK);
+        let mut problems = Vec::new();
+        let mut rows_read: usize = 0;
+        let mut file_total: i64 = 0;
+        while let Some(r) = rows.next_row([POLICY_NO, AMOUNT])? {
+            rows_read += 1;
+            let amount = r.amount.as_deref().map(parse_amount);
+            match (r.policy_no, amount) {
+                (Some(no), Some(Ok(a))) => {
+                    file_total = file_total
+                        .checked_add(a.0.saturating_abs())
+                        .filter(|t| *t <= MAX_FILE_TOTAL_FEN)
+                        .unwrap_or(i64::MAX);
+                    if file_total == i64::MAX {
+                        problems.push(FieldError::new(
+                            "file",
+                            ErrorCode::AmountTotalTooLarge,
+                            format!(
+                                "第{}行起对账文件的金额合计超过{}元，请检查金额列是否填错",
+                                r.row,
+                                Fen(MAX_FILE_TOTAL_FEN)
+                            ),
+                        ));
+                        break;
+                    }
+                    if problems.is_empty() {
+                        chunk.push((r.row as i64, no, a.0));
+                        if chunk.len() == STAGE_CHUNK {
+                            db::finance::stage_lines(conn, &chunk)?;
+                            chunk.clear();
+                        }
+                    }
                 }
-                Some(o) => lines.push((no.clone(), "differs", Some(*o), Some(*amount), Some(*row))),
-                None => lines.push((no.clone(), "missing_ours", None, Some(*amount), Some(*row))),
+                (None, _) => problems.push(FieldError::new(
+                    "file",
+                    ErrorCode::PolicyNoMissing,
+                    format!("第{}行没有保单号", r.row),
+                )),
+                (Some(no), Some(Err(e))) => problems.push(FieldError::new(
+                    "file",
+                    ErrorCode::AmountInvalid,
+                    format!(
+                        "第{}行（保单{}）的金额无法识别：{e}",
+                        r.row,
+                        crate::domain::number::shown(&no)
+                    ),
+                )),
+                (Some(no), None) => problems.push(FieldError::new(
+                    "file",
+                    ErrorCode::AmountInvalid,
+                    format!(
+                        "第{}行（保单{}）的金额为空",
+                        r.row,
+                        crate::domain::number::shown(&no)
+                    ),
+                )),
+            }
+            // The first problems are what the user is shown.
+            if problems.len() >= MAX_PROBLEMS {
+                break;
             }
         }
-        let mut missing: Vec<(&String, &i64)> = ours
-            .iter()
-            .filter(|(no, _)| !theirs.contains_key(*no))
-            .collect();
-        missing.sort();
-        for (no, o) in missing {
-            lines.push((no.clone(), "missing_theirs", Some(*o), None, None));
+        if !problems.is_empty() {
+            return Err(AppError::Validation(problems));
         }
+        if rows_read == 0 {
+            return Err(AppError::invalid(
+                "file",
+                ErrorCode::NoRows,
+                "对账文件中没有数据行",
+            ));
+        }
+        db::finance::stage_lines(conn, &chunk)?;
+        drop(chunk);
+        let listed = db::finance::stage_sum(conn)?;
+        let (mut skipped_rows, _) = rows.skipped();
+        if skipped_rows.is_empty() {
+            skipped_rows = layout.skipped_rows;
+        }
+        let id: i64 = diesel::insert_into(reconciliations::table)
+            .values((
+                reconciliations::scheme_id.eq(scheme.id),
+                reconciliations::source.eq(source),
+                reconciliations::filename.eq(req.filename),
+                reconciliations::summary.eq("{}"),
+                reconciliations::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
+                reconciliations::created_at.eq(now_text()),
+            ))
+            .returning(reconciliations::id)
+            .get_result(conn)?;
+        db::finance::stage_match(conn, id, scheme.id, level)?;
+        db::finance::stage_end(conn)?;
+        let sums = db::finance::reconciliation_group_sums(conn, id)?;
         let groups: Vec<GroupTotals> = GROUPS
             .iter()
             .map(|(g, name)| {
-                let of: Vec<_> = lines.iter().filter(|l| l.1 == *g).collect();
-                let ours = Fen(of.iter().filter_map(|l| l.2).sum());
-                let theirs = Fen(of.iter().filter_map(|l| l.3).sum());
+                let (count, ours, theirs) = sums
+                    .iter()
+                    .find(|s| s.0 == *g)
+                    .map(|s| (s.1, Fen(s.2), Fen(s.3)))
+                    .unwrap_or((0, Fen::ZERO, Fen::ZERO));
                 GroupTotals {
                     group: g.to_string(),
                     name: name.to_string(),
-                    count: of.len() as i64,
+                    count,
                     ours,
                     theirs,
                     difference: theirs - ours,
@@ -301,45 +320,18 @@ pub fn reconcile(
             source: source.to_string(),
             level: level.map(|l| l.to_string()),
             filename: req.filename.to_string(),
-            sheet: table.sheet.clone(),
-            header_row: table.header_row,
-            rows_read: table.rows.len(),
-            repeated,
-            skipped_rows: table
-                .skipped_rows
-                .iter()
-                .map(|(r, k)| (*r, k.to_string()))
-                .collect(),
+            sheet: layout.sheet,
+            header_row: layout.header_row,
+            rows_read,
+            repeated: rows_read.saturating_sub(usize::try_from(listed).unwrap_or(0)),
+            skipped_rows,
             groups,
         };
-        let id: i64 = diesel::insert_into(reconciliations::table)
-            .values((
-                reconciliations::scheme_id.eq(scheme.id),
-                reconciliations::source.eq(source),
-                reconciliations::filename.eq(req.filename),
-                reconciliations::summary.eq(serde_json::to_string(&summary)
-                    .map_err(|e| AppError::Internal(e.to_string()))?),
-                reconciliations::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
-                reconciliations::created_at.eq(now_text()),
+        diesel::update(reconciliations::table.find(id))
+            .set(reconciliations::summary.eq(
+                serde_json::to_string(&summary).map_err(|e| AppError::Internal(e.to_string()))?,
             ))
-            .returning(reconciliations::id)
-            .get_result(conn)?;
-        let values: Vec<_> = lines
-            .iter()
-            .map(|(no, status, o, t, row)| {
-                (
-                    reconciliation_lines::reconciliation_id.eq(id),
-                    reconciliation_lines::policy_no.eq(no.clone()),
-                    reconciliation_lines::status.eq(*status),
-                    reconciliation_lines::ours_fen.eq(*o),
-                    reconciliation_lines::theirs_fen.eq(*t),
-                    reconciliation_lines::row_no.eq(*row),
-                )
-            })
-            .collect();
-        for part in values.chunks(2_000) {
-            crate::bulk_insert!(conn, reconciliation_lines::table, part.to_vec())?;
-        }
+            .execute(conn)?;
         audit::record(
             conn,
             actor,
@@ -353,8 +345,8 @@ pub fn reconcile(
     })
 }
 
-/// policy number, group, ours, theirs, their row
-type NewLine = (String, &'static str, Option<i64>, Option<i64>, Option<i64>);
+/// Problems with their file reported at once (the first ones, in file order).
+const MAX_PROBLEMS: usize = 20;
 
 fn get_inner(conn: &mut DbConn, id: i64, all: bool) -> AppResult<ReconciliationView> {
     let stored = db::finance::reconciliations(conn, Some(id))?
@@ -393,7 +385,7 @@ pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Reconciliatio
 #[derive(Debug, Clone, Serialize)]
 pub struct ReconciliationItem {
     pub id: i64,
-    pub created_at: String,
+    pub created_at: Instant,
     pub source: String,
     pub filename: String,
     pub groups: Vec<GroupTotals>,

@@ -12,6 +12,7 @@ use crate::db::schema::{policies, subsidy_request_items, subsidy_requests};
 use crate::db::{self, now_text, DbConn};
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::level_name;
+use crate::domain::time::Instant;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use diesel::prelude::*;
@@ -60,7 +61,7 @@ pub struct RequestSummary {
     pub ineligible_count: i64,
     /// Subsidy of the eligible policies only.
     pub eligible_subsidy: Fen,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -10,6 +10,7 @@ pub mod import;
 pub mod migrate;
 pub mod policies;
 pub mod quote;
+pub mod reconcile;
 pub mod report;
 pub mod roster_template;
 pub mod serve;
@@ -88,6 +89,27 @@ pub enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Reconcile the insurer's or the treasury's statement (.csv, read line
+    /// by line, or .xlsx / .xls / .ods) against our subsidy per policy.
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Args)]
+pub struct ReconcileArgs {
+    pub file: std::path::PathBuf,
+    /// insurer | treasury
+    #[arg(long)]
+    pub source: String,
+    #[arg(long)]
+    pub scheme: Option<String>,
+    /// Compare one funding level: central | provincial | city | county.
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Write the result (summary and one sheet per group) as .xlsx.
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

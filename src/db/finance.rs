@@ -11,6 +11,7 @@ use super::schema::{
 use super::DbConn;
 use crate::domain::policy::PolicyStatus;
 use crate::domain::scheme::FundingLevel;
+use crate::domain::time::{Day, Instant};
 use crate::domain::Fen;
 use diesel::dsl::sql;
 use diesel::expression::SqlLiteral;
@@ -132,7 +133,7 @@ pub struct LockInfo {
     pub id: i64,
     pub signed_off_by: String,
     pub note: String,
-    pub locked_at: String,
+    pub locked_at: Instant,
     pub policy_count: i64,
     #[diesel(column_name = subsidy_fen)]
     pub subsidy: Fen,
@@ -152,7 +153,7 @@ pub struct NewLock<'a> {
     pub signed_off_by: &'a str,
     pub note: &'a str,
     pub locked_by: Option<i64>,
-    pub locked_at: &'a str,
+    pub locked_at: Instant,
 }
 
 /// Write the signed-off statement and its copied figures; its id.
@@ -244,11 +245,11 @@ pub fn paid_sums(
 pub struct Adjustment {
     pub id: i64,
     pub township_id: i64,
-    pub level: String,
+    pub level: FundingLevel,
     pub amount: Fen,
     pub kind: String,
     pub reason: String,
-    pub created_at: String,
+    pub created_at: Instant,
     pub policy_no: Option<String>,
 }
 
@@ -282,13 +283,13 @@ pub fn adjustments(
 pub struct NewAdjustment<'a> {
     pub statement_id: i64,
     pub township_id: i64,
-    pub level: &'a str,
+    pub level: FundingLevel,
     pub amount_fen: Fen,
     pub kind: &'a str,
     pub policy_id: Option<i64>,
     pub reason: &'a str,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 pub fn insert_adjustment(conn: &mut DbConn, a: &NewAdjustment) -> QueryResult<i64> {
@@ -328,12 +329,12 @@ pub fn subsidy_by_policy(
 pub struct Disbursement {
     pub id: i64,
     pub township_id: i64,
-    pub level: String,
+    pub level: FundingLevel,
     pub amount_fen: Fen,
-    pub paid_on: String,
+    pub paid_on: Day,
     pub voucher_no: String,
     pub note: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 /// A scheme's disbursements in the order recorded, or the one `id`.
@@ -375,13 +376,13 @@ pub fn voucher_taken(conn: &mut DbConn, voucher_no: &str) -> QueryResult<bool> {
 pub struct NewDisbursement<'a> {
     pub scheme_id: i64,
     pub township_id: i64,
-    pub level: &'a str,
+    pub level: FundingLevel,
     pub amount_fen: Fen,
-    pub paid_on: String,
+    pub paid_on: Day,
     pub voucher_no: &'a str,
     pub note: &'a str,
     pub created_by: Option<i64>,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 pub fn insert_disbursement(conn: &mut DbConn, d: &NewDisbursement) -> QueryResult<i64> {
@@ -402,7 +403,7 @@ pub struct SubsidyRequest {
     pub policy_count: i64,
     pub eligible_count: i64,
     pub eligible_subsidy_fen: Fen,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 /// Every subsidy request, newest first, or the one `id`.
@@ -503,7 +504,7 @@ pub fn request_level_sums(
 #[diesel(table_name = reconciliations)]
 pub struct Reconciliation {
     pub id: i64,
-    pub created_at: String,
+    pub created_at: Instant,
     pub source: String,
     pub filename: String,
     pub summary: String,
@@ -543,4 +544,151 @@ pub fn reconciliation_lines(
         reconciliation_lines::row_no,
     ))
     .load(conn)
+}
+
+// ---- reconciliation: their statement staged in the database, matched there
+
+// The statement's lines as read, in a temporary table of this connection.
+diesel::table! {
+    reconcile_input (row_no) {
+        row_no -> BigInt,
+        policy_no -> Text,
+        amount_fen -> BigInt,
+    }
+}
+
+/// A statement line staged for matching: their row, policy number, amount.
+pub type StagedLine = (i64, String, i64);
+
+/// Create the staging tables (inside the reconciliation's transaction, so a
+/// rejected file leaves nothing behind). Temporary tables live on disk on
+/// SQLite and in the session on PostgreSQL: a million lines never sit in
+/// our memory.
+pub fn stage_begin(conn: &mut DbConn) -> QueryResult<()> {
+    stage_end(conn)?;
+    diesel::sql_query(
+        "CREATE TEMPORARY TABLE reconcile_input \
+         (row_no BIGINT NOT NULL, policy_no TEXT NOT NULL, amount_fen BIGINT NOT NULL)",
+    )
+    .execute(conn)?;
+    diesel::sql_query(
+        "CREATE TEMPORARY TABLE reconcile_theirs \
+         (policy_no TEXT NOT NULL PRIMARY KEY, amount_fen BIGINT NOT NULL, row_no BIGINT NOT NULL)",
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Add a chunk of their lines.
+pub fn stage_lines(conn: &mut DbConn, lines: &[StagedLine]) -> QueryResult<usize> {
+    let rows: Vec<_> = lines
+        .iter()
+        .map(|(row, no, amount)| {
+            (
+                reconcile_input::row_no.eq(*row),
+                reconcile_input::policy_no.eq(no.as_str()),
+                reconcile_input::amount_fen.eq(*amount),
+            )
+        })
+        .collect();
+    crate::bulk_copy!(conn, reconcile_input::table, rows, 3)
+}
+
+/// Drop the staging tables.
+pub fn stage_end(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::sql_query("DROP TABLE IF EXISTS reconcile_input").execute(conn)?;
+    diesel::sql_query("DROP TABLE IF EXISTS reconcile_theirs").execute(conn)?;
+    Ok(())
+}
+
+/// Their lines summed per policy number (the first row it was on); how
+/// many policy numbers they list.
+pub fn stage_sum(conn: &mut DbConn) -> QueryResult<i64> {
+    diesel::sql_query(
+        "INSERT INTO reconcile_theirs (policy_no, amount_fen, row_no) \
+         SELECT policy_no, CAST(SUM(amount_fen) AS BIGINT), MIN(row_no) \
+         FROM reconcile_input GROUP BY policy_no",
+    )
+    .execute(conn)?;
+    reconcile_theirs_count(conn)
+}
+
+fn reconcile_theirs_count(conn: &mut DbConn) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT COUNT(*) AS n FROM reconcile_theirs")
+        .get_result::<N>(conn)
+        .map(|r| r.n)
+}
+
+/// Write reconciliation `id`'s lines: each policy number they list, matched,
+/// differing or missing on our side, then our subsidised policies they do
+/// not list. Ours is the whole subsidy, or one funding level's part.
+pub fn stage_match(
+    conn: &mut DbConn,
+    id: i64,
+    scheme_id: i64,
+    level: Option<FundingLevel>,
+) -> QueryResult<()> {
+    let statuses: Vec<String> = PolicyStatus::SUBSIDISED
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect();
+    let (column, present) = match level {
+        None => ("subsidy_fen", String::new()),
+        Some(l) => (
+            level_column(l),
+            format!(" AND {} IS NOT NULL", level_column(l)),
+        ),
+    };
+    // Only integers we hold and fixed names go into the text: no binds, so
+    // the statements read the same on both backends.
+    let ours = format!(
+        "FROM policies p WHERE p.scheme_id = {scheme_id} AND p.status IN ({}){present}",
+        statuses.join(", ")
+    );
+    diesel::sql_query(format!(
+        "INSERT INTO reconciliation_lines \
+         (reconciliation_id, policy_no, status, ours_fen, theirs_fen, row_no) \
+         SELECT {id}, t.policy_no, \
+           CASE WHEN o.amount IS NULL THEN 'missing_ours' \
+                WHEN o.amount = t.amount_fen THEN 'matched' ELSE 'differs' END, \
+           o.amount, t.amount_fen, t.row_no \
+         FROM reconcile_theirs t LEFT JOIN \
+           (SELECT p.policy_no AS policy_no, p.{column} AS amount {ours}) o \
+           ON o.policy_no = t.policy_no \
+         ORDER BY t.policy_no"
+    ))
+    .execute(conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO reconciliation_lines \
+         (reconciliation_id, policy_no, status, ours_fen, theirs_fen, row_no) \
+         SELECT {id}, p.policy_no, 'missing_theirs', p.{column}, \
+           CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) \
+         {ours} AND NOT EXISTS \
+           (SELECT 1 FROM reconcile_theirs t WHERE t.policy_no = p.policy_no) \
+         ORDER BY p.policy_no"
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Per group of reconciliation `id`: lines, our total, their total (fen).
+pub fn reconciliation_group_sums(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<Vec<(String, i64, i64, i64)>> {
+    reconciliation_lines::table
+        .filter(reconciliation_lines::reconciliation_id.eq(id))
+        .group_by(reconciliation_lines::status)
+        .select((
+            reconciliation_lines::status,
+            sql::<BigInt>("COUNT(*)"),
+            sum_sql("ours_fen"),
+            sum_sql("theirs_fen"),
+        ))
+        .load(conn)
 }

@@ -1,5 +1,5 @@
 //! How the domain's typed values are stored: money and areas as BIGINT,
-//! policy and claim statuses, area levels, instants and days as TEXT. One generic impl per type serves
+//! policy and claim statuses, area and funding levels, instants and days as TEXT. One generic impl per type serves
 //! SQLite, PostgreSQL and the multi-connection that chooses between them;
 //! a value the program did not write is a deserialization error, never a
 //! panic.
@@ -9,6 +9,7 @@ use crate::domain::claims::ClaimStatus;
 use crate::domain::measure::Mu;
 use crate::domain::money::Fen;
 use crate::domain::policy::PolicyStatus;
+use crate::domain::scheme::FundingLevel;
 use crate::domain::time::{Day, Instant};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -77,6 +78,7 @@ text_value!(PolicyStatus, |s| Ok(s.parse()?));
 text_value!(ClaimStatus, |s| Ok(ClaimStatus::parse(s)?));
 text_value!(Instant, |s| Ok(Instant::parse_stored(s)?));
 text_value!(Day, |s| Ok(Day::parse_stored(s)?));
+text_value!(FundingLevel, |s| Ok(FundingLevel::parse(s)?));
 text_value!(AreaLevel, |s| AreaLevel::parse(s)
     .ok_or_else(|| format!("unknown area level {s:?}").into()));
 

@@ -1,16 +1,18 @@
-//! Load the generated demo county into an empty database, through the same
-//! use cases people use, so the demo data obeys every rule.
+//! Load the generated demo county into an empty database. Areas, accounts,
+//! the scheme and the claims go through the use cases people use; the
+//! growers, plots, policies, batches and payments are written in bulk with
+//! the values those use cases would store (`bulk`), under one audit entry.
+
+mod bulk;
 
 use crate::app::auth::{create_user, NewAccount};
-use crate::app::growers::GrowerInput;
-use crate::app::plots::PlotInput;
 use crate::app::{Actor, Role};
 use crate::db::models::NewArea;
 use crate::db::schema::{areas, policies};
 use crate::db::DbConn;
 use crate::domain::claims::ClaimStatus;
 use crate::domain::policy::PolicyStatus;
-use crate::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
+use crate::domain::scheme::{FundingLevel, SchemeDef, WALNUT_2012_JSON};
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode};
 use diesel::prelude::*;
@@ -84,7 +86,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
     let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON)
         .map_err(|e| AppError::Internal(format!("walnut fixture: {e}")))?;
     crate::app::tx(conn, |conn| {
-        crate::app::schemes::create(conn, &actor, &def)?;
+        let scheme = crate::app::schemes::create(conn, &actor, &def)?;
         let county_id: i64 = diesel::insert_into(areas::table)
             .values(NewArea {
                 code: &county.code,
@@ -159,85 +161,18 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             )?;
         }
         let total = county.growers.len();
-        let mut plot_count = 0;
-        for (i, g) in county.growers.iter().enumerate() {
-            let grower = crate::app::growers::create(
-                conn,
-                &actor,
-                &GrowerInput {
-                    year: Some(def.year),
-                    name: g.name.clone(),
-                    id_number: g.id_number.clone(),
-                    phone: g.phone.clone(),
-                    bank_name: "农村信用合作社".into(),
-                    bank_account: g.bank_account.clone(),
-                    village_code: g.village_code.clone(),
-                    version: None,
-                },
-            )?;
-            for p in &g.plots {
-                crate::app::plots::create(
-                    conn,
-                    &actor,
-                    &PlotInput {
-                        grower_id: grower.id,
-                        scheme: def.code.clone(),
-                        code: p.code.clone(),
-                        village_code: g.village_code.clone(),
-                        variety: p.variety.clone(),
-                        tree_age: p.tree_age.to_string(),
-                        tree_count: p.tree_count.to_string(),
-                        fruit_per_tree: p.fruit_per_tree.to_string(),
-                        area_mu: p.area_mu.clone(),
-                        attributes: Default::default(),
-                        boundary: p.boundary.as_deref().map(area_polygon),
-                        version: None,
-                    },
-                )?;
-                plot_count += 1;
-            }
-            progress(i + 1, total);
-        }
-        // A season in progress: most shares collected in March, most of those
-        // issued, and the collected shares of the first ten townships handed over.
-        let now = crate::app::clock::Clock::system().now();
-        let today = crate::app::clock::china_date(now);
-        let ids: Vec<i64> = policies::table
-            .order(policies::id)
-            .select(policies::id)
-            .load(conn)?;
-        for (n, id) in ids.iter().enumerate() {
-            if n % 10 < 7 {
-                let day = 1 + (n % 28);
-                let on = format!("2012-03-{day:02}");
-                crate::app::policies::collect(conn, &actor, *id, &on, today)?;
-                if n % 10 < 5 {
-                    crate::app::policies::issue(conn, &actor, *id)?;
-                }
-            }
-        }
-        for (i, t) in county.townships.iter().enumerate().take(10) {
-            crate::app::batches::create(
-                conn,
-                &actor,
-                &crate::app::batches::BatchInput {
-                    township_code: t.code.clone(),
-                    scheme: def.code.clone(),
-                    receipt_no: format!("SJ2012-{:03}", i + 1),
-                    handed_over_on: "2012-03-31".into(),
-                },
-                today,
-            )?;
-        }
-        demo_claims(conn, now)?;
-        demo_disbursements(conn, &actor, &def.code, today)?;
-        Ok(DemoSummary {
+        let mut created = bulk::enrol(conn, &county, &scheme, &actor, progress)?;
+        let summary = DemoSummary {
             townships: county.townships.len(),
             villages: village_count,
             growers: total,
-            plots: plot_count,
-            policies: ids.len() as i64,
-        })
+            plots: created.plots.len(),
+            policies: created.policies.len() as i64,
+        };
+        demo_claims(conn, crate::app::clock::Clock::system().now())?;
+        created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
+        bulk::record(conn, &actor, &county.code, created)?;
+        Ok(summary)
     })
 }
 
@@ -408,37 +343,50 @@ const DEMO_SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEA
 fn demo_disbursements(
     conn: &mut DbConn,
     actor: &Actor,
-    scheme: &str,
-    today: chrono::NaiveDate,
-) -> AppResult<()> {
-    let balances = crate::app::finance::balances(conn, actor, scheme)?;
-    let mut voucher = 0;
+    scheme: &crate::app::schemes::Scheme,
+) -> AppResult<Vec<i64>> {
+    let balances = crate::app::finance::balances(conn, actor, &scheme.def.code)?;
+    let towns: std::collections::HashMap<String, i64> = areas::table
+        .filter(areas::level.eq(crate::domain::area::AreaLevel::Township))
+        .select((areas::code, areas::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let mut ids = Vec::new();
+    let paid_on = crate::domain::time::Day::parse_stored("2012-05-20")
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     for (i, t) in balances.townships.iter().enumerate().take(8) {
+        let township_id = *towns
+            .get(&t.township_code)
+            .ok_or_else(|| AppError::Internal(format!("演示乡镇{}", t.township_code)))?;
         for l in &t.levels {
-            let amount = match l.level.as_str() {
-                "provincial" => l.figures.outstanding,
-                "county" if i < 4 => crate::domain::Fen(l.figures.outstanding.0 / 2),
+            let (level, amount) = match l.level.as_str() {
+                "provincial" => (FundingLevel::Provincial, l.figures.outstanding),
+                "county" if i < 4 => (
+                    FundingLevel::County,
+                    crate::domain::Fen(l.figures.outstanding.0 / 2),
+                ),
                 _ => continue,
             };
             if amount <= crate::domain::Fen::ZERO {
                 continue;
             }
-            voucher += 1;
-            crate::app::finance::disburse(
+            let voucher = format!("CZ2012-{:04}", ids.len() + 1);
+            ids.push(crate::db::finance::insert_disbursement(
                 conn,
-                actor,
-                &crate::app::finance::DisbursementInput {
-                    scheme: scheme.to_string(),
-                    township_code: t.township_code.clone(),
-                    level: l.level.clone(),
-                    amount: amount.to_string(),
-                    paid_on: "2012-05-20".into(),
-                    voucher_no: format!("CZ2012-{voucher:04}"),
-                    note: "演示数据".into(),
+                &crate::db::finance::NewDisbursement {
+                    scheme_id: scheme.id,
+                    township_id,
+                    level,
+                    amount_fen: amount,
+                    paid_on,
+                    voucher_no: &voucher,
+                    note: "演示数据",
+                    created_by: (actor.user_id > 0).then_some(actor.user_id),
+                    created_at: crate::domain::time::Instant::from_utc(chrono::Utc::now()),
                 },
-                today,
-            )?;
+            )?);
         }
     }
-    Ok(())
+    Ok(ids)
 }

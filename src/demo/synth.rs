@@ -1,4 +1,4 @@
-//! Synthetic issued policies, written in bulk: the subsidy benchmark's
+//! Synthetic policies (issued, or in any other status), written in bulk: the subsidy benchmark's
 //! million policies and the property tests' thousands. Each policy's money
 //! comes from the premium engine (`domain::premium::quote`), exactly as for a
 //! real one; only the growers behind them are placeholders.
@@ -45,6 +45,20 @@ pub fn insert_issued(
     places: &[Place],
     areas: &[i64],
     tag: &str,
+) -> AppResult<usize> {
+    insert_policies(conn, scheme, places, areas, tag, PolicyStatus::Issued)
+}
+
+/// As `insert_issued`, with policies left in `status`: a draft has no
+/// collection day and no cover, a collected one no cover; issued, expired
+/// and cancelled ones have both.
+pub fn insert_policies(
+    conn: &mut DbConn,
+    scheme: &Scheme,
+    places: &[Place],
+    areas: &[i64],
+    tag: &str,
+    status: PolicyStatus,
 ) -> AppResult<usize> {
     const CHUNK: usize = 1_500;
     if places.is_empty() {
@@ -102,11 +116,13 @@ pub fn insert_issued(
             .enumerate()
             .map(|(i, ((q, gid), p))| {
                 let no = format!("{}{}{tag}{:07}", scheme.def.year, p.township_code, base + i);
+                let collected = status != PolicyStatus::Draft;
+                let covered = collected && status != PolicyStatus::Collected;
                 NewPolicy {
-                    status: PolicyStatus::Issued,
-                    share_collected_on: Some(&start),
-                    cover_start: Some(&start),
-                    cover_end: Some(&end),
+                    status,
+                    share_collected_on: collected.then_some(start.as_str()),
+                    cover_start: covered.then_some(start.as_str()),
+                    cover_end: covered.then_some(end.as_str()),
                     ..NewPolicy::draft(no, scheme.id, *gid, p.township_id, q, &now)
                 }
             })

@@ -35,6 +35,8 @@ impl LevelShare {
 text_enum! {
     /// Who funds a part of the subsidy: a fixed set in China, so a policy
     /// stores one amount per level in its own column.
+    #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub enum FundingLevel {
         Central = "central" / "中央财政",
         Provincial = "provincial" / "省级财政",

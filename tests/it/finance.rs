@@ -1495,3 +1495,148 @@ fn dashboard_draws_its_charts_on_the_server() {
     assert_eq!(br.get("/finance/dashboard").status, 403);
     assert!(!br.get("/").body.contains("补贴结算"));
 }
+
+/// A statement of about 20,000 lines, as CSV: through the API (a `.csv`
+/// upload) and through `guobao reconcile` (streamed from the file), every
+/// group counted and summed as worked out here, repeated policy numbers
+/// added up, the blank and totals lines skipped, quoted amounts read.
+#[test]
+fn a_large_csv_statement_reconciles_line_by_line() {
+    use guobao::db::schema::policies;
+    let app = spawn_app();
+    let mut c = app.conn();
+    let places = places(&mut c);
+    let scheme = app::schemes::by_code(&mut c, "walnut-2012").unwrap();
+    let areas: Vec<i64> = (0..20_000i64).map(|i| 1 + (i * 7_919) % 200_000).collect();
+    insert_issued(&mut c, &scheme, &places, &areas, "L").unwrap();
+    let ours: Vec<(String, i64)> = policies::table
+        .filter(policies::scheme_id.eq(scheme.id))
+        .filter(policies::status.eq("issued"))
+        .order(policies::id)
+        .select((policies::policy_no, policies::subsidy_fen))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(ours.len(), 20_000);
+    let yuan = |f: i64| Fen(f).to_string();
+    // (count, ours, theirs) per group, and the repeated lines.
+    let mut want = std::collections::BTreeMap::<&str, (i64, i64, i64)>::new();
+    let mut add = |g: &'static str, o: i64, t: i64| {
+        let e = want.entry(g).or_insert((0, 0, 0));
+        *e = (e.0 + 1, e.1 + o, e.2 + t);
+    };
+    let mut csv = String::from("\u{feff}对账单\n序号,保单号码,农户,\"保费补贴 (元)\"\n");
+    let (mut lines, mut repeated) = (0, 0);
+    for (i, (no, fen)) in ours.iter().enumerate() {
+        if i % 103 == 5 {
+            add("missing_theirs", *fen, 0);
+            continue;
+        }
+        if i % 101 == 7 {
+            csv.push_str(&format!("{i},ZZ{no},农户,{}\n", yuan(*fen)));
+            add("missing_ours", 0, *fen);
+            add("missing_theirs", *fen, 0);
+            lines += 1;
+            continue;
+        }
+        if i % 89 == 3 {
+            let half = fen / 2;
+            csv.push_str(&format!("{i},{no},农户,{}\n", yuan(half)));
+            csv.push_str(&format!("{i},{no},\"农户, 重复\",{}\n", yuan(fen - half)));
+            add("matched", *fen, *fen);
+            lines += 2;
+            repeated += 1;
+            continue;
+        }
+        if i % 97 == 11 {
+            csv.push_str(&format!("{i},{no},农户,{}\n", yuan(fen + 1)));
+            add("differs", *fen, fen + 1);
+            lines += 1;
+            continue;
+        }
+        if i == 500 {
+            csv.push_str(",,,\n"); // a blank line inside the table
+        }
+        // Amounts of a thousand yuan and more written as people do: "1,234.50".
+        let amount = if *fen >= 100_000 {
+            format!(
+                "\"{},{:03}.{:02}\"",
+                fen / 100_000,
+                (fen / 100) % 1_000,
+                fen % 100
+            )
+        } else {
+            yuan(*fen)
+        };
+        csv.push_str(&format!("{i},{no},农户,{amount}\r\n"));
+        add("matched", *fen, *fen);
+        lines += 1;
+    }
+    csv.push_str("合计,,,99999.99\n");
+    assert!(want["matched"].0 > 15_000 && want["differs"].0 > 100);
+
+    let check = |v: &Value, how: &str| {
+        assert_eq!(v["rows_read"], lines, "{how}");
+        assert_eq!(v["repeated"], repeated, "{how}");
+        assert_eq!(v["header_row"], 2, "{how}");
+        for g in v["groups"].as_array().unwrap() {
+            let (n, o, t) = want
+                .get(g["group"].as_str().unwrap())
+                .copied()
+                .unwrap_or((0, 0, 0));
+            assert_eq!(g["count"], n, "{how}: {g}");
+            assert_eq!(fen(&g["ours"]), o, "{how}: {g}");
+            assert_eq!(fen(&g["theirs"]), t, "{how}: {g}");
+        }
+    };
+    let (status, v) = post_file(
+        &app,
+        "finance",
+        "source=insurer&filename=statement.csv",
+        csv.clone().into_bytes(),
+    );
+    assert_eq!(status, 201, "{v}");
+    check(&v, "API");
+    let skipped = v["skipped_rows"].as_array().unwrap();
+    assert!(skipped.iter().any(|s| s[1] == "blank"), "{v}");
+    assert!(skipped.iter().any(|s| s[1] == "totals"), "{v}");
+    // The lines listed are the differences: every group but the matched one.
+    let listed = v["lines"].as_array().unwrap().len() as i64;
+    assert_eq!(
+        listed,
+        want["differs"].0 + want["missing_ours"].0 + want["missing_theirs"].0
+    );
+
+    // The same file from disk through the command line.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("statement.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &app.db.url,
+            "reconcile",
+            path.to_str().unwrap(),
+            "--source",
+            "treasury",
+            "--json",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cli: Value = serde_json::from_slice(&o.stdout).unwrap();
+    check(&cli, "CLI");
+    assert_eq!(cli["source"], "treasury");
+    assert_eq!(count(&mut c, "reconciliations"), 2);
+
+    // A bad line anywhere rolls the whole file back.
+    let bad = format!("{csv}20001,BAD-1,农户,十二元\n");
+    let (status, v) = post_file(
+        &app,
+        "finance",
+        "source=insurer&filename=statement.csv",
+        bad.into_bytes(),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(count(&mut c, "reconciliations"), 2);
+}

@@ -10,6 +10,8 @@ mod browser;
 mod claims;
 mod claims_pages;
 mod cli;
+#[cfg(feature = "demo")]
+mod demo;
 mod enrollment_api;
 // Synthetic policies come from the demo module.
 #[cfg(feature = "demo")]

@@ -11,10 +11,11 @@ use super::{
 use crate::app::{audit, Actor};
 use crate::db::finance::{ByTownshipLevel, NewAdjustment};
 use crate::db::models::Policy;
-use crate::db::{self, now_text, DbConn};
+use crate::db::{self, DbConn};
 use crate::domain::policy::PolicyStatus;
-use crate::domain::scheme::level_name;
+use crate::domain::scheme::{level_name, FundingLevel};
 use crate::domain::text::TextKind;
+use crate::domain::time::Instant;
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ pub struct AdjustmentView {
     pub kind: String,
     pub policy_no: Option<String>,
     pub reason: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 pub fn adjustments(
@@ -63,8 +64,8 @@ pub fn adjustments(
                 statement_id: lock.id,
                 township_code,
                 township_name,
-                level_name: level_name(&a.level).to_string(),
-                level: a.level,
+                level_name: a.level.name().to_string(),
+                level: a.level.to_string(),
                 amount: a.amount,
                 kind: a.kind,
                 policy_no: a.policy_no,
@@ -81,7 +82,7 @@ fn insert_adjustment(
     actor: &Actor,
     statement_id: i64,
     township_id: i64,
-    level: &str,
+    level: FundingLevel,
     amount: Fen,
     kind: &str,
     policy_id: Option<i64>,
@@ -98,7 +99,7 @@ fn insert_adjustment(
             policy_id,
             reason,
             created_by: (actor.user_id > 0).then_some(actor.user_id),
-            created_at: now_text(),
+            created_at: Instant::from_utc(chrono::Utc::now()),
         },
     )?;
     audit::record(
@@ -152,7 +153,7 @@ pub fn after_policy_transition(
             actor,
             lock.id,
             before.township_id,
-            level.as_str(),
+            level,
             Fen(sign * amount.0),
             kind,
             Some(before.id),
@@ -215,7 +216,9 @@ pub fn add_adjustment(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let level = input.level.trim().to_string();
+    let funding = FundingLevel::parse(input.level.trim())
+        .map_err(|_| AppError::invalid("level", ErrorCode::LevelUnknown, "未知的补贴层级"))?;
+    let level = funding.to_string();
     crate::app::tx(conn, |conn| {
         let town = crate::app::areas::township_by_code(conn, actor, &input.township_code)?;
         let Some(lock) = locked_statement(conn, scheme.id)? else {
@@ -241,7 +244,7 @@ pub fn add_adjustment(
             ));
         }
         insert_adjustment(
-            conn, actor, lock.id, town.id, &level, amount, "manual", None, &reason,
+            conn, actor, lock.id, town.id, funding, amount, "manual", None, &reason,
         )?;
         let list = adjustments(conn, &Actor::system(), &scheme.def.code)?;
         list.into_iter()

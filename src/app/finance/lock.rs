@@ -7,8 +7,9 @@ use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
 pub use crate::db::finance::LockInfo;
 use crate::db::finance::{LevelRow, NewLock, TownRow};
-use crate::db::{self, now_text, DbConn};
+use crate::db::{self, DbConn};
 use crate::domain::text::TextKind;
+use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,13 +73,12 @@ pub fn lock(conn: &mut DbConn, actor: &Actor, input: &LockInput) -> AppResult<Lo
             .map(|((t, l), a)| (*t, l.clone(), *a))
             .collect();
         levels.sort();
-        let now = now_text();
         let new = NewLock {
             scheme_id: scheme.id,
             signed_off_by: &signer,
             note: &note,
             locked_by: (actor.user_id > 0).then_some(actor.user_id),
-            locked_at: &now,
+            locked_at: Instant::from_utc(chrono::Utc::now()),
         };
         let id = db::finance::insert_lock(conn, &new, &towns, &levels)?;
         let info = locked_statement(conn, scheme.id)?

@@ -12,9 +12,10 @@ use crate::app::clock::past_day;
 use crate::app::schemes::Scheme;
 use crate::app::{audit, Actor};
 use crate::db::finance::{ByTownshipLevel, NewDisbursement};
-use crate::db::{self, now_text, DbConn};
-use crate::domain::scheme::level_name;
+use crate::db::{self, DbConn};
+use crate::domain::scheme::{level_name, FundingLevel};
 use crate::domain::text::TextKind;
+use crate::domain::time::{Day, Instant};
 use crate::domain::Fen;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
@@ -170,10 +171,10 @@ pub struct DisbursementView {
     pub level: String,
     pub level_name: String,
     pub amount: Fen,
-    pub paid_on: String,
+    pub paid_on: Day,
     pub voucher_no: String,
     pub note: String,
-    pub created_at: String,
+    pub created_at: Instant,
 }
 
 fn disbursement_views(
@@ -192,8 +193,8 @@ fn disbursement_views(
                 scheme: scheme.def.code.clone(),
                 township_code,
                 township_name,
-                level_name: level_name(&d.level).to_string(),
-                level: d.level,
+                level_name: d.level.name().to_string(),
+                level: d.level.to_string(),
                 amount: d.amount_fen,
                 paid_on: d.paid_on,
                 voucher_no: d.voucher_no,
@@ -263,6 +264,10 @@ pub fn disburse(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    // Both checked above: the scheme's levels are funding levels, the day was read.
+    let (Ok(funding), Some(paid_on)) = (FundingLevel::parse(&level), date.map(Day::new)) else {
+        return Err(AppError::Internal("拨付的层级或日期未经检查".into()));
+    };
     crate::app::tx(conn, |conn| {
         db::finance::lock_disbursements(conn)?;
         let town = crate::app::areas::township_by_code(conn, actor, &input.township_code)?;
@@ -301,15 +306,13 @@ pub fn disburse(
             &NewDisbursement {
                 scheme_id: scheme.id,
                 township_id: town.id,
-                level: &level,
+                level: funding,
                 amount_fen: amount,
-                paid_on: date
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
+                paid_on,
                 voucher_no: &voucher,
                 note: &note,
                 created_by: (actor.user_id > 0).then_some(actor.user_id),
-                created_at: now_text(),
+                created_at: Instant::from_utc(chrono::Utc::now()),
             },
         )?;
         let view = disbursement_views(conn, &scheme, Some(id))?

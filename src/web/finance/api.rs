@@ -71,19 +71,21 @@ pub async fn api_reconcile(
     let p = q.into_inner();
     let v = api
         .run(move |c, a| {
+            let filename = if p.filename.is_empty() {
+                "upload.xlsx"
+            } else {
+                &p.filename
+            };
+            let mut text: &[u8] = &body;
             reconciliation::reconcile(
                 c,
                 a,
-                &reconciliation::ReconcileRequest {
+                reconciliation::ReconcileRequest {
                     scheme: &p.scheme,
                     source: &p.source,
                     level: &p.level,
-                    filename: if p.filename.is_empty() {
-                        "upload.xlsx"
-                    } else {
-                        &p.filename
-                    },
-                    bytes: &body,
+                    filename,
+                    file: reconciliation::StatementFile::of(filename, &body, &mut text),
                     options,
                 },
             )

@@ -98,15 +98,16 @@ pub(super) async fn reconcile_upload(desk: Desk, req: HttpRequest, payload: Mult
     let (scheme, source, level) = (get("scheme"), get("source"), get("level"));
     let res = desk
         .run(move |c, a| {
+            let mut text: &[u8] = &bytes;
             reconciliation::reconcile(
                 c,
                 a,
-                &reconciliation::ReconcileRequest {
+                reconciliation::ReconcileRequest {
                     scheme: &scheme,
                     source: &source,
                     level: &level,
                     filename: &filename,
-                    bytes: &bytes,
+                    file: reconciliation::StatementFile::of(&filename, &bytes, &mut text),
                     options,
                 },
             )

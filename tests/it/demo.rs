@@ -1,0 +1,143 @@
+//! The demo county, loaded in bulk, holds exactly the rows it held when it
+//! was loaded through the use cases one grower at a time.
+
+use crate::helpers::*;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// (table, its columns that do not depend on the clock), ordered by id.
+/// Booleans are written `CASE WHEN .. THEN 1 ELSE 0 END` so that both
+/// backends give the same text.
+const TABLES: [(&str, &str); 13] = [
+    ("areas", "id, code, name, level, parent_id, target_mu_units"),
+    ("schemes", "id, code, name, crop, year, definition"),
+    (
+        "users",
+        "id, username, display_name, role, township_id, CASE WHEN active THEN 1 ELSE 0 END",
+    ),
+    (
+        "growers",
+        "id, year, id_number, name, phone, bank_name, bank_account, village_id, township_id, version",
+    ),
+    (
+        "plots",
+        "id, code, grower_id, scheme_id, village_id, township_id, variety, tree_age, tree_count, \
+         fruit_per_tree, area_units, attributes, boundary, boundary_area_units, \
+         CASE WHEN eligible THEN 1 ELSE 0 END, reasons, version",
+    ),
+    (
+        "policies",
+        "id, policy_no, scheme_id, grower_id, township_id, status, insured_area_units, \
+         sum_insured_fen, premium_fen, grower_share_fen, subsidy_fen, subsidy_central_fen, \
+         subsidy_provincial_fen, subsidy_city_fen, subsidy_county_fen, share_collected_on, \
+         cover_start, cover_end, batch_id, version",
+    ),
+    (
+        "premium_batches",
+        "id, township_id, scheme_id, amount_fen, policy_count, handed_over_on, receipt_no, created_by",
+    ),
+    ("claim_events", "id, scheme_id, name, peril, description"),
+    (
+        "claims",
+        "id, scheme_id, policy_id, plot_id, grower_id, township_id, event_id, peril, \
+         reporter_name, reporter_phone, report_channel, description, status, decline_code, \
+         decline_reason, adjuster_id, co_surveyor_id, payout_fen, review_note, paid_fen, version",
+    ),
+    (
+        "claim_surveys",
+        "id, claim_id, client_id, latitude, longitude, accuracy_m, location_check, distance_m, \
+         damaged_trees, affected_area_units, loss_rate_bp, payout_fen, payout_detail, \
+         adjuster_id, co_surveyor_id, grower_signed_name, grower_signature, notes, submitted_by",
+    ),
+    (
+        "claim_payments",
+        "id, claim_id, amount_fen, bank_reference, created_by",
+    ),
+    ("claim_photos", "id, claim_id, sha256"),
+    (
+        "subsidy_disbursements",
+        "id, scheme_id, township_id, level, amount_fen, paid_on, voucher_no, note, created_by",
+    ),
+];
+
+/// Per table: the number of rows and a hash of their clock-free columns.
+fn fingerprint(conn: &mut guobao::db::DbConn) -> String {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    let mut out = String::new();
+    for (table, columns) in TABLES {
+        let cells: Vec<String> = columns
+            .split(", ")
+            .map(|c| format!("COALESCE(CAST({} AS TEXT), '-')", c.trim()))
+            .collect();
+        let lines: Vec<Line> = diesel::sql_query(format!(
+            "SELECT {} AS line FROM {table} ORDER BY id",
+            cells.join(" || '|' || ")
+        ))
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+        let mut h = Sha256::new();
+        for l in &lines {
+            h.update(l.line.as_bytes());
+            h.update(b"\n");
+        }
+        let hash = hex::encode(h.finalize());
+        out.push_str(&format!("{table} {} {}\n", lines.len(), &hash[..16]));
+    }
+    out
+}
+
+/// Measured on the demo as loaded grower by grower through the use cases
+/// (before the bulk load), on SQLite and PostgreSQL alike.
+const EXPECTED: &str = "\
+areas 180 a1f3e88e662be0ca\n\
+schemes 1 48c9cd85aa5b485e\n\
+users 20 adfa6f6f7ff8eba2\n\
+growers 3000 88bedb78367f2f9a\n\
+plots 4515 0bafc894de0ad830\n\
+policies 2761 b95e2eaa6d06578b\n\
+premium_batches 10 81112a3f5d963da4\n\
+claim_events 0 e3b0c44298fc1c14\n\
+claims 11 5aa0921a82e6b18a\n\
+claim_surveys 4 968c75f6399b6bf7\n\
+claim_payments 1 36f564c6d686b479\n\
+claim_photos 0 e3b0c44298fc1c14\n\
+subsidy_disbursements 12 84dda06b7a8368b1\n\
+";
+
+#[test]
+fn the_demo_county_is_the_same_whatever_the_path() {
+    let db = TestDb::new();
+    let pool = guobao::startup::prepare_database(&db.url).unwrap();
+    let mut conn = pool.get().unwrap();
+    let summary = guobao::demo::load::load(&mut conn, &mut |_, _| {}).unwrap();
+    assert_eq!(summary.growers, 3000);
+    let got = fingerprint(&mut conn);
+    assert_eq!(got, EXPECTED, "\n{got}");
+    // One audit entry for the load (filed like a roster import's, so a
+    // grower's history finds it), besides the scheme's and the claims' own.
+    assert!(count(&mut conn, "audit_log") < 40);
+    let entries: Vec<(String, Option<String>)> = {
+        use guobao::db::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::entity.eq(guobao::app::audit::IMPORT_ENTITY))
+            .select((audit_log::action, audit_log::after_json))
+            .load(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0, "demo");
+    let entry: serde_json::Value = serde_json::from_str(entries[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(entry["created"]["grower"], serde_json::json!([[1, 3000]]));
+    assert_eq!(entry["created"]["plot"], serde_json::json!([[1, 4515]]));
+    assert_eq!(entry["created"]["policy"], serde_json::json!([[1, 2761]]));
+    let admin = guobao::app::auth::actor_by_id(&mut conn, 1)
+        .unwrap()
+        .unwrap();
+    let history =
+        guobao::app::audit::list(&mut conn, &admin, Some("grower"), Some(17), 10).unwrap();
+    assert!(history.iter().any(|a| a.action == "demo"), "{history:?}");
+}
