@@ -34,7 +34,7 @@ fn id_number(n: usize) -> String {
 
 /// Is row `i` changed in the second upload? Four rows in five.
 fn changes(i: usize) -> bool {
-    i % 5 != 0
+    !i.is_multiple_of(5)
 }
 
 /// The roster; `changed`: the same growers and plots with a new phone
@@ -369,7 +369,13 @@ fn main() {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
-        import("PostgreSQL", &format!("{base}/{name}"), &bytes, &edited, &bare);
+        import(
+            "PostgreSQL",
+            &format!("{base}/{name}"),
+            &bytes,
+            &edited,
+            &bare,
+        );
         let peak_db = format!("{name}_peak");
         diesel::sql_query(format!("CREATE DATABASE {peak_db}"))
             .execute(&mut admin)

@@ -522,7 +522,12 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
 
 /// Drafts repriced to new quotes in one statement, each with the audit row
 /// `sync` writes for it (before and after, as stored).
-fn reprice_many(conn: &mut DbConn, actor: &Actor, rows: &[(&Policy, Quote)], now: &str) -> AppResult<()> {
+fn reprice_many(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[(&Policy, Quote)],
+    now: &str,
+) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -544,7 +549,7 @@ fn reprice_many(conn: &mut DbConn, actor: &Actor, rows: &[(&Policy, Quote)], now
                 subsidy_city_fen: q.level(FundingLevel::City),
                 subsidy_county_fen: q.level(FundingLevel::County),
                 version: p.version + 1,
-                updated_at: at.clone(),
+                updated_at: at,
                 ..(*p).clone()
             };
             audit::Pending {
@@ -623,8 +628,7 @@ pub fn sync_many(
     // Townships and eligible areas: from the caller where it knows them,
     // from the database for the others.
     let mut units: HashMap<i64, i64> = known.iter().map(|(g, k)| (*g, k.units)).collect();
-    let mut townships: HashMap<i64, i64> =
-        known.iter().map(|(g, k)| (*g, k.township_id)).collect();
+    let mut townships: HashMap<i64, i64> = known.iter().map(|(g, k)| (*g, k.township_id)).collect();
     for chunk in others.chunks(CHUNK) {
         units.extend(
             plots::table

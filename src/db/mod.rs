@@ -291,9 +291,10 @@ pub fn sqlite_written_ids(
     if count == 0 {
         return Ok(None);
     }
-    let last: Option<i64> = diesel::sql_query(format!("SELECT MAX(id) AS last, 0 AS n FROM {table}"))
-        .get_result::<Last>(c)?
-        .last;
+    let last: Option<i64> =
+        diesel::sql_query(format!("SELECT MAX(id) AS last, 0 AS n FROM {table}"))
+            .get_result::<Last>(c)?
+            .last;
     let Some(last) = last else {
         return Ok(None);
     };

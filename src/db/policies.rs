@@ -144,7 +144,11 @@ mod changes {
 /// Many policies repriced in one statement: (id, new quote, the version
 /// they were read at) — the columns `priced` sets, the version and the
 /// change instant.
-pub fn reprice_many(conn: &mut DbConn, rows: &[(i64, &Quote, i32)], now: &str) -> QueryResult<usize> {
+pub fn reprice_many(
+    conn: &mut DbConn,
+    rows: &[(i64, &Quote, i32)],
+    now: &str,
+) -> QueryResult<usize> {
     use changes::policy_changes as t;
     if rows.is_empty() {
         return Ok(0);

@@ -896,8 +896,8 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
     let app = spawn_app();
     let dir = tempfile::tempdir().unwrap();
     // Rows 2k-1 and 2k belong to grower k; grower k changes unless k % 5 == 0.
-    let grower = |i: usize| (i + 1) / 2;
-    let changes = |k: usize| k % 5 != 0;
+    let grower = |i: usize| i.div_ceil(2);
+    let changes = |k: usize| !k.is_multiple_of(5);
     let write = |name: &str, edited: bool| {
         let rows: Vec<[String; 5]> = (0..ROWS)
             .map(|i| {
@@ -905,7 +905,10 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
                 let phone = if edited && changes(k) { 139 } else { 138 };
                 [
                     format!("农户{k}"),
-                    id_number(&format!("19{:02}0101", 50 + k / 900), (k % 900) as u32 + 100),
+                    id_number(
+                        &format!("19{:02}0101", 50 + k / 900),
+                        (k % 900) as u32 + 100,
+                    ),
                     format!("{phone}{k:08}"),
                     "一村".to_string(),
                     format!("C{i:05}"),
@@ -916,7 +919,11 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
             .iter()
             .enumerate()
             .map(|(i, [n, id, phone, village, code])| {
-                let bump = if edited && changes(grower(i)) { 1.0 } else { 0.0 };
+                let bump = if edited && changes(grower(i)) {
+                    1.0
+                } else {
+                    0.0
+                };
                 (
                     n.as_str(),
                     id.as_str(),
@@ -1027,24 +1034,25 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
     }
 
     // One audit row per changed grower, plot and policy, with before and after.
-    let audit: Vec<(String, String, Option<i64>, Option<String>, Option<String>)> =
-        audit_log::table
-            .filter(audit_log::id.gt(audit_before))
-            .select((
-                audit_log::action,
-                audit_log::entity,
-                audit_log::entity_id,
-                audit_log::before_json,
-                audit_log::after_json,
-            ))
-            .load(&mut c)
-            .unwrap();
+    type AuditRow = (String, String, Option<i64>, Option<String>, Option<String>);
+    let audit: Vec<AuditRow> = audit_log::table
+        .filter(audit_log::id.gt(audit_before))
+        .select((
+            audit_log::action,
+            audit_log::entity,
+            audit_log::entity_id,
+            audit_log::before_json,
+            audit_log::after_json,
+        ))
+        .load(&mut c)
+        .unwrap();
     let of = |entity: &str| -> Vec<(i64, Value, Value)> {
         audit
             .iter()
             .filter(|(_, e, ..)| e == entity)
             .map(|(_, _, id, before, after)| {
-                let json = |s: &Option<String>| serde_json::from_str(s.as_deref().unwrap()).unwrap();
+                let json =
+                    |s: &Option<String>| serde_json::from_str(s.as_deref().unwrap()).unwrap();
                 (id.unwrap(), json(before), json(after))
             })
             .collect()

@@ -327,8 +327,12 @@ fn pipeline(
         let streamed = streamed.map_err(file_error)?;
         let rep = report(ctx, streamed, analysed, None, true);
         writer.finish(conn, actor, (req, &rep.counts), phases)?;
-        phases.laps.push(("(reader thread: parse, overlapped)", reading));
-        phases.laps.push(("(checker thread: validate, overlapped)", checking));
+        phases
+            .laps
+            .push(("(reader thread: parse, overlapped)", reading));
+        phases
+            .laps
+            .push(("(checker thread: validate, overlapped)", checking));
         Ok(rep)
     })
 }

@@ -126,9 +126,7 @@ impl<'c> Analyser<'c> {
         let n = {
             let key = match id_cell {
                 // Already upper case (an ASCII ID without a small x).
-                Some(s) if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) => {
-                    s.clone()
-                }
+                Some(s) if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) => s.clone(),
                 Some(s) => s.to_uppercase(),
                 None => String::new(),
             };
@@ -249,7 +247,7 @@ impl<'c> Analyser<'c> {
             Some(old) if writes_grower && grower_outcome == Outcome::Changed => {
                 if writes {
                     audit.push(audit::Pending {
-                    action: "import",
+                        action: "import",
                         entity: "grower",
                         entity_id: old.id,
                         before: audit::json(old),

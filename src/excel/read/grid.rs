@@ -133,10 +133,10 @@ impl<'a> Book<'a> {
             emit(&mut builder, row, cells);
         }
         let mut current = below;
-        while more {
-            let Some(cell) = cells.next_cell().map_err(corrupt)? else {
-                break;
-            };
+        while let Some(cell) = match more {
+            true => cells.next_cell().map_err(corrupt)?,
+            false => None,
+        } {
             let (row, col) = cell.get_position();
             if col >= MAX_COLUMNS {
                 continue;
