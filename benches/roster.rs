@@ -32,7 +32,14 @@ fn id_number(n: usize) -> String {
     format!("{s}{check}")
 }
 
-fn roster_bytes() -> Vec<u8> {
+/// Is row `i` changed in the second upload? Four rows in five.
+fn changes(i: usize) -> bool {
+    !i.is_multiple_of(5)
+}
+
+/// The roster; `changed`: the same growers and plots with a new phone
+/// number, tree count and area on four rows in five.
+fn roster_bytes(changed: bool) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("花名册").unwrap();
@@ -60,7 +67,9 @@ fn roster_bytes() -> Vec<u8> {
         assert!(seen.insert(id.clone()), "duplicate id {id} at {i}");
         ws.write_string(r, 0, format!("农户{i}")).unwrap();
         ws.write_string(r, 1, &id).unwrap();
-        ws.write_string(r, 2, format!("138{:08}", i)).unwrap();
+        let edit = changed && changes(i);
+        let phone = if edit { 139 } else { 138 };
+        ws.write_string(r, 2, format!("{phone}{:08}", i)).unwrap();
         ws.write_string(r, 3, "信用社").unwrap();
         ws.write_string(r, 4, format!("6228{:015}", i)).unwrap();
         ws.write_string(r, 5, format!("村{:02}", i % VILLAGES))
@@ -69,10 +78,11 @@ fn roster_bytes() -> Vec<u8> {
         ws.write_string(r, 7, if i % 2 == 0 { "早实" } else { "晚实" })
             .unwrap();
         ws.write_number(r, 8, (3 + i % 20) as f64).unwrap();
-        ws.write_number(r, 9, (20 + i % 40) as f64).unwrap();
-        ws.write_number(r, 10, (200 + i % 300) as f64).unwrap();
-        ws.write_number(r, 11, 0.5 + (i % 97) as f64 * 0.13)
+        ws.write_number(r, 9, (20 + i % 40 + usize::from(edit)) as f64)
             .unwrap();
+        ws.write_number(r, 10, (200 + i % 300) as f64).unwrap();
+        let area = 0.5 + (i % 97) as f64 * 0.13 + if edit { 0.25 } else { 0.0 };
+        ws.write_number(r, 11, area).unwrap();
     }
     wb.save_to_buffer().unwrap()
 }
@@ -167,22 +177,29 @@ fn reset_peak() {
 /// The highest peak seen before any reset: the whole process's peak.
 static PROCESS_PEAK_MB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
+/// calamine's own time on the roster.
+struct Bare {
+    time: std::time::Duration,
+}
+
+fn import(label: &str, url: &str, bytes: &[u8], edited: &[u8], bare: &Bare) {
     let pool = seed(url);
     let mut c = pool.get().unwrap();
-    reset_peak();
-    let req = app::import::ImportRequest {
+    let request = |bytes| app::import::ImportRequest {
         township_code: "532999101",
         scheme: "walnut-2012",
         filename: "bench.xlsx",
         bytes,
         options: Default::default(),
     };
+    let ratio = |d: std::time::Duration| d.as_secs_f64() / bare.time.as_secs_f64();
+    reset_peak();
     let t = Instant::now();
     let cpu = cpu_seconds();
-    let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(bytes)).unwrap();
     let took = t.elapsed();
     let cpu = cpu_seconds() - cpu;
+    let peak = peak_rss_mb();
     print_phases(&rep.phases);
     assert_eq!(
         rep.counts.rejected,
@@ -190,42 +207,125 @@ fn import(label: &str, url: &str, bytes: &[u8], bare: std::time::Duration) {
         "{:?}",
         rep.rows.iter().find(|r| !r.problems.is_empty())
     );
+    assert_eq!(rep.counts.new, ROWS);
     println!(
-        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.1}× calamine alone; peak {:.0} MB; {cpu:.2} s CPU in this process)",
+        "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.2}× calamine alone; stage peak {peak:.0} MB in this process; {cpu:.2} s CPU in this process)",
         took.as_secs_f64(),
         rep.counts.new,
         rep.counts.ineligible,
-        took.as_secs_f64() / bare.as_secs_f64(),
+        ratio(took),
+    );
+    drop(rep);
+    reset_peak();
+    let t = Instant::now();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(bytes)).unwrap();
+    let took = t.elapsed();
+    print_phases(&rep.phases);
+    assert_eq!(rep.counts.unchanged, ROWS);
+    println!(
+        "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged; {:.2}× calamine alone; peak {:.0} MB)",
+        took.as_secs_f64(),
+        rep.counts.unchanged,
+        ratio(took),
         peak_rss_mb()
     );
     drop(rep);
+    reset_peak();
+    let audit_before = count(&mut c, "audit_log");
     let t = Instant::now();
-    let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(edited)).unwrap();
+    let took = t.elapsed();
     print_phases(&rep.phases);
+    let changed = (0..ROWS).filter(|i| changes(*i)).count();
+    assert_eq!(rep.counts.changed, changed);
     println!(
-        "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged)",
-        t.elapsed().as_secs_f64(),
-        rep.counts.unchanged
+        "re-upload, {} of {ROWS} rows changed ({label}): {:>8.2} s  ({} changed growers; {} audit rows; {:.2}× calamine alone; peak {:.0} MB)",
+        rep.counts.changed,
+        took.as_secs_f64(),
+        rep.counts.changed_growers,
+        count(&mut c, "audit_log") - audit_before,
+        ratio(took),
+        peak_rss_mb()
     );
 }
 
+fn count(c: &mut guobao::db::DbConn, table: &str) -> i64 {
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(c)
+        .unwrap()
+        .n
+}
+
+/// Peak memory of a fresh process doing one thing (`--peak-of calamine
+/// FILE` or `--peak-of import FILE URL`): a whole process's high-water mark,
+/// not blurred by what this one has allocated and freed before.
+fn child_peak(args: &[String]) {
+    let bytes = std::fs::read(&args[1]).unwrap();
+    match args[0].as_str() {
+        "calamine" => {
+            let mut wb =
+                calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&bytes[..])).unwrap();
+            let range = wb.worksheet_range("花名册").unwrap();
+            assert!(range.used_cells().count() > ROWS);
+        }
+        _ => {
+            let pool = seed(&args[2]);
+            let mut c = pool.get().unwrap();
+            let req = app::import::ImportRequest {
+                township_code: "532999101",
+                scheme: "walnut-2012",
+                filename: "bench.xlsx",
+                bytes: &bytes,
+                options: Default::default(),
+            };
+            let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
+            assert_eq!(rep.counts.new, ROWS);
+        }
+    }
+    println!("peak_mb {:.1}", peak_rss_mb());
+}
+
+fn peak_of(args: &[&str]) -> f64 {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--peak-of")
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("peak_mb "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{text} {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--peak-of") {
+        return child_peak(&args[i + 1..]);
+    }
     let t = Instant::now();
-    let bytes = roster_bytes();
+    let bytes = roster_bytes(false);
+    let edited = roster_bytes(true);
     println!(
-        "generated {ROWS}-row roster: {:.1} MB in {:.2} s",
+        "generated {ROWS}-row roster: {:.1} MB in {:.2} s (and its edited copy)",
         bytes.len() as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
 
     let t = Instant::now();
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&bytes[..])).unwrap();
     let range = wb.worksheet_range("花名册").unwrap();
     let cells = range.used_cells().count();
-    let bare = t.elapsed();
+    let bare = Bare { time: t.elapsed() };
     println!(
         "calamine alone:       {:>8.2} s  ({cells} cells)",
-        bare.as_secs_f64()
+        bare.time.as_secs_f64(),
     );
 
     drop(range);
@@ -237,17 +337,31 @@ fn main() {
         "guobao reader:        {:>8.2} s  ({} rows, {:.2}× calamine; peak {:.0} MB)",
         t.elapsed().as_secs_f64(),
         roster.rows.len(),
-        t.elapsed().as_secs_f64() / bare.as_secs_f64(),
+        t.elapsed().as_secs_f64() / bare.time.as_secs_f64(),
         peak_rss_mb()
     );
     drop(roster);
 
     let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("roster.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let file = file.display().to_string();
+    let calamine_peak = peak_of(&["calamine", &file]);
+    let sqlite_peak = peak_of(&[
+        "import",
+        &file,
+        &format!("sqlite://{}", dir.path().join("peak.db").display()),
+    ]);
+    println!(
+        "peak memory, whole process (VmHWM): calamine alone {calamine_peak:.0} MB; full import, SQLite {sqlite_peak:.0} MB ({:.2}× calamine's)",
+        sqlite_peak / calamine_peak
+    );
     import(
         "SQLite",
         &format!("sqlite://{}", dir.path().join("bench.db").display()),
         &bytes,
-        bare,
+        &edited,
+        &bare,
     );
     if let Ok(base) = std::env::var("GUOBAO_BENCH_PG_URL") {
         let name = format!("guobao_bench_{}", std::process::id());
@@ -255,7 +369,25 @@ fn main() {
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
             .unwrap();
-        import("PostgreSQL", &format!("{base}/{name}"), &bytes, bare);
+        import(
+            "PostgreSQL",
+            &format!("{base}/{name}"),
+            &bytes,
+            &edited,
+            &bare,
+        );
+        let peak_db = format!("{name}_peak");
+        diesel::sql_query(format!("CREATE DATABASE {peak_db}"))
+            .execute(&mut admin)
+            .unwrap();
+        let pg_peak = peak_of(&["import", &file, &format!("{base}/{peak_db}")]);
+        println!(
+            "peak memory, whole process (VmHWM): full import, PostgreSQL {pg_peak:.0} MB ({:.2}× calamine's)",
+            pg_peak / calamine_peak
+        );
+        diesel::sql_query(format!("DROP DATABASE {peak_db} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
         diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&mut admin)
             .unwrap();

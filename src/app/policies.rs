@@ -10,7 +10,7 @@ use crate::db::schema::{areas, growers, plots, policies, premium_batches};
 use crate::db::{self, now_text, DbConn};
 use crate::domain::id_number::mask_id;
 use crate::domain::policy::PolicyStatus;
-use crate::domain::premium::quote;
+use crate::domain::premium::{quote, Quote};
 use crate::domain::scheme::FundingLevel;
 use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
@@ -520,17 +520,71 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<Pol
     })
 }
 
+/// Drafts repriced to new quotes in one statement, each with the audit row
+/// `sync` writes for it (before and after, as stored).
+fn reprice_many(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[(&Policy, Quote)],
+    now: &str,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let updates: Vec<(i64, &Quote, i32)> = rows.iter().map(|(p, q)| (p.id, q, p.version)).collect();
+    db::policies::reprice_many(conn, &updates, now)?;
+    let at = crate::domain::time::Instant::parse_stored(now)
+        .map_err(|e| AppError::Internal(format!("保单更新时间：{e}")))?;
+    let pending = rows
+        .iter()
+        .map(|(p, q)| {
+            let after = Policy {
+                insured_area_units: q.mu,
+                sum_insured_fen: q.sum_insured,
+                premium_fen: q.premium,
+                grower_share_fen: q.grower_share,
+                subsidy_fen: q.subsidy,
+                subsidy_central_fen: q.level(FundingLevel::Central),
+                subsidy_provincial_fen: q.level(FundingLevel::Provincial),
+                subsidy_city_fen: q.level(FundingLevel::City),
+                subsidy_county_fen: q.level(FundingLevel::County),
+                version: p.version + 1,
+                updated_at: at,
+                ..(*p).clone()
+            };
+            audit::Pending {
+                action: "update",
+                entity: "policy",
+                entity_id: p.id,
+                before: audit::json(p),
+                after: audit::json(&after),
+            }
+        })
+        .collect();
+    audit::record_many(conn, actor, pending)
+}
+
+/// What a bulk caller already knows of a grower after its writes: the
+/// grower's eligible area in the scheme (the policy's insured area), its
+/// township, and whether it was just created (then it has no policy yet).
+#[derive(Debug, Clone, Copy)]
+pub struct KnownGrower {
+    pub units: i64,
+    pub township_id: i64,
+    pub created: bool,
+}
+
 /// `sync` for many growers at once (roster import): new draft policies are
-/// written in bulk; the few existing drafts that change go through `sync`.
-/// `new_growers` holds the growers created by this import with their eligible
-/// area: all their plots were just written, so nothing needs to be read back.
-/// Returns the ids of the policies created, for the import's audit entry;
-/// drafts that change are audited by `sync`.
+/// written in bulk, and drafts whose insured area changed are repriced in one
+/// update with an audit row each (a draft left without eligible area goes
+/// through `sync`, which deletes it). `known` holds what the caller knows
+/// after its writes (see `KnownGrower`); only the other growers are looked up.
+/// Returns the ids of the policies created, for the import's audit entry.
 pub fn sync_many(
     conn: &mut DbConn,
     actor: &Actor,
     grower_ids: &[i64],
-    new_growers: &std::collections::HashMap<i64, i64>,
+    known: &std::collections::HashMap<i64, KnownGrower>,
     scheme_id: i64,
     phases: &mut super::Phases,
 ) -> AppResult<Vec<i64>> {
@@ -539,7 +593,7 @@ pub fn sync_many(
     let others: Vec<i64> = grower_ids
         .iter()
         .copied()
-        .filter(|g| !new_growers.contains_key(g))
+        .filter(|g| !known.contains_key(g))
         .collect();
     if crate::db::backend(conn) == crate::db::Backend::Postgres && others.len() > CHUNK {
         // A bulk import has just filled these tables inside this transaction;
@@ -557,7 +611,10 @@ pub fn sync_many(
     // Every policy of the scheme, read once: per-chunk lookups by grower list
     // turn into scans while this transaction is filling the table. A grower
     // created by this import has none.
-    let existing: HashMap<i64, Policy> = if others.is_empty() {
+    let all_created = grower_ids
+        .iter()
+        .all(|g| known.get(g).is_some_and(|k| k.created));
+    let existing: HashMap<i64, Policy> = if all_created {
         HashMap::new()
     } else {
         policies::table
@@ -568,24 +625,10 @@ pub fn sync_many(
             .map(|p| (p.grower_id, p))
             .collect()
     };
-    // Townships and eligible areas: from the import for its new growers, from
-    // the database for the others.
-    let mut units: HashMap<i64, i64> = new_growers.clone();
-    let mut townships: HashMap<i64, i64> = HashMap::new();
-    let new_ids: Vec<i64> = grower_ids
-        .iter()
-        .copied()
-        .filter(|g| new_growers.contains_key(g))
-        .collect();
-    if let (Some(first), Some(last)) = (new_ids.first(), new_ids.last()) {
-        townships.extend(
-            growers::table
-                .filter(growers::id.ge(first))
-                .filter(growers::id.le(last))
-                .select((growers::id, growers::township_id))
-                .load::<(i64, i64)>(conn)?,
-        );
-    }
+    // Townships and eligible areas: from the caller where it knows them,
+    // from the database for the others.
+    let mut units: HashMap<i64, i64> = known.iter().map(|(g, k)| (*g, k.units)).collect();
+    let mut townships: HashMap<i64, i64> = known.iter().map(|(g, k)| (*g, k.township_id)).collect();
     for chunk in others.chunks(CHUNK) {
         units.extend(
             plots::table
@@ -610,13 +653,20 @@ pub fn sync_many(
 
     let mut taken_numbers: HashMap<i64, (HashSet<String>, i64)> = HashMap::new();
     let mut new_rows = Vec::new();
+    // Drafts whose insured area changed: repriced in one update.
+    let mut repriced: Vec<(&Policy, Quote)> = Vec::new();
     for g in grower_ids {
         let u = units.get(g).copied().unwrap_or(0);
         match existing.get(g) {
             Some(p)
                 if p.status == PolicyStatus::Draft && p.insured_area_units != Mu::from_units(u) =>
             {
-                sync(conn, actor, *g, scheme_id)?
+                if u > 0 {
+                    repriced.push((p, quote(&rates, Mu::from_units(u))));
+                } else {
+                    // No eligible area left: `sync` deletes the draft.
+                    sync(conn, actor, *g, scheme_id)?
+                }
             }
             Some(_) => {}
             None if u > 0 => {
@@ -652,6 +702,8 @@ pub fn sync_many(
             None => {}
         }
     }
+    reprice_many(conn, actor, &repriced, &now)?;
+    drop(repriced);
     drop(existing);
     drop(taken_numbers);
     if new_rows.is_empty() {
@@ -665,7 +717,12 @@ pub fn sync_many(
         .iter()
         .map(|(no, g, t, q)| NewPolicy::draft(no.clone(), scheme_id, *g, *t, q, &now))
         .collect();
+    let n = values.len();
     crate::bulk_copy!(conn, policies::table, values, NewPolicy::COLUMNS)?;
+    if let Some(ids) = crate::db::sqlite_written_ids(conn, "policies", n)? {
+        phases.lap("policies: insert");
+        return Ok(ids.collect());
+    }
     let ids: HashMap<String, i64> = policies::table
         .filter(policies::id.gt(before.unwrap_or(0)))
         .filter(policies::scheme_id.eq(scheme_id))

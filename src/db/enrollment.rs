@@ -55,3 +55,153 @@ macro_rules! versioned_writes {
 
 versioned_writes!(growers, growers, GrowerValues);
 versioned_writes!(plots, plots, PlotValues);
+
+/// The temporary tables `update_many` fills (see `db::update_from`).
+mod changes {
+    diesel::table! {
+        grower_changes (id) {
+            id -> BigInt,
+            year -> Integer,
+            id_number -> Text,
+            name -> Text,
+            phone -> Text,
+            bank_name -> Text,
+            bank_account -> Text,
+            village_id -> BigInt,
+            township_id -> BigInt,
+            version -> Integer,
+            updated_at -> Text,
+        }
+    }
+
+    diesel::table! {
+        plot_changes (id) {
+            id -> BigInt,
+            code -> Text,
+            grower_id -> BigInt,
+            scheme_id -> BigInt,
+            village_id -> BigInt,
+            township_id -> BigInt,
+            variety -> Text,
+            tree_age -> Integer,
+            tree_count -> Integer,
+            fruit_per_tree -> Integer,
+            area_units -> BigInt,
+            attributes -> Text,
+            boundary -> Nullable<Text>,
+            boundary_area_units -> Nullable<BigInt>,
+            eligible -> Bool,
+            reasons -> Text,
+            version -> Integer,
+            updated_at -> Text,
+        }
+    }
+}
+
+/// `growers::update` for many rows in one statement: (id, new values, the
+/// version they were read at).
+pub fn update_growers(
+    conn: &mut DbConn,
+    rows: &[(i64, &GrowerValues, i32)],
+    now: &str,
+) -> QueryResult<usize> {
+    use changes::grower_changes as t;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let columns = [
+        ("id", "BIGINT"),
+        ("year", "INTEGER"),
+        ("id_number", "TEXT"),
+        ("name", "TEXT"),
+        ("phone", "TEXT"),
+        ("bank_name", "TEXT"),
+        ("bank_account", "TEXT"),
+        ("village_id", "BIGINT"),
+        ("township_id", "BIGINT"),
+        ("version", "INTEGER"),
+        ("updated_at", "TEXT"),
+    ];
+    super::update_from(conn, "growers", "grower_changes", &columns, |conn| {
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(id, g, version)| {
+                (
+                    t::id.eq(*id),
+                    t::year.eq(g.year),
+                    t::id_number.eq(&g.id_number),
+                    t::name.eq(&g.name),
+                    t::phone.eq(&g.phone),
+                    t::bank_name.eq(&g.bank_name),
+                    t::bank_account.eq(&g.bank_account),
+                    t::village_id.eq(g.village_id),
+                    t::township_id.eq(g.township_id),
+                    t::version.eq(version + 1),
+                    t::updated_at.eq(now),
+                )
+            })
+            .collect();
+        crate::bulk_copy!(conn, t::table, values, 11)
+    })
+}
+
+/// `plots::update` for many rows in one statement: (id, new values, the
+/// version they were read at).
+pub fn update_plots(
+    conn: &mut DbConn,
+    rows: &[(i64, &PlotValues, i32)],
+    now: &str,
+) -> QueryResult<usize> {
+    use changes::plot_changes as t;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let columns = [
+        ("id", "BIGINT"),
+        ("code", "TEXT"),
+        ("grower_id", "BIGINT"),
+        ("scheme_id", "BIGINT"),
+        ("village_id", "BIGINT"),
+        ("township_id", "BIGINT"),
+        ("variety", "TEXT"),
+        ("tree_age", "INTEGER"),
+        ("tree_count", "INTEGER"),
+        ("fruit_per_tree", "INTEGER"),
+        ("area_units", "BIGINT"),
+        ("attributes", "TEXT"),
+        ("boundary", "TEXT"),
+        ("boundary_area_units", "BIGINT"),
+        ("eligible", "BOOLEAN"),
+        ("reasons", "TEXT"),
+        ("version", "INTEGER"),
+        ("updated_at", "TEXT"),
+    ];
+    super::update_from(conn, "plots", "plot_changes", &columns, |conn| {
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(id, p, version)| {
+                (
+                    t::id.eq(*id),
+                    t::code.eq(&p.code),
+                    t::grower_id.eq(p.grower_id),
+                    t::scheme_id.eq(p.scheme_id),
+                    t::village_id.eq(p.village_id),
+                    t::township_id.eq(p.township_id),
+                    t::variety.eq(&p.variety),
+                    t::tree_age.eq(p.tree_age),
+                    t::tree_count.eq(p.tree_count),
+                    t::fruit_per_tree.eq(p.fruit_per_tree),
+                    t::area_units.eq(p.area_units),
+                    t::attributes.eq(&p.attributes),
+                    t::boundary.eq(p.boundary.as_deref()),
+                    t::boundary_area_units.eq(p.boundary_area_units),
+                    t::eligible.eq(p.eligible),
+                    t::reasons.eq(&p.reasons),
+                    t::version.eq(version + 1),
+                    t::updated_at.eq(now),
+                )
+            })
+            .collect();
+        crate::bulk_copy!(conn, t::table, values, 18)
+    })
+}

@@ -228,3 +228,81 @@ macro_rules! bulk_copy {
         }
     }};
 }
+
+/// Update many rows of `target` with one statement: `fill` writes the new
+/// values into the temporary table `temp` (created here with `columns`, its
+/// first column `id`) with `bulk_copy!`, then one `UPDATE ... FROM` joins it
+/// on id — one statement for any number of rows, on both databases (SQLite
+/// has `UPDATE ... FROM` since 3.33). Every column but `id` is set from the
+/// temporary table. Returns the rows updated.
+pub fn update_from(
+    conn: &mut DbConn,
+    target: &str,
+    temp: &str,
+    columns: &[(&str, &str)],
+    fill: impl FnOnce(&mut DbConn) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let ddl: Vec<String> = columns.iter().map(|(c, t)| format!("{c} {t}")).collect();
+    // Qualified, so a stored table of the same name is never dropped.
+    let qualified = match backend(conn) {
+        Backend::Sqlite => format!("temp.{temp}"),
+        Backend::Postgres => format!("pg_temp.{temp}"),
+    };
+    conn.batch_execute(&format!(
+        "DROP TABLE IF EXISTS {qualified}; CREATE TEMPORARY TABLE {temp} ({})",
+        ddl.join(", ")
+    ))?;
+    fill(conn)?;
+    let set: Vec<String> = columns
+        .iter()
+        .filter(|(c, _)| *c != "id")
+        .map(|(c, _)| format!("{c} = t.{c}"))
+        .collect();
+    let n = diesel::sql_query(format!(
+        "UPDATE {target} SET {} FROM {temp} AS t WHERE {target}.id = t.id",
+        set.join(", ")
+    ))
+    .execute(conn)?;
+    conn.batch_execute(&format!("DROP TABLE {qualified}"))?;
+    Ok(n)
+}
+
+/// The ids of the `n` rows `bulk_copy!` has just written to `table`, in the
+/// order written, when SQLite can tell without reading the rows back: inside
+/// a write transaction nobody else inserts, and each new row gets the next
+/// rowid, so the rows are the last `n` ids — checked by counting them.
+/// `None` on PostgreSQL (other sessions draw from the same sequence) or when
+/// the check fails; the caller then reads the rows back.
+pub fn sqlite_written_ids(
+    conn: &mut DbConn,
+    table: &str,
+    n: usize,
+) -> QueryResult<Option<std::ops::RangeInclusive<i64>>> {
+    #[derive(QueryableByName)]
+    struct Last {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        last: Option<i64>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let (DbConn::Sqlite(c), Ok(count)) = (conn, i64::try_from(n)) else {
+        return Ok(None);
+    };
+    if count == 0 {
+        return Ok(None);
+    }
+    let last: Option<i64> =
+        diesel::sql_query(format!("SELECT MAX(id) AS last, 0 AS n FROM {table}"))
+            .get_result::<Last>(c)?
+            .last;
+    let Some(last) = last else {
+        return Ok(None);
+    };
+    let first = last - count + 1;
+    let found = diesel::sql_query(format!(
+        "SELECT NULL AS last, COUNT(*) AS n FROM {table} WHERE id >= {first}"
+    ))
+    .get_result::<Last>(c)?
+    .n;
+    Ok((found == count).then_some(first..=last))
+}

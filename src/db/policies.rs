@@ -120,3 +120,73 @@ impl<'a> NewPolicy<'a> {
 pub fn delete(conn: &mut DbConn, ids: &[i64]) -> QueryResult<usize> {
     diesel::delete(policies::table.filter(policies::id.eq_any(ids))).execute(conn)
 }
+
+/// The temporary table `reprice_many` fills (see `db::update_from`).
+mod changes {
+    diesel::table! {
+        policy_changes (id) {
+            id -> BigInt,
+            insured_area_units -> BigInt,
+            sum_insured_fen -> BigInt,
+            premium_fen -> BigInt,
+            grower_share_fen -> BigInt,
+            subsidy_fen -> BigInt,
+            subsidy_central_fen -> Nullable<BigInt>,
+            subsidy_provincial_fen -> Nullable<BigInt>,
+            subsidy_city_fen -> Nullable<BigInt>,
+            subsidy_county_fen -> Nullable<BigInt>,
+            version -> Integer,
+            updated_at -> Text,
+        }
+    }
+}
+
+/// Many policies repriced in one statement: (id, new quote, the version
+/// they were read at) — the columns `priced` sets, the version and the
+/// change instant.
+pub fn reprice_many(
+    conn: &mut DbConn,
+    rows: &[(i64, &Quote, i32)],
+    now: &str,
+) -> QueryResult<usize> {
+    use changes::policy_changes as t;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let columns = [
+        ("id", "BIGINT"),
+        ("insured_area_units", "BIGINT"),
+        ("sum_insured_fen", "BIGINT"),
+        ("premium_fen", "BIGINT"),
+        ("grower_share_fen", "BIGINT"),
+        ("subsidy_fen", "BIGINT"),
+        ("subsidy_central_fen", "BIGINT"),
+        ("subsidy_provincial_fen", "BIGINT"),
+        ("subsidy_city_fen", "BIGINT"),
+        ("subsidy_county_fen", "BIGINT"),
+        ("version", "INTEGER"),
+        ("updated_at", "TEXT"),
+    ];
+    super::update_from(conn, "policies", "policy_changes", &columns, |conn| {
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(id, q, version)| {
+                (
+                    t::id.eq(*id),
+                    t::insured_area_units.eq(q.mu),
+                    t::sum_insured_fen.eq(q.sum_insured),
+                    t::premium_fen.eq(q.premium),
+                    t::grower_share_fen.eq(q.grower_share),
+                    t::subsidy_fen.eq(q.subsidy),
+                    t::subsidy_central_fen.eq(q.level(FundingLevel::Central)),
+                    t::subsidy_provincial_fen.eq(q.level(FundingLevel::Provincial)),
+                    t::subsidy_city_fen.eq(q.level(FundingLevel::City)),
+                    t::subsidy_county_fen.eq(q.level(FundingLevel::County)),
+                    t::version.eq(version + 1),
+                    t::updated_at.eq(now),
+                )
+            })
+            .collect();
+        crate::bulk_copy!(conn, t::table, values, 12)
+    })
+}

@@ -882,3 +882,219 @@ fn cli_import_of_a_multibyte_id_exits_2_with_a_chinese_message() {
     }
     assert_eq!(count(&mut app.conn(), "growers"), 0);
 }
+
+/// A re-upload where most rows changed (new phone, new area) is written in
+/// bulk: every grower, plot and draft policy gets its new values and one
+/// audit row with its before and after — across the reader's chunks of
+/// 8,192 rows too (grower 4096 has a row on each side of the first chunk
+/// boundary), on SQLite and on PostgreSQL.
+#[test]
+fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{audit_log, growers, plots, policies};
+    const ROWS: usize = 8_300;
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    // Rows 2k-1 and 2k belong to grower k; grower k changes unless k % 5 == 0.
+    let grower = |i: usize| i.div_ceil(2);
+    let changes = |k: usize| !k.is_multiple_of(5);
+    let write = |name: &str, edited: bool| {
+        let rows: Vec<[String; 5]> = (0..ROWS)
+            .map(|i| {
+                let k = grower(i);
+                let phone = if edited && changes(k) { 139 } else { 138 };
+                [
+                    format!("农户{k}"),
+                    id_number(
+                        &format!("19{:02}0101", 50 + k / 900),
+                        (k % 900) as u32 + 100,
+                    ),
+                    format!("{phone}{k:08}"),
+                    "一村".to_string(),
+                    format!("C{i:05}"),
+                ]
+            })
+            .collect();
+        let refs: Vec<RosterRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, [n, id, phone, village, code])| {
+                let bump = if edited && changes(grower(i)) {
+                    1.0
+                } else {
+                    0.0
+                };
+                (
+                    n.as_str(),
+                    id.as_str(),
+                    phone.as_str(),
+                    village.as_str(),
+                    code.as_str(),
+                    1.0 + (i % 7) as f64 + bump,
+                )
+            })
+            .collect();
+        roster_file(dir.path(), name, &refs)
+    };
+    let (first, second) = (write("v1.xlsx", false), write("v2.xlsx", true));
+    let run = |file: &str| -> Value {
+        let o = guobao(&[
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            file,
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = run(&first);
+    let growers_n = grower(ROWS - 1) + 1;
+    assert_eq!(v["counts"]["new"], ROWS, "{}", v["counts"]);
+    assert_eq!(v["counts"]["new_growers"], growers_n, "{}", v["counts"]);
+    let mut c = app.conn();
+    assert_eq!(count(&mut c, "policies"), growers_n as i64);
+    let audit_before: i64 = audit_log::table
+        .select(diesel::dsl::max(audit_log::id))
+        .first::<Option<i64>>(&mut c)
+        .unwrap()
+        .unwrap_or(0);
+
+    let v = run(&second);
+    let changed_growers = (0..growers_n).filter(|k| changes(*k)).count();
+    let changed_rows = (0..ROWS).filter(|i| changes(grower(*i))).count();
+    let counts = &v["counts"];
+    assert_eq!(counts["changed"], changed_rows, "{counts}");
+    assert_eq!(counts["unchanged"], ROWS - changed_rows, "{counts}");
+    assert_eq!(counts["changed_growers"], changed_growers, "{counts}");
+    assert_eq!(counts["rejected"], 0, "{counts}");
+
+    // The stored rows: every plot's area as in the second file, every grower's
+    // phone, every draft policy the sum of its grower's plots.
+    let area_units = |i: usize, edited: bool| -> i64 {
+        let bump = i64::from(edited && changes(grower(i)));
+        (1 + (i % 7) as i64 + bump) * 10_000
+    };
+    let stored: Vec<(String, i64, i32)> = plots::table
+        .select((plots::code, plots::area_units, plots::version))
+        .order(plots::code)
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(stored.len(), ROWS);
+    for (i, (code, units, version)) in stored.iter().enumerate() {
+        assert_eq!(code, &format!("C{i:05}"));
+        assert_eq!(*units, area_units(i, true), "{code}");
+        assert_eq!(*version, if changes(grower(i)) { 2 } else { 1 }, "{code}");
+    }
+    let phones: Vec<(String, String, i32)> = growers::table
+        .select((growers::name, growers::phone, growers::version))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(phones.len(), growers_n);
+    for (name, phone, version) in &phones {
+        let k: usize = name.trim_start_matches("农户").parse().unwrap();
+        let (want, v) = if changes(k) { (139, 2) } else { (138, 1) };
+        assert_eq!(phone, &format!("{want}{k:08}"), "{name}");
+        assert_eq!(*version, v, "{name}");
+    }
+    let mut want_units = vec![0i64; growers_n];
+    for i in 0..ROWS {
+        want_units[grower(i)] += area_units(i, true);
+    }
+    let policy_rows: Vec<(String, i64, i64, i64, i32, String)> = policies::table
+        .inner_join(growers::table)
+        .select((
+            growers::name,
+            policies::id,
+            policies::insured_area_units,
+            policies::premium_fen,
+            policies::version,
+            policies::status,
+        ))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(policy_rows.len(), growers_n);
+    let mut policy_of = std::collections::HashMap::new();
+    for (name, id, units, premium, version, status) in &policy_rows {
+        let k: usize = name.trim_start_matches("农户").parse().unwrap();
+        assert_eq!(*units, want_units[k], "{name}");
+        // 80 yuan per mu.
+        assert_eq!(*premium, want_units[k] * 8_000 / 10_000, "{name}");
+        assert_eq!(*version, if changes(k) { 2 } else { 1 }, "{name}");
+        assert_eq!(status, "draft");
+        policy_of.insert(k, *id);
+    }
+
+    // One audit row per changed grower, plot and policy, with before and after.
+    type AuditRow = (String, String, Option<i64>, Option<String>, Option<String>);
+    let audit: Vec<AuditRow> = audit_log::table
+        .filter(audit_log::id.gt(audit_before))
+        .select((
+            audit_log::action,
+            audit_log::entity,
+            audit_log::entity_id,
+            audit_log::before_json,
+            audit_log::after_json,
+        ))
+        .load(&mut c)
+        .unwrap();
+    let of = |entity: &str| -> Vec<(i64, Value, Value)> {
+        audit
+            .iter()
+            .filter(|(_, e, ..)| e == entity)
+            .map(|(_, _, id, before, after)| {
+                let json =
+                    |s: &Option<String>| serde_json::from_str(s.as_deref().unwrap()).unwrap();
+                (id.unwrap(), json(before), json(after))
+            })
+            .collect()
+    };
+    let (grower_rows, plot_rows, policy_audit) = (of("grower"), of("plot"), of("policy"));
+    assert_eq!(grower_rows.len(), changed_growers);
+    assert_eq!(plot_rows.len(), changed_rows);
+    assert_eq!(policy_audit.len(), changed_growers);
+    assert_eq!(
+        audit.len(),
+        changed_growers * 2 + changed_rows,
+        "no other audit rows"
+    );
+    for (_, before, after) in &grower_rows {
+        let k: usize = after["name"].as_str().unwrap()[6..].parse().unwrap();
+        assert_eq!(before["phone"], format!("138{k:08}"));
+        assert_eq!(after["phone"], format!("139{k:08}"));
+    }
+    for (_, before, after) in &plot_rows {
+        let i: usize = after["code"].as_str().unwrap()[1..].parse().unwrap();
+        assert_eq!(before["area_units"], area_units(i, false), "{after}");
+        assert_eq!(after["area_units"], area_units(i, true), "{after}");
+        assert_eq!(before["version"], 1);
+    }
+    // Grower 4096 has a plot on each side of the first chunk boundary.
+    assert!(changes(4096));
+    let (_, before, after) = policy_audit
+        .iter()
+        .find(|(id, ..)| *id == policy_of[&4096])
+        .unwrap();
+    assert_eq!(
+        before["insured_area_units"],
+        area_units(8191, false) + area_units(8192, false)
+    );
+    assert_eq!(after["insured_area_units"], want_units[4096]);
+    assert_eq!(after["version"], 2);
+    assert_eq!(before["version"], 1);
+    for (_, _, after) in &policy_audit {
+        assert_eq!(after["status"], "draft");
+    }
+
+    // The same corrected file again changes nothing.
+    let v = run(&second);
+    assert_eq!(v["counts"]["unchanged"], ROWS, "{}", v["counts"]);
+}

@@ -7,7 +7,7 @@ use crate::db::schema::roster_uploads;
 use crate::db::{now_text, DbConn};
 use crate::domain::Reason;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::excel::read::{read_roster, Field, RawRow, ReadOptions, Roster};
+use crate::excel::read::{stream_roster, Field, Head, RawRow, ReadOptions, RowSink};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -22,10 +22,10 @@ mod write;
 
 pub use report::error_rows;
 
-use context::load_context;
-use plan::analyse;
+use context::{load_context, Context};
+use plan::{Analyser, Planned};
 use report::report;
-use write::write;
+use write::Writer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -112,21 +112,20 @@ pub struct ImportRequest<'a> {
     pub options: ReadOptions,
 }
 
-fn read(bytes: &[u8], options: &ReadOptions) -> AppResult<Roster> {
-    let mut roster = read_roster(bytes, options)
-        .map_err(|e| AppError::invalid("file", e.code(), e.to_string()))?;
-    // The template's example row (张三) is not a grower.
-    let example = crate::excel::write::EXAMPLE_ID_NUMBER;
-    let (examples, rows): (Vec<RawRow>, Vec<RawRow>) = roster
-        .rows
-        .into_iter()
-        .partition(|r| r.cells.get(&Field::IdNumber).map(String::as_str) == Some(example));
-    roster.rows = rows;
-    roster
-        .skipped_rows
-        .extend(examples.iter().map(|r| (r.row, "example")));
-    roster.skipped_rows.sort_unstable();
-    Ok(roster)
+fn file_error(e: crate::excel::read::ReadError) -> AppError {
+    AppError::invalid("file", e.code(), e.to_string())
+}
+
+/// The preview's reading: every row checked, nothing kept to write.
+impl RowSink for Analyser<'_> {
+    fn head(&mut self, head: &Head) {
+        Analyser::head(self, head);
+    }
+
+    fn row(&mut self, row: RawRow) -> bool {
+        self.row(row);
+        true
+    }
 }
 
 /// Read and check a roster without writing anything (the preview / dry run).
@@ -141,10 +140,10 @@ fn checked(
     req: &ImportRequest,
 ) -> AppResult<(ImportReport, (i64, i64))> {
     actor.require(actor.can_edit_enrollment())?;
-    let roster = read(req.bytes, &req.options)?;
     let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
-    let (results, _, counts) = analyse(&ctx, &roster);
-    let rep = report(&ctx, &roster, results, counts, None, false);
+    let mut analyser = Analyser::new(&ctx, false);
+    let streamed = stream_roster(req.bytes, &req.options, &mut analyser).map_err(file_error)?;
+    let rep = report(&ctx, streamed, analyser.finish(), None, false);
     Ok((rep, (ctx.township.id, ctx.scheme.id)))
 }
 
@@ -169,34 +168,71 @@ pub fn stage(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult
     Ok(rep)
 }
 
+/// Rows the reader thread hands to the checker at a time, and how many such
+/// batches may wait: enough that reading goes on while the stored growers
+/// and plots are loaded, little enough to keep memory bounded.
+const READ_BATCH: usize = 1_024;
+const READ_BATCHES_AHEAD: usize = 32;
+/// Accepted rows the checker hands to the writer at a time, and how many
+/// such chunks may wait while one is written.
+const CHUNK_ROWS: usize = 8_192;
+const CHUNKS_AHEAD: usize = 2;
+
+/// What the reader thread sends the checker.
+enum Read {
+    Head(Head),
+    Rows(Vec<RawRow>),
+}
+
+/// The reader thread's sink: rows in batches into a bounded channel.
+struct Batches {
+    batch: Vec<RawRow>,
+    to: std::sync::mpsc::SyncSender<Read>,
+    /// False once the checker has stopped taking rows.
+    open: bool,
+}
+
+impl Batches {
+    fn send(&mut self) {
+        if !self.batch.is_empty() && self.open {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(READ_BATCH));
+            self.open = self.to.send(Read::Rows(batch)).is_ok();
+        }
+    }
+}
+
+impl RowSink for Batches {
+    fn head(&mut self, head: &Head) {
+        self.open = self.open && self.to.send(Read::Head(head.clone())).is_ok();
+    }
+
+    fn row(&mut self, row: RawRow) -> bool {
+        self.batch.push(row);
+        if self.batch.len() >= READ_BATCH {
+            self.send();
+        }
+        self.open
+    }
+}
+
 /// Write every accepted row in one transaction; rejected rows are not written.
+///
+/// Reading overlaps writing, in three threads joined by bounded channels: a
+/// reader parses the file (starting while the stored growers and plots are
+/// loaded), a checker validates each row against what was stored before the
+/// import and hands accepted rows on in chunks, and this thread writes each
+/// chunk as it comes. All of it is one transaction: a failure anywhere rolls
+/// everything back.
 pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
     actor.require(actor.can_edit_enrollment())?;
     let mut phases = Phases::default();
-    let mut roster = Some(read(req.bytes, &req.options)?);
-    phases.lap("read");
     let sqlite = crate::db::backend(conn) == crate::db::Backend::Sqlite;
     if sqlite {
         // A large import touches far more pages than SQLite's default 2 MB
         // page cache holds; it would spill them to the WAL mid-transaction.
         conn.batch_execute(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))?;
     }
-    let result = super::tx(conn, |conn| {
-        let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
-        phases.lap("load existing");
-        let roster = roster
-            .take()
-            .ok_or_else(|| AppError::Internal("花名册已被读取过一次".into()))?;
-        let (results, planned, counts) = analyse(&ctx, &roster);
-        phases.lap("validate + eligibility");
-        // The report is complete before anything is written; the roster's
-        // rows are not needed any more.
-        let rep = report(&ctx, &roster, results, counts, None, true);
-        drop(roster);
-        phases.lap("report");
-        write(conn, actor, &ctx, planned, (req, &rep.counts), &mut phases)?;
-        Ok(rep)
-    });
+    let result = super::tx(conn, |conn| pipeline(conn, actor, req, &mut phases));
     phases.lap("commit");
     if sqlite {
         conn.batch_execute(&format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))?;
@@ -204,6 +240,101 @@ pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResul
     let mut rep = result?;
     rep.phases = phases.laps;
     Ok(rep)
+}
+
+fn thread_died() -> AppError {
+    AppError::Internal("导入花名册的线程异常退出".into())
+}
+
+/// Reader → checker → writer (this thread).
+fn pipeline(
+    conn: &mut DbConn,
+    actor: &Actor,
+    req: &ImportRequest,
+    phases: &mut Phases,
+) -> AppResult<ImportReport> {
+    // Outside the scope, so that the threads may borrow it.
+    let stored: std::sync::OnceLock<Context> = std::sync::OnceLock::new();
+    std::thread::scope(|s| {
+        let (to_checker, read_rows) = std::sync::mpsc::sync_channel(READ_BATCHES_AHEAD);
+        let reader = s.spawn(move || {
+            let started = std::time::Instant::now();
+            let mut out = Batches {
+                batch: Vec::with_capacity(READ_BATCH),
+                to: to_checker,
+                open: true,
+            };
+            let streamed = stream_roster(req.bytes, &req.options, &mut out);
+            out.send();
+            (streamed, started.elapsed())
+        });
+        // A failure here drops `read_rows`, which stops the reader.
+        let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
+        let ctx: &Context = stored.get_or_init(|| ctx);
+        phases.lap("load existing (reader already running)");
+
+        let (to_writer, chunks) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+        let checker = s.spawn(move || {
+            let started = std::time::Instant::now();
+            let mut analyser = Analyser::new(ctx, true);
+            let mut chunk: Vec<Planned> = Vec::with_capacity(CHUNK_ROWS);
+            'read: for read in read_rows.iter() {
+                match read {
+                    Read::Head(head) => analyser.head(&head),
+                    Read::Rows(rows) => {
+                        for raw in rows {
+                            let Some(planned) = analyser.row(raw) else {
+                                continue;
+                            };
+                            chunk.push(planned);
+                            if chunk.len() >= CHUNK_ROWS {
+                                let full =
+                                    std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                                if to_writer.send(full).is_err() {
+                                    // The writer failed; dropping `read_rows`
+                                    // stops the reader.
+                                    break 'read;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = to_writer.send(chunk);
+            }
+            (analyser.finish(), started.elapsed())
+        });
+
+        let mut writer = Writer::new(ctx, now_text());
+        let mut failed = None;
+        phases.lap("start");
+        for chunk in chunks.iter() {
+            phases.lap("wait for checked rows");
+            if let Err(e) = writer.chunk(conn, actor, chunk, phases) {
+                failed = Some(e);
+                break;
+            }
+        }
+        phases.lap("wait for checked rows");
+        // A checker still sending sees the channel closed and stops.
+        drop(chunks);
+        let (analysed, checking) = checker.join().map_err(|_| thread_died())?;
+        let (streamed, reading) = reader.join().map_err(|_| thread_died())?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let streamed = streamed.map_err(file_error)?;
+        let rep = report(ctx, streamed, analysed, None, true);
+        writer.finish(conn, actor, (req, &rep.counts), phases)?;
+        phases
+            .laps
+            .push(("(reader thread: parse, overlapped)", reading));
+        phases
+            .laps
+            .push(("(checker thread: validate, overlapped)", checking));
+        Ok(rep)
+    })
 }
 
 /// SQLite page cache while importing, and SQLite's default, in KiB.

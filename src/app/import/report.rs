@@ -1,49 +1,38 @@
 //! What an import says back: the report of every row (preview and commit),
 //! and the rejected rows for the error-report workbook.
 
-use std::collections::HashSet;
-
 use super::context::Context;
-use super::{Counts, ImportReport, Outcome, RowResult};
-use crate::excel::read::Roster;
+use super::plan::Analysed;
+use super::{ImportReport, Outcome};
+use crate::excel::read::Streamed;
 
+/// The report of every row, from the reader's description of the table and
+/// what the analyser kept.
 pub(super) fn report(
     ctx: &Context,
-    roster: &Roster,
-    results: Vec<RowResult>,
-    counts: Counts,
+    (head, mut skipped): Streamed,
+    analysed: Analysed,
     upload_id: Option<i64>,
     committed: bool,
 ) -> ImportReport {
-    // The error report shows rejected rows only: keep just their cells.
-    let rejected: HashSet<usize> = results
-        .iter()
-        .filter(|r| r.outcome == Outcome::Rejected)
-        .map(|r| r.row)
-        .collect();
+    skipped.extend(analysed.examples.iter().map(|r| (*r, "example")));
+    skipped.sort_unstable();
     ImportReport {
         upload_id,
         committed,
         township: ctx.township.name.clone(),
         scheme: ctx.scheme.def.code.clone(),
-        sheet: roster.sheet.clone(),
-        sheets: roster.sheets.clone(),
-        header_row: roster.header_row,
-        counts,
-        skipped_rows: roster
-            .skipped_rows
-            .iter()
-            .map(|(r, w)| (*r, w.to_string()))
-            .collect(),
-        rows: results,
-        headers: roster.headers.clone(),
-        originals: roster
-            .rows
-            .iter()
-            .filter(|r| rejected.contains(&r.row))
-            .map(|r| (r.row, r.original.clone()))
-            .collect(),
-        columns: roster.columns.clone(),
+        sheet: head.sheet,
+        sheets: head.sheets,
+        header_row: head.header_row,
+        counts: analysed.counts,
+        skipped_rows: skipped.iter().map(|(r, w)| (*r, w.to_string())).collect(),
+        rows: analysed.results,
+        headers: head.headers,
+        // The error report shows rejected rows only: the analyser kept just
+        // their cells.
+        originals: analysed.originals,
+        columns: head.columns,
         phases: Vec::new(),
     }
 }

@@ -8,7 +8,8 @@ use std::io::Cursor;
 
 use super::clean::shown;
 use super::guard::Format;
-use super::ReadError;
+use super::header::find_header;
+use super::{head_of, ReadError, ReadOptions, RowBuilder, RowSink, Streamed, HEADER_SEARCH_ROWS};
 
 /// Columns past this are ignored: no roster is wider, and it bounds memory.
 const MAX_COLUMNS: u32 = 1024;
@@ -61,6 +62,111 @@ impl<'a> Book<'a> {
         }
     }
 
+    /// Find the table on sheet `name` and stream its rows into `sink`;
+    /// `None` when the sheet holds no header. An `.xlsx` sheet is read cell by
+    /// cell: the rows where the header may be are kept, then each row goes
+    /// out as soon as the next one starts.
+    pub(super) fn stream(
+        &mut self,
+        name: &str,
+        sheets: &[String],
+        cap: usize,
+        opts: &ReadOptions,
+        sink: &mut dyn RowSink,
+    ) -> Result<Option<Streamed>, ReadError> {
+        let Book::Xlsx(x) = self else {
+            let grid = self.grid(name, cap)?;
+            let Some(header) = find_header(&grid) else {
+                return Ok(None);
+            };
+            let head = head_of(name, sheets.to_vec(), &header);
+            sink.head(&head);
+            let overflow_rows = grid.overflow_rows;
+            let mut builder = RowBuilder::new(&header, opts);
+            let mut go = true;
+            for (row, cells) in grid.rows {
+                if let Some(raw) = builder.push(row, cells) {
+                    go = go && sink.row(raw);
+                }
+            }
+            return Ok(Some((head, builder.finish(overflow_rows)?)));
+        };
+        let mut cells = x.worksheet_cells_reader(name).map_err(corrupt)?;
+        // The header is among the first rows (and a second header row may
+        // sit under it): keep those, then look.
+        let mut top = Grid::new(usize::MAX);
+        let mut below: Option<(u32, Row)> = None;
+        // The reader must not be asked again once it has said the sheet ended.
+        let mut more = true;
+        while more {
+            let Some(cell) = cells.next_cell().map_err(corrupt)? else {
+                more = false;
+                break;
+            };
+            let (row, col) = cell.get_position();
+            let Some(value) = owned(cell.get_value()) else {
+                continue;
+            };
+            if row > HEADER_SEARCH_ROWS {
+                if col < MAX_COLUMNS {
+                    below = Some((row, Row(vec![(col, value)])));
+                    break;
+                }
+                continue;
+            }
+            top.insert(row, col, value);
+        }
+        let Some(header) = find_header(&top) else {
+            return Ok(None);
+        };
+        let head = head_of(name, sheets.to_vec(), &header);
+        sink.head(&head);
+        let mut builder = RowBuilder::new(&header, opts);
+        let mut go = true;
+        let mut emit = |builder: &mut RowBuilder, row: u32, cells: Row| {
+            if let Some(raw) = builder.push(row, cells) {
+                go = go && sink.row(raw);
+            }
+            go
+        };
+        for (row, cells) in top.rows {
+            emit(&mut builder, row, cells);
+        }
+        let mut current = below;
+        while let Some(cell) = match more {
+            true => cells.next_cell().map_err(corrupt)?,
+            false => None,
+        } {
+            let (row, col) = cell.get_position();
+            if col >= MAX_COLUMNS {
+                continue;
+            }
+            let Some(value) = owned(cell.get_value()) else {
+                continue;
+            };
+            match current.as_mut() {
+                Some((r, cells)) if *r == row => cells.insert(col, value),
+                // Rows already handed on cannot take more cells: Excel and
+                // WPS write rows in order, so such a file is damaged.
+                Some((r, _)) if *r > row => {
+                    return Err(corrupt(format!("第{}行出现在第{}行之后", row + 1, *r + 1)))
+                }
+                _ => {
+                    if let Some((r, cells)) = current.take() {
+                        if !emit(&mut builder, r, cells) {
+                            break;
+                        }
+                    }
+                    current = Some((row, Row(vec![(col, value)])));
+                }
+            }
+        }
+        if let Some((r, cells)) = current.take() {
+            emit(&mut builder, r, cells);
+        }
+        Ok(Some((head, builder.finish(0)?)))
+    }
+
     pub(super) fn grid(&mut self, name: &str, cap: usize) -> Result<Grid, ReadError> {
         let mut grid = Grid::new(cap);
         match self {
@@ -68,12 +174,9 @@ impl<'a> Book<'a> {
                 let mut cells = x.worksheet_cells_reader(name).map_err(corrupt)?;
                 while let Some(cell) = cells.next_cell().map_err(corrupt)? {
                     let (row, col) = cell.get_position();
-                    let value = match cell.get_value() {
-                        DataRef::Empty => continue,
-                        DataRef::SharedString(s) => Data::String((*s).to_string()),
-                        other => Data::from(other.clone()),
-                    };
-                    grid.insert(row, col, value);
+                    if let Some(value) = owned(cell.get_value()) {
+                        grid.insert(row, col, value);
+                    }
                 }
             }
             Book::Other(s) => {
@@ -86,6 +189,15 @@ impl<'a> Book<'a> {
         }
         Ok(grid)
     }
+}
+
+/// A streamed cell as an owned value; `None` for an empty one.
+fn owned(value: &DataRef<'_>) -> Option<Data> {
+    Some(match value {
+        DataRef::Empty => return None,
+        DataRef::SharedString(s) => Data::String((*s).to_string()),
+        other => Data::from(other.clone()),
+    })
 }
 
 /// A sheet as sparse rows: only cells holding something, 0-based positions.

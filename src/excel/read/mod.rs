@@ -42,8 +42,7 @@ mod test_support;
 
 use grid::Book;
 use guard::sniff;
-use header::find_header;
-use rows::build_roster;
+use rows::{head_of, RowBuilder};
 
 const MIB: usize = 1024 * 1024;
 /// The header row must be among the first 30 rows of a sheet.
@@ -236,6 +235,29 @@ pub struct Roster {
     pub skipped_rows: Vec<(usize, &'static str)>,
 }
 
+/// Where the table was found, known before its first data row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head {
+    pub sheet: String,
+    pub sheets: Vec<String>,
+    pub header_row: usize,
+    pub headers: Vec<String>,
+    pub columns: Vec<(Field, String)>,
+}
+
+/// Where [`stream_roster`] delivers what it reads.
+pub trait RowSink {
+    /// The table was found: called once, before any row.
+    fn head(&mut self, head: &Head);
+    /// One data row, in sheet order; `false` stops the reading (the
+    /// consumer has given up, and the read's result does not matter).
+    fn row(&mut self, row: RawRow) -> bool;
+}
+
+/// What is left when the rows have been streamed: the table's description
+/// and the rows skipped between its data rows.
+pub type Streamed = (Head, Vec<(usize, &'static str)>);
+
 /// Why an upload could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -307,6 +329,36 @@ pub fn column_letter(index0: usize) -> String {
 
 /// Read a roster from the uploaded bytes.
 pub fn read_roster(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> {
+    struct Collect(Vec<RawRow>);
+    impl RowSink for Collect {
+        fn head(&mut self, _: &Head) {}
+        fn row(&mut self, row: RawRow) -> bool {
+            self.0.push(row);
+            true
+        }
+    }
+    let mut rows = Collect(Vec::new());
+    let (head, skipped_rows) = stream_roster(bytes, opts, &mut rows)?;
+    Ok(Roster {
+        sheet: head.sheet,
+        sheets: head.sheets,
+        header_row: head.header_row,
+        headers: head.headers,
+        columns: head.columns,
+        rows: rows.0,
+        skipped_rows,
+    })
+}
+
+/// Read a roster row by row: each data row goes to `sink` as soon as its
+/// cells are read (`.xlsx`; the other formats are parsed whole first), so
+/// the caller can check and write while the rest of the file is parsed, and
+/// the whole sheet is never held in memory.
+pub fn stream_roster(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    sink: &mut dyn RowSink,
+) -> Result<Streamed, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -318,7 +370,10 @@ pub fn read_roster(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError
     // calamine (and the zip and cfb readers) index by offsets taken from the
     // file; a damaged upload must come back as file_corrupt, not bring down
     // the worker that handles it.
-    std::panic::catch_unwind(|| read_workbook(bytes, opts)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_workbook(bytes, opts, sink)
+    }))
+    .unwrap_or_else(|_| {
         Err(ReadError::Corrupt(
             "解析时出现内部错误（文件结构异常）".to_string(),
         ))
@@ -361,12 +416,18 @@ fn open_book<'a>(bytes: &'a [u8], opts: &ReadOptions) -> Result<Opened<'a>, Read
     })
 }
 
-fn read_workbook(bytes: &[u8], opts: &ReadOptions) -> Result<Roster, ReadError> {
+fn read_workbook(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    sink: &mut dyn RowSink,
+) -> Result<Streamed, ReadError> {
     let mut opened = open_book(bytes, opts)?;
     for name in &opened.search {
-        let grid = opened.book.grid(name, opened.cap)?;
-        if let Some(header) = find_header(&grid) {
-            return build_roster(name, opened.sheets, grid, &header, opts);
+        if let Some(done) = opened
+            .book
+            .stream(name, &opened.sheets, opened.cap, opts, sink)?
+        {
+            return Ok(done);
         }
     }
     Err(ReadError::NoHeader {

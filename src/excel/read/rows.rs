@@ -5,58 +5,91 @@ use calamine::Data;
 use std::collections::BTreeMap;
 
 use super::clean::{normalize, Cleaned};
-use super::grid::{is_blank, Grid, Row};
+use super::grid::{is_blank, Row};
 use super::header::Header;
-use super::{column_letter, CellProblem, Field, RawRow, ReadError, ReadOptions, Roster};
+use super::{column_letter, CellProblem, Field, Head, RawRow, ReadError, ReadOptions};
 
-pub(super) fn build_roster(
-    sheet: &str,
-    sheets: Vec<String>,
-    grid: Grid,
-    header: &Header,
-    opts: &ReadOptions,
-) -> Result<Roster, ReadError> {
-    let width = header.texts.len();
-    let mut rows = Vec::new();
-    let mut skipped = Vec::new();
-    let mut pending_blanks = Vec::new();
-    let mut data_rows = 0usize;
-    let last_row = grid.rows.keys().next_back().copied().unwrap_or(0);
-    let overflow_rows = grid.overflow_rows;
-    // The grid is consumed row by row: each row's memory is released (or
-    // moved into the RawRow) as soon as it is read.
-    let mut sheet_rows = grid.rows.into_iter().peekable();
-    while sheet_rows
-        .next_if(|(r, _)| *r < header.data_start)
-        .is_some()
-    {}
+/// The roster's description from its header.
+pub(super) fn head_of(sheet: &str, sheets: Vec<String>, header: &Header) -> Head {
+    Head {
+        sheet: sheet.to_string(),
+        sheets,
+        header_row: header.row as usize + 1,
+        headers: header.texts.clone(),
+        columns: header
+            .columns
+            .iter()
+            .map(|(f, c)| (*f, column_letter(*c as usize)))
+            .collect(),
+    }
+}
 
-    for row in header.data_start..=last_row {
-        let cells = sheet_rows.next_if(|(r, _)| *r == row).map(|(_, c)| c);
-        match classify(cells.as_ref(), header) {
+/// Sheet rows in, data rows out, one at a time: blank and totals rows
+/// skipped, cells cleaned, data rows counted against the limit. Rows must
+/// come in ascending order.
+pub(super) struct RowBuilder<'h> {
+    header: &'h Header,
+    width: usize,
+    max_rows: usize,
+    /// The next sheet row not yet seen (rows missing in between are blank).
+    next: u32,
+    skipped: Vec<(usize, &'static str)>,
+    /// Blank rows since the last data or totals row, as 0-based ranges: they
+    /// count as skipped only if a data or totals row follows.
+    pending_blanks: Vec<std::ops::Range<u32>>,
+    data_rows: usize,
+}
+
+impl<'h> RowBuilder<'h> {
+    pub(super) fn new(header: &'h Header, opts: &ReadOptions) -> RowBuilder<'h> {
+        RowBuilder {
+            header,
+            width: header.texts.len(),
+            max_rows: opts.max_rows,
+            next: header.data_start,
+            skipped: Vec::new(),
+            pending_blanks: Vec::new(),
+            data_rows: 0,
+        }
+    }
+
+    fn take_blanks(&mut self) {
+        for range in self.pending_blanks.drain(..) {
+            self.skipped
+                .extend(range.map(|r| (r as usize + 1, "blank")));
+        }
+    }
+
+    /// One sheet row (0-based); the data row it is, if it is one.
+    pub(super) fn push(&mut self, row: u32, cells: Row) -> Option<RawRow> {
+        if row < self.next {
+            return None;
+        }
+        if row > self.next {
+            self.pending_blanks.push(self.next..row);
+        }
+        self.next = row.saturating_add(1);
+        match classify(Some(&cells), self.header) {
             RowKind::Blank => {
-                pending_blanks.push((row as usize + 1, "blank"));
-                continue;
+                self.pending_blanks.push(row..row + 1);
+                return None;
             }
             RowKind::Totals => {
-                skipped.append(&mut pending_blanks);
-                skipped.push((row as usize + 1, "totals"));
-                continue;
+                self.take_blanks();
+                self.skipped.push((row as usize + 1, "totals"));
+                return None;
             }
-            RowKind::Data => skipped.append(&mut pending_blanks),
+            RowKind::Data => self.take_blanks(),
         }
-        data_rows += 1;
-        if data_rows > opts.max_rows {
+        self.data_rows += 1;
+        if self.data_rows > self.max_rows {
             // Keep counting so the message can say how many there are.
-            continue;
+            return None;
         }
-        let Some(row_cells) = cells else {
-            continue;
-        };
         let mut values = BTreeMap::new();
         let mut problems = Vec::new();
-        for &(field, col) in &header.columns {
-            let Some(value) = row_cells.get(&col) else {
+        for &(field, col) in &self.header.columns {
+            let Some(value) = cells.get(&col) else {
                 continue;
             };
             match normalize(field, value) {
@@ -72,34 +105,29 @@ pub(super) fn build_roster(
                 }),
             }
         }
-        rows.push(RawRow {
+        Some(RawRow {
             row: row as usize + 1,
             cells: values,
-            original: row_cells.into_texts(width),
+            original: cells.into_texts(self.width),
             problems,
-        });
+        })
     }
-    // Trailing blank rows (formatting that reaches far down) are not skipped
-    // rows, just the end of the table.
-    if data_rows > opts.max_rows || overflow_rows > 0 {
-        return Err(ReadError::TooManyRows {
-            limit: opts.max_rows,
-            found: data_rows + overflow_rows,
-        });
+
+    /// The skipped rows, or the row limit's error. Trailing blank rows
+    /// (formatting that reaches far down) are not skipped rows, just the end
+    /// of the table.
+    pub(super) fn finish(
+        self,
+        overflow_rows: usize,
+    ) -> Result<Vec<(usize, &'static str)>, ReadError> {
+        if self.data_rows > self.max_rows || overflow_rows > 0 {
+            return Err(ReadError::TooManyRows {
+                limit: self.max_rows,
+                found: self.data_rows + overflow_rows,
+            });
+        }
+        Ok(self.skipped)
     }
-    Ok(Roster {
-        sheet: sheet.to_string(),
-        sheets,
-        header_row: header.row as usize + 1,
-        headers: header.texts.clone(),
-        columns: header
-            .columns
-            .iter()
-            .map(|(f, c)| (*f, column_letter(*c as usize)))
-            .collect(),
-        rows,
-        skipped_rows: skipped,
-    })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -118,7 +146,8 @@ fn classify(cells: Option<&Row>, header: &Header) -> RowKind {
     // Only text can say 合计; "合    计": people space the word out to fill a
     // wide cell.
     let says_totals = |col: &u32| match cells.get(col) {
-        Some(Data::String(t)) => {
+        // All three words end in 计: most cells are passed over without a copy.
+        Some(Data::String(t)) if t.contains('计') => {
             let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
             TOTALS.iter().any(|k| t.contains(k))
         }

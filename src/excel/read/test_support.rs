@@ -6,7 +6,8 @@ use calamine::{Data, ExcelDateTime, ExcelDateTimeType};
 use super::clean::{normalize, Cleaned};
 use super::grid::Grid;
 use super::header::find_header;
-use super::rows::build_roster;
+use super::header::Header;
+use super::rows::{head_of, RowBuilder};
 use super::{Field, ReadError, ReadOptions, Roster};
 
 pub(super) fn s(t: &str) -> Data {
@@ -40,6 +41,37 @@ pub(super) fn read_grid(g: &Grid, opts: &ReadOptions) -> Result<Roster, ReadErro
         sheets: vec!["Sheet1".into()],
     })?;
     build_roster("Sheet1", vec!["Sheet1".into()], g.clone(), &header, opts)
+}
+
+/// A whole grid through the row builder.
+fn build_roster(
+    sheet: &str,
+    sheets: Vec<String>,
+    grid: Grid,
+    header: &Header,
+    opts: &ReadOptions,
+) -> Result<Roster, ReadError> {
+    let head = head_of(sheet, sheets, header);
+    let overflow_rows = grid.overflow_rows;
+    let mut builder = RowBuilder::new(header, opts);
+    let mut rows = Vec::new();
+    // The grid is consumed row by row: each row's memory is released (or
+    // moved into the RawRow) as soon as it is read.
+    for (row, cells) in grid.rows {
+        if let Some(raw) = builder.push(row, cells) {
+            rows.push(raw);
+        }
+    }
+    let skipped_rows = builder.finish(overflow_rows)?;
+    Ok(Roster {
+        sheet: head.sheet,
+        sheets: head.sheets,
+        header_row: head.header_row,
+        headers: head.headers,
+        columns: head.columns,
+        rows,
+        skipped_rows,
+    })
 }
 
 pub(super) fn date(serial: f64) -> Data {
