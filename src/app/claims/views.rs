@@ -207,6 +207,19 @@ macro_rules! by_ids {
 /// Views of many claims with three queries, not three per claim.
 pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
     let names = Names::load(conn)?;
+    views_with(conn, &names, actor, list)
+}
+
+/// The same with the names already loaded (the board needs them too).
+pub(super) fn views_with(
+    conn: &mut DbConn,
+    names: &Names,
+    actor: &Actor,
+    list: &[Claim],
+) -> AppResult<Vec<ClaimView>> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
     let policy_ids: Vec<i64> = list.iter().map(|c| c.policy_id).collect();
     let grower_ids: Vec<i64> = list.iter().map(|c| c.grower_id).collect();
     let plot_ids: Vec<i64> = list.iter().map(|c| c.plot_id).collect();
@@ -217,7 +230,7 @@ pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResu
         .map(|c| {
             let missing = || AppError::Internal(format!("claim {} lost its policy", c.id));
             Ok(view_with(
-                &names,
+                names,
                 actor,
                 c,
                 ps.get(&c.policy_id).ok_or_else(missing)?,
