@@ -17,6 +17,9 @@ pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+8 is a valid offset"),
 };
 
+/// The stored forms as chrono patterns (written by hand in `from_utc` and
+/// `Day::new`; the tests hold the two to the same text).
+#[cfg(test)]
 const STORED_INSTANT: &str = "%Y-%m-%dT%H:%M:%SZ";
 const STORED_DAY: &str = "%Y-%m-%d";
 
@@ -57,13 +60,31 @@ macro_rules! stored_text {
 }
 
 /// The formatted text in a fixed-width buffer (the formats give exactly `N`
-/// ASCII bytes for the years [`FIRST_YEAR`]..=[`LAST_YEAR`]).
-fn fixed_width<const N: usize>(formatted: impl fmt::Display) -> [u8; N] {
-    let mut text = [b'0'; N];
-    for (slot, byte) in text.iter_mut().zip(formatted.to_string().bytes()) {
-        *slot = byte;
+/// ASCII bytes for the years [`FIRST_YEAR`]..=[`LAST_YEAR`]). Written in
+/// place, without a `String`: every instant and day read from the database
+/// comes through here (a claims board reads thousands).
+fn fixed_width<const N: usize>(formatted: fmt::Arguments<'_>) -> [u8; N] {
+    struct Fixed<const N: usize> {
+        text: [u8; N],
+        len: usize,
     }
-    text
+    impl<const N: usize> fmt::Write for Fixed<N> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for (slot, byte) in self.text.iter_mut().skip(self.len).zip(s.bytes()) {
+                *slot = byte;
+            }
+            self.len = self.len.saturating_add(s.len());
+            Ok(())
+        }
+    }
+    let mut out = Fixed {
+        text: [b'0'; N],
+        len: 0,
+    };
+    // Writing to the buffer cannot fail; a longer text would be cut, and the
+    // formats cannot give one.
+    let _ = fmt::Write::write_fmt(&mut out, formatted);
+    out.text
 }
 
 /// Years the fixed-width text can hold; nothing in a county's insurance
@@ -82,7 +103,20 @@ impl Instant {
                 .single()
                 .unwrap_or(at);
         }
-        let text = fixed_width(at.format(STORED_INSTANT));
+        // STORED_INSTANT, by hand: chrono's `format` parses its pattern on
+        // every call, which made it the largest cost of reading claims.
+        let text = {
+            use chrono::Timelike;
+            fixed_width(format_args!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                at.year(),
+                at.month(),
+                at.day(),
+                at.hour(),
+                at.minute(),
+                at.second()
+            ))
+        };
         Instant { at, text }
     }
 
@@ -130,7 +164,13 @@ impl Day {
         } else {
             d
         };
-        let text = fixed_width(date.format(STORED_DAY));
+        // STORED_DAY, by hand (see `Instant::from_utc`).
+        let text = fixed_width(format_args!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month(),
+            date.day()
+        ));
         Day { date, text }
     }
 
@@ -186,6 +226,32 @@ text_error!(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_stored_text_written_by_hand_is_chronos_pattern() {
+        let mut t = Utc.with_ymd_and_hms(1000, 1, 1, 0, 0, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        let mut n = 0;
+        while t <= end {
+            let i = Instant::from_utc(t);
+            assert_eq!(i.to_text(), t.format(STORED_INSTANT).to_string());
+            assert_eq!(Instant::parse_stored(&i.to_text()), Ok(i));
+            let d = Day::new(t.date_naive());
+            assert_eq!(d.to_text(), t.format(STORED_DAY).to_string());
+            // Steps that are not round, so every field takes many values.
+            t += chrono::Duration::seconds(86_400 * 3_653 / 7 + 3_607);
+            n += 1;
+        }
+        assert!(n > 1000, "{n}");
+        assert_eq!(
+            Instant::from_utc(Utc.with_ymd_and_hms(2026, 6, 2, 3, 4, 5).unwrap()).to_text(),
+            "2026-06-02T03:04:05Z"
+        );
+        assert_eq!(
+            Day::new(NaiveDate::from_ymd_opt(812, 3, 4).unwrap()).to_text(),
+            "1000-01-01"
+        );
+    }
 
     #[test]
     fn an_instant_is_stored_to_the_second_in_utc_and_read_back() {

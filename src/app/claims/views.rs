@@ -119,8 +119,9 @@ impl Names {
     }
 }
 
-pub(super) fn on_time(c: &Claim) -> Option<bool> {
-    c.surveyed_at.map(|s| s <= c.survey_due_at)
+/// Surveyed by the deadline? `None` while not surveyed.
+pub(super) fn on_time(surveyed_at: Option<Instant>, survey_due_at: Instant) -> Option<bool> {
+    surveyed_at.map(|s| s <= survey_due_at)
 }
 
 fn view_with(
@@ -176,7 +177,7 @@ fn view_with(
         co_surveyor_id: c.co_surveyor_id,
         surveyed_at: c.surveyed_at,
         surveyed_display: c.surveyed_at.map(Instant::display),
-        surveyed_on_time: on_time(c),
+        surveyed_on_time: on_time(c.surveyed_at, c.survey_due_at),
         payout: c.payout_fen,
         paid: c.paid_fen,
         review_note: c.review_note.clone(),
