@@ -20,6 +20,10 @@
 //! load generator takes as little of the shared CPU as it can; its share is
 //! printed with the server's.
 //!
+//! `GUOBAO_BENCH_BASELINE_BIN=<path of an earlier guobao build>` measures that
+//! binary first, with the same client and phases, on a database of its own
+//! (the paired baseline); `GUOBAO_LOAD_ONLY=sqlite|postgres` runs one backend.
+//!
 //! Reported per phase: requests, throughput, p50/p99 latency, the status
 //! codes seen, and the CPU used by the server, by the load generator and by
 //! everything else on the machine (the database server, other programs).
