@@ -247,7 +247,11 @@ fn a_token_stops_working_at_once_when_its_account_is_closed_or_it_expires() {
     let app = spawn_app();
     let desk = app.api("underwriter");
     let station = app.api("station_a");
-    for path in ["/api/v1/growers", "/api/v1/claims/board", "/api/v1/policies"] {
+    for path in [
+        "/api/v1/growers",
+        "/api/v1/claims/board",
+        "/api/v1/policies",
+    ] {
         assert_eq!(desk.get(path).status, 200, "{path}");
     }
     assert_eq!(station.get("/api/v1/growers").status, 200);
@@ -257,12 +261,21 @@ fn a_token_stops_working_at_once_when_its_account_is_closed_or_it_expires() {
         .set(users::active.eq(false))
         .execute(&mut c)
         .unwrap();
-    for path in ["/api/v1/growers", "/api/v1/claims/board", "/api/v1/policies"] {
+    for path in [
+        "/api/v1/growers",
+        "/api/v1/claims/board",
+        "/api/v1/policies",
+    ] {
         let r = desk.get(path);
         assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{path}");
     }
     let r = desk.post("/api/v1/growers", json!({"name": "农户"}));
-    assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{:?}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "unauthenticated"),
+        "{:?}",
+        r.body
+    );
     assert_eq!(station.get("/api/v1/growers").status, 200);
 
     // Back in service: the same token works again, until it expires.
