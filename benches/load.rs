@@ -3,26 +3,42 @@
 //! is set, e.g. `postgres://postgres@127.0.0.1:5432`).
 //!
 //! The demo county is loaded, 200 claims are reported and dispatched, and
-//! `guobao serve` (the release binary) is started as its own process. Then,
-//! for `GUOBAO_LOAD_SECS` seconds each (30 by default), with
+//! `guobao serve` (the release binary, default logging: one access-log line
+//! per request, written to a file) is started as its own process. Then, for
+//! `GUOBAO_LOAD_SECS` seconds each (30 by default), with
 //! `GUOBAO_LOAD_CLIENTS` clients (200 by default):
 //!   1. every client posts surveys of its own claim, one after another, each
 //!      against the version the previous answer gave;
 //!   2. every client reads the claims board;
-//!   3. half the clients post surveys while the other half read the board.
+//!   3. half the clients post surveys while the other half read the board;
+//!   4. every client reads policies (GET /api/v1/policies/{id}) at random
+//!      within its account's scope: client i logs in as demo account
+//!      i mod 20 (five county-wide accounts, fifteen township stations).
 //!
-//! Reported per phase: requests, throughput, p50/p99 latency, and the status
-//! codes seen. Afterwards the server is killed with SIGKILL and every survey
-//! that was answered 201 is looked up in the database: "lost" must be 0.
+//! Each client is one thread with one keep-alive HTTP/1.1 connection and a
+//! small hand-written client (no pool, no URL parsing per request), so the
+//! load generator takes as little of the shared CPU as it can; its share is
+//! printed with the server's.
+//!
+//! `GUOBAO_BENCH_BASELINE_BIN=<path of an earlier guobao build>` measures that
+//! binary first, with the same client and phases, on a database of its own
+//! (the paired baseline); `GUOBAO_LOAD_ONLY=sqlite|postgres` runs one backend.
+//!
+//! Reported per phase: requests, throughput, p50/p99 latency, the status
+//! codes seen, and the CPU used by the server, by the load generator and by
+//! everything else on the machine (the database server, other programs).
+//! Afterwards the server is killed with SIGKILL and every survey that was
+//! answered 201 is looked up in the database: "lost" must be 0.
 
 use diesel::prelude::*;
 use guobao::app::{self, Actor};
 use guobao::db::schema::{claim_surveys, claims, plots, policies, users};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = guobao::demo::load::DEMO_PASSWORD;
@@ -131,23 +147,49 @@ fn prepare(url: &str, n: usize) -> Vec<Target> {
     targets
 }
 
+/// Every demo account with the ids of the policies it may read: all of
+/// them for a county-wide role, its own township's for a station.
+fn readers(url: &str) -> Vec<(String, Vec<i64>)> {
+    let mut c = guobao::db::establish(url).unwrap();
+    let all: Vec<(i64, i64)> = policies::table
+        .select((policies::id, policies::township_id))
+        .order(policies::id)
+        .load(&mut c)
+        .unwrap();
+    guobao::demo::load::demo_accounts()
+        .into_iter()
+        .map(|(username, ..)| {
+            let a = actor(&mut c, &username);
+            let ids: Vec<i64> = all
+                .iter()
+                .filter(|(_, t)| a.township_scope().is_none_or(|s| s == *t))
+                .map(|(id, _)| *id)
+                .collect();
+            assert!(!ids.is_empty(), "{username} sees no policy");
+            (username, ids)
+        })
+        .collect()
+}
+
 struct Server {
     child: std::process::Child,
     address: String,
 }
 
-fn start(url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
+fn start(bin: &str, url: &str, log: &std::path::Path) -> Server {
+    // The server's own default logging (info: one line per request), to a
+    // file as a service manager would keep it.
+    let mut child = Command::new(bin)
         .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "error")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = loop {
         let line = lines.next().expect("server output").unwrap();
-        if let Some(rest) = line.strip_prefix("果保已启动：") {
+        if let Some(rest) = line.strip_prefix("果保已启动：http://") {
             break rest
                 .split_whitespace()
                 .next()
@@ -158,6 +200,176 @@ fn start(url: &str) -> Server {
     };
     Server { child, address }
 }
+
+// ------------------------------------------------------------- the client
+
+/// One keep-alive HTTP/1.1 connection. Requests are written whole; answers
+/// are read by `Content-Length` (or chunked, should the server choose it).
+struct Client {
+    address: String,
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already consumed.
+    at: usize,
+    request: Vec<u8>,
+}
+
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Client {
+    fn new(address: &str) -> Client {
+        Client {
+            address: address.to_string(),
+            stream: None,
+            buf: Vec::with_capacity(64 * 1024),
+            at: 0,
+            request: Vec::with_capacity(4096),
+        }
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&[u8]>,
+    ) -> Option<Answer> {
+        self.request.clear();
+        let _ = write!(
+            self.request,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n",
+            self.address
+        );
+        if let Some(b) = body {
+            let _ = write!(
+                self.request,
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            );
+        }
+        self.request.extend_from_slice(b"\r\n");
+        if let Some(b) = body {
+            self.request.extend_from_slice(b);
+        }
+        match self.exchange() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                // A broken connection is a transport error; the next
+                // request opens a new one.
+                self.stream = None;
+                None
+            }
+        }
+    }
+
+    fn exchange(&mut self) -> std::io::Result<Answer> {
+        if self.stream.is_none() {
+            let s = TcpStream::connect(&self.address)?;
+            s.set_nodelay(true)?;
+            s.set_read_timeout(Some(Duration::from_secs(60)))?;
+            self.stream = Some(s);
+            self.buf.clear();
+            self.at = 0;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        };
+        stream.write_all(&self.request)?;
+        // The head.
+        let head_end = loop {
+            if let Some(i) = find(&self.buf[self.at..], b"\r\n\r\n") {
+                break self.at + i + 4;
+            }
+            self.fill()?;
+        };
+        let head = std::str::from_utf8(&self.buf[self.at..head_end])
+            .map_err(|_| std::io::ErrorKind::InvalidData)?;
+        let status: u16 = head
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or(std::io::ErrorKind::InvalidData)?;
+        let mut length = None;
+        let mut chunked = false;
+        let mut close = false;
+        for line in head.split("\r\n").skip(1) {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse::<usize>().ok();
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value.eq_ignore_ascii_case("chunked");
+            } else if name.eq_ignore_ascii_case("connection") {
+                close = value.eq_ignore_ascii_case("close");
+            }
+        }
+        self.at = head_end;
+        let body = if chunked {
+            let mut body = Vec::new();
+            loop {
+                let line_end = loop {
+                    if let Some(i) = find(&self.buf[self.at..], b"\r\n") {
+                        break self.at + i;
+                    }
+                    self.fill()?;
+                };
+                let size = std::str::from_utf8(&self.buf[self.at..line_end])
+                    .ok()
+                    .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
+                    .ok_or(std::io::ErrorKind::InvalidData)?;
+                self.at = line_end + 2;
+                while self.buf.len() < self.at + size + 2 {
+                    self.fill()?;
+                }
+                body.extend_from_slice(&self.buf[self.at..self.at + size]);
+                self.at += size + 2;
+                if size == 0 {
+                    break body;
+                }
+            }
+        } else {
+            let n = length.unwrap_or(0);
+            while self.buf.len() < self.at + n {
+                self.fill()?;
+            }
+            let body = self.buf[self.at..self.at + n].to_vec();
+            self.at += n;
+            body
+        };
+        // Keep what was read past this answer (nothing, as requests are not
+        // pipelined) and reuse the buffer.
+        self.buf.drain(..self.at);
+        self.at = 0;
+        if close {
+            self.stream = None;
+        }
+        Ok(Answer { status, body })
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        };
+        let len = self.buf.len();
+        self.buf.resize(len + 64 * 1024, 0);
+        let n = stream.read(&mut self.buf[len..])?;
+        self.buf.truncate(len + n);
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+// ------------------------------------------------------------- the phases
 
 #[derive(Default)]
 struct Tally {
@@ -174,21 +386,32 @@ impl Tally {
         }
         self.errors += other.errors;
     }
+
+    fn record(&mut self, started: Instant, answer: &Option<Answer>) {
+        match answer {
+            Some(a) => {
+                self.latencies.push(started.elapsed());
+                *self.statuses.entry(a.status).or_default() += 1;
+            }
+            None => self.errors += 1,
+        }
+    }
 }
 
 const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 /// One client posting surveys of its claim until the deadline.
-async fn surveyor(
-    client: reqwest::Client,
-    base: String,
-    token: String,
+fn surveyor(
+    base: &str,
+    token: &str,
     mut t: Target,
     until: Instant,
-    acknowledged: Arc<Mutex<Vec<i64>>>,
-    serial: Arc<AtomicU64>,
+    acknowledged: &Mutex<Vec<i64>>,
+    serial: &AtomicU64,
 ) -> (Tally, Target) {
     let mut tally = Tally::default();
+    let mut client = Client::new(base);
+    let path = format!("/api/v1/claims/{}/survey", t.claim_id);
     while Instant::now() < until {
         let n = serial.fetch_add(1, Ordering::Relaxed);
         let body = serde_json::json!({
@@ -197,54 +420,64 @@ async fn surveyor(
             "affected_mu": "0.5", "loss_rate": "30", "adjuster_confirmed": true,
             "co_surveyor_confirmed": true, "grower_signed_name": "农户",
             "grower_signature": SIGNATURE, "notes": ""});
+        let body = serde_json::to_vec(&body).unwrap();
         let started = Instant::now();
-        let sent = client
-            .post(format!("{base}/api/v1/claims/{}/survey", t.claim_id))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await;
-        match sent {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let v: serde_json::Value = r.json().await.unwrap_or_default();
-                tally.latencies.push(started.elapsed());
-                *tally.statuses.entry(status).or_default() += 1;
-                if status == 201 {
-                    acknowledged
-                        .lock()
-                        .unwrap()
-                        .push(v["survey_id"].as_i64().unwrap_or(-1));
-                }
-                if let Some(version) = v["claim"]["version"].as_i64() {
-                    t.version = version;
-                }
+        let answer = client.send("POST", &path, token, Some(&body));
+        tally.record(started, &answer);
+        if let Some(a) = answer {
+            let v: serde_json::Value = serde_json::from_slice(&a.body).unwrap_or_default();
+            if a.status == 201 {
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(v["survey_id"].as_i64().unwrap_or(-1));
             }
-            Err(_) => tally.errors += 1,
+            if let Some(version) = v["claim"]["version"].as_i64() {
+                t.version = version;
+            }
         }
     }
     (tally, t)
 }
 
 /// One client reading the claims board until the deadline.
-async fn reader(client: reqwest::Client, base: String, token: String, until: Instant) -> Tally {
+fn board_reader(base: &str, token: &str, until: Instant) -> Tally {
     let mut tally = Tally::default();
+    let mut client = Client::new(base);
     while Instant::now() < until {
         let started = Instant::now();
-        match client
-            .get(format!("{base}/api/v1/claims/board"))
-            .bearer_auth(&token)
-            .send()
-            .await
-        {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let _ = r.bytes().await;
-                tally.latencies.push(started.elapsed());
-                *tally.statuses.entry(status).or_default() += 1;
-            }
-            Err(_) => tally.errors += 1,
+        let answer = client.send("GET", "/api/v1/claims/board", token, None);
+        tally.record(started, &answer);
+    }
+    tally
+}
+
+/// One client reading random policies of its scope until the deadline.
+fn policy_reader(base: &str, token: &str, ids: &[i64], seed: u64, until: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut client = Client::new(base);
+    // xorshift: the choice must cost next to nothing.
+    let mut x = seed | 1;
+    let mut path = String::with_capacity(64);
+    while Instant::now() < until {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let id = ids[(x % ids.len() as u64) as usize];
+        path.clear();
+        let _ = std::fmt::Write::write_fmt(&mut path, format_args!("/api/v1/policies/{id}"));
+        let started = Instant::now();
+        let answer = client.send("GET", &path, token, None);
+        if let Some(a) = &answer {
+            // Every policy asked for is within the caller's scope.
+            assert_eq!(
+                a.status,
+                200,
+                "{path}: {}",
+                String::from_utf8_lossy(&a.body)
+            );
         }
+        tally.record(started, &answer);
     }
     tally
 }
@@ -257,7 +490,64 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-fn report(label: &str, secs: f64, mut t: Tally) -> u64 {
+/// CPU seconds used so far: a process (`/proc/<pid>/stat`) or, for `None`,
+/// the whole machine (`/proc/stat`, all but idle and iowait).
+fn cpu_seconds(pid: Option<u32>) -> f64 {
+    let hz = 100.0; // USER_HZ on Linux
+    match pid {
+        Some(pid) => {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command name (which may hold spaces).
+            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+            let f: Vec<f64> = rest
+                .split_whitespace()
+                .map(|v| v.parse().unwrap_or(0.0))
+                .collect();
+            // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+            (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / hz
+        }
+        None => {
+            let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+            let line = stat.lines().next().unwrap_or("");
+            let f: Vec<f64> = line
+                .split_whitespace()
+                .skip(1)
+                .map(|v| v.parse().unwrap_or(0.0))
+                .collect();
+            let total: f64 = f.iter().sum();
+            let idle = f.get(3).unwrap_or(&0.0) + f.get(4).unwrap_or(&0.0);
+            (total - idle) / hz
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Cpu {
+    server: f64,
+    us: f64,
+    machine: f64,
+}
+
+impl Cpu {
+    fn now(server: u32) -> Cpu {
+        Cpu {
+            server: cpu_seconds(Some(server)),
+            us: cpu_seconds(Some(std::process::id())),
+            machine: cpu_seconds(None),
+        }
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn report(label: &str, secs: f64, mut t: Tally, before: Cpu, after: Cpu) -> u64 {
     t.latencies.sort();
     let n = t.latencies.len();
     let fivexx: u64 = t
@@ -266,20 +556,26 @@ fn report(label: &str, secs: f64, mut t: Tally) -> u64 {
         .filter(|(s, _)| **s >= 500)
         .map(|(_, v)| v)
         .sum();
+    let server = (after.server - before.server) / secs;
+    let us = (after.us - before.us) / secs;
+    let machine = (after.machine - before.machine) / secs;
     println!(
-        "{label:<34} {n:>7} req  {:>7.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  5xx {fivexx}  transport errors {}  statuses {:?}",
+        "{label:<34} {n:>7} req  {:>7.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  5xx {fivexx}  transport errors {}  statuses {:?}\n{:<34} CPU (cores): server {server:.2}, load generator {us:.2}, rest of machine {:.2}; load average {}",
         n as f64 / secs,
         percentile(&t.latencies, 0.50),
         percentile(&t.latencies, 0.99),
         t.errors,
-        t.statuses
+        t.statuses,
+        "",
+        (machine - server - us).max(0.0),
+        loadavg(),
     );
     fivexx + t.errors
 }
 
 fn token(base: &str, user: &str) -> String {
     let v: serde_json::Value = reqwest::blocking::Client::new()
-        .post(format!("{base}/api/v1/session"))
+        .post(format!("http://{base}/api/v1/session"))
         .json(&serde_json::json!({"username": user, "password": PASSWORD}))
         .send()
         .unwrap()
@@ -288,77 +584,77 @@ fn token(base: &str, user: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-fn run(label: &str, url: &str) -> u64 {
+fn run(label: &str, url: &str, bin: &str, dir: &std::path::Path) -> u64 {
     let clients = env_or("GUOBAO_LOAD_CLIENTS", 200) as usize;
     let secs = env_or("GUOBAO_LOAD_SECS", 30);
     let t = Instant::now();
     let mut targets = prepare(url, clients);
+    let accounts = readers(url);
     println!(
         "{label}: demo county and {clients} dispatched claims in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let server = start(url);
+    let server = start(bin, url, &dir.join(format!("{label}-server.log")));
+    let pid = server.child.id();
     let base = server.address.clone();
     let adjuster = token(&base, "adjuster");
     let desk = token(&base, "underwriter");
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let serial = Arc::new(AtomicU64::new(0));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let tokens: Vec<String> = accounts.iter().map(|(u, _)| token(&base, u)).collect();
+    let acknowledged = Mutex::new(Vec::new());
+    let serial = AtomicU64::new(0);
     let mut bad = 0;
-    for (phase, writers, readers) in [
-        ("surveys (all clients write)", clients, 0),
-        ("board (all clients read)", 0, clients),
+    for (phase, writers, boards, policies) in [
+        ("surveys (all clients write)", clients, 0, 0),
+        ("board (all clients read)", 0, clients, 0),
         (
             "mixed (half write, half read)",
             clients / 2,
             clients - clients / 2,
+            0,
         ),
+        ("policies (all clients read)", 0, 0, clients),
     ] {
         let until = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
-        let (tally, moved) = rt.block_on(async {
-            let mut writing = Vec::new();
-            for t in targets.iter().take(writers) {
-                writing.push(tokio::spawn(surveyor(
-                    client.clone(),
-                    base.clone(),
-                    adjuster.clone(),
-                    t.clone(),
-                    until,
-                    acknowledged.clone(),
-                    serial.clone(),
-                )));
-            }
-            let mut reading = Vec::new();
-            for _ in 0..readers {
-                reading.push(tokio::spawn(reader(
-                    client.clone(),
-                    base.clone(),
-                    desk.clone(),
-                    until,
-                )));
-            }
-            let mut all = Tally::default();
+        let before = Cpu::now(pid);
+        let mut all = Tally::default();
+        let moved: Vec<Target> = std::thread::scope(|s| {
+            let writing: Vec<_> = targets
+                .iter()
+                .take(writers)
+                .map(|t| {
+                    let (base, adjuster, t) = (&base, &adjuster, t.clone());
+                    let (acknowledged, serial) = (&acknowledged, &serial);
+                    s.spawn(move || surveyor(base, adjuster, t, until, acknowledged, serial))
+                })
+                .collect();
+            let reading: Vec<_> = (0..boards)
+                .map(|_| {
+                    let (base, desk) = (&base, &desk);
+                    s.spawn(move || board_reader(base, desk, until))
+                })
+                .collect();
+            let policy_reading: Vec<_> = (0..policies)
+                .map(|i| {
+                    let k = i % accounts.len();
+                    let (base, token, ids) = (&base, &tokens[k], &accounts[k].1);
+                    s.spawn(move || {
+                        policy_reader(base, token, ids, 0x9E37_79B9 * (i as u64 + 1), until)
+                    })
+                })
+                .collect();
             let mut moved = Vec::new();
-            for task in writing {
-                let (tally, t) = task.await.unwrap();
+            for w in writing {
+                let (tally, t) = w.join().unwrap();
                 all.add(tally);
                 moved.push(t);
             }
-            for task in reading {
-                all.add(task.await.unwrap());
+            for r in reading.into_iter().chain(policy_reading) {
+                all.add(r.join().unwrap());
             }
-            (all, moved)
+            moved
         });
+        let after = Cpu::now(pid);
         // Each claim's version has moved on with its surveys.
         for (slot, t) in targets.iter_mut().zip(moved) {
             *slot = t;
@@ -366,7 +662,9 @@ fn run(label: &str, url: &str) -> u64 {
         bad += report(
             &format!("{label} {phase}"),
             started.elapsed().as_secs_f64(),
-            tally,
+            all,
+            before,
+            after,
         );
     }
     // No goodbye: SIGKILL, then every acknowledged survey must be on disk.
@@ -392,22 +690,52 @@ fn run(label: &str, url: &str) -> u64 {
     bad + lost as u64
 }
 
+/// The servers to measure: this build's, and before it the baseline binary
+/// when `GUOBAO_BENCH_BASELINE_BIN` names one (an earlier build of `guobao`
+/// kept aside), so both are measured in the same run by the same client.
+fn servers() -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    if let Ok(bin) = std::env::var("GUOBAO_BENCH_BASELINE_BIN") {
+        v.push(("baseline".to_string(), bin));
+    }
+    v.push((String::new(), env!("CARGO_BIN_EXE_guobao").to_string()));
+    v
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let mut bad = run(
-        "SQLite",
-        &format!("sqlite://{}", dir.path().join("load.db").display()),
-    );
-    if let Ok(base) = std::env::var("GUOBAO_BENCH_PG_URL") {
-        let name = format!("guobao_load_{}", std::process::id());
-        let mut admin = diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap();
-        bad += run("PostgreSQL", &format!("{base}/{name}"));
-        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&mut admin)
-            .unwrap();
+    let mut bad = 0;
+    let only = std::env::var("GUOBAO_LOAD_ONLY").unwrap_or_default();
+    for (tag, bin) in servers() {
+        let name = |db: &str| format!("{db}{}{tag}", if tag.is_empty() { "" } else { " " });
+        if only.is_empty() || only == "sqlite" {
+            let file = dir.path().join(format!("load{tag}.db"));
+            bad += run(
+                &name("SQLite"),
+                &format!("sqlite://{}", file.display()),
+                &bin,
+                dir.path(),
+            );
+        }
+        if only.is_empty() || only == "postgres" {
+            if let Ok(base) = std::env::var("GUOBAO_BENCH_PG_URL") {
+                let db = format!("guobao_load_{}{tag}", std::process::id());
+                let mut admin =
+                    diesel::PgConnection::establish(&format!("{base}/postgres")).unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {db}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                bad += run(
+                    &name("PostgreSQL"),
+                    &format!("{base}/{db}"),
+                    &bin,
+                    dir.path(),
+                );
+                diesel::sql_query(format!("DROP DATABASE {db} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .unwrap();
+            }
+        }
     }
     if bad > 0 {
         println!("FAILED: {bad} server errors, transport errors or lost writes");

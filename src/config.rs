@@ -60,6 +60,20 @@ pub struct Config {
     /// The database as named (`--database-url` or `GUOBAO_DATABASE_URL`, else
     /// `DATABASE_URL`); `None` when nothing names one.
     pub database_url: Option<String>,
+    /// The server's tuning; `None` keeps the defaults of `startup`.
+    pub server: ServerTuning,
+}
+
+/// How many threads and database connections the server uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerTuning {
+    /// HTTP worker threads (`GUOBAO_WORKERS`); default one per CPU.
+    pub workers: Option<usize>,
+    /// Threads per worker that run use cases off the HTTP threads
+    /// (`GUOBAO_BLOCKING_THREADS`).
+    pub blocking_threads: Option<usize>,
+    /// Pooled database connections (`GUOBAO_POOL_SIZE`).
+    pub pool_size: Option<u32>,
 }
 
 impl Config {
@@ -125,8 +139,18 @@ impl Config {
                 ))
             }
         };
+        let count = |key: &str, max: u64| -> Result<Option<usize>, String> {
+            Ok(number(key, 1, max)?.map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
+        };
+        let server = ServerTuning {
+            workers: count("GUOBAO_WORKERS", 256)?,
+            blocking_threads: count("GUOBAO_BLOCKING_THREADS", 1024)?,
+            pool_size: number("GUOBAO_POOL_SIZE", 1, 1000)?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        };
         Ok(Config {
             database_url: get("DATABASE_URL"),
+            server,
             secret_key,
             secure_cookies,
             lock_wait: number("GUOBAO_LOCK_WAIT_MS", 1, 600_000)?.map(Duration::from_millis),
@@ -164,6 +188,7 @@ mod tests {
         assert_eq!(c.limits.max_photo_bytes, 10 * MIB);
         assert_eq!(c.lock_wait, None);
         assert!(!c.secure_cookies && c.secret_key.is_none() && c.fault_points.is_empty());
+        assert_eq!(c.server, ServerTuning::default());
         assert_eq!(c.database_url(), DEFAULT_DATABASE_URL);
     }
 
@@ -186,8 +211,19 @@ mod tests {
             ("GUOBAO_LOCK_WAIT_MS", "300"),
             ("GUOBAO_SECURE_COOKIES", "true"),
             ("GUOBAO_FAULT_INJECTION", "a, b,"),
+            ("GUOBAO_WORKERS", "3"),
+            ("GUOBAO_BLOCKING_THREADS", "16"),
+            ("GUOBAO_POOL_SIZE", "6"),
         ])
         .unwrap();
+        assert_eq!(
+            c.server,
+            ServerTuning {
+                workers: Some(3),
+                blocking_threads: Some(16),
+                pool_size: Some(6),
+            }
+        );
         assert_eq!(c.limits.max_upload_bytes, 5 * MIB);
         assert_eq!(c.limits.max_roster_rows, 7);
         assert_eq!(c.limits.max_photo_bytes, 2 * MIB);
@@ -203,6 +239,9 @@ mod tests {
             ("GUOBAO_LOCK_WAIT_MS", "-1"),
             ("GUOBAO_SECURE_COOKIES", "yes"),
             ("GUOBAO_SECRET_KEY", "short"),
+            ("GUOBAO_WORKERS", "0"),
+            ("GUOBAO_BLOCKING_THREADS", "many"),
+            ("GUOBAO_POOL_SIZE", "0"),
         ] {
             let e = read(&[(k, v)]).unwrap_err();
             assert!(e.contains(k) && e.contains("设置"), "{k}={v}: {e}");

@@ -25,6 +25,8 @@ pub struct Settings {
     pub clock: crate::app::clock::Clock,
     /// Upload sizes.
     pub limits: crate::config::Limits,
+    /// Worker and blocking thread counts (`None`: the defaults below).
+    pub tuning: crate::config::ServerTuning,
 }
 
 impl Settings {
@@ -35,7 +37,25 @@ impl Settings {
             secure_cookies: config.secure_cookies,
             clock: crate::app::clock::Clock::system(),
             limits: config.limits,
+            tuning: config.server,
         }
+    }
+}
+
+/// Threads per HTTP worker that run use cases (`web::block`). actix's own
+/// default is 512 divided among the workers: under 200 concurrent requests
+/// that is about 200 threads, nearly all of them parked on the connection
+/// pool, each wake-up a context switch and each thread its own malloc
+/// arena. A few more threads than connections keep every connection busy;
+/// more only add switching. Non-database work (photo decoding, geometry,
+/// reading a roster) runs on these threads too, hence the margin.
+pub const BLOCKING_THREADS: usize = 8;
+
+/// Pooled connections per backend when `GUOBAO_POOL_SIZE` is not set.
+pub fn default_pool_size(backend: db::Backend) -> u32 {
+    match backend {
+        db::Backend::Sqlite => 4,
+        db::Backend::Postgres => 10,
     }
 }
 
@@ -47,10 +67,16 @@ pub fn prepare_database(url: &str) -> Result<Pool, String> {
 
 /// The same, with writers waiting at most `lock_wait` for a lock.
 pub fn prepare_database_with(url: &str, lock_wait: std::time::Duration) -> Result<Pool, String> {
-    let size = match db::backend_of(url) {
-        db::Backend::Sqlite => 4,
-        db::Backend::Postgres => 10,
-    };
+    prepare_database_sized(url, lock_wait, None)
+}
+
+/// The same, with `size` pooled connections (else [`default_pool_size`]).
+pub fn prepare_database_sized(
+    url: &str,
+    lock_wait: std::time::Duration,
+    size: Option<u32>,
+) -> Result<Pool, String> {
+    let size = size.unwrap_or_else(|| default_pool_size(db::backend_of(url)));
     let pool = db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
     let mut conn = pool
         .get()
@@ -120,8 +146,14 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
             // project's error shape, never an empty 400/413.
             .app_data(web::json_config(2 * 1024 * 1024))
             .configure(web::configure)
-    })
-    .listen(listener)?
-    .run();
+    });
+    let server = match settings.tuning.workers {
+        Some(n) => server.workers(n),
+        None => server,
+    };
+    let server = server
+        .worker_max_blocking_threads(settings.tuning.blocking_threads.unwrap_or(BLOCKING_THREADS))
+        .listen(listener)?
+        .run();
     Ok(server)
 }

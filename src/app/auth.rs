@@ -283,15 +283,35 @@ pub fn issue_token(conn: &mut DbConn, actor: &Actor) -> AppResult<String> {
     Ok(token)
 }
 
+/// The active user a live API token belongs to: one indexed query (the
+/// token's hash is unique) joining the token to its user, run on every API
+/// request. Nothing is cached, so an expired token, or one whose user was
+/// deactivated, is refused on the very next request.
 pub fn actor_by_token(conn: &mut DbConn, token: &str) -> AppResult<Option<Actor>> {
     let row = api_tokens::table
+        .inner_join(users::table.on(users::id.eq(api_tokens::user_id)))
         .filter(api_tokens::token_hash.eq(token_hash(token)))
         .filter(api_tokens::expires_at.gt(now_text()))
-        .select(api_tokens::user_id)
-        .first::<i64>(conn)
+        .filter(users::active.eq(true))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::township_id,
+        ))
+        .first::<(i64, String, String, String, Option<i64>)>(conn)
         .optional()?;
-    match row {
-        Some(uid) => actor_by_id(conn, uid),
-        None => Ok(None),
-    }
+    row.map(|(user_id, username, display_name, role, township_id)| {
+        let role =
+            Role::parse(&role).ok_or_else(|| AppError::Internal(format!("unknown role {role}")))?;
+        Ok(Actor {
+            user_id,
+            username,
+            display_name,
+            role,
+            township_id,
+        })
+    })
+    .transpose()
 }

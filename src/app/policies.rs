@@ -335,22 +335,29 @@ pub struct PolicyView {
 
 pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<PolicyView> {
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
-    let grower = super::load::<Grower>(conn, p.grower_id)?;
-    let township = super::areas::area_by_id(conn, p.township_id)?;
-    let receipt = match p.batch_id {
-        Some(b) => premium_batches::table
-            .find(b)
-            .select(premium_batches::receipt_no)
-            .first::<String>(conn)
-            .optional()?,
-        None => None,
-    };
+    // The grower's name and ID number, the township's name and the receipt
+    // of the premium batch, in one query (one policy read is two queries
+    // after the policy itself, not four).
+    let (grower_name, id_number, township_name, receipt): (String, String, String, Option<String>) =
+        growers::table
+            .inner_join(areas::table.on(areas::id.eq(p.township_id)))
+            .left_join(premium_batches::table.on(premium_batches::id.nullable().eq(p.batch_id)))
+            .filter(growers::id.eq(p.grower_id))
+            .select((
+                growers::name,
+                growers::id_number,
+                areas::name,
+                premium_batches::receipt_no.nullable(),
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("农户"))?;
     Ok(build_view(
         p,
         &scheme,
-        &grower.name,
-        &grower.id_number,
-        &township.name,
+        &grower_name,
+        &id_number,
+        &township_name,
         receipt,
         actor.sees_personal_data(),
     ))

@@ -19,7 +19,7 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
     let url = config.database_url();
     app::fault::arm(&config.fault_points);
     let lock_wait = config.lock_wait.unwrap_or(db::LOCK_WAIT);
-    let pool = match startup::prepare_database_with(url, lock_wait) {
+    let pool = match startup::prepare_database_sized(url, lock_wait, config.server.pool_size) {
         Ok(p) => p,
         Err(e) => return fail(&AppError::Internal(e), false),
     };

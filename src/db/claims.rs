@@ -68,6 +68,44 @@ pub fn list(conn: &mut DbConn, scope: Within, f: &ListFilter) -> QueryResult<Vec
         .load(conn)
 }
 
+fn scoped(scope: Within) -> claims::BoxedQuery<'static, <DbConn as diesel::Connection>::Backend> {
+    let q = claims::table.into_boxed();
+    match scope {
+        Within::County => q,
+        Within::Township(t) => q.filter(claims::township_id.eq(t)),
+        Within::AssignedTo(user) => q.filter(claims::adjuster_id.eq(user)),
+    }
+}
+
+/// The claims within `scope` in one of `statuses` (the board's open and
+/// agreed claims: an indexed lookup by status, not every claim).
+pub fn in_statuses(
+    conn: &mut DbConn,
+    scope: Within,
+    statuses: &[ClaimStatus],
+) -> QueryResult<Vec<Claim>> {
+    scoped(scope)
+        .filter(claims::status.eq_any(statuses.iter().copied()))
+        .order((claims::reported_at.desc(), claims::id.desc()))
+        .select(Claim::as_select())
+        .load(conn)
+}
+
+/// What the board's monthly on-time figures need of every claim within
+/// `scope`: status, reported, survey due and surveyed at.
+pub type Timing = (ClaimStatus, Instant, Instant, Option<Instant>);
+
+pub fn timings(conn: &mut DbConn, scope: Within) -> QueryResult<Vec<Timing>> {
+    scoped(scope)
+        .select((
+            claims::status,
+            claims::reported_at,
+            claims::survey_due_at,
+            claims::surveyed_at,
+        ))
+        .load(conn)
+}
+
 /// The payouts the other claims on a policy hold in one of `statuses`.
 pub fn payouts_held(
     conn: &mut DbConn,

@@ -4,7 +4,7 @@
 //! each area registers its own routes (`<area>::configure_api`).
 
 use super::finance as fin;
-use super::session::Caller;
+use super::session::Bearer;
 use super::AppState;
 use crate::app::{finance, premium_flow, reconciliation, subsidy_requests, Actor};
 use crate::db::DbConn;
@@ -155,8 +155,8 @@ pub(crate) fn created<T: serde::Serialize>(v: T) -> Reply {
 /// answer as JSON.
 pub(crate) fn by_id<T: serde::Serialize + Send + 'static>(
     f: fn(&mut DbConn, &Actor, i64) -> AppResult<T>,
-) -> impl Handler<(Caller, web::Path<i64>), Output = Reply> {
-    move |api: Caller, id: web::Path<i64>| async move {
+) -> impl Handler<(Bearer, web::Path<i64>), Output = Reply> {
+    move |api: Bearer, id: web::Path<i64>| async move {
         let id = id.into_inner();
         ok(api.run(move |c, a| f(c, a, id)).await?)
     }
@@ -165,12 +165,12 @@ pub(crate) fn by_id<T: serde::Serialize + Send + 'static>(
 /// A GET of a list for the query's filter.
 pub(crate) fn queried<Q, T>(
     f: fn(&mut DbConn, &Actor, &Q) -> AppResult<T>,
-) -> impl Handler<(Caller, web::Query<Q>), Output = Reply>
+) -> impl Handler<(Bearer, web::Query<Q>), Output = Reply>
 where
     Q: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
 {
-    move |api: Caller, q: web::Query<Q>| async move {
+    move |api: Bearer, q: web::Query<Q>| async move {
         let q = q.into_inner();
         ok(api.run(move |c, a| f(c, a, &q)).await?)
     }
@@ -178,13 +178,13 @@ where
 
 /// POST a JSON body that records something (`f`, given the clock's today):
 /// 201 with what was recorded.
-pub(crate) fn recorded<I, T, F>(f: F) -> impl Handler<(Caller, web::Json<I>), Output = Reply>
+pub(crate) fn recorded<I, T, F>(f: F) -> impl Handler<(Bearer, web::Json<I>), Output = Reply>
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
     F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
 {
-    move |api: Caller, body: web::Json<I>| {
+    move |api: Bearer, body: web::Json<I>| {
         let f = f.clone();
         async move {
             let input = body.into_inner();
@@ -197,7 +197,7 @@ where
 /// PUT a JSON body onto the record with the id in the path.
 pub(crate) fn updated<I, T>(
     f: fn(&mut DbConn, &Actor, i64, &I) -> AppResult<T>,
-) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
+) -> impl Handler<(Bearer, web::Path<i64>, web::Json<I>), Output = Reply>
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
@@ -210,13 +210,13 @@ where
 pub(crate) fn on_record<I, T, F>(
     status: StatusCode,
     f: F,
-) -> impl Handler<(Caller, web::Path<i64>, web::Json<I>), Output = Reply>
+) -> impl Handler<(Bearer, web::Path<i64>, web::Json<I>), Output = Reply>
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     T: serde::Serialize + Send + 'static,
     F: Fn(&mut DbConn, &Actor, DateTime<Utc>, i64, &I) -> AppResult<T> + Clone + Send + 'static,
 {
-    move |api: Caller, id: web::Path<i64>, body: web::Json<I>| {
+    move |api: Bearer, id: web::Path<i64>, body: web::Json<I>| {
         let f = f.clone();
         async move {
             let (id, input) = (id.into_inner(), body.into_inner());
@@ -230,8 +230,8 @@ where
 /// DELETE the record with the id in the path: 204.
 pub(crate) fn deleted(
     f: fn(&mut DbConn, &Actor, i64) -> AppResult<()>,
-) -> impl Handler<(Caller, web::Path<i64>), Output = Reply> {
-    move |api: Caller, id: web::Path<i64>| async move {
+) -> impl Handler<(Bearer, web::Path<i64>), Output = Reply> {
+    move |api: Bearer, id: web::Path<i64>| async move {
         let id = id.into_inner();
         api.run(move |c, a| f(c, a, id)).await?;
         Ok(HttpResponse::NoContent().finish())
@@ -241,8 +241,8 @@ pub(crate) fn deleted(
 /// A GET of what the caller may see of something, without parameters.
 pub(crate) fn listed<T: serde::Serialize + Send + 'static>(
     f: fn(&mut DbConn, &Actor) -> AppResult<T>,
-) -> impl Handler<(Caller,), Output = Reply> {
-    move |api: Caller| async move { ok(api.run(f).await?) }
+) -> impl Handler<(Bearer,), Output = Reply> {
+    move |api: Bearer| async move { ok(api.run(f).await?) }
 }
 
 async fn openapi() -> HttpResponse {

@@ -84,6 +84,15 @@ impl FromRequest for PageUser {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("Authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
 /// An API caller authenticated by `Authorization: Bearer <token>`.
 pub struct ApiUser(pub Actor);
 
@@ -92,12 +101,7 @@ impl FromRequest for ApiUser {
     type Future = Pin<Box<dyn Future<Output = Result<ApiUser, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let token = req
-            .headers()
-            .get("Authorization")
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+        let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
@@ -112,7 +116,52 @@ impl FromRequest for ApiUser {
     }
 }
 
-/// An API request from an authenticated caller: the state and the actor.
+/// An API request with a bearer token, whose caller is looked up in the same
+/// blocking call, on the same pooled connection, as the use case it runs:
+/// one trip to the blocking pool and one connection checkout per request
+/// instead of two. The token is checked against the database on every
+/// request (nothing is cached, so a revoked token stops working at once).
+/// No token at all is refused before anything else; an unknown or expired
+/// one when the use case would run. Handlers that must know the caller
+/// before they read a body (uploads) take [`Caller`] instead.
+pub struct Bearer {
+    pub state: web::Data<AppState>,
+    token: String,
+}
+
+impl FromRequest for Bearer {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Bearer, AppError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        std::future::ready(match (bearer_token(req), state) {
+            (Some(token), Some(state)) => Ok(Bearer { state, token }),
+            _ => Err(AppError::Unauthenticated),
+        })
+    }
+}
+
+impl Bearer {
+    /// Run a use case as the token's user (401 when the token is not valid).
+    pub async fn run<T, F>(&self, f: F) -> crate::error::AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConn, &Actor) -> crate::error::AppResult<T> + Send + 'static,
+    {
+        let token = self.token.clone();
+        self.state
+            .run(move |c| {
+                let actor = crate::app::auth::actor_by_token(c, &token)?
+                    .ok_or(AppError::Unauthenticated)?;
+                f(c, &actor)
+            })
+            .await
+    }
+}
+
+/// An API request from an authenticated caller: the state and the actor,
+/// looked up before the handler runs.
 pub struct Caller {
     pub state: web::Data<AppState>,
     pub actor: Actor,

@@ -235,3 +235,59 @@ fn detail_pages_show_the_full_id_number_only_to_the_roles_that_may_see_it() {
         }
     }
 }
+
+/// The bearer token is checked against the database on every request, in
+/// the same call as the use case (nothing is cached): closing the account or
+/// the token's expiry takes effect on the very next request, for a list, the
+/// claims board and a write alike; another account's token keeps working.
+#[test]
+fn a_token_stops_working_at_once_when_its_account_is_closed_or_it_expires() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{api_tokens, users};
+    let app = spawn_app();
+    let desk = app.api("underwriter");
+    let station = app.api("station_a");
+    for path in [
+        "/api/v1/growers",
+        "/api/v1/claims/board",
+        "/api/v1/policies",
+    ] {
+        assert_eq!(desk.get(path).status, 200, "{path}");
+    }
+    assert_eq!(station.get("/api/v1/growers").status, 200);
+
+    let mut c = app.conn();
+    diesel::update(users::table.filter(users::username.eq("underwriter")))
+        .set(users::active.eq(false))
+        .execute(&mut c)
+        .unwrap();
+    for path in [
+        "/api/v1/growers",
+        "/api/v1/claims/board",
+        "/api/v1/policies",
+    ] {
+        let r = desk.get(path);
+        assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{path}");
+    }
+    let r = desk.post("/api/v1/growers", json!({"name": "农户"}));
+    assert_eq!(
+        (r.status, r.code()),
+        (401, "unauthenticated"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(station.get("/api/v1/growers").status, 200);
+
+    // Back in service: the same token works again, until it expires.
+    diesel::update(users::table.filter(users::username.eq("underwriter")))
+        .set(users::active.eq(true))
+        .execute(&mut c)
+        .unwrap();
+    assert_eq!(desk.get("/api/v1/claims/board").status, 200);
+    diesel::update(api_tokens::table)
+        .set(api_tokens::expires_at.eq("2000-01-01T00:00:00Z"))
+        .execute(&mut c)
+        .unwrap();
+    assert_eq!(desk.get("/api/v1/claims/board").status, 401);
+    assert_eq!(station.get("/api/v1/growers").status, 401);
+}

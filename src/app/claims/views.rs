@@ -119,8 +119,9 @@ impl Names {
     }
 }
 
-pub(super) fn on_time(c: &Claim) -> Option<bool> {
-    c.surveyed_at.map(|s| s <= c.survey_due_at)
+/// Surveyed by the deadline? `None` while not surveyed.
+pub(super) fn on_time(surveyed_at: Option<Instant>, survey_due_at: Instant) -> Option<bool> {
+    surveyed_at.map(|s| s <= survey_due_at)
 }
 
 fn view_with(
@@ -176,7 +177,7 @@ fn view_with(
         co_surveyor_id: c.co_surveyor_id,
         surveyed_at: c.surveyed_at,
         surveyed_display: c.surveyed_at.map(Instant::display),
-        surveyed_on_time: on_time(c),
+        surveyed_on_time: on_time(c.surveyed_at, c.survey_due_at),
         payout: c.payout_fen,
         paid: c.paid_fen,
         review_note: c.review_note.clone(),
@@ -207,6 +208,19 @@ macro_rules! by_ids {
 /// Views of many claims with three queries, not three per claim.
 pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
     let names = Names::load(conn)?;
+    views_with(conn, &names, actor, list)
+}
+
+/// The same with the names already loaded (the board needs them too).
+pub(super) fn views_with(
+    conn: &mut DbConn,
+    names: &Names,
+    actor: &Actor,
+    list: &[Claim],
+) -> AppResult<Vec<ClaimView>> {
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
     let policy_ids: Vec<i64> = list.iter().map(|c| c.policy_id).collect();
     let grower_ids: Vec<i64> = list.iter().map(|c| c.grower_id).collect();
     let plot_ids: Vec<i64> = list.iter().map(|c| c.plot_id).collect();
@@ -217,7 +231,7 @@ pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResu
         .map(|c| {
             let missing = || AppError::Internal(format!("claim {} lost its policy", c.id));
             Ok(view_with(
-                &names,
+                names,
                 actor,
                 c,
                 ps.get(&c.policy_id).ok_or_else(missing)?,

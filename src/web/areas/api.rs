@@ -4,7 +4,7 @@
 use crate::app::{self, schemes};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::web::api::{ok, one_of, recorded, Reply, MAX_BODY_BYTES};
-use crate::web::session::Caller;
+use crate::web::session::{Bearer, Caller};
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -32,7 +32,7 @@ struct SchemeQuery {
     scheme: Option<String>,
 }
 
-async fn townships(api: Caller, q: web::Query<SchemeQuery>) -> Reply {
+async fn townships(api: Bearer, q: web::Query<SchemeQuery>) -> Reply {
     let code = q.into_inner().scheme;
     ok(api
         .run(move |c, a| {
@@ -45,7 +45,7 @@ async fn townships(api: Caller, q: web::Query<SchemeQuery>) -> Reply {
         .await?)
 }
 
-async fn villages(api: Caller, code: web::Path<String>) -> Reply {
+async fn villages(api: Bearer, code: web::Path<String>) -> Reply {
     let code = code.into_inner();
     ok(api
         .run(move |c, a| {
@@ -60,7 +60,7 @@ struct TargetBody {
     target_mu: String,
 }
 
-async fn set_target(api: Caller, code: web::Path<String>, body: web::Json<TargetBody>) -> Reply {
+async fn set_target(api: Bearer, code: web::Path<String>, body: web::Json<TargetBody>) -> Reply {
     let (code, target) = (code.into_inner(), body.into_inner().target_mu);
     ok(api
         .run(move |c, a| app::areas::set_target(c, a, &code, &target))
@@ -148,7 +148,7 @@ struct VillageQuery {
 }
 
 async fn export_boundaries(
-    api: Caller,
+    api: Bearer,
     code: web::Path<String>,
     q: web::Query<VillageQuery>,
 ) -> Reply {

@@ -2,7 +2,7 @@
 
 use crate::app;
 use crate::web::api::{ok, Reply};
-use crate::web::session::Caller;
+use crate::web::session::Bearer;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn audit(api: Caller, q: web::Query<AuditQuery>) -> Reply {
+async fn audit(api: Bearer, q: web::Query<AuditQuery>) -> Reply {
     let q = q.into_inner();
     let limit = q.limit.unwrap_or(100);
     ok(api

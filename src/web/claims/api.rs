@@ -5,7 +5,7 @@ use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
 use crate::app::Actor;
 use crate::error::{AppResult, ErrorCode};
 use crate::web::api::{by_id, on_record};
-use crate::web::session::Caller;
+use crate::web::session::{Bearer, Caller};
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -62,7 +62,7 @@ struct ListQuery {
     event_id: Option<i64>,
 }
 
-async fn list(api: Caller, q: web::Query<ListQuery>) -> Reply {
+async fn list(api: Bearer, q: web::Query<ListQuery>) -> Reply {
     let q = q.into_inner();
     crate::web::api::one_of(
         "status",
@@ -90,7 +90,7 @@ async fn list(api: Caller, q: web::Query<ListQuery>) -> Reply {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-async fn report(api: Caller, body: web::Json<ReportInput>) -> Reply {
+async fn report(api: Bearer, body: web::Json<ReportInput>) -> Reply {
     let mut input = body.into_inner();
     input.channel.get_or_insert_with(|| "api".into());
     let now = api.state.clock.now();
@@ -105,7 +105,7 @@ struct LookupQuery {
     q: Option<String>,
 }
 
-async fn lookup(api: Caller, q: web::Query<LookupQuery>) -> Reply {
+async fn lookup(api: Bearer, q: web::Query<LookupQuery>) -> Reply {
     let q = q.into_inner().q.unwrap_or_default();
     let hits = api.run(move |c, a| claims::lookup(c, a, &q)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": hits })))
@@ -116,14 +116,14 @@ struct BoardQuery {
     warn_hours: Option<u32>,
 }
 
-async fn board(api: Caller, q: web::Query<BoardQuery>) -> Reply {
+async fn board(api: Bearer, q: web::Query<BoardQuery>) -> Reply {
     let warn = q.into_inner().warn_hours;
     let now = api.state.clock.now();
     let b = api.run(move |c, a| claims::board(c, a, now, warn)).await?;
     Ok(HttpResponse::Ok().json(b))
 }
 
-async fn report_event(api: Caller, body: web::Json<EventInput>) -> Reply {
+async fn report_event(api: Bearer, body: web::Json<EventInput>) -> Reply {
     let input = body.into_inner();
     let now = api.state.clock.now();
     let r = api
@@ -132,7 +132,7 @@ async fn report_event(api: Caller, body: web::Json<EventInput>) -> Reply {
     Ok(HttpResponse::Created().json(r))
 }
 
-async fn survey(api: Caller, id: web::Path<i64>, body: web::Json<SurveyInput>) -> Reply {
+async fn survey(api: Bearer, id: web::Path<i64>, body: web::Json<SurveyInput>) -> Reply {
     let (id, input) = (id.into_inner(), body.into_inner());
     let now = api.state.clock.now();
     let r = api
@@ -191,7 +191,7 @@ pub(crate) async fn receive_photo(
     Ok(created_or_ok(r.created, r))
 }
 
-async fn photo_bytes(api: Caller, path: web::Path<(i64, i64)>) -> Reply {
+async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
     let (ct, bytes) = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
     Ok(HttpResponse::Ok().content_type(ct).body(bytes))

@@ -2,7 +2,7 @@
 
 use crate::app::{self, growers};
 use crate::web::api::{by_id, created, deleted, queried, updated, Reply};
-use crate::web::session::Caller;
+use crate::web::session::Bearer;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,7 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// The fault point sits in the handler, outside any transaction.
-async fn create_grower(api: Caller, body: web::Json<growers::GrowerInput>) -> Reply {
+async fn create_grower(api: Bearer, body: web::Json<growers::GrowerInput>) -> Reply {
     let input = body.into_inner();
     app::fault::point("grower_handler", &input.name);
     created(api.run(move |c, a| growers::create(c, a, &input)).await?)

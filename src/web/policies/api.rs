@@ -3,7 +3,7 @@
 use crate::app::{batches, policies};
 use crate::error::ErrorCode;
 use crate::web::api::{by_id, created, listed, ok, one_of, Reply};
-use crate::web::session::Caller;
+use crate::web::session::Bearer;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/batches", web::post().to(create_batch));
 }
 
-async fn list_policies(api: Caller, f: web::Query<policies::PolicyFilter>) -> Reply {
+async fn list_policies(api: Bearer, f: web::Query<policies::PolicyFilter>) -> Reply {
     let f = f.into_inner();
     one_of(
         "status",
@@ -39,7 +39,7 @@ struct CollectBody {
     collected_on: String,
 }
 
-async fn collect_policy(api: Caller, id: web::Path<i64>, body: web::Json<CollectBody>) -> Reply {
+async fn collect_policy(api: Bearer, id: web::Path<i64>, body: web::Json<CollectBody>) -> Reply {
     let (id, date) = (id.into_inner(), body.into_inner().collected_on);
     let today = api.state.clock.today();
     ok(api
@@ -62,7 +62,7 @@ struct BatchBody {
     handed_over_on: String,
 }
 
-async fn create_batch(api: Caller, body: web::Json<BatchBody>) -> Reply {
+async fn create_batch(api: Bearer, body: web::Json<BatchBody>) -> Reply {
     let b = body.into_inner();
     let input = batches::BatchInput {
         township_code: b.township_code,

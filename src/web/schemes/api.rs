@@ -2,7 +2,7 @@
 
 use crate::app::schemes;
 use crate::web::api::{created, ok, Reply};
-use crate::web::session::Caller;
+use crate::web::session::Bearer;
 use actix_web::web;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -15,12 +15,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/eligibility", web::post().to(eligibility));
 }
 
-async fn list_schemes(api: Caller) -> Reply {
+async fn list_schemes(api: Bearer) -> Reply {
     let list = api.state.run(schemes::list).await?;
     ok(list.into_iter().map(|s| s.def).collect::<Vec<_>>())
 }
 
-async fn get_scheme(api: Caller, code: web::Path<String>) -> Reply {
+async fn get_scheme(api: Bearer, code: web::Path<String>) -> Reply {
     let code = code.into_inner();
     ok(api
         .state
@@ -29,7 +29,7 @@ async fn get_scheme(api: Caller, code: web::Path<String>) -> Reply {
         .def)
 }
 
-async fn create_scheme(api: Caller, body: web::Json<serde_json::Value>) -> Reply {
+async fn create_scheme(api: Bearer, body: web::Json<serde_json::Value>) -> Reply {
     let text = body.into_inner().to_string();
     let def = schemes::parse_definition(&text)?;
     created(api.run(move |c, a| schemes::create(c, a, &def)).await?.def)
@@ -42,7 +42,7 @@ struct QuoteQuery {
     mu: String,
 }
 
-async fn quote(api: Caller, q: web::Query<QuoteQuery>) -> Reply {
+async fn quote(api: Bearer, q: web::Query<QuoteQuery>) -> Reply {
     let q = q.into_inner();
     ok(api
         .state
@@ -61,7 +61,7 @@ struct EligibilityBody {
     facts: BTreeMap<String, serde_json::Value>,
 }
 
-async fn eligibility(api: Caller, body: web::Json<EligibilityBody>) -> Reply {
+async fn eligibility(api: Bearer, body: web::Json<EligibilityBody>) -> Reply {
     let b = body.into_inner();
     let facts: Vec<(String, String)> = b
         .facts

@@ -248,6 +248,7 @@ pub fn start_server_with(pool: db::Pool, clock: Clock) -> String {
         secret_key: None,
         secure_cookies: false,
         clock,
+        tuning: Default::default(),
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
