@@ -229,3 +229,23 @@ mod tests {
         assert!(!import_created(&entry, "policy", 4));
     }
 }
+
+/// A response that showed personal data in full (ID number, phone, bank
+/// account): who saw which fields of which record, recorded as a `read`.
+pub fn accessed(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    fields: &[&str],
+) -> AppResult<()> {
+    record(
+        conn,
+        actor,
+        "read",
+        entity,
+        id,
+        None::<&()>,
+        Some(&serde_json::json!({ "fields": fields })),
+    )
+}

@@ -22,6 +22,9 @@ pub struct Actor {
     pub display_name: String,
     pub role: Role,
     pub township_id: Option<i64>,
+    /// Where the request came from (the peer address), for the audit trail;
+    /// `None` for the CLI and the system.
+    pub client: Option<String>,
 }
 
 impl Actor {
@@ -33,6 +36,7 @@ impl Actor {
             display_name: "系统".into(),
             role: Role::Admin,
             township_id: None,
+            client: None,
         }
     }
 
@@ -45,6 +49,7 @@ impl Actor {
             display_name: u.display_name.clone(),
             role,
             township_id: u.township_id,
+            client: None,
         })
     }
 
@@ -100,6 +105,12 @@ impl Actor {
     /// Full ID numbers and bank accounts: only for the roles that act on them.
     pub fn sees_personal_data(&self) -> bool {
         self.may(Action::SeePersonalData)
+    }
+
+    /// The same actor, seen as coming from `client`.
+    pub fn from_client(mut self, client: Option<String>) -> Actor {
+        self.client = client;
+        self
     }
 
     pub fn require(&self, allowed: bool) -> AppResult<()> {
@@ -311,6 +322,7 @@ pub fn actor_by_token(conn: &mut DbConn, token: &str) -> AppResult<Option<Actor>
             display_name,
             role,
             township_id,
+            client: None,
         })
     })
     .transpose()

@@ -56,6 +56,11 @@ pub fn log_out(session: &Session) {
     session.purge();
 }
 
+/// The peer address of a request, kept on the actor for the audit trail.
+pub fn client_addr(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
 /// A logged-in person on a page. Missing → the page handler redirects to /login.
 pub struct PageUser(pub Option<Actor>);
 
@@ -66,6 +71,7 @@ impl FromRequest for PageUser {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let session = Session::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client = client_addr(req);
         Box::pin(async move {
             let (Ok(session), Some(state)) = (session, state) else {
                 return Ok(PageUser(None));
@@ -79,7 +85,7 @@ impl FromRequest for PageUser {
             if actor.is_none() {
                 session.purge();
             }
-            Ok(PageUser(actor))
+            Ok(PageUser(actor.map(|a| a.from_client(client))))
         })
     }
 }
@@ -103,6 +109,7 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client = client_addr(req);
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthenticated);
@@ -110,7 +117,7 @@ impl FromRequest for ApiUser {
             state
                 .run(move |c| crate::app::auth::actor_by_token(c, &token))
                 .await?
-                .map(ApiUser)
+                .map(|a| ApiUser(a.from_client(client)))
                 .ok_or(AppError::Unauthenticated)
         })
     }
@@ -127,6 +134,7 @@ impl FromRequest for ApiUser {
 pub struct Bearer {
     pub state: web::Data<AppState>,
     token: String,
+    client: Option<String>,
 }
 
 impl FromRequest for Bearer {
@@ -136,7 +144,11 @@ impl FromRequest for Bearer {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         std::future::ready(match (bearer_token(req), state) {
-            (Some(token), Some(state)) => Ok(Bearer { state, token }),
+            (Some(token), Some(state)) => Ok(Bearer {
+                state,
+                token,
+                client: client_addr(req),
+            }),
             _ => Err(AppError::Unauthenticated),
         })
     }
@@ -150,10 +162,12 @@ impl Bearer {
         F: FnOnce(&mut crate::db::DbConn, &Actor) -> crate::error::AppResult<T> + Send + 'static,
     {
         let token = self.token.clone();
+        let client = self.client.clone();
         self.state
             .run(move |c| {
                 let actor = crate::app::auth::actor_by_token(c, &token)?
-                    .ok_or(AppError::Unauthenticated)?;
+                    .ok_or(AppError::Unauthenticated)?
+                    .from_client(client);
                 f(c, &actor)
             })
             .await
