@@ -135,6 +135,22 @@ fn tablet_enrollment_in_a_real_browser() {
     );
 }
 
+/// Accounts in a real browser (tests/browser/accounts.mjs): an admin creates
+/// an account, its person must choose a password first, logout kills the cookie.
+#[test]
+fn tablet_account_and_first_password_in_a_real_browser() {
+    if !tools_ready() {
+        return;
+    }
+    let app = crate::helpers::spawn_app();
+    run_script(
+        "accounts.mjs",
+        &[&app.address, crate::helpers::PASSWORD],
+        &[],
+        "account checks passed",
+    );
+}
+
 /// The survey page with the network cut and restored (tests/browser/survey.mjs).
 #[test]
 fn tablet_survey_survives_a_lost_signal() {
