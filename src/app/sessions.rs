@@ -113,9 +113,27 @@ pub fn user_of(
     }))
 }
 
-/// Log out: the session is gone.
+/// Log out: the session is gone, and the audit trail says who left.
 pub fn end(conn: &mut DbConn, key: &str) -> AppResult<()> {
-    diesel::delete(sessions::table.filter(sessions::token_hash.eq(key_hash(key)))).execute(conn)?;
+    let hash = key_hash(key);
+    let user: Option<User> = sessions::table
+        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
+        .filter(sessions::token_hash.eq(&hash))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(&hash))).execute(conn)?;
+    if let Some(u) = user {
+        crate::app::audit::record(
+            conn,
+            &Actor::from_user(&u)?,
+            "logout",
+            "user",
+            u.id,
+            None::<&()>,
+            Some(&serde_json::json!({ "username": u.username })),
+        )?;
+    }
     Ok(())
 }
 

@@ -146,6 +146,7 @@ fn a_cookie_copied_before_logout_is_worthless_afterwards() {
         0,
         "logout deletes the session"
     );
+    assert_eq!(audit_actions(&app, "logout"), 1);
     // The copy: pages and CSRF-checked posts alike go to the login page.
     assert!(to_login(get_with(&app, &cookie, "/growers")));
     let form = [
