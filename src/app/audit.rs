@@ -257,6 +257,26 @@ pub fn search(
     Ok(Paged::new(items, total, page))
 }
 
+/// The latest `limit` rows (1 to 1000) of a kind of record, or of one record.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: Option<&str>,
+    entity_id: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<AuditEntry>> {
+    let filter = Filter {
+        entity: entity.map(str::to_string),
+        entity_id,
+        ..Filter::default()
+    };
+    let page = Page {
+        number: 1,
+        size: limit.clamp(1, 1000),
+    };
+    Ok(search(conn, actor, &filter, page)?.items)
+}
+
 /// The entity of the one audit row a roster import writes: who imported
 /// which file when, what it counted, and the ids of every grower, plot and
 /// policy it created (`"created": {"grower": [[first, last], ...], ...}`).

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod audit_chain;
 mod bad_input;
 mod boundaries;
 mod browser;
