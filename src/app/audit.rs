@@ -366,6 +366,26 @@ pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppR
     chained(conn, |c| Ok(audit_chain::append(c, &entries)?))
 }
 
+/// A response that showed personal data in full (ID number, phone, bank
+/// account): who saw which fields of which record, recorded as a `read`.
+pub fn accessed(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    fields: &[&str],
+) -> AppResult<()> {
+    record(
+        conn,
+        actor,
+        "read",
+        entity,
+        id,
+        None::<&()>,
+        Some(&serde_json::json!({ "fields": fields })),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,24 +409,40 @@ mod tests {
         assert!(!import_created(entry, "policy", 4));
         assert!(!import_created(None, "grower", 3));
     }
-}
 
-/// A response that showed personal data in full (ID number, phone, bank
-/// account): who saw which fields of which record, recorded as a `read`.
-pub fn accessed(
-    conn: &mut DbConn,
-    actor: &Actor,
-    entity: &str,
-    id: i64,
-    fields: &[&str],
-) -> AppResult<()> {
-    record(
-        conn,
-        actor,
-        "read",
-        entity,
-        id,
-        None::<&()>,
-        Some(&serde_json::json!({ "fields": fields })),
-    )
+    #[test]
+    fn a_china_day_starts_at_sixteen_hundred_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(china_midnight(d), "2026-11-28T16:00:00Z");
+        let jan1 = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(china_midnight(jan1), "2026-12-31T16:00:00Z");
+    }
+
+    #[test]
+    fn filters_are_read_or_refused_in_chinese() {
+        let f = FilterInput {
+            username: Some(" station_a ".into()),
+            entity_id: Some("12".into()),
+            from: Some("2026-11-01".into()),
+            to: Some("2026/11/29".into()),
+            action: Some(String::new()),
+            ..FilterInput::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(f.username.as_deref(), Some("station_a"));
+        assert_eq!(f.entity_id, Some(12));
+        assert_eq!(f.action, None);
+        assert_eq!(f.to, NaiveDate::from_ymd_opt(2026, 11, 29));
+        let e = FilterInput {
+            entity_id: Some("0".into()),
+            from: Some("2026-12-01".into()),
+            to: Some("2026-11-01".into()),
+            ..FilterInput::default()
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = e.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["entity_id", "to"]);
+    }
 }

@@ -94,11 +94,9 @@ struct Stored {
 }
 
 fn stored(c: &mut DbConn) -> Vec<Stored> {
-    diesel::sql_query(
-        "SELECT id, at, client_addr, prev_hash, hash FROM audit_log ORDER BY id",
-    )
-    .load(c)
-    .unwrap()
+    diesel::sql_query("SELECT id, at, client_addr, prev_hash, hash FROM audit_log ORDER BY id")
+        .load(c)
+        .unwrap()
 }
 
 fn broken(v: &Value) -> (&str, i64) {
@@ -309,9 +307,7 @@ fn writers_in_parallel_build_one_chain() {
                 for i in 0..each {
                     // Each in its own transaction, with a read first as use cases do.
                     app::tx(&mut c, |c| {
-                        let _: i64 = guobao::db::schema::audit_log::table
-                            .count()
-                            .get_result(c)?;
+                        let _: i64 = guobao::db::schema::audit_log::table.count().get_result(c)?;
                         app::audit::record(c, &who, "update", "plot", i, None::<&()>, Some(&i))?;
                         if i % 5 == 0 {
                             app::audit::record_many(
@@ -458,7 +454,16 @@ fn the_audit_page_filters_pages_and_speaks_chinese() {
         let mut c = app.conn();
         let who = actor("forestry", Some("10.1.2.3"));
         for i in 0..60 {
-            app::audit::record(&mut c, &who, "read", "grower", g, None::<&()>, Some(&json!({"fields": ["id_number", "phone"]}))).unwrap();
+            app::audit::record(
+                &mut c,
+                &who,
+                "read",
+                "grower",
+                g,
+                None::<&()>,
+                Some(&json!({"fields": ["id_number", "phone"]})),
+            )
+            .unwrap();
             let _ = i;
         }
     }
@@ -482,14 +487,24 @@ fn the_audit_page_filters_pages_and_speaks_chinese() {
     assert!(!second.is_empty());
 
     // By person and record: the station's three rows on its plot, in Chinese, China time.
-    let p = b.get(&format!("/audit?username=station_a&entity=plot&entity_id={plot}"));
+    let p = b.get(&format!(
+        "/audit?username=station_a&entity=plot&entity_id={plot}"
+    ));
     assert_eq!(p.status, 200, "{}", p.body);
     let rows = page_rows(&p.body);
     assert_eq!(rows.len(), 2, "create and update of the plot: {}", p.body);
-    assert!(rows[0].contains("修改") && rows[0].contains("地块"), "{}", rows[0]);
+    assert!(
+        rows[0].contains("修改") && rows[0].contains("地块"),
+        "{}",
+        rows[0]
+    );
     assert!(rows[1].contains("新增"), "{}", rows[1]);
     assert!(rows[0].contains("<details>") && rows[0].contains("修改前"));
-    assert!(rows[0].contains("127.0.0.1"), "the client address: {}", rows[0]);
+    assert!(
+        rows[0].contains("127.0.0.1"),
+        "the client address: {}",
+        rows[0]
+    );
     assert!(p.body.contains("共 2 条"));
     // The shown time is the stored UTC time plus eight hours.
     let stored_at: String = {
@@ -516,14 +531,18 @@ fn the_audit_page_filters_pages_and_speaks_chinese() {
     let p = b.get("/audit?action=update&username=station_a");
     let updates = page_rows(&p.body);
     assert!(!updates.is_empty());
-    assert!(updates.iter().all(|r| r.contains("修改") && !r.contains("新增")));
+    assert!(updates
+        .iter()
+        .all(|r| r.contains("修改") && !r.contains("新增")));
     let p = b.get("/audit?action=update&username=station_a&entity=plot");
     assert_eq!(page_rows(&p.body).len(), 1);
     let today = chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
         .date_naive();
     let yesterday = today.pred_opt().unwrap();
-    let p = b.get(&format!("/audit?from={today}&to={today}&username=station_a"));
+    let p = b.get(&format!(
+        "/audit?from={today}&to={today}&username=station_a"
+    ));
     assert!(p.body.contains("共 "), "{}", p.body);
     assert!(page_rows(&p.body).len() >= 2, "{}", p.body);
     let p = b.get(&format!("/audit?to={yesterday}"));
