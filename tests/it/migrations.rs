@@ -56,6 +56,23 @@ where
     }
 }
 
+/// The seed writes audit rows, and the program writes them onto the audit
+/// hash chain, which a later migration makes: make it here, ahead of time
+/// (this test runs and reverts only LEVEL_COLUMNS after it).
+fn audit_chain_early(conn: &mut DbConn) {
+    use diesel::connection::SimpleConnection;
+    let up = match conn {
+        DbConn::Sqlite(_) => {
+            include_str!("../../migrations/sqlite/2026-12-01-000007_audit_chain/up.sql")
+        }
+        DbConn::Postgresql(_) => {
+            include_str!("../../migrations/postgres/2026-12-01-000007_audit_chain/up.sql")
+        }
+    };
+    conn.batch_execute(up).unwrap();
+    guobao::db::audit_chain::chain_existing(conn).unwrap();
+}
+
 #[derive(Debug, PartialEq, QueryableByName)]
 struct LevelRow {
     #[diesel(sql_type = Text)]
@@ -102,6 +119,7 @@ fn subsidy_level_rows_become_policy_columns_and_back() {
     let db = TestDb::new();
     let mut c = db.conn();
     step(&mut c, Step::Before);
+    audit_chain_early(&mut c);
     seed(&mut c);
     for s in [
         "INSERT INTO growers (year, id_number, name, phone, bank_name, bank_account, \
