@@ -50,5 +50,6 @@ fn main() -> ExitCode {
         Command::Claims { command } => cli::claims::run(command, &config),
         Command::Report { command } => cli::report::run(command, &config),
         Command::Reconcile(args) => cli::reconcile::run(args, &config),
+        Command::Audit { command } => cli::audit::run(command, &config),
     }
 }

@@ -1,11 +1,17 @@
 //! The audit trail: who changed what, when, with the row before and after.
 //! Append-only: there is no update or delete here, and the database refuses them.
+//! Every row is chained to the one before by a SHA-256 hash (`db::audit_chain`),
+//! so a row changed, deleted or inserted behind the program's back is found by
+//! `guobao audit verify`.
 
-use super::Actor;
+use super::clock::input_day;
+use super::{Actor, Page, Paged};
+use crate::db::audit_chain::{self, NewEntry};
 use crate::db::models::AuditEntry;
 use crate::db::schema::audit_log;
-use crate::db::{now_text, DbConn};
-use crate::error::AppResult;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -41,28 +47,217 @@ pub fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> AppResult<()> {
-    let to_json = |v: Option<String>| v;
-    let before = to_json(before.and_then(|b| serde_json::to_string(b).ok()));
-    let after = to_json(after.and_then(|a| serde_json::to_string(a).ok()));
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(now_text()),
-            audit_log::user_id.eq(if actor.user_id > 0 {
-                Some(actor.user_id)
-            } else {
-                None
-            }),
-            audit_log::username.eq(&actor.username),
-            audit_log::action.eq(action),
-            audit_log::entity.eq(entity),
-            audit_log::entity_id.eq(Some(entity_id)),
-            audit_log::before_json.eq(before),
-            audit_log::after_json.eq(after),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let before = before.and_then(json);
+    let after = after.and_then(json);
+    entry(
+        conn,
+        actor,
+        action,
+        entity,
+        Some(entity_id),
+        before.as_deref(),
+        after.as_deref(),
+    )
 }
 
+/// Any audit row, with its JSON already written: appended to the chain
+/// (`db::audit_chain`) inside the caller's transaction, or in one of its own.
+pub fn entry(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: Option<i64>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> AppResult<()> {
+    let row = NewEntry {
+        user_id: (actor.user_id > 0).then_some(actor.user_id),
+        username: &actor.username,
+        action,
+        entity,
+        entity_id,
+        before_json: before,
+        after_json: after,
+        client_addr: actor.client.as_deref(),
+    };
+    chained(conn, |c| Ok(audit_chain::append(c, &[row])?))
+}
+
+/// `f` inside the caller's transaction, or in a write transaction of its own:
+/// reading the chain's head and appending to it must happen in one.
+fn chained<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+    if crate::db::is_dirty(conn) {
+        f(conn)
+    } else {
+        super::tx(conn, f)
+    }
+}
+
+/// What the audit page and `/api/v1/audit` filter on; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    /// The person (exact user name).
+    pub username: Option<String>,
+    /// The record: its kind and id.
+    pub entity: Option<String>,
+    pub entity_id: Option<i64>,
+    pub action: Option<String>,
+    /// China calendar days, both included.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// The filter as typed (query parameters): blank means "any".
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FilterInput {
+    pub username: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl FilterInput {
+    /// The filter, or every reason it is not one (in Chinese).
+    pub fn parse(&self) -> AppResult<Filter> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let mut errors = Vec::new();
+        let entity_id = given(&self.entity_id).and_then(|s| match s.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                errors.push(FieldError::new(
+                    "entity_id",
+                    ErrorCode::QueryInvalid,
+                    format!("记录编号应为正整数：{}", crate::domain::number::shown(&s)),
+                ));
+                None
+            }
+        });
+        let mut day = |field: &str, label: &str, v: &Option<String>| {
+            given(v).and_then(|s| match input_day(field, label, &s) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            })
+        };
+        let from = day("from", "开始日期", &self.from);
+        let to = day("to", "结束日期", &self.to);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                errors.push(FieldError::new(
+                    "to",
+                    ErrorCode::QueryInvalid,
+                    format!("结束日期（{t}）不能早于开始日期（{f}）"),
+                ));
+            }
+        }
+        for (field, label, v) in [
+            ("username", "操作人", &self.username),
+            ("entity", "对象", &self.entity),
+            ("action", "操作", &self.action),
+        ] {
+            if given(v).is_some_and(|s| s.chars().count() > 100) {
+                errors.push(FieldError::new(
+                    field,
+                    ErrorCode::QueryInvalid,
+                    format!("{label}太长（最多100个字）"),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(Filter {
+            username: given(&self.username),
+            entity: given(&self.entity),
+            entity_id,
+            action: given(&self.action),
+            from,
+            to,
+        })
+    }
+}
+
+/// The stored (UTC) text of China midnight at the start of `day`.
+fn china_midnight(day: NaiveDate) -> String {
+    let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let utc = local - chrono::Duration::hours(8);
+    utc.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The audit rows `filter` picks, newest first, one page of them with the
+/// total. A record's rows include the roster import (or demo load) entry
+/// that created it.
+pub fn search(
+    conn: &mut DbConn,
+    actor: &Actor,
+    filter: &Filter,
+    page: Page,
+) -> AppResult<Paged<AuditEntry>> {
+    actor.require(actor.can_read_audit())?;
+    let imports: Vec<i64> = match (filter.entity.as_deref(), filter.entity_id) {
+        (Some(e), Some(id)) if IMPORT_CREATES.contains(&e) => {
+            let entries: Vec<(i64, Option<String>)> = audit_log::table
+                .filter(audit_log::entity.eq(IMPORT_ENTITY))
+                .select((audit_log::id, audit_log::after_json))
+                .load(conn)?;
+            entries
+                .into_iter()
+                .filter(|(_, after)| import_created(after.as_deref(), e, id))
+                .map(|(row, _)| row)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let query = || {
+        let mut q = audit_log::table.into_boxed();
+        match (&filter.entity, filter.entity_id) {
+            (Some(e), Some(id)) => {
+                q = q.filter(
+                    audit_log::entity
+                        .eq(e.clone())
+                        .and(audit_log::entity_id.eq(id))
+                        .or(audit_log::id.eq_any(imports.clone())),
+                )
+            }
+            (Some(e), None) => q = q.filter(audit_log::entity.eq(e.clone())),
+            (None, Some(id)) => q = q.filter(audit_log::entity_id.eq(id)),
+            (None, None) => {}
+        }
+        if let Some(u) = &filter.username {
+            q = q.filter(audit_log::username.eq(u.clone()));
+        }
+        if let Some(a) = &filter.action {
+            q = q.filter(audit_log::action.eq(a.clone()));
+        }
+        if let Some(d) = filter.from {
+            q = q.filter(audit_log::at.ge(china_midnight(d)));
+        }
+        if let Some(d) = filter.to.and_then(|d| d.succ_opt()) {
+            q = q.filter(audit_log::at.lt(china_midnight(d)));
+        }
+        q
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let items: Vec<AuditEntry> = query()
+        .order(audit_log::id.desc())
+        .offset(page.offset())
+        .limit(page.size)
+        .select(AuditEntry::as_select())
+        .load(conn)?;
+    Ok(Paged::new(items, total, page))
+}
+
+/// The latest `limit` rows (1 to 1000) of a kind of record, or of one record.
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
@@ -70,34 +265,16 @@ pub fn list(
     entity_id: Option<i64>,
     limit: i64,
 ) -> AppResult<Vec<AuditEntry>> {
-    actor.require(actor.can_read_audit())?;
-    let limit = limit.clamp(1, 1000);
-    let mut q = audit_log::table.into_boxed();
-    if let Some(e) = entity {
-        q = q.filter(audit_log::entity.eq(e.to_string()));
-    }
-    if let Some(id) = entity_id {
-        q = q.filter(audit_log::entity_id.eq(id));
-    }
-    let mut rows: Vec<AuditEntry> = q
-        .order(audit_log::id.desc())
-        .limit(limit)
-        .select(AuditEntry::as_select())
-        .load(conn)?;
-    // A row created by a roster import is recorded in that import's entry.
-    if let (Some(e), Some(id)) = (entity, entity_id) {
-        if IMPORT_CREATES.contains(&e) {
-            let imports: Vec<AuditEntry> = audit_log::table
-                .filter(audit_log::entity.eq(IMPORT_ENTITY))
-                .order(audit_log::id.desc())
-                .select(AuditEntry::as_select())
-                .load(conn)?;
-            rows.extend(imports.into_iter().filter(|a| import_created(a, e, id)));
-            rows.sort_by_key(|a| std::cmp::Reverse(a.id));
-            rows.truncate(limit as usize);
-        }
-    }
-    Ok(rows)
+    let filter = Filter {
+        entity: entity.map(str::to_string),
+        entity_id,
+        ..Filter::default()
+    };
+    let page = Page {
+        number: 1,
+        size: limit.clamp(1, 1000),
+    };
+    Ok(search(conn, actor, &filter, page)?.items)
 }
 
 /// The entity of the one audit row a roster import writes: who imported
@@ -108,8 +285,8 @@ pub const IMPORT_ENTITY: &str = "roster_import";
 const IMPORT_CREATES: [&str; 3] = ["grower", "plot", "policy"];
 
 /// Whether an import entry records creating `entity` `id`.
-fn import_created(entry: &AuditEntry, entity: &str, id: i64) -> bool {
-    let Some(after) = entry.after_json.as_deref() else {
+fn import_created(after: Option<&str>, entity: &str, id: i64) -> bool {
+    let Some(after) = after else {
         return false;
     };
     let Ok(v) = serde_json::from_str::<serde_json::Value>(after) else {
@@ -141,19 +318,15 @@ pub fn id_runs(mut ids: Vec<i64>) -> Vec<[i64; 2]> {
 
 /// The one entry of a roster import (see `IMPORT_ENTITY`).
 pub fn record_import(conn: &mut DbConn, actor: &Actor, entry: &serde_json::Value) -> AppResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(now_text()),
-            audit_log::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
-            audit_log::username.eq(&actor.username),
-            audit_log::action.eq("import"),
-            audit_log::entity.eq(IMPORT_ENTITY),
-            audit_log::entity_id.eq(None::<i64>),
-            audit_log::before_json.eq(None::<String>),
-            audit_log::after_json.eq(Some(entry.to_string())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    self::entry(
+        conn,
+        actor,
+        "import",
+        IMPORT_ENTITY,
+        None,
+        None,
+        Some(&entry.to_string()),
+    )
 }
 
 /// One audit row, built before a bulk insert.
@@ -170,30 +343,27 @@ pub fn json<T: Serialize>(v: &T) -> Option<String> {
 }
 
 /// Record many changes at once (bulk imports): the same rows `record` would
-/// write, in one COPY (PostgreSQL) or a few multi-row INSERTs (SQLite).
+/// write, chained in order, in one COPY (PostgreSQL) or a few multi-row
+/// INSERTs (SQLite).
 pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let at = now_text();
     let user_id = (actor.user_id > 0).then_some(actor.user_id);
-    let values: Vec<_> = rows
+    let entries: Vec<NewEntry<'_>> = rows
         .iter()
-        .map(|p| {
-            (
-                audit_log::at.eq(&at),
-                audit_log::user_id.eq(user_id),
-                audit_log::username.eq(&actor.username),
-                audit_log::action.eq(p.action),
-                audit_log::entity.eq(p.entity),
-                audit_log::entity_id.eq(Some(p.entity_id)),
-                audit_log::before_json.eq(p.before.as_deref()),
-                audit_log::after_json.eq(p.after.as_deref()),
-            )
+        .map(|p| NewEntry {
+            user_id,
+            username: &actor.username,
+            action: p.action,
+            entity: p.entity,
+            entity_id: Some(p.entity_id),
+            before_json: p.before.as_deref(),
+            after_json: p.after.as_deref(),
+            client_addr: actor.client.as_deref(),
         })
         .collect();
-    crate::bulk_copy!(conn, audit_log::table, values, 8)?;
-    Ok(())
+    chained(conn, |c| Ok(audit_chain::append(c, &entries)?))
 }
 
 /// A response that showed personal data in full (ID number, phone, bank
@@ -231,21 +401,48 @@ mod tests {
 
     #[test]
     fn an_import_entry_covers_the_ids_it_created() {
-        let entry = AuditEntry {
-            id: 1,
-            at: crate::domain::time::Instant::parse_stored("2026-06-12T06:30:00Z").unwrap(),
-            user_id: None,
-            username: "system".into(),
-            action: "import".into(),
-            entity: IMPORT_ENTITY.into(),
-            entity_id: None,
-            before_json: None,
-            after_json: Some(r#"{"created":{"grower":[[3,5],[9,9]],"plot":[]}}"#.into()),
-        };
-        assert!(import_created(&entry, "grower", 3));
-        assert!(import_created(&entry, "grower", 9));
-        assert!(!import_created(&entry, "grower", 6));
-        assert!(!import_created(&entry, "plot", 4));
-        assert!(!import_created(&entry, "policy", 4));
+        let entry = Some(r#"{"created":{"grower":[[3,5],[9,9]],"plot":[]}}"#);
+        assert!(import_created(entry, "grower", 3));
+        assert!(import_created(entry, "grower", 9));
+        assert!(!import_created(entry, "grower", 6));
+        assert!(!import_created(entry, "plot", 4));
+        assert!(!import_created(entry, "policy", 4));
+        assert!(!import_created(None, "grower", 3));
+    }
+
+    #[test]
+    fn a_china_day_starts_at_sixteen_hundred_utc_the_day_before() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(china_midnight(d), "2026-11-28T16:00:00Z");
+        let jan1 = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert_eq!(china_midnight(jan1), "2026-12-31T16:00:00Z");
+    }
+
+    #[test]
+    fn filters_are_read_or_refused_in_chinese() {
+        let f = FilterInput {
+            username: Some(" station_a ".into()),
+            entity_id: Some("12".into()),
+            from: Some("2026-11-01".into()),
+            to: Some("2026/11/29".into()),
+            action: Some(String::new()),
+            ..FilterInput::default()
+        }
+        .parse()
+        .unwrap();
+        assert_eq!(f.username.as_deref(), Some("station_a"));
+        assert_eq!(f.entity_id, Some(12));
+        assert_eq!(f.action, None);
+        assert_eq!(f.to, NaiveDate::from_ymd_opt(2026, 11, 29));
+        let e = FilterInput {
+            entity_id: Some("0".into()),
+            from: Some("2026-12-01".into()),
+            to: Some("2026-11-01".into()),
+            ..FilterInput::default()
+        }
+        .parse()
+        .unwrap_err();
+        let fields: Vec<&str> = e.fields().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["entity_id", "to"]);
     }
 }

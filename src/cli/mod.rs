@@ -2,6 +2,7 @@
 //! commands share (error output and exit codes, opening the database, writing
 //! files). Each command's work lives in its own file below.
 
+pub mod audit;
 pub mod claims;
 pub mod demo;
 pub mod eligibility;
@@ -92,6 +93,21 @@ pub enum Command {
     /// Reconcile the insurer's or the treasury's statement (.csv, read line
     /// by line, or .xlsx / .xls / .ods) against our subsidy per policy.
     Reconcile(ReconcileArgs),
+    /// The audit trail (操作日志).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain in id order: exit 0 and print the row count and
+    /// the head hash when intact, exit 3 naming the first broken link.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]

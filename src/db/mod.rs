@@ -1,6 +1,7 @@
 //! One binary, two databases: the URL scheme picks SQLite or PostgreSQL.
 
 pub mod areas;
+pub mod audit_chain;
 pub mod claims;
 pub mod enrollment;
 pub mod finance;
@@ -182,7 +183,10 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
             .map(|v| v.len()),
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     };
-    ran.map_err(|e| format!("数据库迁移失败：{e}"))
+    let ran = ran.map_err(|e| format!("数据库迁移失败：{e}"))?;
+    // Rows written before the audit chain existed are chained once.
+    audit_chain::chain_existing(conn).map_err(|e| format!("审计日志建链失败：{e}"))?;
+    Ok(ran)
 }
 
 /// UTC timestamp as stored: ISO 8601 text sorts in time order on both backends.

@@ -246,6 +246,11 @@ pub struct AuditEntry {
     pub entity_id: Option<i64>,
     pub before_json: Option<String>,
     pub after_json: Option<String>,
+    /// The peer address of the request (none for the CLI and the system).
+    pub client_addr: Option<String>,
+    /// The chain (see `db::audit_chain`): the previous row's hash and this one's.
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]

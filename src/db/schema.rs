@@ -162,6 +162,17 @@ diesel::table! {
         entity_id -> Nullable<BigInt>,
         before_json -> Nullable<Text>,
         after_json -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> BigInt,
+        last_id -> BigInt,
+        last_hash -> Text,
     }
 }
 
@@ -179,6 +190,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     premium_batches,
     policies,
     audit_log,
+    audit_chain,
     roster_uploads,
     claim_events,
     claims,

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod audit;
+mod audit_chain;
 mod bad_input;
 mod boundaries;
 mod browser;

@@ -14,7 +14,7 @@ use crate::app::{audit, Actor};
 use crate::db::enrollment as rows;
 use crate::db::models::{GrowerValues, PlotValues};
 use crate::db::policies::NewPolicy;
-use crate::db::schema::{areas, audit_log, growers, plots, policies, premium_batches};
+use crate::db::schema::{areas, growers, plots, policies, premium_batches};
 use crate::db::{now_text, DbConn};
 use crate::demo::DemoCounty;
 use crate::domain::area::AreaLevel;
@@ -400,17 +400,13 @@ pub(super) fn record(
             "subsidy_disbursement": audit::id_runs(created.disbursements),
         },
     });
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(now_text()),
-            audit_log::user_id.eq((actor.user_id > 0).then_some(actor.user_id)),
-            audit_log::username.eq(&actor.username),
-            audit_log::action.eq("demo"),
-            audit_log::entity.eq(audit::IMPORT_ENTITY),
-            audit_log::entity_id.eq(None::<i64>),
-            audit_log::before_json.eq(None::<String>),
-            audit_log::after_json.eq(Some(entry.to_string())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    audit::entry(
+        conn,
+        actor,
+        "demo",
+        audit::IMPORT_ENTITY,
+        None,
+        None,
+        Some(&entry.to_string()),
+    )
 }

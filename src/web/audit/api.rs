@@ -1,6 +1,10 @@
-//! `/api/v1/audit`: the latest audit rows, optionally of one entity.
+//! `/api/v1/audit`: audit rows, newest first, filtered by person, record,
+//! action and China dates (`username`, `entity`, `entity_id`, `action`,
+//! `from`, `to`), `limit` rows (default 100, at most 1000) from `page`.
 
 use crate::app;
+use crate::app::audit::FilterInput;
+use crate::db::models::AuditEntry;
 use crate::web::api::{ok, Reply};
 use crate::web::session::Bearer;
 use actix_web::web;
@@ -12,15 +16,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 struct AuditQuery {
+    username: Option<String>,
     entity: Option<String>,
-    entity_id: Option<i64>,
+    entity_id: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     limit: Option<i64>,
+    page: Option<i64>,
 }
 
 async fn audit(api: Bearer, q: web::Query<AuditQuery>) -> Reply {
     let q = q.into_inner();
-    let limit = q.limit.unwrap_or(100);
-    ok(api
-        .run(move |c, a| app::audit::list(c, a, q.entity.as_deref(), q.entity_id, limit))
-        .await?)
+    let rows: Vec<AuditEntry> = api
+        .run(move |c, a| {
+            let filter = FilterInput {
+                username: q.username,
+                entity: q.entity,
+                entity_id: q.entity_id,
+                action: q.action,
+                from: q.from,
+                to: q.to,
+            }
+            .parse()?;
+            let page = app::Page {
+                number: app::Page::new(q.page, None)?.number,
+                size: q.limit.unwrap_or(100).clamp(1, 1000),
+            };
+            Ok(app::audit::search(c, a, &filter, page)?.items)
+        })
+        .await?;
+    ok(rows)
 }

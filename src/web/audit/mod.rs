@@ -1,6 +1,7 @@
 //! The audit log (操作日志): its page and `/api/v1/audit`.
 
 pub(crate) mod api;
+mod labels;
 pub(crate) mod pages;
 
 use actix_web::web;
