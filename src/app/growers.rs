@@ -221,6 +221,7 @@ fn validate(
 
 fn refuse_duplicate(
     conn: &mut DbConn,
+    actor: &Actor,
     values: &GrowerValues,
     except: Option<i64>,
 ) -> AppResult<()> {
@@ -232,14 +233,19 @@ fn refuse_duplicate(
         q = q.filter(growers::id.ne(id));
     }
     if let Some(other) = q.select(Grower::as_select()).first(conn).optional()? {
-        let township = super::areas::area_by_id(conn, other.township_id)?;
+        // A station is told the other township's name only if it is its own.
+        let place = if actor.sees_township(other.township_id) || !actor.role.is_township_bound() {
+            super::areas::area_by_id(conn, other.township_id)?.name
+        } else {
+            "其他乡镇".to_string()
+        };
         return Err(AppError::conflict(
             ErrorCode::IdNumberDuplicate,
             format!(
                 "身份证号{}在{}年度已登记（{}），同一年度不能重复登记",
                 mask_id(&values.id_number),
                 values.year,
-                township.name
+                place
             ),
         ));
     }
@@ -257,7 +263,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResul
     let year = default_year(conn)?;
     super::tx(conn, |conn| {
         let (values, village, township) = validate(conn, actor, input, year)?;
-        refuse_duplicate(conn, &values, None)?;
+        refuse_duplicate(conn, actor, &values, None)?;
         let id = rows::growers::insert(conn, &values, &now_text())?;
         super::fault::point("grower_insert", &input.name);
         let g = super::load::<Grower>(conn, id)?;
@@ -281,7 +287,7 @@ pub fn update(
             "该农户信息已被他人修改，请刷新后重新编辑",
         )?;
         let (values, village, township) = validate(conn, actor, input, before.year)?;
-        refuse_duplicate(conn, &values, Some(id))?;
+        refuse_duplicate(conn, actor, &values, Some(id))?;
         rows::growers::update(conn, id, &values, before.version, &now_text())?;
         // Plots follow their grower when the grower moves village.
         diesel::update(plots::table.filter(plots::grower_id.eq(id)))

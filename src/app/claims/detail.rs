@@ -48,6 +48,7 @@ pub struct PhotoView {
     pub size_kb: i64,
     pub content_type: String,
     pub reused_claim_no: Option<String>,
+    pub reused_note: Option<String>,
     pub created_at: String,
 }
 
@@ -114,12 +115,14 @@ fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult
         .ok_or_else(|| AppError::Internal("claim scheme missing".into()))?;
     let mut photo_views = Vec::with_capacity(photos.len());
     for x in photos {
+        let (reused_claim_no, reused_note) = reused_no(conn, actor, x.reused_claim_id)?;
         photo_views.push(PhotoView {
             id: x.id,
             sha256: x.sha256,
             size_kb: (x.size_bytes + 1023) / 1024,
             content_type: x.content_type,
-            reused_claim_no: reused_no(conn, x.reused_claim_id)?,
+            reused_claim_no,
+            reused_note,
             created_at: x.created_at.display(),
         });
     }
