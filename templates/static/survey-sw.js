@@ -1,8 +1,8 @@
 // Service worker for the survey page (scope /claims/). Keeps the page and its
 // assets so a surveyor can reopen it with no signal. Submissions are queued by
 // the page itself (IndexedDB), never replayed here, so nothing is sent twice.
-const CACHE = 'guobao-survey-v2';
-const SHELL = ['/claims/survey.js', '/static/app.css', '/static/app.js'];
+const CACHE = 'guobao-survey-v1';
+const SHELL = ['/claims/survey.js', '/static/app.css'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
