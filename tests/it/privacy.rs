@@ -169,7 +169,12 @@ fn a_masked_role_cannot_search_by_full_number_but_by_its_tail() {
                 .collect()
         };
         // No oracle: the right number answers as a wrong one does.
-        for q in ["13312341313", full.as_str(), "13399999999", "110101197001010000"] {
+        for q in [
+            "13312341313",
+            full.as_str(),
+            "13399999999",
+            "110101197001010000",
+        ] {
             assert_eq!(found(q), Vec::<i64>::new(), "{role} {q}");
         }
         assert_eq!(
@@ -209,7 +214,9 @@ fn a_full_number_search_by_an_allowed_role_is_audited() {
     let app = spawn_app_at("2012-06-12 16:00");
     let ins = insured(&app, "全号户", 23, true);
     let station = app.api("station_a");
-    let g = station.get(&format!("/api/v1/policies/{}", ins.policy_id)).body["grower_id"]
+    let g = station
+        .get(&format!("/api/v1/policies/{}", ins.policy_id))
+        .body["grower_id"]
         .as_i64()
         .unwrap();
     let full = id_number("19700101", 23);
@@ -233,11 +240,18 @@ fn a_full_number_search_by_an_allowed_role_is_audited() {
     let hits = &uw.get(&format!("/api/v1/claims/lookup?q={full}")).body["items"];
     assert_eq!(hits[0]["policy_no"], ins.policy_no.as_str(), "{hits}");
     assert_eq!(hits[0]["grower_id_number"], masked_id(&full).as_str());
-    assert_eq!(reads(&app, "underwriter", "grower", g), vec![vec!["id_number"]]);
+    assert_eq!(
+        reads(&app, "underwriter", "grower", g),
+        vec![vec!["id_number"]]
+    );
     // Found by the last 4 and by the policy number too; neither is audited.
-    let by_tail = uw.get(&format!("/api/v1/claims/lookup?q={}", &full[14..])).body;
+    let by_tail = uw
+        .get(&format!("/api/v1/claims/lookup?q={}", &full[14..]))
+        .body;
     assert_eq!(by_tail["items"][0]["policy_no"], ins.policy_no.as_str());
-    let by_no = uw.get(&format!("/api/v1/claims/lookup?q={}", ins.policy_no)).body;
+    let by_no = uw
+        .get(&format!("/api/v1/claims/lookup?q={}", ins.policy_no))
+        .body;
     assert_eq!(by_no["items"][0]["policy_no"], ins.policy_no.as_str());
     assert_eq!(reads(&app, "underwriter", "grower", g).len(), 1);
 }
@@ -253,7 +267,9 @@ fn a_detail_view_in_full_leaves_an_access_row() {
         .as_i64()
         .unwrap();
     let station = app.api("station_a");
-    let g = station.get(&format!("/api/v1/policies/{}", ins.policy_id)).body["grower_id"]
+    let g = station
+        .get(&format!("/api/v1/policies/{}", ins.policy_id))
+        .body["grower_id"]
         .as_i64()
         .unwrap();
 
@@ -264,7 +280,9 @@ fn a_detail_view_in_full_leaves_an_access_row() {
     assert_eq!(after.len(), before + 1);
     assert_eq!(after[before], vec!["id_number", "phone", "bank_account"]);
     // The policies on the grower's page are a list: masked.
-    assert!(!d["policies"].to_string().contains(&id_number("19700101", 24)));
+    assert!(!d["policies"]
+        .to_string()
+        .contains(&id_number("19700101", 24)));
 
     let br = app.browser();
     br.login("admin");
@@ -312,7 +330,9 @@ fn an_export_leaves_an_export_row_naming_its_records() {
     let two = insured(&app, "导出乙", 26, true);
     let br = app.browser();
     br.login("station_a");
-    let (status, _, bytes) = br.get_bytes(&format!("/reports/household-list.xlsx?township={TOWNSHIP_A}"));
+    let (status, _, bytes) = br.get_bytes(&format!(
+        "/reports/household-list.xlsx?township={TOWNSHIP_A}"
+    ));
     assert_eq!(status, 200);
     assert!(bytes.starts_with(b"PK"));
     let (status, _, _) = br.get_bytes("/reports/policies.xlsx");
@@ -325,7 +345,10 @@ fn an_export_leaves_an_export_row_naming_its_records() {
     assert_eq!(after["count"], 2);
     assert_eq!(after["full"], true);
     assert_eq!(after["filter"]["township"], TOWNSHIP_A);
-    let (lo, hi) = (one.policy_id.min(two.policy_id), one.policy_id.max(two.policy_id));
+    let (lo, hi) = (
+        one.policy_id.min(two.policy_id),
+        one.policy_id.max(two.policy_id),
+    );
     let ids = after["ids"].to_string();
     assert!(
         ids == json!([[lo, hi]]).to_string() || ids == json!([[lo, lo], [hi, hi]]).to_string(),
@@ -339,7 +362,10 @@ fn an_export_leaves_an_export_row_naming_its_records() {
     assert_eq!(status, 200);
     let rows = audited(&app, "export");
     assert_eq!(rows.len(), 3);
-    assert_eq!((rows[2].0.as_str(), &rows[2].3["full"]), ("finance", &json!(false)));
+    assert_eq!(
+        (rows[2].0.as_str(), &rows[2].3["full"]),
+        ("finance", &json!(false))
+    );
 }
 
 /// A polygon of `size` plot widths whose south-west corner is `east` widths
@@ -443,7 +469,11 @@ fn the_duplicate_id_message_does_not_name_another_township_to_a_station() {
     assert!(msg.contains("其他乡镇"), "{msg}");
     let r = app.api("forestry").post("/api/v1/growers", body);
     assert_eq!(r.status, 409);
-    assert!(r.body["message"].as_str().unwrap().contains("甲镇"), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("甲镇"),
+        "{}",
+        r.body
+    );
     // The grower form.
     let br = app.browser();
     br.login("station_b");
@@ -466,7 +496,14 @@ fn the_duplicate_id_message_does_not_name_another_township_to_a_station() {
     let file = roster_file(
         dir.path(),
         "dup.xlsx",
-        &[("再登记", &full, "13800000001", &app.seed.village_b1, "D-1", 2.0)],
+        &[(
+            "再登记",
+            &full,
+            "13800000001",
+            &app.seed.village_b1,
+            "D-1",
+            2.0,
+        )],
     );
     let p = br.upload(
         "/import",
@@ -627,4 +664,34 @@ fn pages_carry_no_inline_script_and_the_csp_forbids_it() {
         .unwrap();
     assert_eq!(js.status().as_u16(), 200);
     assert!(js.text().unwrap().contains("data-confirm"));
+}
+
+/// `guobao export household-list` writes the list in full and records it as
+/// an export by the system, naming the policies in it.
+#[test]
+fn a_cli_export_is_audited_too() {
+    let app = spawn_app_at("2012-06-12 16:00");
+    let ins = insured(&app, "命令行户", 37, true);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.xlsx").display().to_string();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args([
+            "--database-url",
+            &app.db.url,
+            "export",
+            "household-list",
+            "--township",
+            TOWNSHIP_A,
+            "-o",
+            &out,
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = audited(&app, "export");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "system");
+    assert_eq!(rows[0].3["kind"], "household_list");
+    assert_eq!(rows[0].3["ids"], json!([[ins.policy_id, ins.policy_id]]));
 }
