@@ -415,10 +415,12 @@ impl Search {
         }
         let is_tail =
             |t: &str| t.chars().count() == 4 && t.chars().all(|c| c.is_ascii_digit() || c == 'X');
-        let tail = match text.rfind('*') {
-            Some(i) => Some(text[i + 1..].to_string()).filter(|t| is_tail(t)),
-            None => Some(text.clone()).filter(|t| is_tail(t)),
-        };
+        // What follows the last `*` of a masked number, or the text itself.
+        let tail = text
+            .rsplit('*')
+            .next()
+            .filter(|t| is_tail(t))
+            .map(str::to_string);
         let number = digits_only(&text);
         let full = (actor.sees_personal_data()
             && number.chars().count() >= 7

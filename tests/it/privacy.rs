@@ -349,9 +349,9 @@ fn an_export_leaves_an_export_row_naming_its_records() {
         one.policy_id.min(two.policy_id),
         one.policy_id.max(two.policy_id),
     );
-    let ids = after["ids"].to_string();
+    let ids = &after["ids"];
     assert!(
-        ids == json!([[lo, hi]]).to_string() || ids == json!([[lo, lo], [hi, hi]]).to_string(),
+        *ids == json!([[lo, hi]]) || *ids == json!([[lo, lo], [hi, hi]]),
         "{ids}"
     );
     assert_eq!(rows[1].3["kind"], "policy_list");
