@@ -45,13 +45,55 @@ impl Limits {
     }
 }
 
+/// Sessions, tokens and login throttling (issue 12's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Security {
+    /// A page session ends after this long without a request
+    /// (`GUOBAO_SESSION_IDLE_MINUTES`, default 30).
+    pub session_idle: Duration,
+    /// ... and this long after login whatever happens
+    /// (`GUOBAO_SESSION_MAX_HOURS`, default 12).
+    pub session_lifetime: Duration,
+    /// The longest an API token lives (`GUOBAO_TOKEN_DAYS`, default 30); a
+    /// client may ask for less.
+    pub token_lifetime: Duration,
+    /// Failed logins in the window that lock an account
+    /// (`GUOBAO_LOCKOUT_FAILURES`, default 5).
+    pub lockout_failures: u32,
+    /// The window (`GUOBAO_LOCKOUT_WINDOW_MINUTES`, default 15).
+    pub lockout_window: Duration,
+    /// How long a locked account (or address) waits
+    /// (`GUOBAO_LOCKOUT_MINUTES`, default 15).
+    pub lockout_duration: Duration,
+    /// Failed logins from one client address, across all user names, in the
+    /// window that lock the address (`GUOBAO_LOCKOUT_ADDRESS_FAILURES`,
+    /// default 20).
+    pub address_failures: u32,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 3600),
+            token_lifetime: Duration::from_secs(30 * 86400),
+            lockout_failures: 5,
+            lockout_window: Duration::from_secs(15 * 60),
+            lockout_duration: Duration::from_secs(15 * 60),
+            address_failures: 20,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Signs and encrypts the session cookie (`GUOBAO_SECRET_KEY`, 64+ bytes);
     /// random per start when not set.
     pub secret_key: Option<Vec<u8>>,
-    /// Cookies only over HTTPS (`GUOBAO_SECURE_COOKIES=1`).
-    pub secure_cookies: bool,
+    /// Cookies only over HTTPS (`GUOBAO_SECURE_COOKIES`): `None` (not set)
+    /// means secure unless the server is bound to a loopback address.
+    pub secure_cookies: Option<bool>,
+    pub security: Security,
     /// How long a write waits for another writer's lock (`GUOBAO_LOCK_WAIT_MS`).
     pub lock_wait: Option<Duration>,
     pub limits: Limits,
@@ -131,8 +173,9 @@ impl Config {
             }
         };
         let secure_cookies = match get("GUOBAO_SECURE_COOKIES").as_deref().map(str::trim) {
-            None | Some("" | "0" | "false") => false,
-            Some("1" | "true") => true,
+            None | Some("") => None,
+            Some("0" | "false") => Some(false),
+            Some("1" | "true") => Some(true),
             Some(v) => {
                 return Err(format!(
                     "设置 GUOBAO_SECURE_COOKIES={v} 无效：只能是 1、true、0 或 false"
@@ -148,8 +191,26 @@ impl Config {
             pool_size: number("GUOBAO_POOL_SIZE", 1, 1000)?
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         };
+        let minutes = |key: &str, default: Duration, max: u64| -> Result<Duration, String> {
+            Ok(number(key, 1, max)?.map_or(default, |n| Duration::from_secs(n * 60)))
+        };
+        let d = Security::default();
+        let security = Security {
+            session_idle: minutes("GUOBAO_SESSION_IDLE_MINUTES", d.session_idle, 24 * 60)?,
+            session_lifetime: number("GUOBAO_SESSION_MAX_HOURS", 1, 24 * 30)?
+                .map_or(d.session_lifetime, |h| Duration::from_secs(h * 3600)),
+            token_lifetime: number("GUOBAO_TOKEN_DAYS", 1, 366)?
+                .map_or(d.token_lifetime, |n| Duration::from_secs(n * 86400)),
+            lockout_failures: number("GUOBAO_LOCKOUT_FAILURES", 1, 1000)?
+                .map_or(d.lockout_failures, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+            lockout_window: minutes("GUOBAO_LOCKOUT_WINDOW_MINUTES", d.lockout_window, 24 * 60)?,
+            lockout_duration: minutes("GUOBAO_LOCKOUT_MINUTES", d.lockout_duration, 24 * 60)?,
+            address_failures: number("GUOBAO_LOCKOUT_ADDRESS_FAILURES", 1, 100_000)?
+                .map_or(d.address_failures, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        };
         Ok(Config {
             database_url: get("DATABASE_URL"),
+            security,
             server,
             secret_key,
             secure_cookies,
@@ -187,7 +248,9 @@ mod tests {
         assert_eq!(c.limits.max_upload_bytes, 20 * MIB);
         assert_eq!(c.limits.max_photo_bytes, 10 * MIB);
         assert_eq!(c.lock_wait, None);
-        assert!(!c.secure_cookies && c.secret_key.is_none() && c.fault_points.is_empty());
+        assert!(c.secure_cookies.is_none() && c.secret_key.is_none() && c.fault_points.is_empty());
+        assert_eq!(c.security, Security::default());
+        assert_eq!(c.security.session_idle, Duration::from_secs(1800));
         assert_eq!(c.server, ServerTuning::default());
         assert_eq!(c.database_url(), DEFAULT_DATABASE_URL);
     }
@@ -214,8 +277,27 @@ mod tests {
             ("GUOBAO_WORKERS", "3"),
             ("GUOBAO_BLOCKING_THREADS", "16"),
             ("GUOBAO_POOL_SIZE", "6"),
+            ("GUOBAO_SESSION_IDLE_MINUTES", "5"),
+            ("GUOBAO_SESSION_MAX_HOURS", "2"),
+            ("GUOBAO_TOKEN_DAYS", "1"),
+            ("GUOBAO_LOCKOUT_FAILURES", "3"),
+            ("GUOBAO_LOCKOUT_WINDOW_MINUTES", "10"),
+            ("GUOBAO_LOCKOUT_MINUTES", "60"),
+            ("GUOBAO_LOCKOUT_ADDRESS_FAILURES", "50"),
         ])
         .unwrap();
+        assert_eq!(
+            c.security,
+            Security {
+                session_idle: Duration::from_secs(300),
+                session_lifetime: Duration::from_secs(7200),
+                token_lifetime: Duration::from_secs(86400),
+                lockout_failures: 3,
+                lockout_window: Duration::from_secs(600),
+                lockout_duration: Duration::from_secs(3600),
+                address_failures: 50,
+            }
+        );
         assert_eq!(
             c.server,
             ServerTuning {
@@ -228,7 +310,13 @@ mod tests {
         assert_eq!(c.limits.max_roster_rows, 7);
         assert_eq!(c.limits.max_photo_bytes, 2 * MIB);
         assert_eq!(c.lock_wait, Some(Duration::from_millis(300)));
-        assert!(c.secure_cookies);
+        assert_eq!(c.secure_cookies, Some(true));
+        assert_eq!(
+            read(&[("GUOBAO_SECURE_COOKIES", "0")])
+                .unwrap()
+                .secure_cookies,
+            Some(false)
+        );
         assert_eq!(c.fault_points, ["a", "b"]);
         assert_eq!(c.limits.read_options().max_rows, 7);
 
@@ -242,6 +330,9 @@ mod tests {
             ("GUOBAO_WORKERS", "0"),
             ("GUOBAO_BLOCKING_THREADS", "many"),
             ("GUOBAO_POOL_SIZE", "0"),
+            ("GUOBAO_SESSION_IDLE_MINUTES", "0"),
+            ("GUOBAO_TOKEN_DAYS", "1000"),
+            ("GUOBAO_LOCKOUT_FAILURES", "x"),
         ] {
             let e = read(&[(k, v)]).unwrap_err();
             assert!(e.contains(k) && e.contains("设置"), "{k}={v}: {e}");

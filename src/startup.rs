@@ -19,8 +19,11 @@ pub struct Settings {
     /// Signs and encrypts the session cookie; random per start when not set
     /// (everyone must log in again after a restart).
     pub secret_key: Option<Vec<u8>>,
-    /// Send cookies only over HTTPS (set behind a TLS proxy).
+    /// Send cookies only over HTTPS, and say `Strict-Transport-Security`
+    /// (see [`Settings::for_listener`]).
     pub secure_cookies: bool,
+    /// Session and token lifetimes, login throttling.
+    pub security: crate::config::Security,
     /// What "now" is for claim deadlines; tests set it by hand.
     pub clock: crate::app::clock::Clock,
     /// Upload sizes.
@@ -30,11 +33,25 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Secure cookies unless configured otherwise or, when not configured,
+    /// the server listens on a loopback address only (a desk machine or a
+    /// test, reached over plain `http://localhost`). Any other address is
+    /// reached over the network, where the cookie must not travel in clear.
+    pub fn for_listener(
+        mut self,
+        config: &crate::config::Config,
+        addr: std::net::SocketAddr,
+    ) -> Settings {
+        self.secure_cookies = config.secure_cookies.unwrap_or(!addr.ip().is_loopback());
+        self
+    }
+
     /// The server's settings from the start-up configuration, on the real clock.
     pub fn from_config(config: &crate::config::Config) -> Settings {
         Settings {
             secret_key: config.secret_key.clone(),
-            secure_cookies: config.secure_cookies,
+            secure_cookies: config.secure_cookies.unwrap_or(true),
+            security: config.security,
             clock: crate::app::clock::Clock::system(),
             limits: config.limits,
             tuning: config.server,
@@ -117,6 +134,8 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
     };
     let mut state = AppState::with_clock(pool, settings.clock.clone());
     state.limits = settings.limits;
+    state.security = settings.security;
+    let hsts = settings.secure_cookies;
     let state = aweb::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -130,6 +149,13 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
                     .cookie_content_security(CookieContentSecurity::Private)
                     .build(),
             )
+            .wrap(actix_web::middleware::Condition::new(
+                hsts,
+                DefaultHeaders::new().add((
+                    "Strict-Transport-Security",
+                    "max-age=31536000; includeSubDomains",
+                )),
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

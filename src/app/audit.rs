@@ -196,6 +196,26 @@ pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppR
     Ok(())
 }
 
+/// A response that showed personal data in full (ID number, phone, bank
+/// account): who saw which fields of which record, recorded as a `read`.
+pub fn accessed(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    fields: &[&str],
+) -> AppResult<()> {
+    record(
+        conn,
+        actor,
+        "read",
+        entity,
+        id,
+        None::<&()>,
+        Some(&serde_json::json!({ "fields": fields })),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,24 +248,4 @@ mod tests {
         assert!(!import_created(&entry, "plot", 4));
         assert!(!import_created(&entry, "policy", 4));
     }
-}
-
-/// A response that showed personal data in full (ID number, phone, bank
-/// account): who saw which fields of which record, recorded as a `read`.
-pub fn accessed(
-    conn: &mut DbConn,
-    actor: &Actor,
-    entity: &str,
-    id: i64,
-    fields: &[&str],
-) -> AppResult<()> {
-    record(
-        conn,
-        actor,
-        "read",
-        entity,
-        id,
-        None::<&()>,
-        Some(&serde_json::json!({ "fields": fields })),
-    )
 }

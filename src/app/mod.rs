@@ -1,5 +1,6 @@
 //! Use cases, each written once. Web handlers and the CLI both call these.
 
+pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod auth;
@@ -17,7 +18,9 @@ pub mod premium_flow;
 pub mod reconciliation;
 pub mod reports;
 pub mod schemes;
+pub mod sessions;
 pub mod subsidy_requests;
+pub mod throttle;
 
 pub use auth::{Action, Actor, Role};
 

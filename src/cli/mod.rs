@@ -208,12 +208,12 @@ pub struct ListArgs {
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    /// Create an account.
+    /// Create an account. The password is read from a prompt (twice, not
+    /// shown) or, with --password-stdin, from the first line of stdin;
+    /// never from the command line.
     Add {
         #[arg(long)]
         username: String,
-        #[arg(long)]
-        password: String,
         /// admin | county_forestry | township | underwriter | adjuster | finance
         #[arg(long)]
         role: String,
@@ -222,6 +222,37 @@ pub enum UserCommand {
         township: Option<String>,
         #[arg(long)]
         name: Option<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The person must choose their own password at first login.
+        #[arg(long)]
+        must_change: bool,
+        /// Refused: a password on the command line stays in shell history
+        /// and the process list.
+        #[arg(long, hide = true)]
+        password: Option<String>,
+    },
+    /// Set a user's password (prompt or --password-stdin); every session
+    /// and token of the user ends.
+    Passwd {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        /// The person must choose their own password at next login.
+        #[arg(long)]
+        must_change: bool,
+    },
+    /// Revoke every API token of a user and end their page sessions.
+    Revoke {
+        #[arg(long)]
+        username: String,
+    },
+    /// Lift a login lock on a user name.
+    Unlock {
+        #[arg(long)]
+        username: String,
     },
 }
 

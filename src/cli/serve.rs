@@ -50,6 +50,10 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(&AppError::Internal(format!("无法监听 {bind}：{e}")), false),
     };
+    let settings = match listener.local_addr() {
+        Ok(addr) => settings.for_listener(config, addr),
+        Err(_) => settings,
+    };
     let shown = listener
         .local_addr()
         .map(|a| a.to_string())

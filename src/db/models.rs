@@ -67,6 +67,8 @@ pub struct User {
     pub township_id: Option<i64>,
     pub active: bool,
     pub created_at: Instant,
+    pub must_change_password: bool,
+    pub password_changed_at: Option<Instant>,
 }
 
 #[derive(Debug, Insertable)]
@@ -79,6 +81,7 @@ pub struct NewUser<'a> {
     pub township_id: Option<i64>,
     pub active: bool,
     pub created_at: Instant,
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Serialize)]

@@ -33,6 +33,8 @@ diesel::table! {
         township_id -> Nullable<BigInt>,
         active -> Bool,
         created_at -> Text,
+        must_change_password -> Bool,
+        password_changed_at -> Nullable<Text>,
     }
 }
 
@@ -43,6 +45,27 @@ diesel::table! {
         token_hash -> Text,
         created_at -> Text,
         expires_at -> Text,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Text,
+        last_seen_at -> Text,
+        client_addr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_start -> Text,
+        locked_until -> Nullable<Text>,
     }
 }
 
@@ -150,6 +173,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     schemes,
     users,
     api_tokens,
+    sessions,
     growers,
     plots,
     premium_batches,

@@ -5,7 +5,7 @@
 
 mod bulk;
 
-use crate::app::auth::{create_user, NewAccount};
+use crate::app::auth::{create_demo_user, NewAccount};
 use crate::app::{Actor, Role};
 use crate::db::models::NewArea;
 use crate::db::schema::{areas, policies};
@@ -149,7 +149,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             } else {
                 display
             };
-            create_user(
+            create_demo_user(
                 conn,
                 &NewAccount {
                     username: &username,
@@ -157,6 +157,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
                     password: DEMO_PASSWORD,
                     role: role.code(),
                     township_code: township_code.as_deref(),
+                    must_change_password: false,
                 },
             )?;
         }

@@ -95,10 +95,12 @@ pub enum Action {
     ViewClaims,
     /// Survey a claim and send its photos.
     SurveyClaims,
+    /// Create accounts, change roles, reset passwords, unlock, revoke tokens.
+    ManageAccounts,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -115,6 +117,7 @@ impl Action {
         Action::HandleClaims,
         Action::ViewClaims,
         Action::SurveyClaims,
+        Action::ManageAccounts,
     ];
 }
 
@@ -224,6 +227,7 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
         A::SurveyClaims,
         &[(R::CountyForestry, Assigned), (R::Adjuster, Assigned)],
     ),
+    (A::ManageAccounts, &[(R::Admin, County)]),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -284,6 +288,7 @@ mod tests {
         (A::HandleClaims, "C--C--"),
         (A::ViewClaims, "CCTCSC"),
         (A::SurveyClaims, "-S--S-"),
+        (A::ManageAccounts, "C-----"),
     ];
 
     #[test]

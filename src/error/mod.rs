@@ -44,6 +44,10 @@ pub enum AppError {
     LoginFailed,
     #[error("页面已过期或请求来源无效，请刷新页面后重试")]
     Csrf,
+    /// Too many failed logins for the name or from the address: wait.
+    /// 429 with `Retry-After`.
+    #[error("登录失败次数过多，账号已暂时锁定，请{}分钟后再试，或联系管理员解锁", retry_after_secs.div_ceil(60))]
+    Locked { retry_after_secs: u64 },
     #[error("提交的内容有误")]
     Validation(Vec<FieldError>),
     #[error("{message}")]
@@ -96,6 +100,7 @@ impl AppError {
             AppError::Unauthenticated => ErrorCode::Unauthenticated,
             AppError::LoginFailed => ErrorCode::LoginFailed,
             AppError::Csrf => ErrorCode::CsrfInvalid,
+            AppError::Locked { .. } => ErrorCode::LoginLocked,
             AppError::Validation(_) => ErrorCode::ValidationFailed,
             AppError::Conflict { code, .. } => *code,
             AppError::Db(_) | AppError::Internal(_) => ErrorCode::Internal,

@@ -47,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(super::plots::configure_api)
             .configure(super::policies::configure_api)
             .configure(super::audit::configure_api)
+            .configure(super::accounts::configure_api)
             .configure(super::claims::api::configure)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(

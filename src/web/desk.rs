@@ -61,8 +61,14 @@ impl FromRequest for Desk {
         let user = PageUser::from_request(req, payload);
         let session = Session::from_request(req, payload).into_inner();
         let state = req.app_data::<Data>().cloned();
+        // Someone who must choose a new password sees only the page for it.
+        let password_page = req.path() == super::accounts::PASSWORD_PATH;
         Box::pin(async move {
-            match (user.await?.0, session, state) {
+            let user = user.await?;
+            if user.0.is_some() && user.1 && !password_page {
+                return Err(Answered::from(redirect(super::accounts::PASSWORD_PATH)).into());
+            }
+            match (user.0, session, state) {
                 (Some(actor), Ok(session), Some(state)) => Ok(Desk {
                     state,
                     session,

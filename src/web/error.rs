@@ -20,6 +20,7 @@ impl AppError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             AppError::Pool(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -50,6 +51,9 @@ impl ResponseError for AppError {
         let mut reply = HttpResponse::build(self.status());
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             reply.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
+        }
+        if let AppError::Locked { retry_after_secs } = self {
+            reply.insert_header(("Retry-After", retry_after_secs.to_string()));
         }
         reply.json(ErrorBody {
             error: self.code().as_str(),

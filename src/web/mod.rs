@@ -1,6 +1,7 @@
 //! HTTP front end: server-rendered pages for people, JSON under /api/v1 for
 //! machines. Handlers are thin: they parse, call app/, and render.
 
+pub mod accounts;
 pub mod api;
 pub mod areas;
 pub mod audit;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub clock: crate::app::clock::Clock,
     /// Upload sizes, from `config::Config` at start-up.
     pub limits: crate::config::Limits,
+    /// Session lifetimes, token lifetime, login throttling.
+    pub security: crate::config::Security,
 }
 
 macro_rules! template_list {
@@ -82,6 +85,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "finance_batches.html",
     "finance_dashboard.html",
     "finance_nav.html",
+    "password.html",
+    "accounts.html",
+    "account.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -114,6 +120,7 @@ impl AppState {
             templates: Arc::new(templates()),
             clock,
             limits: crate::config::Limits::default(),
+            security: crate::config::Security::default(),
         }
     }
 
@@ -257,6 +264,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     policies::configure(cfg);
     schemes::configure(cfg);
     audit::configure(cfg);
+    accounts::configure(cfg);
 }
 
 #[cfg(test)]

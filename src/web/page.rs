@@ -45,6 +45,9 @@ fn nav(actor: &Actor) -> Vec<Value> {
     if actor.can_read_audit() {
         items.push(json!({"href": "/audit", "label": "操作日志"}));
     }
+    if actor.may(crate::app::Action::ManageAccounts) {
+        items.push(json!({"href": "/accounts", "label": "账号管理"}));
+    }
     items
 }
 

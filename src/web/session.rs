@@ -1,5 +1,11 @@
 //! Who is asking: a session cookie for pages (with a CSRF token per session),
 //! a bearer token for the API.
+//!
+//! The page cookie (signed and encrypted by actix-session) holds the CSRF
+//! token, a flash message and, once logged in, the key of a server-side
+//! session (`app::sessions`): the server decides on every request whether
+//! that session still lives, so logging out, expiry, a password or role
+//! change and deactivation all end it, whatever copy of the cookie exists.
 
 use super::AppState;
 use crate::app::Actor;
@@ -11,7 +17,7 @@ use rand::RngCore;
 use std::future::Future;
 use std::pin::Pin;
 
-const USER_KEY: &str = "uid";
+const SESSION_KEY: &str = "sid";
 const CSRF_KEY: &str = "csrf";
 
 /// The CSRF token of this session, created on first use.
@@ -42,17 +48,25 @@ pub fn check_csrf(session: &Session, submitted: Option<&String>) -> Result<(), A
     }
 }
 
-pub fn log_in(session: &Session, actor: &Actor) -> Result<(), AppError> {
-    // A new session id on login prevents session fixation.
+/// Put the key of a server-side session (`app::sessions::start`) into the
+/// cookie. The cookie is renewed and the CSRF token replaced, which prevents
+/// session fixation.
+pub fn log_in(session: &Session, key: &str) -> Result<(), AppError> {
     session.renew();
-    session
-        .insert(USER_KEY, actor.user_id)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
     session.remove(CSRF_KEY);
+    session
+        .insert(SESSION_KEY, key)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(())
 }
 
-pub fn log_out(session: &Session) {
+/// End the server-side session and empty the cookie.
+pub async fn log_out(state: &AppState, session: &Session) {
+    if let Some(key) = session.get::<String>(SESSION_KEY).ok().flatten() {
+        if let Err(e) = state.run(move |c| crate::app::sessions::end(c, &key)).await {
+            log::warn!("退出登录时删除会话失败：{e}");
+        }
+    }
     session.purge();
 }
 
@@ -61,8 +75,9 @@ pub fn client_addr(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|a| a.ip().to_string())
 }
 
-/// A logged-in person on a page. Missing → the page handler redirects to /login.
-pub struct PageUser(pub Option<Actor>);
+/// A logged-in person on a page, and whether they must change their password
+/// before anything else. No person: the page handler redirects to /login.
+pub struct PageUser(pub Option<Actor>, pub bool);
 
 impl FromRequest for PageUser {
     type Error = actix_web::Error;
@@ -74,24 +89,31 @@ impl FromRequest for PageUser {
         let client = client_addr(req);
         Box::pin(async move {
             let (Ok(session), Some(state)) = (session, state) else {
-                return Ok(PageUser(None));
+                return Ok(PageUser(None, false));
             };
-            let Some(uid) = session.get::<i64>(USER_KEY).ok().flatten() else {
-                return Ok(PageUser(None));
+            let Some(key) = session.get::<String>(SESSION_KEY).ok().flatten() else {
+                return Ok(PageUser(None, false));
             };
-            let actor = state
-                .run(move |c| crate::app::auth::actor_by_id(c, uid))
+            let (security, now) = (state.security, state.clock.now());
+            let user = state
+                .run(move |c| crate::app::sessions::user_of(c, &security, &key, now))
                 .await?;
-            if actor.is_none() {
-                session.purge();
+            match user {
+                Some(u) => Ok(PageUser(
+                    Some(u.actor.from_client(client)),
+                    u.must_change_password,
+                )),
+                None => {
+                    session.purge();
+                    Ok(PageUser(None, false))
+                }
             }
-            Ok(PageUser(actor.map(|a| a.from_client(client))))
         })
     }
 }
 
 /// The token of `Authorization: Bearer <token>`, if the request has one.
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get("Authorization")
         .and_then(|h| h.to_str().ok())
@@ -114,8 +136,9 @@ impl FromRequest for ApiUser {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(AppError::Unauthenticated);
             };
+            let now = state.clock.now();
             state
-                .run(move |c| crate::app::auth::actor_by_token(c, &token))
+                .run(move |c| crate::app::auth::actor_by_token(c, &token, now))
                 .await?
                 .map(|a| ApiUser(a.from_client(client)))
                 .ok_or(AppError::Unauthenticated)
@@ -163,9 +186,10 @@ impl Bearer {
     {
         let token = self.token.clone();
         let client = self.client.clone();
+        let now = self.state.clock.now();
         self.state
             .run(move |c| {
-                let actor = crate::app::auth::actor_by_token(c, &token)?
+                let actor = crate::app::auth::actor_by_token(c, &token, now)?
                     .ok_or(AppError::Unauthenticated)?
                     .from_client(client);
                 f(c, &actor)

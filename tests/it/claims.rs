@@ -742,6 +742,7 @@ fn who_sees_and_does_what() {
             password: PASSWORD,
             role: "adjuster",
             township_code: None,
+            must_change_password: false,
         },
     )
     .unwrap();

@@ -232,29 +232,74 @@ fn eligibility_takes_other_attributes_with_attr() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("名称=数值"));
 }
 
+/// `guobao ARGS` with `input` on stdin.
+fn guobao_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guobao"))
+        .args(args)
+        .env_remove("GUOBAO_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn migrate_and_user_add_create_a_working_account() {
     let db = TestDb::new();
     let o = guobao(&["--database-url", &db.url, "migrate"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = guobao(&[
-        "--database-url",
-        &db.url,
-        "user",
-        "add",
-        "--username",
-        "clerk",
-        "--password",
-        "short",
-        "--role",
-        "pilot",
-    ]);
+    let add = |user: &str, role: &str, pw: &str| {
+        guobao_with_stdin(
+            &[
+                "--database-url",
+                &db.url,
+                "user",
+                "add",
+                "--username",
+                user,
+                "--role",
+                role,
+                "--password-stdin",
+                "--name",
+                "承保员",
+            ],
+            &format!("{pw}\n"),
+        )
+    };
+    let o = add("clerk", "pilot", "short");
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("密码至少8位") && err.contains("未知角色"),
+        err.contains("密码至少10位") && err.contains("未知角色"),
         "{err}"
     );
+    // Weak passwords of every kind the issue tried, refused with the reason.
+    for (pw, says) in [
+        ("12345678", "至少10位"),
+        ("password", "至少10位"),
+        ("          ", "太容易被猜到"),
+        ("clerk-clerk-clerk", "不能包含用户名"),
+        ("password123456", "太容易被猜到"),
+        ("qwertyuiop12", "太容易被猜到"),
+    ] {
+        let o = add("clerk", "underwriter", pw);
+        assert_eq!(o.status.code(), Some(2), "{pw:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{pw:?}: {err}");
+    }
+    // Never on the command line.
     let o = guobao(&[
         "--database-url",
         &db.url,
@@ -263,51 +308,132 @@ fn migrate_and_user_add_create_a_working_account() {
         "--username",
         "clerk",
         "--password",
-        "long-enough-1",
-        "--role",
-        "underwriter",
-        "--name",
-        "承保员",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = guobao(&[
-        "--database-url",
-        &db.url,
-        "user",
-        "add",
-        "--username",
-        "clerk",
-        "--password",
-        "long-enough-1",
+        "Long-enough-walnut-1",
         "--role",
         "underwriter",
     ]);
     assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--password-stdin"));
+    // No terminal and no --password-stdin: told how, nothing created.
+    let o = guobao_with_stdin(
+        &[
+            "--database-url",
+            &db.url,
+            "user",
+            "add",
+            "--username",
+            "clerk",
+            "--role",
+            "underwriter",
+        ],
+        "Long-enough-walnut-1\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--password-stdin"));
+
+    let o = add("clerk", "underwriter", "Long-enough-walnut-1");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = add("clerk", "underwriter", "Long-enough-walnut-1");
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("已存在"));
-    let o = guobao(&[
-        "--database-url",
-        &db.url,
-        "user",
-        "add",
-        "--username",
-        "st",
-        "--password",
-        "long-enough-1",
-        "--role",
-        "township",
-    ]);
+    let o = guobao_with_stdin(
+        &[
+            "--database-url",
+            &db.url,
+            "user",
+            "add",
+            "--username",
+            "st",
+            "--role",
+            "township",
+            "--password-stdin",
+        ],
+        "Long-enough-walnut-1\n",
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("必须指定所属乡镇"));
 
     let pool = guobao::startup::prepare_database(&db.url).unwrap();
     let address = start_server(pool);
-    let r = reqwest::blocking::Client::new()
-        .post(format!("{address}/api/v1/session"))
-        .json(&serde_json::json!({"username": "clerk", "password": "long-enough-1"}))
-        .send()
-        .unwrap();
+    let login = |pw: &str| {
+        reqwest::blocking::Client::new()
+            .post(format!("{address}/api/v1/session"))
+            .json(&serde_json::json!({"username": "clerk", "password": pw}))
+            .send()
+            .unwrap()
+    };
+    let r = login("Long-enough-walnut-1");
     assert_eq!(r.status().as_u16(), 200);
     let v: Value = r.json().unwrap();
     assert_eq!(v["user"]["role"], "underwriter");
+    let token = v["token"].as_str().unwrap().to_string();
+    let me = || {
+        reqwest::blocking::Client::new()
+            .get(format!("{address}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(me(), 200);
+
+    // `user revoke`: the token is dead at once.
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "revoke",
+        "--username",
+        "clerk",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("已吊销 clerk 的 1 个API令牌"));
+    assert_eq!(me(), 401);
+
+    // Lock the name, then `user unlock`.
+    for _ in 0..5 {
+        assert_eq!(login("wrong-password-99").status().as_u16(), 401);
+    }
+    assert_eq!(login("Long-enough-walnut-1").status().as_u16(), 429);
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "unlock",
+        "--username",
+        "clerk",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("已解除 clerk 的登录锁定"));
+    assert_eq!(login("Long-enough-walnut-1").status().as_u16(), 200);
+
+    // `user passwd --must-change`: the old password is gone and the new one
+    // must be changed before a token is given.
+    let o = guobao_with_stdin(
+        &[
+            "--database-url",
+            &db.url,
+            "user",
+            "passwd",
+            "--username",
+            "clerk",
+            "--password-stdin",
+            "--must-change",
+        ],
+        "Another-long-pear-tree-8\n",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(login("Long-enough-walnut-1").status().as_u16(), 401);
+    let r = login("Another-long-pear-tree-8");
+    assert_eq!(r.status().as_u16(), 409);
+    let o = guobao(&[
+        "--database-url",
+        &db.url,
+        "user",
+        "unlock",
+        "--username",
+        "nobody",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 /// The README's first command: serve with the demo county on a fresh database.

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use guobao::db::schema::policies;
 use guobao::db::{DbConn, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use guobao::domain::scheme::WALNUT_2012_JSON;
 
 /// The migration that turned `policy_subsidy_levels` rows into columns.
 const LEVEL_COLUMNS: &str = "2026-11-30-000005_policy_levels";
@@ -102,7 +103,24 @@ fn subsidy_level_rows_become_policy_columns_and_back() {
     let db = TestDb::new();
     let mut c = db.conn();
     step(&mut c, Step::Before);
-    seed(&mut c);
+    // The rows this migration reads, in the schema as it was then (the
+    // app's own seed writes today's schema).
+    for s in [
+        "INSERT INTO areas (code, name, level) VALUES ('532999', '测试县', 'county')",
+        "INSERT INTO areas (code, name, level, parent_id) \
+         SELECT '532999101', '甲镇', 'township', id FROM areas WHERE code = '532999'",
+        "INSERT INTO areas (code, name, level, parent_id) \
+         SELECT '532999101201', '一村', 'village', id FROM areas WHERE code = '532999101'",
+    ] {
+        diesel::sql_query(s).execute(&mut c).unwrap();
+    }
+    diesel::sql_query(
+        "INSERT INTO schemes (code, name, crop, year, definition, created_at) \
+         VALUES ('walnut-2012', '核桃', 'walnut', 2012, $1, '2026-11-30T00:00:00Z')"
+            .replace("$1", &format!("'{}'", WALNUT_2012_JSON.replace('\'', "''"))),
+    )
+    .execute(&mut c)
+    .unwrap();
     for s in [
         "INSERT INTO growers (year, id_number, name, phone, bank_name, bank_account, \
          village_id, township_id, created_at, updated_at) \

@@ -1,14 +1,15 @@
 //! The login form, logging in and out, and the dashboard (enrollment
 //! progress per township for a scheme).
 
-use crate::app::{self, schemes};
+use crate::app::{self, auth, schemes, sessions};
 use crate::error::AppError;
 use crate::web::desk::{Desk, Page};
 use crate::web::page::{error_page, field, page, redirect, Data, Form, Query};
-use crate::web::session::{check_csrf, log_in, log_out, PageUser};
+use crate::web::session::{check_csrf, client_addr, log_in, log_out, PageUser};
 use actix_session::Session;
+use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,18 +40,32 @@ fn refused(state: &Data, session: &Session, form: &Form) -> Option<HttpResponse>
     checked.err().map(|e| error_page(state, session, None, &e))
 }
 
-async fn login(state: Data, session: Session, form: Form) -> HttpResponse {
+async fn login(state: Data, session: Session, req: HttpRequest, form: Form) -> HttpResponse {
     if let Some(refusal) = refused(&state, &session, &form) {
         return refusal;
     }
     let username = field(&form, "username");
     let password = field(&form, "password");
+    let client = client_addr(&req);
     let u = username.clone();
-    match state
-        .run(move |c| app::auth::authenticate(c, &u, &password))
-        .await
-    {
-        Ok(actor) => match log_in(&session, &actor) {
+    let (security, now) = (state.security, state.clock.now());
+    let res = state
+        .run(move |c| {
+            let attempt = auth::Attempt {
+                username: &u,
+                password: &password,
+                client: client.as_deref(),
+                now,
+            };
+            let done = auth::log_in(c, &security, &attempt)?;
+            sessions::sweep(c, &security, now)?;
+            let key = sessions::start(c, done.actor.user_id, now, client.as_deref())?;
+            Ok((key, done.must_change_password))
+        })
+        .await;
+    match res {
+        Ok((key, must_change)) => match log_in(&session, &key) {
+            Ok(()) if must_change => redirect(crate::web::accounts::PASSWORD_PATH),
             Ok(()) => redirect("/"),
             Err(e) => error_page(&state, &session, None, &e),
         },
@@ -62,6 +77,20 @@ async fn login(state: Data, session: Session, form: Form) -> HttpResponse {
             StatusCode::UNAUTHORIZED,
             json!({"error": "用户名或密码错误", "username": username}),
         ),
+        Err(e @ AppError::Locked { retry_after_secs }) => {
+            let mut reply = page(
+                &state,
+                &session,
+                None,
+                "login.html",
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": e.to_string(), "username": username}),
+            );
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                reply.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            reply
+        }
         Err(e) => error_page(&state, &session, None, &e),
     }
 }
@@ -70,7 +99,7 @@ async fn logout(state: Data, session: Session, form: Form) -> HttpResponse {
     if let Some(refusal) = refused(&state, &session, &form) {
         return refusal;
     }
-    log_out(&session);
+    log_out(&state, &session).await;
     redirect("/login")
 }
 
