@@ -163,7 +163,7 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
                     .add(("Referrer-Policy", "same-origin"))
                     .add((
                         "Content-Security-Policy",
-                        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
+                        "default-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; img-src 'self' data: blob:",
                     )),
             )
             .wrap(Logger::new("%a \"%r\" %s %T"))

@@ -37,8 +37,12 @@ pub struct FeatureResult {
     pub polygon_mu: Option<Mu>,
     pub difference_percent: Option<Decimal>,
     pub area_mismatch: bool,
-    /// Codes of insured plots this polygon overlaps.
+    /// Codes of insured plots this polygon overlaps (for a township station
+    /// only those of its own township).
     pub overlaps: Vec<String>,
+    /// How many insured plots of other townships it overlaps, not named to a
+    /// township station (they are not its to see): "请联系县林业局".
+    pub other_overlaps: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -110,6 +114,9 @@ pub struct Prepared {
 #[derive(Debug)]
 pub struct Context {
     township_id: i64,
+    /// The actor sees only their own township (a station): other townships'
+    /// plots are counted, not named.
+    township_bound: bool,
     township: String,
     tolerance: Decimal,
     plots: Vec<Plot>,
@@ -215,6 +222,7 @@ pub fn load_context(conn: &mut DbConn, actor: &Actor, township_code: &str) -> Ap
         .load(conn)?;
     Ok(Context {
         township_id: township.id,
+        township_bound: actor.role.is_township_bound(),
         township: township.name,
         tolerance: scheme.def.area_tolerance_percent,
         plots,
@@ -225,7 +233,7 @@ pub fn load_context(conn: &mut DbConn, actor: &Actor, township_code: &str) -> Ap
 /// given a new polygon by the upload replaces its old one.
 struct Insured {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
-    polygons: Vec<Option<(String, Polygon<f64>)>>,
+    polygons: Vec<Option<(String, i64, Polygon<f64>)>>,
     by_code: HashMap<String, usize>,
 }
 
@@ -238,7 +246,13 @@ impl Insured {
         }
     }
 
-    fn put(&mut self, code: &str, polygon: Polygon<f64>, rect: Option<Rect<f64>>) {
+    fn put(
+        &mut self,
+        code: &str,
+        township_id: i64,
+        polygon: Polygon<f64>,
+        rect: Option<Rect<f64>>,
+    ) {
         if let Some(old) = self.by_code.get(code).copied() {
             if let Some(slot) = self.polygons.get_mut(old) {
                 *slot = None;
@@ -249,7 +263,8 @@ impl Insured {
             let corners = Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
             self.tree.insert(GeomWithData::new(corners, index));
         }
-        self.polygons.push(Some((code.to_string(), polygon)));
+        self.polygons
+            .push(Some((code.to_string(), township_id, polygon)));
         self.by_code.insert(code.to_string(), index);
     }
 
@@ -259,7 +274,7 @@ impl Insured {
         polygon: &Polygon<f64>,
         rect: Option<Rect<f64>>,
         deadline: Deadline,
-    ) -> AppResult<Vec<String>> {
+    ) -> AppResult<Vec<(String, i64)>> {
         let Some(r) = rect else {
             return Ok(vec![]);
         };
@@ -267,11 +282,11 @@ impl Insured {
         let mut found = Vec::new();
         for hit in self.tree.locate_in_envelope_intersecting(&envelope) {
             deadline.check().map_err(whole_upload)?;
-            let Some(Some((other, other_polygon))) = self.polygons.get(hit.data) else {
+            let Some(Some((other, township, other_polygon))) = self.polygons.get(hit.data) else {
                 continue;
             };
             if other != code && geo::interiors_overlap(polygon, other_polygon) {
-                found.push(other.clone());
+                found.push((other.clone(), *township));
             }
         }
         found.sort();
@@ -295,7 +310,7 @@ pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<
             continue;
         };
         let rect = polygon.bounding_rect();
-        insured.put(&p.code, polygon, rect);
+        insured.put(&p.code, p.township_id, polygon, rect);
     }
     let mut counts = BoundaryCounts {
         features: prepared.features.len(),
@@ -318,6 +333,7 @@ pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<
             difference_percent: None,
             area_mismatch: false,
             overlaps: vec![],
+            other_overlaps: 0,
         };
         let plot = by_code
             .get(code.as_str())
@@ -351,8 +367,20 @@ pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<
         if r.area_mismatch {
             counts.area_mismatch += 1;
         }
-        r.overlaps = insured.overlapping(&code, &m.polygon, m.rect, deadline)?;
-        if !r.overlaps.is_empty() {
+        for (other, township) in insured.overlapping(&code, &m.polygon, m.rect, deadline)? {
+            if ctx.township_bound && township != ctx.township_id {
+                r.other_overlaps += 1;
+            } else {
+                r.overlaps.push(other);
+            }
+        }
+        if r.other_overlaps > 0 {
+            r.message = Some(format!(
+                "与其他乡镇{}个投保地块重叠，请联系县林业局",
+                r.other_overlaps
+            ));
+        }
+        if !r.overlaps.is_empty() || r.other_overlaps > 0 {
             counts.overlapping += 1;
         }
         if plot.boundary.as_deref() == Some(m.stored.as_str()) {
@@ -375,7 +403,7 @@ pub fn plan(ctx: &Context, prepared: Prepared, deadline: Deadline) -> AppResult<
             }
         }
         if plot.eligible {
-            insured.put(&code, m.polygon, m.rect);
+            insured.put(&code, plot.township_id, m.polygon, m.rect);
         }
         results.push(r);
     }

@@ -221,6 +221,7 @@ fn validate(
 
 fn refuse_duplicate(
     conn: &mut DbConn,
+    actor: &Actor,
     values: &GrowerValues,
     except: Option<i64>,
 ) -> AppResult<()> {
@@ -232,14 +233,19 @@ fn refuse_duplicate(
         q = q.filter(growers::id.ne(id));
     }
     if let Some(other) = q.select(Grower::as_select()).first(conn).optional()? {
-        let township = super::areas::area_by_id(conn, other.township_id)?;
+        // A station is told the other township's name only if it is its own.
+        let place = if actor.sees_township(other.township_id) || !actor.role.is_township_bound() {
+            super::areas::area_by_id(conn, other.township_id)?.name
+        } else {
+            "其他乡镇".to_string()
+        };
         return Err(AppError::conflict(
             ErrorCode::IdNumberDuplicate,
             format!(
                 "身份证号{}在{}年度已登记（{}），同一年度不能重复登记",
                 mask_id(&values.id_number),
                 values.year,
-                township.name
+                place
             ),
         ));
     }
@@ -257,7 +263,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &GrowerInput) -> AppResul
     let year = default_year(conn)?;
     super::tx(conn, |conn| {
         let (values, village, township) = validate(conn, actor, input, year)?;
-        refuse_duplicate(conn, &values, None)?;
+        refuse_duplicate(conn, actor, &values, None)?;
         let id = rows::growers::insert(conn, &values, &now_text())?;
         super::fault::point("grower_insert", &input.name);
         let g = super::load::<Grower>(conn, id)?;
@@ -281,7 +287,7 @@ pub fn update(
             "该农户信息已被他人修改，请刷新后重新编辑",
         )?;
         let (values, village, township) = validate(conn, actor, input, before.year)?;
-        refuse_duplicate(conn, &values, Some(id))?;
+        refuse_duplicate(conn, actor, &values, Some(id))?;
         rows::growers::update(conn, id, &values, before.version, &now_text())?;
         // Plots follow their grower when the grower moves village.
         diesel::update(plots::table.filter(plots::grower_id.eq(id)))
@@ -344,11 +350,30 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     })
 }
 
+/// The grower on their own page (or edit form): in full for a role that sees
+/// personal data, and that read is audited.
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {
+    let full = actor.sees_personal_data();
+    let v = grower_view(conn, actor, id, full)?;
+    if full {
+        audit::accessed(conn, actor, "grower", id, &PERSONAL_FIELDS)?;
+    }
+    Ok(v)
+}
+
+/// The fields of a grower that are personal data.
+pub const PERSONAL_FIELDS: [&str; 3] = ["id_number", "phone", "bank_account"];
+
+/// The grower as another record's page names them: masked for every role.
+pub fn get_masked(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<GrowerView> {
+    grower_view(conn, actor, id, false)
+}
+
+fn grower_view(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult<GrowerView> {
     let g = super::scoped::<Grower>(conn, actor, id)?;
     let village = super::areas::area_by_id(conn, g.village_id)?;
     let township = super::areas::area_by_id(conn, g.township_id)?;
-    Ok(view(&g, &village, &township, actor.sees_personal_data()))
+    Ok(view(&g, &village, &township, full))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -361,9 +386,119 @@ pub struct GrowerFilter {
     pub page_size: Option<i64>,
 }
 
+/// What a search box's text finds, and for whom. Every role finds a grower
+/// by name, by policy number and by the last 4 characters of the ID number
+/// or phone (what a masked list shows, `133****1313` too). Only a role that
+/// sees personal data finds one by the full ID number or phone, and that
+/// search is audited: for a role that sees masked data a full number finds
+/// nothing, as any name that matches nobody, so it cannot be used to test
+/// whether a number belongs to someone.
+pub struct Search {
+    typed: String,
+    text: String,
+    tail: Option<String>,
+    full: Option<String>,
+}
+
+type Backend = <DbConn as diesel::Connection>::Backend;
+/// A condition on growers, built from a search.
+pub type GrowerCond =
+    Box<dyn BoxableExpression<growers::table, Backend, SqlType = diesel::sql_types::Bool>>;
+
+impl Search {
+    /// `None` for an empty search.
+    pub fn new(actor: &Actor, raw: &str) -> Option<Search> {
+        let typed = normalize_width(raw).trim().to_string();
+        let text = typed.to_uppercase();
+        if text.is_empty() {
+            return None;
+        }
+        let is_tail =
+            |t: &str| t.chars().count() == 4 && t.chars().all(|c| c.is_ascii_digit() || c == 'X');
+        // What follows the last `*` of a masked number, or the text itself.
+        let tail = text
+            .rsplit('*')
+            .next()
+            .filter(|t| is_tail(t))
+            .map(str::to_string);
+        let number = digits_only(&text);
+        let full = (actor.sees_personal_data()
+            && number.chars().count() >= 7
+            && number.chars().all(|c| c.is_ascii_digit() || c == 'X'))
+        .then_some(number);
+        Some(Search {
+            typed,
+            text,
+            tail,
+            full,
+        })
+    }
+
+    /// The text as typed, normalised (for the policy number).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The growers this search finds.
+    pub fn cond(&self) -> GrowerCond {
+        let like = format!("%{}%", self.typed.replace(['%', '_', '\\'], ""));
+        let by_policy = policies::table
+            .filter(policies::policy_no.eq(self.text.clone()))
+            .select(policies::grower_id);
+        let mut cond: GrowerCond =
+            Box::new(growers::name.like(like).or(growers::id.eq_any(by_policy)));
+        if let Some(t) = &self.tail {
+            let ends = format!("%{t}");
+            cond = Box::new(
+                cond.or(growers::id_number.like(ends.clone()))
+                    .or(growers::phone.like(ends)),
+            );
+        }
+        if let Some(n) = &self.full {
+            cond = Box::new(
+                cond.or(growers::id_number.eq(n.clone()))
+                    .or(growers::phone.eq(n.clone())),
+            );
+        }
+        cond
+    }
+
+    /// The fields of `g` this search matched in full: what it revealed.
+    pub fn revealed(&self, g: &Grower) -> Vec<&'static str> {
+        let Some(n) = &self.full else {
+            return Vec::new();
+        };
+        let mut fields = Vec::new();
+        if &g.id_number == n {
+            fields.push("id_number");
+        }
+        if &g.phone == n {
+            fields.push("phone");
+        }
+        fields
+    }
+
+    /// Record the growers a search by full value found (see `revealed`).
+    pub fn audit<'a>(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+        found: impl IntoIterator<Item = &'a Grower>,
+    ) -> AppResult<()> {
+        for g in found {
+            let fields = self.revealed(g);
+            if !fields.is_empty() {
+                audit::accessed(conn, actor, "grower", g.id, &fields)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Lists always mask personal data, whatever the role.
 pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Paged<GrowerView>> {
     let page = Page::new(f.page, f.page_size)?;
+    let search = f.q.as_deref().and_then(|q| Search::new(actor, q));
     let build = || {
         let mut q = growers::table.into_boxed();
         if let Some(t) = actor.township_scope() {
@@ -378,14 +513,8 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Pag
         if let Some(y) = f.year {
             q = q.filter(growers::year.eq(y));
         }
-        if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let like = format!("%{}%", text.replace(['%', '_'], ""));
-            q = q.filter(
-                growers::name
-                    .like(like)
-                    .or(growers::id_number.eq(text.to_uppercase()))
-                    .or(growers::phone.eq(text.to_string())),
-            );
+        if let Some(s) = &search {
+            q = q.filter(s.cond());
         }
         q
     };
@@ -396,6 +525,9 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Pag
         .offset(page.offset())
         .select(Grower::as_select())
         .load(conn)?;
+    if let Some(s) = &search {
+        s.audit(conn, actor, &rows)?;
+    }
     let names = super::areas::names(conn)?;
     let items = rows
         .iter()

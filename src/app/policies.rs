@@ -333,7 +333,12 @@ pub struct PolicyView {
     pub version: i32,
 }
 
-pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<PolicyView> {
+/// A policy as an action's answer or a list names it: the ID number masked.
+pub fn view_of(conn: &mut DbConn, _actor: &Actor, p: &Policy) -> AppResult<PolicyView> {
+    view_full(conn, p, false)
+}
+
+fn view_full(conn: &mut DbConn, p: &Policy, full: bool) -> AppResult<PolicyView> {
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
     // The grower's name and ID number, the township's name and the receipt
     // of the premium batch, in one query (one policy read is two queries
@@ -359,7 +364,7 @@ pub fn view_of(conn: &mut DbConn, actor: &Actor, p: &Policy) -> AppResult<Policy
         &id_number,
         &township_name,
         receipt,
-        actor.sees_personal_data(),
+        full,
     ))
 }
 
@@ -416,9 +421,16 @@ fn build_view(
     }
 }
 
+/// The policy on its own page: the insured's ID number in full for a role
+/// that sees personal data, and that read is audited.
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
     let p = super::scoped::<Policy>(conn, actor, id)?;
-    view_of(conn, actor, &p)
+    let full = actor.sees_personal_data();
+    let v = view_full(conn, &p, full)?;
+    if full {
+        audit::accessed(conn, actor, "policy", id, &["grower_id_number"])?;
+    }
+    Ok(v)
 }
 
 pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PolicyView>> {

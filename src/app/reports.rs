@@ -141,6 +141,44 @@ fn name_cell(names: &HashMap<i64, Area>, id: i64) -> Cell {
     Cell::Text(names.get(&id).map(|a| a.name.clone()).unwrap_or_default())
 }
 
+/// One audit row per export of personal data: which sheet, with which
+/// filter, how many records and their ids (as runs), and whether the ID
+/// numbers, phones or bank accounts in it were in full.
+pub(crate) fn exported(
+    conn: &mut DbConn,
+    actor: &Actor,
+    kind: &str,
+    entity: &str,
+    filter: serde_json::Value,
+    ids: Vec<i64>,
+    full: bool,
+) -> AppResult<()> {
+    let count = ids.len();
+    super::audit::record(
+        conn,
+        actor,
+        "export",
+        entity,
+        0,
+        None::<&()>,
+        Some(&serde_json::json!({
+            "kind": kind,
+            "filter": filter,
+            "count": count,
+            "ids": super::audit::id_runs(ids),
+            "full": full,
+        })),
+    )
+}
+
+fn scope_filter(scope: &Scope) -> serde_json::Value {
+    serde_json::json!({
+        "township": scope.township_code,
+        "village": scope.village_code,
+        "scheme": scope.scheme,
+    })
+}
+
 fn col(header: &str, width: f64) -> Column {
     Column {
         header: header.to_string(),
@@ -187,6 +225,16 @@ pub fn household_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppRes
     ];
     columns.extend(money_columns());
     let count = out.len();
+    let ids = rows.iter().map(|(p, _)| p.id).collect();
+    exported(
+        conn,
+        actor,
+        "household_list",
+        "policy",
+        scope_filter(scope),
+        ids,
+        full,
+    )?;
     Ok(Table {
         sheet_name: "分户清单".into(),
         title: Some(format!(
@@ -423,6 +471,16 @@ pub fn policy_list(conn: &mut DbConn, actor: &Actor, scope: &Scope) -> AppResult
         })
         .collect();
     let n = out.len();
+    let ids = rows.iter().map(|(p, _)| p.id).collect();
+    exported(
+        conn,
+        actor,
+        "policy_list",
+        "policy",
+        scope_filter(scope),
+        ids,
+        full,
+    )?;
     let mut columns = vec![
         col("保单号", 20.0),
         col("被保险人", 12.0),

@@ -91,6 +91,8 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
+/// The desk pages' few behaviours (confirmations, "返回"), out of the pages.
+pub const JS: &str = include_str!("../../templates/static/app.js");
 
 /// Compiles the templates. A template that does not compile is a bug in the
 /// build, not something a request can cause: the sources are constants
@@ -235,6 +237,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .content_type("text/css; charset=utf-8")
                 .insert_header(("Cache-Control", "public, max-age=3600"))
                 .body(CSS)
+        }),
+    )
+    .route(
+        "/static/app.js",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/javascript; charset=utf-8")
+                .insert_header(("Cache-Control", "public, max-age=3600"))
+                .body(JS)
         }),
     )
     .route(

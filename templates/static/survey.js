@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('survey-config').textContent);
-  var CSRF = window.GUOBAO_CSRF;
+  var CSRF = document.getElementById('survey').getAttribute('data-csrf');
   var claimId = cfg.claim_id;
   var DRAFT_KEY = 'guobao-survey-draft-' + claimId;
   var FIELDS = ['damaged_trees', 'affected_mu', 'loss_rate', 'notes', 'grower_signed_name'];

@@ -25,6 +25,7 @@ mod migrations;
 mod openapi;
 mod pages;
 mod policies;
+mod privacy;
 mod readme_rules;
 mod reliability;
 mod schemes_areas;

@@ -186,7 +186,7 @@ fn overdue_payments_stand_out_on_the_board() {
     br.login("underwriter");
     let page = br.get("/claims").body;
     assert!(
-        page.contains(r#"id="payments-overdue" style="color:var(--bad)">1<"#),
+        page.contains(r#"<div class="n bad-text" id="payments-overdue">1<"#),
         "{page}"
     );
     assert!(page.contains("逾期2天"), "{page}");

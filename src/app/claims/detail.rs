@@ -48,6 +48,7 @@ pub struct PhotoView {
     pub size_kb: i64,
     pub content_type: String,
     pub reused_claim_no: Option<String>,
+    pub reused_note: Option<String>,
     pub created_at: String,
 }
 
@@ -74,10 +75,34 @@ pub struct ClaimDetail {
     pub bank_account: String,
 }
 
+/// The fields of a claim's page that are personal data.
+pub const PERSONAL_FIELDS: [&str; 4] = [
+    "grower_id_number",
+    "grower_phone",
+    "reporter_phone",
+    "bank_account",
+];
+
+/// The claim's page and `GET /api/v1/claims/{id}`: personal data in full for
+/// a role that sees it, and that read is audited.
 pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetail> {
+    let full = actor.sees_personal_data();
+    let d = detail_as(conn, actor, id, full)?;
+    if full {
+        crate::app::audit::accessed(conn, actor, "claim", id, &PERSONAL_FIELDS)?;
+    }
+    Ok(d)
+}
+
+/// The claim for the survey page, which shows no personal data: masked.
+pub fn detail_masked(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetail> {
+    detail_as(conn, actor, id, false)
+}
+
+fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult<ClaimDetail> {
     let c = get_scoped(conn, actor, id)?;
     let names = Names::load(conn)?;
-    let cv = view(conn, actor, &c)?;
+    let cv = super::views::view_as(conn, actor, &c, full)?;
     let surveys = rows::surveys_of(conn, c.id)?;
     let photos = rows::photos_of(conn, c.id)?;
     let payments = rows::payments_of(conn, c.id)?;
@@ -90,12 +115,14 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
         .ok_or_else(|| AppError::Internal("claim scheme missing".into()))?;
     let mut photo_views = Vec::with_capacity(photos.len());
     for x in photos {
+        let (reused_claim_no, reused_note) = reused_no(conn, actor, x.reused_claim_id)?;
         photo_views.push(PhotoView {
             id: x.id,
             sha256: x.sha256,
             size_kb: (x.size_bytes + 1023) / 1024,
             content_type: x.content_type,
-            reused_claim_no: reused_no(conn, x.reused_claim_id)?,
+            reused_claim_no,
+            reused_note,
             created_at: x.created_at.display(),
         });
     }
@@ -121,7 +148,7 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<ClaimDetai
         tree_count: plot.tree_count,
         max_distance_m: scheme.claim_rules.max_distance_m,
         bank_name: g.bank_name.clone(),
-        bank_account: personal(actor.sees_personal_data(), &g.bank_account, mask_account),
+        bank_account: personal(full, &g.bank_account, mask_account),
     })
 }
 

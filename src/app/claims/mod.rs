@@ -17,7 +17,7 @@ mod views;
 
 pub use access::{assigned_surveyor, get_scoped, is_surveyor, load, may_handle};
 pub use board::{board, overdue, Board, BoardItem, Count, MonthFigure, PaymentDue};
-pub use detail::{detail, ClaimDetail, PaymentView, PhotoView, SurveyView};
+pub use detail::{detail, detail_masked, ClaimDetail, PaymentView, PhotoView, SurveyView};
 pub use dispatch::{dispatch, surveyors, DispatchInput};
 pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use photos::{

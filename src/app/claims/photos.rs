@@ -21,8 +21,12 @@ pub struct PhotoOutcome {
     pub id: i64,
     pub sha256: String,
     pub size_bytes: i64,
-    /// Another claim already holds this exact photo.
+    /// Another claim already holds this exact photo: its number, only for
+    /// a role that may see that claim.
     pub reused_claim_no: Option<String>,
+    /// What to tell the person when the photo is reused (names the other
+    /// claim only to a role that may see it).
+    pub reused_note: Option<String>,
 }
 
 /// JPEG, PNG or WebP, by their first bytes, never by the name or the header sent.
@@ -140,7 +144,7 @@ fn earlier<'a>(
         id,
         photo.client_id,
         PHOTO_CLIENT_ID_MESSAGE,
-        |conn, c, client_id| recorded_photo(conn, c, client_id, photo.sha),
+        |conn, c, client_id| recorded_photo(conn, actor, c, client_id, photo.sha),
     )
 }
 
@@ -149,6 +153,7 @@ const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id�
 /// The photo already recorded under this client id, if any.
 fn recorded_photo(
     conn: &mut DbConn,
+    actor: &Actor,
     c: &Claim,
     client_id: &str,
     sha: &str,
@@ -162,13 +167,14 @@ fn recorded_photo(
             "该照片编号已用于其他照片",
         ));
     }
-    let reused_claim_no = reused_no(conn, p.reused_claim_id)?;
+    let (reused_claim_no, reused_note) = reused_no(conn, actor, p.reused_claim_id)?;
     Ok(Some(PhotoOutcome {
         created: false,
         id: p.id,
         sha256: p.sha256,
         size_bytes: p.size_bytes,
         reused_claim_no,
+        reused_note,
     }))
 }
 
@@ -225,24 +231,41 @@ fn record_photo(
             None::<&()>,
             Some(&serde_json::json!({"photo_id": pid, "sha256": sha, "reused_claim_id": reused})),
         )?;
+        let (reused_claim_no, reused_note) = reused_no(conn, actor, reused)?;
         Ok(PhotoOutcome {
             created: true,
             id: pid,
             sha256: sha.to_string(),
             size_bytes: bytes.len() as i64,
-            reused_claim_no: reused_no(conn, reused)?,
+            reused_claim_no,
+            reused_note,
         })
     })
 }
 
-pub(super) fn reused_no(conn: &mut DbConn, id: Option<i64>) -> AppResult<Option<String>> {
-    match id {
-        Some(i) => Ok(Some(
-            rows::claim_no(conn, i)?.ok_or_else(|| AppError::not_found("赔案"))?,
-        )),
-        None => Ok(None),
-    }
+/// The other claim holding the same photo, as `actor` may be told of it:
+/// its number and a note naming it when the actor may see that claim, else
+/// no number and a note that does not name it.
+pub(super) fn reused_no(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: Option<i64>,
+) -> AppResult<(Option<String>, Option<String>)> {
+    let Some(i) = id else {
+        return Ok((None, None));
+    };
+    Ok(match super::access::get_scoped(conn, actor, i) {
+        Ok(other) => {
+            let note = format!("与赔案{}的照片相同", other.claim_no);
+            (Some(other.claim_no), Some(note))
+        }
+        Err(AppError::NotFound(_)) => (None, Some(REUSED_ELSEWHERE.to_string())),
+        Err(e) => return Err(e),
+    })
 }
+
+/// A reused photo, told to someone who may not see the other claim.
+pub const REUSED_ELSEWHERE: &str = "该照片已在其他赔案中使用";
 
 /// The bytes of a photo the actor may see.
 pub fn photo(

@@ -50,7 +50,9 @@ pub struct LookupPlot {
     pub has_boundary: bool,
 }
 
-/// Find policies by grower name, ID number, phone or policy number.
+/// Find policies by grower name, policy number, the last 4 characters of the
+/// ID number or phone, or (audited) the full ID number or phone; every hit
+/// masked, as in any list (see `growers::Search`).
 pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<LookupHit>> {
     actor.require(may_handle(actor) || actor.role == Role::CountyForestry)?;
     let q = normalize_width(q).trim().to_uppercase();
@@ -61,22 +63,33 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
             "请输入至少2个字：农户姓名、身份证号、电话或保单号",
         ));
     }
-    let like = format!("%{q}%");
-    let mut hits: Vec<(Policy, Grower)> = policies::table
-        .inner_join(growers::table)
-        .filter(
-            growers::name
-                .like(like.clone())
-                .or(growers::id_number.eq(q.clone()))
-                .or(growers::phone.eq(q.clone()))
-                .or(policies::policy_no.eq(q.clone())),
-        )
-        .select((Policy::as_select(), Grower::as_select()))
+    let Some(search) = crate::app::growers::Search::new(actor, &q) else {
+        return Ok(Vec::new());
+    };
+    let found: Vec<Grower> = growers::table
+        .into_boxed()
+        .filter(search.cond())
+        .order(growers::id)
         .limit(50)
+        .select(Grower::as_select())
         .load(conn)?;
+    let ids: Vec<i64> = found.iter().map(|g| g.id).collect();
+    let by_id: std::collections::HashMap<i64, Grower> =
+        found.into_iter().map(|g| (g.id, g)).collect();
+    let mut hits: Vec<(Policy, Grower)> = policies::table
+        .filter(policies::grower_id.eq_any(&ids))
+        .order(policies::id)
+        .limit(50)
+        .select(Policy::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter_map(|p| Some((by_id.get(&p.grower_id)?.clone(), p)))
+        .map(|(g, p)| (p, g))
+        .collect();
     hits.sort_by_key(|(p, _)| p.id);
+    search.audit(conn, actor, hits.iter().map(|(_, g)| g))?;
     let names = crate::app::areas::names(conn)?;
-    let full = actor.sees_personal_data();
+    let full = false;
     let mut out = Vec::with_capacity(hits.len());
     for (p, g) in hits {
         let pl: Vec<Plot> = plots::table

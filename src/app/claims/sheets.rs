@@ -133,6 +133,15 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
             Cell::Text(c.payment_due_on.map(|d| d.to_text()).unwrap_or_default()),
         ]);
     }
+    crate::app::reports::exported(
+        conn,
+        actor,
+        "payout_list",
+        "claim",
+        serde_json::json!({ "status": ClaimStatus::Agreed.as_str() }),
+        rows.iter().map(|c| c.id).collect(),
+        full,
+    )?;
     let count = out.len();
     Ok(Table {
         sheet_name: "赔款支付清单".into(),

@@ -72,9 +72,12 @@ pub(super) fn load_context(
         .into_iter()
         .map(|p| (p.code.clone(), p))
         .collect();
+    // A township station is not told in which township another grower is
+    // enrolled (issue 12): the refusal then says "其他乡镇".
+    let bound = actor.role.is_township_bound();
     let township_names = names
         .values()
-        .filter(|a| a.level == crate::domain::area::AreaLevel::Township)
+        .filter(|a| a.level == crate::domain::area::AreaLevel::Township && !bound)
         .map(|a| (a.id, a.name.clone()))
         .collect();
     Ok(Context {

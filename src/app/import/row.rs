@@ -196,7 +196,7 @@ pub(super) fn plan_row(
                     .township_names
                     .get(&existing.township_id)
                     .cloned()
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| "其他乡镇".into());
                 problems.push(problem(
                     Field::IdNumber,
                     columns,

@@ -261,7 +261,7 @@ async fn action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Pa
 async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "赔案")?;
     desk.show_with("claim_survey.html", move |c, a| {
-            let d = claims::detail(c, a, id)?;
+            let d = claims::detail_masked(c, a, id)?;
             if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
                 return Err(AppError::Forbidden(
                     "只有派工指定的查勘员或县林业局共同查勘人员可以打开查勘页面".into(),

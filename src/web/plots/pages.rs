@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// of their township and this season's schemes with their varieties.
 fn plot_form(grower_id: i64, action: impl Into<String>) -> RecordForm {
     RecordForm::new("plot_form.html", action, move |c, a| {
-        let g = growers::get_view(c, a, grower_id)?;
+        let g = growers::get_masked(c, a, grower_id)?;
         let gr = crate::app::load::<Grower>(c, grower_id)?;
         let villages = app::areas::villages(c, a, Some(gr.township_id))?;
         let all = schemes::list(c)?;
@@ -146,7 +146,7 @@ async fn plot_show(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "地块")?;
     desk.show_with("plot.html", move |c, a| {
         let p = plots::get_view(c, a, id)?;
-        let g = growers::get_view(c, a, p.grower_id)?;
+        let g = growers::get_masked(c, a, p.grower_id)?;
         Ok(json!({"plot": p, "grower": g,
                   "boundary_text": p.boundary.as_ref().map(|b| b.to_string())}))
     })
