@@ -366,6 +366,108 @@ pub fn record_many(conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppR
     chained(conn, |c| Ok(audit_chain::append(c, &entries)?))
 }
 
+diesel::table! {
+    /// Where [`Deferred`] keeps a long use case's audit rows until its end
+    /// (a temporary table, created on first use, private to the connection).
+    audit_stage (seq) {
+        seq -> BigInt,
+        action -> Text,
+        entity -> Text,
+        entity_id -> BigInt,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+/// The audit rows of a long use case (the roster import), kept in a
+/// temporary table while it runs and appended to the chain at its end, in
+/// order. Appending holds the chain's head until the transaction commits,
+/// so appending as the work goes would make every other writer of the
+/// county wait for the whole import; this way they wait only for the last
+/// step. Memory stays flat: the rows wait in the database, not in a Vec.
+#[derive(Default)]
+pub struct Deferred {
+    staged: i64,
+}
+
+impl Deferred {
+    /// Keep `rows` for [`Deferred::flush`].
+    pub fn add(&mut self, conn: &mut DbConn, rows: Vec<Pending>) -> AppResult<()> {
+        use diesel::connection::SimpleConnection;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.staged == 0 {
+            conn.batch_execute(
+                "DROP TABLE IF EXISTS audit_stage; CREATE TEMPORARY TABLE audit_stage \
+                 (seq BIGINT PRIMARY KEY, action TEXT NOT NULL, entity TEXT NOT NULL, \
+                 entity_id BIGINT NOT NULL, before_json TEXT, after_json TEXT)",
+            )?;
+        }
+        let first = self.staged;
+        self.staged += rows.len() as i64;
+        let values: Vec<_> = rows
+            .into_iter()
+            .zip(first..)
+            .map(|(p, seq)| {
+                (
+                    audit_stage::seq.eq(seq),
+                    audit_stage::action.eq(p.action),
+                    audit_stage::entity.eq(p.entity),
+                    audit_stage::entity_id.eq(p.entity_id),
+                    audit_stage::before_json.eq(p.before),
+                    audit_stage::after_json.eq(p.after),
+                )
+            })
+            .collect();
+        crate::bulk_copy!(conn, audit_stage::table, values, 6)?;
+        Ok(())
+    }
+
+    /// Append every kept row to the chain as `actor`, in the order kept,
+    /// inside the caller's transaction.
+    pub fn flush(self, conn: &mut DbConn, actor: &Actor) -> AppResult<()> {
+        use diesel::connection::SimpleConnection;
+        const BATCH: i64 = 5_000;
+        let user_id = (actor.user_id > 0).then_some(actor.user_id);
+        let mut from = 0;
+        while from < self.staged {
+            type Row = (String, String, i64, Option<String>, Option<String>);
+            let rows: Vec<Row> = audit_stage::table
+                .filter(audit_stage::seq.ge(from))
+                .filter(audit_stage::seq.lt(from + BATCH))
+                .order(audit_stage::seq.asc())
+                .select((
+                    audit_stage::action,
+                    audit_stage::entity,
+                    audit_stage::entity_id,
+                    audit_stage::before_json,
+                    audit_stage::after_json,
+                ))
+                .load(conn)?;
+            let entries: Vec<NewEntry<'_>> = rows
+                .iter()
+                .map(|(action, entity, id, before, after)| NewEntry {
+                    user_id,
+                    username: &actor.username,
+                    action,
+                    entity,
+                    entity_id: Some(*id),
+                    before_json: before.as_deref(),
+                    after_json: after.as_deref(),
+                    client_addr: actor.client.as_deref(),
+                })
+                .collect();
+            chained(conn, |c| Ok(audit_chain::append(c, &entries)?))?;
+            from += BATCH;
+        }
+        if self.staged > 0 {
+            conn.batch_execute("DROP TABLE IF EXISTS audit_stage")?;
+        }
+        Ok(())
+    }
+}
+
 /// A response that showed personal data in full (ID number, phone, bank
 /// account): who saw which fields of which record, recorded as a `read`.
 pub fn accessed(
