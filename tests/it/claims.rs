@@ -948,7 +948,9 @@ fn the_boards_monthly_figures_match_counting_claim_by_claim() {
     let now = china_time("2013-01-05 12:00");
 
     // The reference: every claim read and counted one by one.
-    let stored: Vec<(String, String, String, Option<String>, i64, Option<i64>)> = claims::table
+    // status, reported, survey due, surveyed, township, adjuster
+    type Stored = (String, String, String, Option<String>, i64, Option<i64>);
+    let stored: Vec<Stored> = claims::table
         .select((
             claims::status,
             claims::reported_at,
