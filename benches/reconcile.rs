@@ -12,73 +12,19 @@
 
 use diesel::prelude::*;
 use guobao::app::reconciliation::{self, statement, ReconcileRequest, StatementFile};
-use guobao::app::{self, Actor};
-use guobao::db::models::NewArea;
-use guobao::db::schema::{areas, policies};
-use guobao::demo::synth::{insert_issued, Place};
-use guobao::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
+use guobao::app::Actor;
+use guobao::db::schema::policies;
+use guobao::demo::synth::insert_issued;
 use guobao::excel::read::ReadOptions;
 use std::io::{BufReader, BufWriter, Write};
 use std::time::Instant;
 
-const TOWNSHIPS: usize = 15;
+mod common;
 
 fn seed(url: &str, n: usize) {
-    let pool = guobao::startup::prepare_database(url).unwrap();
+    let (pool, scheme, places) = common::county(url, None);
     let mut c = pool.get().unwrap();
-    let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
-    let scheme = app::schemes::create(&mut c, &Actor::system(), &def).unwrap();
-    let county: i64 = diesel::insert_into(areas::table)
-        .values(NewArea {
-            code: "532999",
-            name: "基准县",
-            level: guobao::domain::area::AreaLevel::County,
-            parent_id: None,
-            target_mu_units: None,
-        })
-        .returning(areas::id)
-        .get_result(&mut c)
-        .unwrap();
-    let mut places = Vec::new();
-    for t in 0..TOWNSHIPS {
-        let code = format!("532999{:03}", 101 + t);
-        let town: i64 = diesel::insert_into(areas::table)
-            .values(NewArea {
-                code: &code,
-                name: &format!("基准镇{t:02}"),
-                level: guobao::domain::area::AreaLevel::Township,
-                parent_id: Some(county),
-                target_mu_units: None,
-            })
-            .returning(areas::id)
-            .get_result(&mut c)
-            .unwrap();
-        let village: i64 = diesel::insert_into(areas::table)
-            .values(NewArea {
-                code: &format!("{code}201"),
-                name: "一村",
-                level: guobao::domain::area::AreaLevel::Village,
-                parent_id: Some(town),
-                target_mu_units: None,
-            })
-            .returning(areas::id)
-            .get_result(&mut c)
-            .unwrap();
-        places.push(Place {
-            township_id: town,
-            village_id: village,
-            township_code: code,
-        });
-    }
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let list: Vec<i64> = (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            1 + (x % 200_000) as i64
-        })
-        .collect();
+    let list = common::areas(n);
     c.transaction::<_, guobao::error::AppError, _>(|c| {
         insert_issued(c, &scheme, &places, &list, "R").map(|_| ())
     })

@@ -16,8 +16,21 @@ use guobao::domain::{Fen, Mu};
 use guobao::excel::write::{Cell, Column, Table};
 use std::time::Instant;
 
-const ROWS: usize = 100_000;
+/// Rows in the generated roster: 100,000 (`GUOBAO_BENCH_ROWS` changes it,
+/// for profiling a smaller run under callgrind).
+fn rows() -> usize {
+    std::env::var("GUOBAO_BENCH_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
 const VILLAGES: usize = 12;
+
+/// The allocator the `guobao` binary imports with (`src/main.rs`): the server
+/// and the CLI run the import on mimalloc, so the bench does too, and so
+/// does calamine alone, its paired baseline in the same process.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A valid ID number, unique for n < 120,000 (checked while generating).
 fn id_number(n: usize) -> String {
@@ -61,7 +74,7 @@ fn roster_bytes(changed: bool) -> Vec<u8> {
         ws.write_string(0, c as u16, *h).unwrap();
     }
     let mut seen = std::collections::HashSet::new();
-    for i in 0..ROWS {
+    for i in 0..rows() {
         let r = (i + 1) as u32;
         let id = id_number(i);
         assert!(seen.insert(id.clone()), "duplicate id {id} at {i}");
@@ -207,7 +220,7 @@ fn import(label: &str, url: &str, bytes: &[u8], edited: &[u8], bare: &Bare) {
         "{:?}",
         rep.rows.iter().find(|r| !r.problems.is_empty())
     );
-    assert_eq!(rep.counts.new, ROWS);
+    assert_eq!(rep.counts.new, rows());
     println!(
         "full import ({label}): {:>8.2} s  ({} new, {} ineligible; {:.2}× calamine alone; stage peak {peak:.0} MB in this process; {cpu:.2} s CPU in this process)",
         took.as_secs_f64(),
@@ -221,7 +234,7 @@ fn import(label: &str, url: &str, bytes: &[u8], edited: &[u8], bare: &Bare) {
     let rep = app::import::commit(&mut c, &Actor::system(), &request(bytes)).unwrap();
     let took = t.elapsed();
     print_phases(&rep.phases);
-    assert_eq!(rep.counts.unchanged, ROWS);
+    assert_eq!(rep.counts.unchanged, rows());
     println!(
         "re-import, unchanged ({label}): {:>8.2} s  ({} unchanged; {:.2}× calamine alone; peak {:.0} MB)",
         took.as_secs_f64(),
@@ -236,11 +249,12 @@ fn import(label: &str, url: &str, bytes: &[u8], edited: &[u8], bare: &Bare) {
     let rep = app::import::commit(&mut c, &Actor::system(), &request(edited)).unwrap();
     let took = t.elapsed();
     print_phases(&rep.phases);
-    let changed = (0..ROWS).filter(|i| changes(*i)).count();
+    let changed = (0..rows()).filter(|i| changes(*i)).count();
     assert_eq!(rep.counts.changed, changed);
     println!(
-        "re-upload, {} of {ROWS} rows changed ({label}): {:>8.2} s  ({} changed growers; {} audit rows; {:.2}× calamine alone; peak {:.0} MB)",
+        "re-upload, {} of {} rows changed ({label}): {:>8.2} s  ({} changed growers; {} audit rows; {:.2}× calamine alone; peak {:.0} MB)",
         rep.counts.changed,
+        rows(),
         took.as_secs_f64(),
         rep.counts.changed_growers,
         count(&mut c, "audit_log") - audit_before,
@@ -272,7 +286,7 @@ fn child_peak(args: &[String]) {
             let mut wb =
                 calamine::open_workbook_auto_from_rs(std::io::Cursor::new(&bytes[..])).unwrap();
             let range = wb.worksheet_range("花名册").unwrap();
-            assert!(range.used_cells().count() > ROWS);
+            assert!(range.used_cells().count() > rows());
         }
         _ => {
             let pool = seed(&args[2]);
@@ -285,7 +299,7 @@ fn child_peak(args: &[String]) {
                 options: Default::default(),
             };
             let rep = app::import::commit(&mut c, &Actor::system(), &req).unwrap();
-            assert_eq!(rep.counts.new, ROWS);
+            assert_eq!(rep.counts.new, rows());
         }
     }
     println!("peak_mb {:.1}", peak_rss_mb());
@@ -304,16 +318,85 @@ fn peak_of(args: &[&str]) -> f64 {
         .unwrap_or_else(|| panic!("{text} {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// For profiling one stage on its own (e.g. under callgrind, whose
+/// instruction counts repeat from run to run where wall time does not):
+/// `--prepare DIR` writes the roster, its edited copy, a seeded empty
+/// SQLite database and one holding the full import; `--stage full|unchanged|
+/// edited DIR` then runs only that import, on a copy of the right database.
+fn prepare(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let bytes = roster_bytes(false);
+    std::fs::write(dir.join("roster.xlsx"), &bytes).unwrap();
+    std::fs::write(dir.join("edited.xlsx"), roster_bytes(true)).unwrap();
+    for name in ["empty.db", "full.db"] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    let pool = seed(&format!("sqlite://{}", dir.join("empty.db").display()));
+    drop(pool);
+    std::fs::copy(dir.join("empty.db"), dir.join("full.db")).unwrap();
+    let pool =
+        guobao::startup::prepare_database(&format!("sqlite://{}", dir.join("full.db").display()))
+            .unwrap();
+    let mut c = pool.get().unwrap();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(&bytes)).unwrap();
+    assert_eq!(rep.counts.new, rows());
+    println!("prepared {} rows in {}", rows(), dir.display());
+}
+
+fn request(bytes: &[u8]) -> app::import::ImportRequest<'_> {
+    app::import::ImportRequest {
+        township_code: "532999101",
+        scheme: "walnut-2012",
+        filename: "bench.xlsx",
+        bytes,
+        options: Default::default(),
+    }
+}
+
+fn stage(which: &str, dir: &std::path::Path) {
+    let (db, file) = match which {
+        "full" => ("empty.db", "roster.xlsx"),
+        "unchanged" => ("full.db", "roster.xlsx"),
+        "edited" => ("full.db", "edited.xlsx"),
+        other => panic!("unknown stage {other}"),
+    };
+    let work = dir.join("work.db");
+    let _ = std::fs::remove_file(&work);
+    std::fs::copy(dir.join(db), &work).unwrap();
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    let pool = guobao::startup::prepare_database(&format!("sqlite://{}", work.display())).unwrap();
+    let mut c = pool.get().unwrap();
+    let t = Instant::now();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(&bytes)).unwrap();
+    let took = t.elapsed();
+    print_phases(&rep.phases);
+    println!(
+        "{which}: {:.2} s ({} new, {} changed, {} unchanged, {} rejected)",
+        took.as_secs_f64(),
+        rep.counts.new,
+        rep.counts.changed,
+        rep.counts.unchanged,
+        rep.counts.rejected
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--peak-of") {
         return child_peak(&args[i + 1..]);
     }
+    if let Some(i) = args.iter().position(|a| a == "--prepare") {
+        return prepare(std::path::Path::new(&args[i + 1]));
+    }
+    if let Some(i) = args.iter().position(|a| a == "--stage") {
+        return stage(&args[i + 1], std::path::Path::new(&args[i + 2]));
+    }
     let t = Instant::now();
     let bytes = roster_bytes(false);
     let edited = roster_bytes(true);
     println!(
-        "generated {ROWS}-row roster: {:.1} MB in {:.2} s (and its edited copy)",
+        "generated {}-row roster: {:.1} MB in {:.2} s (and its edited copy)",
+        rows(),
         bytes.len() as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
@@ -395,7 +478,7 @@ fn main() {
 
     reset_peak();
     // Household list: our writer against rust_xlsxwriter writing the same cells bare.
-    let rows: Vec<Vec<Cell>> = (0..ROWS)
+    let rows: Vec<Vec<Cell>> = (0..rows())
         .map(|i| {
             let mu = Mu::from_units(5_000 + (i as i64 % 97) * 1_300);
             vec![

@@ -14,76 +14,16 @@
 use diesel::prelude::*;
 use guobao::app::finance::{self, StatementQuery};
 use guobao::app::{self, Actor};
-use guobao::db::models::NewArea;
-use guobao::db::schema::areas;
 use guobao::demo::synth::{insert_issued, insert_policies, Place};
 use guobao::domain::policy::PolicyStatus;
-use guobao::domain::scheme::{SchemeDef, WALNUT_2012_JSON};
 use std::time::{Duration, Instant};
 
-const TOWNSHIPS: usize = 15;
+mod common;
+use common::{areas, TOWNSHIPS};
 
 fn seed(url: &str) -> (guobao::db::Pool, Vec<Place>) {
-    let pool = guobao::startup::prepare_database(url).unwrap();
-    let mut c = pool.get().unwrap();
-    let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
-    app::schemes::create(&mut c, &Actor::system(), &def).unwrap();
-    let county: i64 = diesel::insert_into(areas::table)
-        .values(NewArea {
-            code: "532999",
-            name: "基准县",
-            level: guobao::domain::area::AreaLevel::County,
-            parent_id: None,
-            target_mu_units: None,
-        })
-        .returning(areas::id)
-        .get_result(&mut c)
-        .unwrap();
-    let mut places = Vec::new();
-    for t in 0..TOWNSHIPS {
-        let code = format!("532999{:03}", 101 + t);
-        let town: i64 = diesel::insert_into(areas::table)
-            .values(NewArea {
-                code: &code,
-                name: &format!("基准镇{t:02}"),
-                level: guobao::domain::area::AreaLevel::Township,
-                parent_id: Some(county),
-                target_mu_units: Some(20_000 * 10_000 / TOWNSHIPS as i64),
-            })
-            .returning(areas::id)
-            .get_result(&mut c)
-            .unwrap();
-        let village: i64 = diesel::insert_into(areas::table)
-            .values(NewArea {
-                code: &format!("{code}201"),
-                name: "一村",
-                level: guobao::domain::area::AreaLevel::Village,
-                parent_id: Some(town),
-                target_mu_units: None,
-            })
-            .returning(areas::id)
-            .get_result(&mut c)
-            .unwrap();
-        places.push(Place {
-            township_id: town,
-            village_id: village,
-            township_code: code,
-        });
-    }
+    let (pool, _, places) = common::county(url, Some(20_000 * 10_000 / TOWNSHIPS as i64));
     (pool, places)
-}
-
-/// Areas from 0.0001 to 20 mu with four decimals, deterministic.
-fn areas(n: usize) -> Vec<i64> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            1 + (x % 200_000) as i64
-        })
-        .collect()
 }
 
 fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {

@@ -91,17 +91,57 @@ pub fn in_statuses(
         .load(conn)
 }
 
-/// What the board's monthly on-time figures need of every claim within
-/// `scope`: status, reported, survey due and surveyed at.
-pub type Timing = (ClaimStatus, Instant, Instant, Option<Instant>);
+/// One group of the board's monthly figures: the UTC day of the report
+/// (`2026-06-12`), whether it was reported at 16:00 UTC or later (the next
+/// day in China), how many claims are due (surveyed, or past their survey
+/// deadline at `now`, declined-unsurveyed ones left out) and how many of
+/// them were surveyed by their deadline.
+pub type DayCount = (String, bool, i64, i64);
 
-pub fn timings(conn: &mut DbConn, scope: Within) -> QueryResult<Vec<Timing>> {
-    scoped(scope)
+/// The board's monthly on-time figures counted in the database: one row per
+/// UTC day and half (before / from 16:00 UTC), not one per claim. Stored
+/// instants are fixed-width UTC text (`2026-06-12T06:30:05Z`), so comparing
+/// and cutting the text is comparing and cutting the instants, on both
+/// databases alike.
+pub fn due_by_day(conn: &mut DbConn, scope: Within, now: Instant) -> QueryResult<Vec<DayCount>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+    const DAY: &str = "substr(claims.reported_at, 1, 10)";
+    const LATE: &str = "substr(claims.reported_at, 12, 2) >= '16'";
+    // The scope as one boxed condition: a grouped query cannot be boxed.
+    type Condition = Box<
+        dyn BoxableExpression<
+            claims::table,
+            <DbConn as diesel::Connection>::Backend,
+            SqlType = Nullable<Bool>,
+        >,
+    >;
+    let within: Condition = match scope {
+        Within::County => Box::new(sql::<Nullable<Bool>>("1 = 1")),
+        Within::Township(t) => Box::new(claims::township_id.eq(t).nullable()),
+        Within::AssignedTo(user) => Box::new(claims::adjuster_id.eq(user)),
+    };
+    claims::table
+        .filter(within)
+        .filter(
+            claims::status
+                .ne(ClaimStatus::Declined)
+                .or(claims::surveyed_at.is_not_null()),
+        )
+        .filter(
+            claims::surveyed_at
+                .is_not_null()
+                .or(claims::survey_due_at.le(now)),
+        )
+        .group_by((sql::<Text>(DAY), sql::<Bool>(LATE)))
         .select((
-            claims::status,
-            claims::reported_at,
-            claims::survey_due_at,
-            claims::surveyed_at,
+            sql::<Text>(DAY),
+            sql::<Bool>(LATE),
+            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>(
+                "CAST(COALESCE(SUM(CASE WHEN claims.surveyed_at <= claims.survey_due_at \
+                 THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            ),
         ))
         .load(conn)
 }

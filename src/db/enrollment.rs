@@ -56,6 +56,97 @@ macro_rules! versioned_writes {
 versioned_writes!(growers, growers, GrowerValues);
 versioned_writes!(plots, plots, PlotValues);
 
+/// A grower's values as the columns of table `$t` (`growers`, or the
+/// temporary table its changes go through), then `$extra` columns: the one
+/// place the grower's columns are listed for bulk writes.
+macro_rules! grower_columns {
+    ($t:ident, $g:expr; $($extra:expr),*) => {{
+        let g: &GrowerValues = $g;
+        (
+            $t::year.eq(g.year),
+            $t::id_number.eq(&g.id_number),
+            $t::name.eq(&g.name),
+            $t::phone.eq(&g.phone),
+            $t::bank_name.eq(&g.bank_name),
+            $t::bank_account.eq(&g.bank_account),
+            $t::village_id.eq(g.village_id),
+            $t::township_id.eq(g.township_id),
+            $($extra),*
+        )
+    }};
+}
+
+/// A plot's values as the columns of table `$t`, then `$extra` columns.
+macro_rules! plot_columns {
+    ($t:ident, $p:expr; $($extra:expr),*) => {{
+        let p: &PlotValues = $p;
+        (
+            $t::code.eq(&p.code),
+            $t::grower_id.eq(p.grower_id),
+            $t::scheme_id.eq(p.scheme_id),
+            $t::village_id.eq(p.village_id),
+            $t::township_id.eq(p.township_id),
+            $t::variety.eq(&p.variety),
+            $t::tree_age.eq(p.tree_age),
+            $t::tree_count.eq(p.tree_count),
+            $t::fruit_per_tree.eq(p.fruit_per_tree),
+            $t::area_units.eq(p.area_units),
+            $t::attributes.eq(&p.attributes),
+            $t::boundary.eq(p.boundary.as_deref()),
+            $t::boundary_area_units.eq(p.boundary_area_units),
+            $t::eligible.eq(p.eligible),
+            $t::reasons.eq(&p.reasons),
+            $($extra),*
+        )
+    }};
+}
+
+/// New growers at version 1, in bulk (binary COPY on PostgreSQL, multi-row
+/// INSERTs on SQLite) and in the order given, so their ids follow it; the
+/// rows written.
+pub fn insert_growers<'a>(
+    conn: &mut DbConn,
+    values: impl IntoIterator<Item = &'a GrowerValues>,
+    now: &str,
+) -> QueryResult<usize> {
+    use super::schema::growers;
+    let rows: Vec<_> = values
+        .into_iter()
+        .map(|g| {
+            grower_columns!(growers, g;
+                growers::version.eq(1),
+                growers::created_at.eq(now),
+                growers::updated_at.eq(now))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    crate::bulk_copy!(conn, growers::table, rows, 11)
+}
+
+/// New plots at version 1, in bulk and in the order given; the rows written.
+pub fn insert_plots<'a>(
+    conn: &mut DbConn,
+    values: impl IntoIterator<Item = &'a PlotValues>,
+    now: &str,
+) -> QueryResult<usize> {
+    use super::schema::plots;
+    let rows: Vec<_> = values
+        .into_iter()
+        .map(|p| {
+            plot_columns!(plots, p;
+                plots::version.eq(1),
+                plots::created_at.eq(now),
+                plots::updated_at.eq(now))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    crate::bulk_copy!(conn, plots::table, rows, 18)
+}
+
 /// The temporary tables `update_many` fills (see `db::update_from`).
 mod changes {
     diesel::table! {
@@ -126,19 +217,10 @@ pub fn update_growers(
         let values: Vec<_> = rows
             .iter()
             .map(|(id, g, version)| {
-                (
+                grower_columns!(t, g;
                     t::id.eq(*id),
-                    t::year.eq(g.year),
-                    t::id_number.eq(&g.id_number),
-                    t::name.eq(&g.name),
-                    t::phone.eq(&g.phone),
-                    t::bank_name.eq(&g.bank_name),
-                    t::bank_account.eq(&g.bank_account),
-                    t::village_id.eq(g.village_id),
-                    t::township_id.eq(g.township_id),
                     t::version.eq(version + 1),
-                    t::updated_at.eq(now),
-                )
+                    t::updated_at.eq(now))
             })
             .collect();
         crate::bulk_copy!(conn, t::table, values, 11)
@@ -180,26 +262,10 @@ pub fn update_plots(
         let values: Vec<_> = rows
             .iter()
             .map(|(id, p, version)| {
-                (
+                plot_columns!(t, p;
                     t::id.eq(*id),
-                    t::code.eq(&p.code),
-                    t::grower_id.eq(p.grower_id),
-                    t::scheme_id.eq(p.scheme_id),
-                    t::village_id.eq(p.village_id),
-                    t::township_id.eq(p.township_id),
-                    t::variety.eq(&p.variety),
-                    t::tree_age.eq(p.tree_age),
-                    t::tree_count.eq(p.tree_count),
-                    t::fruit_per_tree.eq(p.fruit_per_tree),
-                    t::area_units.eq(p.area_units),
-                    t::attributes.eq(&p.attributes),
-                    t::boundary.eq(p.boundary.as_deref()),
-                    t::boundary_area_units.eq(p.boundary_area_units),
-                    t::eligible.eq(p.eligible),
-                    t::reasons.eq(&p.reasons),
                     t::version.eq(version + 1),
-                    t::updated_at.eq(now),
-                )
+                    t::updated_at.eq(now))
             })
             .collect();
         crate::bulk_copy!(conn, t::table, values, 18)

@@ -91,6 +91,11 @@ fn char_name(c: char) -> String {
 /// Trim `s` and check it against the rules for `kind`; `label` names the
 /// field in the message ("姓名"). Returns the trimmed text.
 pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem> {
+    check_str(label, s, kind).map(str::to_string)
+}
+
+/// [`check`] without a copy: the trimmed text, borrowed from `s`.
+pub fn check_str<'s>(label: &str, s: &'s str, kind: TextKind) -> Result<&'s str, TextProblem> {
     let t = s.trim();
     let max = kind.max_chars();
     // Most cells are short printable ASCII: one pass over the bytes decides.
@@ -101,7 +106,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
                 message: format!("{label}不能超过{max}个字（现为{}个字）", t.len()),
             });
         }
-        return Ok(t.to_string());
+        return Ok(t);
     }
     for (i, c) in t.chars().enumerate() {
         let allowed_break = kind.multiline() && matches!(c, '\n' | '\r' | '\t');
@@ -145,7 +150,7 @@ pub fn check(label: &str, s: &str, kind: TextKind) -> Result<String, TextProblem
             message: format!("{label}不能超过{max}个字（现为{n}个字）"),
         });
     }
-    Ok(t.to_string())
+    Ok(t)
 }
 
 #[cfg(test)]

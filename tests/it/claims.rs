@@ -780,3 +780,254 @@ fn who_sees_and_does_what() {
         403
     );
 }
+
+/// The board's monthly on-time figures, counted by the database per day of
+/// report, are the ones the claim-by-claim computation gives (the board's
+/// code before the aggregate query, kept here as the reference): reports
+/// either side of midnight China time at a month's and a year's end,
+/// surveyed in time, to the second at the deadline and a second late,
+/// overdue and not yet due, declined with and without a survey, in two
+/// townships and assigned or not to the adjuster.
+#[test]
+fn the_boards_monthly_figures_match_counting_claim_by_claim() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{claims, users};
+    let app = spawn_app_at("2012-06-12 08:00");
+    let uw = app.api("underwriter");
+    // reported, survey due, surveyed, status, in township B, assigned to the adjuster
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        bool,
+        bool,
+    );
+    let cases: [Case; 12] = [
+        // China 06-30 23:59:59: June, surveyed in time.
+        (
+            "2012-06-30T15:59:59Z",
+            "2012-07-01T15:59:59Z",
+            Some("2012-07-01T10:00:00Z"),
+            "surveyed",
+            false,
+            true,
+        ),
+        // China 07-01 00:00: July, surveyed a day late.
+        (
+            "2012-06-30T16:00:00Z",
+            "2012-07-01T16:00:00Z",
+            Some("2012-07-02T16:00:00Z"),
+            "approved",
+            true,
+            false,
+        ),
+        // China 08-01: August, never surveyed and overdue.
+        (
+            "2012-07-31T16:30:00Z",
+            "2012-08-01T16:30:00Z",
+            None,
+            "dispatched",
+            true,
+            true,
+        ),
+        // Not yet due at the board's time: left out.
+        (
+            "2013-01-05T01:00:00Z",
+            "2013-01-06T01:00:00Z",
+            None,
+            "reported",
+            false,
+            false,
+        ),
+        // Declined without a survey: left out.
+        (
+            "2012-05-10T02:00:00Z",
+            "2012-05-11T02:00:00Z",
+            None,
+            "declined",
+            false,
+            true,
+        ),
+        // Declined after a survey exactly at the deadline: counted, in time (China 05-11).
+        (
+            "2012-05-10T20:00:00Z",
+            "2012-05-11T20:00:00Z",
+            Some("2012-05-11T20:00:00Z"),
+            "declined",
+            true,
+            false,
+        ),
+        // A second late.
+        (
+            "2012-07-10T08:00:00Z",
+            "2012-07-11T08:00:00Z",
+            Some("2012-07-11T08:00:01Z"),
+            "surveyed",
+            false,
+            true,
+        ),
+        // Overdue, July.
+        (
+            "2012-07-20T00:00:00Z",
+            "2012-07-21T00:00:00Z",
+            None,
+            "dispatched",
+            false,
+            false,
+        ),
+        // China 2013-01-01 00:00: January of the next year, in time.
+        (
+            "2012-12-31T16:00:00Z",
+            "2013-01-01T16:00:00Z",
+            Some("2013-01-01T09:00:00Z"),
+            "surveyed",
+            true,
+            true,
+        ),
+        // China 2012-12-31 23:00: December.
+        (
+            "2012-12-31T15:00:00Z",
+            "2013-01-01T15:00:00Z",
+            Some("2013-01-01T09:00:00Z"),
+            "paid",
+            false,
+            false,
+        ),
+        // Due exactly at the board's time and not surveyed: counted, late.
+        (
+            "2013-01-04T04:00:00Z",
+            "2013-01-05T04:00:00Z",
+            None,
+            "dispatched",
+            false,
+            true,
+        ),
+        // Due a second after the board's time: left out.
+        (
+            "2013-01-04T04:00:01Z",
+            "2013-01-05T04:00:01Z",
+            None,
+            "reported",
+            true,
+            false,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, _) in cases.iter().enumerate() {
+        let ins = insured(&app, &format!("月度{i}"), 40 + i as u32, true);
+        let r = report(&uw, &ins, "hail", "2012-06-12 07:00");
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.body["id"].as_i64().unwrap());
+    }
+    let mut conn = app.conn();
+    let adjuster: i64 = users::table
+        .filter(users::username.eq("adjuster"))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap();
+    for (id, (reported, due, surveyed, status, in_b, assigned)) in ids.iter().zip(cases) {
+        diesel::update(claims::table.find(id))
+            .set((
+                claims::reported_at.eq(reported),
+                claims::survey_due_at.eq(due),
+                claims::surveyed_at.eq(surveyed),
+                claims::status.eq(status),
+                claims::adjuster_id.eq(assigned.then_some(adjuster)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        if in_b {
+            diesel::update(claims::table.find(id))
+                .set(claims::township_id.eq(app.seed.township_b))
+                .execute(&mut conn)
+                .unwrap();
+        }
+    }
+    // China 2013-01-05 12:00 = 04:00 UTC.
+    app.clock.set(china_time("2013-01-05 12:00"));
+    let now = china_time("2013-01-05 12:00");
+
+    // The reference: every claim read and counted one by one.
+    // status, reported, survey due, surveyed, township, adjuster
+    type Stored = (String, String, String, Option<String>, i64, Option<i64>);
+    let stored: Vec<Stored> = claims::table
+        .select((
+            claims::status,
+            claims::reported_at,
+            claims::survey_due_at,
+            claims::surveyed_at,
+            claims::township_id,
+            claims::adjuster_id,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let expected = |keep: &dyn Fn(i64, Option<i64>) -> bool| -> Vec<(String, u64, u64)> {
+        let mut months = std::collections::BTreeMap::<String, (u64, u64)>::new();
+        for (status, reported, due, surveyed, township, adjuster) in &stored {
+            if !keep(*township, *adjuster) {
+                continue;
+            }
+            if status == "declined" && surveyed.is_none() {
+                continue;
+            }
+            if surveyed.is_none() && at(due) > now {
+                continue;
+            }
+            let month = (at(reported) + chrono::Duration::hours(8))
+                .format("%Y-%m")
+                .to_string();
+            let e = months.entry(month).or_default();
+            e.0 += 1;
+            if surveyed.as_deref().is_some_and(|s| at(s) <= at(due)) {
+                e.1 += 1;
+            }
+        }
+        months
+            .into_iter()
+            .rev()
+            .map(|(m, (due, on_time))| (m, due, on_time))
+            .collect()
+    };
+    let monthly = |who: &str| -> Vec<(String, u64, u64)> {
+        let r = app.api(who).get("/api/v1/claims/board");
+        assert_eq!(r.status, 200, "{who}: {}", r.body);
+        r.body["monthly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["month"].as_str().unwrap().to_string(),
+                    m["due"].as_u64().unwrap(),
+                    m["on_time"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let county = expected(&|_, _| true);
+    assert_eq!(
+        county,
+        [
+            ("2013-01".to_string(), 2, 1),
+            ("2012-12".to_string(), 1, 1),
+            ("2012-08".to_string(), 1, 0),
+            ("2012-07".to_string(), 3, 0),
+            ("2012-06".to_string(), 1, 1),
+            ("2012-05".to_string(), 1, 1),
+        ],
+        "the reference itself"
+    );
+    assert_eq!(monthly("underwriter"), county);
+    let b = app.seed.township_b;
+    assert_eq!(monthly("station_b"), expected(&|t, _| t == b));
+    assert_eq!(monthly("station_a"), expected(&|t, _| t != b));
+    let mine = expected(&|_, a| a == Some(adjuster));
+    assert!(!mine.is_empty() && mine != county);
+    assert_eq!(monthly("adjuster"), mine);
+}

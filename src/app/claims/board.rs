@@ -2,7 +2,7 @@
 //! adjuster and township, monthly on-time figures, payments due; and `overdue`.
 
 use super::settle::owed;
-use super::views::{on_time, views_with, Names};
+use super::views::{views_with, Names};
 use super::*;
 use crate::app::clock;
 use crate::app::Actor;
@@ -88,7 +88,7 @@ pub fn board(
     let scope = super::access::within(actor);
     // Two lean queries instead of every claim in full: the claims shown
     // (open, or agreed and waiting for payment) by their status index, and
-    // four columns of every claim for the monthly figures.
+    // the monthly figures counted by the database per day of report.
     let shown = crate::db::claims::in_statuses(
         conn,
         scope,
@@ -98,7 +98,7 @@ pub fn board(
             ClaimStatus::Agreed,
         ],
     )?;
-    let timings = crate::db::claims::timings(conn, scope)?;
+    let by_day = crate::db::claims::due_by_day(conn, scope, at)?;
     let names = Names::load(conn)?;
     let scheme_warn = |scheme_id: i64| {
         names
@@ -157,42 +157,7 @@ pub fn board(
         });
     }
     open.sort_by_key(|i| (i.minutes_left, i.claim.id));
-    // Month of the report, China time: surveyed in time / surveyed or past due.
-    // Keyed by (year, month) and named once per month at the end: a
-    // strftime per claim was the largest single cost of the board.
-    let mut months: BTreeMap<(i32, u32), (usize, usize)> = BTreeMap::new();
-    for (status, reported_at, survey_due_at, surveyed_at) in &timings {
-        let surveyed = surveyed_at.is_some();
-        if *status == ClaimStatus::Declined && !surveyed {
-            continue;
-        }
-        if !surveyed && *survey_due_at > at {
-            continue;
-        }
-        let day = reported_at.china_day().date();
-        let e = months.entry((day.year(), day.month())).or_default();
-        e.0 += 1;
-        if on_time(*surveyed_at, *survey_due_at) == Some(true) {
-            e.1 += 1;
-        }
-    }
-    let monthly = months
-        .into_iter()
-        .rev()
-        .map(|((year, month), (due, on_time))| MonthFigure {
-            month: format!("{year:04}-{month:02}"),
-            due,
-            on_time,
-            share: (due > 0).then(|| {
-                let mut pct = (rust_decimal::Decimal::from(on_time * 100)
-                    / rust_decimal::Decimal::from(due))
-                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-                // Always one decimal: "50.0", not "50".
-                pct.rescale(1);
-                pct
-            }),
-        })
-        .collect();
+    let monthly = monthly_figures(&by_day);
     let today = at.china_day();
     let mut payments_due: Vec<PaymentDue> = agreed
         .iter()
@@ -225,6 +190,43 @@ pub fn board(
         payments_overdue: payments_due.iter().filter(|p| p.days_overdue > 0).count(),
         payments_due,
     })
+}
+
+/// Month of the report, China time: surveyed in time / surveyed or past
+/// due, newest month first. The database counted per UTC day and half; a
+/// report from 16:00 UTC on is the next day in China (UTC+8, no summer time).
+fn monthly_figures(by_day: &[crate::db::claims::DayCount]) -> Vec<MonthFigure> {
+    let mut months: BTreeMap<(i32, u32), (usize, usize)> = BTreeMap::new();
+    for (day, late, due, on_time) in by_day {
+        let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            continue;
+        };
+        let day = if *late {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
+        let e = months.entry((day.year(), day.month())).or_default();
+        e.0 += usize::try_from(*due).unwrap_or(0);
+        e.1 += usize::try_from(*on_time).unwrap_or(0);
+    }
+    months
+        .into_iter()
+        .rev()
+        .map(|((year, month), (due, on_time))| MonthFigure {
+            month: format!("{year:04}-{month:02}"),
+            due,
+            on_time,
+            share: (due > 0).then(|| {
+                let mut pct = (rust_decimal::Decimal::from(on_time * 100)
+                    / rust_decimal::Decimal::from(due))
+                .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+                // Always one decimal: "50.0", not "50".
+                pct.rescale(1);
+                pct
+            }),
+        })
+        .collect()
 }
 
 /// Open claims past or near their survey deadline (the CLI's `claims overdue`).

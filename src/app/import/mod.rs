@@ -7,7 +7,7 @@ use crate::db::schema::roster_uploads;
 use crate::db::{now_text, DbConn};
 use crate::domain::Reason;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::excel::read::{stream_roster, Field, Head, RawRow, ReadOptions, RowSink};
+use crate::excel::read::{stream_roster, Field, Head, RawRow, ReadOptions, RowSink, UncleanRow};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -181,12 +181,28 @@ const CHUNKS_AHEAD: usize = 2;
 /// What the reader thread sends the checker.
 enum Read {
     Head(Head),
-    Rows(Vec<RawRow>),
+    Rows(Vec<Pending>),
+}
+
+/// A row on its way to the checker: the reader only parses, the checker
+/// cleans the cells (the reader thread is the import's longest).
+enum Pending {
+    Unclean(UncleanRow),
+    Clean(RawRow),
+}
+
+impl Pending {
+    fn clean(self) -> RawRow {
+        match self {
+            Pending::Unclean(row) => row.clean(),
+            Pending::Clean(row) => row,
+        }
+    }
 }
 
 /// The reader thread's sink: rows in batches into a bounded channel.
 struct Batches {
-    batch: Vec<RawRow>,
+    batch: Vec<Pending>,
     to: std::sync::mpsc::SyncSender<Read>,
     /// False once the checker has stopped taking rows.
     open: bool,
@@ -207,6 +223,16 @@ impl RowSink for Batches {
     }
 
     fn row(&mut self, row: RawRow) -> bool {
+        self.push(Pending::Clean(row))
+    }
+
+    fn unclean(&mut self, row: UncleanRow) -> bool {
+        self.push(Pending::Unclean(row))
+    }
+}
+
+impl Batches {
+    fn push(&mut self, row: Pending) -> bool {
         self.batch.push(row);
         if self.batch.len() >= READ_BATCH {
             self.send();
@@ -283,7 +309,7 @@ fn pipeline(
                     Read::Head(head) => analyser.head(&head),
                     Read::Rows(rows) => {
                         for raw in rows {
-                            let Some(planned) = analyser.row(raw) else {
+                            let Some(planned) = analyser.row(raw.clean()) else {
                                 continue;
                             };
                             chunk.push(planned);

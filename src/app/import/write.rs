@@ -67,30 +67,21 @@ impl<'c> Writer<'c> {
     ) -> AppResult<()> {
         let now = self.now.as_str();
         // Growers: the new ones in bulk; the changed ones in one update.
-        let new_growers: Vec<_> = chunk
+        let new_growers = chunk
             .iter()
             .filter(|p| p.writes_grower && p.grower_outcome == Outcome::New)
-            .map(|p| {
-                let g = &p.grower;
-                (
-                    growers::year.eq(g.year),
-                    growers::id_number.eq(&g.id_number),
-                    growers::name.eq(&g.name),
-                    growers::phone.eq(&g.phone),
-                    growers::bank_name.eq(&g.bank_name),
-                    growers::bank_account.eq(&g.bank_account),
-                    growers::village_id.eq(g.village_id),
-                    growers::township_id.eq(g.township_id),
-                    growers::version.eq(1),
-                    growers::created_at.eq(now),
-                    growers::updated_at.eq(now),
-                )
-            })
-            .collect();
-        if !new_growers.is_empty() {
-            let n = new_growers.len();
+            .count();
+        if new_growers > 0 {
+            let n = new_growers;
             let before = rows::growers::max_id(conn)?;
-            crate::bulk_copy!(conn, growers::table, new_growers, 11)?;
+            rows::insert_growers(
+                conn,
+                chunk
+                    .iter()
+                    .filter(|p| p.writes_grower && p.grower_outcome == Outcome::New)
+                    .map(|p| &p.grower),
+                now,
+            )?;
             let written = chunk
                 .iter()
                 .filter(|p| p.writes_grower && p.grower_outcome == Outcome::New);
@@ -150,37 +141,21 @@ impl<'c> Writer<'c> {
                 }
             }
         }
-        let new_plots: Vec<_> = chunk
+        let new_plots = chunk
             .iter()
             .filter(|p| p.plot_outcome == Outcome::New)
-            .map(|p| {
-                let p = &p.plot;
-                (
-                    plots::code.eq(&p.code),
-                    plots::grower_id.eq(p.grower_id),
-                    plots::scheme_id.eq(p.scheme_id),
-                    plots::village_id.eq(p.village_id),
-                    plots::township_id.eq(p.township_id),
-                    plots::variety.eq(&p.variety),
-                    plots::tree_age.eq(p.tree_age),
-                    plots::tree_count.eq(p.tree_count),
-                    plots::fruit_per_tree.eq(p.fruit_per_tree),
-                    plots::area_units.eq(p.area_units),
-                    plots::attributes.eq(&p.attributes),
-                    plots::boundary.eq(p.boundary.as_deref()),
-                    plots::boundary_area_units.eq(p.boundary_area_units),
-                    plots::eligible.eq(p.eligible),
-                    plots::reasons.eq(&p.reasons),
-                    plots::version.eq(1),
-                    plots::created_at.eq(now),
-                    plots::updated_at.eq(now),
-                )
-            })
-            .collect();
-        if !new_plots.is_empty() {
-            let n = new_plots.len();
+            .count();
+        if new_plots > 0 {
+            let n = new_plots;
             let before = rows::plots::max_id(conn)?;
-            crate::bulk_copy!(conn, plots::table, new_plots, 18)?;
+            rows::insert_plots(
+                conn,
+                chunk
+                    .iter()
+                    .filter(|p| p.plot_outcome == Outcome::New)
+                    .map(|p| &p.plot),
+                now,
+            )?;
             let written = chunk.iter().filter(|p| p.plot_outcome == Outcome::New);
             match crate::db::sqlite_written_ids(conn, "plots", n)? {
                 Some(ids) => {

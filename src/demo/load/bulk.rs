@@ -120,25 +120,7 @@ pub(super) fn enrol(
         });
     }
     let before = rows::growers::max_id(conn)?;
-    let values: Vec<_> = grower_values
-        .iter()
-        .map(|g| {
-            (
-                growers::year.eq(g.year),
-                growers::id_number.eq(&g.id_number),
-                growers::name.eq(&g.name),
-                growers::phone.eq(&g.phone),
-                growers::bank_name.eq(&g.bank_name),
-                growers::bank_account.eq(&g.bank_account),
-                growers::village_id.eq(g.village_id),
-                growers::township_id.eq(g.township_id),
-                growers::version.eq(1),
-                growers::created_at.eq(&now),
-                growers::updated_at.eq(&now),
-            )
-        })
-        .collect();
-    crate::bulk_copy!(conn, growers::table, values, 11)?;
+    rows::insert_growers(conn, &grower_values, &now)?;
     let grower_ids: Vec<(String, i64)> = new_ids!(conn, growers, id_number, before)?;
     if grower_ids.len() != grower_values.len() {
         return Err(AppError::Internal("演示农户写入后数目不符".into()));
@@ -218,32 +200,7 @@ pub(super) fn enrol(
         progress(i + 1, total);
     }
     let before = rows::plots::max_id(conn)?;
-    let values: Vec<_> = plot_values
-        .iter()
-        .map(|p| {
-            (
-                plots::code.eq(&p.code),
-                plots::grower_id.eq(p.grower_id),
-                plots::scheme_id.eq(p.scheme_id),
-                plots::village_id.eq(p.village_id),
-                plots::township_id.eq(p.township_id),
-                plots::variety.eq(&p.variety),
-                plots::tree_age.eq(p.tree_age),
-                plots::tree_count.eq(p.tree_count),
-                plots::fruit_per_tree.eq(p.fruit_per_tree),
-                plots::area_units.eq(p.area_units),
-                plots::attributes.eq(&p.attributes),
-                plots::boundary.eq(p.boundary.as_deref()),
-                plots::boundary_area_units.eq(p.boundary_area_units),
-                plots::eligible.eq(p.eligible),
-                plots::reasons.eq(&p.reasons),
-                plots::version.eq(1),
-                plots::created_at.eq(&now),
-                plots::updated_at.eq(&now),
-            )
-        })
-        .collect();
-    crate::bulk_copy!(conn, plots::table, values, 18)?;
+    rows::insert_plots(conn, &plot_values, &now)?;
     let plot_ids: Vec<i64> = new_ids!(conn, plots, code, before)?
         .into_iter()
         .map(|(_, id)| id)

@@ -86,7 +86,7 @@ impl<'a> Book<'a> {
             let mut go = true;
             for (row, cells) in grid.rows {
                 if let Some(raw) = builder.push(row, cells) {
-                    go = go && sink.row(raw);
+                    go = go && sink.unclean(raw);
                 }
             }
             return Ok(Some((head, builder.finish(overflow_rows)?)));
@@ -125,7 +125,7 @@ impl<'a> Book<'a> {
         let mut go = true;
         let mut emit = |builder: &mut RowBuilder, row: u32, cells: Row| {
             if let Some(raw) = builder.push(row, cells) {
-                go = go && sink.row(raw);
+                go = go && sink.unclean(raw);
             }
             go
         };

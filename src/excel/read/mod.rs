@@ -42,6 +42,7 @@ mod test_support;
 
 use grid::Book;
 use guard::sniff;
+pub use rows::UncleanRow;
 use rows::{head_of, RowBuilder};
 
 const MIB: usize = 1024 * 1024;
@@ -252,6 +253,12 @@ pub trait RowSink {
     /// One data row, in sheet order; `false` stops the reading (the
     /// consumer has given up, and the read's result does not matter).
     fn row(&mut self, row: RawRow) -> bool;
+    /// The same row before its cells are cleaned: a sink that hands rows to
+    /// another thread takes them here and cleans them there (the import),
+    /// so the reading thread only parses. By default cleaned at once.
+    fn unclean(&mut self, row: UncleanRow) -> bool {
+        self.row(row.clean())
+    }
 }
 
 /// What is left when the rows have been streamed: the table's description

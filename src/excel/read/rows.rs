@@ -24,12 +24,64 @@ pub(super) fn head_of(sheet: &str, sheets: Vec<String>, header: &Header) -> Head
     }
 }
 
+/// The recognised columns and the header's width: what cleaning a data row
+/// needs to know of its table.
+#[derive(Debug)]
+pub(super) struct Layout {
+    columns: Vec<(Field, u32)>,
+    width: usize,
+}
+
+/// A data row as the sheet holds it, found to be data (not blank, not
+/// totals, within the row limit) but its cells not yet cleaned: a reader may
+/// hand it to another thread to [`clean`](UncleanRow::clean) there.
+#[derive(Debug)]
+pub struct UncleanRow {
+    /// 0-based sheet row.
+    row: u32,
+    cells: Row,
+    layout: std::sync::Arc<Layout>,
+}
+
+impl UncleanRow {
+    /// Every recognised cell cleaned (`normalize`), and the row as shown.
+    pub fn clean(self) -> RawRow {
+        let mut values = BTreeMap::new();
+        let mut problems = Vec::new();
+        for &(field, col) in &self.layout.columns {
+            let Some(value) = self.cells.get(&col) else {
+                continue;
+            };
+            match normalize(field, value) {
+                Cleaned::Empty => {}
+                Cleaned::Value(v) => {
+                    values.insert(field, v);
+                }
+                Cleaned::Problem(code, message) => problems.push(CellProblem {
+                    field,
+                    column: column_letter(col as usize),
+                    code,
+                    message,
+                }),
+            }
+        }
+        RawRow {
+            row: self.row as usize + 1,
+            cells: values,
+            original: self.cells.into_texts(self.layout.width),
+            problems,
+        }
+    }
+}
+
 /// Sheet rows in, data rows out, one at a time: blank and totals rows
 /// skipped, cells cleaned, data rows counted against the limit. Rows must
 /// come in ascending order.
 pub(super) struct RowBuilder<'h> {
     header: &'h Header,
-    width: usize,
+    /// What cleaning a row needs of the header, shared with the rows handed
+    /// on uncleaned.
+    layout: std::sync::Arc<Layout>,
     max_rows: usize,
     /// The next sheet row not yet seen (rows missing in between are blank).
     next: u32,
@@ -44,7 +96,10 @@ impl<'h> RowBuilder<'h> {
     pub(super) fn new(header: &'h Header, opts: &ReadOptions) -> RowBuilder<'h> {
         RowBuilder {
             header,
-            width: header.texts.len(),
+            layout: std::sync::Arc::new(Layout {
+                columns: header.columns.clone(),
+                width: header.texts.len(),
+            }),
             max_rows: opts.max_rows,
             next: header.data_start,
             skipped: Vec::new(),
@@ -60,8 +115,9 @@ impl<'h> RowBuilder<'h> {
         }
     }
 
-    /// One sheet row (0-based); the data row it is, if it is one.
-    pub(super) fn push(&mut self, row: u32, cells: Row) -> Option<RawRow> {
+    /// One sheet row (0-based); the data row it is, if it is one, its cells
+    /// not yet cleaned.
+    pub(super) fn push(&mut self, row: u32, cells: Row) -> Option<UncleanRow> {
         if row < self.next {
             return None;
         }
@@ -86,30 +142,10 @@ impl<'h> RowBuilder<'h> {
             // Keep counting so the message can say how many there are.
             return None;
         }
-        let mut values = BTreeMap::new();
-        let mut problems = Vec::new();
-        for &(field, col) in &self.header.columns {
-            let Some(value) = cells.get(&col) else {
-                continue;
-            };
-            match normalize(field, value) {
-                Cleaned::Empty => {}
-                Cleaned::Value(v) => {
-                    values.insert(field, v);
-                }
-                Cleaned::Problem(code, message) => problems.push(CellProblem {
-                    field,
-                    column: column_letter(col as usize),
-                    code,
-                    message,
-                }),
-            }
-        }
-        Some(RawRow {
-            row: row as usize + 1,
-            cells: values,
-            original: cells.into_texts(self.width),
-            problems,
+        Some(UncleanRow {
+            row,
+            cells,
+            layout: self.layout.clone(),
         })
     }
 

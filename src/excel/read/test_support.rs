@@ -59,7 +59,7 @@ fn build_roster(
     // moved into the RawRow) as soon as it is read.
     for (row, cells) in grid.rows {
         if let Some(raw) = builder.push(row, cells) {
-            rows.push(raw);
+            rows.push(raw.clean());
         }
     }
     let skipped_rows = builder.finish(overflow_rows)?;
