@@ -1037,6 +1037,7 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
     type AuditRow = (String, String, Option<i64>, Option<String>, Option<String>);
     let audit: Vec<AuditRow> = audit_log::table
         .filter(audit_log::id.gt(audit_before))
+        .order(audit_log::id)
         .select((
             audit_log::action,
             audit_log::entity,
@@ -1077,6 +1078,14 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
         assert_eq!(after["area_units"], area_units(i, true), "{after}");
         assert_eq!(before["version"], 1);
     }
+    // The changed rows' audit rows waited in a temporary table until the
+    // end (so the chain's head was held only then); the chain is whole, and
+    // grower and plot rows come before the policies they changed.
+    let verdict = guobao::db::audit_chain::verify(&mut c).unwrap();
+    assert!(verdict.broken.is_none(), "{:?}", verdict.broken);
+    let first_policy = audit.iter().position(|(_, e, ..)| e == "policy").unwrap();
+    assert!(audit[..first_policy].iter().all(|(_, e, ..)| e != "policy"));
+    assert_eq!(first_policy, changed_growers + changed_rows);
     // Grower 4096 has a plot on each side of the first chunk boundary.
     assert!(changes(4096));
     let (_, before, after) = policy_audit

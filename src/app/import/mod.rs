@@ -337,7 +337,7 @@ fn pipeline(
         phases.lap("start");
         for chunk in chunks.iter() {
             phases.lap("wait for checked rows");
-            if let Err(e) = writer.chunk(conn, actor, chunk, phases) {
+            if let Err(e) = writer.chunk(conn, chunk, phases) {
                 failed = Some(e);
                 break;
             }

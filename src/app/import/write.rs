@@ -41,6 +41,9 @@ pub(super) struct Writer<'c> {
     touched: HashSet<i64>,
     created_growers: Vec<i64>,
     created_plots: Vec<i64>,
+    /// The changed rows' audit rows, kept until `finish` so the audit
+    /// chain's head is held only for the last step (`audit::Deferred`).
+    deferred: audit::Deferred,
 }
 
 impl<'c> Writer<'c> {
@@ -54,6 +57,7 @@ impl<'c> Writer<'c> {
             touched: HashSet::new(),
             created_growers: Vec::new(),
             created_plots: Vec::new(),
+            deferred: audit::Deferred::default(),
         }
     }
 
@@ -61,7 +65,6 @@ impl<'c> Writer<'c> {
     pub(super) fn chunk(
         &mut self,
         conn: &mut DbConn,
-        actor: &Actor,
         mut chunk: Vec<Planned>,
         phases: &mut Phases,
     ) -> AppResult<()> {
@@ -191,7 +194,7 @@ impl<'c> Writer<'c> {
         }
         phases.lap("plots");
         let pending: Vec<audit::Pending> = chunk.into_iter().flat_map(|p| p.audit).collect();
-        audit::record_many(conn, actor, pending)?;
+        self.deferred.add(conn, pending)?;
         phases.lap("audit (changed rows)");
         Ok(())
     }
@@ -206,6 +209,8 @@ impl<'c> Writer<'c> {
         phases: &mut Phases,
     ) -> AppResult<()> {
         let ctx = self.ctx;
+        self.deferred.flush(conn, actor)?;
+        phases.lap("audit (changed rows)");
         let mut touched: Vec<i64> = self.touched.into_iter().collect();
         touched.sort_unstable();
         drop(self.new_grower_ids);
