@@ -457,6 +457,7 @@ fn records(
         policies,
         plots,
         claims,
+        // TODO(notices): the grower's enrollment and claim notices (公示) go here.
         notice_status: "—".to_string(),
     })
 }

@@ -303,6 +303,32 @@ fn the_throttle_locks_an_id_number_and_then_an_address_even_for_the_right_pair()
 }
 
 #[test]
+fn concurrent_guesses_cannot_slip_past_the_limit() {
+    let c = county();
+    let id_a = id_number("19700101", 11);
+    let handles: Vec<_> = (0..14)
+        .map(|_| {
+            let address = c.app.address.clone();
+            let id = id_a.clone();
+            std::thread::spawn(move || {
+                Client::new()
+                    .post(format!("{address}{LOOKUP}"))
+                    .json(&json!({"id_number": id, "phone": OTHER_PHONE}))
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|s| **s == 404).count();
+    assert!(checked <= 10, "at most 10 pairs checked: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 14 - checked);
+    assert_eq!(lookup(&c.app, &id_a, SHARED_PHONE).status, 429);
+}
+
+#[test]
 fn every_lookup_is_audited_with_the_id_number_masked() {
     let c = county();
     let id_a = id_number("19700101", 11);
