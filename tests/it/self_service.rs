@@ -169,6 +169,12 @@ fn the_right_pair_shows_only_that_growers_policies_plots_and_claims() {
     assert!(p.body.contains("240.00") && p.body.contains("2012-10-31"));
     assert!(!p.body.contains(&c.b.policy_no));
     assert!(!p.body.contains(&id_a) && !p.body.contains(SHARED_PHONE));
+    // CSP: no inline script or style on the form or the result.
+    for body in [&form.body, &p.body] {
+        assert!(
+            !body.contains("<script") && !body.contains(" style=\"") && !body.contains("<style")
+        );
+    }
     // The login page leads here.
     assert!(c
         .app
@@ -561,5 +567,60 @@ fn a_right_pair_and_a_wrong_one_take_about_the_same_time() {
     assert!(
         right * 2 > wrong && wrong * 2 > right,
         "right pair {right:?}, wrong pair {wrong:?}"
+    );
+}
+
+#[test]
+fn a_surveyed_and_part_paid_claim_shows_its_payout_and_what_was_paid() {
+    use crate::helpers::claims::{dispatch, point_east, survey_body};
+    let app = spawn_app_at("2012-06-12 16:00");
+    let ins = insured(&app, "赔付户", 44, true);
+    let uw = app.api("underwriter");
+    let id = report(&uw, &ins, "hail", "2012-06-12 14:30").body["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(dispatch(&uw, id).status, 200);
+    app.clock.advance(chrono::Duration::hours(15));
+    let (lat, lon) = point_east(50.0);
+    let r = app.api("adjuster").post(
+        &format!("/api/v1/claims/{id}/survey"),
+        survey_body("survey-self-0001", lat, lon, "5", "35"),
+    );
+    let version = r.body["claim"]["version"].as_i64().unwrap();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/approve"),
+        json!({"version": version, "note": "同意"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/agree"),
+        json!({"agreed_on": "2012-06-13"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/payments"),
+        json!({"amount": "1000.00", "paid_on": "2012-06-13", "bank_reference": "BANK-S1"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let r = lookup(&app, &id_number("19700101", 44), SHARED_PHONE);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let claim = &r.body["claims"][0];
+    assert_eq!(claim["status_name"], "待支付", "{claim}");
+    // 5 mu × 1000 元 × 35%.
+    assert_eq!(claim["payout"], "1750.00", "{claim}");
+    assert_eq!(claim["paid"], "1000.00", "{claim}");
+    assert_eq!(claim["policy_no"], ins.policy_no.as_str());
+    let p = app.browser().submit(
+        "/self",
+        "/self",
+        &[
+            ("id_number", &id_number("19700101", 44)),
+            ("phone", SHARED_PHONE),
+        ],
+    );
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body.contains("1750.00 元") && p.body.contains("1000.00 元") && p.body.contains("待支付")
     );
 }
