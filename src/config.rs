@@ -69,6 +69,40 @@ pub struct Security {
     /// window that lock the address (`GUOBAO_LOCKOUT_ADDRESS_FAILURES`,
     /// default 20).
     pub address_failures: u32,
+    /// The growers' own lookup (/self): its throttle and answer time.
+    pub self_service: SelfService,
+}
+
+/// The public self-service lookup (农户自助查询): its own throttle, apart
+/// from the login's, and the time every answer takes at least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfService {
+    /// Failed lookups of one ID number in the window that lock it
+    /// (`GUOBAO_SELF_ID_FAILURES`, default 10).
+    pub id_failures: u32,
+    /// Failed lookups from one client address, any ID number, in the window
+    /// that lock the address (`GUOBAO_SELF_ADDRESS_FAILURES`, default 30).
+    pub address_failures: u32,
+    /// The window (`GUOBAO_SELF_WINDOW_MINUTES`, default 15).
+    pub window: Duration,
+    /// How long a locked ID number or address waits
+    /// (`GUOBAO_SELF_LOCKOUT_MINUTES`, default 15).
+    pub lockout: Duration,
+    /// No answer comes sooner than this after the request arrived, right or
+    /// wrong (`GUOBAO_SELF_ANSWER_MS`, default 300).
+    pub answer_floor: Duration,
+}
+
+impl Default for SelfService {
+    fn default() -> Self {
+        SelfService {
+            id_failures: 10,
+            address_failures: 30,
+            window: Duration::from_secs(15 * 60),
+            lockout: Duration::from_secs(15 * 60),
+            answer_floor: Duration::from_millis(300),
+        }
+    }
 }
 
 impl Default for Security {
@@ -81,6 +115,7 @@ impl Default for Security {
             lockout_window: Duration::from_secs(15 * 60),
             lockout_duration: Duration::from_secs(15 * 60),
             address_failures: 20,
+            self_service: SelfService::default(),
         }
     }
 }
@@ -207,6 +242,24 @@ impl Config {
             lockout_duration: minutes("GUOBAO_LOCKOUT_MINUTES", d.lockout_duration, 24 * 60)?,
             address_failures: number("GUOBAO_LOCKOUT_ADDRESS_FAILURES", 1, 100_000)?
                 .map_or(d.address_failures, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+            self_service: SelfService {
+                id_failures: number("GUOBAO_SELF_ID_FAILURES", 1, 1000)?
+                    .map_or(d.self_service.id_failures, |n| {
+                        u32::try_from(n).unwrap_or(u32::MAX)
+                    }),
+                address_failures: number("GUOBAO_SELF_ADDRESS_FAILURES", 1, 100_000)?
+                    .map_or(d.self_service.address_failures, |n| {
+                        u32::try_from(n).unwrap_or(u32::MAX)
+                    }),
+                window: minutes("GUOBAO_SELF_WINDOW_MINUTES", d.self_service.window, 24 * 60)?,
+                lockout: minutes(
+                    "GUOBAO_SELF_LOCKOUT_MINUTES",
+                    d.self_service.lockout,
+                    24 * 60,
+                )?,
+                answer_floor: number("GUOBAO_SELF_ANSWER_MS", 0, 5_000)?
+                    .map_or(d.self_service.answer_floor, Duration::from_millis),
+            },
         };
         Ok(Config {
             database_url: get("DATABASE_URL"),
@@ -284,6 +337,11 @@ mod tests {
             ("GUOBAO_LOCKOUT_WINDOW_MINUTES", "10"),
             ("GUOBAO_LOCKOUT_MINUTES", "60"),
             ("GUOBAO_LOCKOUT_ADDRESS_FAILURES", "50"),
+            ("GUOBAO_SELF_ID_FAILURES", "4"),
+            ("GUOBAO_SELF_ADDRESS_FAILURES", "9"),
+            ("GUOBAO_SELF_WINDOW_MINUTES", "30"),
+            ("GUOBAO_SELF_LOCKOUT_MINUTES", "45"),
+            ("GUOBAO_SELF_ANSWER_MS", "0"),
         ])
         .unwrap();
         assert_eq!(
@@ -296,6 +354,13 @@ mod tests {
                 lockout_window: Duration::from_secs(600),
                 lockout_duration: Duration::from_secs(3600),
                 address_failures: 50,
+                self_service: SelfService {
+                    id_failures: 4,
+                    address_failures: 9,
+                    window: Duration::from_secs(1800),
+                    lockout: Duration::from_secs(2700),
+                    answer_floor: Duration::ZERO,
+                },
             }
         );
         assert_eq!(
@@ -333,6 +398,8 @@ mod tests {
             ("GUOBAO_SESSION_IDLE_MINUTES", "0"),
             ("GUOBAO_TOKEN_DAYS", "1000"),
             ("GUOBAO_LOCKOUT_FAILURES", "x"),
+            ("GUOBAO_SELF_ID_FAILURES", "0"),
+            ("GUOBAO_SELF_ANSWER_MS", "60000"),
         ] {
             let e = read(&[(k, v)]).unwrap_err();
             assert!(e.contains(k) && e.contains("设置"), "{k}={v}: {e}");

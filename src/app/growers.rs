@@ -78,11 +78,20 @@ pub fn view(g: &Grower, village: &Area, township: &Area, full: bool) -> GrowerVi
     }
 }
 
-fn digits_only(s: &str) -> String {
+/// A phone or account number as stored: half-width, no spaces or dashes.
+pub(crate) fn digits_only(s: &str) -> String {
     normalize_width(s)
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect()
+}
+
+/// An 11-digit mobile number, or a landline with its area code (as stored,
+/// after [`digits_only`]).
+pub(crate) fn phone_ok(phone: &str) -> bool {
+    phone.chars().all(|c| c.is_ascii_digit())
+        && ((phone.len() == 11 && phone.starts_with('1'))
+            || ((7..=12).contains(&phone.len()) && phone.starts_with('0')))
 }
 
 /// Resolve a village code, checking the actor may enrol growers there.
@@ -166,9 +175,7 @@ fn validate(
         }
     };
     let phone = phone_text.as_deref().map(digits_only).unwrap_or_default();
-    let phone_ok = (phone.len() == 11 && phone.starts_with('1'))
-        || ((7..=12).contains(&phone.len()) && phone.starts_with('0'));
-    if phone_text.is_ok() && (!phone.chars().all(|c| c.is_ascii_digit()) || !phone_ok) {
+    if phone_text.is_ok() && !phone_ok(&phone) {
         errors.push(FieldError::new(
             "phone",
             ErrorCode::PhoneInvalid,

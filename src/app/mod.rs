@@ -18,6 +18,7 @@ pub mod premium_flow;
 pub mod reconciliation;
 pub mod reports;
 pub mod schemes;
+pub mod self_service;
 pub mod sessions;
 pub mod subsidy_requests;
 pub mod throttle;

@@ -227,6 +227,8 @@ error_codes! {
     SchemeVarietyInvalid = "scheme_variety_invalid": "方案中的品种设置无效",
     SchemeYearInvalid = "scheme_year_invalid": "方案年度无效",
     SchemeYearMismatch = "scheme_year_mismatch": "农户登记年度与方案年度不符",
+    SelfLookupLocked = "self_lookup_locked": "查询失败次数过多，已暂时锁定，请稍后再试或联系乡镇林业站",
+    SelfLookupNoMatch = "self_lookup_no_match": "身份证号与联系电话不匹配，或没有登记记录",
     SignatureMissing = "signature_missing": "请农户在屏幕上签字确认",
     SignatureTooLarge = "signature_too_large": "签名图片过大，请清除后重新签字",
     SignedOffByRequired = "signed_off_by_required": "请填写签字确认人（不超过40个字符）",

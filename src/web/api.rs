@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(super::policies::configure_api)
             .configure(super::audit::configure_api)
             .configure(super::accounts::configure_api)
+            .configure(super::self_service::configure_api)
             .configure(super::claims::api::configure)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(

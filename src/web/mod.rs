@@ -20,6 +20,7 @@ pub mod policies;
 mod record;
 pub mod reports;
 pub mod schemes;
+pub mod self_service;
 pub mod session;
 pub mod upload;
 
@@ -88,6 +89,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "password.html",
     "accounts.html",
     "account.html",
+    "self_service.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -265,6 +267,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     schemes::configure(cfg);
     audit::configure(cfg);
     accounts::configure(cfg);
+    self_service::configure(cfg);
 }
 
 #[cfg(test)]

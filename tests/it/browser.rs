@@ -189,3 +189,26 @@ fn survey_fixture(app: &crate::helpers::TestApp) -> i64 {
     assert_eq!(dispatch(&uw, id).status, 200);
     id
 }
+
+/// 农户自助查询 on a 360 px phone (tests/browser/self.mjs): reached from the
+/// login page, no sideways scroll, large touch targets, the right pair's
+/// records and a wrong pair's refusal.
+#[test]
+fn grower_self_service_on_a_phone_in_a_real_browser() {
+    if !tools_ready() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_at("2012-06-12 08:00");
+    let ins = crate::helpers::claims::insured(&app, "自助户", 21, true);
+    run_script(
+        "self.mjs",
+        &[
+            &app.address,
+            &crate::helpers::id_number("19700101", 21),
+            "13800000000",
+            &ins.policy_no,
+        ],
+        &[],
+        "self-service checks passed",
+    );
+}

@@ -30,4 +30,5 @@ mod readme_rules;
 mod reliability;
 mod schemes_areas;
 mod scoping;
+mod self_service;
 mod uploads;

@@ -12,6 +12,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("login", "登录"),
     ("login_failed", "登录失败"),
     ("lockout", "账户锁定"),
+    ("self_lookup", "农户自助查询"),
     ("unlock", "解除锁定"),
     ("logout", "退出登录"),
     ("password_change", "修改密码"),

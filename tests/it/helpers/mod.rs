@@ -596,7 +596,7 @@ pub fn count(conn: &mut DbConn, table: &str) -> i64 {
     // The audit trail also records who logged in and who read personal
     // data; "nothing was written" means no change was recorded.
     let filter = if table == "audit_log" {
-        " WHERE action NOT IN ('login', 'login_failed', 'lockout', 'logout', 'read', 'export', 'search')"
+        " WHERE action NOT IN ('login', 'login_failed', 'lockout', 'logout', 'read', 'export', 'search', 'self_lookup')"
     } else {
         ""
     };
