@@ -14,6 +14,7 @@ pub(crate) mod form;
 pub mod growers;
 pub mod home;
 pub mod import;
+pub mod notices;
 pub mod page;
 pub mod plots;
 pub mod policies;
@@ -88,6 +89,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "password.html",
     "accounts.html",
     "account.html",
+    "notices.html",
+    "notice.html",
+    "notice_print.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -265,6 +269,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     schemes::configure(cfg);
     audit::configure(cfg);
     accounts::configure(cfg);
+    notices::configure(cfg);
 }
 
 #[cfg(test)]
