@@ -207,12 +207,7 @@ pub fn collect(
 /// the day the grower's share was collected, to the term end. Only after the
 /// village's enrollment notice showed the policy as it stands and its period
 /// ended with every objection resolved (`notices::issuable`, as of `today`).
-pub fn issue(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i64,
-    today: NaiveDate,
-) -> AppResult<PolicyView> {
+pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<PolicyView> {
     actor.require(actor.can_underwrite())?;
     transition(conn, actor, id, "issue", |conn, p| {
         if p.status != PolicyStatus::Collected {

@@ -45,10 +45,9 @@ pub struct NewNotice<'a> {
 
 /// One household's line as the notice showed it. Enrollment lines fill the
 /// policy's figures, claim lines the claim's; the others stay zero.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = notice_items)]
 pub struct NoticeItem {
-    #[diesel(skip_insertion)]
     pub id: i64,
     pub notice_id: i64,
     pub policy_id: Option<i64>,
@@ -137,15 +136,65 @@ pub fn insert(conn: &mut DbConn, n: &NewNotice) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The items, one statement each (a village has tens to a few hundred
-/// households; the multi-row form is not available on the MultiConnection).
-pub fn insert_items(conn: &mut DbConn, items: &[NoticeItem]) -> QueryResult<()> {
-    for item in items {
-        diesel::insert_into(notice_items::table)
-            .values(item)
-            .execute(conn)?;
+/// A [`NoticeItem`] as written (its id is the database's).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = notice_items)]
+struct NewItem {
+    notice_id: i64,
+    policy_id: Option<i64>,
+    claim_id: Option<i64>,
+    grower_id: i64,
+    grower_name: String,
+    id_number_masked: String,
+    phone_masked: String,
+    village_name: String,
+    variety: String,
+    insured_area_units: Mu,
+    sum_insured_fen: Fen,
+    premium_fen: Fen,
+    grower_share_fen: Fen,
+    affected_area_units: Mu,
+    loss_rate_bp: i64,
+    payout_fen: Fen,
+}
+
+/// The items in multi-row INSERTs, on the backend's own connection (the
+/// MultiConnection does not batch).
+pub fn insert_items(conn: &mut DbConn, items: Vec<NoticeItem>) -> QueryResult<usize> {
+    let rows: Vec<NewItem> = items
+        .into_iter()
+        .map(|i| NewItem {
+            notice_id: i.notice_id,
+            policy_id: i.policy_id,
+            claim_id: i.claim_id,
+            grower_id: i.grower_id,
+            grower_name: i.grower_name,
+            id_number_masked: i.id_number_masked,
+            phone_masked: i.phone_masked,
+            village_name: i.village_name,
+            variety: i.variety,
+            insured_area_units: i.insured_area_units,
+            sum_insured_fen: i.sum_insured_fen,
+            premium_fen: i.premium_fen,
+            grower_share_fen: i.grower_share_fen,
+            affected_area_units: i.affected_area_units,
+            loss_rate_bp: i.loss_rate_bp,
+            payout_fen: i.payout_fen,
+        })
+        .collect();
+    let per = (crate::db::SQLITE_MAX_VARIABLES / 16).max(1);
+    let mut written = 0;
+    for chunk in rows.chunks(per) {
+        written += match conn {
+            DbConn::Postgresql(c) => diesel::insert_into(notice_items::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(notice_items::table)
+                .values(chunk)
+                .execute(c)?,
+        };
     }
-    Ok(())
+    Ok(written)
 }
 
 pub fn items_of(conn: &mut DbConn, notice_id: i64) -> QueryResult<Vec<NoticeItem>> {

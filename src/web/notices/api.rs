@@ -13,7 +13,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}", web::get().to(get))
         .route("/notices/{id}/sheet.xlsx", web::get().to(sheet))
         .route("/notices/{id}/photos", web::post().to(photo))
-        .route("/notices/{id}/photos/{photo_id}", web::get().to(photo_bytes))
+        .route(
+            "/notices/{id}/photos/{photo_id}",
+            web::get().to(photo_bytes),
+        )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
             "/notices/{id}/objections/{objection_id}/resolve",
@@ -23,11 +26,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn list(api: Bearer, f: web::Query<NoticeFilter>) -> Reply {
     let f = f.into_inner();
-    one_of("kind", ErrorCode::StatusInvalid, f.kind.as_deref(), &notices::KINDS)?;
+    one_of(
+        "kind",
+        ErrorCode::StatusInvalid,
+        f.kind.as_deref(),
+        &notices::KINDS,
+    )?;
     let today = api.state.clock.today();
-    let items = api
-        .run(move |c, a| notices::list(c, a, &f, today))
-        .await?;
+    let items = api.run(move |c, a| notices::list(c, a, &f, today)).await?;
     ok(serde_json::json!({ "items": items }))
 }
 
@@ -95,9 +101,7 @@ pub(crate) async fn receive_photo(
 
 async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
-    let (ct, bytes) = api
-        .run(move |c, a| notices::photo(c, a, id, pid))
-        .await?;
+    let (ct, bytes) = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
     Ok(HttpResponse::Ok().content_type(ct).body(bytes))
 }
 
@@ -110,11 +114,7 @@ async fn object(api: Bearer, id: web::Path<i64>, body: web::Json<ObjectionInput>
     )
 }
 
-async fn resolve(
-    api: Bearer,
-    path: web::Path<(i64, i64)>,
-    body: web::Json<ResolveInput>,
-) -> Reply {
+async fn resolve(api: Bearer, path: web::Path<(i64, i64)>, body: web::Json<ResolveInput>) -> Reply {
     let ((id, oid), input) = (path.into_inner(), body.into_inner());
     let now = api.state.clock.now();
     ok(api

@@ -26,7 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn list_page(desk: &Desk, kind: Option<String>, rejected: Option<AppError>, values: Value) -> Page {
+async fn list_page(
+    desk: &Desk,
+    kind: Option<String>,
+    rejected: Option<AppError>,
+    values: Value,
+) -> Page {
     let today = desk.state.clock.today();
     let res = desk
         .run(move |c, a| {
@@ -36,8 +41,10 @@ async fn list_page(desk: &Desk, kind: Option<String>, rejected: Option<AppError>
                 .into_iter()
                 .map(|(id, name)| json!({"id": id, "name": name}))
                 .collect();
-            Ok(json!({"notices": items, "villages": villages, "events": events,
-                      "kind": kind, "today": today.to_string()}))
+            Ok(
+                json!({"notices": items, "villages": villages, "events": events,
+                      "kind": kind, "today": today.to_string()}),
+            )
         })
         .await;
     desk.form_page("notices.html", res, rejected, values)
@@ -168,7 +175,9 @@ async fn photo_upload(
     };
     match res {
         Err(e) if is_user_error_or_missing(&e) => show_page(&desk, id, Some(e), json!({})).await,
-        res => desk.done(res, |_| ("已上传张贴照片".to_string(), format!("/notices/{id}"))),
+        res => desk.done(res, |_| {
+            ("已上传张贴照片".to_string(), format!("/notices/{id}"))
+        }),
     }
 }
 
