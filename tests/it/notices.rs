@@ -672,10 +672,11 @@ fn the_pages_make_a_notice_and_record_an_objection() {
     assert_eq!(p.status, 303, "{}", p.body);
     assert!(br.get(&page).body.contains("地界有争议"));
     // The menu shows 公示 to the station, not to the adjuster.
-    assert!(br.get("/").body.contains(r#"href="/notices""#));
+    let menu = br.get("/policies").body;
+    assert!(menu.contains(">公示</a>"), "{menu}");
     let adj = app.browser();
     adj.login("adjuster");
-    assert!(!adj.get("/").body.contains(r#"href="/notices""#));
+    assert!(!adj.get("/claims").body.contains(">公示</a>"));
     assert_eq!(adj.get("/notices").status, 403);
     end_period(&app, id);
 }
