@@ -1214,9 +1214,9 @@ pub fn photo(
 /// fixes them: none, none with the current figures, still up, objections open.
 enum Refusal {
     Missing,
-    Stale(Notice, NoticeItem),
-    InPeriod(Notice),
-    Open(Notice, i64),
+    Stale(Box<(Notice, NoticeItem)>),
+    InPeriod(Box<Notice>),
+    Open(Box<Notice>, i64),
 }
 
 /// The one notice among `covering` that allows the step (its figures match,
@@ -1231,7 +1231,7 @@ fn gate(
     for (n, item) in covering {
         if !matches(&item) {
             if matches!(refusal, Refusal::Missing) {
-                refusal = Refusal::Stale(n, item);
+                refusal = Refusal::Stale(Box::new((n, item)));
             }
             continue;
         }
@@ -1240,13 +1240,13 @@ fn gate(
             match &refusal {
                 Refusal::InPeriod(m) if m.ends_on <= n.ends_on => {}
                 Refusal::Open(..) => {}
-                _ => refusal = Refusal::InPeriod(n),
+                _ => refusal = Refusal::InPeriod(Box::new(n)),
             }
             continue;
         }
         let open = rows::open_objections(conn, n.id)?;
         if open > 0 {
-            refusal = Refusal::Open(n, open);
+            refusal = Refusal::Open(Box::new(n), open);
             continue;
         }
         return Ok(Ok(()));
@@ -1275,7 +1275,9 @@ pub fn issuable(conn: &mut DbConn, p: &Policy, today: NaiveDate) -> AppResult<()
                 p.policy_no
             ),
         )),
-        Err(Refusal::Stale(n, i)) => Err(AppError::conflict(
+        Err(Refusal::Stale(b)) => {
+            let (n, i) = *b;
+            Err(AppError::conflict(
             ErrorCode::NoticeStale,
             format!(
                 "保单{}在承保公示（{}起）后有变动：公示为{}亩、保费{}元，现为{}亩、保费{}元，须重新公示",
@@ -1286,20 +1288,15 @@ pub fn issuable(conn: &mut DbConn, p: &Policy, today: NaiveDate) -> AppResult<()
                 p.insured_area_units,
                 p.premium_fen
             ),
-        )),
+        ))
+        }
         Err(Refusal::InPeriod(n)) => Err(AppError::conflict(
             ErrorCode::NoticeInPeriod,
-            format!(
-                "本村承保公示期至{}结束，公示期满后才能签发",
-                n.ends_on
-            ),
+            format!("本村承保公示期至{}结束，公示期满后才能签发", n.ends_on),
         )),
         Err(Refusal::Open(n, k)) => Err(AppError::conflict(
             ErrorCode::NoticeObjectionOpen,
-            format!(
-                "{}有{}条异议尚未处理，处理完毕后才能签发",
-                n.title, k
-            ),
+            format!("{}有{}条异议尚未处理，处理完毕后才能签发", n.title, k),
         )),
     }
 }
@@ -1319,13 +1316,16 @@ pub fn payable(conn: &mut DbConn, c: &Claim, today: NaiveDate) -> AppResult<()> 
                 c.claim_no
             ),
         )),
-        Err(Refusal::Stale(n, i)) => Err(AppError::conflict(
-            ErrorCode::ClaimNoticeStale,
-            format!(
-                "赔案{}的赔款在理赔公示（{}起）后有变动：公示为{}元，现为{}元，须重新公示",
-                c.claim_no, n.starts_on, i.payout_fen, payout
-            ),
-        )),
+        Err(Refusal::Stale(b)) => {
+            let (n, i) = *b;
+            Err(AppError::conflict(
+                ErrorCode::ClaimNoticeStale,
+                format!(
+                    "赔案{}的赔款在理赔公示（{}起）后有变动：公示为{}元，现为{}元，须重新公示",
+                    c.claim_no, n.starts_on, i.payout_fen, payout
+                ),
+            ))
+        }
         Err(Refusal::InPeriod(n)) => Err(AppError::conflict(
             ErrorCode::ClaimNoticeInPeriod,
             format!("理赔结果公示期至{}结束，公示期满后才能支付赔款", n.ends_on),
@@ -1362,9 +1362,12 @@ pub(crate) fn crop_title_of(scheme: &super::schemes::Scheme) -> String {
     crop_title(&scheme.def.crop_name)
 }
 
+/// The loss events a notice may cover: (id, name).
+pub type EventChoices = Vec<(i64, String)>;
+
 /// What the notice form offers: the villages the actor may post in, and the
 /// loss events of the current scheme.
-pub fn choices(conn: &mut DbConn, actor: &Actor) -> AppResult<(Vec<Area>, Vec<(i64, String)>)> {
+pub fn choices(conn: &mut DbConn, actor: &Actor) -> AppResult<(Vec<Area>, EventChoices)> {
     actor.require(may_post(actor))?;
     let villages = super::areas::villages(conn, actor, None)?;
     let events = match super::schemes::current(conn)? {
