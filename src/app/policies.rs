@@ -204,8 +204,10 @@ pub fn collect(
 }
 
 /// The underwriter issues: cover runs from the later of the term start and
-/// the day the grower's share was collected, to the term end.
-pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView> {
+/// the day the grower's share was collected, to the term end. Only after the
+/// village's enrollment notice showed the policy as it stands and its period
+/// ended with every objection resolved (`notices::issuable`, as of `today`).
+pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64, today: NaiveDate) -> AppResult<PolicyView> {
     actor.require(actor.can_underwrite())?;
     transition(conn, actor, id, "issue", |conn, p| {
         if p.status != PolicyStatus::Collected {
@@ -218,6 +220,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<PolicyView>
                 ),
             ));
         }
+        super::notices::issuable(conn, p, today)?;
         let scheme = super::schemes::by_id(conn, p.scheme_id)?;
         let collected = p
             .share_collected_on

@@ -59,6 +59,8 @@ pub struct SelfPolicy {
     pub grower_share: Fen,
     pub cover_start: Option<Day>,
     pub cover_end: Option<Day>,
+    /// The village's enrollment notice (承保公示) for this policy.
+    pub notice: String,
 }
 
 /// One of the grower's plots.
@@ -82,6 +84,8 @@ pub struct SelfClaim {
     /// The agreed or proposed payout; none before the survey.
     pub payout: Option<Fen>,
     pub paid: Fen,
+    /// The claim results notice (理赔公示), once there is a payout to post.
+    pub notice: Option<String>,
     pub decline_reason: Option<String>,
 }
 
@@ -94,9 +98,6 @@ pub struct SelfView {
     pub policies: Vec<SelfPolicy>,
     pub plots: Vec<SelfPlot>,
     pub claims: Vec<SelfClaim>,
-    /// The public notices (承保公示, 理赔公示) that concern the grower.
-    // TODO(notices): fill from the notices area once merged; "—" until then.
-    pub notice_status: String,
 }
 
 /// The throttle key of an ID number: a hash, so the throttle table does not
@@ -329,7 +330,7 @@ pub fn lookup(conn: &mut DbConn, sec: &Security, a: &Attempt) -> AppResult<SelfV
         }
     }
     // The records are read whether or not the pair matched (of no grower then).
-    let view = records(conn, &matched, &masked, &phone)?;
+    let view = records(conn, &matched, &masked, &phone, today)?;
     let Some(first) = matched.first() else {
         let locked = throttle::failed(conn, &tsec, a.now, &limits)?;
         record(
@@ -365,6 +366,7 @@ fn records(
     matched: &[&Grower],
     masked_id: &str,
     phone: &str,
+    today: chrono::NaiveDate,
 ) -> AppResult<SelfView> {
     let ids: Vec<i64> = matched.iter().map(|g| g.id).collect();
     let years: HashMap<i64, i32> = matched.iter().map(|g| (g.id, g.year)).collect();
@@ -398,9 +400,18 @@ fn records(
     let year = |grower_id: i64| years.get(&grower_id).copied().unwrap_or_default();
     let policy_nos: HashMap<i64, String> =
         pols.iter().map(|p| (p.id, p.policy_no.clone())).collect();
+    let policy_notices = pols
+        .iter()
+        .map(|p| super::notices::policy_notice_text(conn, p, today))
+        .collect::<AppResult<Vec<String>>>()?;
+    let claim_notices = cls
+        .iter()
+        .map(|c| super::notices::claim_notice_text(conn, c, today))
+        .collect::<AppResult<Vec<Option<String>>>>()?;
     let policies = pols
         .iter()
-        .map(|p| SelfPolicy {
+        .zip(policy_notices)
+        .map(|(p, notice)| SelfPolicy {
             year: year(p.grower_id),
             policy_no: p.policy_no.clone(),
             scheme_name: schemes
@@ -413,6 +424,7 @@ fn records(
             grower_share: p.grower_share_fen,
             cover_start: p.cover_start,
             cover_end: p.cover_end,
+            notice,
         })
         .collect();
     let plots = pls
@@ -430,7 +442,8 @@ fn records(
         .collect();
     let claims = cls
         .iter()
-        .map(|c| SelfClaim {
+        .zip(claim_notices)
+        .map(|(c, notice)| SelfClaim {
             claim_no: c.claim_no.clone(),
             policy_no: policy_nos.get(&c.policy_id).cloned().unwrap_or_default(),
             peril_name: schemes
@@ -448,6 +461,7 @@ fn records(
             payout: c.payout_fen,
             paid: c.paid_fen,
             decline_reason: c.decline_reason.clone(),
+            notice,
         })
         .collect();
     Ok(SelfView {
@@ -457,8 +471,6 @@ fn records(
         policies,
         plots,
         claims,
-        // TODO(notices): the grower's enrollment and claim notices (公示) go here.
-        notice_status: "—".to_string(),
     })
 }
 

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod enrollment;
 pub mod finance;
 pub mod models;
+pub mod notices;
 pub mod policies;
 pub mod schema;
 pub mod scope;

@@ -464,3 +464,90 @@ diesel::allow_tables_to_appear_in_same_query!(
     reconciliation_lines,
     premium_batch_confirmations,
 );
+
+// ---- public notices (migration 2026-12-02-000008_notices)
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        kind -> Text,
+        scheme_id -> BigInt,
+        township_id -> Nullable<BigInt>,
+        village_id -> Nullable<BigInt>,
+        event_id -> Nullable<BigInt>,
+        title -> Text,
+        starts_on -> Text,
+        ends_on -> Text,
+        place -> Text,
+        contact_phone -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    notice_items (id) {
+        id -> BigInt,
+        notice_id -> BigInt,
+        policy_id -> Nullable<BigInt>,
+        claim_id -> Nullable<BigInt>,
+        grower_id -> BigInt,
+        grower_name -> Text,
+        id_number_masked -> Text,
+        phone_masked -> Text,
+        village_name -> Text,
+        variety -> Text,
+        insured_area_units -> BigInt,
+        sum_insured_fen -> BigInt,
+        premium_fen -> BigInt,
+        grower_share_fen -> BigInt,
+        affected_area_units -> BigInt,
+        loss_rate_bp -> BigInt,
+        payout_fen -> BigInt,
+    }
+}
+
+diesel::table! {
+    notice_photos (id) {
+        id -> BigInt,
+        notice_id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    notice_objections (id) {
+        id -> BigInt,
+        notice_id -> BigInt,
+        raised_by -> Text,
+        grower_id -> Nullable<BigInt>,
+        plot_id -> Nullable<BigInt>,
+        content -> Text,
+        raised_on -> Text,
+        recorded_by -> Nullable<BigInt>,
+        created_at -> Text,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(notice_items -> notices (notice_id));
+diesel::joinable!(notice_objections -> notices (notice_id));
+diesel::joinable!(notice_photos -> notices (notice_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    notices,
+    notice_items,
+    notice_photos,
+    notice_objections,
+);
+diesel::allow_tables_to_appear_in_same_query!(notices, areas);
+diesel::allow_tables_to_appear_in_same_query!(notice_items, policies);
+diesel::allow_tables_to_appear_in_same_query!(notice_items, claims);
+diesel::allow_tables_to_appear_in_same_query!(notice_items, growers);

@@ -170,7 +170,23 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             plots: created.plots.len(),
             policies: created.policies.len() as i64,
         };
-        demo_claims(conn, crate::app::clock::Clock::system().now())?;
+        let now = crate::app::clock::Clock::system().now();
+        let notice_ids = super::notices::enrollment(conn, &scheme, now)?;
+        demo_claims(conn, &scheme, now)?;
+        // One audit entry for the notices written with the county.
+        let all: Vec<i64> = crate::db::schema::notices::table
+            .select(crate::db::schema::notices::id)
+            .order(crate::db::schema::notices::id)
+            .load(conn)?;
+        crate::app::audit::record(
+            conn,
+            &actor,
+            "demo",
+            "notice",
+            notice_ids.first().copied().unwrap_or(0),
+            None::<&()>,
+            Some(&serde_json::json!({"created": {"notice": crate::app::audit::id_runs(all)}})),
+        )?;
         created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
         bulk::record(conn, &actor, &county.code, created)?;
         Ok(summary)
@@ -179,7 +195,11 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
 
 /// A hailstorm's claims in every state, reported in the hours before now, so
 /// the claims board has something to count down.
-fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+fn demo_claims(
+    conn: &mut DbConn,
+    scheme: &crate::app::schemes::Scheme,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
     use crate::app::claims;
     use crate::db::schema::{plots, users};
     let actor_named = |conn: &mut DbConn, name: &str| -> AppResult<Actor> {
@@ -304,7 +324,8 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
         if *stage == ClaimStatus::Approved || c.status != ClaimStatus::Approved {
             continue;
         }
-        let today = crate::app::clock::china_date(now).to_string();
+        let day = crate::app::clock::china_date(now);
+        let today = day.to_string();
         let c = claims::agree(
             conn,
             &desk,
@@ -315,7 +336,18 @@ fn demo_claims(conn: &mut DbConn, now: chrono::DateTime<chrono::Utc>) -> AppResu
                 version: None,
             },
         )?;
+        let row = claims::load(conn, c.id)?;
+        let days = i64::from(scheme.def.notices.claim_days);
+        if *stage == ClaimStatus::Agreed {
+            // Its results notice is up now: payment waits for its end.
+            let end = day + chrono::Duration::days(days);
+            super::notices::claim(conn, scheme, &row, day, end, now)?;
+        }
         if *stage == ClaimStatus::Paid {
+            // Posted and ended before the payment.
+            let end = day - chrono::Duration::days(1);
+            let start = end - chrono::Duration::days(days);
+            super::notices::claim(conn, scheme, &row, start, end, now)?;
             claims::pay(
                 conn,
                 &desk,

@@ -4,6 +4,7 @@
 
 pub mod county;
 pub mod load;
+mod notices;
 mod plots;
 mod rng;
 pub mod synth;

@@ -97,10 +97,12 @@ pub enum Action {
     SurveyClaims,
     /// Create accounts, change roles, reset passwords, unlock, revoke tokens.
     ManageAccounts,
+    /// Prepare and record the public notices (公示), their photos and objections.
+    PostNotices,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -118,6 +120,7 @@ impl Action {
         Action::ViewClaims,
         Action::SurveyClaims,
         Action::ManageAccounts,
+        Action::PostNotices,
     ];
 }
 
@@ -228,6 +231,15 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
         &[(R::CountyForestry, Assigned), (R::Adjuster, Assigned)],
     ),
     (A::ManageAccounts, &[(R::Admin, County)]),
+    (
+        A::PostNotices,
+        &[
+            (R::Admin, County),
+            (R::CountyForestry, County),
+            (R::Township, OwnTownship),
+            (R::Underwriter, County),
+        ],
+    ),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -289,6 +301,7 @@ mod tests {
         (A::ViewClaims, "CCTCSC"),
         (A::SurveyClaims, "-S--S-"),
         (A::ManageAccounts, "C-----"),
+        (A::PostNotices, "CCTC--"),
     ];
 
     #[test]

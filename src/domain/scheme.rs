@@ -163,6 +163,47 @@ pub struct SchemeDef {
     #[serde(default = "default_tolerance")]
     pub area_tolerance_percent: Decimal,
     pub varieties: Vec<Variety>,
+    /// How long the public notices stay posted. Left out of the stored JSON
+    /// while it holds the defaults, so definitions stored before it existed
+    /// read and write back the same.
+    #[serde(default, skip_serializing_if = "NoticeRules::is_default")]
+    pub notices: NoticeRules,
+}
+
+/// The posting periods of the public notices (公示期), in days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeRules {
+    /// The enrollment notice (承保公示), before the village's policies are issued.
+    #[serde(default = "default_enrollment_days")]
+    pub enrollment_days: u32,
+    /// The claim results notice (理赔公示), before the payouts are paid.
+    #[serde(default = "default_claim_days")]
+    pub claim_days: u32,
+}
+
+fn default_enrollment_days() -> u32 {
+    5
+}
+fn default_claim_days() -> u32 {
+    3
+}
+
+/// The longest posting period a scheme may ask for.
+pub const MAX_NOTICE_DAYS: u32 = 60;
+
+impl Default for NoticeRules {
+    fn default() -> Self {
+        NoticeRules {
+            enrollment_days: default_enrollment_days(),
+            claim_days: default_claim_days(),
+        }
+    }
+}
+
+impl NoticeRules {
+    pub fn is_default(&self) -> bool {
+        *self == NoticeRules::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -353,6 +394,15 @@ impl SchemeDef {
             push(
                 ErrorCode::SchemePerilsMissing,
                 "至少列出一种保险责任（灾害）".into(),
+            );
+        }
+        let n = &self.notices;
+        if !(1..=MAX_NOTICE_DAYS).contains(&n.enrollment_days)
+            || !(1..=MAX_NOTICE_DAYS).contains(&n.claim_days)
+        {
+            push(
+                ErrorCode::SchemeNoticeDaysInvalid,
+                format!("公示期天数须在1到{MAX_NOTICE_DAYS}天之间"),
             );
         }
         let r = &self.claim_rules;

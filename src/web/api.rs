@@ -50,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(super::accounts::configure_api)
             .configure(super::self_service::configure_api)
             .configure(super::claims::api::configure)
+            .configure(super::notices::configure_api)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(
                 "/finance/statement.xlsx",

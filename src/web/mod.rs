@@ -14,6 +14,7 @@ pub(crate) mod form;
 pub mod growers;
 pub mod home;
 pub mod import;
+pub mod notices;
 pub mod page;
 pub mod plots;
 pub mod policies;
@@ -90,6 +91,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "accounts.html",
     "account.html",
     "self_service.html",
+    "notices.html",
+    "notice.html",
+    "notice_print.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -268,6 +272,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     audit::configure(cfg);
     accounts::configure(cfg);
     self_service::configure(cfg);
+    notices::configure(cfg);
 }
 
 #[cfg(test)]

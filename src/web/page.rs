@@ -34,6 +34,9 @@ fn nav(actor: &Actor) -> Vec<Value> {
     items.push(json!({"href": "/policies", "label": "保单"}));
     items.push(json!({"href": "/batches", "label": "保费交付"}));
     items.push(json!({"href": "/claims", "label": "理赔"}));
+    if crate::app::notices::may_post(actor) {
+        items.push(json!({"href": "/notices", "label": "公示"}));
+    }
     if actor.can_edit_enrollment() {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }

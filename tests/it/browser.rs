@@ -212,3 +212,55 @@ fn grower_self_service_on_a_phone_in_a_real_browser() {
         "self-service checks passed",
     );
 }
+
+/// A 200-household enrollment notice printed to A4 (tests/browser/notice_print.mjs):
+/// more than one page, the table header repeating (thead as table-header-group).
+#[test]
+fn a_long_notice_prints_on_several_a4_pages_with_its_header() {
+    if !tools_ready() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_at("2012-03-20 09:00");
+    {
+        let mut conn = app.conn();
+        let scheme = guobao::app::schemes::by_code(&mut conn, "walnut-2012").unwrap();
+        let village: i64 = {
+            use diesel::prelude::*;
+            use guobao::db::schema::areas;
+            areas::table
+                .filter(areas::code.eq(crate::helpers::VILLAGE_A1))
+                .select(areas::id)
+                .first(&mut conn)
+                .unwrap()
+        };
+        let places = [guobao::demo::synth::Place {
+            township_id: app.seed.township_a,
+            village_id: village,
+            township_code: crate::helpers::TOWNSHIP_A.into(),
+        }];
+        let areas: Vec<i64> = (0..200).map(|i| 10_000 + i * 137).collect();
+        guobao::demo::synth::insert_policies(
+            &mut conn,
+            &scheme,
+            &places,
+            &areas,
+            "np",
+            guobao::domain::policy::PolicyStatus::Collected,
+        )
+        .unwrap();
+    }
+    let r = crate::helpers::notices::post_notice(
+        &app.api("station_a"),
+        serde_json::json!({"kind": "enrollment", "village_code": crate::helpers::VILLAGE_A1,
+                           "starts_on": "2012-03-20"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 200);
+    let id = r.body["id"].as_i64().unwrap().to_string();
+    run_script(
+        "notice_print.mjs",
+        &[&app.address, crate::helpers::PASSWORD, &id],
+        &[],
+        "notice print checks passed",
+    );
+}

@@ -102,6 +102,7 @@ fn a_claim_from_report_to_payment() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["payment_due_on"], "2012-06-25");
+    notices::notice_for_claim(&app, id);
 
     // Payments: partial, never above what is owed, one bank reference once.
     let pay = |amount: &str, reference: &str| {

@@ -187,6 +187,7 @@ fn a_claim_through_the_pages() {
         &[("agreed_on", "2012-06-12")],
     );
     assert_eq!(p.status, 303, "{}", p.body);
+    notices::notice_for_claim(&app, id);
     // A bad payment shows the reason on the claim page; nothing is recorded.
     let p = desk.submit(
         &claim_url,

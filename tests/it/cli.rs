@@ -582,6 +582,7 @@ fn policies_expire_after_their_cover_ends() {
         &format!("/api/v1/policies/{pid}/collect"),
         serde_json::json!({"collected_on": "2012-03-01"}),
     );
+    notices::notice_for_policy(&app, pid);
     app.api("underwriter").post(
         &format!("/api/v1/policies/{pid}/issue"),
         serde_json::json!({}),

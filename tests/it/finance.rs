@@ -42,6 +42,7 @@ fn policy(app: &TestApp, station: &Api, seq: u32, village: &str, mu: &str, steps
         assert_eq!(r.status, 200, "{}", r.body);
     }
     if steps >= 2 {
+        notices::notice_for_policy(app, pid);
         let r = app
             .api("underwriter")
             .post(&format!("/api/v1/policies/{pid}/issue"), json!({}));

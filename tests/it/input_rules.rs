@@ -44,6 +44,7 @@ fn issued_policy(app: &TestApp, seq: u32) -> Value {
         json!({"collected_on": "2012-03-10"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    notices::notice_for_policy(app, pid);
     let r = app
         .api("underwriter")
         .post(&format!("/api/v1/policies/{pid}/issue"), json!({}));
@@ -456,6 +457,7 @@ fn a_huge_claim_payment_is_refused_and_a_valid_one_recorded() {
         json!({"agreed_on": "2012-06-13"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    notices::notice_for_claim(&app, id);
 
     let pay = |amount: &str, reference: &str| {
         uw.post(

@@ -22,6 +22,7 @@ mod import;
 mod import_web;
 mod input_rules;
 mod migrations;
+mod notices;
 mod openapi;
 mod pages;
 mod policies;

@@ -227,6 +227,7 @@ fn policy_collect_and_issue_through_pages() {
     assert!(station.get(&page).body.contains("已收自缴保费"));
     let uw = app.browser();
     uw.login("underwriter");
+    notices::notice_for_policy(&app, pid);
     let p = uw.submit(&page, &format!("/policies/{pid}/issue"), &[]);
     assert_eq!(p.status, 303);
     let body = uw.get(&page).body;

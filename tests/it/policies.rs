@@ -68,6 +68,7 @@ fn draft_collected_issued_with_cover_from_the_later_date() {
             .status,
         403
     );
+    notices::notice_for_policy(&app, pid);
     let r = uw.post(&format!("/api/v1/policies/{pid}/issue"), json!({}));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "issued");
@@ -110,6 +111,7 @@ fn cover_starts_on_the_collection_day_when_later_than_the_term_start() {
         &format!("/api/v1/policies/{pid}/collect"),
         json!({"collected_on": "2012-05-20"}),
     );
+    notices::notice_for_policy(&app, pid);
     let r = app
         .api("underwriter")
         .post(&format!("/api/v1/policies/{pid}/issue"), json!({}));

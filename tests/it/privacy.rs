@@ -545,6 +545,7 @@ fn insured_b(app: &TestApp, name: &str, seq: u32) -> Insured {
         json!({"collected_on": "2012-03-10"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    notices::notice_for_policy(app, policy_id);
     let r = app
         .api("underwriter")
         .post(&format!("/api/v1/policies/{policy_id}/issue"), json!({}));

@@ -31,6 +31,7 @@ fn issued_with_plots(
         json!({"collected_on": "2012-03-10"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    notices::notice_for_policy(app, pid);
     let r = app
         .api("underwriter")
         .post(&format!("/api/v1/policies/{pid}/issue"), json!({}));
@@ -165,6 +166,7 @@ fn overdue_payments_stand_out_on_the_board() {
         json!({"agreed_on": "2012-06-15"}),
     );
     assert_eq!(r.body["payment_due_on"], "2012-06-25", "{}", r.body);
+    notices::notice_for_claim(&app, id);
     let r = uw.post(
         &format!("/api/v1/claims/{id}/payments"),
         json!({"amount": "1000.00", "paid_on": "2012-06-15", "bank_reference": "BANK-P1"}),

@@ -112,11 +112,12 @@ fn the_right_pair_shows_only_that_growers_policies_plots_and_claims() {
     assert_eq!(v["name"], "甲农户");
     assert_eq!(v["id_number"], format!("5329**********{}", &id_a[14..]));
     assert_eq!(v["phone"], "138****0000");
-    assert_eq!(v["notice_status"], "—");
     let policies = v["policies"].as_array().unwrap();
     assert_eq!(policies.len(), 1, "{v}");
     assert_eq!(policies[0]["policy_no"], c.a.policy_no.as_str());
     assert_eq!(policies[0]["status_name"], "已签发");
+    // Issued only after the village's enrollment notice ran its course.
+    assert_eq!(policies[0]["notice"], "承保公示已期满，异议均已处理");
     assert_eq!(policies[0]["insured_mu"], "15.00");
     assert_eq!(policies[0]["premium"], "1200.00");
     assert_eq!(policies[0]["grower_share"], "240.00");
@@ -135,6 +136,8 @@ fn the_right_pair_shows_only_that_growers_policies_plots_and_claims() {
     assert_eq!(claims[0]["peril_name"], "雹灾");
     assert!(claims[0]["payout"].is_null());
     assert_eq!(claims[0]["paid"], "0.00");
+    // No payout yet: nothing to post.
+    assert!(claims[0]["notice"].is_null(), "{}", claims[0]);
     // B shares the phone: none of B's records, and never the full ID.
     assert!(!r.text.contains(&c.b.policy_no) && !r.text.contains(&c.b.plot_code));
     assert!(!r.text.contains(&id_a) && !r.text.contains(SHARED_PHONE));
@@ -597,6 +600,14 @@ fn a_surveyed_and_part_paid_claim_shows_its_payout_and_what_was_paid() {
         json!({"agreed_on": "2012-06-13"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    // Before its results notice: the grower reads that it is not posted yet.
+    let r = lookup(&app, &id_number("19700101", 44), SHARED_PHONE);
+    assert_eq!(
+        r.body["claims"][0]["notice"], "尚未进行理赔结果公示",
+        "{}",
+        r.body
+    );
+    crate::helpers::notices::notice_for_claim(&app, id);
     let r = uw.post(
         &format!("/api/v1/claims/{id}/payments"),
         json!({"amount": "1000.00", "paid_on": "2012-06-13", "bank_reference": "BANK-S1"}),
@@ -610,6 +621,11 @@ fn a_surveyed_and_part_paid_claim_shows_its_payout_and_what_was_paid() {
     // 5 mu × 1000 元 × 35%.
     assert_eq!(claim["payout"], "1750.00", "{claim}");
     assert_eq!(claim["paid"], "1000.00", "{claim}");
+    // Paid only after its results notice ran its course.
+    assert_eq!(
+        claim["notice"], "理赔结果公示已期满，异议均已处理",
+        "{claim}"
+    );
     assert_eq!(claim["policy_no"], ins.policy_no.as_str());
     let p = app.browser().submit(
         "/self",

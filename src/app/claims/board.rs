@@ -53,6 +53,16 @@ pub struct PaymentDue {
     pub owed: Fen,
 }
 
+/// An approved claim whose payout may not be paid yet: its results notice
+/// is missing, still up, shows another payout or has an objection open.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeWait {
+    #[serde(flatten)]
+    pub claim: ClaimView,
+    pub reason_code: crate::error::ErrorCode,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Board {
     pub now: String,
@@ -65,6 +75,8 @@ pub struct Board {
     pub monthly: Vec<MonthFigure>,
     pub payments_due: Vec<PaymentDue>,
     pub payments_overdue: usize,
+    /// Approved claims waiting on their claim results notice (理赔公示).
+    pub waiting_notice: Vec<NoticeWait>,
 }
 
 pub(super) fn time_left(minutes: i64) -> String {
@@ -172,6 +184,7 @@ pub fn board(
         })
         .collect();
     payments_due.sort_by_key(|p| (-p.days_overdue, p.claim.id));
+    let waiting_notice = waiting_notice(conn, &names, actor, scope, &agreed, today.date())?;
     Ok(Board {
         now: clock::display(now),
         warn_hours: shown_warn.unwrap_or(6),
@@ -189,7 +202,42 @@ pub fn board(
         monthly,
         payments_overdue: payments_due.iter().filter(|p| p.days_overdue > 0).count(),
         payments_due,
+        waiting_notice,
     })
+}
+
+/// The approved and agreed claims still owed money whose notice does not
+/// yet allow payment, with the reason `notices::payable` gives.
+fn waiting_notice(
+    conn: &mut DbConn,
+    names: &Names,
+    actor: &Actor,
+    scope: crate::db::claims::Within,
+    agreed: &[Claim],
+    today: chrono::NaiveDate,
+) -> AppResult<Vec<NoticeWait>> {
+    let approved = crate::db::claims::in_statuses(conn, scope, &[ClaimStatus::Approved])?;
+    let mut rows = Vec::new();
+    let mut reasons = Vec::new();
+    for c in approved.iter().chain(agreed) {
+        if owed(c) <= Fen::ZERO {
+            continue;
+        }
+        if let Some(e) = crate::app::notices::waiting(conn, c, today)? {
+            rows.push(c.clone());
+            reasons.push((e.code(), e.to_string()));
+        }
+    }
+    let views = views_with(conn, names, actor, &rows)?;
+    Ok(views
+        .into_iter()
+        .zip(reasons)
+        .map(|(claim, (reason_code, reason))| NoticeWait {
+            claim,
+            reason_code,
+            reason,
+        })
+        .collect())
 }
 
 /// Month of the report, China time: surveyed in time / surveyed or past

@@ -205,6 +205,8 @@ pub fn pay(
     desk_step(conn, actor, id, None, &PAY, |conn, c| {
         let at = Instant::from_utc(now);
         let today = at.china_day();
+        // The results were posted in the village and nobody objects.
+        crate::app::notices::payable(conn, &c, today.date())?;
         let mut errs = Vec::new();
         let owed = owed(&c);
         let amount = match Fen::parse(&input.amount) {

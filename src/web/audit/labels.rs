@@ -38,6 +38,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("photo", "上传现场照片"),
     ("lock", "锁定结算表"),
     ("demo", "载入演示数据"),
+    ("objection", "登记公示异议"),
+    ("resolve", "处理公示异议"),
 ];
 
 /// Kinds of record, in the order the filter lists them.
@@ -49,6 +51,8 @@ pub const ENTITIES: &[(&str, &str)] = &[
     ("claim", "理赔案件"),
     ("claim_event", "灾害事件"),
     ("claim_payment", "赔款支付"),
+    ("notice", "公示"),
+    ("notice_objection", "公示异议"),
     ("scheme", "险种方案"),
     ("area", "行政区划"),
     ("roster_import", "花名册导入"),

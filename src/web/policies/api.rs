@@ -11,10 +11,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/policies", web::get().to(list_policies))
         .route("/policies/{id}", web::get().to(by_id(policies::get_view)))
         .route("/policies/{id}/collect", web::post().to(collect_policy))
-        .route(
-            "/policies/{id}/issue",
-            web::post().to(by_id(policies::issue)),
-        )
+        .route("/policies/{id}/issue", web::post().to(issue_policy))
         .route(
             "/policies/{id}/cancel",
             web::post().to(by_id(policies::cancel)),
@@ -44,6 +41,14 @@ async fn collect_policy(api: Bearer, id: web::Path<i64>, body: web::Json<Collect
     let today = api.state.clock.today();
     ok(api
         .run(move |c, a| policies::collect(c, a, id, &date, today))
+        .await?)
+}
+
+async fn issue_policy(api: Bearer, id: web::Path<i64>) -> Reply {
+    let id = id.into_inner();
+    let today = api.state.clock.today();
+    ok(api
+        .run(move |c, a| policies::issue(c, a, id, today))
         .await?)
 }
 

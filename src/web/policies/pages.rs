@@ -63,7 +63,7 @@ async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form
     let res = desk
         .run(move |c, a| match action.as_str() {
             "collect" => policies::collect(c, a, id, &date, today),
-            "issue" => policies::issue(c, a, id),
+            "issue" => policies::issue(c, a, id, today),
             "cancel" => policies::cancel(c, a, id),
             _ => Err(AppError::not_found("操作")),
         })

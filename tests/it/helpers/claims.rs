@@ -51,6 +51,7 @@ pub fn insured(app: &TestApp, name: &str, seq: u32, issue: bool) -> Insured {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     if issue {
+        notices::notice_for_policy(app, policy_id);
         let r = app
             .api("underwriter")
             .post(&format!("/api/v1/policies/{policy_id}/issue"), json!({}));

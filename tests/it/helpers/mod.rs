@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod claims;
+pub mod notices;
 pub mod report;
 
 use diesel::prelude::*;
