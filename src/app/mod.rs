@@ -12,6 +12,7 @@ pub mod fault;
 pub mod finance;
 pub mod growers;
 pub mod import;
+pub mod inspection;
 pub mod plots;
 pub mod policies;
 pub mod premium_flow;

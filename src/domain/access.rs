@@ -97,10 +97,16 @@ pub enum Action {
     SurveyClaims,
     /// Create accounts, change roles, reset passwords, unlock, revoke tokens.
     ManageAccounts,
+    /// Draw a village's pre-cover inspection sample (验标抽样) and see it.
+    DrawInspection,
+    /// Draw a village's sample again, superseding the earlier draw.
+    RedrawInspection,
+    /// Record a sampled plot's inspection result on site.
+    RecordInspection,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 20] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -118,6 +124,9 @@ impl Action {
         Action::ViewClaims,
         Action::SurveyClaims,
         Action::ManageAccounts,
+        Action::DrawInspection,
+        Action::RedrawInspection,
+        Action::RecordInspection,
     ];
 }
 
@@ -228,6 +237,27 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
         &[(R::CountyForestry, Assigned), (R::Adjuster, Assigned)],
     ),
     (A::ManageAccounts, &[(R::Admin, County)]),
+    (
+        A::DrawInspection,
+        &[
+            (R::Admin, County),
+            (R::CountyForestry, County),
+            (R::Township, OwnTownship),
+            (R::Underwriter, County),
+        ],
+    ),
+    (
+        A::RedrawInspection,
+        &[(R::Admin, County), (R::CountyForestry, County)],
+    ),
+    (
+        A::RecordInspection,
+        &[
+            (R::CountyForestry, County),
+            (R::Underwriter, County),
+            (R::Adjuster, County),
+        ],
+    ),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -289,6 +319,9 @@ mod tests {
         (A::ViewClaims, "CCTCSC"),
         (A::SurveyClaims, "-S--S-"),
         (A::ManageAccounts, "C-----"),
+        (A::DrawInspection, "CCTC--"),
+        (A::RedrawInspection, "CC----"),
+        (A::RecordInspection, "-C-CC-"),
     ];
 
     #[test]
