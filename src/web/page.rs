@@ -34,6 +34,11 @@ fn nav(actor: &Actor) -> Vec<Value> {
     items.push(json!({"href": "/policies", "label": "保单"}));
     items.push(json!({"href": "/batches", "label": "保费交付"}));
     items.push(json!({"href": "/claims", "label": "理赔"}));
+    if actor.may(crate::app::Action::DrawInspection)
+        || actor.may(crate::app::Action::RecordInspection)
+    {
+        items.push(json!({"href": "/inspection", "label": "验标"}));
+    }
     if actor.can_edit_enrollment() {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }
