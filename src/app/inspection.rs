@@ -42,7 +42,10 @@ pub const MODES: [(&str, &str); 2] = [
         EnrolmentMode::Individual.as_str(),
         EnrolmentMode::Individual.name(),
     ),
-    (EnrolmentMode::Village.as_str(), EnrolmentMode::Village.name()),
+    (
+        EnrolmentMode::Village.as_str(),
+        EnrolmentMode::Village.name(),
+    ),
 ];
 
 /// (code, label) of the outcomes, for the tablet page and the API.
@@ -250,7 +253,9 @@ fn status_of(
     let township = super::areas::area_by_id(conn, township_id)?;
     let population = rows::population(conn, scheme.id, v.id)?;
     let draws = rows::draws_of(conn, scheme.id, v.id)?;
-    let current = draws.iter().find(|d| d.status == DrawStatus::Current.as_str());
+    let current = draws
+        .iter()
+        .find(|d| d.status == DrawStatus::Current.as_str());
     let mut samples = Vec::new();
     let mut tally = Tally::default();
     if let Some(d) = current {
@@ -349,7 +354,12 @@ pub struct VillageList {
 pub fn villages(conn: &mut DbConn, actor: &Actor, f: &VillageFilter) -> AppResult<VillageList> {
     actor.require(may_see(actor))?;
     let scheme = scheme_for(conn, f.scheme.as_deref())?;
-    let township = match f.township.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let township = match f
+        .township
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(code) => Some(super::areas::township_by_code(conn, actor, code)?.id),
         None => actor.township_scope(),
     };
@@ -394,7 +404,10 @@ pub fn villages(conn: &mut DbConn, actor: &Actor, f: &VillageFilter) -> AppResul
                 population_plots: plots,
                 population_mu: Mu::from_units(units),
                 drawn: d.is_some(),
-                mode_name: view.as_ref().map(|v| v.mode_name.clone()).unwrap_or_default(),
+                mode_name: view
+                    .as_ref()
+                    .map(|v| v.mode_name.clone())
+                    .unwrap_or_default(),
                 seed: d.map(|d| d.seed),
                 sample_plots: d.map_or(0, |d| i64::from(d.sample_plots)),
                 sample_mu: d.map_or(Mu::ZERO, |d| d.sample_area_units),
@@ -481,7 +494,10 @@ pub fn draw(
             None
         }
     };
-    let seed = read_seed(&input.seed).map_err(|e| errs.push(e)).ok().flatten();
+    let seed = read_seed(&input.seed)
+        .map_err(|e| errs.push(e))
+        .ok()
+        .flatten();
     let reason = text::check("重新抽取原因", &input.reason, TextKind::Reason)
         .map_err(|p| errs.push(FieldError::new("reason", p.code, p.message)))
         .unwrap_or_default();
@@ -829,9 +845,7 @@ fn check_input(
                 errs.push(FieldError::new(
                     "area_mu",
                     ErrorCode::InspectionAreaInvalid,
-                    format!(
-                        "实测面积与登记面积相同（{m}亩），请选择“核实无误”"
-                    ),
+                    format!("实测面积与登记面积相同（{m}亩），请选择“核实无误”"),
                 ));
                 None
             }
@@ -1182,12 +1196,10 @@ pub fn add_photo(
         })
     });
     match first {
-        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
-            match super::tx(conn, look)? {
-                Some(out) => Ok(out),
-                None => Err(e),
-            }
-        }
+        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => match super::tx(conn, look)? {
+            Some(out) => Ok(out),
+            None => Err(e),
+        },
         other => other,
     }
 }

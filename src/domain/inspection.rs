@@ -140,8 +140,14 @@ mod tests {
 
     #[test]
     fn the_share_is_rounded_up_to_the_unit() {
-        assert_eq!(required_units(Mu::from_units(10_001), dec!(50)), Some(5_001));
-        assert_eq!(required_units(Mu::from_units(10_000), dec!(50)), Some(5_000));
+        assert_eq!(
+            required_units(Mu::from_units(10_001), dec!(50)),
+            Some(5_001)
+        );
+        assert_eq!(
+            required_units(Mu::from_units(10_000), dec!(50)),
+            Some(5_000)
+        );
         assert_eq!(required_units(Mu::from_units(3), dec!(5)), Some(1));
         assert_eq!(required_units(Mu::ZERO, dec!(5)), Some(0));
         assert_eq!(required_units(Mu::from_units(7), dec!(33.3333)), Some(3));

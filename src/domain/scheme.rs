@@ -458,7 +458,11 @@ impl SchemeDef {
         let ins = &self.inspection;
         if [ins.individual_percent, ins.village_percent]
             .iter()
-            .any(|p| *p <= Decimal::ZERO || *p > Decimal::ONE_HUNDRED || p.normalize().scale() > MAX_RATE_DECIMALS)
+            .any(|p| {
+                *p <= Decimal::ZERO
+                    || *p > Decimal::ONE_HUNDRED
+                    || p.normalize().scale() > MAX_RATE_DECIMALS
+            })
         {
             push(
                 ErrorCode::SchemeInspectionInvalid,
@@ -614,7 +618,8 @@ mod tests {
         assert_eq!(s.inspection, InspectionRules::default());
         assert_eq!(s.inspection.individual_percent, Decimal::from(50));
         let mut v: serde_json::Value = serde_json::from_str(WALNUT_2012_JSON).unwrap();
-        v["inspection"] = serde_json::json!({"village_percent": "0", "required_before_issue": true});
+        v["inspection"] =
+            serde_json::json!({"village_percent": "0", "required_before_issue": true});
         let s: SchemeDef = serde_json::from_value(v).unwrap();
         assert!(s.inspection.required_before_issue);
         assert_eq!(problem_codes(&s), ["scheme_inspection_invalid"]);

@@ -33,8 +33,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(crate::web::json_config(64 * 1024))
                 .route(web::post().to(result_submit)),
         )
-        .route("/inspection/samples/{id}/photos", web::post().to(photo_upload))
-        .route("/inspection/samples/{id}/photos/{pid}", web::get().to(photo_get));
+        .route(
+            "/inspection/samples/{id}/photos",
+            web::post().to(photo_upload),
+        )
+        .route(
+            "/inspection/samples/{id}/photos/{pid}",
+            web::get().to(photo_get),
+        );
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<Value> {
@@ -171,10 +177,7 @@ async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
         return desk.error(&AppError::not_found("照片"));
     };
-    match desk
-        .run(move |c, a| inspection::photo(c, a, id, pid))
-        .await
-    {
+    match desk.run(move |c, a| inspection::photo(c, a, id, pid)).await {
         Ok((ct, bytes)) => Ok(HttpResponse::Ok()
             .content_type(ct)
             .insert_header(("Cache-Control", "private, max-age=86400"))
