@@ -4,6 +4,7 @@
 //! the values those use cases would store (`bulk`), under one audit entry.
 
 mod bulk;
+mod inspection;
 
 use crate::app::auth::{create_demo_user, NewAccount};
 use crate::app::{Actor, Role};
@@ -171,6 +172,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             policies: created.policies.len() as i64,
         };
         demo_claims(conn, crate::app::clock::Clock::system().now())?;
+        inspection::demo_inspection(conn, crate::app::clock::Clock::system().now())?;
         created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
         bulk::record(conn, &actor, &county.code, created)?;
         Ok(summary)
