@@ -206,7 +206,7 @@ pub(super) fn demo_inspection(conn: &mut DbConn, now: DateTime<Utc>) -> AppResul
     // A: organised by the village (5%); every sampled plot verified, the
     // first on a draft policy measured smaller on site.
     let drafts: Vec<i64> = draft_plots(conn, a)?.into_iter().map(|x| x.0).collect();
-    let seed = seed_for(conn, a, EnrolmentMode::Village, 2012_0315_01, &drafts)?;
+    let seed = seed_for(conn, a, EnrolmentMode::Village, 2012031501, &drafts)?;
     let s = draw(conn, &station, a, "village", seed, "")?;
     let drafts = on_drafts(conn, &s)?;
     let corrected = drafts.first().map(|(id, _)| *id);
@@ -231,7 +231,7 @@ pub(super) fn demo_inspection(conn: &mut DbConn, now: DateTime<Utc>) -> AppResul
     if wanted.is_empty() {
         wanted = draft_plots(conn, b)?.into_iter().map(|x| x.0).collect();
     }
-    let seed = seed_for(conn, b, EnrolmentMode::Village, 2012_0315_02, &wanted)?;
+    let seed = seed_for(conn, b, EnrolmentMode::Village, 2012031502, &wanted)?;
     let s = draw(conn, &station, b, "village", seed, "")?;
     let drafts = on_drafts(conn, &s)?;
     let mut refused = drafts.first().map(|(id, _)| *id);
@@ -262,18 +262,18 @@ pub(super) fn demo_inspection(conn: &mut DbConn, now: DateTime<Utc>) -> AppResul
         }
     }
     // C: individual enrolment (50%), under way: the first two verified.
-    let s = draw(conn, &station, c, "individual", 2012_0315_03, "")?;
+    let s = draw(conn, &station, c, "individual", 2012031503, "")?;
     for x in s.samples.iter().take(2) {
         result(conn, &adjuster, now, x.id, "verified", None, "")?;
     }
     // D: drawn, then drawn again by the county forestry bureau.
-    draw(conn, &station, d, "village", 2012_0315_04, "")?;
+    draw(conn, &station, d, "village", 2012031504, "")?;
     draw(
         conn,
         &forestry,
         d,
         "village",
-        2012_0315_05,
+        2012031505,
         "抽样时有农户地块尚未登记，补登后重新抽取",
     )?;
     Ok(())
