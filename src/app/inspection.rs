@@ -1076,6 +1076,25 @@ pub fn keep_refusal(conn: &mut DbConn, plot_id: i64, values: &mut PlotValues) ->
     Ok(())
 }
 
+/// The refusal a stored plot carries among its eligibility reasons, if any
+/// (read from the row, so a roster import of many plots asks nothing more).
+pub fn refusal_on(stored: &Plot) -> Option<Reason> {
+    if !stored.reasons.contains(REFUSED_REASON_CODE) {
+        return None;
+    }
+    let reasons: Vec<Reason> = serde_json::from_str(&stored.reasons).unwrap_or_default();
+    reasons.into_iter().find(|r| r.code == REFUSED_REASON_CODE)
+}
+
+/// A roster row judging a refused plot again keeps the refusal.
+pub fn carry_refusal(refused: &Reason, values: &mut PlotValues) {
+    let mut reasons: Vec<Reason> = serde_json::from_str(&values.reasons).unwrap_or_default();
+    reasons.retain(|r| r.code != REFUSED_REASON_CODE);
+    reasons.push(refused.clone());
+    values.eligible = false;
+    values.reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
+}
+
 /// A sampled plot is evidence of the village's inspection: it is not
 /// deleted (refuse it at inspection, or cancel the policy, instead).
 pub fn refuse_delete_if_sampled(conn: &mut DbConn, plot_ids: &[i64]) -> AppResult<()> {

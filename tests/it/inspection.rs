@@ -787,3 +787,68 @@ fn the_pages_draw_show_and_take_a_result_from_the_tablet() {
         assert!(ct.starts_with("text/javascript"));
     }
 }
+
+#[test]
+fn a_roster_imported_again_keeps_a_refused_plot_refused() {
+    let app = spawn_app_at("2012-03-20 09:00");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (id_number("19700101", 61), id_number("19700102", 62));
+    let file = roster_file(
+        dir.path(),
+        "roster.xlsx",
+        &[
+            ("王明", &a, "13800000001", "一村", "R-1", 3.0),
+            ("王明", &a, "13800000001", "一村", "R-2", 2.0),
+            ("李华", &b, "13800000002", "一村", "R-3", 1.5),
+        ],
+    );
+    let import = || {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_guobao"))
+            .args([
+                "--database-url",
+                &app.db.url,
+                "import",
+                "roster",
+                &file,
+                "--township",
+                TOWNSHIP_A,
+                "--json",
+            ])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    import();
+    let v = village_id(&app, VILLAGE_A1);
+    let d = app.api("forestry").post(
+        &format!("/api/v1/inspection/villages/{v}/draws"),
+        json!({"mode": "individual", "seed": 5}),
+    );
+    assert_eq!(d.status, 201, "{}", d.body);
+    let s = &d.body["samples"][0];
+    let (sid, plot) = (s["id"].as_i64().unwrap(), s["plot_id"].as_i64().unwrap());
+    let mut body = result_body("tablet-roster-01", "refused");
+    body["reason"] = json!("已砍伐改种");
+    let r = app
+        .api("underwriter")
+        .post(&format!("/api/v1/inspection/samples/{sid}/result"), body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let station = app.api("station_a");
+    assert_eq!(
+        station.get(&format!("/api/v1/plots/{plot}")).body["eligible"],
+        false
+    );
+    // The same roster again: the row would be eligible by the scheme's
+    // rules, but the plot was refused on site.
+    let again = import();
+    assert_eq!(again["counts"]["rejected"], 0, "{again}");
+    let p = station.get(&format!("/api/v1/plots/{plot}"));
+    assert_eq!(p.body["eligible"], false, "{}", p.body);
+    assert!(
+        p.body["reasons"].to_string().contains("已砍伐改种"),
+        "{}",
+        p.body
+    );
+}
