@@ -1348,7 +1348,8 @@ pub struct PolicyInspection {
     pub villages: Vec<VillageSummary>,
 }
 
-/// The inspection of the villages of a policy's plots, for the policy page.
+/// The inspection of the villages of a policy's plots, for the policy page:
+/// only while the policy waits for issuance, and only its villages.
 pub fn for_policy(
     conn: &mut DbConn,
     actor: &Actor,
@@ -1358,25 +1359,52 @@ pub fn for_policy(
         return Ok(None);
     }
     let p = super::scoped::<Policy>(conn, actor, policy_id)?;
+    if !rows::PENDING.contains(&p.status) {
+        return Ok(None);
+    }
     let scheme = super::schemes::by_id(conn, p.scheme_id)?;
-    let ids = villages_of(conn, &p)?;
-    let township = super::areas::area_by_id(conn, p.township_id)?;
-    let list = villages(
-        conn,
-        actor,
-        &VillageFilter {
-            scheme: Some(scheme.def.code.clone()),
-            township: Some(township.code),
-        },
-    )?;
-    let mut out: Vec<VillageSummary> = list
-        .items
-        .into_iter()
-        .filter(|v| ids.contains(&v.village_id))
-        .collect();
-    out.sort_by_key(|v| v.village_id);
+    let mut villages = Vec::new();
+    for id in villages_of(conn, &p)? {
+        let v = super::areas::area_by_id(conn, id)?;
+        let township = v
+            .parent_id
+            .map(|t| super::areas::area_by_id(conn, t))
+            .transpose()?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let population = rows::population(conn, scheme.id, id)?;
+        let d = rows::current_draw(conn, scheme.id, id)?;
+        let mut tally = Tally::default();
+        if let Some(d) = &d {
+            for (_, outcome, n) in rows::outcome_counts(conn, &[d.id])? {
+                tally.add(&outcome, n);
+            }
+        }
+        let view = d.as_ref().map(draw_view);
+        villages.push(VillageSummary {
+            village_id: id,
+            village_code: v.code,
+            village_name: v.name,
+            township_name: township,
+            population_plots: population.len() as i64,
+            population_mu: population.iter().map(|x| x.2).sum(),
+            drawn: d.is_some(),
+            mode_name: view
+                .as_ref()
+                .map(|v| v.mode_name.clone())
+                .unwrap_or_default(),
+            seed: d.as_ref().map(|d| d.seed),
+            sample_plots: d.as_ref().map_or(0, |d| i64::from(d.sample_plots)),
+            sample_mu: d.as_ref().map_or(Mu::ZERO, |d| d.sample_area_units),
+            share_reached: view.as_ref().is_some_and(|v| v.share_reached),
+            complete: d
+                .as_ref()
+                .is_some_and(|d| tally.done >= i64::from(d.sample_plots)),
+            tally,
+        });
+    }
     Ok(Some(PolicyInspection {
         required_before_issue: scheme.def.inspection.required_before_issue,
-        villages: out,
+        villages,
     }))
 }

@@ -37,6 +37,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("photo", "上传现场照片"),
     ("lock", "锁定结算表"),
     ("demo", "载入演示数据"),
+    ("draw", "验标抽样"),
+    ("redraw", "重新抽样"),
+    ("inspect", "登记验标结果"),
 ];
 
 /// Kinds of record, in the order the filter lists them.
@@ -60,6 +63,8 @@ pub const ENTITIES: &[(&str, &str)] = &[
     ("session", "会话"),
     ("api_token", "接口令牌"),
     ("export", "导出文件"),
+    ("inspection_draw", "验标抽样"),
+    ("inspection_sample", "验标抽样地块"),
 ];
 
 /// Fields a `read` row names, in Chinese.
