@@ -1248,6 +1248,8 @@ pub struct SampleDetail {
     pub max_distance_m: u32,
     pub tree_count: i32,
     pub variety_name: String,
+    /// The photos already received, oldest first.
+    pub photo_ids: Vec<i64>,
 }
 
 /// One sampled plot, for the tablet page.
@@ -1265,7 +1267,11 @@ pub fn sample_detail(conn: &mut DbConn, actor: &Actor, sample_id: i64) -> AppRes
         ))
         .first(conn)?;
     let result = rows::result_of_sample(conn, s.id)?;
-    let photos = rows::photos_of(conn, &[s.id])?.len();
+    let photo_ids: Vec<i64> = rows::photos_of(conn, &[s.id])?
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    let photos = photo_ids.len();
     Ok(SampleDetail {
         sample: SampleView {
             id: s.id,
@@ -1292,6 +1298,7 @@ pub fn sample_detail(conn: &mut DbConn, actor: &Actor, sample_id: i64) -> AppRes
             .variety(&plot.variety)
             .map(|v| v.name.clone())
             .unwrap_or_else(|| plot.variety.clone()),
+        photo_ids,
     })
 }
 

@@ -703,6 +703,9 @@ fn hostile_input_gets_a_clean_refusal_and_nothing_is_written() {
         .unwrap();
     assert_eq!(got.status().as_u16(), 200);
     assert_eq!(got.bytes().unwrap().to_vec(), jpeg(3));
+    let detail = adjuster.get(&format!("/api/v1/inspection/samples/{sid}"));
+    assert_eq!(detail.body["photo_ids"], json!([pid]));
+    assert_eq!(detail.body["sample"]["photos"], 1);
     // With everything right, the result goes in.
     good["notes"] = json!("核实无误");
     let r = adjuster.post(&path, good);
