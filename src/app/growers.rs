@@ -342,6 +342,8 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
             .order(plots::id)
             .select(Plot::as_select())
             .load(conn)?;
+        let plot_ids: Vec<i64> = their_plots.iter().map(|p| p.id).collect();
+        super::inspection::refuse_delete_if_sampled(conn, &plot_ids)?;
         let ids: Vec<i64> = drafts.iter().map(|p| p.id).collect();
         crate::db::policies::delete(conn, &ids)?;
         diesel::delete(plots::table.filter(plots::grower_id.eq(id))).execute(conn)?;

@@ -12,6 +12,7 @@ pub mod fault;
 pub mod finance;
 pub mod growers;
 pub mod import;
+pub mod inspection;
 pub mod notices;
 pub mod plots;
 pub mod policies;

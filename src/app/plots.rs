@@ -449,7 +449,8 @@ pub fn update(conn: &mut DbConn, actor: &Actor, id: i64, input: &PlotInput) -> A
         )?;
         let grower = super::load::<Grower>(conn, before.grower_id)?;
         let scheme = super::schemes::by_id(conn, before.scheme_id)?;
-        let v = validate(conn, actor, input, &scheme, &grower, Some(&before.code))?;
+        let mut v = validate(conn, actor, input, &scheme, &grower, Some(&before.code))?;
+        super::inspection::keep_refusal(conn, id, &mut v.values)?;
         refuse_duplicate_code(conn, &scheme, &v.values.code, Some(id))?;
         rows::plots::update(conn, id, &v.values, before.version, &now_text())?;
         let after = super::load::<Plot>(conn, id)?;
@@ -463,6 +464,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
     actor.require(actor.can_edit_enrollment())?;
     super::tx(conn, |conn| {
         let before = super::scoped::<Plot>(conn, actor, id)?;
+        super::inspection::refuse_delete_if_sampled(conn, &[id])?;
         if super::policies::locked_for(conn, before.grower_id, before.scheme_id)? && before.eligible
         {
             return Err(AppError::conflict(

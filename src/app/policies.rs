@@ -222,6 +222,7 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64, today: NaiveDate) -> App
         }
         super::notices::issuable(conn, p, today)?;
         let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+        super::inspection::issuable(conn, p, &scheme)?;
         let collected = p
             .share_collected_on
             .map(Day::date)

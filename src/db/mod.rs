@@ -5,6 +5,7 @@ pub mod audit_chain;
 pub mod claims;
 pub mod enrollment;
 pub mod finance;
+pub mod inspection;
 pub mod models;
 pub mod notices;
 pub mod policies;

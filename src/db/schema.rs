@@ -551,3 +551,100 @@ diesel::allow_tables_to_appear_in_same_query!(notices, areas);
 diesel::allow_tables_to_appear_in_same_query!(notice_items, policies);
 diesel::allow_tables_to_appear_in_same_query!(notice_items, claims);
 diesel::allow_tables_to_appear_in_same_query!(notice_items, growers);
+
+// ---- pre-cover inspection (migration 2026-12-02-000009_inspection)
+
+diesel::table! {
+    inspection_draws (id) {
+        id -> BigInt,
+        scheme_id -> BigInt,
+        village_id -> BigInt,
+        township_id -> BigInt,
+        mode -> Text,
+        percent -> Text,
+        seed -> BigInt,
+        population_plots -> Integer,
+        population_area_units -> BigInt,
+        required_area_units -> BigInt,
+        sample_plots -> Integer,
+        sample_area_units -> BigInt,
+        status -> Text,
+        reason -> Text,
+        superseded_by -> Nullable<BigInt>,
+        drawn_by -> Nullable<BigInt>,
+        drawn_at -> Text,
+    }
+}
+
+diesel::table! {
+    inspection_samples (id) {
+        id -> BigInt,
+        draw_id -> BigInt,
+        plot_id -> BigInt,
+        position -> Integer,
+        area_units -> BigInt,
+    }
+}
+
+diesel::table! {
+    inspection_results (id) {
+        id -> BigInt,
+        sample_id -> BigInt,
+        plot_id -> BigInt,
+        client_id -> Text,
+        outcome -> Text,
+        area_before_units -> BigInt,
+        area_after_units -> Nullable<BigInt>,
+        reason -> Text,
+        notes -> Text,
+        inspected_at -> Text,
+        received_at -> Text,
+        latitude -> Text,
+        longitude -> Text,
+        accuracy_m -> Nullable<Integer>,
+        location_check -> Text,
+        distance_m -> Integer,
+        recorded_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    inspection_photos (id) {
+        id -> BigInt,
+        sample_id -> BigInt,
+        client_id -> Text,
+        sha256 -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(inspection_samples -> inspection_draws (draw_id));
+diesel::joinable!(inspection_samples -> plots (plot_id));
+diesel::joinable!(inspection_results -> inspection_samples (sample_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    inspection_draws,
+    inspection_samples,
+    inspection_results,
+    inspection_photos,
+);
+diesel::allow_tables_to_appear_in_same_query!(inspection_draws, plots);
+diesel::allow_tables_to_appear_in_same_query!(inspection_draws, growers);
+diesel::allow_tables_to_appear_in_same_query!(inspection_draws, policies);
+diesel::allow_tables_to_appear_in_same_query!(inspection_draws, areas);
+diesel::allow_tables_to_appear_in_same_query!(inspection_samples, plots);
+diesel::allow_tables_to_appear_in_same_query!(inspection_samples, growers);
+diesel::allow_tables_to_appear_in_same_query!(inspection_samples, policies);
+diesel::allow_tables_to_appear_in_same_query!(inspection_samples, areas);
+diesel::allow_tables_to_appear_in_same_query!(inspection_results, plots);
+diesel::allow_tables_to_appear_in_same_query!(inspection_results, growers);
+diesel::allow_tables_to_appear_in_same_query!(inspection_results, policies);
+diesel::allow_tables_to_appear_in_same_query!(inspection_results, areas);
+diesel::allow_tables_to_appear_in_same_query!(inspection_photos, plots);
+diesel::allow_tables_to_appear_in_same_query!(inspection_photos, growers);
+diesel::allow_tables_to_appear_in_same_query!(inspection_photos, policies);
+diesel::allow_tables_to_appear_in_same_query!(inspection_photos, areas);

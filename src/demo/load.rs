@@ -4,6 +4,7 @@
 //! the values those use cases would store (`bulk`), under one audit entry.
 
 mod bulk;
+mod inspection;
 
 use crate::app::auth::{create_demo_user, NewAccount};
 use crate::app::{Actor, Role};
@@ -171,6 +172,9 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             policies: created.policies.len() as i64,
         };
         let now = crate::app::clock::Clock::system().now();
+        // Inspection first: its area correction reprices a draft, which the
+        // village's notice then shows as it stands.
+        inspection::demo_inspection(conn, now)?;
         let notice_ids = super::notices::enrollment(conn, &scheme, now)?;
         demo_claims(conn, &scheme, now)?;
         // One audit entry for the notices written with the county.

@@ -99,10 +99,16 @@ pub enum Action {
     ManageAccounts,
     /// Prepare and record the public notices (公示), their photos and objections.
     PostNotices,
+    /// Draw a village's pre-cover inspection sample (验标抽样) and see it.
+    DrawInspection,
+    /// Draw a village's sample again, superseding the earlier draw.
+    RedrawInspection,
+    /// Record a sampled plot's inspection result on site.
+    RecordInspection,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -121,6 +127,9 @@ impl Action {
         Action::SurveyClaims,
         Action::ManageAccounts,
         Action::PostNotices,
+        Action::DrawInspection,
+        Action::RedrawInspection,
+        Action::RecordInspection,
     ];
 }
 
@@ -240,6 +249,27 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
             (R::Underwriter, County),
         ],
     ),
+    (
+        A::DrawInspection,
+        &[
+            (R::Admin, County),
+            (R::CountyForestry, County),
+            (R::Township, OwnTownship),
+            (R::Underwriter, County),
+        ],
+    ),
+    (
+        A::RedrawInspection,
+        &[(R::Admin, County), (R::CountyForestry, County)],
+    ),
+    (
+        A::RecordInspection,
+        &[
+            (R::CountyForestry, County),
+            (R::Underwriter, County),
+            (R::Adjuster, County),
+        ],
+    ),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -302,6 +332,9 @@ mod tests {
         (A::SurveyClaims, "-S--S-"),
         (A::ManageAccounts, "C-----"),
         (A::PostNotices, "CCTC--"),
+        (A::DrawInspection, "CCTC--"),
+        (A::RedrawInspection, "CC----"),
+        (A::RecordInspection, "-C-CC-"),
     ];
 
     #[test]

@@ -7,6 +7,7 @@ pub mod area;
 pub mod claims;
 pub mod eligibility;
 pub mod id_number;
+pub mod inspection;
 pub mod measure;
 pub mod money;
 pub mod number;

@@ -163,11 +163,62 @@ pub struct SchemeDef {
     #[serde(default = "default_tolerance")]
     pub area_tolerance_percent: Decimal,
     pub varieties: Vec<Variety>,
+    /// Pre-cover inspection (验标); the national defaults when left out
+    /// (and then left out when stored, so a definition written before this
+    /// section existed is stored as it always was).
+    #[serde(default, skip_serializing_if = "InspectionRules::is_default")]
+    pub inspection: InspectionRules,
     /// How long the public notices stay posted. Left out of the stored JSON
     /// while it holds the defaults, so definitions stored before it existed
     /// read and write back the same.
     #[serde(default, skip_serializing_if = "NoticeRules::is_default")]
     pub notices: NoticeRules,
+}
+
+/// Pre-cover inspection (验标): the share of a village's insured area to
+/// inspect on site, by how its growers enrolled, and whether policies wait
+/// for the village's sample to be complete before they are issued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InspectionRules {
+    /// Percent of the insured area, growers enrolled one by one.
+    #[serde(default = "default_individual_percent")]
+    pub individual_percent: Decimal,
+    /// Percent of the insured area, enrolment organised by the village.
+    #[serde(default = "default_village_percent")]
+    pub village_percent: Decimal,
+    #[serde(default)]
+    pub required_before_issue: bool,
+}
+
+fn default_individual_percent() -> Decimal {
+    Decimal::from(50)
+}
+fn default_village_percent() -> Decimal {
+    Decimal::from(5)
+}
+
+impl Default for InspectionRules {
+    fn default() -> Self {
+        InspectionRules {
+            individual_percent: default_individual_percent(),
+            village_percent: default_village_percent(),
+            required_before_issue: false,
+        }
+    }
+}
+
+impl InspectionRules {
+    pub fn is_default(&self) -> bool {
+        *self == InspectionRules::default()
+    }
+
+    /// The share (percent) for an enrolment mode.
+    pub fn percent(&self, mode: super::inspection::EnrolmentMode) -> Decimal {
+        match mode {
+            super::inspection::EnrolmentMode::Individual => self.individual_percent,
+            super::inspection::EnrolmentMode::Village => self.village_percent,
+        }
+    }
 }
 
 /// The posting periods of the public notices (公示期), in days.
@@ -454,6 +505,20 @@ impl SchemeDef {
                 format!("面积允许误差须在0到100（%）之间，最多{MAX_RATE_DECIMALS}位小数"),
             );
         }
+        let ins = &self.inspection;
+        if [ins.individual_percent, ins.village_percent]
+            .iter()
+            .any(|p| {
+                *p <= Decimal::ZERO
+                    || *p > Decimal::ONE_HUNDRED
+                    || p.normalize().scale() > MAX_RATE_DECIMALS
+            })
+        {
+            push(
+                ErrorCode::SchemeInspectionInvalid,
+                format!("验标抽样比例须大于0且不超过100（%），最多{MAX_RATE_DECIMALS}位小数"),
+            );
+        }
         if self.varieties.is_empty() {
             push(
                 ErrorCode::SchemeVarietiesMissing,
@@ -603,5 +668,18 @@ mod tests {
         s.subsidy_levels[0].percent += Decimal::ONE;
         let problems = s.validate().unwrap_err();
         assert_eq!(problems[0].code, "scheme_levels_mismatch");
+    }
+
+    #[test]
+    fn inspection_defaults_and_bounds() {
+        let s = walnut();
+        assert_eq!(s.inspection, InspectionRules::default());
+        assert_eq!(s.inspection.individual_percent, Decimal::from(50));
+        let mut v: serde_json::Value = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+        v["inspection"] =
+            serde_json::json!({"village_percent": "0", "required_before_issue": true});
+        let s: SchemeDef = serde_json::from_value(v).unwrap();
+        assert!(s.inspection.required_before_issue);
+        assert_eq!(problem_codes(&s), ["scheme_inspection_invalid"]);
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod form;
 pub mod growers;
 pub mod home;
 pub mod import;
+pub mod inspection;
 pub mod notices;
 pub mod page;
 pub mod plots;
@@ -78,6 +79,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "claim.html",
     "claim_new.html",
     "claim_survey.html",
+    "inspection.html",
+    "inspection_village.html",
+    "inspection_sample.html",
     "error.html",
     "finance.html",
     "finance_requests.html",
@@ -261,6 +265,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     page::configure(cfg);
     api::configure(cfg);
     claims::pages::configure(cfg);
+    inspection::pages::configure(cfg);
     import::configure(cfg);
     reports::configure(cfg);
     finance::configure(cfg);

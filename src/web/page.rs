@@ -37,6 +37,11 @@ fn nav(actor: &Actor) -> Vec<Value> {
     if crate::app::notices::may_post(actor) {
         items.push(json!({"href": "/notices", "label": "公示"}));
     }
+    if actor.may(crate::app::Action::DrawInspection)
+        || actor.may(crate::app::Action::RecordInspection)
+    {
+        items.push(json!({"href": "/inspection", "label": "验标"}));
+    }
     if actor.can_edit_enrollment() {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }

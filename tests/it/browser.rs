@@ -264,3 +264,60 @@ fn a_long_notice_prints_on_several_a4_pages_with_its_header() {
         "notice print checks passed",
     );
 }
+
+/// The inspection page with the network cut and restored
+/// (tests/browser/inspection.mjs): one 15-mu plot with its polygon on a draft
+/// policy, the only plot of 一村, drawn as the village's sample.
+#[test]
+fn tablet_inspection_survives_a_lost_signal() {
+    if !tools_ready() {
+        return;
+    }
+    use serde_json::json;
+    let app = crate::helpers::spawn_app();
+    let station = app.api("station_a");
+    let g = crate::helpers::GrowerBuilder::new("验标户")
+        .seq(1)
+        .create(&station);
+    let r = station.post(
+        "/api/v1/plots",
+        json!({"grower_id": g, "variety": "early", "tree_age": 8, "tree_count": 300,
+               "fruit_per_tree": 300, "area_mu": "15", "boundary": crate::helpers::claims::square()}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let village: i64 = {
+        use diesel::prelude::*;
+        use guobao::db::schema::areas;
+        areas::table
+            .filter(areas::code.eq(crate::helpers::VILLAGE_A1))
+            .select(areas::id)
+            .first(&mut app.conn())
+            .unwrap()
+    };
+    let d = station.post(
+        &format!("/api/v1/inspection/villages/{village}/draws"),
+        json!({"mode": "individual", "seed": 1}),
+    );
+    assert_eq!(d.status, 201, "{}", d.body);
+    let sample = d.body["samples"][0]["id"].as_i64().unwrap();
+    let token = app.api("underwriter").token;
+    run_script(
+        "inspection.mjs",
+        &[
+            &app.address,
+            crate::helpers::PASSWORD,
+            &sample.to_string(),
+            &token,
+        ],
+        &[("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")],
+        "inspection checks passed",
+    );
+    assert_eq!(
+        crate::helpers::count(&mut app.conn(), "inspection_results"),
+        1
+    );
+    assert_eq!(
+        crate::helpers::count(&mut app.conn(), "inspection_photos"),
+        1
+    );
+}

@@ -91,14 +91,18 @@ fn fingerprint(conn: &mut guobao::db::DbConn) -> String {
 }
 
 /// Measured on the demo as loaded grower by grower through the use cases
-/// (before the bulk load), on SQLite and PostgreSQL alike.
+/// (before the bulk load), on SQLite and PostgreSQL alike. Plots and
+/// policies changed since with the demo's pre-cover inspection
+/// (`demo/load/inspection.rs`), through the use cases: one plot's area
+/// corrected on site (2.20 → 1.98 mu, its draft repriced) and one plot
+/// refused (it leaves its grower's draft, which keeps the other plots).
 const EXPECTED: &str = "\
 areas 180 a1f3e88e662be0ca\n\
 schemes 1 48c9cd85aa5b485e\n\
 users 20 adfa6f6f7ff8eba2\n\
 growers 3000 88bedb78367f2f9a\n\
-plots 4515 0bafc894de0ad830\n\
-policies 2761 b95e2eaa6d06578b\n\
+plots 4515 3ca87cf7e9ed0c6a\n\
+policies 2761 ec3a49f7b14eb523\n\
 premium_batches 10 81112a3f5d963da4\n\
 claim_events 0 e3b0c44298fc1c14\n\
 claims 11 5aa0921a82e6b18a\n\
@@ -119,7 +123,9 @@ fn the_demo_county_is_the_same_whatever_the_path() {
     assert_eq!(got, EXPECTED, "\n{got}");
     // One audit entry for the load (filed like a roster import's, so a
     // grower's history finds it), besides the scheme's and the claims' own.
-    assert!(count(&mut conn, "audit_log") < 40);
+    // (The claims' and the inspection's steps have their own.)
+    let audit = count(&mut conn, "audit_log");
+    assert!(audit < 60, "{audit} audit rows");
     let entries: Vec<(String, Option<String>)> = {
         use guobao::db::schema::audit_log;
         audit_log::table

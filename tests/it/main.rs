@@ -21,6 +21,7 @@ mod finance;
 mod import;
 mod import_web;
 mod input_rules;
+mod inspection;
 mod migrations;
 mod notices;
 mod openapi;

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 const API_SOURCE: &str = include_str!("../../src/web/api.rs");
 /// Route groups that api.rs mounts inside its scope with `.configure(...)`.
-const SCOPED_SOURCES: [&str; 11] = [
+const SCOPED_SOURCES: [&str; 12] = [
     include_str!("../../src/web/claims/api.rs"),
+    include_str!("../../src/web/inspection/api.rs"),
     include_str!("../../src/web/home/api.rs"),
     include_str!("../../src/web/areas/api.rs"),
     include_str!("../../src/web/schemes/api.rs"),

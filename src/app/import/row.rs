@@ -241,7 +241,7 @@ pub(super) fn plan_row(
         township_id: ctx.township.id,
     };
     let existing_plot = ctx.plots.get(&code);
-    let plot = PlotValues {
+    let mut plot = PlotValues {
         code,
         grower_id: 0,
         scheme_id: ctx.scheme.id,
@@ -260,5 +260,10 @@ pub(super) fn plan_row(
         eligible: verdict.eligible,
         reasons: serde_json::to_string(&verdict.reasons).unwrap_or_else(|_| "[]".into()),
     };
-    Ok((grower, plot, verdict.reasons))
+    let mut reasons = verdict.reasons;
+    if let Some(refused) = existing_plot.and_then(crate::app::inspection::refusal_on) {
+        crate::app::inspection::carry_refusal(&refused, &mut plot);
+        reasons.push(refused);
+    }
+    Ok((grower, plot, reasons))
 }

@@ -40,6 +40,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("demo", "载入演示数据"),
     ("objection", "登记公示异议"),
     ("resolve", "处理公示异议"),
+    ("draw", "验标抽样"),
+    ("redraw", "重新抽样"),
+    ("inspect", "登记验标结果"),
 ];
 
 /// Kinds of record, in the order the filter lists them.
@@ -65,6 +68,8 @@ pub const ENTITIES: &[(&str, &str)] = &[
     ("session", "会话"),
     ("api_token", "接口令牌"),
     ("export", "导出文件"),
+    ("inspection_draw", "验标抽样"),
+    ("inspection_sample", "验标抽样地块"),
 ];
 
 /// Fields a `read` row names, in Chinese.

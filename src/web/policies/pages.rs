@@ -49,7 +49,8 @@ async fn policy_show(desk: Desk, id: web::Path<String>) -> Page {
             .into_iter()
             .filter(|x| x.scheme_code == p.scheme_code)
             .collect();
-        Ok(json!({"policy": p, "plots": pl, "today": today}))
+        let inspection = app::inspection::for_policy(c, a, id)?;
+        Ok(json!({"policy": p, "plots": pl, "today": today, "inspection": inspection}))
     })
     .await
 }

@@ -1,0 +1,195 @@
+//! Inspection pages: the villages and their samples for the desk, and the
+//! page for one sampled plot on a tablet in the orchard, which keeps working
+//! without a signal (service worker + a queue in the browser), as the
+//! claims survey page does.
+
+use crate::app::{inspection, Actor};
+use crate::error::AppError;
+use crate::web::desk::{Desk, Page};
+use crate::web::pages::{field, is_user_error, Data, Form, Query};
+use crate::web::session::{check_csrf, PageUser};
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+const SERVICE_WORKER: &str = include_str!("../../../templates/static/inspection-sw.js");
+const SCRIPT: &str = include_str!("../../../templates/static/inspection.js");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/inspection", web::get().to(list))
+        .route(
+            "/inspection/sw.js",
+            web::get().to(|| async { script(SERVICE_WORKER) }),
+        )
+        .route(
+            "/inspection/inspection.js",
+            web::get().to(|| async { script(SCRIPT) }),
+        )
+        .route("/inspection/villages/{id}", web::get().to(village))
+        .route("/inspection/villages/{id}/draw", web::post().to(draw))
+        .route("/inspection/samples/{id}", web::get().to(sample_page))
+        .service(
+            web::resource("/inspection/samples/{id}/result.json")
+                .app_data(crate::web::json_config(64 * 1024))
+                .route(web::post().to(result_submit)),
+        )
+        .route(
+            "/inspection/samples/{id}/photos",
+            web::post().to(photo_upload),
+        )
+        .route(
+            "/inspection/samples/{id}/photos/{pid}",
+            web::get().to(photo_get),
+        );
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<Value> {
+    list.iter()
+        .map(|(c, n)| json!({"code": c, "name": n}))
+        .collect()
+}
+
+async fn list(desk: Desk, q: Query) -> Page {
+    let f = inspection::VillageFilter {
+        scheme: q.get("scheme").cloned(),
+        township: q.get("township").cloned().filter(|s| !s.is_empty()),
+    };
+    let query = q.into_inner();
+    desk.show_with("inspection.html", move |c, a| {
+        let list = inspection::villages(c, a, &f)?;
+        let towns = crate::app::areas::townships(c, a)?;
+        Ok(json!({"list": list, "townships": towns, "query": query}))
+    })
+    .await
+}
+
+async fn village_page(desk: &Desk, id: i64, rejected: Option<AppError>, values: Value) -> Page {
+    let res = desk
+        .run(move |c, a| {
+            let s = inspection::village_status(c, a, id, None)?;
+            Ok(json!({"s": s, "modes": pairs(&inspection::MODES)}))
+        })
+        .await;
+    desk.form_page("inspection_village.html", res, rejected, values)
+}
+
+async fn village(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "村")?;
+    village_page(&desk, id, None, json!({})).await
+}
+
+async fn draw(desk: Desk, id: web::Path<String>, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let id = desk.id(&id, "村")?;
+    let input = inspection::DrawInput {
+        scheme: field(&form, "scheme"),
+        mode: field(&form, "mode"),
+        seed: form
+            .get("seed")
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| Value::String(s.clone())),
+        reason: field(&form, "reason"),
+    };
+    let now = desk.state.clock.now();
+    let res = desk
+        .run(move |c, a| inspection::draw(c, a, now, id, &input))
+        .await;
+    let retry = |e| village_page(&desk, id, Some(e), json!(form.into_inner()));
+    let next = |s: inspection::VillageStatus| {
+        let d = s.draw.as_ref();
+        let msg = format!(
+            "已抽取{}的验标样本：{}块，{}亩（随机种子{}）",
+            s.village_name,
+            d.map_or(0, |d| d.sample_plots),
+            d.map(|d| d.sample_mu.to_string()).unwrap_or_default(),
+            d.map_or(0, |d| d.seed)
+        );
+        (msg, format!("/inspection/villages/{id}"))
+    };
+    desk.answer_form(res, is_user_error, retry, next).await
+}
+
+async fn sample_page(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "抽样地块")?;
+    desk.show_with("inspection_sample.html", move |c, a| {
+        let d = inspection::sample_detail(c, a, id)?;
+        let config = json!({
+            "sample_id": d.sample.id, "plot_code": d.sample.plot_code,
+            "boundary": d.boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
+            "max_distance_m": d.max_distance_m, "plot_mu": d.sample.current_mu,
+        });
+        Ok(json!({
+            "d": d, "outcomes": pairs(&inspection::OUTCOMES),
+            "may_record": a.may(crate::app::Action::RecordInspection),
+            // Inside a <script> element: "</" must not close it.
+            "config": config.to_string().replace("</", "<\\/"),
+        }))
+    })
+    .await
+}
+
+/// Who the tablet page's scripts post for: the person logged in, with this
+/// session's CSRF token in the `X-CSRF-Token` header; else a JSON refusal.
+fn script_user(user: PageUser, session: &Session, req: &HttpRequest) -> Result<Actor, AppError> {
+    let actor = user.0.ok_or(AppError::Unauthenticated)?;
+    let token = req
+        .headers()
+        .get("X-CSRF-Token")
+        .and_then(|h| h.to_str().ok())
+        .map(|s| s.to_string());
+    check_csrf(session, token.as_ref())?;
+    Ok(actor)
+}
+
+async fn result_submit(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Json<inspection::ResultInput>,
+) -> Result<HttpResponse, AppError> {
+    let actor = script_user(user, &session, &req)?;
+    let (id, input) = (id.into_inner(), body.into_inner());
+    let now = state.clock.now();
+    let r = state
+        .run(move |c| inspection::record(c, &actor, now, id, &input))
+        .await?;
+    Ok(crate::web::claims::api::created_or_ok(r.created, r))
+}
+
+async fn photo_upload(
+    state: Data,
+    session: Session,
+    user: PageUser,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    q: Query,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let actor = script_user(user, &session, &req)?;
+    let client_id = q.get("client_id").cloned().unwrap_or_default();
+    super::api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
+}
+
+async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    let (id, pid) = path.into_inner();
+    let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
+        return desk.error(&AppError::not_found("照片"));
+    };
+    match desk.run(move |c, a| inspection::photo(c, a, id, pid)).await {
+        Ok((ct, bytes)) => Ok(HttpResponse::Ok()
+            .content_type(ct)
+            .insert_header(("Cache-Control", "private, max-age=86400"))
+            .body(bytes)),
+        Err(e) => desk.error(&e),
+    }
+}
+
+/// A script of the tablet page, fetched again whenever the tablet is online.
+fn script(body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .body(body)
+}

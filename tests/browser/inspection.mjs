@@ -1,0 +1,181 @@
+// Real-browser test of the inspection page (验标) for one sampled plot on a
+// 10-inch tablet with no signal: the adjuster opens the page online (the
+// service worker keeps it), takes the position inside the plot, chooses "area
+// corrected" and types the measured area, attaches a photo, the network is
+// cut, the page is reloaded (from the service worker, with everything typed
+// still there), the result is submitted into the local queue, the network
+// comes back, and the result arrives exactly once, even when the same queue
+// entry is sent a second time.
+//
+// Usage: node tests/browser/inspection.mjs <base-url> <password> <sample-id> <api-token>
+// Run by tests/it/browser.rs, with PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1.
+
+import { chromium } from 'playwright-core';
+
+const [base, password, sampleId, token] = process.argv.slice(2);
+if (!base || !password || !sampleId || !token) {
+  console.error('usage: node inspection.mjs <base-url> <password> <sample-id> <api-token>');
+  process.exit(2);
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+const MIN_TOUCH = 44;
+const X0 = 99.95, Y0 = 25.65, DX = 100 / 100380, DY = 100 / 110800;
+const INSIDE = { latitude: Y0 + DY / 2, longitude: X0 + DX / 2, accuracy: 8 };
+
+let step = 'start';
+class CheckFailed extends Error {}
+function check(cond, message) {
+  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
+}
+function begin(name) {
+  step = name;
+  console.log(`• ${name}`);
+}
+function log(msg) {
+  console.log(`  ${msg}`);
+}
+
+/** The sample as the server holds it, asked outside the browser. */
+async function serverSample() {
+  const r = await fetch(`${base}/api/v1/inspection/samples/${sampleId}`, { headers: { Authorization: `Bearer ${token}` } });
+  check(r.ok, `GET sample answered ${r.status}`);
+  return r.json();
+}
+
+async function waitFor(page, fn, arg, what, timeout = 30000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const result = await page.locator('#result').innerText().catch(() => '');
+    const net = await page.locator('#net').innerText().catch(() => '');
+    throw new CheckFailed(`[${step}] timed out waiting for ${what}; #result="${result}" #net="${net}"`);
+  }
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+      permissions: ['geolocation'],
+      geolocation: INSIDE,
+      serviceWorkers: 'allow',
+    });
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('dialog', (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
+
+    begin('login as the adjuster');
+    await page.goto(`${base}/login`);
+    await page.fill('#username', 'adjuster');
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('main form button[type=submit]')]);
+
+    begin('open the inspection page online; the service worker takes it');
+    const url = `${base}/inspection/samples/${sampleId}`;
+    const resp = await page.goto(url);
+    check(resp && resp.ok(), `GET inspection page answered ${resp && resp.status()}`);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await page.reload();
+    await waitFor(page, () => !!navigator.serviceWorker.controller, null, 'the service worker to control the page');
+
+    begin('position inside the plot');
+    await waitFor(page, () => document.querySelector('#gps-check').classList.contains('inside'), null, 'the inside-the-plot result');
+    log(await page.locator('#gps-check').innerText());
+
+    begin('area corrected, a photo attached');
+    check(await page.isHidden('#area-box'), 'the area field shows before "面积更正" is chosen');
+    await page.check('#outcome-corrected');
+    check(await page.isVisible('#area-box'), 'the area field is hidden after "面积更正"');
+    await page.fill('#area_mu', '12.5');
+    await page.fill('#notes', '实测面积比登记少');
+    const photo = await page.screenshot({ type: 'png' });
+    await page.setInputFiles('#photo', { name: 'plot.png', mimeType: 'image/png', buffer: photo });
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the photo thumbnail');
+
+    begin('touch targets and width on a 1280×800 tablet');
+    const sizes = await page.evaluate(() => Array.from(document.querySelectorAll('main button, main .button, main label.check'))
+      .filter((el) => el.getBoundingClientRect().height > 0)
+      .map((el) => ({ text: (el.innerText || '').trim().slice(0, 20), h: el.getBoundingClientRect().height })));
+    const small = sizes.filter((s) => s.h < MIN_TOUCH);
+    check(sizes.length >= 5 && small.length === 0, `small targets: ${JSON.stringify(small)}`);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    check(wide, 'the inspection page scrolls sideways');
+
+    begin('signal lost: the page reloads from the service worker with everything kept');
+    await context.setOffline(true);
+    await context.route('**', (route) => (route.request().serviceWorker() ? route.abort('internetdisconnected') : route.continue()));
+    const offlineLoad = await page.reload();
+    check(offlineLoad && offlineLoad.fromServiceWorker(), 'the offline reload was not answered by the service worker');
+    await waitFor(page, () => document.querySelector('#area_mu') && document.querySelector('#area_mu').value === '12.5', null, 'the restored form');
+    check(await page.isChecked('#outcome-corrected'), 'outcome not restored');
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the restored photo');
+
+    begin('submit with no signal: queued on the tablet, nothing on the server');
+    await page.click('#submit');
+    await waitFor(page, () => document.querySelector('#result').classList.contains('queued') && /没有网络/.test(document.querySelector('#result').innerText), null, 'the queued message');
+    const queued = await page.evaluate(() => new Promise((resolve, reject) => {
+      const r = indexedDB.open('guobao-inspection', 1);
+      r.onsuccess = () => {
+        const q = r.result.transaction('outbox').objectStore('outbox').getAll();
+        q.onsuccess = () => resolve(q.result.map((x) => x.payload));
+        q.onerror = () => reject(q.error);
+      };
+      r.onerror = () => reject(r.error);
+    }));
+    check(queued.length === 1, `outbox holds ${queued.length} entries`);
+    let s = await serverSample();
+    check(!s.sample.result && s.sample.photos === 0, `server already has something: ${JSON.stringify(s.sample)}`);
+
+    begin('signal back: the queue is sent once');
+    await context.unroute('**');
+    await context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, () => document.querySelector('#result').classList.contains('ok'), null, 'the sent message');
+    const sent = await page.locator('#result').innerText();
+    check(sent.includes('1000.00'), `new premium not shown: ${sent}`);
+    log(sent);
+    s = await serverSample();
+    check(s.sample.result && s.sample.result.outcome === 'corrected', `result ${JSON.stringify(s.sample.result)}`);
+    check(s.sample.photos === 1, `${s.sample.photos} photos on the server`);
+    check(s.sample.current_mu === '12.50', `plot area ${s.sample.current_mu}`);
+
+    begin('the same queue entry sent again changes nothing');
+    await page.evaluate((payload) => new Promise((resolve, reject) => {
+      const r = indexedDB.open('guobao-inspection', 1);
+      r.onsuccess = () => {
+        const t = r.result.transaction('outbox', 'readwrite');
+        t.objectStore('outbox').put({ client_id: payload.client_id, sample_id: Number(payload.sample_hint), payload });
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      };
+    }), { ...queued[0], sample_hint: sampleId });
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, () => /此前已收到/.test(document.querySelector('#result').innerText), null, 'the already-received message');
+    s = await serverSample();
+    check(s.sample.result && s.sample.photos === 1, `after a replay: ${JSON.stringify(s.sample)}`);
+
+    check(pageErrors.length === 0, `JavaScript errors on the page: ${pageErrors.join(' | ')}`);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+  console.log('inspection checks passed');
+}
+
+main().catch((e) => {
+  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
+  console.error(`FAILED ${msg}`);
+  process.exit(1);
+});
