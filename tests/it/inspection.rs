@@ -484,6 +484,15 @@ fn issuance_waits_for_the_villages_sample_when_the_scheme_requires_it() {
         json!({"collected_on": "2012-03-15"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    // The village's enrollment notice has run its course: only the sample waits.
+    let today = app.clock.today().to_string();
+    let n = crate::helpers::notices::post_notice(
+        &app.api("forestry"),
+        json!({"kind": "enrollment", "village_code": VILLAGE_A1,
+               "scheme": "walnut-2012-ins", "starts_on": today}),
+    );
+    assert_eq!(n.status, 201, "{}", n.body);
+    crate::helpers::notices::end_period(&app, n.body["id"].as_i64().unwrap());
     let uw = app.api("underwriter");
     let issue = format!("/api/v1/policies/{id}/issue");
     let r = uw.post(&issue, json!({}));
