@@ -146,7 +146,6 @@ error_codes! {
     InspectionNothingToDraw = "inspection_nothing_to_draw": "本村没有待签发的投保地块，无需抽样",
     InspectionOutcomeInvalid = "inspection_outcome_invalid": "验标结果应为 verified（核实无误）、corrected（面积更正）或 refused（不予承保）",
     InspectionReasonRequired = "inspection_reason_required": "请填写原因",
-    InspectionRedrawForbidden = "inspection_redraw_forbidden": "本村已抽样，只有县林业局或系统管理员可以重新抽取",
     InspectionSeedInvalid = "inspection_seed_invalid": "随机种子应为0至9223372036854775807之间的整数",
     Internal = "internal": "系统内部错误，本次操作没有保存，请稍后重试或联系管理员",
     InternalPanic = "internal_panic": "系统内部错误（已回滚），本次操作没有保存",
