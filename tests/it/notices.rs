@@ -117,10 +117,12 @@ fn issuance_waits_for_the_enrollment_notice_its_period_and_its_objections() {
         "{}",
         r.body
     );
-    // The same refusal on the policy page.
+    // The same refusal on the policy page, before and after pressing 签发.
     let br = app.browser();
     br.login("underwriter");
     let page = format!("/policies/{pid}");
+    let shown = br.get(&page).body;
+    assert!(shown.contains("本村承保公示期至2012-03-25结束"), "{shown}");
     let p = br.submit(&page, &format!("/policies/{pid}/issue"), &[]);
     assert_eq!(p.status, 409);
     assert!(
@@ -169,6 +171,11 @@ fn issuance_waits_for_the_enrollment_notice_its_period_and_its_objections() {
     let r = resolve("再改一次");
     assert_eq!((r.status, r.code()), (409, "objection_resolved"));
     assert_eq!(audit_count(&app, "notice_objection", "resolve"), 1);
+    // (Days later: the page session has ended, so log in again.)
+    let br = app.browser();
+    br.login("underwriter");
+    let shown = br.get(&page).body;
+    assert!(shown.contains("承保公示期已满，异议已处理完毕"), "{shown}");
     let r = issue();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "issued");
