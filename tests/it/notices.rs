@@ -117,10 +117,12 @@ fn issuance_waits_for_the_enrollment_notice_its_period_and_its_objections() {
         "{}",
         r.body
     );
-    // The same refusal on the policy page.
+    // The same refusal on the policy page, before and after pressing 签发.
     let br = app.browser();
     br.login("underwriter");
     let page = format!("/policies/{pid}");
+    let shown = br.get(&page).body;
+    assert!(shown.contains("本村承保公示期至2012-03-25结束"), "{shown}");
     let p = br.submit(&page, &format!("/policies/{pid}/issue"), &[]);
     assert_eq!(p.status, 409);
     assert!(
@@ -169,6 +171,11 @@ fn issuance_waits_for_the_enrollment_notice_its_period_and_its_objections() {
     let r = resolve("再改一次");
     assert_eq!((r.status, r.code()), (409, "objection_resolved"));
     assert_eq!(audit_count(&app, "notice_objection", "resolve"), 1);
+    // (Days later: the page session has ended, so log in again.)
+    let br = app.browser();
+    br.login("underwriter");
+    let shown = br.get(&page).body;
+    assert!(shown.contains("承保公示期已满，异议已处理完毕"), "{shown}");
     let r = issue();
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "issued");
@@ -699,4 +706,128 @@ fn a_scheme_sets_the_notice_periods() {
     assert!(problems
         .iter()
         .any(|p| p.code == guobao::error::ErrorCode::SchemeNoticeDaysInvalid));
+}
+
+/// Surveyed (35% on 5 mu), approved and agreed: the payout.
+fn approved(app: &TestApp, id: i64, client: &str) -> Value {
+    let uw = app.api("underwriter");
+    assert_eq!(dispatch(&uw, id).status, 200);
+    let (lat, lon) = point_east(50.0);
+    let r = app.api("adjuster").post(
+        &format!("/api/v1/claims/{id}/survey"),
+        survey_body(client, lat, lon, "5", "35"),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let version = r.body["claim"]["version"].as_i64().unwrap();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/approve"),
+        json!({"version": version}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let payout = r.body["payout"].clone();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/agree"),
+        json!({"agreed_on": "2012-06-12"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    payout
+}
+
+#[test]
+fn an_event_notice_covers_the_events_approved_claims_and_a_new_payout_needs_a_new_one() {
+    let app = spawn_app_at("2012-06-12 20:00");
+    let a = insured(&app, "事件甲", 51, true);
+    let b = insured(&app, "事件乙", 52, true);
+    let uw = app.api("underwriter");
+    let r = uw.post(
+        "/api/v1/claim-events",
+        json!({"name": "6月12日冰雹", "peril": "hail", "occurred_at": "2012-06-12 15:00",
+               "items": [
+            {"policy_no": a.policy_no, "plot_code": a.plot_code, "reporter_name": "事件甲"},
+            {"policy_no": b.policy_no, "plot_code": b.plot_code, "reporter_name": "事件乙"},
+        ]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let event = r.body["event_id"].as_i64().unwrap();
+    let first = r.body["claims"][0]["id"].as_i64().unwrap();
+    let first_payout = approved(&app, first, "survey-event-01");
+    let second = r.body["claims"][1]["id"].as_i64().unwrap();
+    // Only the approved claim is on the event's notice; it belongs to 甲镇.
+    let r = post_notice(
+        &app.api("forestry"),
+        json!({"kind": "claim", "event_id": event, "starts_on": "2012-06-12"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let notice = r.body["id"].as_i64().unwrap();
+    assert_eq!(r.body["event_id"], event);
+    assert_eq!(r.body["township_name"], "甲镇");
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.body);
+    assert_eq!(items[0]["claim_id"], first);
+    assert!(r.body["title"].as_str().unwrap().contains("6月12日冰雹"));
+    assert_eq!(
+        app.api("station_a")
+            .get(&format!("/api/v1/notices/{notice}"))
+            .status,
+        200
+    );
+    assert_eq!(
+        app.api("station_b")
+            .get(&format!("/api/v1/notices/{notice}"))
+            .status,
+        404
+    );
+    // An event of another scheme or none at all: not found.
+    let r = post_notice(
+        &app.api("forestry"),
+        json!({"kind": "claim", "event_id": event + 100, "starts_on": "2012-06-12"}),
+    );
+    assert_eq!(r.status, 404);
+    end_period(&app, notice);
+    let pay = |id: i64, amount: &Value, reference: &str| {
+        uw.post(
+            &format!("/api/v1/claims/{id}/payments"),
+            json!({"amount": amount, "paid_on": "2012-06-12", "bank_reference": reference}),
+        )
+    };
+    let r = pay(first, &first_payout, "EVENT-1");
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The second claim, approved later, was not on that notice.
+    let amount = approved(&app, second, "survey-event-02");
+    let r = pay(second, &amount, "EVENT-2");
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "claim_notice_missing"),
+        "{}",
+        r.body
+    );
+    // A stale notice: the payout it showed is not the payout now.
+    {
+        use diesel::prelude::*;
+        use guobao::db::schema::notice_items;
+        let r = post_notice(
+            &app.api("forestry"),
+            json!({"kind": "claim", "event_id": event, "starts_on": "2012-06-12"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let again = r.body["id"].as_i64().unwrap();
+        end_period(&app, again);
+        diesel::update(
+            notice_items::table
+                .filter(notice_items::notice_id.eq(again))
+                .filter(notice_items::claim_id.eq(second)),
+        )
+        .set(notice_items::payout_fen.eq(1))
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+    let r = pay(second, &amount, "EVENT-2");
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "claim_notice_stale"),
+        "{}",
+        r.body
+    );
+    assert!(r.body["message"].as_str().unwrap().contains("须重新公示"));
+    assert_eq!(count(&mut app.conn(), "claim_payments"), 1);
 }

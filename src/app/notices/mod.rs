@@ -1428,3 +1428,22 @@ pub fn choices(conn: &mut DbConn, actor: &Actor) -> AppResult<(Vec<Area>, EventC
     };
     Ok((villages, events))
 }
+
+/// Where the policy stands with its enrollment notice, for its page: `None`
+/// past issuance, else whether it may be issued today and, if not, why.
+pub fn policy_notice(
+    conn: &mut DbConn,
+    actor: &Actor,
+    policy_id: i64,
+    today: NaiveDate,
+) -> AppResult<Option<(bool, String)>> {
+    let p = super::scoped::<Policy>(conn, actor, policy_id)?;
+    if !matches!(p.status, PolicyStatus::Draft | PolicyStatus::Collected) {
+        return Ok(None);
+    }
+    Ok(Some(match issuable(conn, &p, today) {
+        Ok(()) => (true, "承保公示期已满，异议已处理完毕".to_string()),
+        Err(e @ AppError::Conflict { .. }) => (false, e.to_string()),
+        Err(e) => return Err(e),
+    }))
+}

@@ -42,15 +42,19 @@ async fn policy_list(desk: Desk, q: Query) -> Page {
 
 async fn policy_show(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "保单")?;
-    let today = desk.state.clock.today().to_string();
+    let day = desk.state.clock.today();
+    let today = day.to_string();
     desk.show_with("policy.html", move |c, a| {
         let p = policies::get_view(c, a, id)?;
+        let notice = app::notices::policy_notice(c, a, id, day)?
+            .map(|(ready, says)| json!({"ready": ready, "says": says}));
         let pl: Vec<_> = plots::of_grower(c, a, p.grower_id)?
             .into_iter()
             .filter(|x| x.scheme_code == p.scheme_code)
             .collect();
         let inspection = app::inspection::for_policy(c, a, id)?;
-        Ok(json!({"policy": p, "plots": pl, "today": today, "inspection": inspection}))
+        Ok(json!({"policy": p, "plots": pl, "today": today,
+                  "inspection": inspection, "notice": notice}))
     })
     .await
 }
