@@ -172,6 +172,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
         };
         demo_claims(conn, crate::app::clock::Clock::system().now())?;
         created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
+        super::checks::plant(conn)?;
         bulk::record(conn, &actor, &county.code, created)?;
         Ok(summary)
     })

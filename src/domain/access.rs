@@ -97,10 +97,13 @@ pub enum Action {
     SurveyClaims,
     /// Create accounts, change roles, reset passwords, unlock, revoke tokens.
     ManageAccounts,
+    /// The fraud and quality checks report (风险核查). Not the adjuster's:
+    /// it judges the adjusters' own surveys and reaches past their claims.
+    ViewChecks,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -118,6 +121,7 @@ impl Action {
         Action::ViewClaims,
         Action::SurveyClaims,
         Action::ManageAccounts,
+        Action::ViewChecks,
     ];
 }
 
@@ -228,6 +232,16 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
         &[(R::CountyForestry, Assigned), (R::Adjuster, Assigned)],
     ),
     (A::ManageAccounts, &[(R::Admin, County)]),
+    (
+        A::ViewChecks,
+        &[
+            (R::Admin, County),
+            (R::CountyForestry, County),
+            (R::Township, OwnTownship),
+            (R::Underwriter, County),
+            (R::Finance, County),
+        ],
+    ),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -289,6 +303,7 @@ mod tests {
         (A::ViewClaims, "CCTCSC"),
         (A::SurveyClaims, "-S--S-"),
         (A::ManageAccounts, "C-----"),
+        (A::ViewChecks, "CCTC-C"),
     ];
 
     #[test]

@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(super::audit::configure_api)
             .configure(super::accounts::configure_api)
             .configure(super::claims::api::configure)
+            .configure(super::checks::configure_api)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(
                 "/finance/statement.xlsx",

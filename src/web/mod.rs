@@ -6,6 +6,7 @@ pub mod api;
 pub mod areas;
 pub mod audit;
 pub mod charts;
+pub mod checks;
 pub mod claims;
 pub(crate) mod desk;
 pub mod error;
@@ -88,6 +89,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "password.html",
     "accounts.html",
     "account.html",
+    "checks.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -265,6 +267,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     schemes::configure(cfg);
     audit::configure(cfg);
     accounts::configure(cfg);
+    checks::configure(cfg);
 }
 
 #[cfg(test)]
