@@ -49,8 +49,15 @@ pub fn overlapping_pairs<K: PartialEq>(polygons: &[(K, Polygon<f64>)]) -> Vec<Ov
             continue;
         };
         let envelope = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+        // Extents that only touch (neighbours sharing a boundary line) can't
+        // hold a shared interior: skip them before the costly relation.
         let mut hits: Vec<usize> = tree
             .locate_in_envelope_intersecting(&envelope)
+            .filter(|h| {
+                let o = h.geom();
+                let (lo, hi) = (o.lower(), o.upper());
+                lo[0] < r.max().x && hi[0] > r.min().x && lo[1] < r.max().y && hi[1] > r.min().y
+            })
             .map(|h| h.data)
             .filter(|&j| j > i)
             .collect();

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 const API_SOURCE: &str = include_str!("../../src/web/api.rs");
 /// Route groups that api.rs mounts inside its scope with `.configure(...)`.
-const SCOPED_SOURCES: [&str; 9] = [
+const SCOPED_SOURCES: [&str; 10] = [
     include_str!("../../src/web/claims/api.rs"),
     include_str!("../../src/web/home/api.rs"),
     include_str!("../../src/web/areas/api.rs"),
@@ -18,6 +18,7 @@ const SCOPED_SOURCES: [&str; 9] = [
     include_str!("../../src/web/policies/api.rs"),
     include_str!("../../src/web/audit/api.rs"),
     include_str!("../../src/web/accounts/api.rs"),
+    include_str!("../../src/web/checks/api.rs"),
 ];
 const PREFIX: &str = "/api/v1";
 const HTTP_METHODS: [&str; 8] = [

@@ -71,8 +71,22 @@ pub fn report_xlsx(report: &Report, today: chrono::NaiveDate) -> AppResult<(Stri
             col("涉及记录", 60.0),
             col("其他乡镇记录数", 10.0),
         ],
+        totals: Some(vec![
+            Cell::Text("合计".into()),
+            Cell::Text(format!("{}条", rows.len())),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Int(
+                report
+                    .groups
+                    .iter()
+                    .flat_map(|g| &g.findings)
+                    .map(|f| f.other_townships as i64)
+                    .sum(),
+            ),
+        ]),
         rows,
-        totals: None,
     };
     let bytes =
         tables_to_xlsx(&[summary, findings]).map_err(|e| AppError::Internal(e.to_string()))?;
