@@ -318,10 +318,6 @@ fn every_check_finds_its_case_and_not_the_near_miss() {
     }
     assert_eq!(group(&rep, "shared_phone")[0]["subject"], "139****5678");
 
-    // A stricter scheme threshold moves the line: g3's 50 mu stays within
-    // any cap of 50 or more, and the same position needs 4 plots now.
-    // (The thresholds are data; nothing here is a constant in code.)
-
     // Every look is audited as an export naming the growers shown.
     let mut conn = app.conn();
     let exports: Vec<String> = {
@@ -412,6 +408,30 @@ fn every_check_finds_its_case_and_not_the_near_miss() {
     assert_eq!(out.status.code(), Some(2));
     let e: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(e["fields"][0]["code"], "area_code_invalid", "{e}");
+
+    // The thresholds are the scheme's data: with a 55-mu cap, 5 days' grace
+    // and 4 plots for one position, g1, c1 and c3–c5 drop out.
+    {
+        use diesel::prelude::*;
+        use guobao::db::schema::schemes;
+        let mut conn = app.conn();
+        let text: String = schemes::table
+            .select(schemes::definition)
+            .first(&mut conn)
+            .unwrap();
+        let mut def: Value = serde_json::from_str(&text).unwrap();
+        def["checks"] = json!({"max_mu_per_grower": "55", "late_report_days": 5,
+                               "same_position_claims": 4});
+        diesel::update(schemes::table)
+            .set(schemes::definition.eq(def.to_string()))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let rep = admin.get("/api/v1/checks").body;
+    for check in ["over_cap", "late_report", "same_position"] {
+        assert!(group(&rep, check).is_empty(), "{check}: {rep}");
+    }
+    assert_eq!(rep["total"], 7);
 }
 
 #[test]
