@@ -51,5 +51,6 @@ fn main() -> ExitCode {
         Command::Report { command } => cli::report::run(command, &config),
         Command::Reconcile(args) => cli::reconcile::run(args, &config),
         Command::Audit { command } => cli::audit::run(command, &config),
+        Command::Checks(args) => cli::checks::run(args, &config),
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod batches;
 pub mod boundaries;
+pub mod checks;
 pub mod claims;
 pub mod clock;
 pub mod fault;

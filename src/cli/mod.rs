@@ -3,6 +3,7 @@
 //! files). Each command's work lives in its own file below.
 
 pub mod audit;
+pub mod checks;
 pub mod claims;
 pub mod demo;
 pub mod eligibility;
@@ -98,6 +99,21 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fraud and quality checks (风险核查): every finding, grouped by check.
+    Checks(ChecksArgs),
+}
+
+#[derive(Args)]
+pub struct ChecksArgs {
+    /// Only the findings that touch this township (its code).
+    #[arg(long)]
+    pub township: Option<String>,
+    /// Also write the report as .xlsx.
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
+    /// The report as JSON, exactly as `GET /api/v1/checks` answers it.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

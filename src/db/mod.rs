@@ -2,6 +2,7 @@
 
 pub mod areas;
 pub mod audit_chain;
+pub mod checks;
 pub mod claims;
 pub mod enrollment;
 pub mod finance;

@@ -192,6 +192,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             Some(&serde_json::json!({"created": {"notice": crate::app::audit::id_runs(all)}})),
         )?;
         created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
+        super::checks::plant(conn)?;
         bulk::record(conn, &actor, &county.code, created)?;
         Ok(summary)
     })

@@ -2,6 +2,7 @@
 //! the generated demo county and its loader, and bulk synthetic policies for
 //! the benchmarks and property tests. Nothing in `app/` or `web/` uses it.
 
+mod checks;
 pub mod county;
 pub mod load;
 mod notices;

@@ -105,10 +105,13 @@ pub enum Action {
     RedrawInspection,
     /// Record a sampled plot's inspection result on site.
     RecordInspection,
+    /// The fraud and quality checks report (风险核查). Not the adjuster's:
+    /// it judges the adjusters' own surveys and reaches past their claims.
+    ViewChecks,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -130,6 +133,7 @@ impl Action {
         Action::DrawInspection,
         Action::RedrawInspection,
         Action::RecordInspection,
+        Action::ViewChecks,
     ];
 }
 
@@ -270,6 +274,16 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
             (R::Adjuster, County),
         ],
     ),
+    (
+        A::ViewChecks,
+        &[
+            (R::Admin, County),
+            (R::CountyForestry, County),
+            (R::Township, OwnTownship),
+            (R::Underwriter, County),
+            (R::Finance, County),
+        ],
+    ),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -335,6 +349,7 @@ mod tests {
         (A::DrawInspection, "CCTC--"),
         (A::RedrawInspection, "CC----"),
         (A::RecordInspection, "-C-CC-"),
+        (A::ViewChecks, "CCTC-C"),
     ];
 
     #[test]

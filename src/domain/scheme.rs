@@ -129,6 +129,53 @@ impl Default for ClaimRules {
     }
 }
 
+/// Thresholds of the fraud and quality checks (风险核查, `app::checks`).
+/// A definition without a `checks` section gets these defaults, and a
+/// definition whose section is all defaults is stored without it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRules {
+    /// Most mu one grower may insure before the report lists them.
+    #[serde(default = "default_max_mu_per_grower")]
+    pub max_mu_per_grower: Decimal,
+    /// A claim reported more than this many days (24 h each) after the
+    /// occurrence is a late report.
+    #[serde(default = "default_late_report_days")]
+    pub late_report_days: u32,
+    /// This many different claims surveyed from one adjuster's position
+    /// (rounded to about 10 m) are listed.
+    #[serde(default = "default_same_position_claims")]
+    pub same_position_claims: u32,
+}
+
+fn default_max_mu_per_grower() -> Decimal {
+    Decimal::from(50)
+}
+fn default_late_report_days() -> u32 {
+    3
+}
+fn default_same_position_claims() -> u32 {
+    3
+}
+
+impl Default for CheckRules {
+    fn default() -> Self {
+        CheckRules {
+            max_mu_per_grower: default_max_mu_per_grower(),
+            late_report_days: default_late_report_days(),
+            same_position_claims: default_same_position_claims(),
+        }
+    }
+}
+
+impl CheckRules {
+    pub fn is_default(&self) -> bool {
+        *self == CheckRules::default()
+    }
+}
+
+const MAX_LATE_REPORT_DAYS: u32 = 365;
+const MAX_SAME_POSITION_CLAIMS: u32 = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variety {
     pub code: String,
@@ -173,6 +220,9 @@ pub struct SchemeDef {
     /// read and write back the same.
     #[serde(default, skip_serializing_if = "NoticeRules::is_default")]
     pub notices: NoticeRules,
+    /// Thresholds of the fraud and quality checks.
+    #[serde(default, skip_serializing_if = "CheckRules::is_default")]
+    pub checks: CheckRules,
 }
 
 /// Pre-cover inspection (验标): the share of a village's insured area to
@@ -519,6 +569,22 @@ impl SchemeDef {
                 format!("验标抽样比例须大于0且不超过100（%），最多{MAX_RATE_DECIMALS}位小数"),
             );
         }
+        let c = &self.checks;
+        if c.max_mu_per_grower <= Decimal::ZERO
+            || c.max_mu_per_grower > Decimal::from(super::measure::MAX_PLOT_MU)
+            || c.max_mu_per_grower.normalize().scale() > super::measure::MU_SCALE
+            || !(1..=MAX_LATE_REPORT_DAYS).contains(&c.late_report_days)
+            || !(2..=MAX_SAME_POSITION_CLAIMS).contains(&c.same_position_claims)
+        {
+            push(
+                ErrorCode::SchemeChecksInvalid,
+                format!(
+                    "风险核查设置：每户投保面积上限须大于0、不超过{}亩（最多{}位小数），迟报天数须在1到{MAX_LATE_REPORT_DAYS}之间，同一位置赔案数须在2到{MAX_SAME_POSITION_CLAIMS}之间",
+                    super::measure::MAX_PLOT_MU,
+                    super::measure::MU_SCALE
+                ),
+            );
+        }
         if self.varieties.is_empty() {
             push(
                 ErrorCode::SchemeVarietiesMissing,
@@ -660,6 +726,46 @@ mod tests {
             codes,
             ["scheme_rates_too_large", "scheme_claim_deadlines_invalid"]
         );
+    }
+
+    #[test]
+    fn check_thresholds_default_and_are_bounded() {
+        let s = walnut();
+        assert_eq!(s.checks.max_mu_per_grower, Decimal::from(50));
+        assert_eq!(s.checks.late_report_days, 3);
+        assert_eq!(s.checks.same_position_claims, 3);
+        // All defaults: not written back, so stored definitions don't change.
+        assert!(!serde_json::to_string(&s).unwrap().contains("checks"));
+        let mut v: serde_json::Value = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+        v["checks"] = serde_json::json!({"late_report_days": 5});
+        let t: SchemeDef = serde_json::from_value(v).unwrap();
+        assert_eq!(t.checks.late_report_days, 5);
+        assert_eq!(t.checks.max_mu_per_grower, Decimal::from(50));
+        assert!(serde_json::to_string(&t)
+            .unwrap()
+            .contains("late_report_days"));
+        for bad in [
+            CheckRules {
+                max_mu_per_grower: Decimal::ZERO,
+                ..CheckRules::default()
+            },
+            CheckRules {
+                max_mu_per_grower: Decimal::new(1, 5),
+                ..CheckRules::default()
+            },
+            CheckRules {
+                late_report_days: 0,
+                ..CheckRules::default()
+            },
+            CheckRules {
+                same_position_claims: 1,
+                ..CheckRules::default()
+            },
+        ] {
+            let mut s = walnut();
+            s.checks = bad;
+            assert_eq!(problem_codes(&s), ["scheme_checks_invalid"]);
+        }
     }
 
     #[test]

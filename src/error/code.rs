@@ -229,6 +229,7 @@ error_codes! {
     RequestNoRequired = "request_no_required": "请填写申请编号（不超过40个字符）",
     RoleUnknown = "role_unknown": "未知角色",
     SchemeAreaToleranceInvalid = "scheme_area_tolerance_invalid": "面积允许误差设置无效",
+    SchemeChecksInvalid = "scheme_checks_invalid": "风险核查设置无效",
     SchemeClaimDeadlinesInvalid = "scheme_claim_deadlines_invalid": "理赔时限设置无效",
     SchemeNoticeDaysInvalid = "scheme_notice_days_invalid": "公示期天数须在1到60天之间",
     SchemeClaimRulesInvalid = "scheme_claim_rules_invalid": "理赔规则设置无效",

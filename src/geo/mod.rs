@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 mod checks;
 mod measure;
+mod overlaps;
 mod parse;
 #[cfg(test)]
 mod test_support;
@@ -20,6 +21,7 @@ mod test_support;
 pub use measure::{
     area_difference_percent, area_mu, check_point, interiors_overlap, to_geojson, PointCheck,
 };
+pub use overlaps::{overlapping_pairs, Overlap};
 pub use parse::{parse_polygon, polygon_from_geometry, read_stored, vertex_count};
 
 /// Corners allowed in one plot's boundary (shell and holes together, counted

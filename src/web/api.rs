@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(super::claims::api::configure)
             .configure(super::notices::configure_api)
             .configure(super::inspection::api::configure)
+            .configure(super::checks::configure_api)
             .route("/finance/statement", web::get().to(fin::api_statement))
             .route(
                 "/finance/statement.xlsx",

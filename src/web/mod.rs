@@ -6,6 +6,7 @@ pub mod api;
 pub mod areas;
 pub mod audit;
 pub mod charts;
+pub mod checks;
 pub mod claims;
 pub(crate) mod desk;
 pub mod error;
@@ -98,6 +99,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "notices.html",
     "notice.html",
     "notice_print.html",
+    "checks.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -278,6 +280,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     accounts::configure(cfg);
     self_service::configure(cfg);
     notices::configure(cfg);
+    checks::configure(cfg);
 }
 
 #[cfg(test)]

@@ -46,6 +46,9 @@ fn nav(actor: &Actor) -> Vec<Value> {
         items.push(json!({"href": "/import", "label": "花名册导入"}));
     }
     items.push(json!({"href": "/reports", "label": "报表"}));
+    if crate::app::checks::may_view(actor) {
+        items.push(json!({"href": "/checks", "label": "风险核查"}));
+    }
     if crate::app::finance::can_view_statement(actor) {
         items.push(json!({"href": "/finance", "label": "补贴结算"}));
     }

@@ -96,12 +96,15 @@ fn fingerprint(conn: &mut guobao::db::DbConn) -> String {
 /// (`demo/load/inspection.rs`), through the use cases: one plot's area
 /// corrected on site (2.20 → 1.98 mu, its draft repriced) and one plot
 /// refused (it leaves its grower's draft, which keeps the other plots).
+/// The growers and plots lines changed also with the findings
+/// `demo::checks` plants for the fraud and quality checks (one phone, two
+/// plots' polygons).
 const EXPECTED: &str = "\
 areas 180 a1f3e88e662be0ca\n\
 schemes 1 48c9cd85aa5b485e\n\
 users 20 adfa6f6f7ff8eba2\n\
-growers 3000 88bedb78367f2f9a\n\
-plots 4515 3ca87cf7e9ed0c6a\n\
+growers 3000 3fcdd431ba37ad41\n\
+plots 4515 00ac258cbdc2482b\n\
 policies 2761 ec3a49f7b14eb523\n\
 premium_batches 10 81112a3f5d963da4\n\
 claim_events 0 e3b0c44298fc1c14\n\

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 const API_SOURCE: &str = include_str!("../../src/web/api.rs");
 /// Route groups that api.rs mounts inside its scope with `.configure(...)`.
-const SCOPED_SOURCES: [&str; 12] = [
+const SCOPED_SOURCES: [&str; 13] = [
     include_str!("../../src/web/claims/api.rs"),
     include_str!("../../src/web/inspection/api.rs"),
     include_str!("../../src/web/home/api.rs"),
@@ -21,6 +21,7 @@ const SCOPED_SOURCES: [&str; 12] = [
     include_str!("../../src/web/accounts/api.rs"),
     include_str!("../../src/web/self_service/api.rs"),
     include_str!("../../src/web/notices/api.rs"),
+    include_str!("../../src/web/checks/api.rs"),
 ];
 const PREFIX: &str = "/api/v1";
 const HTTP_METHODS: [&str; 8] = [
