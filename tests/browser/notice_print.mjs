@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // A village's enrollment notice of 200 households printed to A4 in headless
 // Chromium: more than one page, and the table header set to repeat on every
 // page (thead as table-header-group under print media). The notice page
@@ -122,6 +126,18 @@ async function main() {
     check(box && Math.abs(parseFloat(box[1]) - 595) < 2 && Math.abs(parseFloat(box[2]) - 842) < 2,
       `page size ${box && box.slice(1).join(' × ')}`);
     console.log(`pdf pages: ${pages}, ${pdf.length} bytes`);
+    // Every printed page carries the table header: the PDF's own text, page by
+    // page (pdftotext from poppler-utils, which .ci/run installs).
+    const dir = mkdtempSync(join(tmpdir(), 'notice-pdf-'));
+    const file = join(dir, 'notice.pdf');
+    writeFileSync(file, pdf);
+    const printed = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    const sheets = printed.split('\f').filter((t) => t.trim().length > 0);
+    check(sheets.length === pages, `pdftotext read ${sheets.length} pages of ${pages}`);
+    sheets.forEach((t, i) => {
+      check(t.includes('身份证号') && t.includes('投保面积'), `page ${i + 1} has no table header`);
+    });
+    check(printed.includes('盖章') || printed.includes('签字'), 'no signature/seal block in the PDF');
 
     check(errors.length === 0, `JavaScript or CSP errors: ${errors.join(' | ')}`);
     await context.close();

@@ -68,6 +68,7 @@ fn issue(app: &TestApp, station: &Api, grower: i64) -> (i64, String) {
         json!({"collected_on": "2012-03-10"}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    crate::helpers::notices::notice_for_policy(app, id);
     let r = app
         .api("underwriter")
         .post(&format!("/api/v1/policies/{id}/issue"), json!({}));
