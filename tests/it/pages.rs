@@ -268,3 +268,11 @@ fn plot_list_filters_by_verdict_within_the_township() {
     let bad = b.get("/plots?eligible=0").body;
     assert!(bad.contains("共 1 块") && bad.contains("树龄不足5年"));
 }
+
+#[test]
+fn the_browsers_icon_request_gets_no_content_rather_than_a_404() {
+    let app = spawn_app();
+    let (status, _, body) = app.browser().get_bytes("/favicon.ico");
+    assert_eq!(status, 204);
+    assert!(body.is_empty());
+}
