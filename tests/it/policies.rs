@@ -189,3 +189,127 @@ fn premium_batch_hands_over_collected_shares_once() {
     assert_eq!(b.get("/api/v1/batches").body.as_array().unwrap().len(), 0);
     assert_eq!(count(&mut app.conn(), "premium_batches"), 1);
 }
+
+/// Bulk issuance previews exactly what it will do (nothing written), then
+/// issues the ones that may be issued in one go, each audited, and lists
+/// the others with the same reason a single issuance gives.
+#[test]
+fn bulk_issuance_previews_then_issues_and_lists_the_refusals() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let app = spawn_app();
+    let station = app.api("station_a");
+    let uw = app.api("underwriter");
+    let policy_of = |name: &str, seq: u32, mu: &str| -> i64 {
+        let g = GrowerBuilder::new(name).seq(seq).create(&station);
+        PlotBuilder::new(g).mu(mu).create(&station);
+        station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let a = policy_of("批量甲", 61, "3.37");
+    let b = policy_of("批量乙", 62, "2.50");
+    let c = policy_of("批量丙", 63, "4.00");
+    for id in [a, b] {
+        let r = station.post(
+            &format!("/api/v1/policies/{id}/collect"),
+            json!({"collected_on": "2012-03-10"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    notices::notice_for_policy(&app, a);
+    let premium = |id: i64| -> Decimal {
+        Decimal::from_str(uw.get(&format!("/api/v1/policies/{id}")).body["premium"].as_str().unwrap())
+            .unwrap()
+    };
+    let expected = premium(a) + premium(b);
+    let status = |id: i64| uw.get(&format!("/api/v1/policies/{id}")).body["status"].clone();
+    let audit_before = count(&mut app.conn(), "audit_log");
+
+    // The preview: two to issue, the draft and an unknown id refused, nothing written.
+    let ids = json!([a, b, c, a, 999_999]);
+    let r = uw.post("/api/v1/policies/issue-batch", json!({"ids": ids}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["committed"], false);
+    assert_eq!(r.body["issued"], 2, "{}", r.body);
+    assert_eq!(r.body["refused"], 2, "{}", r.body);
+    assert_eq!(Decimal::from_str(r.body["premium"].as_str().unwrap()).unwrap(), expected);
+    let lines = r.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 4, "duplicates count once: {}", r.body);
+    assert_eq!(lines[2]["code"], "policy_not_collected");
+    assert!(lines[2]["message"].as_str().unwrap().contains("尚未收取农户自缴保费"));
+    assert_eq!(lines[3]["code"], "not_found");
+    assert_eq!(lines[3]["policy_no"], "");
+    assert_eq!(status(a), "collected");
+    assert_eq!(status(b), "collected");
+    assert_eq!(count(&mut app.conn(), "audit_log"), audit_before);
+
+    // The same with confirm: both issued, one audit row each, the refusals as previewed.
+    let r = uw.post(
+        "/api/v1/policies/issue-batch",
+        json!({"ids": ids, "confirm": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["committed"], true);
+    assert_eq!(r.body["issued"], 2);
+    assert_eq!(r.body["refused"], 2);
+    assert_eq!(status(a), "issued");
+    assert_eq!(status(b), "issued");
+    assert_eq!(status(c), "draft");
+    assert_eq!(count(&mut app.conn(), "audit_log"), audit_before + 2);
+
+    // Again: nothing left to issue, each refusal says why.
+    let r = uw.post(
+        "/api/v1/policies/issue-batch",
+        json!({"ids": [a], "confirm": true}),
+    );
+    assert_eq!(r.body["issued"], 0);
+    assert_eq!(r.body["lines"][0]["code"], "policy_not_collected");
+
+    // A station may not; an empty or oversized selection is refused; nothing written.
+    let r = station.post("/api/v1/policies/issue-batch", json!({"ids": [c]}));
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = uw.post("/api/v1/policies/issue-batch", json!({"ids": []}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    let many: Vec<i64> = (1..=1001).collect();
+    let r = uw.post(
+        "/api/v1/policies/issue-batch",
+        json!({"ids": many, "confirm": true}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.to_string().contains("分批签发"), "{}", r.body);
+    let r = uw.post("/api/v1/policies/issue-batch", json!({"ids": "all"}));
+    assert_eq!(r.status / 100, 4, "{}", r.body);
+    assert_eq!(count(&mut app.conn(), "audit_log"), audit_before + 2);
+}
+
+/// A policy whose village notice is still up is refused in bulk with the
+/// same message as on its own.
+#[test]
+fn bulk_issuance_gives_the_notice_refusal_of_a_single_issuance() {
+    let app = spawn_app();
+    let (station, pid) = setup(&app);
+    let r = station.post(
+        &format!("/api/v1/policies/{pid}/collect"),
+        json!({"collected_on": "2012-03-10"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let village = notices::village_of_policy(&app, pid);
+    let today = app.clock.today().to_string();
+    let r = notices::post_notice(
+        &app.api("forestry"),
+        json!({"kind": "enrollment", "village_code": village, "starts_on": today}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let uw = app.api("underwriter");
+    let single = uw.post(&format!("/api/v1/policies/{pid}/issue"), json!({}));
+    assert_eq!(single.status, 409);
+    let bulk = uw.post(
+        "/api/v1/policies/issue-batch",
+        json!({"ids": [pid], "confirm": true}),
+    );
+    assert_eq!(bulk.body["issued"], 0, "{}", bulk.body);
+    assert_eq!(bulk.body["lines"][0]["code"], single.body["error"]);
+    assert_eq!(bulk.body["lines"][0]["message"], single.body["message"]);
+    assert_eq!(single.body["error"], "notice_in_period");
+}

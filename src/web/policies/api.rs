@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/policies", web::get().to(list_policies))
+        .route("/policies/issue-batch", web::post().to(issue_batch))
         .route("/policies/{id}", web::get().to(by_id(policies::get_view)))
         .route("/policies/{id}/collect", web::post().to(collect_policy))
         .route("/policies/{id}/issue", web::post().to(issue_policy))
@@ -49,6 +50,22 @@ async fn issue_policy(api: Bearer, id: web::Path<i64>) -> Reply {
     let today = api.state.clock.today();
     ok(api
         .run(move |c, a| policies::issue(c, a, id, today))
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct IssueBatchBody {
+    ids: Vec<i64>,
+    /// False (the default): a preview, nothing written.
+    #[serde(default)]
+    confirm: bool,
+}
+
+async fn issue_batch(api: Bearer, body: web::Json<IssueBatchBody>) -> Reply {
+    let b = body.into_inner();
+    let today = api.state.clock.today();
+    ok(api
+        .run(move |c, a| policies::issue_many(c, a, &b.ids, today, b.confirm))
         .await?)
 }
 
