@@ -868,8 +868,14 @@ pub fn issue_many(
                     };
                     BulkLine {
                         id,
-                        policy_no: view.as_ref().map(|v| v.policy_no.clone()).unwrap_or_default(),
-                        grower_name: view.as_ref().map(|v| v.grower_name.clone()).unwrap_or_default(),
+                        policy_no: view
+                            .as_ref()
+                            .map(|v| v.policy_no.clone())
+                            .unwrap_or_default(),
+                        grower_name: view
+                            .as_ref()
+                            .map(|v| v.grower_name.clone())
+                            .unwrap_or_default(),
                         premium: view.as_ref().map_or(Fen::ZERO, |v| v.premium),
                         subsidy: view.as_ref().map_or(Fen::ZERO, |v| v.subsidy),
                         issued: false,

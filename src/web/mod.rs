@@ -66,6 +66,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "plots.html",
     "plot_form.html",
     "policies.html",
+    "policy_queue.html",
     "policy.html",
     "batches.html",
     "schemes.html",

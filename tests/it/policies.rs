@@ -219,8 +219,12 @@ fn bulk_issuance_previews_then_issues_and_lists_the_refusals() {
     }
     notices::notice_for_policy(&app, a);
     let premium = |id: i64| -> Decimal {
-        Decimal::from_str(uw.get(&format!("/api/v1/policies/{id}")).body["premium"].as_str().unwrap())
-            .unwrap()
+        Decimal::from_str(
+            uw.get(&format!("/api/v1/policies/{id}")).body["premium"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
     };
     let expected = premium(a) + premium(b);
     let status = |id: i64| uw.get(&format!("/api/v1/policies/{id}")).body["status"].clone();
@@ -233,11 +237,17 @@ fn bulk_issuance_previews_then_issues_and_lists_the_refusals() {
     assert_eq!(r.body["committed"], false);
     assert_eq!(r.body["issued"], 2, "{}", r.body);
     assert_eq!(r.body["refused"], 2, "{}", r.body);
-    assert_eq!(Decimal::from_str(r.body["premium"].as_str().unwrap()).unwrap(), expected);
+    assert_eq!(
+        Decimal::from_str(r.body["premium"].as_str().unwrap()).unwrap(),
+        expected
+    );
     let lines = r.body["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 4, "duplicates count once: {}", r.body);
     assert_eq!(lines[2]["code"], "policy_not_collected");
-    assert!(lines[2]["message"].as_str().unwrap().contains("尚未收取农户自缴保费"));
+    assert!(lines[2]["message"]
+        .as_str()
+        .unwrap()
+        .contains("尚未收取农户自缴保费"));
     assert_eq!(lines[3]["code"], "not_found");
     assert_eq!(lines[3]["policy_no"], "");
     assert_eq!(status(a), "collected");
@@ -312,4 +322,64 @@ fn bulk_issuance_gives_the_notice_refusal_of_a_single_issuance() {
     assert_eq!(bulk.body["lines"][0]["code"], single.body["error"]);
     assert_eq!(bulk.body["lines"][0]["message"], single.body["message"]);
     assert_eq!(single.body["error"], "notice_in_period");
+}
+
+/// The underwriter's 待签发 page: the collected policies ticked, a preview
+/// that writes nothing, then one confirmation issues them.
+#[test]
+fn the_queue_page_previews_then_issues_the_ticked_policies() {
+    let app = spawn_app();
+    let station = app.api("station_a");
+    let mut ids = Vec::new();
+    for (name, seq) in [("队列甲", 71), ("队列乙", 72)] {
+        let g = GrowerBuilder::new(name).seq(seq).create(&station);
+        PlotBuilder::new(g).mu("2.00").create(&station);
+        let id = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = station.post(
+            &format!("/api/v1/policies/{id}/collect"),
+            json!({"collected_on": "2012-03-10"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        ids.push(id);
+    }
+    notices::notice_for_policy(&app, ids[0]);
+    let b = app.browser();
+    b.login("underwriter");
+    let list = b.get("/policies");
+    assert!(list.body.contains("/policies/queue"), "{}", list.body);
+    let q = b.get("/policies/queue");
+    assert_eq!(q.status, 200);
+    for id in &ids {
+        assert!(q.body.contains(&format!("name=\"p{id}\"")), "{}", q.body);
+    }
+    let (f0, f1) = (format!("p{}", ids[0]), format!("p{}", ids[1]));
+    let p = b.submit(
+        "/policies/queue",
+        "/policies/queue/preview",
+        &[(&f0, "1"), (&f1, "1")],
+    );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("预览（尚未签发）"), "{}", p.body);
+    assert!(p.body.contains("确认签发 2 份"), "{}", p.body);
+    let status = |id: i64| station.get(&format!("/api/v1/policies/{id}")).body["status"].clone();
+    assert_eq!(status(ids[0]), "collected");
+    let joined = format!("{},{}", ids[0], ids[1]);
+    let done = b.submit(
+        "/policies/queue",
+        "/policies/queue/issue",
+        &[("ids", &joined)],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("已签发 2 份"), "{}", done.body);
+    assert_eq!(status(ids[0]), "issued");
+    assert_eq!(status(ids[1]), "issued");
+    // Without a token nothing happens; a station has no queue.
+    let r = b.post("/policies/queue/issue", &[("ids", &joined)]);
+    assert_eq!(r.status / 100, 4, "{}", r.body);
+    let s = app.browser();
+    s.login("station_a");
+    assert_eq!(s.get("/policies/queue").status, 403);
+    assert!(!s.get("/policies").body.contains("/policies/queue"));
 }

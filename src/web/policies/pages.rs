@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/policies", web::get().to(policy_list))
+        .route("/policies/queue", web::get().to(queue))
+        .route("/policies/queue/preview", web::post().to(queue_preview))
+        .route("/policies/queue/issue", web::post().to(queue_issue))
         .route("/policies/{id}", web::get().to(policy_show))
         .route("/policies/{id}/{action}", web::post().to(policy_action))
         .route("/batches", web::get().to(batch_list))
@@ -79,6 +82,65 @@ async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form
             format!("/policies/{id}"),
         )
     })
+}
+
+// ---------------------------------------------------------------- 待签发
+
+/// The collected policies waiting for the underwriter, one screen of them.
+fn queue_list(c: &mut crate::db::DbConn, a: &app::Actor) -> Result<Value, AppError> {
+    a.require(a.can_underwrite())?;
+    let filter = policies::PolicyFilter {
+        scheme: None,
+        township_id: None,
+        status: Some("collected".into()),
+        page: None,
+        page_size: Some(200),
+    };
+    Ok(json!(policies::list(c, a, &filter)?))
+}
+
+async fn queue(desk: Desk) -> Page {
+    desk.show_with("policy_queue.html", |c, a| {
+        Ok(json!({"list": queue_list(c, a)?}))
+    })
+    .await
+}
+
+/// The ids ticked on the queue page: one `p<id>` field per policy.
+fn picked(form: &Form) -> Vec<i64> {
+    let mut ids: Vec<i64> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix('p'))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn queue_preview(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let ids = picked(&form);
+    let today = desk.state.clock.today();
+    let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    desk.show_with("policy_queue.html", move |c, a| {
+        let outcome = policies::issue_many(c, a, &ids, today, false)?;
+        Ok(json!({"outcome": outcome, "ids": joined}))
+    })
+    .await
+}
+
+async fn queue_issue(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let ids: Vec<i64> = field(&form, "ids")
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let today = desk.state.clock.today();
+    desk.show_with("policy_queue.html", move |c, a| {
+        let outcome = policies::issue_many(c, a, &ids, today, true)?;
+        Ok(json!({"outcome": outcome, "list": queue_list(c, a)?}))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- batches
