@@ -132,6 +132,30 @@ pub fn tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> 
     }
 }
 
+/// Run `f` as [`tx`] would, then roll everything back: a preview that is the
+/// real run (same checks, same order) and writes nothing. The same rollback
+/// on an error or a panic.
+pub fn dry_run<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConn as Connection>::TransactionManager;
+    let outermost = !crate::db::is_dirty(conn);
+    match conn {
+        DbConn::Sqlite(c) if outermost => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+    let rolled_back = Manager::rollback_transaction(conn);
+    match ran {
+        Ok(result) => {
+            rolled_back?;
+            result
+        }
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 /// Page through lists: 1-based page numbers, a fixed page size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
