@@ -12,6 +12,7 @@ pub mod clock;
 pub mod fault;
 pub mod finance;
 pub mod growers;
+pub mod home;
 pub mod import;
 pub mod inspection;
 pub mod notices;

@@ -20,6 +20,7 @@ pub mod notices;
 pub mod page;
 pub mod plots;
 pub mod policies;
+mod print;
 mod record;
 pub mod reports;
 pub mod schemes;
@@ -101,11 +102,17 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "notice.html",
     "notice_print.html",
     "checks.html",
+    "policy_print.html",
+    "table_print.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
 /// The desk pages' few behaviours (confirmations, "返回"), out of the pages.
 pub const JS: &str = include_str!("../../templates/static/app.js");
+/// The layout behaviours of every page: the folding menu, the table scroll cue.
+pub const UI_JS: &str = include_str!("../../templates/static/ui.js");
+/// The adjuster's home: survey pages saved for use without signal.
+pub const HOME_JS: &str = include_str!("../../templates/static/home.js");
 
 /// Compiles the templates. A template that does not compile is a bug in the
 /// build, not something a request can cause: the sources are constants
@@ -262,6 +269,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }),
     )
     .route(
+        "/static/ui.js",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/javascript; charset=utf-8")
+                .insert_header(("Cache-Control", "public, max-age=3600"))
+                .body(UI_JS)
+        }),
+    )
+    .route(
+        "/static/home.js",
+        web::get().to(|| async {
+            HttpResponse::Ok()
+                .content_type("text/javascript; charset=utf-8")
+                .insert_header(("Cache-Control", "public, max-age=3600"))
+                .body(HOME_JS)
+        }),
+    )
+    .route(
         "/healthz",
         web::get().to(|| async { HttpResponse::Ok().body("ok") }),
     )
@@ -275,6 +300,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }),
     );
     page::configure(cfg);
+    // Before the policy pages: "/policies/{id}/{action}" would take the path.
+    print::configure(cfg);
     api::configure(cfg);
     claims::pages::configure(cfg);
     inspection::pages::configure(cfg);

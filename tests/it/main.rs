@@ -19,6 +19,7 @@ mod enrollment_api;
 // Synthetic policies come from the demo module.
 #[cfg(feature = "demo")]
 mod finance;
+mod home;
 mod import;
 mod import_web;
 mod input_rules;

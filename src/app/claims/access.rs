@@ -41,7 +41,7 @@ pub fn assigned_surveyor(actor: &Actor, adjuster: Option<i64>, co_surveyor: Opti
 }
 
 /// Which claims the actor's lists hold: by the same grant as [`sees`].
-pub(super) fn within(actor: &Actor) -> Within {
+pub(crate) fn within(actor: &Actor) -> Within {
     match (
         grant(actor.role, Action::ViewClaims),
         actor.township_scope(),

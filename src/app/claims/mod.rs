@@ -3,7 +3,7 @@
 //! audit entry; the time comes from the caller's clock so deadlines can be
 //! tested without waiting.
 
-mod access;
+pub(crate) mod access;
 mod board;
 mod detail;
 mod dispatch;

@@ -103,8 +103,9 @@ async fn logout(state: Data, session: Session, form: Form) -> HttpResponse {
     redirect("/login")
 }
 
-async fn dashboard(desk: Desk, q: Query) -> Page {
+async fn dashboard(state: Data, desk: Desk, q: Query) -> Page {
     let scheme_code = q.get("scheme").cloned();
+    let now = state.clock.now();
     desk.show_with("dashboard.html", move |c, a| {
         let all = schemes::list(c)?;
         let scheme = match scheme_code {
@@ -114,7 +115,19 @@ async fn dashboard(desk: Desk, q: Query) -> Page {
                 None => return Ok(json!({"schemes": [], "rows": []})),
             },
         };
-        let rows = app::areas::progress(c, a, scheme.id)?;
+        let home = app::home::home(c, a, Some(scheme.id), now)?;
+        let balances = if a.role == crate::domain::access::Role::Finance
+            && app::finance::can_view_payments(a)
+        {
+            Some(app::finance::balances(c, a, &scheme.def.code)?)
+        } else {
+            None
+        };
+        let rows = if home.shows_progress {
+            app::areas::progress(c, a, scheme.id)?
+        } else {
+            Vec::new()
+        };
         let target: i64 = rows.iter().map(|r| r.target_mu.units()).sum();
         let insured: i64 = rows.iter().map(|r| r.insured_mu.units()).sum();
         let eligible: i64 = rows.iter().map(|r| r.eligible_mu.units()).sum();
@@ -136,6 +149,7 @@ async fn dashboard(desk: Desk, q: Query) -> Page {
             "schemes": all.iter().map(|s| json!({"code": s.def.code, "name": s.def.name})).collect::<Vec<_>>(),
             "rows": rows, "totals": totals, "county": county,
             "single_township": a.township_scope().is_some(),
+            "home": home, "balances": balances,
         }))
     })
     .await
