@@ -321,3 +321,43 @@ fn tablet_inspection_survives_a_lost_signal() {
         1
     );
 }
+
+/// Every page of every role of the demo county, at 1280×800 and 800×1280
+/// (tests/browser/walk.mjs): nothing tappable under 44 px, no ISO timestamp,
+/// no internal code or hash, no key column cut off, no sideways page.
+#[test]
+fn every_page_of_every_role_fits_a_tablet_and_speaks_chinese() {
+    if !tools_ready() {
+        return;
+    }
+    let db = crate::helpers::TestDb::new();
+    let pool = guobao::startup::prepare_database(&db.url).expect("database");
+    {
+        let mut conn = pool.get().expect("connection");
+        guobao::demo::load::load(&mut conn, &mut |_, _| {}).expect("demo county");
+    }
+    let address = crate::helpers::start_server(pool);
+    let out = run_script(
+        "walk.mjs",
+        &[
+            &address,
+            guobao::demo::load::DEMO_PASSWORD,
+            "admin,forestry,station01,underwriter,adjuster,finance",
+        ],
+        &[],
+        "walk checks passed",
+    );
+    // The walk reached the pages that matter for each desk.
+    for page in [
+        "/policies/queue",
+        "/claims",
+        "/finance",
+        "/audit",
+        "/accounts",
+    ] {
+        assert!(
+            out.contains(&format!(" {page} ")),
+            "{page} not walked:\n{out}"
+        );
+    }
+}

@@ -68,6 +68,10 @@ fn upload_preview_commit_and_error_report() {
     assert_eq!(p.status, 303, "{}", p.body);
     let page = b.get(&preview_url).body;
     assert!(page.contains("已导入：新增10行"), "{page}");
+    // The counters say what the import did, as the banner does (not a fresh
+    // comparison, which would now find the ten rows unchanged).
+    assert!(page.contains(r#"id="count-new">10<"#), "{page}");
+    assert!(page.contains("已新增"), "{page}");
     assert_eq!(count(&mut app.conn(), "plots"), 10);
     // Committing twice is refused.
     let p = b.submit(&preview_url, &format!("/import/{id}/commit"), &[]);

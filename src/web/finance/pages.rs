@@ -190,7 +190,7 @@ pub(super) async fn dashboard_page(desk: Desk, query: Query) -> Page {
                     color: "#b0b8c1",
                 },
                 Series {
-                    name: "已投保",
+                    name: "投保登记",
                     color: "#2f6b2f",
                 },
             ],
