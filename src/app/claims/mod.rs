@@ -23,7 +23,8 @@ pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use photos::{
     add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
 };
-pub use report::{lookup, report, LookupHit, LookupPlot, PlotRef, ReportInput};
+pub use report::{
+    lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome};
 pub use settle::{agree, approve, pay, send_back, AgreeInput, PaymentInput, ReviewInput};
 pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
@@ -63,7 +64,7 @@ pub const CHANNELS: [(&str, &str); 4] = [
 /// Claims still waiting for the survey, which the deadline is about.
 pub const OPEN: [ClaimStatus; 2] = [ClaimStatus::Reported, ClaimStatus::Dispatched];
 /// Claims whose payout counts against the policy's sum insured.
-const PAYOUT_HOLDING: [ClaimStatus; 4] = [
+pub(super) const PAYOUT_HOLDING: [ClaimStatus; 4] = [
     ClaimStatus::Surveyed,
     ClaimStatus::Approved,
     ClaimStatus::Agreed,

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
 const SURVEY_JS: &str = include_str!("../../../templates/static/survey.js");
+const REPORT_JS: &str = include_str!("../../../templates/static/claim_report.js");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/claims", web::get().to(board))
@@ -30,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/claims/survey.js",
             web::get().to(|| async { script(SURVEY_JS) }),
+        )
+        .route(
+            "/claims/report.js",
+            web::get().to(|| async { script(REPORT_JS) }),
         )
         .route("/claims/ledger.xlsx", web::get().to(ledger))
         .route("/claims/payout-list.xlsx", web::get().to(payout_list))
@@ -105,6 +110,7 @@ async fn report_page(
             };
             Ok(json!({
                 "q": q, "hits": hits, "lookup_error": lookup_error,
+                "form_token": form_token(),
                 "perils": perils, "excluded": excluded,
                 "channels": claims::CHANNELS.iter().filter(|(c, _)| *c != "api" && *c != "batch")
                     .map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
@@ -135,6 +141,9 @@ async fn create(desk: Desk, form: Form) -> Page {
         reporter_phone: field(&form, "reporter_phone"),
         channel: form.get("channel").cloned(),
         description: field(&form, "description"),
+        client_id: form.get("client_id").cloned(),
+        duplicate_reason: form.get("duplicate_reason").cloned(),
+        confirm_exclusion: form.get("confirm_exclusion").is_some_and(|v| v == "1"),
     };
     let now = desk.state.clock.now();
     let res = desk
@@ -145,8 +154,21 @@ async fn create(desk: Desk, form: Form) -> Page {
     desk.answer_form(res, is_user_error, retry, reported).await
 }
 
+/// A fresh single-use token for one report form: a resend of the same form
+/// (a double tap, a reload after a slow answer) finds the claim it made.
+fn form_token() -> String {
+    format!("rpt-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+}
+
 /// The message after a report, and the claim's page.
-fn reported(v: claims::ClaimView) -> (String, String) {
+fn reported(r: claims::ReportOutcome) -> (String, String) {
+    let v = r.claim;
+    if !r.created {
+        return (
+            format!("该报案已登记为{}（重复提交，未再登记）", v.claim_no),
+            format!("/claims/{}", v.id),
+        );
+    }
     let msg = if v.status == claims::ClaimStatus::Declined {
         format!(
             "已登记报案{}，但不属于保险责任，已拒赔：{}",
@@ -199,6 +221,7 @@ impl Step {
         let review = || claims::ReviewInput {
             version,
             note: field(form, "note"),
+            confirm_decline: form.get("confirm_decline").is_some_and(|v| v == "1"),
         };
         Some(match action {
             "dispatch" => Step::Dispatch(claims::DispatchInput {
