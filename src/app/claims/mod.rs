@@ -7,6 +7,7 @@ mod access;
 mod board;
 mod detail;
 mod dispatch;
+mod due;
 mod event;
 mod photos;
 mod report;
@@ -19,13 +20,16 @@ pub use access::{assigned_surveyor, get_scoped, is_surveyor, load, may_handle};
 pub use board::{board, overdue, Board, BoardItem, Count, MonthFigure, PaymentDue};
 pub use detail::{detail, detail_masked, ClaimDetail, PaymentView, PhotoView, SurveyView};
 pub use dispatch::{dispatch, surveyors, DispatchInput};
+pub use due::{next_for_surveyor, survey_clock, SurveyClock};
 pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use photos::{
     add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
 };
 pub use report::{
     lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome};
-pub use settle::{agree, approve, pay, send_back, AgreeInput, PaymentInput, ReviewInput};
+pub use settle::{
+    agree, approve, decline_grounds, pay, send_back, AgreeInput, PaymentInput, ReviewInput,
+};
 pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{list, mask_account, view, ClaimFilter, ClaimView};

@@ -73,12 +73,17 @@ async fn list(desk: Desk, q: Query) -> Page {
         event_id: q.get("event").and_then(|v| v.parse().ok()),
     };
     let query = q.into_inner();
+    let now = desk.state.clock.now();
     desk.show_with("claims.html", move |c, a| {
         let items = claims::list(c, a, &filter)?;
+        let clocks: HashMap<String, claims::SurveyClock> = items
+            .iter()
+            .filter_map(|i| Some((i.id.to_string(), claims::survey_clock(i, now)?)))
+            .collect();
         let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
         let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
         Ok(
-            json!({"items": items, "statuses": statuses(), "query": query,
+            json!({"items": items, "statuses": statuses(), "query": query, "clocks": clocks,
                   "payout_total": payout, "paid_total": paid}),
         )
     })
@@ -190,8 +195,15 @@ async fn claim_page(desk: &Desk, id: i64, rejected: Option<AppError>, values: Va
         .run(move |c, a| {
             let d = claims::detail(c, a, id)?;
             let (adjusters, co) = claims::surveyors(c)?;
+            // An approval now would pay nothing and so decline the claim.
+            let zero = crate::domain::Fen::ZERO;
+            let proposed = d.claim.payout.unwrap_or(zero);
+            let approve_declines = d.claim.status == claims::ClaimStatus::Surveyed
+                && proposed.min(d.remaining_sum) <= zero;
+            let decline_why = claims::decline_grounds(proposed).1;
             Ok(json!({
                 "d": d, "adjusters": adjusters, "co_surveyors": co,
+                "approve_declines": approve_declines, "decline_why": decline_why,
                 "today": clock::china_date(now).to_string(),
                 "is_surveyor": claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id),
             }))
@@ -283,6 +295,7 @@ async fn action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Pa
 
 async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "赔案")?;
+    let now = desk.state.clock.now();
     desk.show_with("claim_survey.html", move |c, a| {
             let d = claims::detail_masked(c, a, id)?;
             if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
@@ -296,9 +309,15 @@ async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
                 "boundary": d.plot_boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
                 "max_distance_m": d.max_distance_m, "tree_count": d.tree_count,
                 "plot_mu": d.claim.plot_mu,
+                "next": claims::next_for_surveyor(c, a, id)?.map(|n| json!({
+                    "id": n.id, "claim_no": n.claim_no, "grower_name": n.grower_name,
+                    "village_name": n.village_name,
+                    "clock": claims::survey_clock(&n, now).map(|k| k.label),
+                })),
             });
+            let clock = claims::survey_clock(&d.claim, now);
             // Inside a <script> element: "</" must not close it.
-            Ok(json!({"d": d, "config": config.to_string().replace("</", "<\\/")}))
+            Ok(json!({"d": d, "clock": clock, "config": config.to_string().replace("</", "<\\/")}))
         })
         .await
 }
