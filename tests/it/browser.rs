@@ -216,7 +216,12 @@ fn a_double_clicked_report_records_one_claim() {
     let token = app.api("underwriter").token;
     run_script(
         "report.mjs",
-        &[&app.address, crate::helpers::PASSWORD, &token, &ins.plot_id.to_string()],
+        &[
+            &app.address,
+            crate::helpers::PASSWORD,
+            &token,
+            &ins.plot_id.to_string(),
+        ],
         &[],
         "report checks passed",
     );

@@ -26,7 +26,8 @@ pub use photos::{
     add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
 };
 pub use report::{
-    lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome};
+    lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome,
+};
 pub use settle::{
     agree, approve, decline_grounds, pay, send_back, AgreeInput, PaymentInput, ReviewInput,
 };

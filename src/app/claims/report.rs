@@ -663,11 +663,7 @@ pub(super) fn insert_claim(
 }
 
 /// The claim an earlier copy of this report recorded under `client_id`.
-fn recorded(
-    conn: &mut DbConn,
-    actor: &Actor,
-    client_id: &str,
-) -> AppResult<Option<ReportOutcome>> {
+fn recorded(conn: &mut DbConn, actor: &Actor, client_id: &str) -> AppResult<Option<ReportOutcome>> {
     use crate::db::schema::claim_report_marks as m;
     let id: Option<i64> = m::table
         .filter(m::client_id.eq(client_id))
@@ -698,11 +694,18 @@ pub fn report(
 ) -> AppResult<ReportOutcome> {
     actor.require(may_handle(actor))?;
     let client_id = match input.client_id.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(id) => Some(checked_client_id(id, "报案编号无效：应为8至64位字母、数字、-或_")?),
+        Some(id) => Some(checked_client_id(
+            id,
+            "报案编号无效：应为8至64位字母、数字、-或_",
+        )?),
         None => None,
     };
     let first = crate::app::tx(conn, |conn| {
-        if let Some(done) = client_id.map(|id| recorded(conn, actor, id)).transpose()?.flatten() {
+        if let Some(done) = client_id
+            .map(|id| recorded(conn, actor, id))
+            .transpose()?
+            .flatten()
+        {
             return Ok(done);
         }
         let k = check_report(conn, now, input)?;
@@ -716,9 +719,7 @@ pub fn report(
     });
     match client_id {
         // A copy sent at the same moment may have won the race to the token.
-        Some(id) => or_recorded(conn, first, |conn| {
-            recorded(conn, actor, id)
-        }),
+        Some(id) => or_recorded(conn, first, |conn| recorded(conn, actor, id)),
         None => first,
     }
 }

@@ -162,7 +162,11 @@ async fn create(desk: Desk, form: Form) -> Page {
 /// A fresh single-use token for one report form: a resend of the same form
 /// (a double tap, a reload after a slow answer) finds the claim it made.
 fn form_token() -> String {
-    format!("rpt-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+    format!(
+        "rpt-{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }
 
 /// The message after a report, and the claim's page.
