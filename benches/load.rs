@@ -114,7 +114,8 @@ fn prepare(url: &str, n: usize) -> Vec<Target> {
                 ..Default::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .claim;
         if claim.status != "reported" {
             continue;
         }

@@ -648,3 +648,13 @@ diesel::allow_tables_to_appear_in_same_query!(inspection_photos, plots);
 diesel::allow_tables_to_appear_in_same_query!(inspection_photos, growers);
 diesel::allow_tables_to_appear_in_same_query!(inspection_photos, policies);
 diesel::allow_tables_to_appear_in_same_query!(inspection_photos, areas);
+
+// ---- a report's token and duplicate reason (migration 2026-12-03-000014_claim_report_guards)
+
+diesel::table! {
+    claim_report_marks (claim_id) {
+        claim_id -> BigInt,
+        client_id -> Nullable<Text>,
+        duplicate_reason -> Nullable<Text>,
+    }
+}

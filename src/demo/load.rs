@@ -265,9 +265,11 @@ fn demo_claims(
                 reporter_phone: "13800000000".into(),
                 channel: Some("phone".into()),
                 description: "冰雹打落青果、折断枝条".into(),
+                confirm_exclusion: true,
                 ..Default::default()
             },
-        )?;
+        )?
+        .claim;
         if *stage == ClaimStatus::Reported || *stage == ClaimStatus::Declined {
             continue;
         }

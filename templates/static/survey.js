@@ -73,18 +73,41 @@
     el.className = 'result ' + kind;
     el.textContent = text;
   }
+  // One state for the banner: what the browser says, corrected by what the
+  // last send found (a request that could not reach the server means offline
+  // whatever navigator.onLine claims; an answer from the server means online).
+  var online = navigator.onLine;
+  function setOnline(v) { online = v; updateNet(); }
   function updateNet() {
     mine('outbox').then(function (items) {
       var el = $('net');
       var waiting = items.length ? '，' + items.length + '份查勘结果待上传' : '';
-      if (navigator.onLine) {
+      if (online) {
         el.className = 'net';
         el.textContent = '网络正常' + waiting;
       } else {
         el.className = 'net offline';
-        el.textContent = '当前离线：可继续填写和提交，结果保存在本机' + waiting;
+        el.textContent = '当前没有网络：可继续填写和提交，结果保存在本机' + waiting;
       }
     });
+  }
+  function showNext() {
+    var box = $('next-claim');
+    box.textContent = '';
+    var a = document.createElement('a');
+    a.className = 'button big';
+    if (cfg.next) {
+      a.href = '/claims/' + cfg.next.id + '/survey';
+      a.id = 'next-claim-link';
+      a.textContent = '下一个待查勘：' + cfg.next.claim_no + ' ' + cfg.next.grower_name + '（' + cfg.next.village_name + '）' +
+        (cfg.next.clock ? '，' + cfg.next.clock : '');
+    } else {
+      a.href = '/claims/list?status=dispatched';
+      a.className = 'button secondary big';
+      a.textContent = '暂无其他待查勘的赔案，返回赔案列表';
+    }
+    box.appendChild(a);
+    box.hidden = false;
   }
 
   // ---------------------------------------------------------------- GPS
@@ -159,6 +182,15 @@
         cap.className = 'muted';
         cap.textContent = p.uploaded ? '已上传' : '待上传';
         d.appendChild(cap);
+        if (!p.uploaded) {
+          var rm = document.createElement('button');
+          rm.type = 'button';
+          rm.className = 'secondary remove-photo';
+          rm.textContent = '删除此照片';
+          rm.setAttribute('aria-label', '删除现场照片' + (i + 1));
+          rm.addEventListener('click', function () { del('photos', p.client_id).then(renderThumbs); });
+          d.appendChild(rm);
+        }
         box.appendChild(d);
       });
     });
@@ -226,9 +258,10 @@
           headers: { 'X-CSRF-Token': CSRF, 'Content-Type': p.type || 'application/octet-stream' },
           body: p.blob
         }).then(function (r) {
+          setOnline(true);
           if (r.ok) { p.uploaded = true; return put('photos', p); }
           return r.json().catch(function () { return {}; }).then(function (b) {
-            if (r.status >= 500) throw new Error('server');
+            if (r.status >= 500) throw { server: true };
             if (r.status === 401 || b.error === 'csrf_invalid') throw { login: true };
             // A file the server will never take (not a photo, too large): drop it and say so.
             showResult('bad', '有一张照片未被接受：' + (b.message || r.status));
@@ -251,6 +284,7 @@
               body: JSON.stringify(item.payload)
             });
           }).then(function (r) {
+            setOnline(true);
             return r.json().catch(function () { return {}; }).then(function (b) {
               if (r.ok) {
                 return del('outbox', item.client_id).then(function () { return mine('photos'); }).then(function (ps) {
@@ -260,9 +294,10 @@
                   $('survey').hidden = true;
                   showResult('ok', '查勘结果已提交' + (b.created ? '' : '（服务器此前已收到，未重复登记）') +
                     '：受灾 ' + $('affected_mu').value + ' 亩，损失率 ' + $('loss_rate').value + '%，计算赔款 ' + b.payout.amount + ' 元');
+                  showNext();
                 });
               }
-              if (r.status >= 500) throw new Error('server');
+              if (r.status >= 500) throw { server: true };
               if (r.status === 401 || b.error === 'csrf_invalid') throw { login: true };
               return del('outbox', item.client_id).then(function () {
                 showResult('bad', '未能提交：' + (b.message || r.status) + '。请修改后重新提交。');
@@ -274,8 +309,12 @@
     }).catch(function (err) {
       if (err && err.login) {
         showResult('queued', '登录已过期：请重新登录后回到此页面，已保存的查勘结果会自动上传。');
+      } else if (err && err.server) {
+        showResult('queued', '服务器暂时无法处理：查勘结果和照片已保存在本机，稍后自动重试。');
       } else {
-        showResult('queued', '当前没有网络：查勘结果和照片已保存在本机，网络恢复后自动上传。');
+        // The request never reached the server: that is being offline.
+        online = false;
+        showResult('queued', '查勘结果和照片已保存在本机，网络恢复后自动上传。');
       }
     }).then(function () { sending = false; updateNet(); renderThumbs(); });
   }
@@ -305,8 +344,8 @@
       return flush();
     });
   });
-  window.addEventListener('online', function () { updateNet(); flush(); });
-  window.addEventListener('offline', updateNet);
+  window.addEventListener('online', function () { setOnline(true); flush(); });
+  window.addEventListener('offline', function () { setOnline(false); });
   setInterval(flush, 15000);
 
   restoreDraft();

@@ -6,15 +6,19 @@
 // local queue, the network comes back, and the survey arrives exactly once, even
 // when the same queue entry is sent a second time.
 //
-// Usage: node tests/browser/survey.mjs <base-url> <password> <claim-id> <api-token>
+// Also: a photo added by mistake is removed before submitting, the network banner
+// shows one truthful state offline, and after the survey arrives the page links
+// to the adjuster's next claim (the one with the least time left).
+//
+// Usage: node tests/browser/survey.mjs <base-url> <password> <claim-id> <api-token> <next-claim-id>
 // Run by tests/browser.rs. Needs PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1 so
 // that cutting the network also cuts the service worker's own requests.
 
 import { chromium } from 'playwright-core';
 
-const [base, password, claimId, token] = process.argv.slice(2);
-if (!base || !password || !claimId || !token) {
-  console.error('usage: node survey.mjs <base-url> <password> <claim-id> <api-token>');
+const [base, password, claimId, token, nextId] = process.argv.slice(2);
+if (!base || !password || !claimId || !token || !nextId) {
+  console.error('usage: node survey.mjs <base-url> <password> <claim-id> <api-token> <next-claim-id>');
   process.exit(2);
 }
 
@@ -115,6 +119,18 @@ async function main() {
     const photo = await page.screenshot({ type: 'png' });
     await page.setInputFiles('#photo', { name: 'hail.png', mimeType: 'image/png', buffer: photo });
     await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the photo thumbnail');
+    begin('a photo added by mistake is removed before submitting');
+    const wrong = await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 200, height: 120 } });
+    await page.setInputFiles('#photo', { name: 'wrong.png', mimeType: 'image/png', buffer: wrong });
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 2, null, 'two thumbnails');
+    const removeButtons = page.locator('#thumbs button.remove-photo');
+    check(await removeButtons.count() === 2, 'each photo has its remove button');
+    const rb = await removeButtons.nth(1).boundingBox();
+    check(rb && rb.height >= MIN_TOUCH, `remove button is ${rb && rb.height}px high`);
+    await removeButtons.nth(1).click();
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'one thumbnail after removal');
+    check(await page.locator('#signature-prompt').innerText().then((t) => t.includes('请农户在此签名')), 'no signature prompt');
+    check(await page.locator('#due-flag').count() === 1, 'no 24-hour flag on the survey page');
     await page.locator('#signature').scrollIntoViewIfNeeded();
     const box = await page.locator('#signature').boundingBox();
     await page.mouse.move(box.x + 40, box.y + 60);
@@ -124,7 +140,7 @@ async function main() {
     await waitFor(page, (k) => !!JSON.parse(localStorage.getItem(k) || '{}').signature, `guobao-survey-draft-${claimId}`, 'the signature in the draft');
 
     begin('touch targets and width on a 1280×800 tablet');
-    const sizes = await page.evaluate(() => Array.from(document.querySelectorAll('main button, main .button, main label.check'))
+    const sizes = await page.evaluate(() => Array.from(document.querySelectorAll('main button, main .button, main label.check, main label.check input'))
       .filter((el) => el.getBoundingClientRect().height > 0)
       .map((el) => ({ text: (el.innerText || '').trim().slice(0, 20), h: el.getBoundingClientRect().height })));
     const small = sizes.filter((s) => s.h < MIN_TOUCH);
@@ -139,6 +155,9 @@ async function main() {
     const offlineLoad = await page.reload();
     check(offlineLoad && offlineLoad.fromServiceWorker(), 'the offline reload was not answered by the service worker');
     check(await page.evaluate(() => !navigator.onLine), 'navigator.onLine is still true');
+    await waitFor(page, () => /没有网络/.test(document.querySelector('#net').innerText), null, 'the offline banner');
+    const banner = await page.locator('#net').innerText();
+    check(!/网络正常/.test(banner) && await page.locator('.net').count() === 1, `banner: ${banner}`);
     const reachable = await page.evaluate(() => fetch('/healthz').then(() => true, () => false));
     check(!reachable, 'the server is still reachable from the page while offline');
     await waitFor(page, () => document.querySelector('#affected_mu') && document.querySelector('#affected_mu').value === '5', null, 'the restored form');
@@ -150,8 +169,10 @@ async function main() {
 
     begin('submit with no signal: queued on the tablet, nothing on the server');
     await page.click('#submit');
-    await waitFor(page, () => document.querySelector('#result').classList.contains('queued') && /没有网络/.test(document.querySelector('#result').innerText), null, 'the queued message');
+    await waitFor(page, () => document.querySelector('#result').classList.contains('queued') && /保存在本机/.test(document.querySelector('#result').innerText), null, 'the queued message');
     log(await page.locator('#result').innerText());
+    const afterFail = await page.locator('#net').innerText();
+    check(/没有网络/.test(afterFail) && !/网络正常/.test(afterFail), `banner after a failed send: ${afterFail}`);
     const queued = await page.evaluate(() => new Promise((resolve, reject) => {
       const r = indexedDB.open('guobao-survey', 1);
       r.onsuccess = () => {
@@ -179,6 +200,14 @@ async function main() {
     check(claim.surveys.length === 1, `${claim.surveys.length} surveys on the server`);
     check(claim.photos.length === 1, `${claim.photos.length} photos on the server`);
     check(claim.surveys[0].location_check === 'inside', `location ${claim.surveys[0].location_check}`);
+    begin('the next claim waiting for this adjuster is offered');
+    const next = page.locator('#next-claim-link');
+    check(await next.isVisible(), 'no next-claim link after the survey');
+    check((await next.getAttribute('href')) === `/claims/${nextId}/survey`, `next link: ${await next.getAttribute('href')}`);
+    const nb = await next.boundingBox();
+    check(nb.height >= MIN_TOUCH, `next link is ${nb.height}px high`);
+    log(await next.innerText());
+    check(/网络正常/.test(await page.locator('#net').innerText()), 'banner not back online');
 
     begin('the same queue entry sent again changes nothing');
     await page.evaluate((payload) => new Promise((resolve, reject) => {

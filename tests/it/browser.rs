@@ -159,6 +159,7 @@ fn tablet_survey_survives_a_lost_signal() {
     }
     let app = crate::helpers::spawn_app();
     let claim = survey_fixture(&app);
+    let next = next_fixture(&app);
     let token = app.api("underwriter").token;
     run_script(
         "survey.mjs",
@@ -167,6 +168,7 @@ fn tablet_survey_survives_a_lost_signal() {
             crate::helpers::PASSWORD,
             &claim.to_string(),
             &token,
+            &next.to_string(),
         ],
         &[("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")],
         "survey checks passed",
@@ -188,6 +190,42 @@ fn survey_fixture(app: &crate::helpers::TestApp) -> i64 {
     let id = r.body["id"].as_i64().unwrap();
     assert_eq!(dispatch(&uw, id).status, 200);
     id
+}
+
+/// A second claim dispatched to `adjuster`, the survey page's next one.
+fn next_fixture(app: &crate::helpers::TestApp) -> i64 {
+    use crate::helpers::claims::*;
+    let ins = insured(app, "下一户", 2, true);
+    let uw = app.api("underwriter");
+    let r = report(&uw, &ins, "wind", "2012-06-12 15:00");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(dispatch(&uw, id).status, 200);
+    id
+}
+
+/// The report form double-clicked on a slow line (tests/browser/report.mjs):
+/// one claim, the rows told apart at 800 px, an excluded cause confirmed.
+#[test]
+fn a_double_clicked_report_records_one_claim() {
+    if !tools_ready() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_at("2012-06-12 16:00");
+    let ins = crate::helpers::claims::insured(&app, "双击报案", 3, true);
+    let token = app.api("underwriter").token;
+    run_script(
+        "report.mjs",
+        &[
+            &app.address,
+            crate::helpers::PASSWORD,
+            &token,
+            &ins.plot_id.to_string(),
+        ],
+        &[],
+        "report checks passed",
+    );
+    assert_eq!(crate::helpers::count(&mut app.conn(), "claims"), 1);
 }
 
 /// 农户自助查询 on a 360 px phone (tests/browser/self.mjs): reached from the

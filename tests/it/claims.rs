@@ -226,7 +226,12 @@ fn reports_outside_cover_are_declined_with_the_reason_kept() {
         ),
     ];
     for (who, peril, at, code, says) in cases {
-        let r = report(&uw, who, peril, at);
+        // An excluded cause is recorded, declined, only once confirmed.
+        let r = uw.post(
+            "/api/v1/claims",
+            json!({"policy_no": who.policy_no, "plot_id": who.plot_id, "peril": peril,
+                   "occurred_at": at, "reporter_name": "报案人", "confirm_exclusion": true}),
+        );
         assert_eq!(r.status, 201, "{peril} {at}: {}", r.body);
         assert_eq!(r.body["status"], "declined", "{peril} {at}");
         assert_eq!(r.body["decline_code"], code, "{peril} {at}");
@@ -628,7 +633,10 @@ fn payouts_follow_the_claim_rules_and_never_exceed_the_sum_insured() {
     let (small, s) = survey("2012-05-01 10:00", "survey-rule-01", "15", "9.99");
     assert_eq!(s["payout"]["amount"], "0.00");
     assert_eq!(s["payout"]["rule"], "below_threshold");
-    let r = uw.post(&format!("/api/v1/claims/{small}/approve"), json!({}));
+    let r = uw.post(
+        &format!("/api/v1/claims/{small}/approve"),
+        json!({"confirm_decline": true}),
+    );
     assert_eq!(r.body["status"], "declined");
     assert_eq!(r.body["decline_code"], "below_threshold");
     // 85% ≥ the 80% total-loss rate: the full sum for the 12 affected mu.
@@ -653,7 +661,10 @@ fn payouts_follow_the_claim_rules_and_never_exceed_the_sum_insured() {
     // Nothing left: a fourth claim is surveyed at 0 and closed as exhausted.
     let (fourth, s) = survey("2012-06-12 06:00", "survey-rule-04", "1", "50");
     assert_eq!(s["payout"]["amount"], "0.00");
-    let r = uw.post(&format!("/api/v1/claims/{fourth}/approve"), json!({}));
+    let r = uw.post(
+        &format!("/api/v1/claims/{fourth}/approve"),
+        json!({"confirm_decline": true}),
+    );
     assert_eq!(r.body["decline_code"], "sum_insured_exhausted");
     let total: i64 = uw.get("/api/v1/claims").body["items"]
         .as_array()

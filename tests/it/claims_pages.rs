@@ -249,6 +249,8 @@ fn a_claim_through_the_pages() {
             ("occurred_at", "2012-06-10T10:00"),
             ("reporter_name", "页面户"),
             ("channel", "phone"),
+            // The excluded cause confirmed (the confirmation step's button).
+            ("confirm_exclusion", "1"),
         ],
     );
     assert_eq!(p.status, 303);

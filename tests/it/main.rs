@@ -11,6 +11,7 @@ mod boundaries;
 mod browser;
 mod checks;
 mod claims;
+mod claims_guards;
 mod claims_pages;
 mod cli;
 #[cfg(feature = "demo")]

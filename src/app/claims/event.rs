@@ -1,7 +1,7 @@
 //! One disaster event (a hail strip) reported for many policies at once:
 //! all lines registered or none.
 
-use super::report::{check_report, insert_claim};
+use super::report::{check_duplicate, check_report, insert_claim};
 use super::views::views;
 use super::*;
 use crate::app::{audit, Actor};
@@ -84,9 +84,17 @@ pub fn report_event(
                 } else {
                     item.description.clone()
                 },
+                ..Default::default()
             };
             match check_report(conn, now, &one) {
                 Ok(k) => {
+                    if let Err(e) = check_duplicate(conn, &k) {
+                        errs.push(FieldError::new(
+                            &format!("items[{i}]"),
+                            e.code(),
+                            format!("第{}行：{}", i + 1, e.messages().join("；")),
+                        ));
+                    }
                     if !seen.insert(k.plot.id) {
                         errs.push(FieldError::new(
                             &format!("items[{i}]"),
@@ -135,7 +143,7 @@ pub fn report_event(
         )?;
         let mut list = Vec::with_capacity(checked.len());
         for k in &checked {
-            list.push(insert_claim(conn, actor, now, k, Some(event_id))?);
+            list.push(insert_claim(conn, actor, now, k, Some(event_id), None)?);
         }
         let claims = views(conn, actor, &list)?;
         Ok(EventResult {

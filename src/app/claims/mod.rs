@@ -7,6 +7,7 @@ pub(crate) mod access;
 mod board;
 mod detail;
 mod dispatch;
+mod due;
 mod event;
 mod photos;
 mod report;
@@ -19,12 +20,17 @@ pub use access::{assigned_surveyor, get_scoped, is_surveyor, load, may_handle};
 pub use board::{board, overdue, Board, BoardItem, Count, MonthFigure, PaymentDue};
 pub use detail::{detail, detail_masked, ClaimDetail, PaymentView, PhotoView, SurveyView};
 pub use dispatch::{dispatch, surveyors, DispatchInput};
+pub use due::{next_for_surveyor, survey_clock, SurveyClock};
 pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use photos::{
     add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
 };
-pub use report::{lookup, report, LookupHit, LookupPlot, PlotRef, ReportInput};
-pub use settle::{agree, approve, pay, send_back, AgreeInput, PaymentInput, ReviewInput};
+pub use report::{
+    lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome,
+};
+pub use settle::{
+    agree, approve, decline_grounds, pay, send_back, AgreeInput, PaymentInput, ReviewInput,
+};
 pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
@@ -63,7 +69,7 @@ pub const CHANNELS: [(&str, &str); 4] = [
 /// Claims still waiting for the survey, which the deadline is about.
 pub const OPEN: [ClaimStatus; 2] = [ClaimStatus::Reported, ClaimStatus::Dispatched];
 /// Claims whose payout counts against the policy's sum insured.
-const PAYOUT_HOLDING: [ClaimStatus; 4] = [
+pub(super) const PAYOUT_HOLDING: [ClaimStatus; 4] = [
     ClaimStatus::Surveyed,
     ClaimStatus::Approved,
     ClaimStatus::Agreed,

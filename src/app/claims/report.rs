@@ -15,7 +15,7 @@ use crate::domain::policy::{covers_day, Cover};
 use crate::domain::scheme::SchemeDef;
 use crate::domain::text::TextKind;
 use crate::domain::time::Instant;
-use crate::domain::Mu;
+use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -37,6 +37,11 @@ pub struct LookupHit {
     pub village_name: String,
     pub cover_start: Option<String>,
     pub cover_end: Option<String>,
+    pub sum_insured: Fen,
+    /// The sum insured less the payouts live claims on the policy hold.
+    pub remaining_sum: Fen,
+    /// Nothing left to pay on this policy: a new claim would pay 0.00.
+    pub cover_used_up: bool,
     pub plots: Vec<LookupPlot>,
 }
 
@@ -45,9 +50,23 @@ pub struct LookupPlot {
     pub id: i64,
     pub code: String,
     pub variety: String,
+    pub variety_name: String,
     pub mu: Mu,
     pub eligible: bool,
     pub has_boundary: bool,
+    /// Claims already on this plot under this policy, and the latest of them.
+    pub claims_count: usize,
+    pub latest_claim: Option<EarlierClaim>,
+}
+
+/// An earlier claim on a plot, as the report form shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlierClaim {
+    pub id: i64,
+    pub claim_no: String,
+    pub status: ClaimStatus,
+    pub status_name: String,
+    pub occurred_on: String,
 }
 
 /// Find policies by grower name, policy number, the last 4 characters of the
@@ -89,9 +108,30 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
     hits.sort_by_key(|(p, _)| p.id);
     search.audit(conn, actor, hits.iter().map(|(_, g)| g))?;
     let names = crate::app::areas::names(conn)?;
+    let schemes: std::collections::HashMap<i64, SchemeDef> = crate::app::schemes::list(conn)?
+        .into_iter()
+        .map(|s| (s.id, s.def))
+        .collect();
     let full = false;
     let mut out = Vec::with_capacity(hits.len());
     for (p, g) in hits {
+        let earlier: Vec<Claim> = {
+            use crate::db::schema::claims;
+            claims::table
+                .filter(claims::policy_id.eq(p.id))
+                .order(claims::id)
+                .select(Claim::as_select())
+                .load(conn)?
+        };
+        let held = crate::db::claims::payouts_held(conn, p.id, 0, &super::PAYOUT_HOLDING)?;
+        let remaining = (p.sum_insured_fen - held).max(Fen::ZERO);
+        let variety_name = |code: &str| {
+            schemes
+                .get(&p.scheme_id)
+                .and_then(|d| d.variety(code))
+                .map(|v| v.name.clone())
+                .unwrap_or_else(|| code.to_string())
+        };
         let pl: Vec<Plot> = plots::table
             .filter(plots::grower_id.eq(g.id))
             .filter(plots::scheme_id.eq(p.scheme_id))
@@ -116,15 +156,31 @@ pub fn lookup(conn: &mut DbConn, actor: &Actor, q: &str) -> AppResult<Vec<Lookup
                 .unwrap_or_default(),
             cover_start: p.cover_start.map(|d| d.to_text()),
             cover_end: p.cover_end.map(|d| d.to_text()),
+            sum_insured: p.sum_insured_fen,
+            remaining_sum: remaining,
+            cover_used_up: remaining == Fen::ZERO,
             plots: pl
                 .into_iter()
-                .map(|x| LookupPlot {
-                    id: x.id,
-                    code: x.code,
-                    variety: x.variety,
-                    mu: x.area_units,
-                    eligible: x.eligible,
-                    has_boundary: x.boundary.is_some(),
+                .map(|x| {
+                    let on_plot: Vec<&Claim> =
+                        earlier.iter().filter(|c| c.plot_id == x.id).collect();
+                    LookupPlot {
+                        id: x.id,
+                        variety_name: variety_name(&x.variety),
+                        code: x.code,
+                        variety: x.variety,
+                        mu: x.area_units,
+                        eligible: x.eligible,
+                        has_boundary: x.boundary.is_some(),
+                        claims_count: on_plot.len(),
+                        latest_claim: on_plot.last().map(|c| EarlierClaim {
+                            id: c.id,
+                            claim_no: c.claim_no.clone(),
+                            status: c.status,
+                            status_name: c.status.name().to_string(),
+                            occurred_on: c.occurred_at.china_day().to_text(),
+                        }),
+                    }
                 })
                 .collect(),
         });
@@ -164,6 +220,26 @@ pub struct ReportInput {
     pub channel: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// The report's one-shot token: the page form's, or an API caller's
+    /// client id (`Idempotency-Key`). The same token again answers with the
+    /// claim it first recorded, so a double tap records one claim.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Why a second report for the same plot and day is taken anyway.
+    #[serde(default)]
+    pub duplicate_reason: Option<String>,
+    /// The caller has seen that an excluded cause (责任免除) declines the
+    /// claim at once, and wants it recorded so.
+    #[serde(default)]
+    pub confirm_exclusion: bool,
+}
+
+/// A report taken, or the claim an earlier copy of it recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportOutcome {
+    pub created: bool,
+    #[serde(flatten)]
+    pub claim: ClaimView,
 }
 
 /// The facts of a report, checked; the decline reasons are decided from these.
@@ -179,6 +255,7 @@ pub(super) struct Checked {
     pub(super) reporter_phone: String,
     pub(super) channel: String,
     pub(super) description: String,
+    pub(super) duplicate_reason: Option<String>,
 }
 
 fn find_policy(conn: &mut DbConn, input: &PlotRef) -> AppResult<Policy> {
@@ -335,6 +412,11 @@ pub(super) fn check_report(
         &input.reporter_name,
         TextKind::Name,
     );
+    let duplicate_reason = input
+        .duplicate_reason
+        .as_deref()
+        .map(|r| text_rule("duplicate_reason", "重复报案原因", r, TextKind::Notes))
+        .filter(|r| !r.is_empty());
     if reporter_name.is_empty() && !errs.iter().any(|e| e.field == "reporter_name") {
         errs.push(FieldError::new(
             "reporter_name",
@@ -372,7 +454,67 @@ pub(super) fn check_report(
         reporter_phone,
         channel,
         description,
+        duplicate_reason,
     })
+}
+
+/// The excluded cause (责任免除) a report names, if it does.
+fn excluded_cause(k: &Checked) -> Option<&crate::domain::scheme::Named> {
+    k.scheme.excluded_causes.iter().find(|p| p.code == k.peril)
+}
+
+/// An excluded cause declines the claim as it is recorded: the caller must
+/// have said they know (`confirm_exclusion`), else nothing is written.
+pub(super) fn check_exclusion(k: &Checked, confirmed: bool) -> AppResult<()> {
+    match excluded_cause(k) {
+        Some(x) if !confirmed => Err(AppError::conflict(
+            ErrorCode::ExclusionUnconfirmed,
+            format!(
+                "“{}”属于责任免除：登记后本案将立即拒赔（拒赔原因：{}属于责任免除），不会派工查勘。确认无误请再次提交并勾选确认",
+                x.name, x.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Live (not declined) claims on the same plot and policy whose loss
+/// happened on the same China day as this report's.
+fn same_day_claims(conn: &mut DbConn, k: &Checked) -> AppResult<Vec<Claim>> {
+    use crate::db::schema::claims;
+    let day = china_date(k.occurred);
+    Ok(claims::table
+        .filter(claims::policy_id.eq(k.policy.id))
+        .filter(claims::plot_id.eq(k.plot.id))
+        .filter(claims::status.ne(ClaimStatus::Declined))
+        .order(claims::id)
+        .select(Claim::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter(|c| china_date(c.occurred_at.utc()) == day)
+        .collect())
+}
+
+/// A second report for the same plot and day is refused unless the caller
+/// says why (`duplicate_reason`); the reason is stored with the claim.
+pub(super) fn check_duplicate(conn: &mut DbConn, k: &Checked) -> AppResult<()> {
+    if k.duplicate_reason.is_some() {
+        return Ok(());
+    }
+    let earlier = same_day_claims(conn, k)?;
+    match earlier.first() {
+        None => Ok(()),
+        Some(c) => Err(AppError::conflict(
+            ErrorCode::DuplicateReport,
+            format!(
+                "地块{}在{}已有报案{}（{}），同一地块同一天的损失不能重复报案。如确属另一次灾害，请填写重复报案原因后再提交",
+                k.plot.code,
+                china_date(k.occurred),
+                c.claim_no,
+                c.status.name()
+            ),
+        )),
+    }
 }
 
 /// Why a report is declined at once, if it is: every reason, the first one's code.
@@ -444,6 +586,7 @@ pub(super) fn insert_claim(
     now: DateTime<Utc>,
     k: &Checked,
     event_id: Option<i64>,
+    client_id: Option<&str>,
 ) -> AppResult<Claim> {
     let reasons = decline_reasons(k);
     let due = k.reported + Duration::hours(i64::from(k.scheme.claim_rules.survey_hours));
@@ -490,20 +633,93 @@ pub(super) fn insert_claim(
     let id = crate::db::claims::insert(conn, &row, |id| format!("BA{year}{id:07}"))?;
     let c = load(conn, id)?;
     audit::record(conn, actor, "report", "claim", id, None::<&()>, Some(&c))?;
+    if client_id.is_some() || k.duplicate_reason.is_some() {
+        use crate::db::schema::claim_report_marks as m;
+        diesel::insert_into(m::table)
+            .values((
+                m::claim_id.eq(id),
+                m::client_id.eq(client_id),
+                m::duplicate_reason.eq(k.duplicate_reason.as_deref()),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(reason) = &k.duplicate_reason {
+        let same_day: Vec<String> = same_day_claims(conn, k)?
+            .into_iter()
+            .filter(|e| e.id != id)
+            .map(|e| e.claim_no)
+            .collect();
+        audit::record(
+            conn,
+            actor,
+            "report_duplicate",
+            "claim",
+            id,
+            None::<&()>,
+            Some(&serde_json::json!({"duplicate_reason": reason, "same_day_claims": same_day})),
+        )?;
+    }
     Ok(c)
 }
 
-/// Take a report. A report outside cover is kept, declined with its reasons.
+/// The claim an earlier copy of this report recorded under `client_id`.
+fn recorded(conn: &mut DbConn, actor: &Actor, client_id: &str) -> AppResult<Option<ReportOutcome>> {
+    use crate::db::schema::claim_report_marks as m;
+    let id: Option<i64> = m::table
+        .filter(m::client_id.eq(client_id))
+        .select(m::claim_id)
+        .first(conn)
+        .optional()?;
+    match id {
+        Some(id) => {
+            let c = get_scoped(conn, actor, id)?;
+            Ok(Some(ReportOutcome {
+                created: false,
+                claim: view(conn, actor, &c)?,
+            }))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Take a report. A report outside cover is kept, declined with its reasons;
+/// an excluded cause only once confirmed; a second one for the same plot and
+/// day only with a reason. A report sent again with the same client id
+/// answers with the claim first recorded (`created: false`).
 pub fn report(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
     input: &ReportInput,
-) -> AppResult<ClaimView> {
+) -> AppResult<ReportOutcome> {
     actor.require(may_handle(actor))?;
-    crate::app::tx(conn, |conn| {
+    let client_id = match input.client_id.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(id) => Some(checked_client_id(
+            id,
+            "报案编号无效：应为8至64位字母、数字、-或_",
+        )?),
+        None => None,
+    };
+    let first = crate::app::tx(conn, |conn| {
+        if let Some(done) = client_id
+            .map(|id| recorded(conn, actor, id))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(done);
+        }
         let k = check_report(conn, now, input)?;
-        let c = insert_claim(conn, actor, now, &k, None)?;
-        view(conn, actor, &c)
-    })
+        check_exclusion(&k, input.confirm_exclusion)?;
+        check_duplicate(conn, &k)?;
+        let c = insert_claim(conn, actor, now, &k, None, client_id)?;
+        Ok(ReportOutcome {
+            created: true,
+            claim: view(conn, actor, &c)?,
+        })
+    });
+    match client_id {
+        // A copy sent at the same moment may have won the race to the token.
+        Some(id) => or_recorded(conn, first, |conn| recorded(conn, actor, id)),
+        None => first,
+    }
 }

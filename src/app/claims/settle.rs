@@ -39,6 +39,9 @@ const PAY: Step = Step {
 pub struct ReviewInput {
     pub version: Option<i32>,
     pub note: String,
+    /// The reviewer has seen that this approval declines the claim (a zero
+    /// payout) and wants it so.
+    pub confirm_decline: bool,
 }
 
 /// The underwriter approves the surveyed payout. A zero payout closes the claim.
@@ -68,11 +71,13 @@ pub fn approve(
         }
         let at = Instant::from_utc(now);
         let change = if amount == Fen::ZERO {
-            let (code, why) = if assessed == Fen::ZERO {
-                ("below_threshold", "经查勘定损，损失未达到起赔标准")
-            } else {
-                ("sum_insured_exhausted", "保单保险金额已由其他赔案赔付完毕")
-            };
+            let (code, why) = decline_grounds(assessed);
+            if !input.confirm_decline {
+                return Err(AppError::conflict(
+                    ErrorCode::DeclineUnconfirmed,
+                    format!("审核通过后本案赔款为0元，将以“{why}”拒赔并结案，须在三日内向农户发出拒赔通知。确认无误请勾选确认后再提交"),
+                ));
+            }
             let noted = if note.is_empty() {
                 String::new()
             } else {
@@ -95,6 +100,15 @@ pub fn approve(
         let after = save(conn, actor, "approve", &c, at, &change)?;
         view(conn, actor, &after)
     })
+}
+
+/// Why an approval at a zero payout declines the claim: (code, reason).
+pub fn decline_grounds(assessed: Fen) -> (&'static str, &'static str) {
+    if assessed == Fen::ZERO {
+        ("below_threshold", "经查勘定损，损失未达到起赔标准")
+    } else {
+        ("sum_insured_exhausted", "保单保险金额已由其他赔案赔付完毕")
+    }
 }
 
 /// Back to the surveyors with the reason; the survey stays on record.

@@ -90,14 +90,23 @@ async fn list(api: Bearer, q: web::Query<ListQuery>) -> Reply {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 
-async fn report(api: Bearer, body: web::Json<ReportInput>) -> Reply {
+/// A report; `Idempotency-Key` (or `client_id` in the body) makes a resend
+/// answer 200 with the claim first recorded instead of a second claim.
+async fn report(api: Bearer, req: HttpRequest, body: web::Json<ReportInput>) -> Reply {
     let mut input = body.into_inner();
     input.channel.get_or_insert_with(|| "api".into());
+    if input.client_id.is_none() {
+        input.client_id = req
+            .headers()
+            .get("Idempotency-Key")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+    }
     let now = api.state.clock.now();
-    let v = api
+    let r = api
         .run(move |c, a| claims::report(c, a, now, &input))
         .await?;
-    Ok(HttpResponse::Created().json(v))
+    Ok(created_or_ok(r.created, r.claim))
 }
 
 #[derive(Deserialize)]

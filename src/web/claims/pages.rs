@@ -17,6 +17,7 @@ use std::collections::HashMap;
 
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
 const SURVEY_JS: &str = include_str!("../../../templates/static/survey.js");
+const REPORT_JS: &str = include_str!("../../../templates/static/claim_report.js");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/claims", web::get().to(board))
@@ -30,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/claims/survey.js",
             web::get().to(|| async { script(SURVEY_JS) }),
+        )
+        .route(
+            "/claims/report.js",
+            web::get().to(|| async { script(REPORT_JS) }),
         )
         .route("/claims/ledger.xlsx", web::get().to(ledger))
         .route("/claims/payout-list.xlsx", web::get().to(payout_list))
@@ -68,12 +73,17 @@ async fn list(desk: Desk, q: Query) -> Page {
         event_id: q.get("event").and_then(|v| v.parse().ok()),
     };
     let query = q.into_inner();
+    let now = desk.state.clock.now();
     desk.show_with("claims.html", move |c, a| {
         let items = claims::list(c, a, &filter)?;
+        let clocks: HashMap<String, claims::SurveyClock> = items
+            .iter()
+            .filter_map(|i| Some((i.id.to_string(), claims::survey_clock(i, now)?)))
+            .collect();
         let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
         let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
         Ok(
-            json!({"items": items, "statuses": statuses(), "query": query,
+            json!({"items": items, "statuses": statuses(), "query": query, "clocks": clocks,
                   "payout_total": payout, "paid_total": paid}),
         )
     })
@@ -105,6 +115,7 @@ async fn report_page(
             };
             Ok(json!({
                 "q": q, "hits": hits, "lookup_error": lookup_error,
+                "form_token": form_token(),
                 "perils": perils, "excluded": excluded,
                 "channels": claims::CHANNELS.iter().filter(|(c, _)| *c != "api" && *c != "batch")
                     .map(|(c, n)| json!({"code": c, "name": n})).collect::<Vec<_>>(),
@@ -135,6 +146,9 @@ async fn create(desk: Desk, form: Form) -> Page {
         reporter_phone: field(&form, "reporter_phone"),
         channel: form.get("channel").cloned(),
         description: field(&form, "description"),
+        client_id: form.get("client_id").cloned(),
+        duplicate_reason: form.get("duplicate_reason").cloned(),
+        confirm_exclusion: form.get("confirm_exclusion").is_some_and(|v| v == "1"),
     };
     let now = desk.state.clock.now();
     let res = desk
@@ -145,8 +159,25 @@ async fn create(desk: Desk, form: Form) -> Page {
     desk.answer_form(res, is_user_error, retry, reported).await
 }
 
+/// A fresh single-use token for one report form: a resend of the same form
+/// (a double tap, a reload after a slow answer) finds the claim it made.
+fn form_token() -> String {
+    format!(
+        "rpt-{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
 /// The message after a report, and the claim's page.
-fn reported(v: claims::ClaimView) -> (String, String) {
+fn reported(r: claims::ReportOutcome) -> (String, String) {
+    let v = r.claim;
+    if !r.created {
+        return (
+            format!("该报案已登记为{}（重复提交，未再登记）", v.claim_no),
+            format!("/claims/{}", v.id),
+        );
+    }
     let msg = if v.status == claims::ClaimStatus::Declined {
         format!(
             "已登记报案{}，但不属于保险责任，已拒赔：{}",
@@ -168,8 +199,15 @@ async fn claim_page(desk: &Desk, id: i64, rejected: Option<AppError>, values: Va
         .run(move |c, a| {
             let d = claims::detail(c, a, id)?;
             let (adjusters, co) = claims::surveyors(c)?;
+            // An approval now would pay nothing and so decline the claim.
+            let zero = crate::domain::Fen::ZERO;
+            let proposed = d.claim.payout.unwrap_or(zero);
+            let approve_declines = d.claim.status == claims::ClaimStatus::Surveyed
+                && proposed.min(d.remaining_sum) <= zero;
+            let decline_why = claims::decline_grounds(proposed).1;
             Ok(json!({
                 "d": d, "adjusters": adjusters, "co_surveyors": co,
+                "approve_declines": approve_declines, "decline_why": decline_why,
                 "today": clock::china_date(now).to_string(),
                 "is_surveyor": claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id),
             }))
@@ -199,6 +237,7 @@ impl Step {
         let review = || claims::ReviewInput {
             version,
             note: field(form, "note"),
+            confirm_decline: form.get("confirm_decline").is_some_and(|v| v == "1"),
         };
         Some(match action {
             "dispatch" => Step::Dispatch(claims::DispatchInput {
@@ -260,6 +299,7 @@ async fn action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Pa
 
 async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "赔案")?;
+    let now = desk.state.clock.now();
     desk.show_with("claim_survey.html", move |c, a| {
             let d = claims::detail_masked(c, a, id)?;
             if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
@@ -273,9 +313,15 @@ async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
                 "boundary": d.plot_boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
                 "max_distance_m": d.max_distance_m, "tree_count": d.tree_count,
                 "plot_mu": d.claim.plot_mu,
+                "next": claims::next_for_surveyor(c, a, id)?.map(|n| json!({
+                    "id": n.id, "claim_no": n.claim_no, "grower_name": n.grower_name,
+                    "village_name": n.village_name,
+                    "clock": claims::survey_clock(&n, now).map(|k| k.label),
+                })),
             });
+            let clock = claims::survey_clock(&d.claim, now);
             // Inside a <script> element: "</" must not close it.
-            Ok(json!({"d": d, "config": config.to_string().replace("</", "<\\/")}))
+            Ok(json!({"d": d, "clock": clock, "config": config.to_string().replace("</", "<\\/")}))
         })
         .await
 }
