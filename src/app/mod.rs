@@ -14,6 +14,7 @@ pub mod finance;
 pub mod growers;
 pub mod import;
 pub mod inspection;
+pub mod listing;
 pub mod notices;
 pub mod plots;
 pub mod policies;

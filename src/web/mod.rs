@@ -16,6 +16,7 @@ pub mod growers;
 pub mod home;
 pub mod import;
 pub mod inspection;
+pub(crate) mod listing;
 pub mod notices;
 pub mod page;
 pub mod plots;
@@ -101,6 +102,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "notice.html",
     "notice_print.html",
     "checks.html",
+    "_pager.html",
+    "_sort.html",
+    "audit_entry.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
