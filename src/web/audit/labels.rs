@@ -187,7 +187,7 @@ mod tests {
             &mut files,
         );
         let (mut actions, mut entities) = (Vec::new(), Vec::new());
-        for f in &files {
+        for f in files.iter().filter(|f| !f.ends_with("web/audit/labels.rs")) {
             let src = std::fs::read_to_string(f).unwrap();
             for (call, action_at, entity_at) in [
                 ("audit::record(", Some(2), 3),
@@ -227,19 +227,18 @@ mod tests {
             "the scan finds the calls"
         );
         let known = |table: &[(&str, &str)], n: &str| table.iter().any(|(c, _)| *c == n);
-        for (a, f) in &actions {
-            assert!(
-                known(ACTIONS, a),
-                "action {a:?} ({}) has no Chinese label",
-                f.display()
-            );
-        }
-        for (e, f) in &entities {
-            assert!(
-                known(ENTITIES, e),
-                "record {e:?} ({}) has no Chinese label",
-                f.display()
-            );
-        }
+        let mut missing: Vec<String> = actions
+            .iter()
+            .filter(|(a, _)| !known(ACTIONS, a))
+            .map(|(a, f)| format!("action {a:?} ({})", f.display()))
+            .chain(
+                entities
+                    .iter()
+                    .filter(|(e, _)| !known(ENTITIES, e))
+                    .map(|(e, f)| format!("record {e:?} ({})", f.display())),
+            )
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "no Chinese label: {missing:#?}");
     }
 }
