@@ -418,6 +418,7 @@ impl SortKey for GrowerSort {
         ("updated", "最后修改时间", GrowerSort::Updated),
         ("id", "登记顺序", GrowerSort::Id),
     ];
+    const DEFAULT: GrowerSort = GrowerSort::Village;
 }
 
 /// What a search box's text finds, and for whom. Every role finds a grower

@@ -21,10 +21,11 @@ impl Dir {
     }
 }
 
-/// The sort keys of one list: `(code, Chinese name, key)`, the first the
-/// default, with the direction it starts in.
+/// The sort keys of one list: `(code, Chinese name, key)`, the default
+/// one (listed first), and the direction it starts in.
 pub trait SortKey: Copy + PartialEq + 'static {
     const KEYS: &'static [(&'static str, &'static str, Self)];
+    const DEFAULT: Self;
     const DEFAULT_DIR: Dir = Dir::Asc;
 }
 
@@ -44,7 +45,7 @@ impl<K: SortKey> Sort<K> {
     /// The default order of the list.
     pub fn default_order() -> Sort<K> {
         Sort {
-            key: K::KEYS[0].2,
+            key: K::DEFAULT,
             dir: K::DEFAULT_DIR,
         }
     }
@@ -54,7 +55,7 @@ impl<K: SortKey> Sort<K> {
     pub fn parse(sort: Option<&str>, dir: Option<&str>) -> AppResult<Sort<K>> {
         let mut errors = Vec::new();
         let key = match given(sort) {
-            None => Some(K::KEYS[0].2),
+            None => Some(K::DEFAULT),
             Some(s) => {
                 let found = K::KEYS.iter().find(|(c, _, _)| *c == s).map(|k| k.2);
                 if found.is_none() {
@@ -154,6 +155,7 @@ mod tests {
     impl SortKey for K {
         const KEYS: &'static [(&'static str, &'static str, K)] =
             &[("a", "甲", K::A), ("b", "乙", K::B)];
+        const DEFAULT: K = K::A;
     }
 
     #[test]

@@ -541,6 +541,7 @@ impl SortKey for PlotSort {
         ("fruit", "单株挂果", PlotSort::Fruit),
         ("eligible", "投保条件", PlotSort::Eligible),
     ];
+    const DEFAULT: PlotSort = PlotSort::Id;
 }
 
 type PlotSource = diesel::dsl::InnerJoinQuerySource<plots::table, growers::table>;

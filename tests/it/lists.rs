@@ -141,7 +141,7 @@ fn search_finds_growers_plots_and_policies_by_id_tail_policy_no_plot_code_and_ph
     );
     // Plots: by code and by grower.
     let r = a.get(&format!("/api/v1/plots?q={}", enc(&wang_code)));
-    assert_eq!(names(&r.body, "code"), [wang_code.clone()]);
+    assert_eq!(names(&r.body, "code"), [wang_code.as_str()]);
     let r = a.get(&format!("/api/v1/plots?q={}", enc("张三")));
     assert_eq!(r.body["total"], 1);
     assert_eq!(r.body["items"][0]["grower_id"], zhang);

@@ -55,6 +55,7 @@ impl SortKey for PolicySort {
         ("premium", "保费", PolicySort::Premium),
         ("updated", "最后修改时间", PolicySort::Updated),
     ];
+    const DEFAULT: PolicySort = PolicySort::PolicyNo;
 }
 
 /// A status as given (code or Chinese name) as its code; unknown ones refused.
