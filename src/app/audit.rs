@@ -8,7 +8,7 @@ use super::clock::input_day;
 use super::{Actor, Page, Paged};
 use crate::db::audit_chain::{self, NewEntry};
 use crate::db::models::AuditEntry;
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, users};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
@@ -99,6 +99,8 @@ fn chained<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> AppResult<T>) ->
 pub struct Filter {
     /// The person (exact user name).
     pub username: Option<String>,
+    /// The person by user name or display name (part of it), `系统` the system.
+    pub person: Option<String>,
     /// The record: its kind and id.
     pub entity: Option<String>,
     pub entity_id: Option<i64>,
@@ -112,6 +114,7 @@ pub struct Filter {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct FilterInput {
     pub username: Option<String>,
+    pub person: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,
@@ -162,14 +165,16 @@ impl FilterInput {
         }
         for (field, label, v) in [
             ("username", "操作人", &self.username),
+            ("person", "操作人", &self.person),
             ("entity", "对象", &self.entity),
             ("action", "操作", &self.action),
         ] {
-            if given(v).is_some_and(|s| s.chars().count() > 100) {
+            if given(v).is_some_and(|s| s.chars().count() > 100 || s.chars().any(char::is_control))
+            {
                 errors.push(FieldError::new(
                     field,
                     ErrorCode::QueryInvalid,
-                    format!("{label}太长（最多100个字）"),
+                    format!("{label}须为不超过100个字的文字"),
                 ));
             }
         }
@@ -178,6 +183,7 @@ impl FilterInput {
         }
         Ok(Filter {
             username: given(&self.username),
+            person: given(&self.person),
             entity: given(&self.entity),
             entity_id,
             action: given(&self.action),
@@ -185,6 +191,42 @@ impl FilterInput {
             to,
         })
     }
+}
+
+/// The user name the system's own changes are recorded under, and how the
+/// log names it.
+pub const SYSTEM_USERNAME: &str = "system";
+pub const SYSTEM_LABEL: &str = "系统";
+
+/// Who did it, as the log shows them: the name and role of each account
+/// among `ids`.
+pub fn people(
+    conn: &mut DbConn,
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, (String, String)>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name, users::role))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, role)| {
+            let role =
+                crate::domain::access::Role::parse(&role).map_or(role, |r| r.name().to_string());
+            (id, (name, role))
+        })
+        .collect())
+}
+
+/// One audit row by its id (the log's detail page).
+pub fn get(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<AuditEntry> {
+    actor.require(actor.can_read_audit())?;
+    audit_log::table
+        .find(id)
+        .select(AuditEntry::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("日志记录"))
 }
 
 /// The stored (UTC) text of China midnight at the start of `day`.
@@ -235,6 +277,25 @@ pub fn search(
         }
         if let Some(u) = &filter.username {
             q = q.filter(audit_log::username.eq(u.clone()));
+        }
+        if let Some(p) = &filter.person {
+            let named = users::table
+                .filter(
+                    users::username
+                        .eq(p.clone())
+                        .or(users::display_name.like(super::listing::contains(p))),
+                )
+                .select(users::id.nullable());
+            let system = if p == SYSTEM_LABEL {
+                SYSTEM_USERNAME
+            } else {
+                p.as_str()
+            };
+            q = q.filter(
+                audit_log::username
+                    .eq(system.to_string())
+                    .or(audit_log::user_id.eq_any(named)),
+            );
         }
         if let Some(a) = &filter.action {
             q = q.filter(audit_log::action.eq(a.clone()));

@@ -1,5 +1,6 @@
 //! Growers (农户): validated on the way in, scoped by area on the way out.
 
+use super::listing::{order_by, Sort, SortKey};
 use super::{audit, Actor, Page, Paged};
 use crate::db::enrollment as rows;
 use crate::db::models::{Area, Grower, GrowerValues, Plot, Policy};
@@ -391,8 +392,33 @@ pub struct GrowerFilter {
     pub village_id: Option<i64>,
     pub q: Option<String>,
     pub year: Option<i32>,
+    /// A [`GrowerSort`] code, and `asc` or `desc`.
+    pub sort: Option<String>,
+    pub dir: Option<String>,
     pub page: Option<i64>,
+    #[serde(alias = "per_page")]
     pub page_size: Option<i64>,
+}
+
+/// What the grower list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrowerSort {
+    Village,
+    Name,
+    Year,
+    Updated,
+    Id,
+}
+
+impl SortKey for GrowerSort {
+    const KEYS: &'static [(&'static str, &'static str, GrowerSort)] = &[
+        ("village", "乡镇和村", GrowerSort::Village),
+        ("name", "姓名", GrowerSort::Name),
+        ("year", "年度", GrowerSort::Year),
+        ("updated", "最后修改时间", GrowerSort::Updated),
+        ("id", "登记顺序", GrowerSort::Id),
+    ];
+    const DEFAULT: GrowerSort = GrowerSort::Village;
 }
 
 /// What a search box's text finds, and for whom. Every role finds a grower
@@ -413,6 +439,39 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// A condition on growers, built from a search.
 pub type GrowerCond =
     Box<dyn BoxableExpression<growers::table, Backend, SqlType = diesel::sql_types::Bool>>;
+
+/// The condition on a grower's own columns (name, the ID number's and
+/// phone's tail, the full numbers) for a query whose source `$qs` holds
+/// `growers`: the grower list, and the plot and policy lists joined with
+/// their grower.
+macro_rules! person_cond {
+    ($search:expr, $qs:ty) => {{
+        use $crate::db::schema::growers as g;
+        let s: &$crate::app::growers::Search = $search;
+        let mut cond: Box<
+            dyn diesel::BoxableExpression<
+                $qs,
+                <$crate::db::DbConn as diesel::Connection>::Backend,
+                SqlType = diesel::sql_types::Bool,
+            >,
+        > = Box::new(g::name.like(s.like()));
+        if let Some(t) = s.tail() {
+            let ends = format!("%{t}");
+            cond = Box::new(
+                cond.or(g::id_number.like(ends.clone()))
+                    .or(g::phone.like(ends)),
+            );
+        }
+        if let Some(n) = s.full() {
+            cond = Box::new(
+                cond.or(g::id_number.eq(n.to_string()))
+                    .or(g::phone.eq(n.to_string())),
+            );
+        }
+        cond
+    }};
+}
+pub(crate) use person_cond;
 
 impl Search {
     /// `None` for an empty search.
@@ -448,28 +507,40 @@ impl Search {
         &self.text
     }
 
-    /// The growers this search finds.
+    /// The growers this search finds: by name, policy number, plot code,
+    /// and the numbers described on [`Search`].
     pub fn cond(&self) -> GrowerCond {
-        let like = format!("%{}%", self.typed.replace(['%', '_', '\\'], ""));
         let by_policy = policies::table
             .filter(policies::policy_no.eq(self.text.clone()))
             .select(policies::grower_id);
-        let mut cond: GrowerCond =
-            Box::new(growers::name.like(like).or(growers::id.eq_any(by_policy)));
-        if let Some(t) = &self.tail {
-            let ends = format!("%{t}");
-            cond = Box::new(
-                cond.or(growers::id_number.like(ends.clone()))
-                    .or(growers::phone.like(ends)),
-            );
-        }
-        if let Some(n) = &self.full {
-            cond = Box::new(
-                cond.or(growers::id_number.eq(n.clone()))
-                    .or(growers::phone.eq(n.clone())),
-            );
-        }
-        cond
+        let by_plot = plots::table
+            .filter(
+                plots::code
+                    .eq(self.typed.clone())
+                    .or(plots::code.eq(self.text.clone())),
+            )
+            .select(plots::grower_id);
+        let person: GrowerCond = person_cond!(self, growers::table);
+        Box::new(
+            person
+                .or(growers::id.eq_any(by_policy))
+                .or(growers::id.eq_any(by_plot)),
+        )
+    }
+
+    /// The search's name pattern for LIKE.
+    pub fn like(&self) -> String {
+        super::listing::contains(&self.typed)
+    }
+
+    /// The last 4 characters of an ID number or phone, if that is what was typed.
+    pub fn tail(&self) -> Option<&str> {
+        self.tail.as_deref()
+    }
+
+    /// A full ID number or phone, if typed by a role that sees personal data.
+    pub fn full(&self) -> Option<&str> {
+        self.full.as_deref()
     }
 
     /// The fields of `g` this search matched in full: what it revealed.
@@ -504,10 +575,25 @@ impl Search {
     }
 }
 
+/// The names of growers a list already found (one query for a page).
+pub fn names_of(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    Ok(growers::table
+        .filter(growers::id.eq_any(ids))
+        .select((growers::id, growers::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Lists always mask personal data, whatever the role.
 pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Paged<GrowerView>> {
     let page = Page::new(f.page, f.page_size)?;
-    let search = f.q.as_deref().and_then(|q| Search::new(actor, q));
+    let sort = Sort::<GrowerSort>::parse(f.sort.as_deref(), f.dir.as_deref())?;
+    let search =
+        crate::app::listing::search_text(f.q.as_deref())?.and_then(|q| Search::new(actor, q));
     let build = || {
         let mut q = growers::table.into_boxed();
         if let Some(t) = actor.township_scope() {
@@ -528,8 +614,18 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &GrowerFilter) -> AppResult<Pag
         q
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<Grower> = build()
-        .order((growers::township_id, growers::village_id, growers::id))
+    let q = build();
+    let id = growers::id;
+    let q = match sort.key {
+        GrowerSort::Village => {
+            order_by!(q, sort.dir, id; growers::township_id, growers::village_id)
+        }
+        GrowerSort::Name => order_by!(q, sort.dir, id; growers::name),
+        GrowerSort::Year => order_by!(q, sort.dir, id; growers::year),
+        GrowerSort::Updated => order_by!(q, sort.dir, id; growers::updated_at),
+        GrowerSort::Id => order_by!(q, sort.dir, id; growers::id),
+    };
+    let rows: Vec<Grower> = q
         .limit(page.size)
         .offset(page.offset())
         .select(Grower::as_select())

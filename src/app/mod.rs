@@ -15,6 +15,7 @@ pub mod growers;
 pub mod home;
 pub mod import;
 pub mod inspection;
+pub mod listing;
 pub mod notices;
 pub mod plots;
 pub mod policies;

@@ -1,10 +1,11 @@
 //! Orchard plots (地块): facts, boundary, and the eligibility verdict stored with them.
 
+use super::listing::{order_by, Sort, SortKey};
 use super::schemes::Scheme;
 use super::{audit, Actor, Page, Paged};
 use crate::db::enrollment as rows;
 use crate::db::models::{Area, Grower, Plot, PlotValues};
-use crate::db::schema::plots;
+use crate::db::schema::{growers, plots, policies};
 use crate::db::{now_text, DbConn};
 use crate::domain::eligibility::Facts;
 use crate::domain::measure::normalize_width;
@@ -510,17 +511,72 @@ pub struct PlotFilter {
     pub township_id: Option<i64>,
     pub village_id: Option<i64>,
     pub eligible: Option<bool>,
+    /// Plot code, or the grower as the grower list's search finds them.
+    pub q: Option<String>,
+    /// A [`PlotSort`] code, and `asc` or `desc`.
+    pub sort: Option<String>,
+    pub dir: Option<String>,
     pub page: Option<i64>,
+    #[serde(alias = "per_page")]
     pub page_size: Option<i64>,
 }
+
+/// What the plot list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotSort {
+    Id,
+    Code,
+    Village,
+    Area,
+    TreeAge,
+    Fruit,
+    Eligible,
+}
+
+impl SortKey for PlotSort {
+    const KEYS: &'static [(&'static str, &'static str, PlotSort)] = &[
+        ("id", "登记顺序", PlotSort::Id),
+        ("code", "地块编号", PlotSort::Code),
+        ("village", "村", PlotSort::Village),
+        ("area", "面积", PlotSort::Area),
+        ("tree_age", "树龄", PlotSort::TreeAge),
+        ("fruit", "单株挂果", PlotSort::Fruit),
+        ("eligible", "投保条件", PlotSort::Eligible),
+    ];
+    const DEFAULT: PlotSort = PlotSort::Id;
+}
+
+type PlotSource = diesel::dsl::InnerJoinQuerySource<plots::table, growers::table>;
+type PlotCond = Box<
+    dyn BoxableExpression<
+        PlotSource,
+        <DbConn as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+>;
 
 pub fn list(conn: &mut DbConn, actor: &Actor, f: &PlotFilter) -> AppResult<Paged<PlotView>> {
     let scheme = scheme_for(conn, f.scheme.as_deref().unwrap_or(""))?;
     let page = Page::new(f.page, f.page_size)?;
+    let sort = Sort::<PlotSort>::parse(f.sort.as_deref(), f.dir.as_deref())?;
+    let search = super::listing::search_text(f.q.as_deref())?
+        .and_then(|q| super::growers::Search::new(actor, q));
     let build = || {
         let mut q = plots::table
+            .inner_join(growers::table)
             .filter(plots::scheme_id.eq(scheme.id))
             .into_boxed();
+        if let Some(s) = &search {
+            let by_policy = policies::table
+                .filter(policies::policy_no.eq(s.text().to_string()))
+                .select(policies::grower_id);
+            let person: PlotCond = super::growers::person_cond!(s, PlotSource);
+            q = q.filter(
+                person
+                    .or(plots::code.like(super::listing::contains(s.text())))
+                    .or(plots::grower_id.eq_any(by_policy)),
+            );
+        }
         if let Some(t) = actor.township_scope() {
             q = q.filter(plots::township_id.eq(t));
         }
@@ -536,12 +592,30 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PlotFilter) -> AppResult<Paged
         q
     };
     let total: i64 = build().count().get_result(conn)?;
-    let rows: Vec<Plot> = build()
-        .order(plots::id)
+    let q = build();
+    let id = plots::id;
+    let q = match sort.key {
+        PlotSort::Id => order_by!(q, sort.dir, id; plots::id),
+        PlotSort::Code => order_by!(q, sort.dir, id; plots::code),
+        PlotSort::Village => order_by!(q, sort.dir, id; plots::township_id, plots::village_id),
+        PlotSort::Area => order_by!(q, sort.dir, id; plots::area_units),
+        PlotSort::TreeAge => order_by!(q, sort.dir, id; plots::tree_age),
+        PlotSort::Fruit => order_by!(q, sort.dir, id; plots::fruit_per_tree),
+        PlotSort::Eligible => order_by!(q, sort.dir, id; plots::eligible),
+    };
+    let rows: Vec<Plot> = q
         .limit(page.size)
         .offset(page.offset())
         .select(Plot::as_select())
         .load(conn)?;
+    if let Some(s) = &search {
+        let ids: Vec<i64> = rows.iter().map(|p| p.grower_id).collect();
+        let found: Vec<Grower> = growers::table
+            .filter(growers::id.eq_any(ids))
+            .select(Grower::as_select())
+            .load(conn)?;
+        s.audit(conn, actor, &found)?;
+    }
     let names = super::areas::names(conn)?;
     let items = rows
         .iter()

@@ -16,6 +16,7 @@ pub mod growers;
 pub mod home;
 pub mod import;
 pub mod inspection;
+pub(crate) mod listing;
 pub mod notices;
 pub mod page;
 pub mod plots;
@@ -104,6 +105,9 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "checks.html",
     "policy_print.html",
     "table_print.html",
+    "_pager.html",
+    "_sort.html",
+    "audit_entry.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");

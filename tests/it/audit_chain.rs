@@ -502,7 +502,18 @@ fn the_audit_page_filters_pages_and_speaks_chinese() {
         rows[0]
     );
     assert!(rows[1].contains("新增"), "{}", rows[1]);
-    assert!(rows[0].contains("<details>") && rows[0].contains("修改前"));
+    // The content before and after is on the row's own page, not in the list.
+    assert!(rows[0].contains("修改前后") && !rows[0].contains("<pre"));
+    let id = rows[0].split('"').next().unwrap();
+    assert!(
+        rows[0].contains(&format!("href=\"/audit/{id}\"")),
+        "{}",
+        rows[0]
+    );
+    let detail = b.get(&format!("/audit/{id}"));
+    assert_eq!(detail.status, 200);
+    assert!(detail.body.contains("修改前") && detail.body.contains("修改后"));
+    assert!(detail.body.contains("area_units"), "{}", detail.body);
     assert!(
         rows[0].contains("127.0.0.1"),
         "the client address: {}",
@@ -526,9 +537,13 @@ fn the_audit_page_filters_pages_and_speaks_chinese() {
     let shown = chrono::DateTime::parse_from_rfc3339(&stored_at)
         .unwrap()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%d %H:%M:%S")
+        .format("%Y-%m-%d %H:%M")
         .to_string();
-    assert!(rows[0].contains(&shown), "{shown} in {}", rows[0]);
+    assert!(
+        rows[0].contains(&format!("<td>{shown}</td>")),
+        "{shown} in {}",
+        rows[0]
+    );
 
     // By action; by China dates: today has them all, yesterday nothing.
     let p = b.get("/audit?action=update&username=station_a");

@@ -2,7 +2,7 @@
 //! plots. draft → collected (grower share paid) → issued → expired | cancelled.
 
 use super::schemes::Scheme;
-use super::{audit, Actor, Page, Paged};
+use super::{audit, Actor};
 use crate::app::clock::past_day;
 use crate::db::models::{Grower, Policy};
 use crate::db::policies::NewPolicy;
@@ -19,10 +19,12 @@ use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 mod bulk;
+mod list;
 pub use bulk::{issue_many, BulkIssue, BulkLine, MAX_BULK_ISSUE};
+pub use list::{list, PolicyFilter, PolicyList, PolicySort, PolicyTotals};
 
 /// Codes and names of the statuses, for filters and drop-downs.
 pub const STATUSES: [(&str, &str); 5] = [
@@ -445,103 +447,6 @@ pub fn of_grower(conn: &mut DbConn, actor: &Actor, grower_id: i64) -> AppResult<
         .select(Policy::as_select())
         .load(conn)?;
     rows.iter().map(|p| view_of(conn, actor, p)).collect()
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PolicyFilter {
-    pub scheme: Option<String>,
-    pub township_id: Option<i64>,
-    pub status: Option<String>,
-    pub page: Option<i64>,
-    pub page_size: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PolicyList {
-    #[serde(flatten)]
-    pub paged: Paged<PolicyView>,
-    /// Totals over every matching policy (not just this page), sums of the rows.
-    pub totals: PolicyTotals,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PolicyTotals {
-    pub policies: i64,
-    pub insured_mu: Mu,
-    pub sum_insured: Fen,
-    pub premium: Fen,
-    pub grower_share: Fen,
-    pub subsidy: Fen,
-}
-
-pub fn list(conn: &mut DbConn, actor: &Actor, f: &PolicyFilter) -> AppResult<PolicyList> {
-    let scheme = match f.scheme.as_deref().filter(|s| !s.is_empty()) {
-        Some(code) => super::schemes::by_code(conn, code)?,
-        None => super::schemes::current(conn)?.ok_or_else(|| AppError::not_found("险种方案"))?,
-    };
-    let page = Page::new(f.page, f.page_size)?;
-    let build = || {
-        let mut q = policies::table
-            .filter(policies::scheme_id.eq(scheme.id))
-            .into_boxed();
-        if let Some(t) = actor.township_scope() {
-            q = q.filter(policies::township_id.eq(t));
-        }
-        if let Some(t) = f.township_id {
-            q = q.filter(policies::township_id.eq(t));
-        }
-        if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
-            q = q.filter(policies::status.eq(s.to_string()));
-        }
-        q
-    };
-    let sums: (i64, i64, i64, i64, i64, i64) = build()
-        .select((
-            sql::<BigInt>("COUNT(*)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(insured_area_units), 0) AS BIGINT)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(sum_insured_fen), 0) AS BIGINT)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(premium_fen), 0) AS BIGINT)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(grower_share_fen), 0) AS BIGINT)"),
-            sql::<BigInt>("CAST(COALESCE(SUM(subsidy_fen), 0) AS BIGINT)"),
-        ))
-        .first(conn)?;
-    let rows: Vec<Policy> = build()
-        .order(policies::policy_no)
-        .limit(page.size)
-        .offset(page.offset())
-        .select(Policy::as_select())
-        .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|p| p.grower_id).collect();
-    let growers: std::collections::HashMap<i64, (String, String)> = growers::table
-        .filter(growers::id.eq_any(&ids))
-        .select((growers::id, growers::name, growers::id_number))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, n, idn)| (id, (n, idn)))
-        .collect();
-    let names = super::areas::names(conn)?;
-    let items = rows
-        .iter()
-        .map(|p| {
-            let (gname, idn) = growers.get(&p.grower_id).cloned().unwrap_or_default();
-            let tname = names
-                .get(&p.township_id)
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
-            build_view(p, &scheme, &gname, &idn, &tname, None, false)
-        })
-        .collect();
-    Ok(PolicyList {
-        paged: Paged::new(items, sums.0, page),
-        totals: PolicyTotals {
-            policies: sums.0,
-            insured_mu: Mu::from_units(sums.1),
-            sum_insured: Fen(sums.2),
-            premium: Fen(sums.3),
-            grower_share: Fen(sums.4),
-            subsidy: Fen(sums.5),
-        },
-    })
 }
 
 /// Drafts repriced to new quotes in one statement, each with the audit row

@@ -1,5 +1,6 @@
 //! `/api/v1/audit`: audit rows, newest first, filtered by person, record,
-//! action and China dates (`username`, `entity`, `entity_id`, `action`,
+//! action and China dates (`username`, `person` (user name or name),
+//! `entity`, `entity_id`, `action`,
 //! `from`, `to`), `limit` rows (default 100, at most 1000) from `page`.
 
 use crate::app;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct AuditQuery {
     username: Option<String>,
+    person: Option<String>,
     entity: Option<String>,
     entity_id: Option<String>,
     action: Option<String>,
@@ -32,6 +34,7 @@ async fn audit(api: Bearer, q: web::Query<AuditQuery>) -> Reply {
         .run(move |c, a| {
             let filter = FilterInput {
                 username: q.username,
+                person: q.person,
                 entity: q.entity,
                 entity_id: q.entity_id,
                 action: q.action,

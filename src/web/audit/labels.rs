@@ -88,6 +88,8 @@ fn label<'a>(table: &[(&str, &'a str)], name: &'a str) -> &'a str {
         .map_or(name, |(_, l)| *l)
 }
 
+/// The one mapping of the log's names to Chinese: the action, the kind of
+/// record, and who did it when it was not a person (系统).
 pub fn action(name: &str) -> &str {
     label(ACTIONS, name)
 }
@@ -113,5 +115,130 @@ mod tests {
         for (n, l) in ACTIONS.iter().chain(ENTITIES) {
             assert!(!l.is_ascii(), "{n} has a Chinese label");
         }
+    }
+
+    /// The arguments of the call whose `(` is at `open`, split at its
+    /// top-level commas (string literals and nesting respected).
+    fn call_args(src: &str, open: usize) -> Vec<String> {
+        let mut args = vec![String::new()];
+        let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+        for c in src[open..].chars() {
+            if in_str {
+                args.last_mut().unwrap().push(c);
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_str = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth == 1 {
+                        continue;
+                    }
+                }
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                ',' if depth == 1 => {
+                    args.push(String::new());
+                    continue;
+                }
+                '"' => in_str = true,
+                _ => {}
+            }
+            args.last_mut().unwrap().push(c);
+        }
+        args.into_iter().map(|a| a.trim().to_string()).collect()
+    }
+
+    /// A plain string literal's text.
+    fn literal(arg: &str) -> Option<&str> {
+        arg.strip_prefix('"')?.strip_suffix('"')
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every action and kind of record the code writes to the log, found
+    /// in the source: the calls of `audit::record` / `audit::entry`
+    /// (action, record), `audit::updated` / `deleted` / `accessed`
+    /// (record), and the `action: "…"` / `entity: "…"` fields of rows
+    /// written in bulk.
+    #[test]
+    fn every_action_and_record_the_code_writes_has_a_chinese_label() {
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let (mut actions, mut entities) = (Vec::new(), Vec::new());
+        for f in files.iter().filter(|f| !f.ends_with("web/audit/labels.rs")) {
+            let src = std::fs::read_to_string(f).unwrap();
+            for (call, action_at, entity_at) in [
+                ("audit::record(", Some(2), 3),
+                ("audit::entry(", Some(2), 3),
+                ("audit::updated(", None, 2),
+                ("audit::deleted(", None, 2),
+                ("audit::accessed(", None, 2),
+            ] {
+                for (at, _) in src.match_indices(call) {
+                    let args = call_args(&src, at + call.len() - 1);
+                    let name = |i: usize| args.get(i).and_then(|a| literal(a)).map(str::to_string);
+                    if let Some(a) = action_at.and_then(name) {
+                        actions.push((a, f.clone()));
+                    }
+                    if let Some(e) = name(entity_at) {
+                        entities.push((e, f.clone()));
+                    }
+                }
+            }
+            for (field, out) in [("action: \"", &mut actions), ("entity: \"", &mut entities)] {
+                for (at, _) in src.match_indices(field) {
+                    let rest = &src[at + field.len()..];
+                    let name = &rest[..rest.find('"').unwrap()];
+                    out.push((name.to_string(), f.clone()));
+                }
+            }
+        }
+        for (name, _) in [("update", ()), ("delete", ()), ("read", ())] {
+            actions.push((name.to_string(), "audit.rs".into()));
+        }
+        entities.push((
+            crate::app::audit::IMPORT_ENTITY.to_string(),
+            "audit.rs".into(),
+        ));
+        assert!(
+            actions.len() > 40 && entities.len() > 40,
+            "the scan finds the calls"
+        );
+        let known = |table: &[(&str, &str)], n: &str| table.iter().any(|(c, _)| *c == n);
+        let mut missing: Vec<String> = actions
+            .iter()
+            .filter(|(a, _)| !known(ACTIONS, a))
+            .map(|(a, f)| format!("action {a:?} ({})", f.display()))
+            .chain(
+                entities
+                    .iter()
+                    .filter(|(e, _)| !known(ENTITIES, e))
+                    .map(|(e, f)| format!("record {e:?} ({})", f.display())),
+            )
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "no Chinese label: {missing:#?}");
     }
 }

@@ -4,15 +4,17 @@
 use super::labels;
 use crate::app::audit::FilterInput;
 use crate::app::{self, Page as Paging, Paged};
-use crate::db::audit_chain::china_time;
 use crate::db::models::AuditEntry;
 use crate::web::desk::{Desk, Page};
-use crate::web::page::{parse_id, Query};
+use crate::web::listing;
+use crate::web::page::{set_key, Query};
 use actix_web::web;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit", web::get().to(audit_list));
+    cfg.route("/audit", web::get().to(audit_list))
+        .route("/audit/{id}", web::get().to(audit_entry));
 }
 
 const PAGE_SIZE: i64 = 50;
@@ -22,16 +24,18 @@ async fn audit_list(desk: Desk, q: Query) -> Page {
     let get = |k: &str| q.get(k).cloned();
     let input = FilterInput {
         username: get("username"),
+        person: get("person"),
         entity: get("entity"),
         entity_id: get("entity_id"),
         action: get("action"),
         from: get("from"),
         to: get("to"),
     };
-    let page = parse_id(q.get("page")).unwrap_or(1).max(1);
+    let page = listing::page_number(&q).unwrap_or(1);
     // The filters as given (blank ones left out), for the form and the page links.
     let query: serde_json::Map<String, Value> = [
         ("username", &input.username),
+        ("person", &input.person),
         ("entity", &input.entity),
         ("entity_id", &input.entity_id),
         ("action", &input.action),
@@ -49,14 +53,19 @@ async fn audit_list(desk: Desk, q: Query) -> Page {
     let filter = match input.parse() {
         Ok(f) => f,
         Err(e) => {
-            let ctx = context(Paged::new(Vec::new(), 0, first_page()), &query);
+            let ctx = context(
+                Paged::new(Vec::new(), 0, first_page()),
+                &HashMap::new(),
+                &query,
+            );
             return desk.form_page("audit.html", Ok(ctx), Some(e), Value::Null);
         }
     };
     desk.show_with("audit.html", move |c, a| {
         let paging = Paging::new(Some(page), Some(PAGE_SIZE))?;
         let found = app::audit::search(c, a, &filter, paging)?;
-        Ok(context(found, &query))
+        let people = app::audit::people(c, found.items.iter().filter_map(|e| e.user_id))?;
+        Ok(context(found, &people, &query))
     })
     .await
 }
@@ -68,33 +77,26 @@ fn first_page() -> Paging {
     }
 }
 
-fn context(found: Paged<AuditEntry>, query: &serde_json::Map<String, Value>) -> Value {
-    let rows: Vec<Value> = found.items.iter().map(row).collect();
+type People = HashMap<i64, (String, String)>;
+
+fn context(
+    found: Paged<AuditEntry>,
+    people: &People,
+    query: &serde_json::Map<String, Value>,
+) -> Value {
+    let rows: Vec<Value> = found.items.iter().map(|e| row(e, people)).collect();
     let option = |(v, l): &(&str, &str)| json!({"value": v, "label": l});
+    let params: HashMap<String, String> = query
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect();
     json!({
         "rows": rows,
-        "total": found.total,
-        "page": found.page,
-        "pages": found.pages,
-        "page_links": page_links(found.page, found.pages),
+        "pager": listing::pager("/audit", &params, "条", found.total, found.page, found.pages),
         "query": query,
         "actions": labels::ACTIONS.iter().map(option).collect::<Vec<_>>(),
         "entities": labels::ENTITIES.iter().map(option).collect::<Vec<_>>(),
     })
-}
-
-/// Page numbers to offer: the first, the last, and two either side of the
-/// current one; `null` where numbers are left out.
-fn page_links(page: i64, pages: i64) -> Vec<Option<i64>> {
-    let mut out = Vec::new();
-    for n in 1..=pages {
-        if n == 1 || n == pages || (n - page).abs() <= 2 {
-            out.push(Some(n));
-        } else if out.last().is_some_and(Option::is_some) {
-            out.push(None);
-        }
-    }
-    out
 }
 
 /// A stored JSON text laid out for reading (as stored if it is not JSON).
@@ -107,7 +109,21 @@ fn pretty(s: Option<&str>) -> Option<String> {
     })
 }
 
-fn row(e: &AuditEntry) -> Value {
+/// Who did it: the account's name and role, or 系统 for the system's own
+/// changes, or the name as typed (a failed login of an unknown name).
+fn person(e: &AuditEntry, people: &People) -> (String, String) {
+    match e.user_id.and_then(|id| people.get(&id)) {
+        Some((name, role)) => (name.clone(), role.clone()),
+        None if e.username == app::audit::SYSTEM_USERNAME => {
+            (app::audit::SYSTEM_LABEL.to_string(), String::new())
+        }
+        None => (e.username.clone(), String::new()),
+    }
+}
+
+/// One row of the list, short: the content before and after is on the
+/// row's own page (inline, fifty rows of it made the page 320 KB).
+fn row(e: &AuditEntry, people: &People) -> Value {
     // A read names the fields shown in full.
     let fields: Vec<String> = if e.action == "read" {
         e.after_json
@@ -126,10 +142,13 @@ fn row(e: &AuditEntry) -> Value {
         (None, Some(_)) => "内容",
         (None, None) => "",
     };
+    let (name, role) = person(e, people);
     json!({
         "id": e.id,
-        "at": china_time(e.at.as_str()),
+        "at": e.at.display(),
         "username": e.username,
+        "person": name,
+        "role": role,
         "action": e.action,
         "action_label": labels::action(&e.action),
         "entity": e.entity,
@@ -138,32 +157,20 @@ fn row(e: &AuditEntry) -> Value {
         "client": e.client_addr,
         "fields": fields.join("、"),
         "summary": summary,
-        "before": pretty(e.before_json.as_deref()),
-        "after": pretty(e.after_json.as_deref()),
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::page_links;
-
-    #[test]
-    fn page_links_keep_the_ends_and_the_neighbourhood() {
-        assert_eq!(page_links(1, 1), [Some(1)]);
-        assert_eq!(
-            page_links(6, 12),
-            [
-                Some(1),
-                None,
-                Some(4),
-                Some(5),
-                Some(6),
-                Some(7),
-                Some(8),
-                None,
-                Some(12)
-            ]
-        );
-        assert_eq!(page_links(2, 4), [Some(1), Some(2), Some(3), Some(4)]);
-    }
+/// One audit row with its content before and after.
+async fn audit_entry(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "日志记录")?;
+    desk.show_with("audit_entry.html", move |c, a| {
+        let e = app::audit::get(c, a, id)?;
+        let people = app::audit::people(c, e.user_id)?;
+        let mut r = row(&e, &people);
+        set_key(&mut r, "before", json!(pretty(e.before_json.as_deref())));
+        set_key(&mut r, "after", json!(pretty(e.after_json.as_deref())));
+        set_key(&mut r, "hash", json!(e.hash));
+        Ok(json!({"entry": r}))
+    })
+    .await
 }

@@ -6,6 +6,7 @@ use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
+use crate::web::listing;
 use crate::web::page::{parse_id, set_key, Query};
 use crate::web::record::{self, Create, Record, Update};
 use actix_web::web;
@@ -26,20 +27,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn grower_list(desk: Desk, q: Query) -> Page {
+    let query = q.into_inner();
+    let (sort, dir) = listing::sort_params::<growers::GrowerSort>(&query);
     let filter = growers::GrowerFilter {
-        township_id: parse_id(q.get("township")),
-        village_id: parse_id(q.get("village")),
-        q: q.get("q").cloned(),
+        township_id: parse_id(query.get("township")),
+        village_id: parse_id(query.get("village")),
+        q: query.get("q").cloned(),
         year: None,
-        page: parse_id(q.get("page")),
+        sort: Some(sort),
+        dir: Some(dir),
+        page: listing::page_number(&query),
         page_size: Some(50),
     };
-    let query = q.into_inner();
     desk.show_with("growers.html", move |c, a| {
         let list = growers::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
         let villages = app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
-        Ok(json!({"list": list, "townships": towns, "villages": villages, "query": query}))
+        let pager = listing::pager("/growers", &query, "户", list.total, list.page, list.pages);
+        let sorts = listing::sorter::<growers::GrowerSort>("/growers", &query);
+        Ok(
+            json!({"list": list, "townships": towns, "villages": villages, "query": query,
+                  "pager": pager, "sorts": sorts}),
+        )
     })
     .await
 }

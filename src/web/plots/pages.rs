@@ -4,9 +4,10 @@
 use crate::app::{self, growers, plots, schemes, Actor};
 use crate::db::models::{self, Grower};
 use crate::db::DbConn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::desk::{Desk, Page};
 use crate::web::form::{from_form, RecordForm};
+use crate::web::listing;
 use crate::web::page::{parse_id, set_key, Query};
 use crate::web::record::{self, Create, Record, Update};
 use actix_web::web;
@@ -41,33 +42,39 @@ fn plot_form(grower_id: i64, action: impl Into<String>) -> RecordForm {
 }
 
 async fn plot_list(desk: Desk, q: Query) -> Page {
+    let query = q.into_inner();
+    let (sort, dir) = listing::sort_params::<plots::PlotSort>(&query);
     let filter = plots::PlotFilter {
-        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
-        township_id: parse_id(q.get("township")),
-        village_id: parse_id(q.get("village")),
-        eligible: match q.get("eligible").map(String::as_str) {
+        scheme: query.get("scheme").cloned().filter(|s| !s.is_empty()),
+        township_id: parse_id(query.get("township")),
+        village_id: parse_id(query.get("village")),
+        eligible: match query.get("eligible").map(String::as_str) {
             Some("1") => Some(true),
             Some("0") => Some(false),
             _ => None,
         },
-        page: parse_id(q.get("page")),
+        q: query.get("q").cloned(),
+        sort: Some(sort),
+        dir: Some(dir),
+        page: listing::page_number(&query),
         page_size: Some(50),
     };
-    let query = q.into_inner();
     desk.show_with("plots.html", move |c, a| {
         let list = plots::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
-        let growers: HashMap<i64, String> = list
-            .items
-            .iter()
-            .map(|p| {
-                Ok((
-                    p.grower_id,
-                    crate::app::load::<Grower>(c, p.grower_id)?.name,
-                ))
-            })
-            .collect::<Result<_, AppError>>()?;
-        Ok(json!({"list": list, "townships": towns, "growers": growers, "query": query}))
+        let villages = app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
+        // The page's growers in one query.
+        let ids: Vec<i64> = list.items.iter().map(|p| p.grower_id).collect();
+        let growers: HashMap<String, String> = growers::names_of(c, &ids)?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
+        let pager = listing::pager("/plots", &query, "块", list.total, list.page, list.pages);
+        let sorts = listing::sorter::<plots::PlotSort>("/plots", &query);
+        Ok(
+            json!({"list": list, "townships": towns, "villages": villages, "growers": growers,
+                  "query": query, "pager": pager, "sorts": sorts}),
+        )
     })
     .await
 }

@@ -1,14 +1,13 @@
 //! `/api/v1/policies` (list, read, collect, issue, cancel) and `/api/v1/batches`.
 
 use crate::app::{batches, policies};
-use crate::error::ErrorCode;
-use crate::web::api::{by_id, created, listed, ok, one_of, Reply};
+use crate::web::api::{by_id, created, listed, ok, queried, Reply};
 use crate::web::session::Bearer;
 use actix_web::web;
 use serde::Deserialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/policies", web::get().to(list_policies))
+    cfg.route("/policies", web::get().to(queried(policies::list)))
         .route("/policies/issue-batch", web::post().to(issue_batch))
         .route("/policies/{id}", web::get().to(by_id(policies::get_view)))
         .route("/policies/{id}/collect", web::post().to(collect_policy))
@@ -19,17 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/batches", web::get().to(listed(batches::list)))
         .route("/batches", web::post().to(create_batch));
-}
-
-async fn list_policies(api: Bearer, f: web::Query<policies::PolicyFilter>) -> Reply {
-    let f = f.into_inner();
-    one_of(
-        "status",
-        ErrorCode::StatusInvalid,
-        f.status.as_deref(),
-        &policies::STATUSES,
-    )?;
-    ok(api.run(move |c, a| policies::list(c, a, &f)).await?)
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@ use crate::app::{self, batches, plots, policies, schemes};
 use crate::error::AppError;
 use crate::web::desk::{Desk, Page};
 use crate::web::form::from_form;
+use crate::web::listing;
 use crate::web::page::{field, is_user_error_or_missing, parse_id, Form, Query};
 use actix_web::web;
 use serde_json::{json, Value};
@@ -23,22 +24,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 // ---------------------------------------------------------------- policies
 
 async fn policy_list(desk: Desk, q: Query) -> Page {
+    let query = q.into_inner();
+    let (sort, dir) = listing::sort_params::<policies::PolicySort>(&query);
+    // An unknown status on the page is no filter (the API refuses it).
+    let status = query
+        .get("status")
+        .filter(|s| policies::STATUSES.iter().any(|(c, n)| c == s || n == s))
+        .cloned();
     let filter = policies::PolicyFilter {
-        scheme: q.get("scheme").cloned(),
-        township_id: parse_id(q.get("township")),
-        status: q.get("status").cloned(),
-        page: parse_id(q.get("page")),
+        scheme: query.get("scheme").cloned(),
+        township_id: parse_id(query.get("township")),
+        village_id: parse_id(query.get("village")),
+        status,
+        q: query.get("q").cloned(),
+        sort: Some(sort),
+        dir: Some(dir),
+        page: listing::page_number(&query),
         page_size: Some(50),
     };
-    let query = q.into_inner();
     desk.show_with("policies.html", move |c, a| {
         let list = policies::list(c, a, &filter)?;
         let towns = app::areas::townships(c, a)?;
+        let villages = app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
         let statuses: Vec<Value> = policies::STATUSES
             .iter()
             .map(|(c, n)| json!({"code": c, "name": n}))
             .collect();
-        Ok(json!({"list": list, "townships": towns, "statuses": statuses, "query": query}))
+        let p = &list.paged;
+        let pager = listing::pager("/policies", &query, "份", p.total, p.page, p.pages);
+        let sorts = listing::sorter::<policies::PolicySort>("/policies", &query);
+        Ok(
+            json!({"list": list, "townships": towns, "villages": villages,
+                  "statuses": statuses, "query": query, "pager": pager, "sorts": sorts}),
+        )
     })
     .await
 }
@@ -90,11 +108,9 @@ async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form
 fn queue_list(c: &mut crate::db::DbConn, a: &app::Actor) -> Result<Value, AppError> {
     a.require(a.can_underwrite())?;
     let filter = policies::PolicyFilter {
-        scheme: None,
-        township_id: None,
         status: Some("collected".into()),
-        page: None,
         page_size: Some(200),
+        ..Default::default()
     };
     Ok(json!(policies::list(c, a, &filter)?))
 }
