@@ -9,6 +9,7 @@ mod audit_chain;
 mod bad_input;
 mod boundaries;
 mod browser;
+mod bulk;
 mod checks;
 mod claims;
 mod claims_pages;

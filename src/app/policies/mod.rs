@@ -22,7 +22,11 @@ use diesel::sql_types::BigInt;
 use serde::{Deserialize, Serialize};
 
 mod bulk;
-pub use bulk::{issue_many, BulkIssue, BulkLine, MAX_BULK_ISSUE};
+pub mod select;
+pub use bulk::{
+    collect_many, issue_many, issue_selected, BulkIssue, BulkItem, BulkLine, BulkRun,
+    MAX_BULK_ISSUE,
+};
 
 /// Codes and names of the statuses, for filters and drop-downs.
 pub const STATUSES: [(&str, &str); 5] = [
