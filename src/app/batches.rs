@@ -284,8 +284,8 @@ pub fn create_selected(
                     handover_refusal(p, scheme.id),
                 ),
             };
-            if refusal.is_none() {
-                taken.push(found[id].clone());
+            if let (None, Some(p)) = (&refusal, found.get(id)) {
+                taken.push(p.clone());
             }
             lines.push(HandoverLine {
                 id: *id,

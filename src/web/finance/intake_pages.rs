@@ -30,8 +30,8 @@ fn requests_ctx(
     } else {
         json!({})
     };
-    ctx["requests"] = json!(list);
-    ctx["can_submit"] = json!(can_submit);
+    crate::web::page::set_key(&mut ctx, "requests", json!(list));
+    crate::web::page::set_key(&mut ctx, "can_submit", json!(can_submit));
     Ok(ctx)
 }
 
@@ -78,8 +78,8 @@ pub(super) async fn request_preview(desk: Desk, form: Form) -> Page {
             let outcome = subsidy_requests::submit_selected(c, a, &input, &sel?, false)?;
             let ids = bulk::joined(outcome.request.items.iter().map(|i| i.policy_id));
             let mut ctx = requests_ctx(c, a, &filter, (None, 50))?;
-            ctx["outcome"] = json!(outcome);
-            ctx["ids"] = json!(ids);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
             Ok(ctx)
         },
         move |c, a| requests_ctx(c, a, &f2, (None, 50)),

@@ -130,8 +130,8 @@ async fn queue_preview(desk: Desk, form: Form) -> Page {
             let outcome = policies::issue_selected(c, a, &sel?, today, false)?;
             let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
             let mut ctx = queue_list(c, a, &filter, page)?;
-            ctx["outcome"] = json!(outcome);
-            ctx["ids"] = json!(ids);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
             Ok(ctx)
         },
         move |c, a| queue_list(c, a, &f2, page),
@@ -153,7 +153,7 @@ async fn queue_issue(desk: Desk, form: Form) -> Page {
         move |c, a| {
             let outcome = policies::issue_selected(c, a, &Selection::Ids(ids?), today, true)?;
             let mut ctx = queue_list(c, a, &none, page)?;
-            ctx["outcome"] = json!(outcome);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
             Ok(ctx)
         },
         move |c, a| queue_list(c, a, &Matching::default(), page),
@@ -177,7 +177,7 @@ fn collect_list(
 ) -> Result<Value, AppError> {
     a.require(a.can_collect_premium())?;
     let mut ctx = bulk::pick_ctx(c, a, filter, select::DRAFTS, page)?;
-    ctx["today"] = json!(today);
+    crate::web::page::set_key(&mut ctx, "today", json!(today));
     Ok(ctx)
 }
 
@@ -209,9 +209,9 @@ async fn collect_preview(desk: Desk, form: Form) -> Page {
             let outcome = policies::collect_many(c, a, &sel?, &date, day, false)?;
             let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
             let mut ctx = collect_list(c, a, &filter, page, &today)?;
-            ctx["outcome"] = json!(outcome);
-            ctx["ids"] = json!(ids);
-            ctx["collected_on"] = json!(date);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
+            crate::web::page::set_key(&mut ctx, "collected_on", json!(date));
             Ok(ctx)
         },
         move |c, a| collect_list(c, a, &f2, page, &t2),
@@ -235,7 +235,7 @@ async fn collect_confirm(desk: Desk, form: Form) -> Page {
         move |c, a| {
             let outcome = policies::collect_many(c, a, &Selection::Ids(ids?), &date, day, true)?;
             let mut ctx = collect_list(c, a, &Matching::default(), page, &today)?;
-            ctx["outcome"] = json!(outcome);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
             Ok(ctx)
         },
         move |c, a| collect_list(c, a, &Matching::default(), page, &t2),
@@ -273,10 +273,10 @@ fn batch_ctx(
     } else {
         json!({})
     };
-    ctx["batches"] = json!(list);
-    ctx["pending"] = json!(pending);
-    ctx["total"] = json!(total);
-    ctx["today"] = json!(today);
+    crate::web::page::set_key(&mut ctx, "batches", json!(list));
+    crate::web::page::set_key(&mut ctx, "pending", json!(pending));
+    crate::web::page::set_key(&mut ctx, "total", json!(total));
+    crate::web::page::set_key(&mut ctx, "today", json!(today));
     Ok(ctx)
 }
 
@@ -346,8 +346,8 @@ async fn batch_preview(desk: Desk, form: Form) -> Page {
             let outcome = batches::create_selected(c, a, &input, &sel?, day, false)?;
             let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
             let mut ctx = batch_ctx(c, a, &filter, page, &today)?;
-            ctx["outcome"] = json!(outcome);
-            ctx["ids"] = json!(ids);
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
             Ok(ctx)
         },
         move |c, a| batch_ctx(c, a, &f2, page, &t2),
