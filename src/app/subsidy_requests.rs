@@ -231,6 +231,85 @@ pub fn submit(conn: &mut DbConn, actor: &Actor, input: &RequestInput) -> AppResu
     })
 }
 
+/// The preview or the result of a request from a selection.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelectedRequest {
+    /// False for a preview: nothing was written.
+    pub committed: bool,
+    pub request: RequestView,
+}
+
+/// A request over selected policies (ticked, or every issued policy
+/// matching a filter whose subsidy was not requested yet), submitted
+/// through [`submit`] with their policy numbers; with `commit` false the
+/// same run is rolled back: a preview of the counts and the subsidy.
+pub fn submit_selected(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &RequestInput,
+    sel: &crate::app::policies::select::Selection,
+    commit: bool,
+) -> AppResult<SelectedRequest> {
+    use crate::app::policies::select::{self, Selection};
+    actor.require(can_submit(actor))?;
+    if let Selection::Ids(ids) = sel {
+        select::checked_ids(ids, "申请")?;
+    }
+    let work = |conn: &mut DbConn| -> AppResult<SelectedRequest> {
+        let ids = match sel {
+            Selection::Ids(_) => select::resolve(conn, actor, sel, select::ISSUED, "申请")?,
+            Selection::Matching(m) => {
+                // Only those not requested yet: "all matching" means the ones to request.
+                let all = select::matching_ids(conn, actor, m, select::ISSUED, "申请")?;
+                let requested = db::finance::requested_in(conn, &all)?;
+                let left: Vec<i64> = all
+                    .into_iter()
+                    .filter(|id| !requested.contains_key(id))
+                    .collect();
+                if left.is_empty() {
+                    return Err(AppError::invalid(
+                        "filter",
+                        ErrorCode::PolicyNosRequired,
+                        "符合条件的保单都已申请过补贴",
+                    ));
+                }
+                left
+            }
+        };
+        let nos: Vec<(i64, String)> = policies::table
+            .filter(policies::id.eq_any(&ids))
+            .select((policies::id, policies::policy_no))
+            .load(conn)?;
+        if nos.len() < ids.len() {
+            let known: HashSet<i64> = nos.iter().map(|(id, _)| *id).collect();
+            let missing: Vec<String> = ids
+                .iter()
+                .filter(|id| !known.contains(id))
+                .take(10)
+                .map(i64::to_string)
+                .collect();
+            return Err(AppError::invalid(
+                "ids",
+                ErrorCode::PolicyUnknown,
+                format!("未找到保单（编号{}）", missing.join("、")),
+            ));
+        }
+        let input = RequestInput {
+            policy_nos: nos.into_iter().map(|(_, no)| no).collect(),
+            ..input.clone()
+        };
+        Ok(SelectedRequest {
+            committed: commit,
+            request: submit(conn, actor, &input)?,
+        })
+    };
+    if commit {
+        super::tx(conn, work)
+    } else {
+        super::dry_run(conn, work)
+    }
+}
+
 fn summary_of(conn: &mut DbConn, r: SubsidyRequest) -> AppResult<RequestSummary> {
     let scheme = super::schemes::by_id(conn, r.scheme_id)?;
     Ok(RequestSummary {

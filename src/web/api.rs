@@ -91,6 +91,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(recorded(|c, a, i, _| subsidy_requests::submit(c, a, i))),
             )
             .route(
+                "/finance/requests/from-selection",
+                web::post().to(fin::api_request_from_selection),
+            )
+            .route(
                 "/finance/requests/{id}",
                 web::get().to(by_id(subsidy_requests::get)),
             )

@@ -69,6 +69,8 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "plot_form.html",
     "policies.html",
     "policy_queue.html",
+    "policy_collect.html",
+    "bulk_pick.html",
     "policy.html",
     "batches.html",
     "schemes.html",

@@ -22,3 +22,21 @@
     if (policy && field) field.value = policy;
   });
 })();
+// Bulk pages (收费登记, 待签发, 保费交付, 补贴申请): "本页" ticks or clears
+// every box of the page; "全部符合条件" greys the boxes out, since the server
+// then takes every matching policy, on every page.
+(function () {
+  'use strict';
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (!t.classList) return;
+    var form = t.form;
+    if (!form) return;
+    var boxes = form.querySelectorAll('input.pick');
+    if (t.classList.contains('pick-page')) {
+      for (var i = 0; i < boxes.length; i++) boxes[i].checked = t.checked;
+    } else if (t.classList.contains('pick-matching')) {
+      for (var j = 0; j < boxes.length; j++) boxes[j].disabled = t.checked;
+    }
+  });
+})();

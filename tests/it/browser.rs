@@ -399,3 +399,42 @@ fn every_page_of_every_role_fits_a_tablet_and_speaks_chinese() {
         );
     }
 }
+
+/// Bulk issuance in a real browser (tests/browser/bulk_issue.mjs): every
+/// collected policy of a township, over more than one page, issued in one
+/// action after a preview whose counts and money the script checks.
+#[test]
+fn bulk_issuance_of_a_township_in_a_real_browser() {
+    use crate::helpers::{GrowerBuilder, PlotBuilder};
+    use serde_json::json;
+    if !tools_ready() {
+        return;
+    }
+    let app = crate::helpers::spawn_app();
+    let station = app.api("station_a");
+    for i in 0..5u32 {
+        let g = GrowerBuilder::new(&format!("浏览器签发{i}"))
+            .seq(150 + i)
+            .create(&station);
+        PlotBuilder::new(g).mu("1.25").create(&station);
+        let id = station.get(&format!("/api/v1/growers/{g}")).body["policies"][0]["id"]
+            .as_i64()
+            .unwrap();
+        let r = station.post(
+            &format!("/api/v1/policies/{id}/collect"),
+            json!({"collected_on": "2012-03-10"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    crate::helpers::notices::enrollment_notice_ended(&app, crate::helpers::VILLAGE_A1);
+    let township = app.seed.township_a.to_string();
+    run_script(
+        "bulk_issue.mjs",
+        &[&app.address, crate::helpers::PASSWORD, &township, "5"],
+        &[],
+        "bulk issue checks passed",
+    );
+    let uw = app.api("underwriter");
+    let list = uw.get("/api/v1/policies?status=issued");
+    assert_eq!(list.body["total"], 5, "{}", list.body);
+}

@@ -10,6 +10,7 @@ mod audit_find;
 mod bad_input;
 mod boundaries;
 mod browser;
+mod bulk;
 mod checks;
 mod claims;
 mod claims_guards;

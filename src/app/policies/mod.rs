@@ -23,8 +23,12 @@ use serde::Serialize;
 
 mod bulk;
 mod list;
-pub use bulk::{issue_many, BulkIssue, BulkLine, MAX_BULK_ISSUE};
 pub use list::{list, PolicyFilter, PolicyList, PolicySort, PolicyTotals};
+pub mod select;
+pub use bulk::{
+    collect_many, issue_many, issue_selected, BulkIssue, BulkItem, BulkLine, BulkRun,
+    MAX_BULK_ISSUE,
+};
 
 /// Codes and names of the statuses, for filters and drop-downs.
 pub const STATUSES: [(&str, &str); 5] = [

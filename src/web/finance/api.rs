@@ -107,3 +107,47 @@ pub async fn api_confirm_batch(
             .await?,
     )
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSelectionBody {
+    #[serde(default)]
+    ids: Option<Vec<i64>>,
+    #[serde(default)]
+    filter: Option<crate::app::policies::select::Matching>,
+    #[serde(default)]
+    scheme: String,
+    #[serde(default)]
+    request_no: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// A subsidy request over ticked or matching policies: a preview, or with
+/// `confirm` the request itself.
+pub async fn api_request_from_selection(
+    api: Caller,
+    body: web::Json<RequestSelectionBody>,
+) -> Reply {
+    use crate::app::policies::select::Selection;
+    use crate::app::subsidy_requests;
+    let b = body.into_inner();
+    let sel = Selection::of(b.ids, b.filter)?;
+    let input = subsidy_requests::RequestInput {
+        scheme: b.scheme,
+        request_no: b.request_no,
+        note: b.note,
+        policy_nos: Vec::new(),
+    };
+    let confirm = b.confirm;
+    let r = api
+        .run(move |c, a| subsidy_requests::submit_selected(c, a, &input, &sel, confirm))
+        .await?;
+    if r.committed {
+        created(r)
+    } else {
+        ok(r)
+    }
+}

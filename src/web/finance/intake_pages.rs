@@ -3,28 +3,111 @@
 //! handed over to the insurer.
 
 use super::{level_options, q, today, Posted, Query};
+use crate::app::policies::select::{self, Matching, Selection};
 use crate::app::{finance, premium_flow, reconciliation, subsidy_requests};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::web::desk::{Desk, Page};
 use crate::web::pages::{field, is_user_error, is_user_error_or_missing, redirect, Form};
+use crate::web::policies::bulk_pages as bulk;
 use crate::web::upload;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The requests page: the requests made, and for who may submit the pick
+/// list of issued policies (filtered by township / village).
+fn requests_ctx(
+    c: &mut crate::db::DbConn,
+    a: &crate::app::Actor,
+    filter: &Matching,
+    page: (Option<i64>, i64),
+) -> AppResult<Value> {
+    let list = subsidy_requests::list(c, a)?;
+    let can_submit = subsidy_requests::can_submit(a);
+    let mut ctx = if can_submit {
+        bulk::pick_ctx(c, a, filter, select::ISSUED, page)?
+    } else {
+        json!({})
+    };
+    crate::web::page::set_key(&mut ctx, "requests", json!(list));
+    crate::web::page::set_key(&mut ctx, "can_submit", json!(can_submit));
+    Ok(ctx)
+}
 
 async fn requests_render(desk: &Desk, rejected: Option<AppError>, values: Value) -> Page {
+    let none = Matching::default();
     let res = desk
-        .run(|c, a| {
-            let list = subsidy_requests::list(c, a)?;
-            Ok(json!({"requests": list, "can_submit": subsidy_requests::can_submit(a)}))
-        })
+        .run(move |c, a| requests_ctx(c, a, &none, (None, 50)))
         .await;
     let name = "finance_requests.html";
     desk.form_page(name, res, rejected, values)
 }
 
-pub(super) async fn requests_page(desk: Desk) -> Page {
-    requests_render(&desk, None, json!({})).await
+pub(super) async fn requests_page(desk: Desk, q: Query) -> Page {
+    let filter = desk.or_fail(bulk::filter_of(&q))?;
+    let page = desk.or_fail(bulk::page_of(&q))?;
+    let res = desk
+        .run(move |c, a| requests_ctx(c, a, &filter, page))
+        .await;
+    desk.form_page("finance_requests.html", res, None, json!({}))
+}
+
+fn selected_input(form: &HashMap<String, String>) -> subsidy_requests::RequestInput {
+    subsidy_requests::RequestInput {
+        scheme: field(form, "scheme"),
+        request_no: field(form, "request_no"),
+        note: field(form, "note"),
+        policy_nos: Vec::new(),
+    }
+}
+
+/// A request over the ticked (or all matching) issued policies, previewed.
+pub(super) async fn request_preview(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let filter = desk.or_fail(bulk::filter_of(&form))?;
+    let sel = bulk::selection_of(&form);
+    let input = selected_input(&form);
+    let f2 = filter.clone();
+    bulk::answer(
+        &desk,
+        "finance_requests.html",
+        &form,
+        move |c, a| {
+            let outcome = subsidy_requests::submit_selected(c, a, &input, &sel?, false)?;
+            let ids = bulk::joined(outcome.request.items.iter().map(|i| i.policy_id));
+            let mut ctx = requests_ctx(c, a, &filter, (None, 50))?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
+            Ok(ctx)
+        },
+        move |c, a| requests_ctx(c, a, &f2, (None, 50)),
+    )
+    .await
+}
+
+pub(super) async fn request_confirm(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let ids = desk.or_fail(bulk::ids_field(&form))?;
+    let input = selected_input(&form);
+    let res = desk
+        .run(move |c, a| {
+            subsidy_requests::submit_selected(c, a, &input, &Selection::Ids(ids), true)
+        })
+        .await;
+    let retry = |e| requests_render(&desk, Some(e), json!(form));
+    let next = |v: subsidy_requests::SelectedRequest| {
+        let s = v.request.summary;
+        let message = format!(
+            "已提交补贴申请{}：{}份保单，其中{}份可补贴，金额{}元",
+            s.request_no, s.policy_count, s.eligible_count, s.eligible_subsidy
+        );
+        (message, format!("/finance/requests/{}", s.id))
+    };
+    let again = |e: &AppError| is_user_error_or_missing(e) || matches!(e, AppError::Forbidden(_));
+    desk.answer_form(res, again, retry, next).await
 }
 
 /// The request form's policy list is one text field, split here; the API

@@ -57,6 +57,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(intake_pages::request_post),
         )
         .route(
+            "/finance/requests/preview",
+            web::post().to(intake_pages::request_preview),
+        )
+        .route(
+            "/finance/requests/confirm",
+            web::post().to(intake_pages::request_confirm),
+        )
+        .route(
             "/finance/requests/{id}",
             web::get().to(intake_pages::request_page),
         )

@@ -2,6 +2,7 @@
 //! `/api/v1/policies`, `/api/v1/batches`.
 
 pub(crate) mod api;
+pub(crate) mod bulk_pages;
 pub(crate) mod pages;
 
 use actix_web::web;

@@ -1,6 +1,8 @@
 //! Policy pages (list, detail, collect / issue / cancel) and the premium
 //! hand-over batches page.
 
+use super::bulk_pages as bulk;
+use crate::app::policies::select::{self, Matching, Selection};
 use crate::app::{self, batches, plots, policies, schemes};
 use crate::error::AppError;
 use crate::web::desk::{Desk, Page};
@@ -15,10 +17,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/policies/queue", web::get().to(queue))
         .route("/policies/queue/preview", web::post().to(queue_preview))
         .route("/policies/queue/issue", web::post().to(queue_issue))
+        .route("/policies/collect", web::get().to(collect_page))
+        .route("/policies/collect/preview", web::post().to(collect_preview))
+        .route("/policies/collect/confirm", web::post().to(collect_confirm))
         .route("/policies/{id}", web::get().to(policy_show))
         .route("/policies/{id}/{action}", web::post().to(policy_action))
         .route("/batches", web::get().to(batch_list))
-        .route("/batches", web::post().to(batch_create));
+        .route("/batches", web::post().to(batch_create))
+        .route("/batches/preview", web::post().to(batch_preview))
+        .route("/batches/confirm", web::post().to(batch_confirm));
 }
 
 // ---------------------------------------------------------------- policies
@@ -104,90 +111,210 @@ async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form
 
 // ---------------------------------------------------------------- 待签发
 
-/// The collected policies waiting for the underwriter, one screen of them.
-fn queue_list(c: &mut crate::db::DbConn, a: &app::Actor) -> Result<Value, AppError> {
+/// The collected policies waiting for the underwriter, one page of them
+/// (filtered by township / village), with the totals of all matching.
+fn queue_list(
+    c: &mut crate::db::DbConn,
+    a: &app::Actor,
+    filter: &Matching,
+    page: (Option<i64>, i64),
+) -> Result<Value, AppError> {
     a.require(a.can_underwrite())?;
-    let filter = policies::PolicyFilter {
-        status: Some("collected".into()),
-        page_size: Some(200),
-        ..Default::default()
-    };
-    Ok(json!(policies::list(c, a, &filter)?))
+    bulk::pick_ctx(c, a, filter, select::COLLECTED, page)
 }
 
-async fn queue(desk: Desk) -> Page {
-    desk.show_with("policy_queue.html", |c, a| {
-        Ok(json!({"list": queue_list(c, a)?}))
+async fn queue(desk: Desk, q: Query) -> Page {
+    let filter = desk.or_fail(bulk::filter_of(&q))?;
+    let page = desk.or_fail(bulk::page_of(&q))?;
+    desk.show_with("policy_queue.html", move |c, a| {
+        queue_list(c, a, &filter, page)
     })
     .await
 }
 
-/// The ids ticked on the queue page: one `p<id>` field per policy.
-fn picked(form: &Form) -> Vec<i64> {
-    let mut ids: Vec<i64> = form
-        .keys()
-        .filter_map(|k| k.strip_prefix('p'))
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    ids.sort_unstable();
-    ids
-}
-
 async fn queue_preview(desk: Desk, form: Form) -> Page {
     desk.csrf(&form)?;
-    let ids = picked(&form);
+    let form = form.into_inner();
+    let filter = desk.or_fail(bulk::filter_of(&form))?;
+    let sel = bulk::selection_of(&form);
     let today = desk.state.clock.today();
-    let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    desk.show_with("policy_queue.html", move |c, a| {
-        let outcome = policies::issue_many(c, a, &ids, today, false)?;
-        Ok(json!({"outcome": outcome, "ids": joined}))
-    })
+    let page = (None, bulk_page_size(&form));
+    let f2 = filter.clone();
+    bulk::answer(
+        &desk,
+        "policy_queue.html",
+        &form,
+        move |c, a| {
+            let outcome = policies::issue_selected(c, a, &sel?, today, false)?;
+            let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
+            let mut ctx = queue_list(c, a, &filter, page)?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
+            Ok(ctx)
+        },
+        move |c, a| queue_list(c, a, &f2, page),
+    )
     .await
 }
 
 async fn queue_issue(desk: Desk, form: Form) -> Page {
     desk.csrf(&form)?;
-    let ids: Vec<i64> = field(&form, "ids")
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let form = form.into_inner();
+    let ids = bulk::ids_field(&form);
     let today = desk.state.clock.today();
-    desk.show_with("policy_queue.html", move |c, a| {
-        let outcome = policies::issue_many(c, a, &ids, today, true)?;
-        Ok(json!({"outcome": outcome, "list": queue_list(c, a)?}))
-    })
+    let none = Matching::default();
+    let page = (None, bulk_page_size(&form));
+    bulk::answer(
+        &desk,
+        "policy_queue.html",
+        &form,
+        move |c, a| {
+            let outcome = policies::issue_selected(c, a, &Selection::Ids(ids?), today, true)?;
+            let mut ctx = queue_list(c, a, &none, page)?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            Ok(ctx)
+        },
+        move |c, a| queue_list(c, a, &Matching::default(), page),
+    )
+    .await
+}
+
+fn bulk_page_size(form: &std::collections::HashMap<String, String>) -> i64 {
+    bulk::page_of(form).map(|p| p.1).unwrap_or(50)
+}
+
+// ---------------------------------------------------------------- 收费登记
+
+/// The draft policies of the station's township, waiting for the growers' shares.
+fn collect_list(
+    c: &mut crate::db::DbConn,
+    a: &app::Actor,
+    filter: &Matching,
+    page: (Option<i64>, i64),
+    today: &str,
+) -> Result<Value, AppError> {
+    a.require(a.can_collect_premium())?;
+    let mut ctx = bulk::pick_ctx(c, a, filter, select::DRAFTS, page)?;
+    crate::web::page::set_key(&mut ctx, "today", json!(today));
+    Ok(ctx)
+}
+
+async fn collect_page(desk: Desk, q: Query) -> Page {
+    let filter = desk.or_fail(bulk::filter_of(&q))?;
+    let page = desk.or_fail(bulk::page_of(&q))?;
+    let today = desk.state.clock.today().to_string();
+    let res = desk
+        .run(move |c, a| collect_list(c, a, &filter, page, &today))
+        .await;
+    desk.form_page("policy_collect.html", res, None, json!({}))
+}
+
+async fn collect_preview(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let filter = desk.or_fail(bulk::filter_of(&form))?;
+    let sel = bulk::selection_of(&form);
+    let date = field(&form, "collected_on");
+    let day = desk.state.clock.today();
+    let today = day.to_string();
+    let page = (None, bulk_page_size(&form));
+    let (f2, t2) = (filter.clone(), today.clone());
+    bulk::answer(
+        &desk,
+        "policy_collect.html",
+        &form,
+        move |c, a| {
+            let outcome = policies::collect_many(c, a, &sel?, &date, day, false)?;
+            let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
+            let mut ctx = collect_list(c, a, &filter, page, &today)?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
+            crate::web::page::set_key(&mut ctx, "collected_on", json!(date));
+            Ok(ctx)
+        },
+        move |c, a| collect_list(c, a, &f2, page, &t2),
+    )
+    .await
+}
+
+async fn collect_confirm(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let ids = bulk::ids_field(&form);
+    let date = field(&form, "collected_on");
+    let day = desk.state.clock.today();
+    let today = day.to_string();
+    let t2 = today.clone();
+    let page = (None, bulk_page_size(&form));
+    bulk::answer(
+        &desk,
+        "policy_collect.html",
+        &form,
+        move |c, a| {
+            let outcome = policies::collect_many(c, a, &Selection::Ids(ids?), &date, day, true)?;
+            let mut ctx = collect_list(c, a, &Matching::default(), page, &today)?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            Ok(ctx)
+        },
+        move |c, a| collect_list(c, a, &Matching::default(), page, &t2),
+    )
     .await
 }
 
 // ---------------------------------------------------------------- batches
 
+/// The batches page: what is pending per township, the batches handed over,
+/// and for a station the pick list of its collected, not handed-over policies.
+fn batch_ctx(
+    c: &mut crate::db::DbConn,
+    a: &app::Actor,
+    filter: &Matching,
+    page: (Option<i64>, i64),
+    today: &str,
+) -> Result<Value, AppError> {
+    let list = batches::list(c, a)?;
+    let towns = app::areas::townships(c, a)?;
+    let pending: Vec<Value> = match schemes::current(c)? {
+        Some(s) => towns
+            .iter()
+            .map(|t| {
+                let p = batches::pending(c, t.id, s.id)?;
+                let amount: crate::domain::Fen = p.iter().map(|x| x.grower_share_fen).sum();
+                Ok(json!({"code": t.code, "name": t.name, "count": p.len(), "amount": amount}))
+            })
+            .collect::<Result<_, AppError>>()?,
+        None => vec![],
+    };
+    let total: crate::domain::Fen = list.iter().map(|b| b.amount).sum();
+    let mut ctx = if a.can_collect_premium() {
+        bulk::pick_ctx(c, a, filter, select::TO_HAND_OVER, page)?
+    } else {
+        json!({})
+    };
+    crate::web::page::set_key(&mut ctx, "batches", json!(list));
+    crate::web::page::set_key(&mut ctx, "pending", json!(pending));
+    crate::web::page::set_key(&mut ctx, "total", json!(total));
+    crate::web::page::set_key(&mut ctx, "today", json!(today));
+    Ok(ctx)
+}
+
 async fn batch_page(desk: &Desk, rejected: Option<AppError>, values: Value) -> Page {
     let today = desk.state.clock.today().to_string();
+    let none = Matching::default();
     let res = desk
-        .run(move |c, a| {
-            let list = batches::list(c, a)?;
-            let towns = app::areas::townships(c, a)?;
-            let pending: Vec<Value> = match schemes::current(c)? {
-                Some(s) => towns
-                    .iter()
-                    .map(|t| {
-                        let p = batches::pending(c, t.id, s.id)?;
-                        let amount: crate::domain::Fen = p.iter().map(|x| x.grower_share_fen).sum();
-                        Ok(json!({"code": t.code, "name": t.name, "count": p.len(), "amount": amount}))
-                    })
-                    .collect::<Result<_, AppError>>()?,
-                None => vec![],
-            };
-            let total: crate::domain::Fen = list.iter().map(|b| b.amount).sum();
-            Ok(json!({"batches": list, "pending": pending, "total": total,
-                      "today": today}))
-        })
+        .run(move |c, a| batch_ctx(c, a, &none, (None, 50), &today))
         .await;
     desk.form_page("batches.html", res, rejected, values)
 }
 
-async fn batch_list(desk: Desk) -> Page {
-    batch_page(&desk, None, json!({})).await
+async fn batch_list(desk: Desk, q: Query) -> Page {
+    let filter = desk.or_fail(bulk::filter_of(&q))?;
+    let page = desk.or_fail(bulk::page_of(&q))?;
+    let today = desk.state.clock.today().to_string();
+    let res = desk
+        .run(move |c, a| batch_ctx(c, a, &filter, page, &today))
+        .await;
+    desk.form_page("batches.html", res, None, json!({}))
 }
 
 async fn batch_create(desk: Desk, form: Form) -> Page {
@@ -206,5 +333,63 @@ async fn batch_create(desk: Desk, form: Form) -> Page {
         (message, "/batches".to_string())
     };
     let again = is_user_error_or_missing;
+    desk.answer_form(res, again, retry, next).await
+}
+
+fn batch_input(form: &std::collections::HashMap<String, String>) -> batches::BatchInput {
+    batches::BatchInput {
+        township_code: String::new(),
+        scheme: String::new(),
+        receipt_no: field(form, "receipt_no"),
+        handed_over_on: field(form, "handed_over_on"),
+    }
+}
+
+/// A hand-over batch of the ticked (or all matching) policies, previewed.
+async fn batch_preview(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let filter = desk.or_fail(bulk::filter_of(&form))?;
+    let sel = bulk::selection_of(&form);
+    let input = batch_input(&form);
+    let day = desk.state.clock.today();
+    let today = day.to_string();
+    let page = (None, bulk_page_size(&form));
+    let (f2, t2) = (filter.clone(), today.clone());
+    bulk::answer(
+        &desk,
+        "batches.html",
+        &form,
+        move |c, a| {
+            let outcome = batches::create_selected(c, a, &input, &sel?, day, false)?;
+            let ids = bulk::joined(outcome.lines.iter().map(|l| l.id));
+            let mut ctx = batch_ctx(c, a, &filter, page, &today)?;
+            crate::web::page::set_key(&mut ctx, "outcome", json!(outcome));
+            crate::web::page::set_key(&mut ctx, "ids", json!(ids));
+            Ok(ctx)
+        },
+        move |c, a| batch_ctx(c, a, &f2, page, &t2),
+    )
+    .await
+}
+
+async fn batch_confirm(desk: Desk, form: Form) -> Page {
+    desk.csrf(&form)?;
+    let form = form.into_inner();
+    let ids = desk.or_fail(bulk::ids_field(&form))?;
+    let input = batch_input(&form);
+    let day = desk.state.clock.today();
+    let res = desk
+        .run(move |c, a| batches::create_selected(c, a, &input, &Selection::Ids(ids), day, true))
+        .await;
+    let retry = |e| batch_page(&desk, Some(e), json!(form));
+    let next = |h: batches::Handover| {
+        let message = format!(
+            "已登记交付批次：{}{}份保单，{}元",
+            h.township_name, h.count, h.amount
+        );
+        (message, "/batches".to_string())
+    };
+    let again = |e: &AppError| is_user_error_or_missing(e) || matches!(e, AppError::Forbidden(_));
     desk.answer_form(res, again, retry, next).await
 }

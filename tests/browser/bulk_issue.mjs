@@ -1,0 +1,130 @@
+// Real-browser bulk issuance on a 10-inch tablet: the underwriter filters the
+// 待签发 queue to one township, sees one page of it, ticks "全部符合条件"
+// (every page), previews (counts and money checked, nothing issued yet), then
+// confirms once and every collected policy of the township is issued.
+// "本页" ticks the page's boxes through templates/static/app.js (no inline JS).
+//
+// Usage: node tests/browser/bulk_issue.mjs <base-url> <password> <township-id> <count>
+// Run by tests/it/browser.rs against a seeded server.
+
+import { chromium } from 'playwright-core';
+
+const [base, password, township, countText] = process.argv.slice(2);
+if (!base || !password || !township || !countText) {
+  console.error('usage: node bulk_issue.mjs <base-url> <password> <township-id> <count>');
+  process.exit(2);
+}
+const count = Number(countText);
+
+const CHROMIUM = '/usr/bin/chromium';
+const MIN_TOUCH = 44;
+let step = 'start';
+
+class CheckFailed extends Error {}
+
+function check(cond, message) {
+  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
+}
+
+function begin(name) {
+  step = name;
+  console.log(`• ${name}`);
+}
+
+async function goto(page, url) {
+  const resp = await page.goto(base + url);
+  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
+}
+
+/** Buttons, boxes and selects in <main>: at least 44 px in both directions. */
+async function touchTargets(page, label) {
+  const small = await page.evaluate((min) => {
+    const out = [];
+    document
+      .querySelectorAll('main button, main .button, main input.pick, main input.pick-page, main input.pick-matching, main select')
+      .forEach((el) => {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0 && (r.height < min || (el.type === 'checkbox' && r.width < min))) {
+          out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id || el.name || ''} ${r.width.toFixed(1)}x${r.height.toFixed(1)}px`);
+        }
+      });
+    return out;
+  }, MIN_TOUCH);
+  check(small.length === 0, `${label}: touch targets under ${MIN_TOUCH}px: ${small.join(', ')}`);
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const context = await browser.newContext({
+      viewport: { width: 800, height: 1280 },
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+    });
+
+    begin('the underwriter logs in');
+    await goto(page, '/login');
+    await page.fill('#username', 'underwriter');
+    await page.fill('#password', password);
+    await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+
+    begin('the queue of one township, one page of two');
+    await goto(page, `/policies/queue?township=${township}&page_size=2`);
+    const boxes = page.locator('main input.pick');
+    check((await boxes.count()) === 2, `expected 2 boxes on the page, got ${await boxes.count()}`);
+    const all = await page.locator('.bulk-all').innerText();
+    check(all.includes(`共 ${count} 份`), `"all matching" does not say ${count}: ${all}`);
+    await touchTargets(page, '待签发');
+
+    begin('"本页" ticks the page through app.js');
+    await page.locator('main input.pick-page').check();
+    const ticked = await page.locator('main input.pick:checked').count();
+    check(ticked === 2, `"本页" ticked ${ticked} boxes`);
+
+    begin('"全部符合条件" and the preview');
+    await page.locator('#pick-matching').check();
+    check(await boxes.first().isDisabled(), 'the page boxes stay active under "all matching"');
+    await Promise.all([page.waitForNavigation(), page.click('main form[action="/policies/queue/preview"] button[type=submit]')]);
+    const preview = await page.locator('#bulk-outcome').innerText();
+    check(preview.includes('预览（尚未签发）'), `no preview: ${preview.slice(0, 300)}`);
+    check(preview.includes(`将签发 ${count} 份`), `preview count wrong: ${preview.slice(0, 300)}`);
+    const lines = await page.locator('#bulk-lines tbody tr').count();
+    check(lines === count, `preview lists ${lines} policies`);
+    const premiums = await page.locator('#bulk-lines tbody tr td:nth-child(3)').allInnerTexts();
+    const fen = premiums.reduce((s, t) => s + Math.round(Number(t.trim()) * 100), 0);
+    const total = preview.match(/保费合计 ([0-9.]+) 元/);
+    check(total && Math.round(Number(total[1]) * 100) === fen, `premium total ${total && total[1]} is not the sum of the lines (${fen / 100})`);
+    await touchTargets(page, '预览');
+
+    begin('one confirmation issues them all');
+    await Promise.all([page.waitForNavigation(), page.click('#bulk-outcome form button[type=submit]')]);
+    const done = await page.locator('#bulk-outcome').innerText();
+    check(done.includes(`已签发 ${count} 份`), `not issued: ${done.slice(0, 300)}`);
+    const left = await page.locator('main input.pick').count();
+    check(left === 0, `${left} policies still waiting`);
+
+    check(errors.length === 0, `JavaScript or CSP errors: ${errors.join(' | ')}`);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+  console.log('bulk issue checks passed');
+}
+
+main().catch((e) => {
+  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
+  console.error(`FAILED ${msg}`);
+  process.exit(1);
+});
