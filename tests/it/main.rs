@@ -13,6 +13,7 @@ mod checks;
 mod claims;
 mod claims_pages;
 mod cli;
+mod dates;
 #[cfg(feature = "demo")]
 mod demo;
 mod enrollment_api;
