@@ -252,9 +252,9 @@ fn demo_claims(
     };
     let desk = actor_named(conn, "underwriter")?;
     let adjuster = actor_named(conn, "adjuster")?;
-    // The storm struck three days ago, in the afternoon (China time), before
-    // every report below.
-    let storm = crate::app::clock::china_date(now) - chrono::Duration::days(3);
+    // The storm struck four days ago, in the afternoon (China time), before
+    // every report below (the oldest is 70 hours old).
+    let storm = crate::app::clock::china_date(now) - chrono::Duration::days(4);
     let occurred_at = format!("{storm} 15:00");
     // Issued policies with an insured plot, first township first.
     let insured: Vec<(i64, i64, Option<String>)> = policies::table
