@@ -328,7 +328,7 @@ mod tests {
             "2026-06-12 14:30"
         );
         assert_eq!(render("2026-06-12".into()), "2026-06-12");
-        assert_eq!(render(serde_json::Value::Null), "none");
+        assert!(super::china_time(minijinja::Value::from(())).is_none());
         assert_eq!(render("".into()), "");
         assert_eq!(
             render(r#"{"at": "2026-11-29T17:35:21Z"}"#.into()),
