@@ -91,12 +91,15 @@ of_scheme!(
     finance::DisbursementInput
 );
 
+/// What a confirmation shows: title, what will happen, the facts, the button.
+pub(super) type Preview = (String, String, Vec<(String, String)>, String);
+
 /// A finance form: where it posts, the id its page anchors to, and whether
 /// it asks for confirmation first (with what the confirmation shows).
 pub(super) struct FormSpec<T> {
     pub action: &'static str,
     pub anchor: &'static str,
-    pub confirm: Option<fn(&T, &Actor) -> (String, String, Vec<(String, String)>, String)>,
+    pub confirm: Option<fn(&T, &Actor) -> Preview>,
 }
 
 pub(super) const LOCK_FORM: FormSpec<finance::LockInfo> = FormSpec {
@@ -190,10 +193,7 @@ where
     }
 }
 
-fn lock_preview(
-    l: &finance::LockInfo,
-    who: &Actor,
-) -> (String, String, Vec<(String, String)>, String) {
+fn lock_preview(l: &finance::LockInfo, who: &Actor) -> Preview {
     (
         "确认签字锁定补贴结算表".into(),
         "锁定后补贴结算表不再改变，之后的更正只能以调整分录记录；此操作不能撤销。".into(),
@@ -208,10 +208,7 @@ fn lock_preview(
     )
 }
 
-fn disbursement_preview(
-    d: &finance::DisbursementView,
-    who: &Actor,
-) -> (String, String, Vec<(String, String)>, String) {
+fn disbursement_preview(d: &finance::DisbursementView, who: &Actor) -> Preview {
     (
         "确认登记拨付".into(),
         format!(
