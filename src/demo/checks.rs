@@ -3,7 +3,8 @@
 //! claims are in the first): two plots whose boundaries overlap, a plot
 //! declared far larger than its polygon, and a phone number shared by two
 //! growers of different townships. The late reports need no planting: the
-//! demo's claims are reported today for a hailstorm of 2012.
+//! demo's hailstorm struck four days before the load and its claims were
+//! reported over the following days, the latest more than three days on.
 
 use crate::db::schema::{growers, plots};
 use crate::db::DbConn;

@@ -73,8 +73,45 @@ fn area_polygon(ring: &[(f64, f64)]) -> String {
     serde_json::json!({"type": "Polygon", "coordinates": [coords]}).to_string()
 }
 
-/// `progress` is called with (done, total) after each grower.
+/// The day of the 2012 season the demo stands on: the hailstorm, some ten
+/// weeks into the term. The demo's season is shifted so this day is today.
+pub const DEMO_STORM_DAY: (i32, u32, u32) = (2012, 6, 12);
+
+/// The walnut scheme as the demo's season: the same rules, every date moved
+/// by the same number of days so that the 2012 season's storm day
+/// ([`DEMO_STORM_DAY`]) falls on `today` — its policies are in force today
+/// and its claims were reported in the last hours — and named for the
+/// current year ("核桃树保险（2026年度）", code `walnut-2026`). The same
+/// `today` gives the same scheme.
+pub fn demo_scheme(today: chrono::NaiveDate) -> AppResult<SchemeDef> {
+    use chrono::Datelike;
+    let mut def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON)
+        .map_err(|e| AppError::Internal(format!("walnut fixture: {e}")))?;
+    let (y, m, d) = DEMO_STORM_DAY;
+    let storm = chrono::NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| AppError::Internal("demo storm day".into()))?;
+    let shift = today - storm;
+    def.term_start += shift;
+    def.term_end += shift;
+    def.year = today.year();
+    def.code = format!("walnut-{}", def.year);
+    def.name = format!("核桃树保险（{}年度）", def.year);
+    Ok(def)
+}
+
+/// `progress` is called with (done, total) after each grower. The season is
+/// the one of today on the system clock ([`load_at`]).
 pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppResult<DemoSummary> {
+    load_at(conn, crate::app::clock::Clock::system().now(), progress)
+}
+
+/// The demo county as of `now`: its season ([`demo_scheme`]) and every
+/// time it writes follow `now`, so one `now` always gives the same county.
+pub fn load_at(
+    conn: &mut DbConn,
+    now: chrono::DateTime<chrono::Utc>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> AppResult<DemoSummary> {
     let existing: i64 = areas::table.count().get_result(conn)?;
     if existing > 0 {
         return Err(AppError::conflict(
@@ -84,8 +121,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
     }
     let county = super::county::generate();
     let actor = Actor::system();
-    let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON)
-        .map_err(|e| AppError::Internal(format!("walnut fixture: {e}")))?;
+    let def = demo_scheme(crate::app::clock::china_date(now))?;
     crate::app::tx(conn, |conn| {
         let scheme = crate::app::schemes::create(conn, &actor, &def)?;
         let county_id: i64 = diesel::insert_into(areas::table)
@@ -163,7 +199,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             )?;
         }
         let total = county.growers.len();
-        let mut created = bulk::enrol(conn, &county, &scheme, &actor, progress)?;
+        let mut created = bulk::enrol(conn, &county, &scheme, &actor, now, progress)?;
         let summary = DemoSummary {
             townships: county.townships.len(),
             villages: village_count,
@@ -171,7 +207,6 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             plots: created.plots.len(),
             policies: created.policies.len() as i64,
         };
-        let now = crate::app::clock::Clock::system().now();
         // Inspection first: its area correction reprices a draft, which the
         // village's notice then shows as it stands.
         inspection::demo_inspection(conn, now)?;
@@ -191,7 +226,7 @@ pub fn load(conn: &mut DbConn, progress: &mut dyn FnMut(usize, usize)) -> AppRes
             None::<&()>,
             Some(&serde_json::json!({"created": {"notice": crate::app::audit::id_runs(all)}})),
         )?;
-        created.disbursements = demo_disbursements(conn, &actor, &scheme)?;
+        created.disbursements = demo_disbursements(conn, &actor, &scheme, now)?;
         super::checks::plant(conn)?;
         bulk::record(conn, &actor, &county.code, created)?;
         Ok(summary)
@@ -217,6 +252,10 @@ fn demo_claims(
     };
     let desk = actor_named(conn, "underwriter")?;
     let adjuster = actor_named(conn, "adjuster")?;
+    // The storm struck four days ago, in the afternoon (China time), before
+    // every report below (the oldest is 70 hours old).
+    let storm = crate::app::clock::china_date(now) - chrono::Duration::days(4);
+    let occurred_at = format!("{storm} 15:00");
     // Issued policies with an insured plot, first township first.
     let insured: Vec<(i64, i64, Option<String>)> = policies::table
         .inner_join(plots::table.on(plots::grower_id.eq(policies::grower_id)))
@@ -260,7 +299,7 @@ fn demo_claims(
                     ..Default::default()
                 },
                 peril: peril.to_string(),
-                occurred_at: "2012-06-12 15:00".into(),
+                occurred_at: occurred_at.clone(),
                 reporter_name: "报案农户".into(),
                 reporter_phone: "13800000000".into(),
                 channel: Some("phone".into()),
@@ -384,6 +423,7 @@ fn demo_disbursements(
     conn: &mut DbConn,
     actor: &Actor,
     scheme: &crate::app::schemes::Scheme,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<i64>> {
     let balances = crate::app::finance::balances(conn, actor, &scheme.def.code)?;
     let towns: std::collections::HashMap<String, i64> = areas::table
@@ -393,8 +433,8 @@ fn demo_disbursements(
         .into_iter()
         .collect();
     let mut ids = Vec::new();
-    let paid_on = crate::domain::time::Day::parse_stored("2012-05-20")
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // Seven weeks into the term (20 May in the 2012 season).
+    let paid_on = crate::domain::time::Day::new(scheme.def.term_start + chrono::Duration::days(49));
     for (i, t) in balances.townships.iter().enumerate().take(8) {
         let township_id = *towns
             .get(&t.township_code)
@@ -411,7 +451,7 @@ fn demo_disbursements(
             if amount <= crate::domain::Fen::ZERO {
                 continue;
             }
-            let voucher = format!("CZ2012-{:04}", ids.len() + 1);
+            let voucher = format!("CZ{}-{:04}", scheme.def.year, ids.len() + 1);
             ids.push(crate::db::finance::insert_disbursement(
                 conn,
                 &crate::db::finance::NewDisbursement {
@@ -423,7 +463,7 @@ fn demo_disbursements(
                     voucher_no: &voucher,
                     note: "演示数据",
                     created_by: (actor.user_id > 0).then_some(actor.user_id),
-                    created_at: crate::domain::time::Instant::from_utc(chrono::Utc::now()),
+                    created_at: crate::domain::time::Instant::from_utc(now),
                 },
             )?);
         }

@@ -313,7 +313,30 @@ pub struct SchemeProblem {
     pub message: String,
 }
 
+/// "2012年度政策性核桃树保险" for a title: the year put before the scheme's
+/// name unless the name already carries it ("2012年度…", "…（2026年度）"), so
+/// a title never reads "2012年度2012年度…".
+pub fn season_title(year: i32, name: &str) -> String {
+    if name.contains(&format!("{year}年")) {
+        name.to_string()
+    } else {
+        format!("{year}年度{name}")
+    }
+}
+
 impl SchemeDef {
+    /// The days on which a grower's share may be collected: from 1 January
+    /// of the season's year (or of the term start's year, if the term starts
+    /// earlier — enrolment cannot open later than cover) to the term end.
+    /// A payment after the term end buys no cover, one from another season
+    /// belongs to another scheme. "Not after today" is the caller's, who
+    /// knows the clock.
+    pub fn collection_window(&self) -> (NaiveDate, NaiveDate) {
+        let year = self.year.min(self.term_start.year());
+        let opens = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(self.term_start);
+        (opens.min(self.term_start), self.term_end)
+    }
+
     pub fn rates(&self) -> Rates {
         Rates {
             sum_insured_per_mu: self.sum_insured_per_mu,
@@ -787,5 +810,28 @@ mod tests {
         let s: SchemeDef = serde_json::from_value(v).unwrap();
         assert!(s.inspection.required_before_issue);
         assert_eq!(problem_codes(&s), ["scheme_inspection_invalid"]);
+    }
+
+    #[test]
+    fn collection_window_is_the_season_up_to_the_term_end() {
+        let mut s: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(s.collection_window(), (d(2012, 1, 1), d(2012, 10, 31)));
+        // A term that starts in the previous year opens enrolment then.
+        s.term_start = d(2011, 12, 1);
+        assert_eq!(s.collection_window(), (d(2011, 1, 1), d(2012, 10, 31)));
+    }
+
+    #[test]
+    fn season_titles_name_the_year_once() {
+        assert_eq!(
+            season_title(2012, "2012年度政策性核桃树保险"),
+            "2012年度政策性核桃树保险"
+        );
+        assert_eq!(
+            season_title(2026, "核桃树保险（2026年度）"),
+            "核桃树保险（2026年度）"
+        );
+        assert_eq!(season_title(2013, "苹果树保险"), "2013年度苹果树保险");
     }
 }

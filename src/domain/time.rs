@@ -181,6 +181,36 @@ impl Instant {
     }
 }
 
+/// `text` with every stored UTC time in it ("2026-11-29T17:35:21Z", alone or
+/// inside a record's JSON) written as people read it, "2026-11-30 01:35" in
+/// China time; the rest of the text unchanged. What the pages show of a time.
+pub fn china_times_in(text: &str) -> String {
+    const LEN: usize = 20;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(t) = rest.find('T') {
+        // A stored time has its 'T' at byte 10, its date before it.
+        let start = t.saturating_sub(10);
+        let candidate = (t >= 10)
+            .then(|| rest.get(start..start + LEN))
+            .flatten()
+            .and_then(Instant::read_canonical);
+        match candidate {
+            Some(i) => {
+                out.push_str(rest.get(..start).unwrap_or_default());
+                out.push_str(&i.display());
+                rest = rest.get(start + LEN..).unwrap_or_default();
+            }
+            None => {
+                out.push_str(rest.get(..=t).unwrap_or_default());
+                rest = rest.get(t + 1..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 stored_text!(Instant, Instant::parse_stored, "`2026-06-12T06:30:00Z`");
 
 stored_value! {
@@ -387,5 +417,24 @@ mod tests {
         assert_eq!(Instant::from_utc(far).as_str(), "9999-01-01T00:00:00Z");
         let d = Day::new(NaiveDate::from_ymd_opt(12, 5, 1).unwrap());
         assert_eq!(d.as_str(), "1000-01-01");
+    }
+
+    #[test]
+    fn stored_times_in_text_read_in_china_time() {
+        assert_eq!(china_times_in("2026-11-29T17:35:21Z"), "2026-11-30 01:35");
+        assert_eq!(
+            china_times_in(r#"{"updated_at": "2026-06-12T06:30:00Z", "name": "Tom"}"#),
+            r#"{"updated_at": "2026-06-12 14:30", "name": "Tom"}"#
+        );
+        for plain in [
+            "",
+            "T",
+            "2026-06-12",
+            "ID 2026-06-12T06:30",
+            "农户T",
+            "2026-13-12T06:30:00Z",
+        ] {
+            assert_eq!(china_times_in(plain), plain);
+        }
     }
 }

@@ -95,6 +95,7 @@ error_codes! {
     ClientIdInvalid = "client_id_invalid": "客户端编号无效",
     ClientIdReused = "client_id_reused": "该查勘记录编号已用于其他赔案",
     CoSurveyorInvalid = "co_surveyor_invalid": "请指定有效的县林业局共同查勘人员",
+    CollectionOutOfSeason = "collection_out_of_season": "收费日期不在方案的收费期内（方案年度1月1日至保险期间终止日，且不晚于今天）",
     ColumnsMissing = "columns_missing": "表格缺少必需的列",
     ConfirmationMissing = "confirmation_missing": "查勘员和县林业局共同查勘人员都须确认查勘结果",
     ConfirmRequired = "confirm_required": "请先确认这一操作",

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod charts;
 pub mod checks;
 pub mod claims;
+pub(crate) mod confirm;
 pub(crate) mod desk;
 pub mod error;
 pub mod finance;
@@ -110,6 +111,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "_pager.html",
     "_sort.html",
     "audit_entry.html",
+    "confirm.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");
@@ -128,11 +130,29 @@ pub const HOME_JS: &str = include_str!("../../templates/static/home.js");
 #[allow(clippy::panic)]
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_filter("china_time", china_time);
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
     env
+}
+
+/// `{{ t|china_time }}`: a stored UTC time ("2026-11-29T17:35:21Z", or any
+/// RFC 3339 text) as people read it, "2026-11-30 01:35" in China time. Any
+/// other value (a missing time, a plain date) is shown as it is, so the filter
+/// is safe on every field that may hold a time.
+pub fn china_time(value: minijinja::Value) -> minijinja::Value {
+    match value.as_str() {
+        Some(s) => match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+            Ok(t) => {
+                minijinja::Value::from(crate::app::clock::display(t.with_timezone(&chrono::Utc)))
+            }
+            // Stored times inside a text (a record's JSON in the audit log).
+            Err(_) => minijinja::Value::from(crate::domain::time::china_times_in(s)),
+        },
+        None => value,
+    }
 }
 
 impl AppState {
@@ -328,6 +348,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn china_time_filter_shows_stored_times_in_china_time() {
+        let env = super::templates();
+        let render = |v: serde_json::Value| {
+            env.render_str("{{ t|china_time }}", minijinja::context! { t => v })
+                .unwrap()
+        };
+        assert_eq!(render("2026-11-29T17:35:21Z".into()), "2026-11-30 01:35");
+        assert_eq!(
+            render("2026-06-12T06:30:00+00:00".into()),
+            "2026-06-12 14:30"
+        );
+        assert_eq!(render("2026-06-12".into()), "2026-06-12");
+        assert!(super::china_time(minijinja::Value::from(())).is_none());
+        assert_eq!(render("".into()), "");
+        assert_eq!(
+            render(r#"{"at": "2026-11-29T17:35:21Z"}"#.into()),
+            r#"{"at": "2026-11-30 01:35"}"#
+        );
+    }
+
     #[test]
     fn every_template_compiles() {
         let env = super::templates();

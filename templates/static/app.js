@@ -7,6 +7,12 @@
     var msg = e.target.getAttribute && e.target.getAttribute('data-confirm');
     if (msg && !window.confirm(msg)) e.preventDefault();
   });
+  // A form refused by the server shows its errors beside it: bring them into
+  // view on long pages (the form's action also anchors to it).
+  document.addEventListener('DOMContentLoaded', function () {
+    var box = document.querySelector('[data-form-errors]');
+    if (box && box.scrollIntoView) box.scrollIntoView({ block: 'center' });
+  });
   // The error page's "返回": back where the person came from, else home.
   document.addEventListener('click', function (e) {
     var a = e.target.closest && e.target.closest('a[data-back]');

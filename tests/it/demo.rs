@@ -98,10 +98,12 @@ fn fingerprint(conn: &mut guobao::db::DbConn) -> String {
 /// refused (it leaves its grower's draft, which keeps the other plots).
 /// The growers and plots lines changed also with the findings
 /// `demo::checks` plants for the fraud and quality checks (one phone, two
-/// plots' polygons).
+/// plots' polygons). The scheme line changed when the demo's season came to
+/// follow today: its name is now "核桃树保险（2012年度）" on the pinned clock;
+/// every other line stayed as it was, so the shift moved dates only.
 const EXPECTED: &str = "\
 areas 180 a1f3e88e662be0ca\n\
-schemes 1 48c9cd85aa5b485e\n\
+schemes 1 47fcdd721cdd3cba\n\
 users 20 adfa6f6f7ff8eba2\n\
 growers 3000 3fcdd431ba37ad41\n\
 plots 4515 00ac258cbdc2482b\n\
@@ -120,7 +122,11 @@ fn the_demo_county_is_the_same_whatever_the_path() {
     let db = TestDb::new();
     let pool = guobao::startup::prepare_database(&db.url).unwrap();
     let mut conn = pool.get().unwrap();
-    let summary = guobao::demo::load::load(&mut conn, &mut |_, _| {}).unwrap();
+    // The demo's season follows today (its storm day falls on today): with
+    // the clock on the 2012 season's storm day the dates are the 2012
+    // season's, so the county is the one measured below, whatever today is.
+    let now = china_time("2012-06-12 09:00");
+    let summary = guobao::demo::load::load_at(&mut conn, now, &mut |_, _| {}).unwrap();
     assert_eq!(summary.growers, 3000);
     let got = fingerprint(&mut conn);
     assert_eq!(got, EXPECTED, "\n{got}");
@@ -149,4 +155,69 @@ fn the_demo_county_is_the_same_whatever_the_path() {
     let history =
         guobao::app::audit::list(&mut conn, &admin, Some("grower"), Some(17), 10).unwrap();
     assert!(history.iter().any(|a| a.action == "demo"), "{history:?}");
+}
+
+#[test]
+fn the_demo_season_is_the_current_one_with_policies_in_force_today() {
+    use guobao::db::schema::{claims, policies, schemes};
+    let db = TestDb::new();
+    let pool = guobao::startup::prepare_database(&db.url).unwrap();
+    let mut conn = pool.get().unwrap();
+    let now = china_time("2026-11-30 09:00");
+    let today = "2026-11-30".to_string();
+    guobao::demo::load::load_at(&mut conn, now, &mut |_, _| {}).unwrap();
+    let (code, name, year): (String, String, i32) = schemes::table
+        .select((schemes::code, schemes::name, schemes::year))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(
+        (code.as_str(), name.as_str(), year),
+        ("walnut-2026", "核桃树保险（2026年度）", 2026)
+    );
+    // Every issued policy is in force today.
+    let issued: Vec<(Option<String>, Option<String>)> = policies::table
+        .filter(policies::status.eq(guobao::domain::policy::PolicyStatus::Issued))
+        .select((policies::cover_start, policies::cover_end))
+        .load(&mut conn)
+        .unwrap();
+    assert!(issued.len() > 1000, "{} issued", issued.len());
+    for (start, end) in &issued {
+        let (start, end) = (start.clone().unwrap(), end.clone().unwrap());
+        assert!(start <= today && end >= today, "{start} .. {end}");
+    }
+    // Collected no later than today, inside the season.
+    let collected: Vec<Option<String>> = policies::table
+        .filter(policies::share_collected_on.is_not_null())
+        .select(policies::share_collected_on)
+        .load(&mut conn)
+        .unwrap();
+    assert!(collected
+        .iter()
+        .all(|d| d.as_deref().unwrap() <= today.as_str() && d.as_deref().unwrap() >= "2026-01-01"));
+    // The claims board is live: reported in the last hours, some overdue.
+    let reported: Vec<String> = claims::table
+        .select(claims::reported_at)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(reported.len(), 11);
+    let hours: Vec<i64> = reported
+        .iter()
+        .map(|r| {
+            (now - chrono::DateTime::parse_from_rfc3339(r)
+                .unwrap()
+                .with_timezone(&chrono::Utc))
+            .num_hours()
+        })
+        .collect();
+    assert!(
+        hours.iter().any(|h| *h < 24) && hours.iter().any(|h| *h > 24),
+        "{hours:?}"
+    );
+    // And the server's expiry on that day expires none of them.
+    let expired = guobao::app::policies::expire_due(
+        &mut conn,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(expired, 0);
 }

@@ -441,6 +441,7 @@ fn disbursements_are_partial_never_above_due_never_twice() {
     // The page: a payment through the form, and a refusal shown in Chinese.
     let br = app.browser();
     br.login("finance");
+    // First the confirmation (nothing written), then the confirmed post.
     let p = br.submit(
         "/finance",
         "/finance/disbursements",
@@ -451,6 +452,21 @@ fn disbursements_are_partial_never_above_due_never_twice() {
             ("amount", "1.00"),
             ("paid_on", "2012-05-02"),
             ("voucher_no", "PZ-100"),
+        ],
+    );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("确认登记拨付"));
+    let p = br.submit(
+        "/finance",
+        "/finance/disbursements",
+        &[
+            ("scheme", "walnut-2012"),
+            ("township_code", TOWNSHIP_B),
+            ("level", "city"),
+            ("amount", "1.00"),
+            ("paid_on", "2012-05-02"),
+            ("voucher_no", "PZ-100"),
+            ("confirm", "1"),
         ],
     );
     assert_eq!(p.status, 303, "{}", p.body);

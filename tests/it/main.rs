@@ -16,6 +16,7 @@ mod claims;
 mod claims_guards;
 mod claims_pages;
 mod cli;
+mod dates;
 #[cfg(feature = "demo")]
 mod demo;
 mod enrollment_api;

@@ -238,6 +238,17 @@ fn policy_collect_and_issue_through_pages() {
         "/batches",
         &[("receipt_no", "SJ-9"), ("handed_over_on", "2012-03-31")],
     );
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("确认交付") && p.body.contains("16.00"));
+    let p = station.submit(
+        "/batches",
+        "/batches",
+        &[
+            ("receipt_no", "SJ-9"),
+            ("handed_over_on", "2012-03-31"),
+            ("confirm", "1"),
+        ],
+    );
     assert_eq!(p.status, 303, "{}", p.body);
     let body = station.get("/batches").body;
     assert!(body.contains("SJ-9") && body.contains("16.00"));

@@ -14,7 +14,7 @@ use crate::domain::premium::{quote, Quote};
 use crate::domain::scheme::FundingLevel;
 use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -179,6 +179,54 @@ fn transition(
     })
 }
 
+/// The one rule for a grower-share collection date, on every path (single
+/// collection, its correction, bulk collection through [`collect`]): a
+/// readable date, not after `today`, inside the scheme's collection window
+/// ([`SchemeDef::collection_window`](crate::domain::scheme::SchemeDef::collection_window)).
+/// Refused with a message naming the allowed range.
+pub fn collection_day(
+    def: &crate::domain::scheme::SchemeDef,
+    text: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    const FIELD: &str = "collected_on";
+    const LABEL: &str = "收费日期";
+    let date = past_day(FIELD, LABEL, text, today)?;
+    let (opens, closes) = def.collection_window();
+    let last = closes.min(today);
+    if date < opens || date > last {
+        let message = if last < opens {
+            format!(
+                "{}的收费期自{opens}开始，今天（{today}）还不能登记收费",
+                def.name
+            )
+        } else {
+            format!("{LABEL}须在{opens}至{last}之间（{}的收费期）", def.name)
+        };
+        return Err(FieldError::new(
+            FIELD,
+            ErrorCode::CollectionOutOfSeason,
+            message,
+        ));
+    }
+    Ok(date)
+}
+
+/// The collection window of a policy's scheme as the page shows it: the
+/// first and last day a date may be recorded today.
+pub fn collection_window(
+    conn: &mut DbConn,
+    p: &PolicyView,
+    today: NaiveDate,
+) -> AppResult<serde_json::Value> {
+    let scheme = super::schemes::by_code(conn, &p.scheme_code)?;
+    let (opens, closes) = scheme.def.collection_window();
+    Ok(serde_json::json!({
+        "opens": opens.to_string(),
+        "closes": closes.min(today).to_string(),
+    }))
+}
+
 /// The township station records that the grower paid their share on `date`.
 pub fn collect(
     conn: &mut DbConn,
@@ -188,7 +236,8 @@ pub fn collect(
     today: NaiveDate,
 ) -> AppResult<PolicyView> {
     actor.require(actor.can_collect_premium())?;
-    let date = past_day("collected_on", "收费日期", date, today).map_err(AppError::from)?;
+    // A date that cannot be read is refused before the policy is looked at.
+    past_day("collected_on", "收费日期", date, today).map_err(AppError::from)?;
     transition(conn, actor, id, "collect", |conn, p| {
         if p.status != PolicyStatus::Draft {
             return Err(AppError::conflict(
@@ -200,9 +249,46 @@ pub fn collect(
                 ),
             ));
         }
+        let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+        let date = collection_day(&scheme.def, date, today)?;
         diesel::update(policies::table.find(p.id))
             .set((
                 policies::status.eq(PolicyStatus::Collected),
+                policies::share_collected_on.eq(date.format("%Y-%m-%d").to_string()),
+                policies::version.eq(p.version + 1),
+                policies::updated_at.eq(now_text()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Correct a wrongly recorded collection date while the policy is collected
+/// but not yet issued; the same rule as [`collect`], audited as its own action.
+pub fn correct_collection(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i64,
+    date: &str,
+    today: NaiveDate,
+) -> AppResult<PolicyView> {
+    actor.require(actor.can_collect_premium())?;
+    past_day("collected_on", "收费日期", date, today).map_err(AppError::from)?;
+    transition(conn, actor, id, "correct_collection", |conn, p| {
+        if p.status != PolicyStatus::Collected {
+            return Err(AppError::conflict(
+                ErrorCode::PolicyNotCollected,
+                format!(
+                    "保单{}状态为{}，只有已收费、未签发的保单可以更正收费日期",
+                    p.policy_no,
+                    p.status.name()
+                ),
+            ));
+        }
+        let scheme = super::schemes::by_id(conn, p.scheme_id)?;
+        let date = collection_day(&scheme.def, date, today)?;
+        diesel::update(policies::table.find(p.id))
+            .set((
                 policies::share_collected_on.eq(date.format("%Y-%m-%d").to_string()),
                 policies::version.eq(p.version + 1),
                 policies::updated_at.eq(now_text()),
@@ -240,7 +326,10 @@ pub fn issue(conn: &mut DbConn, actor: &Actor, id: i64, today: NaiveDate) -> App
         if start > scheme.def.term_end {
             return Err(AppError::conflict(
                 ErrorCode::PolicyAfterTerm,
-                "收费日期已晚于保险期间终止日，不能签发",
+                format!(
+                    "保单{}的收费日期{collected}晚于保险期间终止日{}，不能签发；请乡镇站先在保单页更正收费日期",
+                    p.policy_no, scheme.def.term_end
+                ),
             ));
         }
         diesel::update(policies::table.find(p.id))

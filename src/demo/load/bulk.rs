@@ -15,7 +15,7 @@ use crate::db::enrollment as rows;
 use crate::db::models::{GrowerValues, PlotValues};
 use crate::db::policies::NewPolicy;
 use crate::db::schema::{areas, growers, plots, policies, premium_batches};
-use crate::db::{now_text, DbConn};
+use crate::db::DbConn;
 use crate::demo::DemoCounty;
 use crate::domain::area::AreaLevel;
 use crate::domain::measure::normalize_width;
@@ -83,9 +83,10 @@ pub(super) fn enrol(
     county: &DemoCounty,
     scheme: &Scheme,
     actor: &Actor,
+    at: chrono::DateTime<chrono::Utc>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> AppResult<Created> {
-    let now = now_text();
+    let now = crate::app::clock::to_text(at);
     let def = &scheme.def;
     let villages: HashMap<String, (i64, i64)> = areas::table
         .filter(areas::level.eq(AreaLevel::Village))
@@ -240,8 +241,8 @@ pub(super) fn enrol(
         };
         if k % 10 < 7 {
             let day = u32::try_from(1 + k % 28).map_err(|e| bad("收费日期", e))?;
-            let on = chrono::NaiveDate::from_ymd_opt(2012, 3, day)
-                .ok_or_else(|| bad("收费日期", day))?;
+            // In the month before the term (March in the 2012 season).
+            let on = def.term_start - chrono::Duration::days(32 - i64::from(day));
             plan.status = PolicyStatus::Collected;
             plan.collected_on = Some(on.format("%Y-%m-%d").to_string());
             plan.version += 1;
@@ -264,6 +265,10 @@ pub(super) fn enrol(
     // The collected shares of the first ten townships handed over, one
     // batch each, in policy-number order.
     let mut batches = Vec::new();
+    // The day before the term starts (31 March in the 2012 season).
+    let handed_over_on = (def.term_start - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
     for (i, t) in county.townships.iter().enumerate().take(10) {
         let township_id = township_codes
             .iter()
@@ -285,8 +290,8 @@ pub(super) fn enrol(
                 premium_batches::scheme_id.eq(scheme.id),
                 premium_batches::amount_fen.eq(amount.0),
                 premium_batches::policy_count.eq(list.len() as i32),
-                premium_batches::handed_over_on.eq("2012-03-31"),
-                premium_batches::receipt_no.eq(format!("SJ2012-{:03}", i + 1)),
+                premium_batches::handed_over_on.eq(handed_over_on.as_str()),
+                premium_batches::receipt_no.eq(format!("SJ{}-{:03}", def.year, i + 1)),
                 premium_batches::created_by.eq((actor.user_id > 0).then_some(actor.user_id)),
                 premium_batches::created_at.eq(&now),
             ))

@@ -257,8 +257,9 @@ fn write_instructions(ws: &mut Worksheet, spec: &TemplateSpec) -> Result<(), Xls
     let mut lines: Vec<(String, &Format)> = vec![
         (
             format!(
-                "{}年度{}花名册填写说明（{}）",
-                spec.year, spec.scheme_name, spec.township_name
+                "{}花名册填写说明（{}）",
+                crate::domain::scheme::season_title(spec.year, &spec.scheme_name),
+                spec.township_name
             ),
             &title,
         ),

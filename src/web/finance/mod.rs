@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(pages::finance_form(
                 |c, a, i, _| finance::lock(c, a, i),
                 pages::locked,
+                pages::LOCK_FORM,
             )),
         )
         .route(
@@ -42,11 +43,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(pages::finance_form(
                 |c, a, i, _| finance::add_adjustment(c, a, i),
                 pages::adjusted,
+                pages::ADJUSTMENT_FORM,
             )),
         )
         .route(
             "/finance/disbursements",
-            web::post().to(pages::finance_form(finance::disburse, pages::disbursed)),
+            web::post().to(pages::finance_form(
+                finance::disburse,
+                pages::disbursed,
+                pages::DISBURSEMENT_FORM,
+            )),
         )
         .route(
             "/finance/requests",
@@ -137,6 +143,9 @@ fn today(state: &AppState) -> String {
 struct Posted<I> {
     #[serde(default)]
     csrf_token: Option<String>,
+    /// "1" on the second post of a form that asks for confirmation.
+    #[serde(default)]
+    confirm: Option<String>,
     #[serde(flatten)]
     input: I,
 }

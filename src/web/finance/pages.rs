@@ -5,6 +5,7 @@ use super::{level_options, q, statement_query, today, xlsx_name, Posted, Query};
 use crate::app::{self, finance, Actor};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
+use crate::web::confirm::Confirm;
 use crate::web::desk::{Desk, Page};
 use crate::web::pages::is_user_error_or_missing;
 use actix_web::{web, Handler};
@@ -14,9 +15,13 @@ use serde_json::{json, Value};
 async fn finance_render(
     desk: &Desk,
     query: finance::StatementQuery,
-    rejected: Option<AppError>,
+    rejected: Option<(AppError, &'static str)>,
     values: Value,
 ) -> Page {
+    // The errors are shown beside the form that caused them (`failed_form`),
+    // which the form's action anchors the page to.
+    let failed_form = rejected.as_ref().map(|(_, form)| *form);
+    let rejected = rejected.map(|(e, _)| e);
     let today = today(&desk.state);
     let res = desk
         .run(move |c, a| {
@@ -43,6 +48,7 @@ async fn finance_render(
                 "disbursements": disbursements, "townships": townships,
                 "can_manage": finance::can_manage(a),
                 "today": today,
+                "failed_form": failed_form,
             }))
         })
         .await;
@@ -85,36 +91,140 @@ of_scheme!(
     finance::DisbursementInput
 );
 
+/// What a confirmation shows: title, what will happen, the facts, the button.
+pub(super) type Preview = (String, String, Vec<(String, String)>, String);
+
+/// A finance form: where it posts, the id its page anchors to, and whether
+/// it asks for confirmation first (with what the confirmation shows).
+pub(super) struct FormSpec<T> {
+    pub action: &'static str,
+    pub anchor: &'static str,
+    pub confirm: Option<fn(&T, &Actor) -> Preview>,
+}
+
+pub(super) const LOCK_FORM: FormSpec<finance::LockInfo> = FormSpec {
+    action: "/finance/lock",
+    anchor: "lock-form",
+    confirm: Some(lock_preview),
+};
+
+pub(super) const ADJUSTMENT_FORM: FormSpec<finance::AdjustmentView> = FormSpec {
+    action: "/finance/adjustments",
+    anchor: "adjustment-form",
+    confirm: None,
+};
+
+pub(super) const DISBURSEMENT_FORM: FormSpec<finance::DisbursementView> = FormSpec {
+    action: "/finance/disbursements",
+    anchor: "disbursement-form",
+    confirm: Some(disbursement_preview),
+};
+
 /// The handler of a finance form: CSRF, the use case `run` (with the clock's
 /// today), then back to the finance page of the input's scheme with
-/// `message`, or the page again with the errors and the values typed.
+/// `message`, or the page again with the errors beside the form and the
+/// values typed. A form that asks for confirmation runs the use case rolled
+/// back first (`app::dry_run`: the same checks, nothing written) and shows
+/// what it would do; only a post with `confirm=1` writes.
 pub(super) fn finance_form<I, T, F>(
     run: F,
     message: fn(&T) -> String,
+    spec: FormSpec<T>,
 ) -> impl Handler<(Desk, web::Form<Posted<I>>), Output = Page>
 where
     I: OfScheme + serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     T: Send + 'static,
     F: Fn(&mut DbConn, &Actor, &I, NaiveDate) -> AppResult<T> + Clone + Send + 'static,
 {
+    let FormSpec {
+        action,
+        anchor,
+        confirm,
+    } = spec;
     move |desk: Desk, form: web::Form<Posted<I>>| {
         let run = run.clone();
         async move {
-            let input = form.into_inner().checked(&desk)?;
+            let posted = form.into_inner();
+            let confirmed = posted.confirm.as_deref().map(str::trim) == Some("1");
+            let input = posted.checked(&desk)?;
             let scheme = input.scheme().to_owned();
             let values = json!(input);
             let today = desk.state.clock.today();
-            let res = desk.run(move |c, a| run(c, a, &input, today)).await;
+            let preview = confirm.filter(|_| !confirmed);
+            let res = desk
+                .run(move |c, a| {
+                    if preview.is_some() {
+                        app::dry_run(c, |c| run(c, a, &input, today))
+                    } else {
+                        run(c, a, &input, today)
+                    }
+                })
+                .await;
             let query = finance::StatementQuery {
                 scheme: scheme.clone(),
                 ..Default::default()
             };
-            let retry = |e| finance_render(&desk, query, Some(e), values);
+            if let (Some(show), Ok(v)) = (preview, &res) {
+                let (title, lead, facts, button) = show(v, &desk.actor);
+                let fields = values
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return desk.confirm_page(Confirm {
+                    title,
+                    lead,
+                    facts,
+                    action: format!("{action}#{anchor}"),
+                    fields,
+                    button,
+                    back: format!("/finance?scheme={scheme}#{anchor}"),
+                    danger: false,
+                });
+            }
+            let retry = |e| finance_render(&desk, query, Some((e, anchor)), values);
             let next = |v| (message(&v), format!("/finance?scheme={scheme}"));
             let again = is_user_error_or_missing;
             desk.answer_form(res, again, retry, next).await
         }
     }
+}
+
+fn lock_preview(l: &finance::LockInfo, who: &Actor) -> Preview {
+    (
+        "确认签字锁定补贴结算表".into(),
+        "锁定后补贴结算表不再改变，之后的更正只能以调整分录记录；此操作不能撤销。".into(),
+        vec![
+            ("签字确认人".into(), l.signed_off_by.clone()),
+            ("操作账号".into(), who.display_name.clone()),
+            ("保单数".into(), l.policy_count.to_string()),
+            ("财政补贴合计（元）".into(), l.subsidy.to_string()),
+            ("备注".into(), l.note.clone()),
+        ],
+        "确认签字锁定".into(),
+    )
+}
+
+fn disbursement_preview(d: &finance::DisbursementView, who: &Actor) -> Preview {
+    (
+        "确认登记拨付".into(),
+        format!(
+            "将登记向{}拨付{}补贴 {} 元，登记后计入已拨金额。",
+            d.township_name, d.level_name, d.amount
+        ),
+        vec![
+            ("乡镇".into(), d.township_name.clone()),
+            ("层级".into(), d.level_name.clone()),
+            ("金额（元）".into(), d.amount.to_string()),
+            ("拨付日期".into(), d.paid_on.to_string()),
+            ("凭证号".into(), d.voucher_no.clone()),
+            ("登记人".into(), who.display_name.clone()),
+        ],
+        "确认登记拨付".into(),
+    )
 }
 
 pub(super) fn locked(l: &finance::LockInfo) -> String {

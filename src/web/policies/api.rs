@@ -13,6 +13,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/policies/collect-batch", web::post().to(collect_batch))
         .route("/policies/{id}", web::get().to(by_id(policies::get_view)))
         .route("/policies/{id}/collect", web::post().to(collect_policy))
+        .route(
+            "/policies/{id}/collection-date",
+            web::post().to(correct_collection),
+        )
         .route("/policies/{id}/issue", web::post().to(issue_policy))
         .route(
             "/policies/{id}/cancel",
@@ -36,6 +40,19 @@ async fn collect_policy(api: Bearer, id: web::Path<i64>, body: web::Json<Collect
     let today = api.state.clock.today();
     ok(api
         .run(move |c, a| policies::collect(c, a, id, &date, today))
+        .await?)
+}
+
+/// A wrong collection date corrected before the policy is issued.
+async fn correct_collection(
+    api: Bearer,
+    id: web::Path<i64>,
+    body: web::Json<CollectBody>,
+) -> Reply {
+    let (id, date) = (id.into_inner(), body.into_inner().collected_on);
+    let today = api.state.clock.today();
+    ok(api
+        .run(move |c, a| policies::correct_collection(c, a, id, &date, today))
         .await?)
 }
 

@@ -5,6 +5,7 @@ use super::bulk_pages as bulk;
 use crate::app::policies::select::{self, Matching, Selection};
 use crate::app::{self, batches, plots, policies, schemes};
 use crate::error::AppError;
+use crate::web::confirm::{confirmed, Confirm};
 use crate::web::desk::{Desk, Page};
 use crate::web::form::from_form;
 use crate::web::listing;
@@ -70,21 +71,32 @@ async fn policy_list(desk: Desk, q: Query) -> Page {
 
 async fn policy_show(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "保单")?;
+    policy_render(&desk, id, None, Value::Null).await
+}
+
+/// The policy page; after a refused collection date, with the errors beside
+/// the date form (`failed_form`) and the date typed.
+async fn policy_render(desk: &Desk, id: i64, rejected: Option<AppError>, values: Value) -> Page {
     let day = desk.state.clock.today();
     let today = day.to_string();
-    desk.show_with("policy.html", move |c, a| {
-        let p = policies::get_view(c, a, id)?;
-        let notice = app::notices::policy_notice(c, a, id, day)?
-            .map(|(ready, says)| json!({"ready": ready, "says": says}));
-        let pl: Vec<_> = plots::of_grower(c, a, p.grower_id)?
-            .into_iter()
-            .filter(|x| x.scheme_code == p.scheme_code)
-            .collect();
-        let inspection = app::inspection::for_policy(c, a, id)?;
-        Ok(json!({"policy": p, "plots": pl, "today": today,
-                  "inspection": inspection, "notice": notice}))
-    })
-    .await
+    let failed_form = rejected.as_ref().map(|_| "collect-form");
+    let res = desk
+        .run(move |c, a| {
+            let p = policies::get_view(c, a, id)?;
+            let notice = app::notices::policy_notice(c, a, id, day)?
+                .map(|(ready, says)| json!({"ready": ready, "says": says}));
+            let pl: Vec<_> = plots::of_grower(c, a, p.grower_id)?
+                .into_iter()
+                .filter(|x| x.scheme_code == p.scheme_code)
+                .collect();
+            let inspection = app::inspection::for_policy(c, a, id)?;
+            let window = policies::collection_window(c, &p, day)?;
+            Ok(json!({"policy": p, "plots": pl, "today": today,
+                      "inspection": inspection, "notice": notice,
+                      "collection_window": window, "failed_form": failed_form}))
+        })
+        .await;
+    desk.form_page("policy.html", res, rejected, values)
 }
 
 async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Page {
@@ -93,20 +105,60 @@ async fn policy_action(desk: Desk, path: web::Path<(String, String)>, form: Form
     let id = desk.id(&id, "保单")?;
     let date = field(&form, "collected_on");
     let today = desk.state.clock.today();
+    if action == "cancel" && !confirmed(&form) {
+        let p = desk.or_fail(desk.run(move |c, a| policies::get_view(c, a, id)).await)?;
+        return desk.confirm_page(cancel_confirmation(&p, id));
+    }
+    let typed = json!({ "collected_on": date });
+    let dated = matches!(action.as_str(), "collect" | "correct-collection");
     let res = desk
         .run(move |c, a| match action.as_str() {
             "collect" => policies::collect(c, a, id, &date, today),
+            "correct-collection" => policies::correct_collection(c, a, id, &date, today),
             "issue" => policies::issue(c, a, id, today),
             "cancel" => policies::cancel(c, a, id),
             _ => Err(AppError::not_found("操作")),
         })
         .await;
-    desk.done(res, |p| {
-        (
-            format!("保单{}：{}", p.policy_no, p.status_name),
-            format!("/policies/{id}"),
-        )
-    })
+    match res {
+        Err(AppError::Validation(e)) if dated => {
+            policy_render(&desk, id, Some(AppError::Validation(e)), typed).await
+        }
+        res => desk.done(res, |p| {
+            (
+                format!("保单{}：{}", p.policy_no, p.status_name),
+                format!("/policies/{id}"),
+            )
+        }),
+    }
+}
+
+/// What cancelling this policy does, before it is done.
+fn cancel_confirmation(p: &policies::PolicyView, id: i64) -> Confirm {
+    let mut facts = vec![
+        ("保单号".to_string(), p.policy_no.clone()),
+        ("被保险人".to_string(), p.grower_name.clone()),
+        ("当前状态".to_string(), p.status_name.clone()),
+        ("投保面积（亩）".to_string(), p.insured_mu.to_string()),
+        ("保费（元）".to_string(), p.premium.to_string()),
+        ("农户自缴（元）".to_string(), p.grower_share.to_string()),
+    ];
+    if let (Some(s), Some(e)) = (p.cover_start, p.cover_end) {
+        facts.push(("保险期间".to_string(), format!("{s} 至 {e}")));
+    }
+    Confirm {
+        title: format!("确认注销保单{}", p.policy_no),
+        lead: format!(
+            "注销后保单{}不再有效，{}的这张保单不能再签发、报案或赔付，此操作不能撤销。",
+            p.policy_no, p.grower_name
+        ),
+        facts,
+        action: format!("/policies/{id}/cancel"),
+        fields: Vec::new(),
+        button: "确认注销".into(),
+        back: format!("/policies/{id}"),
+        danger: true,
+    }
 }
 
 // ---------------------------------------------------------------- 待签发
@@ -321,9 +373,41 @@ async fn batch_create(desk: Desk, form: Form) -> Page {
     desk.csrf(&form)?;
     let input: batches::BatchInput = desk.or_fail(from_form(&form))?;
     let today = desk.state.clock.today();
+    // The first post previews the handover (the real run, rolled back); only
+    // the confirmed post writes.
+    let confirm = confirmed(&form);
     let res = desk
-        .run(move |c, a| batches::create(c, a, &input, today))
+        .run(move |c, a| {
+            if confirm {
+                batches::create(c, a, &input, today)
+            } else {
+                app::dry_run(c, |c| batches::create(c, a, &input, today))
+            }
+        })
         .await;
+    if let (false, Ok(b)) = (confirm, &res) {
+        return desk.confirm_page(Confirm {
+            title: "确认交付农户自缴保费".into(),
+            lead: format!(
+                "{}将{}份已收费保单的农户自缴保费共 {} 元交付给保险公司；交付后这些保单记入本批次，不能再交付。",
+                b.township_name, b.policy_count, b.amount
+            ),
+            facts: vec![
+                ("乡镇".into(), b.township_name.clone()),
+                ("险种方案".into(), b.scheme_code.clone()),
+                ("保单数".into(), b.policy_count.to_string()),
+                ("金额（元）".into(), b.amount.to_string()),
+                ("交付日期".into(), b.handed_over_on.to_string()),
+                ("收据号".into(), b.receipt_no.clone()),
+                ("经办人".into(), desk.actor.display_name.clone()),
+            ],
+            action: "/batches#batch-form".into(),
+            fields: Confirm::fields_of(&form),
+            button: "确认交付".into(),
+            back: "/batches#batch-form".into(),
+            danger: false,
+        });
+    }
     let retry = |e| batch_page(&desk, Some(e), json!(form.into_inner()));
     let next = |b: batches::BatchView| {
         let message = format!(
