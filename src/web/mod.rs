@@ -131,6 +131,7 @@ pub const HOME_JS: &str = include_str!("../../templates/static/home.js");
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     env.add_filter("china_time", china_time);
+    env.add_filter("short_hashes", short_hashes);
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .unwrap_or_else(|e| panic!("template {name}: {e}"));
@@ -153,6 +154,38 @@ pub fn china_time(value: minijinja::Value) -> minijinja::Value {
         },
         None => value,
     }
+}
+
+/// `{{ text|short_hashes }}`: every run of 40 or more hexadecimal digits (a
+/// SHA-256 of a photo or a file in an audit record) shortened to its first 8
+/// digits and "…", which is enough to tell two apart on a screen; the record
+/// itself keeps the whole digest.
+pub fn short_hashes(value: minijinja::Value) -> minijinja::Value {
+    const LONG: usize = 40;
+    let Some(s) = value.as_str() else {
+        return value;
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= LONG {
+            out.push_str(&run[..8]);
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    minijinja::Value::from(out)
 }
 
 impl AppState {
@@ -348,6 +381,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_hashes_shortens_digests_and_nothing_else() {
+        let digest = "af3e1cf5e466d0ee00e8eade69facb132f09f73af4b21cb9d1e4784c83ababf7";
+        let text = format!(r#"{{"sha256": "{digest}", "policy_no": "201253299910100001"}}"#);
+        let got = super::short_hashes(minijinja::Value::from(text));
+        assert_eq!(
+            got.as_str(),
+            Some(r#"{"sha256": "af3e1cf5…", "policy_no": "201253299910100001"}"#)
+        );
+        // 39 digits stay whole; a number is not a hash.
+        let short = "a".repeat(39);
+        assert_eq!(
+            super::short_hashes(minijinja::Value::from(short.clone())).as_str(),
+            Some(short.as_str())
+        );
+        assert_eq!(
+            super::short_hashes(minijinja::Value::from(7)).as_str(),
+            None
+        );
+    }
+
     #[test]
     fn china_time_filter_shows_stored_times_in_china_time() {
         let env = super::templates();

@@ -76,10 +76,7 @@ pub fn statement_tables(st: &Statement) -> Vec<Table> {
     let mut tables = vec![Table {
         sheet_name: "补贴结算表".into(),
         title: Some(format!("{} 保费补贴结算表", st.scheme_name)),
-        subtitle: Some(format!(
-            "方案{}，{}{}；金额单位：元",
-            st.scheme, status, level_note
-        )),
+        subtitle: Some(format!("{status}{level_note}；金额单位：元")),
         columns,
         rows,
         totals: Some(totals),

@@ -22,12 +22,14 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("deactivate", "停用账户"),
     ("token_revoke", "吊销令牌"),
     ("collect", "收取保费"),
+    ("correct_collection", "更正收费日期"),
     ("issue", "出单"),
     ("cancel", "注销保单"),
     ("expire", "保单到期"),
     ("confirm", "确认到账"),
     ("boundary", "更新地块边界"),
     ("report", "报案"),
+    ("report_duplicate", "同日重复报案（附原因）"),
     ("report_event", "登记灾害事件"),
     ("dispatch", "派工"),
     ("survey", "查勘定损"),
@@ -211,7 +213,10 @@ mod tests {
                 for (at, _) in src.match_indices(field) {
                     let rest = &src[at + field.len()..];
                     let name = &rest[..rest.find('"').unwrap()];
-                    out.push((name.to_string(), f.clone()));
+                    // A form's `action: "/finance/lock"` is a path, not an audit action.
+                    if !name.starts_with('/') {
+                        out.push((name.to_string(), f.clone()));
+                    }
                 }
             }
         }
