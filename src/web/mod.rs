@@ -169,7 +169,7 @@ pub fn short_hashes(value: minijinja::Value) -> minijinja::Value {
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
         if run.len() >= LONG {
-            out.push_str(&run[..8]);
+            out.push_str(run.get(..8).unwrap_or(run));
             out.push('…');
         } else {
             out.push_str(run);
