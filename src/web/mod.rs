@@ -112,6 +112,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "_sort.html",
     "audit_entry.html",
     "confirm.html",
+    "finance_batch_confirm.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");

@@ -1661,3 +1661,57 @@ fn a_large_csv_statement_reconciles_line_by_line() {
     assert_eq!(status, 422, "{v}");
     assert_eq!(count(&mut c, "reconciliations"), 2);
 }
+
+/// The insurer confirms a batch on its own page, not in a table row: the
+/// list links to it, and a refused amount comes back next to the form with
+/// nothing written.
+#[test]
+fn a_batch_is_confirmed_on_its_own_page() {
+    let app = spawn_app();
+    let _bk = book(&app);
+    let r = app.api("station_a").post(
+        "/api/v1/batches",
+        json!({"receipt_no": "SJ-P1", "handed_over_on": "2012-03-20"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let batch = r.body["id"].as_i64().unwrap();
+    let amount = r.body["amount"].as_str().unwrap().to_string();
+
+    let b = app.browser();
+    b.login("underwriter");
+    let list = b.get("/finance/batches").body.replace("&#x2f;", "/");
+    assert!(list.contains(&format!(r#"href="/finance/batches/{batch}/confirm""#)));
+    assert!(
+        !list.contains(r#"name="amount""#),
+        "no form inside the table's rows"
+    );
+    let form_page = format!("/finance/batches/{batch}/confirm");
+    let p = b.get(&form_page);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("SJ-P1") && p.body.contains(&amount));
+
+    let path = format!("/finance/batches/{batch}/confirm");
+    let p = b.submit(
+        &form_page,
+        &path,
+        &[("amount", "-1"), ("confirmed_on", "2012-03-21")],
+    );
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains(r#"id="confirm-form""#) && p.body.contains("data-form-errors"));
+    assert_eq!(count(&mut app.conn(), "premium_batch_confirmations"), 0);
+
+    let p = b.submit(
+        &form_page,
+        &path,
+        &[("amount", &amount), ("confirmed_on", "2012-03-21")],
+    );
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(count(&mut app.conn(), "premium_batch_confirmations"), 1);
+    // Confirmed: the list offers nothing more to do for it.
+    let list = b.get("/finance/batches").body.replace("&#x2f;", "/");
+    assert!(!list.contains(&format!(r#"href="/finance/batches/{batch}/confirm""#)));
+    // A station cannot open the insurer's form.
+    let s = app.browser();
+    s.login("station_a");
+    assert_eq!(s.get(&form_page).status, 403);
+}

@@ -233,6 +233,31 @@ async fn flow_render(desk: &Desk, scheme: String, rejected: Option<AppError>) ->
     desk.form_page(name, res, rejected, Value::Null)
 }
 
+/// One batch's confirmation form on its own page (not inside the table's
+/// row), with what was handed over beside it; a refused amount or date is
+/// shown here, next to the form.
+async fn confirm_render(desk: &Desk, id: i64, rejected: Option<AppError>) -> Page {
+    let today = today(&desk.state);
+    let res = desk
+        .run(move |c, a| {
+            a.require(premium_flow::can_confirm(a))?;
+            let flow = premium_flow::overview(c, a, "")?;
+            let batch = flow
+                .batches
+                .into_iter()
+                .find(|b| b.id == id)
+                .ok_or_else(|| AppError::not_found("保费交付批次"))?;
+            Ok(json!({"batch": batch, "today": today}))
+        })
+        .await;
+    desk.form_page("finance_batch_confirm.html", res, rejected, Value::Null)
+}
+
+pub(super) async fn confirm_page(desk: Desk, id: web::Path<String>) -> Page {
+    let id = desk.id(&id, "保费交付批次")?;
+    confirm_render(&desk, id, None).await
+}
+
 pub(super) async fn flow_page(desk: Desk, query: Query) -> Page {
     flow_render(&desk, q(&query, "scheme"), None).await
 }
@@ -248,7 +273,7 @@ pub(super) async fn confirm_post(
     let res = desk
         .run(move |c, a| premium_flow::confirm(c, a, id, &input, today))
         .await;
-    let retry = |e| flow_render(&desk, String::new(), Some(e));
+    let retry = |e| confirm_render(&desk, id, Some(e));
     let next = |b: premium_flow::BatchFlow| {
         let message = format!("已确认收到批次{}：{}元", b.receipt_no, b.amount);
         (message, "/finance/batches".to_string())

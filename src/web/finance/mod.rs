@@ -95,6 +95,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/finance/batches", web::get().to(intake_pages::flow_page))
         .route(
             "/finance/batches/{id}/confirm",
+            web::get().to(intake_pages::confirm_page),
+        )
+        .route(
+            "/finance/batches/{id}/confirm",
             web::post().to(intake_pages::confirm_post),
         );
 }
