@@ -72,13 +72,8 @@ async fn policy_certificate(desk: Desk, id: web::Path<String>) -> Page {
 
 async fn report_print(desk: Desk, kind: web::Path<String>, q: Query) -> Page {
     let kind = kind.into_inner();
-    let scope = reports::Scope {
-        township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
-        village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
-        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
-        today: desk.state.clock.today(),
-    };
     let today = desk.state.clock.today();
+    let scope = crate::web::reports::pages::scope_of(&q, today);
     desk.show_with("table_print.html", move |c, a| {
         let (table, signers) = match kind.as_str() {
             "household-list" => (

@@ -27,7 +27,7 @@ fn home_of(app: &TestApp, username: &str) -> String {
     p.body.replace("&#x2f;", "/")
 }
 
-fn draft_policy(app: &TestApp, station: &Api, name: &str, seq: u32, village: &str) -> i64 {
+fn draft_policy(station: &Api, name: &str, seq: u32, village: &str) -> i64 {
     let g = GrowerBuilder::new(name)
         .seq(seq)
         .village(village)
@@ -35,7 +35,6 @@ fn draft_policy(app: &TestApp, station: &Api, name: &str, seq: u32, village: &st
     let r = PlotBuilder::new(g).mu("10").create(station);
     assert_eq!(r.status, 201, "{}", r.body);
     let p = &station.get(&format!("/api/v1/growers/{g}")).body["policies"][0];
-    let _ = app;
     p["id"].as_i64().unwrap()
 }
 
@@ -44,9 +43,9 @@ fn a_station_sees_its_own_townships_collection_and_handover_to_do() {
     let app = spawn_app();
     let a = app.api("station_a");
     let b = app.api("station_b");
-    let first = draft_policy(&app, &a, "甲一", 1, VILLAGE_A1);
-    draft_policy(&app, &a, "甲二", 2, VILLAGE_A1);
-    draft_policy(&app, &b, "乙一", 3, "532999102201");
+    let first = draft_policy(&a, "甲一", 1, VILLAGE_A1);
+    draft_policy(&a, "甲二", 2, VILLAGE_A1);
+    draft_policy(&b, "乙一", 3, "532999102201");
 
     let home = home_of(&app, "station_a");
     assert!(home.contains("林业站工作台"), "{home}");
@@ -83,9 +82,9 @@ fn a_station_sees_its_own_townships_collection_and_handover_to_do() {
 #[test]
 fn an_underwriter_sees_the_queue_and_the_claims_to_dispatch() {
     let app = spawn_app();
-    let collected = insured(&app, "待签户", 1, false);
+    // One collected (waiting for the underwriter), one issued.
+    insured(&app, "待签户", 1, false);
     let issued = insured(&app, "已签户", 2, true);
-    let _ = collected;
     let home = home_of(&app, "underwriter");
     assert!(home.contains("承保理赔工作台"), "{home}");
     let queue = todo_line(&home, "待签发保单（农户保费已收）");

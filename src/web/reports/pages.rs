@@ -22,14 +22,24 @@ async fn reports_page(desk: Desk) -> Page {
     .await
 }
 
+/// The township, village and scheme a report covers, from its query string
+/// (the download and its printable page read the same fields).
+pub(crate) fn scope_of(
+    q: &std::collections::HashMap<String, String>,
+    today: chrono::NaiveDate,
+) -> reports::Scope {
+    let given = |k: &str| q.get(k).cloned().filter(|s| !s.is_empty());
+    reports::Scope {
+        township_code: given("township"),
+        village_code: given("village"),
+        scheme: given("scheme"),
+        today,
+    }
+}
+
 async fn report_download(desk: Desk, kind: web::Path<String>, q: Query) -> Page {
     let kind = kind.into_inner();
-    let scope = reports::Scope {
-        township_code: q.get("township").cloned().filter(|s| !s.is_empty()),
-        village_code: q.get("village").cloned().filter(|s| !s.is_empty()),
-        scheme: q.get("scheme").cloned().filter(|s| !s.is_empty()),
-        today: desk.state.clock.today(),
-    };
+    let scope = scope_of(&q, desk.state.clock.today());
     desk.download(move |c, a| {
         let table = match kind.as_str() {
             "household-list" => reports::household_list(c, a, &scope)?,
