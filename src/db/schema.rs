@@ -447,6 +447,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(claims -> growers (grower_id));
 diesel::joinable!(subsidy_request_items -> policies (policy_id));
 diesel::joinable!(subsidy_adjustments -> policies (policy_id));
 

@@ -192,6 +192,27 @@ fn a_second_report_for_the_same_plot_and_day_needs_a_reason() {
     let p = desk.submit("/claims/new?q=重复户", "/claims", &form);
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(count(&mut app.conn(), "claims"), 4);
+    // The claim's page says why it was recorded twice; an ordinary one does not.
+    let page = desk.get(p.location.as_deref().unwrap()).body;
+    assert!(page.contains("同日重复报案"), "{page}");
+    assert!(page.contains("农户补报另一地块角落的损失"), "{page}");
+    let page = desk.get(&format!("/claims/{id}")).body;
+    assert!(page.contains("上午冰雹、傍晚大风，两次灾害"), "{page}");
+    let api = uw.get(&format!("/api/v1/claims/{id}")).body;
+    assert_eq!(api["duplicate_reason"], "上午冰雹、傍晚大风，两次灾害");
+    let ordinary = desk.get(&format!("/claims/{}", r_first_id(&app))).body;
+    assert!(!ordinary.contains("同日重复报案"));
+}
+
+/// The first claim recorded in the test database.
+fn r_first_id(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use guobao::db::schema::claims;
+    claims::table
+        .select(claims::id)
+        .order(claims::id.asc())
+        .first(&mut app.conn())
+        .unwrap()
 }
 
 #[test]

@@ -339,6 +339,30 @@ fn money_and_cancel_forms_write_nothing_until_confirmed() {
     let p = fin.submit("/finance", "/finance/lock", &yes);
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(count(&mut app.conn(), "subsidy_statements"), 1);
+
+    // An adjustment to the signed-off statement: the same two steps.
+    let adjust = [
+        ("scheme", "walnut-2012"),
+        ("township_code", TOWNSHIP_A),
+        ("level", "provincial"),
+        ("amount", "-1.00"),
+        ("reason", "核减一户面积"),
+    ];
+    let before = audit_rows();
+    let p = fin.submit("/finance", "/finance/adjustments", &adjust);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(
+        p.body.contains("确认录入调整分录") && p.body.contains("核减一户面积"),
+        "{}",
+        p.body
+    );
+    assert_eq!(count(&mut app.conn(), "subsidy_adjustments"), 0);
+    assert_eq!(audit_rows(), before);
+    let mut yes = adjust.to_vec();
+    yes.push(("confirm", "1"));
+    let p = fin.submit("/finance", "/finance/adjustments", &yes);
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(count(&mut app.conn(), "subsidy_adjustments"), 1);
     let p = uw.submit(
         &page,
         &format!("/policies/{collected}/cancel"),

@@ -14,12 +14,14 @@ mod bulk;
 mod checks;
 mod claims;
 mod claims_guards;
+mod claims_list;
 mod claims_pages;
 mod cli;
 mod dates;
 #[cfg(feature = "demo")]
 mod demo;
 mod enrollment_api;
+mod exports;
 // Synthetic policies come from the demo module.
 #[cfg(feature = "demo")]
 mod finance;

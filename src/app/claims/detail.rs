@@ -12,6 +12,7 @@ use crate::domain::claims::{LossRate, Payout};
 use crate::domain::time::Day;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
+use diesel::prelude::*;
 use serde::Serialize;
 
 // ---------------------------------------------------------------- reading
@@ -73,6 +74,9 @@ pub struct ClaimDetail {
     pub max_distance_m: u32,
     pub bank_name: String,
     pub bank_account: String,
+    /// Why the reporter recorded a second claim for the plot on the same
+    /// day (`None` for an ordinary report).
+    pub duplicate_reason: Option<String>,
 }
 
 /// The fields of a claim's page that are personal data.
@@ -127,6 +131,15 @@ fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult
         });
     }
     let remaining = remaining_sum(conn, &c)?;
+    let duplicate_reason: Option<String> = {
+        use crate::db::schema::claim_report_marks as m;
+        m::table
+            .filter(m::claim_id.eq(c.id))
+            .select(m::duplicate_reason)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten()
+    };
     Ok(ClaimDetail {
         claim: cv,
         surveys: surveys
@@ -149,6 +162,7 @@ fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult
         max_distance_m: scheme.claim_rules.max_distance_m,
         bank_name: g.bank_name.clone(),
         bank_account: personal(full, &g.bank_account, mask_account),
+        duplicate_reason,
     })
 }
 

@@ -46,10 +46,10 @@ pub fn next_for_surveyor(
     actor: &Actor,
     except: i64,
 ) -> AppResult<Option<ClaimView>> {
-    let waiting = list(
+    let waiting = super::views::all(
         conn,
         actor,
-        &ClaimFilter {
+        &super::views::RowFilter {
             status: Some(ClaimStatus::Dispatched.as_str().to_string()),
             township_id: None,
             event_id: None,

@@ -9,6 +9,7 @@ mod detail;
 mod dispatch;
 mod due;
 mod event;
+mod list;
 mod photos;
 mod report;
 mod settle;
@@ -22,6 +23,7 @@ pub use detail::{detail, detail_masked, ClaimDetail, PaymentView, PhotoView, Sur
 pub use dispatch::{dispatch, surveyors, DispatchInput};
 pub use due::{next_for_surveyor, survey_clock, SurveyClock};
 pub use event::{report_event, EventInput, EventItem, EventResult};
+pub use list::{list, ClaimFilter, ClaimList, ClaimSort, ClaimTotals};
 pub use photos::{
     add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
 };
@@ -33,7 +35,7 @@ pub use settle::{
 };
 pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
-pub use views::{list, mask_account, view, ClaimFilter, ClaimView};
+pub use views::{mask_account, view, ClaimView};
 
 use crate::db::models::{Claim, Policy};
 use crate::db::DbConn;

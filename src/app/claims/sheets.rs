@@ -2,7 +2,7 @@
 //! for the bank (赔款支付清单).
 
 use super::settle::owed;
-use super::views::{personal, scoped_rows};
+use super::views::{all, personal, scoped_rows, RowFilter};
 use super::*;
 use crate::app::clock::{self};
 use crate::app::{Actor, Role};
@@ -26,7 +26,7 @@ fn col(header: &str, width: f64) -> Column {
 
 /// 赔案台账: every claim the actor sees, with its dates and money.
 pub fn ledger(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppResult<Table> {
-    let list = list(conn, actor, &ClaimFilter::default())?;
+    let list = all(conn, actor, &RowFilter::default())?;
     let mut payout_total = Fen::ZERO;
     let mut paid_total = Fen::ZERO;
     let rows: Vec<Vec<Cell>> = list
@@ -103,9 +103,9 @@ pub fn payout_list(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> AppR
     let rows = scoped_rows(
         conn,
         actor,
-        &ClaimFilter {
+        &RowFilter {
             status: Some(ClaimStatus::Agreed.as_str().into()),
-            ..ClaimFilter::default()
+            ..RowFilter::default()
         },
     )?;
     let full = actor.sees_personal_data();

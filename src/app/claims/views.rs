@@ -14,7 +14,7 @@ use crate::domain::time::{Day, Instant};
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------- views
@@ -296,16 +296,17 @@ pub fn mask_account(s: &str) -> String {
     crate::domain::id_number::mask_id(s)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ClaimFilter {
-    pub status: Option<String>,
-    pub township_id: Option<i64>,
-    pub event_id: Option<i64>,
+/// Which of the actor's claims the sheets and the next-claim lookup want
+/// (all of them, unpaged; the list page pages through `list::list`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct RowFilter {
+    pub(super) status: Option<String>,
+    pub(super) township_id: Option<i64>,
+    pub(super) event_id: Option<i64>,
 }
 
 /// Every claim the actor sees, newest report first.
-pub fn list(conn: &mut DbConn, actor: &Actor, f: &ClaimFilter) -> AppResult<Vec<ClaimView>> {
+pub(super) fn all(conn: &mut DbConn, actor: &Actor, f: &RowFilter) -> AppResult<Vec<ClaimView>> {
     let rows = scoped_rows(conn, actor, f)?;
     views(conn, actor, &rows)
 }
@@ -313,7 +314,7 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &ClaimFilter) -> AppResult<Vec<
 pub(super) fn scoped_rows(
     conn: &mut DbConn,
     actor: &Actor,
-    f: &ClaimFilter,
+    f: &RowFilter,
 ) -> AppResult<Vec<Claim>> {
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
         // No claim is in a status that does not exist.

@@ -105,7 +105,9 @@ fn already_locked(scheme: &Scheme, l: &LockInfo) -> AppError {
         ErrorCode::StatementLocked,
         format!(
             "{}的补贴结算表已于{}签字锁定（{}），不能修改；如需更正，请录入调整分录",
-            scheme.def.name, l.locked_at, l.signed_off_by
+            scheme.def.name,
+            l.locked_at.display(),
+            l.signed_off_by
         ),
     )
 }

@@ -65,7 +65,11 @@ pub fn statement_tables(st: &Statement) -> Vec<Table> {
     let mut totals = vec![Cell::Text("合计".into()), Cell::Empty];
     totals.extend(figure_cells(&st.totals));
     let status = match &st.lock {
-        Some(l) => format!("已锁定（签字：{}，{}）", l.signed_off_by, l.locked_at),
+        Some(l) => format!(
+            "已锁定（签字：{}，{}）",
+            l.signed_off_by,
+            l.locked_at.display()
+        ),
         None => "未锁定（实时数据）".to_string(),
     };
     let level_note = st

@@ -59,9 +59,18 @@ pub(crate) fn created_or_ok<T: serde::Serialize>(created: bool, v: T) -> HttpRes
 struct ListQuery {
     status: Option<String>,
     township: Option<String>,
+    village_id: Option<i64>,
     event_id: Option<i64>,
+    q: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<i64>,
+    #[serde(alias = "per_page")]
+    page_size: Option<i64>,
 }
 
+/// One page of the claims the caller sees, searched, filtered and sorted,
+/// with totals over every matching claim.
 async fn list(api: Bearer, q: web::Query<ListQuery>) -> Reply {
     let q = q.into_inner();
     crate::web::api::one_of(
@@ -70,7 +79,7 @@ async fn list(api: Bearer, q: web::Query<ListQuery>) -> Reply {
         q.status.as_deref(),
         &claims::STATUSES,
     )?;
-    let items = api
+    let list = api
         .run(move |c, a| {
             let township_id = match q.township.as_deref().filter(|s| !s.is_empty()) {
                 Some(code) => Some(crate::app::areas::township_by_code(c, a, code)?.id),
@@ -82,12 +91,18 @@ async fn list(api: Bearer, q: web::Query<ListQuery>) -> Reply {
                 &claims::ClaimFilter {
                     status: q.status,
                     township_id,
+                    village_id: q.village_id,
                     event_id: q.event_id,
+                    q: q.q,
+                    sort: q.sort,
+                    dir: q.dir,
+                    page: q.page,
+                    page_size: q.page_size,
                 },
             )
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// A report; `Idempotency-Key` (or `client_id` in the body) makes a resend

@@ -7,6 +7,8 @@ use crate::app::{claims, Actor};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 use crate::web::desk::{Desk, Page};
+use crate::web::listing;
+use crate::web::page::parse_id;
 use crate::web::pages::{field, is_user_error, Data, Form, Query};
 use crate::web::session::{check_csrf, PageUser};
 use actix_session::Session;
@@ -67,24 +69,37 @@ async fn board(desk: Desk, q: Query) -> Page {
 }
 
 async fn list(desk: Desk, q: Query) -> Page {
-    let filter = claims::ClaimFilter {
-        status: q.get("status").cloned().filter(|s| !s.is_empty()),
-        township_id: None,
-        event_id: q.get("event").and_then(|v| v.parse().ok()),
-    };
     let query = q.into_inner();
+    let (sort, dir) = listing::sort_params::<claims::ClaimSort>(&query);
+    let filter = claims::ClaimFilter {
+        status: query.get("status").cloned().filter(|s| !s.is_empty()),
+        township_id: parse_id(query.get("township")),
+        village_id: parse_id(query.get("village")),
+        event_id: parse_id(query.get("event")),
+        q: query.get("q").cloned(),
+        sort: Some(sort),
+        dir: Some(dir),
+        page: listing::page_number(&query),
+        page_size: Some(50),
+    };
     let now = desk.state.clock.now();
     desk.show_with("claims.html", move |c, a| {
-        let items = claims::list(c, a, &filter)?;
-        let clocks: HashMap<String, claims::SurveyClock> = items
+        let list = claims::list(c, a, &filter)?;
+        let clocks: HashMap<String, claims::SurveyClock> = list
+            .paged
+            .items
             .iter()
             .filter_map(|i| Some((i.id.to_string(), claims::survey_clock(i, now)?)))
             .collect();
-        let payout: crate::domain::Fen = items.iter().filter_map(|i| i.payout).sum();
-        let paid: crate::domain::Fen = items.iter().map(|i| i.paid).sum();
+        let towns = crate::app::areas::townships(c, a)?;
+        let villages =
+            crate::app::areas::villages(c, a, filter.township_id.or(a.township_scope()))?;
+        let p = &list.paged;
+        let pager = listing::pager("/claims/list", &query, "件", p.total, p.page, p.pages);
+        let sorts = listing::sorter::<claims::ClaimSort>("/claims/list", &query);
         Ok(
-            json!({"items": items, "statuses": statuses(), "query": query, "clocks": clocks,
-                  "payout_total": payout, "paid_total": paid}),
+            json!({"list": list, "statuses": statuses(), "query": query, "clocks": clocks,
+                  "townships": towns, "villages": villages, "pager": pager, "sorts": sorts}),
         )
     })
     .await

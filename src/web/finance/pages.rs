@@ -111,7 +111,7 @@ pub(super) const LOCK_FORM: FormSpec<finance::LockInfo> = FormSpec {
 pub(super) const ADJUSTMENT_FORM: FormSpec<finance::AdjustmentView> = FormSpec {
     action: "/finance/adjustments",
     anchor: "adjustment-form",
-    confirm: None,
+    confirm: Some(adjustment_preview),
 };
 
 pub(super) const DISBURSEMENT_FORM: FormSpec<finance::DisbursementView> = FormSpec {
@@ -205,6 +205,25 @@ fn lock_preview(l: &finance::LockInfo, who: &Actor) -> Preview {
             ("备注".into(), l.note.clone()),
         ],
         "确认签字锁定".into(),
+    )
+}
+
+fn adjustment_preview(v: &finance::AdjustmentView, who: &Actor) -> Preview {
+    (
+        "确认录入调整分录".into(),
+        format!(
+            "将对已锁定的补贴结算表录入{}{}调整 {} 元；调整分录录入后不能删除，再有差错只能另录一笔冲正。",
+            v.township_name, v.level_name, v.amount
+        ),
+        vec![
+            ("乡镇".into(), v.township_name.clone()),
+            ("层级".into(), v.level_name.clone()),
+            ("金额（元，负数为调减）".into(), v.amount.to_string()),
+            ("保单号".into(), v.policy_no.clone().unwrap_or_else(|| "—".into())),
+            ("原因".into(), v.reason.clone()),
+            ("录入人".into(), who.display_name.clone()),
+        ],
+        "确认录入".into(),
     )
 }
 

@@ -306,16 +306,40 @@ impl TestApp {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser {
-            base: self.address.clone(),
-            client: Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
+        browser_at(&self.address)
     }
+}
 
+/// A bearer-token client for a server started elsewhere (the demo county).
+pub fn api_at(address: &str, username: &str, password: &str) -> Api {
+    let client = Client::new();
+    let r = client
+        .post(format!("{address}/api/v1/session"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "login {username}");
+    let v: Value = r.json().unwrap();
+    Api {
+        base: address.to_string(),
+        token: v["token"].as_str().unwrap().to_string(),
+        client,
+    }
+}
+
+/// A browser with no one logged in, for a server started elsewhere.
+pub fn browser_at(address: &str) -> Browser {
+    Browser {
+        base: address.to_string(),
+        client: Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl TestApp {
     pub fn conn(&self) -> DbConn {
         self.db.conn()
     }
@@ -564,10 +588,14 @@ impl Browser {
     }
 
     pub fn login(&self, username: &str) {
+        self.login_with(username, PASSWORD);
+    }
+
+    pub fn login_with(&self, username: &str, password: &str) {
         let p = self.submit(
             "/login",
             "/login",
-            &[("username", username), ("password", PASSWORD)],
+            &[("username", username), ("password", password)],
         );
         assert_eq!(p.status, 303, "login {username}: {}", p.body);
     }
