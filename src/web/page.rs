@@ -59,8 +59,17 @@ fn nav(actor: &Actor) -> Vec<Value> {
     if actor.may(crate::app::Action::ManageAccounts) {
         items.push(json!({"href": "/accounts", "label": "账号管理"}));
     }
+    // A menu longer than one desktop row keeps its last entries under 更多.
+    if items.len() > MENU_ROW {
+        for item in items.iter_mut().skip(MENU_ROW - 1) {
+            item["more"] = json!(true);
+        }
+    }
     items
 }
+
+/// The most menu entries shown in the header's row at 1280 px (the rest under 更多).
+const MENU_ROW: usize = 12;
 
 /// Render a page inside the base layout with the user, menu, CSRF token and flash.
 pub(crate) fn page(

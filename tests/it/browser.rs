@@ -15,7 +15,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const TIMEOUT: Duration = Duration::from_secs(240);
+/// A script's limit: the demo walk (six roles, two screen sizes, ~200 pages)
+/// takes about 2 minutes on a quiet 2-core machine and 4 on a busy one.
+const TIMEOUT: Duration = Duration::from_secs(480);
 
 fn node_available() -> bool {
     Command::new("node")

@@ -237,3 +237,34 @@ fn certificate_household_list_and_statement_print_on_a4() {
         "an open statement says so"
     );
 }
+
+#[test]
+fn a_long_menu_keeps_one_row_with_the_rest_under_more() {
+    let app = spawn_app();
+    let admin = app.browser();
+    admin.login("admin");
+    let page = admin.get("/").body;
+    let nav = &page[page.find("主菜单").unwrap()..page.find("</nav>").unwrap()];
+    let more_at = nav
+        .find("<details class=\"menu-more\">")
+        .expect("更多 in the admin's menu");
+    let row = &nav[..more_at];
+    let more = &nav[more_at..];
+    assert!(row.contains(">首页<") && row.contains(">理赔<"), "{nav}");
+    assert!(
+        more.contains(">账号管理<") && more.contains(">操作日志<"),
+        "{nav}"
+    );
+    assert!(!row.contains(">账号管理<"), "{nav}");
+    // Every entry once, the row no longer than 11 and 更多.
+    assert_eq!(row.matches("<a ").count(), 11, "{nav}");
+    // A shorter menu has no 更多.
+    let adjuster = app.browser();
+    adjuster.login("adjuster");
+    let page = adjuster.get("/").body;
+    assert!(page.contains(">理赔<"));
+    assert!(
+        !page.contains("menu-more"),
+        "an adjuster's menu fits one row"
+    );
+}

@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+const [base, user, out, w, h, path] = process.argv.slice(2);
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const p = await b.newPage({ viewport: { width: +w, height: +h } });
+await p.goto(base + '/login');
+await p.fill('#username', user); await p.fill('#password', 'guobao-demo');
+await Promise.all([p.waitForNavigation(), p.click('button[type=submit]')]);
+await p.goto(base + (path || '/'));
+const nav = await p.evaluate(() => { const n = document.querySelector('header'); return n ? n.getBoundingClientRect().height : -1; });
+console.log('header height', nav);
+await p.screenshot({ path: out });
+await b.close();
