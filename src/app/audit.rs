@@ -446,17 +446,40 @@ diesel::table! {
 /// so appending as the work goes would make every other writer of the
 /// county wait for the whole import; this way they wait only for the last
 /// step. Memory stays flat: the rows wait in the database, not in a Vec.
+///
+/// On SQLite the use case's transaction (`BEGIN IMMEDIATE`) already holds
+/// the database's one write lock from its start, so nobody else can append
+/// meanwhile anyway: there the rows go straight into the chain as they come,
+/// written once instead of written, read back and written again.
 #[derive(Default)]
 pub struct Deferred {
     staged: i64,
 }
 
 impl Deferred {
-    /// Keep `rows` for [`Deferred::flush`].
-    pub fn add(&mut self, conn: &mut DbConn, rows: Vec<Pending>) -> AppResult<()> {
+    /// Keep `rows` for [`Deferred::flush`] (on SQLite: append them now, as
+    /// `actor`, inside the caller's transaction).
+    pub fn add(&mut self, conn: &mut DbConn, actor: &Actor, rows: Vec<Pending>) -> AppResult<()> {
         use diesel::connection::SimpleConnection;
         if rows.is_empty() {
             return Ok(());
+        }
+        if crate::db::backend(conn) == crate::db::Backend::Sqlite {
+            let user_id = (actor.user_id > 0).then_some(actor.user_id);
+            let entries: Vec<NewEntry<'_>> = rows
+                .iter()
+                .map(|p| NewEntry {
+                    user_id,
+                    username: &actor.username,
+                    action: p.action,
+                    entity: p.entity,
+                    entity_id: Some(p.entity_id),
+                    before_json: p.before.as_deref(),
+                    after_json: p.after.as_deref(),
+                    client_addr: actor.client.as_deref(),
+                })
+                .collect();
+            return chained(conn, |c| Ok(audit_chain::append(c, &entries)?));
         }
         if self.staged == 0 {
             conn.batch_execute(

@@ -381,13 +381,51 @@ fn next_code(conn: &mut DbConn, scheme_id: i64, village: &Area) -> AppResult<Str
         .filter(plots::code.like(format!("{}-%", village.code)))
         .select(plots::code)
         .load(conn)?;
-    let mut n = taken.len() + 1;
-    loop {
-        let c = format!("{}-{:04}", village.code, n);
-        if !taken.contains(&c) {
-            return Ok(c);
+    Ok(VillageCodes::new(&village.code, taken).next(|_| false))
+}
+
+/// A village's readable plot codes, `<village code>-<sequence>` (at least 4
+/// digits, e.g. `532999101204-0017`), handed out in order. The count of codes
+/// the village already has is where the sequence starts; a code already taken
+/// is skipped. The plot page and the roster import (rows without a code)
+/// both number plots with it.
+pub(crate) struct VillageCodes {
+    village: String,
+    next: usize,
+    taken: std::collections::HashSet<String>,
+}
+
+impl VillageCodes {
+    /// `taken`: the scheme's codes that start with `<village code>-`.
+    pub(crate) fn new(village: &str, taken: impl IntoIterator<Item = String>) -> VillageCodes {
+        let taken: std::collections::HashSet<String> = taken.into_iter().collect();
+        VillageCodes {
+            village: village.to_string(),
+            next: taken.len() + 1,
+            taken,
         }
-        n += 1;
+    }
+
+    /// The next free code, skipping the stored ones and any `also_taken`
+    /// says is in use (codes of rows not yet written).
+    pub(crate) fn next(&mut self, also_taken: impl Fn(&str) -> bool) -> String {
+        loop {
+            let c = format!("{}-{:04}", self.village, self.next);
+            self.next += 1;
+            if !also_taken(&c) && self.taken.insert(c.clone()) {
+                return c;
+            }
+        }
+    }
+
+    /// The sequence number of `code` if it is a readable code of `village`.
+    pub(crate) fn sequence(village: &str, code: &str) -> Option<u64> {
+        let digits = code.strip_prefix(village)?.strip_prefix('-')?;
+        if digits.len() >= 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            digits.parse().ok()
+        } else {
+            None
+        }
     }
 }
 
@@ -622,4 +660,35 @@ pub fn list(conn: &mut DbConn, actor: &Actor, f: &PlotFilter) -> AppResult<Paged
         .map(|p| view(p, &scheme, names.get(&p.village_id)))
         .collect();
     Ok(Paged::new(items, total, page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VillageCodes;
+
+    #[test]
+    fn village_codes_continue_the_sequence_and_skip_taken_ones() {
+        let v = "532999101204";
+        let taken = [
+            "532999101204-0001",
+            "532999101204-0003",
+            "532999101204-ab12cd-01",
+        ];
+        let mut codes = VillageCodes::new(v, taken.iter().map(|c| c.to_string()));
+        // Three codes stored: the sequence starts at 4, skipping what the
+        // caller says is in use too.
+        assert_eq!(codes.next(|_| false), "532999101204-0004");
+        assert_eq!(
+            codes.next(|c| c == "532999101204-0005"),
+            "532999101204-0006"
+        );
+        assert_eq!(VillageCodes::sequence(v, "532999101204-0017"), Some(17));
+        assert_eq!(
+            VillageCodes::sequence(v, "532999101204-12345"),
+            Some(12_345)
+        );
+        assert_eq!(VillageCodes::sequence(v, "532999101204-017"), None);
+        assert_eq!(VillageCodes::sequence(v, "532999101204-ab12cd-01"), None);
+        assert_eq!(VillageCodes::sequence(v, "532999101205-0017"), None);
+    }
 }

@@ -1079,7 +1079,9 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
         assert_eq!(before["version"], 1);
     }
     // The changed rows' audit rows waited in a temporary table until the
-    // end (so the chain's head was held only then); the chain is whole, and
+    // end on PostgreSQL (so the chain's head was held only then) and went
+    // straight into the chain on SQLite (whose write lock the import holds
+    // throughout); either way the chain is whole, and
     // grower and plot rows come before the policies they changed.
     let verdict = guobao::db::audit_chain::verify(&mut c).unwrap();
     assert!(verdict.broken.is_none(), "{:?}", verdict.broken);
@@ -1106,4 +1108,124 @@ fn a_reupload_with_most_rows_changed_updates_and_audits_every_row() {
     // The same corrected file again changes nothing.
     let v = run(&second);
     assert_eq!(v["counts"]["unchanged"], ROWS, "{}", v["counts"]);
+}
+
+/// Rows without a plot code get readable codes, the village code and a
+/// sequence (as the plot page numbers plots); re-uploading the same file
+/// finds the same plots (the grower's k-th code-less row in a village is
+/// that grower's k-th plot there) and writes nothing; a new code-less row
+/// gets its village's next free number, skipping codes earlier rows of the
+/// file use.
+#[test]
+fn rows_without_a_plot_code_get_readable_stable_codes() {
+    use diesel::prelude::*;
+    use guobao::db::schema::{growers, plots};
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (0..4).map(|k| id_number("19700101", 200 + k)).collect();
+    let (a, b, c, d) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    let first: Vec<RosterRow> = vec![
+        ("张甲", a, "13800000001", "一村", "", 2.0),
+        ("李乙", b, "13800000002", "一村", "", 3.0),
+        ("张甲", a, "13800000001", "一村", "", 4.0),
+        ("王丙", c, "13800000003", "二村", "", 5.0),
+    ];
+    let run = |file: &str| -> Value {
+        let o = guobao(&[
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            file,
+            "--township",
+            TOWNSHIP_A,
+            "--json",
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let mut conn = app.conn();
+    let mut stored = || -> Vec<(String, String, i64, i32)> {
+        plots::table
+            .inner_join(growers::table)
+            .select((
+                growers::id_number,
+                plots::code,
+                plots::area_units,
+                plots::version,
+            ))
+            .order(plots::code)
+            .load(&mut conn)
+            .unwrap()
+    };
+    let file = roster_file(dir.path(), "first.xlsx", &first);
+    let v = run(&file);
+    assert_eq!(v["counts"]["new"], 4, "{v}");
+    let codes: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["plot_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "532999101201-0001",
+            "532999101201-0002",
+            "532999101201-0003",
+            "532999101202-0001"
+        ]
+    );
+    let want = vec![
+        (a.clone(), "532999101201-0001".to_string(), 20_000, 1),
+        (b.clone(), "532999101201-0002".to_string(), 30_000, 1),
+        (a.clone(), "532999101201-0003".to_string(), 40_000, 1),
+        (c.clone(), "532999101202-0001".to_string(), 50_000, 1),
+    ];
+    assert_eq!(stored(), want);
+
+    // The same file again: every row found, nothing written or audited.
+    let (audit, policies) = (
+        count(&mut app.conn(), "audit_log"),
+        count(&mut app.conn(), "policies"),
+    );
+    let v = run(&file);
+    assert_eq!(v["counts"]["unchanged"], 4, "{v}");
+    assert_eq!(v["counts"]["new"], 0, "{v}");
+    assert_eq!(stored(), want);
+    assert_eq!(count(&mut app.conn(), "audit_log"), audit);
+    assert_eq!(count(&mut app.conn(), "policies"), policies);
+
+    // A new grower with an explicit code, then a new code-less plot of 乙 in
+    // 一村, and 甲's second plot with a new area: 乙's new plot takes the next
+    // free number after the stored ones and the one 丁's row uses; 甲's
+    // second code-less row is still his second plot.
+    let mut second = first.clone();
+    second[2].5 = 4.5;
+    second.push(("赵丁", d, "13800000004", "一村", "532999101201-0004", 1.0));
+    second.push(("李乙", b, "13800000002", "一村", "", 6.0));
+    let file = roster_file(dir.path(), "second.xlsx", &second);
+    let v = run(&file);
+    let counts = &v["counts"];
+    assert_eq!(
+        [&counts["new"], &counts["changed"], &counts["unchanged"]],
+        [&Value::from(2), &Value::from(1), &Value::from(3)],
+        "{v}"
+    );
+    assert_eq!(v["rows"][5]["plot_code"], "532999101201-0005", "{v}");
+    let mut want = want;
+    want[2].2 = 45_000;
+    want[2].3 = 2;
+    want.insert(3, (d.clone(), "532999101201-0004".into(), 10_000, 1));
+    want.insert(4, (b.clone(), "532999101201-0005".into(), 60_000, 1));
+    assert_eq!(stored(), want);
+    // And that file again changes nothing.
+    let v = run(&file);
+    assert_eq!(v["counts"]["unchanged"], 6, "{v}");
+    assert_eq!(stored(), want);
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
+mod codes;
 mod context;
 mod plan;
 mod report;
@@ -332,7 +333,7 @@ fn pipeline(
             (analyser.finish(), started.elapsed())
         });
 
-        let mut writer = Writer::new(ctx, now_text());
+        let mut writer = Writer::new(ctx, actor, now_text());
         let mut failed = None;
         phases.lap("start");
         for chunk in chunks.iter() {

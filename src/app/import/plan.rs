@@ -5,6 +5,7 @@
 use crate::error::ErrorCode;
 use std::collections::HashMap;
 
+use super::codes::CodeLess;
 use super::context::Context;
 use super::row::{plan_row, problem};
 use super::{Counts, Outcome, RowResult};
@@ -69,6 +70,8 @@ pub(super) struct Analyser<'c> {
     first_grower: HashMap<String, FirstRow>,
     plots_per_id: HashMap<String, usize>,
     codes_seen: HashMap<String, usize>,
+    /// Codes for rows without one.
+    code_less: CodeLess,
     /// The cells of rejected rows, for the error report.
     originals: HashMap<usize, Vec<String>>,
     /// The template's example rows (张三), skipped.
@@ -94,6 +97,7 @@ impl<'c> Analyser<'c> {
             first_grower: HashMap::new(),
             plots_per_id: HashMap::new(),
             codes_seen: HashMap::new(),
+            code_less: CodeLess::default(),
             originals: HashMap::new(),
             examples: Vec::new(),
         }
@@ -134,7 +138,13 @@ impl<'c> Analyser<'c> {
             *e += 1;
             *e
         };
-        let mut outcome = plan_row(ctx, &raw, columns, n);
+        let mut outcome = plan_row(
+            ctx,
+            &raw,
+            columns,
+            n,
+            (&mut self.code_less, &self.codes_seen),
+        );
         if let Ok((g, p, _)) = &outcome {
             if let Some(first_row) = self.codes_seen.get(&p.code) {
                 outcome = Err(vec![problem(

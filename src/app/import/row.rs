@@ -4,8 +4,7 @@
 use crate::error::ErrorCode;
 use std::collections::{BTreeMap, HashMap};
 
-use sha2::{Digest, Sha256};
-
+use super::codes::CodeLess;
 use super::context::Context;
 use super::RowProblem;
 use crate::db::models::{GrowerValues, PlotValues};
@@ -39,14 +38,6 @@ fn digits(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect()
-}
-
-/// A plot without a code in the roster gets one derived from its village, its
-/// grower and its position among that grower's rows, so a re-upload finds it.
-fn derived_plot_code(village: &str, id: &str, n: usize) -> String {
-    let h = hex::encode(Sha256::digest(id.as_bytes()));
-    let short: String = h.chars().take(6).collect();
-    format!("{village}-{short}-{n:02}")
 }
 
 fn count_field(
@@ -86,6 +77,7 @@ pub(super) fn plan_row(
     raw: &RawRow,
     columns: &HashMap<Field, String>,
     plot_no: usize,
+    code_less: (&mut CodeLess, &HashMap<String, usize>),
 ) -> Result<(GrowerValues, PlotValues, Vec<Reason>), Vec<RowProblem>> {
     let mut problems: Vec<RowProblem> = raw.problems.iter().map(from_cell).collect();
     let cells = &raw.cells;
@@ -213,7 +205,12 @@ pub(super) fn plan_row(
         return Err(problems);
     }
     let code = match get(Field::PlotCode) {
-        "" => derived_plot_code(&village.code, id.as_str(), plot_no),
+        "" => {
+            let (codes, in_file) = code_less;
+            codes.code(ctx, village, id.as_str(), plot_no, |c| {
+                in_file.contains_key(c)
+            })
+        }
         c => c.to_string(),
     };
     if let Some(existing) = ctx.plots.get(&code) {

@@ -29,6 +29,7 @@ fn planned_entry<'a, V>(map: &'a HashMap<String, V>, key: &str, what: &str) -> A
 /// What the writer has done so far, across chunks.
 pub(super) struct Writer<'c> {
     ctx: &'c Context,
+    actor: &'c Actor,
     now: String,
     /// Growers created by this import, by ID number.
     new_grower_ids: HashMap<String, i64>,
@@ -42,14 +43,16 @@ pub(super) struct Writer<'c> {
     created_growers: Vec<i64>,
     created_plots: Vec<i64>,
     /// The changed rows' audit rows, kept until `finish` so the audit
-    /// chain's head is held only for the last step (`audit::Deferred`).
+    /// chain's head is held only for the last step (`audit::Deferred`;
+    /// appended at once on SQLite, whose write lock the import holds).
     deferred: audit::Deferred,
 }
 
 impl<'c> Writer<'c> {
-    pub(super) fn new(ctx: &'c Context, now: String) -> Writer<'c> {
+    pub(super) fn new(ctx: &'c Context, actor: &'c Actor, now: String) -> Writer<'c> {
         Writer {
             ctx,
+            actor,
             now,
             new_grower_ids: HashMap::new(),
             new_units: HashMap::new(),
@@ -194,7 +197,7 @@ impl<'c> Writer<'c> {
         }
         phases.lap("plots");
         let pending: Vec<audit::Pending> = chunk.into_iter().flat_map(|p| p.audit).collect();
-        self.deferred.add(conn, pending)?;
+        self.deferred.add(conn, self.actor, pending)?;
         phases.lap("audit (changed rows)");
         Ok(())
     }
