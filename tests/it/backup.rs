@@ -163,7 +163,15 @@ fn backup_while_serving_then_restore_elsewhere_gives_identical_data() {
     assert!(dir.join(file).metadata().unwrap().len() > 0);
     // Counts that match the seeded county, straight from the database.
     let mut src = app.conn();
-    for table in ["areas", "users", "growers", "plots", "policies", "claims", "audit_log"] {
+    for table in [
+        "areas",
+        "users",
+        "growers",
+        "plots",
+        "policies",
+        "claims",
+        "audit_log",
+    ] {
         let n: i64 = {
             #[derive(QueryableByName)]
             struct N {
@@ -230,7 +238,10 @@ fn a_change_after_the_backup_shows_in_the_comparison() {
     let now = digests(&app.db.url);
     let diff = digest::compare(&m.tables, &now);
     assert_eq!(diff.len(), 1, "{diff:?}");
-    assert!(diff[0].contains("areas") && diff[0].contains("内容不同"), "{diff:?}");
+    assert!(
+        diff[0].contains("areas") && diff[0].contains("内容不同"),
+        "{diff:?}"
+    );
     assert_eq!(now["areas"].rows, m.tables["areas"].rows);
 }
 
@@ -253,7 +264,7 @@ fn restore_refuses_a_target_that_is_not_empty_and_writes_nothing() {
     assert_eq!(json_of(&o)["error"], "restore_target_not_empty");
     assert_eq!(digests(&app.db.url), before);
 
-    // A database that holds only diesel's bookkeeping is not empty either.
+    // A freshly migrated database (tables, but no rows yet) is not empty either.
     let target = empty_target();
     guobao::startup::prepare_database(&target.url).unwrap();
     let o = guobao(&target.url, &["restore", root.path().to_str().unwrap()]);
@@ -310,8 +321,11 @@ fn a_half_written_backup_is_never_taken_as_the_latest() {
         .path()
         .join(format!("{}20991231T000000Z-1", manifest::PARTIAL_PREFIX));
     std::fs::create_dir(&partial).unwrap();
-    std::fs::copy(good.join(manifest::MANIFEST_FILE), partial.join(manifest::MANIFEST_FILE))
-        .unwrap();
+    std::fs::copy(
+        good.join(manifest::MANIFEST_FILE),
+        partial.join(manifest::MANIFEST_FILE),
+    )
+    .unwrap();
     std::fs::copy(&file, partial.join(file.file_name().unwrap())).unwrap();
     // A later stamp directory whose manifest was cut short.
     let cut = root.path().join("20991231T000001Z");
@@ -322,8 +336,11 @@ fn a_half_written_backup_is_never_taken_as_the_latest() {
     // A later stamp directory with a manifest but no database file.
     let empty = root.path().join("20991231T000002Z");
     std::fs::create_dir(&empty).unwrap();
-    std::fs::copy(good.join(manifest::MANIFEST_FILE), empty.join(manifest::MANIFEST_FILE))
-        .unwrap();
+    std::fs::copy(
+        good.join(manifest::MANIFEST_FILE),
+        empty.join(manifest::MANIFEST_FILE),
+    )
+    .unwrap();
 
     let latest = backup::latest_backup(root.path()).unwrap();
     assert_eq!(latest.dir, good);
@@ -340,10 +357,7 @@ fn a_half_written_backup_is_never_taken_as_the_latest() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(json_of(&o)["dir"], made["dir"]);
     // Naming the broken one directly is refused.
-    let o = guobao(
-        &target.url,
-        &["restore", cut.to_str().unwrap(), "--json"],
-    );
+    let o = guobao(&target.url, &["restore", cut.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(json_of(&o)["error"], "backup_invalid");
 }
@@ -373,7 +387,13 @@ fn keep_leaves_the_newest_n_backups() {
     // --keep 0 would delete the one just made: refused by the parser.
     let o = guobao(
         &app.db.url,
-        &["backup", "--to", root.path().to_str().unwrap(), "--keep", "0"],
+        &[
+            "backup",
+            "--to",
+            root.path().to_str().unwrap(),
+            "--keep",
+            "0",
+        ],
     );
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(manifest::complete(root.path()).len(), 2);
@@ -404,7 +424,10 @@ fn the_restore_test_is_recorded_in_the_manifest_and_catches_a_bad_backup() {
     bad.tables.get_mut("users").unwrap().sha256 = "0".repeat(64);
     bad.restore_check = None;
     bad.write(&dir).unwrap();
-    let o = guobao(&app.db.url, &["backup", "verify", root.path().to_str().unwrap()]);
+    let o = guobao(
+        &app.db.url,
+        &["backup", "verify", root.path().to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("users"));
     let after = manifest::Manifest::read(&dir).unwrap();

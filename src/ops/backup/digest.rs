@@ -120,12 +120,12 @@ pub fn schema_version(conn: &mut DbConn) -> QueryResult<String> {
     if !has {
         return Ok(String::new());
     }
-    Ok(diesel::sql_query(
-        "SELECT MAX(version) AS version FROM __diesel_schema_migrations",
+    Ok(
+        diesel::sql_query("SELECT MAX(version) AS version FROM __diesel_schema_migrations")
+            .get_result::<VersionRow>(conn)?
+            .version
+            .unwrap_or_default(),
     )
-    .get_result::<VersionRow>(conn)?
-    .version
-    .unwrap_or_default())
 }
 
 fn tables_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
@@ -342,10 +342,9 @@ pub fn compare(
     for (name, want) in expected {
         match found.get(name) {
             None => out.push(format!("缺少表{name}")),
-            Some(got) if got.rows != want.rows => out.push(format!(
-                "表{name}：应有{}行，实有{}行",
-                want.rows, got.rows
-            )),
+            Some(got) if got.rows != want.rows => {
+                out.push(format!("表{name}：应有{}行，实有{}行", want.rows, got.rows))
+            }
             Some(got) if got.sha256 != want.sha256 => {
                 out.push(format!("表{name}：行数相同（{}行）但内容不同", got.rows))
             }
@@ -422,7 +421,9 @@ mod tests {
         let got = BTreeMap::from([("a".to_string(), d(1, "z")), ("c".to_string(), d(0, "w"))]);
         let diff = compare(&want, &got);
         assert_eq!(diff.len(), 3, "{diff:?}");
-        assert!(diff.iter().any(|l| l.contains("表a") && l.contains("内容不同")));
+        assert!(diff
+            .iter()
+            .any(|l| l.contains("表a") && l.contains("内容不同")));
         assert!(diff.iter().any(|l| l.contains("缺少表b")));
         assert!(diff.iter().any(|l| l.contains("多出表c")));
     }

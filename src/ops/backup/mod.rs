@@ -100,7 +100,9 @@ fn fill(
         photos,
         restore_check: None,
     };
-    manifest.write(partial).map_err(|e| unwritable(partial, e))?;
+    manifest
+        .write(partial)
+        .map_err(|e| unwritable(partial, e))?;
     let dir = root.join(name);
     std::fs::rename(partial, &dir).map_err(|e| unwritable(&dir, e))?;
     sync_dir(root).map_err(|e| unwritable(root, e))?;
@@ -141,16 +143,16 @@ pub fn open(path: &Path) -> Result<Backup, AppError> {
 pub fn known_schema_version(kind: DatabaseKind) -> String {
     use diesel::migration::MigrationSource;
     let names: Vec<String> = match kind {
-        DatabaseKind::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(
-            &db::SQLITE_MIGRATIONS,
-        )
-        .map(|m| m.iter().map(|m| m.name().version().to_string()).collect())
-        .unwrap_or_default(),
-        DatabaseKind::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(
-            &db::POSTGRES_MIGRATIONS,
-        )
-        .map(|m| m.iter().map(|m| m.name().version().to_string()).collect())
-        .unwrap_or_default(),
+        DatabaseKind::Sqlite => {
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&db::SQLITE_MIGRATIONS)
+                .map(|m| m.iter().map(|m| m.name().version().to_string()).collect())
+                .unwrap_or_default()
+        }
+        DatabaseKind::Postgres => {
+            MigrationSource::<diesel::pg::Pg>::migrations(&db::POSTGRES_MIGRATIONS)
+                .map(|m| m.iter().map(|m| m.name().version().to_string()).collect())
+                .unwrap_or_default()
+        }
     };
     names.into_iter().max().unwrap_or_default()
 }

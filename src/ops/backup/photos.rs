@@ -32,7 +32,10 @@ struct Sum {
 pub fn in_database(conn: &mut DbConn) -> Result<PhotoSummary, String> {
     let present = super::digest::tables(conn).map_err(|e| format!("读取表清单失败：{e}"))?;
     let mut out = PhotoSummary::default();
-    for table in PHOTO_TABLES.iter().filter(|t| present.iter().any(|p| p == *t)) {
+    for table in PHOTO_TABLES
+        .iter()
+        .filter(|t| present.iter().any(|p| p == *t))
+    {
         let s: Sum = diesel::sql_query(format!(
             "SELECT CAST(COUNT(*) AS BIGINT) AS n, \
              CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS bytes FROM {table}"

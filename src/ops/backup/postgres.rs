@@ -136,9 +136,8 @@ pub fn dump(
     progress: &mut dyn FnMut(u64, u64, &str),
 ) -> Result<Dumped, AppError> {
     let pg_dump = tool("pg_dump")?;
-    let mut conn = db::establish(url).map_err(|e| {
-        AppError::Internal(format!("无法连接数据库：{e}"))
-    })?;
+    let mut conn =
+        db::establish(url).map_err(|e| AppError::Internal(format!("无法连接数据库：{e}")))?;
     conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .map_err(internal("开始读事务失败"))?;
     let result = dump_in_snapshot(&mut conn, &pg_dump, url, file, progress);
@@ -260,8 +259,8 @@ pub fn restore(file: &Path, url: &str) -> Result<(), AppError> {
 pub fn create_scratch(url: &str, name: &str) -> Result<String, AppError> {
     let scratch = with_database(url, name)
         .ok_or_else(|| AppError::Internal(format!("无法从连接地址得出临时库地址：{name}")))?;
-    let mut conn = db::establish(url)
-        .map_err(|e| AppError::Internal(format!("无法连接数据库：{e}")))?;
+    let mut conn =
+        db::establish(url).map_err(|e| AppError::Internal(format!("无法连接数据库：{e}")))?;
     conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
         .map_err(|e| {
             AppError::Internal(format!(
@@ -272,8 +271,8 @@ pub fn create_scratch(url: &str, name: &str) -> Result<String, AppError> {
 }
 
 pub fn drop_scratch(url: &str, name: &str) -> Result<(), AppError> {
-    let mut conn = db::establish(url)
-        .map_err(|e| AppError::Internal(format!("无法连接数据库：{e}")))?;
+    let mut conn =
+        db::establish(url).map_err(|e| AppError::Internal(format!("无法连接数据库：{e}")))?;
     conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .map_err(internal("删除临时数据库失败"))
 }

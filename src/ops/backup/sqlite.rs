@@ -53,8 +53,8 @@ pub fn copy(
             format!("数据库文件不存在：{}", source.display()),
         ));
     }
-    let mut conn = db::establish(url)
-        .map_err(|e| AppError::Internal(format!("无法打开数据库：{e}")))?;
+    let mut conn =
+        db::establish(url).map_err(|e| AppError::Internal(format!("无法打开数据库：{e}")))?;
     let target = file.to_string_lossy().replace('\'', "''");
     conn.batch_execute(&format!("VACUUM INTO '{target}'"))
         .map_err(|e| AppError::Internal(format!("复制数据库失败（VACUUM INTO）：{e}")))?;
