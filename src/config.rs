@@ -12,6 +12,9 @@ const MIB: usize = 1024 * 1024;
 /// The database when none is named: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "guobao.db";
 
+/// The backup root when none is named: `backups` in the working directory.
+pub const DEFAULT_BACKUP_DIR: &str = "backups";
+
 /// Sizes a county may change for its uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -139,6 +142,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The server's tuning; `None` keeps the defaults of `startup`.
     pub server: ServerTuning,
+    /// Where `guobao backup` writes and the health checks look
+    /// (`GUOBAO_BACKUP_DIR`, default [`DEFAULT_BACKUP_DIR`]).
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 /// How many threads and database connections the server uses.
@@ -169,6 +175,13 @@ impl Config {
     /// The database to open: as named, else [`DEFAULT_DATABASE_URL`].
     pub fn database_url(&self) -> &str {
         self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    /// The backup root: as configured, else [`DEFAULT_BACKUP_DIR`].
+    pub fn backup_dir(&self) -> std::path::PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| DEFAULT_BACKUP_DIR.into())
     }
 
     /// Read settings through `get` (the environment, or a test's map).
@@ -263,6 +276,10 @@ impl Config {
         };
         Ok(Config {
             database_url: get("DATABASE_URL"),
+            backup_dir: get("GUOBAO_BACKUP_DIR")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             security,
             server,
             secret_key,

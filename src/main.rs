@@ -52,5 +52,7 @@ fn main() -> ExitCode {
         Command::Reconcile(args) => cli::reconcile::run(args, &config),
         Command::Audit { command } => cli::audit::run(command, &config),
         Command::Checks(args) => cli::checks::run(args, &config),
+        Command::Backup(args) => cli::backup::run(args, &config),
+        Command::Restore(args) => cli::restore::run(args, &config),
     }
 }

@@ -3,6 +3,7 @@
 //! files). Each command's work lives in its own file below.
 
 pub mod audit;
+pub mod backup;
 pub mod checks;
 pub mod claims;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod policies;
 pub mod quote;
 pub mod reconcile;
 pub mod report;
+pub mod restore;
 pub mod roster_template;
 pub mod serve;
 pub mod user;
@@ -101,6 +103,54 @@ pub enum Command {
     },
     /// Fraud and quality checks (风险核查): every finding, grouped by check.
     Checks(ChecksArgs),
+    /// Back up the database and photos while the server runs (备份).
+    Backup(BackupArgs),
+    /// Restore a backup into an empty database and photo store, then check
+    /// every table against the backup's manifest (恢复).
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    /// The backup root (`GUOBAO_BACKUP_DIR`, else ./backups).
+    #[arg(long)]
+    pub to: Option<std::path::PathBuf>,
+    /// Then keep only the newest N complete backups, this one included.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub keep: Option<u32>,
+    /// Then restore the new backup into a scratch place, compare it with its
+    /// manifest and record the result there (exit 3 when they differ).
+    #[arg(long)]
+    pub verify: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum BackupCommand {
+    /// Restore a backup into a scratch place, compare it with its manifest
+    /// and record the result in the manifest (exit 3 when they differ).
+    Verify {
+        /// A backup directory, or a backup root for its newest backup
+        /// (`GUOBAO_BACKUP_DIR`, else ./backups).
+        path: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// A backup directory, or a backup root for its newest backup.
+    pub dir: std::path::PathBuf,
+    /// The photo store to fill (must be empty).
+    #[arg(long)]
+    pub photo_store: Option<std::path::PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -50,7 +50,8 @@ pub fn backend_of(url: &str) -> Backend {
     }
 }
 
-fn sqlite_path(url: &str) -> &str {
+/// The file a SQLite URL names (`sqlite://path`, `sqlite:path` or a plain path).
+pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod audit_chain;
 mod audit_find;
+mod backup;
 mod bad_input;
 mod boundaries;
 mod browser;

@@ -1,0 +1,4 @@
+//! Operations: what keeps a county's server safe to run for years
+//! (issue 15). `backup`: copies, manifests, retention, restore and its test.
+
+pub mod backup;
