@@ -23,5 +23,6 @@ pub mod domain;
 pub mod error;
 pub mod excel;
 pub mod geo;
+pub mod photo_store;
 pub mod startup;
 pub mod web;

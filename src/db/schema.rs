@@ -299,10 +299,13 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         reused_claim_id -> Nullable<BigInt>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        original_sha256 -> Nullable<Text>,
     }
 }
 
@@ -514,9 +517,11 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
     }
 }
 
@@ -616,9 +621,12 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        original_sha256 -> Nullable<Text>,
     }
 }
 

@@ -32,6 +32,7 @@ mod lists;
 mod migrations;
 mod notices;
 mod openapi;
+mod photo_store;
 mod pages;
 mod policies;
 mod privacy;
