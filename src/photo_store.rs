@@ -89,7 +89,11 @@ pub fn thumb_key(hash: &str) -> Result<Key, StoreError> {
 /// when set, else a `photos` directory beside the SQLite file, or
 /// [`DEFAULT_POSTGRES_LOCATION`] for PostgreSQL.
 pub fn location_for(config: &Config) -> String {
-    if let Some(l) = config.photo_store.as_deref().filter(|l| !l.trim().is_empty()) {
+    if let Some(l) = config
+        .photo_store
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
         return l.trim().to_string();
     }
     let url = config.database_url();
@@ -316,10 +320,7 @@ mod tests {
     #[test]
     fn keys_are_built_from_checked_hashes_only() {
         let h = hash_of(b"abc");
-        assert_eq!(
-            object_key(&h).unwrap().as_ref(),
-            format!("sha256/ba/{h}")
-        );
+        assert_eq!(object_key(&h).unwrap().as_ref(), format!("sha256/ba/{h}"));
         assert_eq!(
             thumb_key(&h).unwrap().as_ref(),
             format!("thumb/sha256/ba/{h}")

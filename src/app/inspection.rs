@@ -33,7 +33,6 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
 
 /// (code, label) of the enrolment modes, for the draw form and the API.

@@ -132,8 +132,15 @@ pub async fn keep(store: &PhotoStore, p: &Prepared) -> AppResult<()> {
 /// still in its row.
 #[derive(Debug, Clone)]
 pub enum Content {
-    Stored { content_type: String, sha256: String },
-    Inline { content_type: String, sha256: String, bytes: Vec<u8> },
+    Stored {
+        content_type: String,
+        sha256: String,
+    },
+    Inline {
+        content_type: String,
+        sha256: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl Content {
@@ -157,7 +164,9 @@ impl Content {
 pub async fn original(store: &PhotoStore, c: Content) -> AppResult<(String, Vec<u8>)> {
     match c {
         Content::Inline {
-            content_type, bytes, ..
+            content_type,
+            bytes,
+            ..
         } => Ok((content_type, bytes)),
         Content::Stored {
             content_type,

@@ -18,7 +18,11 @@ pub enum PhotoTable {
 }
 
 impl PhotoTable {
-    pub const ALL: [PhotoTable; 3] = [PhotoTable::Claim, PhotoTable::Notice, PhotoTable::Inspection];
+    pub const ALL: [PhotoTable; 3] = [
+        PhotoTable::Claim,
+        PhotoTable::Notice,
+        PhotoTable::Inspection,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -163,7 +163,12 @@ fn an_upload_is_stored_by_its_hash_once_with_a_smaller_thumbnail() {
     assert_eq!(original, photo);
     let (status, ct, thumb) = get_bytes(&adj, &format!("/api/v1/claims/{ca}/photos/{pid}/thumb"));
     assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
-    assert!(thumb.len() < photo.len() / 4, "{} vs {}", thumb.len(), photo.len());
+    assert!(
+        thumb.len() < photo.len() / 4,
+        "{} vs {}",
+        thumb.len(),
+        photo.len()
+    );
     let small = image::load_from_memory(&thumb).unwrap();
     assert_eq!((small.width(), small.height()), (320, 240));
     assert!(object_path(&dir.join("thumb"), &hash).is_file());
@@ -178,7 +183,9 @@ fn an_upload_is_stored_by_its_hash_once_with_a_smaller_thumbnail() {
         "{}",
         page.body
     );
-    assert!(page.body.contains(&format!("href=\"/claims/{ca}/photos/{pid}\"")));
+    assert!(page
+        .body
+        .contains(&format!("href=\"/claims/{ca}/photos/{pid}\"")));
     let (status, _, t) = b.get_bytes(&format!("/claims/{ca}/photos/{pid}/thumb"));
     assert_eq!((status, t), (200, thumb));
 }
@@ -192,14 +199,18 @@ fn a_shrunk_photo_keeps_the_original_hash_for_the_reuse_check() {
     let original_hash = sha(&original);
     // The tablet's shrunk copy (other bytes), sent with the original's hash.
     let shrunk = {
-        let img = image::load_from_memory(&original).unwrap().thumbnail(600, 600);
+        let img = image::load_from_memory(&original)
+            .unwrap()
+            .thumbnail(600, 600);
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
         out.into_inner()
     };
     let r = post_photo(
         &adj,
-        &format!("/api/v1/claims/{ca}/photos?client_id=shrink-0001&original_sha256={original_hash}"),
+        &format!(
+            "/api/v1/claims/{ca}/photos?client_id=shrink-0001&original_sha256={original_hash}"
+        ),
         shrunk.clone(),
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -231,7 +242,11 @@ fn png_bomb() -> Vec<u8> {
         for &b in data {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -250,7 +265,11 @@ fn png_bomb() -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
     // A zlib stream of a few zero bytes.
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -384,7 +403,11 @@ fn photos_kept_in_the_database_move_out_resumably_and_once() {
 
     // One batch of two, as if the run had been stopped there.
     let r = move_out(&app, &["--batch", "2", "--max-batches", "1"]);
-    assert_eq!((r["moved"].as_i64(), r["left"].as_i64()), (Some(2), Some(2)), "{r}");
+    assert_eq!(
+        (r["moved"].as_i64(), r["left"].as_i64()),
+        (Some(2), Some(2)),
+        "{r}"
+    );
     let rows = rows_of(&mut app.conn(), "claim_photos");
     assert_eq!(
         rows.iter().map(|r| r.inline).collect::<Vec<_>>(),
@@ -394,9 +417,17 @@ fn photos_kept_in_the_database_move_out_resumably_and_once() {
 
     // The next run carries on; the shared photo is one object.
     let r = move_out(&app, &["--batch", "2"]);
-    assert_eq!((r["moved"].as_i64(), r["left"].as_i64()), (Some(2), Some(0)), "{r}");
-    assert!(rows_of(&mut app.conn(), "claim_photos").iter().all(|r| !r.inline));
-    assert!(rows_of(&mut app.conn(), "notice_photos").iter().all(|r| !r.inline));
+    assert_eq!(
+        (r["moved"].as_i64(), r["left"].as_i64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    assert!(rows_of(&mut app.conn(), "claim_photos")
+        .iter()
+        .all(|r| !r.inline));
+    assert!(rows_of(&mut app.conn(), "notice_photos")
+        .iter()
+        .all(|r| !r.inline));
     let dir = app.db.photos.path();
     let objects: Vec<_> = files(dir)
         .into_iter()
@@ -408,12 +439,19 @@ fn photos_kept_in_the_database_move_out_resumably_and_once() {
     }
     // Once more: nothing left to do, nothing changed.
     let r = move_out(&app, &[]);
-    assert_eq!((r["moved"].as_i64(), r["left"].as_i64()), (Some(0), Some(0)), "{r}");
+    assert_eq!(
+        (r["moved"].as_i64(), r["left"].as_i64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
 
     // Served from the store now, original and thumbnail.
     let (status, _, b) = get_bytes(&adj, &format!("/api/v1/claims/{ca}/photos/{first_id}"));
     assert_eq!((status, b), (200, photos[0].clone()));
-    let (status, ct, t) = get_bytes(&adj, &format!("/api/v1/claims/{ca}/photos/{first_id}/thumb"));
+    let (status, ct, t) = get_bytes(
+        &adj,
+        &format!("/api/v1/claims/{ca}/photos/{first_id}/thumb"),
+    );
     assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
     assert!(t.len() < photos[0].len());
 }

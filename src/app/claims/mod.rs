@@ -23,7 +23,8 @@ pub use dispatch::{dispatch, surveyors, DispatchInput};
 pub use due::{next_for_surveyor, survey_clock, SurveyClock};
 pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use photos::{
-    add_photo, claimed_format_of, decode, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
+    add_photo, claimed_format_of, decode, image_facts, image_type, may_upload_photos, photo,
+    ImageFacts, PhotoOutcome,
 };
 pub use report::{
     lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome,

@@ -11,7 +11,6 @@ use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::Digest;
 
 // ---------------------------------------------------------------- photos
 
@@ -190,8 +189,7 @@ fn record_photo(
         if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "上传照片"));
         }
-        let reused =
-            rows::claim_with_photo(conn, &[sha, p.original_sha256.as_str()], c.id)?;
+        let reused = rows::claim_with_photo(conn, &[sha, p.original_sha256.as_str()], c.id)?;
         let pid = rows::insert_photo(
             conn,
             &PhotoRow {

@@ -34,7 +34,6 @@ use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use std::collections::HashMap;
 
 pub const ENROLLMENT: &str = "enrollment";

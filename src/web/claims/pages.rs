@@ -50,7 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/claims/{id}/photos", web::post().to(photo_upload))
         .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
-        .route("/claims/{id}/photos/{pid}/thumb", web::get().to(photo_thumb))
+        .route(
+            "/claims/{id}/photos/{pid}/thumb",
+            web::get().to(photo_thumb),
+        )
         .route("/claims/{id}/{action}", web::post().to(action));
 }
 

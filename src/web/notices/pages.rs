@@ -19,7 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}/sheet.xlsx", web::get().to(sheet))
         .route("/notices/{id}/photos", web::post().to(photo_upload))
         .route("/notices/{id}/photos/{pid}", web::get().to(photo_get))
-        .route("/notices/{id}/photos/{pid}/thumb", web::get().to(photo_thumb))
+        .route(
+            "/notices/{id}/photos/{pid}/thumb",
+            web::get().to(photo_thumb),
+        )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
             "/notices/{id}/objections/{oid}/resolve",
