@@ -141,7 +141,11 @@ async function main() {
     check(await removeButtons.count() === 2, 'each photo has its remove button');
     const rb = await removeButtons.nth(1).boundingBox();
     check(rb && rb.height >= MIN_TOUCH, `remove button is ${rb && rb.height}px high`);
-    await removeButtons.nth(1).click();
+    // Thumbnails come in IndexedDB key order: remove the 200 px one.
+    await waitFor(page, () => Array.from(document.querySelectorAll('#thumbs img')).every((i) => i.naturalWidth > 0), null, 'thumbnails decoded');
+    const wrongIdx = await page.evaluate(() => Array.from(document.querySelectorAll('#thumbs img')).findIndex((i) => i.naturalWidth === 200));
+    check(wrongIdx >= 0, 'the mistaken photo is not shown');
+    await removeButtons.nth(wrongIdx).click();
     await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'one thumbnail after removal');
     check(await page.locator('#signature-prompt').innerText().then((t) => t.includes('请农户在此签名')), 'no signature prompt');
     check(await page.locator('#due-flag').count() === 1, 'no 24-hour flag on the survey page');
