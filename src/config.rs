@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_roster_rows: usize,
     /// Largest survey photo (`GUOBAO_MAX_PHOTO_MB`).
     pub max_photo_bytes: usize,
+    /// The longest side, in pixels, a tablet shrinks a photo to before it
+    /// sends it (`GUOBAO_PHOTO_MAX_SIDE`, default 2048).
+    pub photo_max_side: u32,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_upload_bytes: read.max_bytes,
             max_roster_rows: read.max_rows,
             max_photo_bytes: 10 * MIB,
+            photo_max_side: 2048,
         }
     }
 }
@@ -140,6 +144,10 @@ pub struct Config {
     /// The database as named (`--database-url` or `GUOBAO_DATABASE_URL`, else
     /// `DATABASE_URL`); `None` when nothing names one.
     pub database_url: Option<String>,
+    /// Where photo bytes are kept (`--photo-store` or `GUOBAO_PHOTO_STORE`):
+    /// a directory or an `s3://bucket/prefix` URL; `None`: beside the SQLite
+    /// file, or `data/photos` for PostgreSQL (`photo_store::location_for`).
+    pub photo_store: Option<String>,
     /// The server's tuning; `None` keeps the defaults of `startup`.
     pub server: ServerTuning,
     /// Where `guobao backup` writes and the health checks look
@@ -169,6 +177,13 @@ impl Config {
     /// environment's.
     pub fn with_database_url(mut self, flag: Option<String>) -> Config {
         self.database_url = flag.or(self.database_url);
+        self
+    }
+
+    /// The photo store from the command line, when given, wins over the
+    /// environment's.
+    pub fn with_photo_store(mut self, flag: Option<String>) -> Config {
+        self.photo_store = flag.or(self.photo_store);
         self
     }
 
@@ -209,6 +224,10 @@ impl Config {
                 }),
             max_photo_bytes: number("GUOBAO_MAX_PHOTO_MB", 1, 100)?
                 .map_or(defaults.max_photo_bytes, mb),
+            photo_max_side: number("GUOBAO_PHOTO_MAX_SIDE", 320, 20_000)?
+                .map_or(defaults.photo_max_side, |n| {
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                }),
         };
         let secret_key = match get("GUOBAO_SECRET_KEY") {
             None => None,
@@ -280,6 +299,7 @@ impl Config {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
                 .map(Into::into),
+            photo_store: get("GUOBAO_PHOTO_STORE").filter(|v| !v.trim().is_empty()),
             security,
             server,
             secret_key,

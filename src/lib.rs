@@ -24,5 +24,6 @@ pub mod error;
 pub mod excel;
 pub mod geo;
 pub mod ops;
+pub mod photo_store;
 pub mod startup;
 pub mod web;

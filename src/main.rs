@@ -30,7 +30,9 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let config = match guobao::config::Config::from_env() {
-        Ok(c) => c.with_database_url(cli.database_url),
+        Ok(c) => c
+            .with_database_url(cli.database_url)
+            .with_photo_store(cli.photo_store),
         Err(e) => {
             eprintln!("错误：{e}");
             return ExitCode::from(2);
@@ -54,5 +56,6 @@ fn main() -> ExitCode {
         Command::Checks(args) => cli::checks::run(args, &config),
         Command::Backup(args) => cli::backup::run(args, &config),
         Command::Restore(args) => cli::restore::run(args, &config),
+        Command::Photos { command } => cli::photos::run(command, &config),
     }
 }

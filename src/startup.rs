@@ -30,6 +30,9 @@ pub struct Settings {
     pub limits: crate::config::Limits,
     /// Worker and blocking thread counts (`None`: the defaults below).
     pub tuning: crate::config::ServerTuning,
+    /// Where photo bytes go (`PhotoStore::open`); `None` keeps them in
+    /// memory only, for tests that send no photos.
+    pub photos: Option<crate::photo_store::PhotoStore>,
 }
 
 impl Settings {
@@ -55,6 +58,7 @@ impl Settings {
             clock: crate::app::clock::Clock::system(),
             limits: config.limits,
             tuning: config.server,
+            photos: None,
         }
     }
 }
@@ -135,6 +139,9 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
     let mut state = AppState::with_clock(pool, settings.clock.clone());
     state.limits = settings.limits;
     state.security = settings.security;
+    if let Some(photos) = settings.photos.clone() {
+        state.photos = photos;
+    }
     let hsts = settings.secure_cookies;
     let state = aweb::Data::new(state);
     let server = HttpServer::new(move || {

@@ -33,7 +33,6 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
 /// (code, label) of the enrolment modes, for the draw form and the API.
@@ -1137,25 +1136,10 @@ pub fn add_photo(
     now: DateTime<Utc>,
     sample_id: i64,
     client_id: &str,
-    bytes: &[u8],
-    max_bytes: usize,
+    p: &crate::app::photos::Stored,
 ) -> AppResult<PhotoOutcome> {
     actor.require(may_upload_photos(actor))?;
-    if bytes.len() > max_bytes {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoTooLarge,
-            format!("照片过大，单张不能超过{} MB", max_bytes / 1_048_576),
-        ));
-    }
-    let Some(content_type) = super::claims::image_type(bytes) else {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoNotImage,
-            "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
-        ));
-    };
-    let sha = hex::encode(Sha256::digest(bytes));
+    let sha = p.sha256.as_str();
     let look = |conn: &mut DbConn| -> AppResult<Option<PhotoOutcome>> {
         let (s, _) = sample_in_scope(conn, actor, sample_id)?;
         let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
@@ -1190,10 +1174,13 @@ pub fn add_photo(
             &rows::NewPhoto {
                 sample_id: s.id,
                 client_id,
-                sha256: &sha,
-                content_type,
-                size_bytes: bytes.len() as i64,
-                content: bytes,
+                sha256: sha,
+                content_type: p.content_type,
+                size_bytes: p.size_bytes,
+                width: p.width,
+                height: p.height,
+                original_sha256: (p.original_sha256 != p.sha256)
+                    .then_some(p.original_sha256.as_str()),
                 uploaded_by: (actor.user_id > 0).then_some(actor.user_id),
                 created_at: Instant::from_utc(now),
             },
@@ -1210,8 +1197,8 @@ pub fn add_photo(
         Ok(PhotoOutcome {
             created: true,
             id,
-            sha256: sha.clone(),
-            size_bytes: bytes.len() as i64,
+            sha256: sha.to_string(),
+            size_bytes: p.size_bytes,
         })
     });
     match first {
@@ -1223,16 +1210,18 @@ pub fn add_photo(
     }
 }
 
-/// The bytes of a photo the actor may see.
+/// Where the bytes of a photo the actor may see are.
 pub fn photo(
     conn: &mut DbConn,
     actor: &Actor,
     sample_id: i64,
     photo_id: i64,
-) -> AppResult<(String, Vec<u8>)> {
+) -> AppResult<crate::app::photos::Content> {
     actor.require(may_see(actor))?;
     sample_in_scope(conn, actor, sample_id)?;
-    rows::photo_content(conn, sample_id, photo_id)?.ok_or_else(|| AppError::not_found("照片"))
+    rows::photo_content(conn, sample_id, photo_id)?
+        .map(crate::app::photos::Content::from_row)
+        .ok_or_else(|| AppError::not_found("照片"))
 }
 
 // ---------------------------------------------------------------- the tablet page

@@ -44,7 +44,11 @@ pub fn run(args: BackupArgs, config: &Config) -> ExitCode {
     eprintln!("正在备份到{} …", root.display());
     let started = std::time::Instant::now();
     let (bar, mut progress) = table_bar("核对数据表");
-    let made = backup::make(url, &root, &mut progress);
+    let store = match guobao::photo_store::PhotoStore::open(config) {
+        Ok(s) => s,
+        Err(e) => return fail(&guobao::error::AppError::Internal(e), json),
+    };
+    let made = backup::make(url, &root, Some(&store), &mut progress);
     bar.finish_and_clear();
     let made = match made {
         Ok(m) => m,

@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod export;
 pub mod import;
 pub mod migrate;
+pub mod photos;
 pub mod policies;
 pub mod quote;
 pub mod reconcile;
@@ -39,6 +40,11 @@ pub struct Cli {
     /// sqlite://path/to/file.db (or a plain path) or postgres://user@host/db
     #[arg(long, global = true, env = "GUOBAO_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where photo bytes are kept: a directory, or s3://bucket/prefix (with
+    /// AWS_* for the endpoint and keys). Default: `photos` beside the SQLite
+    /// file; `data/photos` for PostgreSQL.
+    #[arg(long, global = true, env = "GUOBAO_PHOTO_STORE")]
+    pub photo_store: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -108,6 +114,11 @@ pub enum Command {
     /// Restore a backup into an empty database and photo store, then check
     /// every table against the backup's manifest (恢复).
     Restore(RestoreArgs),
+    /// Survey, notice and inspection photos in the photo store.
+    Photos {
+        #[command(subcommand)]
+        command: PhotosCommand,
+    },
 }
 
 #[derive(Args)]
@@ -146,11 +157,24 @@ pub enum BackupCommand {
 pub struct RestoreArgs {
     /// A backup directory, or a backup root for its newest backup.
     pub dir: std::path::PathBuf,
-    /// The photo store to fill (must be empty).
-    #[arg(long)]
-    pub photo_store: Option<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum PhotosCommand {
+    /// Move photo bytes still kept in the database out into the photo store,
+    /// a batch at a time, each batch committed: safe to stop and run again.
+    MoveOut {
+        /// Photos per batch (per commit).
+        #[arg(long, default_value_t = 20)]
+        batch: i64,
+        /// Stop after this many batches (the rest waits for the next run).
+        #[arg(long)]
+        max_batches: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]

@@ -1,4 +1,4 @@
-//! `guobao restore DIR [--photo-store PATH]`: a backup into an empty
+//! `guobao [--photo-store P] restore DIR`: a backup into an empty
 //! database (the global `--database-url`) and photo store, then every table
 //! compared with the backup's manifest.
 
@@ -19,7 +19,11 @@ pub fn run(args: RestoreArgs, config: &Config) -> ExitCode {
     };
     eprintln!("正在把{}恢复到{shown} …", found.dir.display());
     let (bar, mut progress) = table_bar("核对恢复结果");
-    let checked = backup::restore(&found, url, args.photo_store.as_deref(), &mut progress);
+    let store = match guobao::photo_store::PhotoStore::open(config) {
+        Ok(s) => s,
+        Err(e) => return fail(&guobao::error::AppError::Internal(e), json),
+    };
+    let checked = backup::restore(&found, url, Some(&store), &mut progress);
     bar.finish_and_clear();
     let checked = match checked {
         Ok(c) => c,

@@ -39,7 +39,11 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
             Err(e) => return fail(&e, false),
         }
     }
-    let settings = startup::Settings::from_config(config);
+    let mut settings = startup::Settings::from_config(config);
+    match guobao::photo_store::PhotoStore::open(config) {
+        Ok(p) => settings.photos = Some(p),
+        Err(e) => return fail(&AppError::Internal(e), false),
+    }
     // Expiry on the server's own clock, in China dates.
     if let Ok(mut conn) = pool.get() {
         if let Err(e) = app::policies::expire_due(&mut conn, settings.clock.today()) {
@@ -59,7 +63,12 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
         .map(|a| a.to_string())
         .unwrap_or_else(|_| bind.to_string());
     // Printed on one line so scripts and tests can find the address.
-    println!("果保已启动：http://{shown}/  数据库：{url}");
+    let photos = settings
+        .photos
+        .as_ref()
+        .map(|p| p.location().to_string())
+        .unwrap_or_default();
+    println!("果保已启动：http://{shown}/  数据库：{url}  照片存储：{photos}");
     let result = actix_web::rt::System::new()
         .block_on(async move { startup::run(pool, listener, settings)?.await });
     match result {

@@ -319,14 +319,20 @@ pub fn photos_of(conn: &mut DbConn, claim_id: i64) -> QueryResult<Vec<ClaimPhoto
         .load(conn)
 }
 
-/// The first other claim that already holds a photo with these bytes.
+/// The first other claim that already holds this photo: the same bytes, or
+/// the same photo as taken (a tablet sends a shrunk copy with the hash of
+/// the original, `original_sha256`; a row without one was sent as taken).
 pub fn claim_with_photo(
     conn: &mut DbConn,
-    sha256: &str,
+    hashes: &[&str],
     except_claim: i64,
 ) -> QueryResult<Option<i64>> {
     claim_photos::table
-        .filter(claim_photos::sha256.eq(sha256))
+        .filter(
+            claim_photos::sha256
+                .eq_any(hashes)
+                .or(claim_photos::original_sha256.eq_any(hashes)),
+        )
         .filter(claim_photos::claim_id.ne(except_claim))
         .order(claim_photos::id)
         .select(claim_photos::claim_id)
@@ -342,7 +348,9 @@ pub struct NewPhoto<'a> {
     pub sha256: &'a str,
     pub content_type: &'a str,
     pub size_bytes: i64,
-    pub content: &'a [u8],
+    pub width: i32,
+    pub height: i32,
+    pub original_sha256: Option<&'a str>,
     pub reused_claim_id: Option<i64>,
     pub uploaded_by: Option<i64>,
     pub created_at: Instant,
@@ -355,16 +363,20 @@ pub fn insert_photo(conn: &mut DbConn, row: &NewPhoto) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// (content type, bytes) of a photo of this claim.
+/// (content type, SHA-256, bytes still in the row) of a photo of this claim.
 pub fn photo_content(
     conn: &mut DbConn,
     claim_id: i64,
     photo_id: i64,
-) -> QueryResult<Option<(String, Vec<u8>)>> {
+) -> QueryResult<Option<super::photos::RowContent>> {
     claim_photos::table
         .filter(claim_photos::id.eq(photo_id))
         .filter(claim_photos::claim_id.eq(claim_id))
-        .select((claim_photos::content_type, claim_photos::content))
+        .select((
+            claim_photos::content_type,
+            claim_photos::sha256,
+            claim_photos::content,
+        ))
         .first(conn)
         .optional()
 }

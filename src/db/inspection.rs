@@ -115,7 +115,9 @@ pub struct NewPhoto<'a> {
     pub sha256: &'a str,
     pub content_type: &'a str,
     pub size_bytes: i64,
-    pub content: &'a [u8],
+    pub width: i32,
+    pub height: i32,
+    pub original_sha256: Option<&'a str>,
     pub uploaded_by: Option<i64>,
     pub created_at: Instant,
 }
@@ -389,7 +391,9 @@ pub fn insert_photo(conn: &mut DbConn, p: &NewPhoto) -> QueryResult<i64> {
             inspection_photos::sha256.eq(p.sha256),
             inspection_photos::content_type.eq(p.content_type),
             inspection_photos::size_bytes.eq(p.size_bytes),
-            inspection_photos::content.eq(p.content),
+            inspection_photos::width.eq(p.width),
+            inspection_photos::height.eq(p.height),
+            inspection_photos::original_sha256.eq(p.original_sha256),
             inspection_photos::uploaded_by.eq(p.uploaded_by),
             inspection_photos::created_at.eq(p.created_at),
         ))
@@ -397,16 +401,20 @@ pub fn insert_photo(conn: &mut DbConn, p: &NewPhoto) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// A photo's type and bytes.
+/// (content type, SHA-256, bytes still in the row) of a photo.
 pub fn photo_content(
     conn: &mut DbConn,
     sample_id: i64,
     photo_id: i64,
-) -> QueryResult<Option<(String, Vec<u8>)>> {
+) -> QueryResult<Option<super::photos::RowContent>> {
     inspection_photos::table
         .filter(inspection_photos::id.eq(photo_id))
         .filter(inspection_photos::sample_id.eq(sample_id))
-        .select((inspection_photos::content_type, inspection_photos::content))
+        .select((
+            inspection_photos::content_type,
+            inspection_photos::sha256,
+            inspection_photos::content,
+        ))
         .first(conn)
         .optional()
 }

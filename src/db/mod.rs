@@ -9,6 +9,7 @@ pub mod finance;
 pub mod inspection;
 pub mod models;
 pub mod notices;
+pub mod photos;
 pub mod policies;
 pub mod schema;
 pub mod scope;

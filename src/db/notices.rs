@@ -86,7 +86,8 @@ pub struct NewNoticePhoto<'a> {
     pub sha256: &'a str,
     pub content_type: &'a str,
     pub size_bytes: i64,
-    pub content: &'a [u8],
+    pub width: i32,
+    pub height: i32,
     pub uploaded_by: Option<i64>,
     pub created_at: Instant,
 }
@@ -294,15 +295,20 @@ pub fn insert_photo(conn: &mut DbConn, p: &NewNoticePhoto) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// (content type, SHA-256, bytes still in the row) of a photo of this notice.
 pub fn photo_content(
     conn: &mut DbConn,
     notice_id: i64,
     photo_id: i64,
-) -> QueryResult<Option<(String, Vec<u8>)>> {
+) -> QueryResult<Option<super::photos::RowContent>> {
     notice_photos::table
         .find(photo_id)
         .filter(notice_photos::notice_id.eq(notice_id))
-        .select((notice_photos::content_type, notice_photos::content))
+        .select((
+            notice_photos::content_type,
+            notice_photos::sha256,
+            notice_photos::content,
+        ))
         .first(conn)
         .optional()
 }

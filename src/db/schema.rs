@@ -299,10 +299,13 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         reused_claim_id -> Nullable<BigInt>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        original_sha256 -> Nullable<Text>,
     }
 }
 
@@ -515,9 +518,11 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
     }
 }
 
@@ -617,9 +622,12 @@ diesel::table! {
         sha256 -> Text,
         content_type -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
+        content -> Nullable<Binary>,
         uploaded_by -> Nullable<BigInt>,
         created_at -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        original_sha256 -> Nullable<Text>,
     }
 }
 

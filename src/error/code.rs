@@ -208,6 +208,7 @@ error_codes! {
     PasswordWrong = "password_wrong": "当前密码不正确",
     PerilMissing = "peril_missing": "请选择灾害原因",
     PhoneInvalid = "phone_invalid": "联系电话应为11位手机号或带区号的固定电话",
+    PhotoHashInvalid = "photo_hash_invalid": "原图摘要（original_sha256）应为64位十六进制SHA-256",
     PhotoNotImage = "photo_not_image": "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
     PhotoTooLarge = "photo_too_large": "照片过大",
     PlacesEmpty = "places_empty": "没有可用的乡镇和村，无法生成保单：请先建立至少一个村",

@@ -20,6 +20,7 @@ pub mod inspection;
 pub(crate) mod listing;
 pub mod notices;
 pub mod page;
+pub mod photos;
 pub mod plots;
 pub mod policies;
 mod print;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub limits: crate::config::Limits,
     /// Session lifetimes, token lifetime, login throttling.
     pub security: crate::config::Security,
+    /// Photo bytes by SHA-256 (in memory until start-up sets the configured one).
+    pub photos: crate::photo_store::PhotoStore,
 }
 
 macro_rules! template_list {
@@ -201,6 +204,7 @@ impl AppState {
             clock,
             limits: crate::config::Limits::default(),
             security: crate::config::Security::default(),
+            photos: crate::photo_store::PhotoStore::in_memory(),
         }
     }
 

@@ -198,7 +198,9 @@
   $('photo').addEventListener('change', function (e) {
     var files = Array.prototype.slice.call(e.target.files || []);
     Promise.all(files.map(function (f) {
-      return put('photos', { client_id: newId(), claim_id: claimId, blob: f, type: f.type, uploaded: false });
+      return guobaoPhotoShrink(f, cfg.photo_max_side).then(function (s) {
+        return put('photos', { client_id: newId(), claim_id: claimId, blob: s.blob, type: s.type, original_sha256: s.original_sha256, uploaded: false });
+      });
     })).then(renderThumbs);
     e.target.value = '';
   });
@@ -253,7 +255,8 @@
     return photos.reduce(function (chain, p) {
       return chain.then(function () {
         if (p.uploaded) return;
-        return fetch('/claims/' + claimId + '/photos?client_id=' + encodeURIComponent(p.client_id), {
+        return fetch('/claims/' + claimId + '/photos?client_id=' + encodeURIComponent(p.client_id) +
+          (p.original_sha256 ? '&original_sha256=' + p.original_sha256 : ''), {
           method: 'POST', credentials: 'same-origin',
           headers: { 'X-CSRF-Token': CSRF, 'Content-Type': p.type || 'application/octet-stream' },
           body: p.blob

@@ -15,6 +15,7 @@
 // that cutting the network also cuts the service worker's own requests.
 
 import { chromium } from 'playwright-core';
+import { createHash } from 'node:crypto';
 
 const [base, password, claimId, token, nextId] = process.argv.slice(2);
 if (!base || !password || !claimId || !token || !nextId) {
@@ -116,8 +117,21 @@ async function main() {
     await page.fill('#loss_rate', '35');
     await page.check('#adjuster_confirmed');
     await page.check('#co_surveyor_confirmed');
-    const photo = await page.screenshot({ type: 'png' });
-    await page.setInputFiles('#photo', { name: 'hail.png', mimeType: 'image/png', buffer: photo });
+    // A camera-sized photo (3000 × 2250): the page shrinks it to 2048 px before
+    // it is kept and sent, with the SHA-256 of this original for the reuse check.
+    const photo = Buffer.from(await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 3000; c.height = 2250;
+      const g = c.getContext('2d');
+      const grad = g.createLinearGradient(0, 0, 3000, 2250);
+      grad.addColorStop(0, '#2a6'); grad.addColorStop(1, '#fc3');
+      g.fillStyle = grad; g.fillRect(0, 0, 3000, 2250);
+      g.fillStyle = '#830';
+      for (let i = 0; i < 400; i++) g.fillRect((i * 137) % 3000, (i * 71) % 2250, 40, 40);
+      return c.toDataURL('image/jpeg', 0.92).split(',')[1];
+    }), 'base64');
+    const photoHash = createHash('sha256').update(photo).digest('hex');
+    await page.setInputFiles('#photo', { name: 'hail.jpg', mimeType: 'image/jpeg', buffer: photo });
     await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the photo thumbnail');
     begin('a photo added by mistake is removed before submitting');
     const wrong = await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 200, height: 120 } });
@@ -127,7 +141,11 @@ async function main() {
     check(await removeButtons.count() === 2, 'each photo has its remove button');
     const rb = await removeButtons.nth(1).boundingBox();
     check(rb && rb.height >= MIN_TOUCH, `remove button is ${rb && rb.height}px high`);
-    await removeButtons.nth(1).click();
+    // Thumbnails come in IndexedDB key order: remove the 200 px one.
+    await waitFor(page, () => Array.from(document.querySelectorAll('#thumbs img')).every((i) => i.naturalWidth > 0), null, 'thumbnails decoded');
+    const wrongIdx = await page.evaluate(() => Array.from(document.querySelectorAll('#thumbs img')).findIndex((i) => i.naturalWidth === 200));
+    check(wrongIdx >= 0, 'the mistaken photo is not shown');
+    await removeButtons.nth(wrongIdx).click();
     await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'one thumbnail after removal');
     check(await page.locator('#signature-prompt').innerText().then((t) => t.includes('请农户在此签名')), 'no signature prompt');
     check(await page.locator('#due-flag').count() === 1, 'no 24-hour flag on the survey page');
@@ -199,6 +217,11 @@ async function main() {
     check(claim.claim.status === 'surveyed', `status ${claim.claim.status}`);
     check(claim.surveys.length === 1, `${claim.surveys.length} surveys on the server`);
     check(claim.photos.length === 1, `${claim.photos.length} photos on the server`);
+    const p0 = claim.photos[0];
+    check(p0.width === 2048 && p0.height === 1536, `photo sent at ${p0.width} × ${p0.height}, not shrunk to 2048`);
+    check(p0.original_sha256 === photoHash && p0.sha256 !== photoHash,
+      `original hash ${p0.original_sha256} (want ${photoHash}), stored ${p0.sha256}`);
+    check(p0.size_kb * 1024 < photo.length, `sent ${p0.size_kb} KB of a ${photo.length}-byte photo`);
     check(claim.surveys[0].location_check === 'inside', `location ${claim.surveys[0].location_check}`);
     begin('the next claim waiting for this adjuster is offered');
     const next = page.locator('#next-claim-link');

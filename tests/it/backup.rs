@@ -11,10 +11,33 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The photo store of each database a test uses (the running server's for
+/// the source, an empty directory for a restore target).
+static STORES: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+fn store_of(url: &str) -> PathBuf {
+    let mut stores = STORES.lock().unwrap();
+    if let Some((_, p)) = stores.iter().find(|(u, _)| u == url) {
+        return p.clone();
+    }
+    let p = tempfile::tempdir().unwrap().keep();
+    stores.push((url.to_string(), p.clone()));
+    p
+}
+
+fn use_store(url: &str, dir: &Path) {
+    STORES
+        .lock()
+        .unwrap()
+        .push((url.to_string(), dir.to_path_buf()));
+}
+
 fn guobao(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guobao"))
         .arg("--database-url")
         .arg(url)
+        .arg("--photo-store")
+        .arg(store_of(url))
         .args(args)
         .env_remove("GUOBAO_DATABASE_URL")
         .env_remove("DATABASE_URL")
@@ -22,6 +45,17 @@ fn guobao(url: &str, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir())
         .output()
+        .unwrap()
+}
+
+/// The newest migration's version ("2026-12-04-000017_photo_store" → "20261204000017").
+fn latest_migration() -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .map(|n| n.split('_').next().unwrap().replace('-', ""))
+        .max()
         .unwrap()
 }
 
@@ -77,6 +111,7 @@ fn empty_target() -> Target {
 /// A county with two claims surveyed and three photos, on a running server.
 fn county_with_photos() -> (TestApp, Vec<Vec<u8>>) {
     let app = spawn_app_at("2012-06-12 16:00");
+    use_store(&app.db.url, app.db.photos.path());
     let uw = app.api("underwriter");
     let adj = app.api("adjuster");
     let mut photos = Vec::new();
@@ -102,12 +137,12 @@ struct PhotoRow {
     id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     sha256: String,
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    content: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    size_bytes: i64,
 }
 
 fn photos_of(conn: &mut guobao::db::DbConn) -> Vec<PhotoRow> {
-    diesel::sql_query("SELECT id, sha256, content FROM claim_photos ORDER BY id")
+    diesel::sql_query("SELECT id, sha256, size_bytes FROM claim_photos ORDER BY id")
         .load(conn)
         .unwrap()
 }
@@ -146,7 +181,7 @@ fn backup_while_serving_then_restore_elsewhere_gives_identical_data() {
     let m = manifest::Manifest::read(&dir).unwrap();
     assert_eq!(serde_json::to_value(&m).unwrap(), made["manifest"]);
     assert_eq!(m.format, 1);
-    assert_eq!(m.schema_version, "20261203000014");
+    assert_eq!(m.schema_version, latest_migration());
     assert_eq!(m.restore_check, None);
     assert!(m.finished_at >= m.created_at);
     let kind = if backend() == "postgres" {
@@ -162,6 +197,8 @@ fn backup_while_serving_then_restore_elsewhere_gives_identical_data() {
     };
     assert!(dir.join(file).metadata().unwrap().len() > 0);
     // Counts that match the seeded county, straight from the database.
+    // Every photo object is in the backup, under its hash.
+    assert_eq!(made["manifest"]["photos"]["new"], 3, "{made}");
     let mut src = app.conn();
     for table in [
         "areas",
@@ -204,7 +241,7 @@ fn backup_while_serving_then_restore_elsewhere_gives_identical_data() {
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(r["differences"], serde_json::json!([]));
     assert_eq!(r["tables"], made["manifest"]["tables"]);
-    assert_eq!(r["schema_version"], "20261203000014");
+    assert_eq!(r["schema_version"], latest_migration());
 
     // And the data itself: every table's hash from the restored database,
     // the users (password hashes included) and every photo byte for byte.
@@ -213,8 +250,20 @@ fn backup_while_serving_then_restore_elsewhere_gives_identical_data() {
     assert_eq!(users_of(&mut restored), users_of(&mut src));
     let got = photos_of(&mut restored);
     assert_eq!(got, photos_of(&mut src));
-    let bytes: Vec<&Vec<u8>> = got.iter().map(|p| &p.content).collect();
-    assert_eq!(bytes, photos.iter().collect::<Vec<_>>());
+    let restored_store = store_of(&target.url);
+    let bytes: Vec<Vec<u8>> = got
+        .iter()
+        .map(|p| {
+            let h = &p.sha256;
+            std::fs::read(restored_store.join("sha256").join(&h[..2]).join(h))
+                .unwrap_or_else(|e| panic!("photo {h} in the restored store: {e}"))
+        })
+        .collect();
+    assert_eq!(bytes, photos);
+    // A second backup to the same root copies no photo again.
+    let again = back_up(&app.db.url, root.path(), &[]);
+    assert_eq!(again["manifest"]["photos"]["new"], 0, "{again}");
+    assert_eq!(again["manifest"]["photos"]["count"], 3);
 
     // The restored database serves: a later migrate has nothing to do and
     // a seeded user logs in.

@@ -36,6 +36,7 @@ mod migrations;
 mod notices;
 mod openapi;
 mod pages;
+mod photo_store;
 mod policies;
 mod privacy;
 mod readme_rules;

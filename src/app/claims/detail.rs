@@ -48,6 +48,11 @@ pub struct PhotoView {
     pub sha256: String,
     pub size_kb: i64,
     pub content_type: String,
+    /// Pixels (unknown for a photo not yet moved out of the database).
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// The SHA-256 of the photo as taken when the tablet sent a shrunk copy.
+    pub original_sha256: Option<String>,
     pub reused_claim_no: Option<String>,
     pub reused_note: Option<String>,
     pub created_at: String,
@@ -125,6 +130,9 @@ fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult
             sha256: x.sha256,
             size_kb: (x.size_bytes + 1023) / 1024,
             content_type: x.content_type,
+            width: x.width,
+            height: x.height,
+            original_sha256: x.original_sha256,
             reused_claim_no,
             reused_note,
             created_at: x.created_at.display(),

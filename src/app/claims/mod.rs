@@ -25,7 +25,8 @@ pub use due::{next_for_surveyor, survey_clock, SurveyClock};
 pub use event::{report_event, EventInput, EventItem, EventResult};
 pub use list::{list, ClaimFilter, ClaimList, ClaimSort, ClaimTotals};
 pub use photos::{
-    add_photo, image_facts, image_type, may_upload_photos, photo, ImageFacts, PhotoOutcome,
+    add_photo, claimed_format_of, decode, image_facts, image_type, may_upload_photos, photo,
+    ImageFacts, PhotoOutcome,
 };
 pub use report::{
     lookup, report, EarlierClaim, LookupHit, LookupPlot, PlotRef, ReportInput, ReportOutcome,

@@ -11,7 +11,6 @@ use crate::domain::time::Instant;
 use crate::error::{AppError, AppResult, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------- photos
 
@@ -51,7 +50,7 @@ pub fn may_upload_photos(actor: &Actor) -> bool {
 }
 
 /// The type its first bytes claim (JPEG, PNG, WebP), or none.
-pub(super) fn claimed_format(bytes: &[u8]) -> Option<(image::ImageFormat, &'static str)> {
+pub fn claimed_format_of(bytes: &[u8]) -> Option<(image::ImageFormat, &'static str)> {
     use image::ImageFormat;
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some((ImageFormat::Jpeg, "image/jpeg"))
@@ -69,7 +68,12 @@ pub(super) fn claimed_format(bytes: &[u8]) -> Option<(image::ImageFormat, &'stat
 /// front of a web page, a truncated file or a bomb of a header is refused.
 /// (A 4 MB camera JPEG decodes in well under a second: `cargo bench --bench photos`.)
 pub fn image_facts(bytes: &[u8]) -> Option<ImageFacts> {
-    let (format, content_type) = claimed_format(bytes)?;
+    decode(bytes).map(|(facts, _)| facts)
+}
+
+/// The decoded image with its facts (the thumbnail is made from it).
+pub fn decode(bytes: &[u8]) -> Option<(ImageFacts, image::DynamicImage)> {
+    let (format, content_type) = claimed_format_of(bytes)?;
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_PHOTO_SIDE);
@@ -78,11 +82,14 @@ pub fn image_facts(bytes: &[u8]) -> Option<ImageFacts> {
     reader.limits(limits);
     let img = reader.decode().ok()?;
     let (width, height) = (img.width(), img.height());
-    (width > 0 && height > 0).then_some(ImageFacts {
-        content_type,
-        width,
-        height,
-    })
+    (width > 0 && height > 0).then_some((
+        ImageFacts {
+            content_type,
+            width,
+            height,
+        },
+        img,
+    ))
 }
 
 /// The photo's type when its bytes decode as a JPEG, PNG or WebP image.
@@ -90,42 +97,18 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     image_facts(bytes).map(|f| f.content_type)
 }
 
+/// Record a photo already checked and written to the photo store
+/// (`app::photos::prepare` and `keep`, in the web handler): the row keeps
+/// its hash, type, size and dimensions, never its bytes.
 pub fn add_photo(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
     id: i64,
     client_id: &str,
-    bytes: &[u8],
-    max_bytes: usize,
+    stored: &crate::app::photos::Stored,
 ) -> AppResult<PhotoOutcome> {
-    // Size and a full decode first, outside the transaction: decoding a
-    // 4 MB JPEG takes tens of milliseconds, too long to hold SQLite's write lock.
-    if bytes.len() > max_bytes {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoTooLarge,
-            format!(
-                "照片过大（{:.1} MB），单张不能超过{} MB",
-                bytes.len() as f64 / 1_048_576.0,
-                max_bytes / 1_048_576
-            ),
-        ));
-    }
-    let Some(content_type) = image_type(bytes) else {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoNotImage,
-            "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
-        ));
-    };
-    let sha = hex::encode(Sha256::digest(bytes));
-    let photo = NewPhoto {
-        client_id,
-        sha: &sha,
-        content_type,
-        bytes,
-    };
+    let photo = NewPhoto { client_id, stored };
     let first = record_photo(conn, actor, now, id, &photo);
     or_recorded(conn, first, |conn| Ok(earlier(conn, actor, id, &photo)?.2))
 }
@@ -144,7 +127,7 @@ fn earlier<'a>(
         id,
         photo.client_id,
         PHOTO_CLIENT_ID_MESSAGE,
-        |conn, c, client_id| recorded_photo(conn, actor, c, client_id, photo.sha),
+        |conn, c, client_id| recorded_photo(conn, actor, c, client_id, &photo.stored.sha256),
     )
 }
 
@@ -178,12 +161,10 @@ fn recorded_photo(
     }))
 }
 
-/// A photo that has passed its checks, ready to be recorded.
+/// A photo that has passed its checks and is in the store, ready to be recorded.
 struct NewPhoto<'a> {
     client_id: &'a str,
-    sha: &'a str,
-    content_type: &'static str,
-    bytes: &'a [u8],
+    stored: &'a crate::app::photos::Stored,
 }
 
 fn record_photo(
@@ -193,7 +174,8 @@ fn record_photo(
     id: i64,
     photo: &NewPhoto,
 ) -> AppResult<PhotoOutcome> {
-    let (sha, content_type, bytes) = (photo.sha, photo.content_type, photo.bytes);
+    let p = photo.stored;
+    let sha = p.sha256.as_str();
     crate::app::tx(conn, |conn| {
         let (c, client_id, recorded) = earlier(conn, actor, id, photo)?;
         if let Some(out) = recorded {
@@ -207,16 +189,19 @@ fn record_photo(
         if !matches!(c.status, ClaimStatus::Dispatched | ClaimStatus::Surveyed) {
             return Err(wrong_status(&c, "上传照片"));
         }
-        let reused = rows::claim_with_photo(conn, sha, c.id)?;
+        let reused = rows::claim_with_photo(conn, &[sha, p.original_sha256.as_str()], c.id)?;
         let pid = rows::insert_photo(
             conn,
             &PhotoRow {
                 claim_id: c.id,
                 client_id,
                 sha256: sha,
-                content_type,
-                size_bytes: bytes.len() as i64,
-                content: bytes,
+                content_type: p.content_type,
+                size_bytes: p.size_bytes,
+                width: p.width,
+                height: p.height,
+                original_sha256: (p.original_sha256 != p.sha256)
+                    .then_some(p.original_sha256.as_str()),
                 reused_claim_id: reused,
                 uploaded_by: author(actor),
                 created_at: Instant::from_utc(now),
@@ -236,7 +221,7 @@ fn record_photo(
             created: true,
             id: pid,
             sha256: sha.to_string(),
-            size_bytes: bytes.len() as i64,
+            size_bytes: p.size_bytes,
             reused_claim_no,
             reused_note,
         })
@@ -267,15 +252,18 @@ pub(super) fn reused_no(
 /// A reused photo, told to someone who may not see the other claim.
 pub const REUSED_ELSEWHERE: &str = "该照片已在其他赔案中使用";
 
-/// The bytes of a photo the actor may see.
+/// Where the bytes of a photo the actor may see are (the store, or its row
+/// until moved out); the web handler fetches them.
 pub fn photo(
     conn: &mut DbConn,
     actor: &Actor,
     claim_id: i64,
     photo_id: i64,
-) -> AppResult<(String, Vec<u8>)> {
+) -> AppResult<crate::app::photos::Content> {
     get_scoped(conn, actor, claim_id)?;
-    rows::photo_content(conn, claim_id, photo_id)?.ok_or_else(|| AppError::not_found("照片"))
+    rows::photo_content(conn, claim_id, photo_id)?
+        .map(crate::app::photos::Content::from_row)
+        .ok_or_else(|| AppError::not_found("照片"))
 }
 
 #[cfg(test)]
@@ -285,20 +273,20 @@ mod tests {
     #[test]
     fn photos_are_recognised_by_their_bytes() {
         assert_eq!(
-            claimed_format(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|f| f.1),
+            claimed_format_of(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|f| f.1),
             Some("image/jpeg")
         );
         assert_eq!(
-            claimed_format(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").map(|f| f.1),
+            claimed_format_of(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").map(|f| f.1),
             Some("image/png")
         );
         assert_eq!(
-            claimed_format(b"RIFF\0\0\0\0WEBPVP8 ").map(|f| f.1),
+            claimed_format_of(b"RIFF\0\0\0\0WEBPVP8 ").map(|f| f.1),
             Some("image/webp")
         );
-        assert_eq!(claimed_format(b"%PDF-1.7"), None);
-        assert_eq!(claimed_format(b"RIFF"), None);
-        assert_eq!(claimed_format(b""), None);
+        assert_eq!(claimed_format_of(b"%PDF-1.7"), None);
+        assert_eq!(claimed_format_of(b"RIFF"), None);
+        assert_eq!(claimed_format_of(b""), None);
     }
 
     fn encoded(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {

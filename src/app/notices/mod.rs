@@ -34,7 +34,6 @@ use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub const ENROLLMENT: &str = "enrollment";
@@ -1133,37 +1132,18 @@ pub fn resolve(
 
 // ---------------------------------------------------------------- photos
 
-/// A photo of the posted notice: recognised by its bytes, decoded whole,
-/// kept with its SHA-256 (as the survey photos are).
+/// A photo of the posted notice, already checked (decoded whole) and
+/// written to the photo store by the caller (`app::photos`): the row keeps
+/// its SHA-256, type, size and dimensions (as the survey photos do).
 pub fn add_photo(
     conn: &mut DbConn,
     actor: &Actor,
     now: DateTime<Utc>,
     id: i64,
-    bytes: &[u8],
-    max_bytes: usize,
+    p: &crate::app::photos::Stored,
 ) -> AppResult<PhotoView> {
     actor.require(may_post(actor))?;
-    if bytes.len() > max_bytes {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoTooLarge,
-            format!(
-                "照片过大（{:.1} MB），单张不能超过{} MB",
-                bytes.len() as f64 / 1_048_576.0,
-                max_bytes / 1_048_576
-            ),
-        ));
-    }
-    // Decoded outside the transaction: too slow to hold SQLite's write lock.
-    let Some(content_type) = super::claims::image_type(bytes) else {
-        return Err(AppError::invalid(
-            "photo",
-            ErrorCode::PhotoNotImage,
-            "上传的文件不是照片（只接受JPEG、PNG或WebP图片）",
-        ));
-    };
-    let sha = hex::encode(Sha256::digest(bytes));
+    let sha = p.sha256.as_str();
     super::tx(conn, |conn| {
         let n = scoped(conn, actor, id)?;
         let at = Instant::from_utc(now);
@@ -1171,10 +1151,11 @@ pub fn add_photo(
             conn,
             &rows::NewNoticePhoto {
                 notice_id: n.id,
-                sha256: &sha,
-                content_type,
-                size_bytes: bytes.len() as i64,
-                content: bytes,
+                sha256: sha,
+                content_type: p.content_type,
+                size_bytes: p.size_bytes,
+                width: p.width,
+                height: p.height,
                 uploaded_by: author(actor),
                 created_at: at,
             },
@@ -1186,26 +1167,29 @@ pub fn add_photo(
             "notice",
             n.id,
             None::<&()>,
-            Some(&serde_json::json!({"photo_id": pid, "sha256": sha, "size_bytes": bytes.len()})),
+            Some(&serde_json::json!({"photo_id": pid, "sha256": sha, "size_bytes": p.size_bytes})),
         )?;
         Ok(PhotoView {
             id: pid,
-            sha256: sha.clone(),
-            content_type: content_type.to_string(),
-            size_bytes: bytes.len() as i64,
+            sha256: sha.to_string(),
+            content_type: p.content_type.to_string(),
+            size_bytes: p.size_bytes,
             uploaded_at: at.display(),
         })
     })
 }
 
+/// Where the bytes of a photo of a notice the actor may see are.
 pub fn photo(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
     photo_id: i64,
-) -> AppResult<(String, Vec<u8>)> {
+) -> AppResult<crate::app::photos::Content> {
     let n = scoped(conn, actor, id)?;
-    rows::photo_content(conn, n.id, photo_id)?.ok_or_else(|| AppError::not_found("照片"))
+    rows::photo_content(conn, n.id, photo_id)?
+        .map(crate::app::photos::Content::from_row)
+        .ok_or_else(|| AppError::not_found("照片"))
 }
 
 // ---------------------------------------------------------------- the gates

@@ -20,6 +20,7 @@ pub use manifest::{latest, latest_backup, Backup, Manifest};
 
 use crate::db::{self, Backend};
 use crate::error::{AppError, ErrorCode};
+use crate::photo_store::PhotoStore;
 use chrono::Utc;
 use manifest::{
     complete, stamp, sync_dir, DatabaseKind, PhotoSummary, RestoreCheck, TableDigest,
@@ -47,7 +48,12 @@ fn unwritable(path: &Path, e: impl std::fmt::Display) -> AppError {
 }
 
 /// Back up the database at `url` under `root`; returns the new backup.
-pub fn make(url: &str, root: &Path, progress: Progress) -> Result<Backup, AppError> {
+pub fn make(
+    url: &str,
+    root: &Path,
+    store: Option<&PhotoStore>,
+    progress: Progress,
+) -> Result<Backup, AppError> {
     std::fs::create_dir_all(root).map_err(|e| unwritable(root, e))?;
     // Two backups started in the same second would want the same name.
     let mut created_at = Utc::now();
@@ -61,7 +67,7 @@ pub fn make(url: &str, root: &Path, progress: Progress) -> Result<Backup, AppErr
     let name = stamp(created_at);
     let partial = root.join(format!("{PARTIAL_PREFIX}{name}-{}", std::process::id()));
     std::fs::create_dir(&partial).map_err(|e| unwritable(&partial, e))?;
-    let made = fill(url, root, &partial, &name, created_at, progress);
+    let made = fill(url, root, store, &partial, &name, created_at, progress);
     if made.is_err() {
         let _ = std::fs::remove_dir_all(&partial);
     }
@@ -71,6 +77,7 @@ pub fn make(url: &str, root: &Path, progress: Progress) -> Result<Backup, AppErr
 fn fill(
     url: &str,
     root: &Path,
+    store: Option<&PhotoStore>,
     partial: &Path,
     name: &str,
     created_at: chrono::DateTime<Utc>,
@@ -88,7 +95,7 @@ fn fill(
             (d.tables, d.schema_version, d.photos)
         }
     };
-    photos.new = photos::copy_objects(root).map_err(AppError::Internal)?;
+    photos.new = photos::copy_objects(root, store).map_err(AppError::Internal)?;
     let manifest = Manifest {
         format: FORMAT,
         created_at,
@@ -217,13 +224,13 @@ fn check(backup: &Backup, url: &str, progress: Progress) -> Result<Checked, AppE
 }
 
 /// Restore `backup` into the empty database at `url` (and the empty photo
-/// store at `photo_store`), then compare what is there with the manifest.
+/// photo `store`), then compare what is there with the manifest.
 /// A target that is not empty, of the other kind, or a backup newer than
 /// this program is refused before anything is written.
 pub fn restore(
     backup: &Backup,
     url: &str,
-    photo_store: Option<&Path>,
+    store: Option<&PhotoStore>,
     progress: Progress,
 ) -> Result<Checked, AppError> {
     let m = &backup.manifest;
@@ -254,13 +261,24 @@ pub fn restore(
         DatabaseKind::Sqlite => sqlite::check_empty(url)?,
         DatabaseKind::Postgres => postgres::check_empty(url)?,
     }
+    if let Some(store) = store {
+        if !photos::store_is_empty(store).map_err(AppError::Internal)? {
+            return Err(AppError::conflict(
+                ErrorCode::RestoreTargetNotEmpty,
+                format!(
+                    "照片库{}已有照片：恢复只写入空的照片库，未写入任何内容",
+                    store.location()
+                ),
+            ));
+        }
+    }
     let file = backup.dir.join(m.database.file_name());
     match m.database {
         DatabaseKind::Sqlite => sqlite::restore(&file, url)?,
         DatabaseKind::Postgres => postgres::restore(&file, url)?,
     }
     let root = backup.dir.parent().unwrap_or(Path::new("."));
-    photos::restore_objects(root, photo_store).map_err(AppError::Internal)?;
+    photos::restore_objects(root, store).map_err(AppError::Internal)?;
     check(backup, url, progress)
 }
 

@@ -1,20 +1,17 @@
 //! The photos a backup holds.
 //!
-//! Today every survey, notice and inspection photo is a BLOB in its table,
-//! so the database copy already carries them and the table hashes cover
-//! their bytes; this module only counts them for the manifest.
-//!
-//! TODO(issue 15 item 1, branch s10-photos): when photos move to the
-//! content-addressed `PhotoStore`, `copy_objects` copies each object the
-//! store lists into `<root>/objects/<first two hex>/<sha256>` unless it is
-//! already there (counting those as `new`), and `restore_objects` puts them
-//! back with `PhotoStore::put`, refusing a store that already holds any.
-//! Nothing else in the backup changes: the manifest's `photos` keeps its
-//! shape, and the database part stays as it is.
+//! Photo rows (hash, type, size) are in the database; their bytes are
+//! objects in the content-addressed `PhotoStore` (or, for photos not yet
+//! moved out, still in their row, which the database copy carries).
+//! `copy_objects` copies each object the store lists into
+//! `<root>/objects/<first two hex>/<sha256>` unless it is already there
+//! (those counted as `new`), so a nightly backup copies only the day's
+//! photos; `restore_objects` puts them back into an empty store.
 
 use super::manifest::PhotoSummary;
 use crate::db::DbConn;
 use diesel::prelude::*;
+use crate::photo_store::{checked_hash, hash_of, PhotoStore};
 use std::path::Path;
 
 /// Tables that hold photo bytes today, each with its size column.
@@ -48,14 +45,90 @@ pub fn in_database(conn: &mut DbConn) -> Result<PhotoSummary, String> {
     Ok(out)
 }
 
-/// Copy the photo objects not yet under `<root>/objects`; returns how many
-/// were new. No photo lives outside the database yet (see the module note).
-pub fn copy_objects(_root: &Path) -> Result<u64, String> {
-    Ok(0)
+/// Where a photo object sits in a backup root: `objects/<2 hex>/<64 hex>`,
+/// shared by every backup under that root.
+fn object_path(root: &Path, hash: &str) -> std::path::PathBuf {
+    root.join("objects").join(&hash[..2]).join(hash)
 }
 
-/// Put a backup's photo objects into the photo store at `store`. No photo
-/// lives outside the database yet (see the module note).
-pub fn restore_objects(_root: &Path, _store: Option<&Path>) -> Result<u64, String> {
-    Ok(0)
+/// Copy the store's photo objects not yet under `<root>/objects` (each
+/// checked against its hash, written under a temporary name and renamed);
+/// returns how many were new.
+pub fn copy_objects(root: &Path, store: Option<&PhotoStore>) -> Result<u64, String> {
+    let Some(store) = store else { return Ok(0) };
+    let b = store.blocking()?;
+    let mut new = 0;
+    for hash in b.list().map_err(|e| e.0)? {
+        let Some(hash) = checked_hash(&hash).map(str::to_string) else {
+            continue;
+        };
+        let path = object_path(root, &hash);
+        if path.exists() {
+            continue;
+        }
+        let bytes = b
+            .get(&hash)
+            .map_err(|e| e.0)?
+            .ok_or_else(|| format!("照片{hash}在照片库中列出却读不到"))?;
+        if hash_of(&bytes) != hash {
+            return Err(format!("照片库中的{hash}内容与其SHA-256不符，备份中止"));
+        }
+        let dir = path.parent().unwrap_or(root);
+        std::fs::create_dir_all(dir).map_err(|e| format!("无法创建{}：{e}", dir.display()))?;
+        let tmp = dir.join(format!(".{hash}.partial"));
+        std::fs::write(&tmp, &bytes).map_err(|e| format!("无法写入{}：{e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("无法写入{}：{e}", path.display()))?;
+        new += 1;
+    }
+    Ok(new)
+}
+
+/// True when the store holds no photo (a restore fills only an empty one).
+pub fn store_is_empty(store: &PhotoStore) -> Result<bool, String> {
+    Ok(store.blocking()?.list().map_err(|e| e.0)?.is_empty())
+}
+
+/// Put a backup root's photo objects into `store`, each checked against
+/// its hash; returns how many.
+pub fn restore_objects(root: &Path, store: Option<&PhotoStore>) -> Result<u64, String> {
+    let Some(store) = store else { return Ok(0) };
+    let objects = root.join("objects");
+    if !objects.is_dir() {
+        return Ok(0);
+    }
+    let b = store.blocking()?;
+    let mut n = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(&objects)
+        .map_err(|e| format!("无法读取{}：{e}", objects.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("无法读取{}：{e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for file in files {
+            let Some(hash) = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(checked_hash)
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("无法读取{}：{e}", file.display()))?;
+            if hash_of(&bytes) != hash {
+                return Err(format!("备份中的照片{hash}已损坏（内容与SHA-256不符）"));
+            }
+            b.put(&bytes).map_err(|e| e.0)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

@@ -28,6 +28,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/claims/{id}/photos", web::post().to(photo))
         .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
         .route(
+            "/claims/{id}/photos/{photo_id}/thumb",
+            web::get().to(photo_thumb),
+        )
+        .route(
             "/claims/{id}/approve",
             web::post().to(on_record(StatusCode::OK, claims::approve)),
         )
@@ -168,6 +172,8 @@ async fn survey(api: Bearer, id: web::Path<i64>, body: web::Json<SurveyInput>) -
 #[derive(Deserialize)]
 struct PhotoQuery {
     client_id: Option<String>,
+    /// The SHA-256 of the photo as taken, when the body is a shrunk copy.
+    original_sha256: Option<String>,
 }
 
 async fn photo(
@@ -177,12 +183,12 @@ async fn photo(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let client_id = q.into_inner().client_id.unwrap_or_default();
+    let q = q.into_inner();
     receive_photo(
         &api.state,
         api.actor,
         id.into_inner(),
-        client_id,
+        (q.client_id.unwrap_or_default(), q.original_sha256),
         &req,
         payload,
     )
@@ -191,12 +197,14 @@ async fn photo(
 
 /// A photo for a claim, from the API or the survey page: who may send photos
 /// and whether the claim is theirs to see are settled before the bytes are
-/// read, and the bytes are read no further than the photo limit.
+/// read, and the bytes are read no further than the photo limit. The photo
+/// is checked and thumbnailed off the workers, written to the photo store,
+/// and only then recorded (a row never names a missing object).
 pub(crate) async fn receive_photo(
     state: &AppState,
     actor: Actor,
     id: i64,
-    client_id: String,
+    (client_id, original): (String, Option<String>),
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Reply {
@@ -208,15 +216,22 @@ pub(crate) async fn receive_photo(
     let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
     let code = ErrorCode::PhotoTooLarge;
     let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
+    let stored = crate::web::photos::store(state, body, max, original).await?;
     let now = state.clock.now();
     let r = state
-        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &body, max))
+        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &stored))
         .await?;
     Ok(created_or_ok(r.created, r))
 }
 
 async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
-    let (ct, bytes) = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
-    Ok(HttpResponse::Ok().content_type(ct).body(bytes))
+    let content = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
+    crate::web::photos::original(&api.state, content).await
+}
+
+async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
+    let (id, pid) = path.into_inner();
+    let content = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
+    crate::web::photos::thumb(&api.state, content).await
 }

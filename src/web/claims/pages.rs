@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
-const SURVEY_JS: &str = include_str!("../../../templates/static/survey.js");
+const SURVEY_JS: &str = concat!(
+    include_str!("../../../templates/static/photo_shrink.js"),
+    include_str!("../../../templates/static/survey.js")
+);
 const REPORT_JS: &str = include_str!("../../../templates/static/claim_report.js");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -49,6 +52,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/claims/{id}/photos", web::post().to(photo_upload))
         .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
+        .route(
+            "/claims/{id}/photos/{pid}/thumb",
+            web::get().to(photo_thumb),
+        )
         .route("/claims/{id}/{action}", web::post().to(action));
 }
 
@@ -315,6 +322,7 @@ async fn action(desk: Desk, path: web::Path<(String, String)>, form: Form) -> Pa
 async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "赔案")?;
     let now = desk.state.clock.now();
+    let photo_max_side = desk.state.limits.photo_max_side;
     desk.show_with("claim_survey.html", move |c, a| {
             let d = claims::detail_masked(c, a, id)?;
             if !claims::assigned_surveyor(a, d.claim.adjuster_id, d.claim.co_surveyor_id) {
@@ -327,7 +335,7 @@ async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
                 "status": d.claim.status,
                 "boundary": d.plot_boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
                 "max_distance_m": d.max_distance_m, "tree_count": d.tree_count,
-                "plot_mu": d.claim.plot_mu,
+                "plot_mu": d.claim.plot_mu, "photo_max_side": photo_max_side,
                 "next": claims::next_for_surveyor(c, a, id)?.map(|n| json!({
                     "id": n.id, "claim_no": n.claim_no, "grower_name": n.grower_name,
                     "village_name": n.village_name,
@@ -384,19 +392,32 @@ async fn photo_upload(
     // The token comes in a header, so it is checked before the photo is read.
     let actor = script_user(user, &session, &req)?;
     let client_id = q.get("client_id").cloned().unwrap_or_default();
-    super::api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
+    let original = q.get("original_sha256").cloned();
+    let id = id.into_inner();
+    super::api::receive_photo(&state, actor, id, (client_id, original), &req, payload).await
 }
 
 async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, false).await
+}
+
+async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, true).await
+}
+
+/// A photo of a claim the person may see: its thumbnail or the original.
+async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
     let (id, pid) = path.into_inner();
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
         return desk.error(&AppError::not_found("照片"));
     };
-    match desk.run(move |c, a| claims::photo(c, a, id, pid)).await {
-        Ok((ct, bytes)) => Ok(HttpResponse::Ok()
-            .content_type(ct)
-            .insert_header(("Cache-Control", "private, max-age=86400"))
-            .body(bytes)),
+    let answer = match desk.run(move |c, a| claims::photo(c, a, id, pid)).await {
+        Ok(content) if small => crate::web::photos::thumb(&desk.state, content).await,
+        Ok(content) => crate::web::photos::original(&desk.state, content).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(r) => Ok(r),
         Err(e) => desk.error(&e),
     }
 }

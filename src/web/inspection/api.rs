@@ -25,6 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/inspection/samples/{id}/photos/{photo_id}",
             web::get().to(photo_bytes),
+        )
+        .route(
+            "/inspection/samples/{id}/photos/{photo_id}/thumb",
+            web::get().to(photo_thumb),
         );
 }
 
@@ -66,6 +70,8 @@ async fn result(api: Bearer, id: web::Path<i64>, body: web::Json<ResultInput>) -
 #[derive(Deserialize)]
 struct PhotoQuery {
     client_id: Option<String>,
+    /// The SHA-256 of the photo as taken, when the body is a shrunk copy.
+    original_sha256: Option<String>,
 }
 
 async fn photo(
@@ -75,12 +81,12 @@ async fn photo(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
-    let client_id = q.into_inner().client_id.unwrap_or_default();
+    let q = q.into_inner();
     receive_photo(
         &api.state,
         api.actor,
         id.into_inner(),
-        client_id,
+        (q.client_id.unwrap_or_default(), q.original_sha256),
         &req,
         payload,
     )
@@ -94,7 +100,7 @@ pub(crate) async fn receive_photo(
     state: &AppState,
     actor: Actor,
     id: i64,
-    client_id: String,
+    (client_id, original): (String, Option<String>),
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Reply {
@@ -106,17 +112,26 @@ pub(crate) async fn receive_photo(
     let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
     let code = ErrorCode::PhotoTooLarge;
     let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
+    let stored = crate::web::photos::store(state, body, max, original).await?;
     let now = state.clock.now();
     let r = state
-        .run(move |c| inspection::add_photo(c, &actor, now, id, &client_id, &body, max))
+        .run(move |c| inspection::add_photo(c, &actor, now, id, &client_id, &stored))
         .await?;
     Ok(created_or_ok(r.created, r))
 }
 
 async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
-    let (ct, bytes) = api
+    let content = api
         .run(move |c, a| inspection::photo(c, a, id, pid))
         .await?;
-    Ok(HttpResponse::Ok().content_type(ct).body(bytes))
+    crate::web::photos::original(&api.state, content).await
+}
+
+async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
+    let (id, pid) = path.into_inner();
+    let content = api
+        .run(move |c, a| inspection::photo(c, a, id, pid))
+        .await?;
+    crate::web::photos::thumb(&api.state, content).await
 }

@@ -13,7 +13,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/inspection-sw.js");
-const SCRIPT: &str = include_str!("../../../templates/static/inspection.js");
+const SCRIPT: &str = concat!(
+    include_str!("../../../templates/static/photo_shrink.js"),
+    include_str!("../../../templates/static/inspection.js")
+);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/inspection", web::get().to(list))
@@ -40,6 +43,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/inspection/samples/{id}/photos/{pid}",
             web::get().to(photo_get),
+        )
+        .route(
+            "/inspection/samples/{id}/photos/{pid}/thumb",
+            web::get().to(photo_thumb),
         );
 }
 
@@ -111,12 +118,14 @@ async fn draw(desk: Desk, id: web::Path<String>, form: Form) -> Page {
 
 async fn sample_page(desk: Desk, id: web::Path<String>) -> Page {
     let id = desk.id(&id, "抽样地块")?;
+    let photo_max_side = desk.state.limits.photo_max_side;
     desk.show_with("inspection_sample.html", move |c, a| {
         let d = inspection::sample_detail(c, a, id)?;
         let config = json!({
             "sample_id": d.sample.id, "plot_code": d.sample.plot_code,
             "boundary": d.boundary.as_deref().and_then(|b| serde_json::from_str::<Value>(b).ok()),
             "max_distance_m": d.max_distance_m, "plot_mu": d.sample.current_mu,
+            "photo_max_side": photo_max_side,
         });
         Ok(json!({
             "d": d, "outcomes": pairs(&inspection::OUTCOMES),
@@ -169,19 +178,32 @@ async fn photo_upload(
 ) -> Result<HttpResponse, AppError> {
     let actor = script_user(user, &session, &req)?;
     let client_id = q.get("client_id").cloned().unwrap_or_default();
-    super::api::receive_photo(&state, actor, id.into_inner(), client_id, &req, payload).await
+    let original = q.get("original_sha256").cloned();
+    let id = id.into_inner();
+    super::api::receive_photo(&state, actor, id, (client_id, original), &req, payload).await
 }
 
 async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, false).await
+}
+
+async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, true).await
+}
+
+/// A photo of a sampled plot the person may see: its thumbnail or the original.
+async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
     let (id, pid) = path.into_inner();
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
         return desk.error(&AppError::not_found("照片"));
     };
-    match desk.run(move |c, a| inspection::photo(c, a, id, pid)).await {
-        Ok((ct, bytes)) => Ok(HttpResponse::Ok()
-            .content_type(ct)
-            .insert_header(("Cache-Control", "private, max-age=86400"))
-            .body(bytes)),
+    let answer = match desk.run(move |c, a| inspection::photo(c, a, id, pid)).await {
+        Ok(content) if small => crate::web::photos::thumb(&desk.state, content).await,
+        Ok(content) => crate::web::photos::original(&desk.state, content).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(r) => Ok(r),
         Err(e) => desk.error(&e),
     }
 }

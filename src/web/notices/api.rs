@@ -5,7 +5,7 @@ use crate::app::notices::{self, NoticeFilter, NoticeInput, ObjectionInput, Resol
 use crate::error::{AppError, ErrorCode};
 use crate::web::api::{created, ok, one_of, Reply};
 use crate::web::session::{Bearer, Caller};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notices", web::get().to(list))
@@ -16,6 +16,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/notices/{id}/photos/{photo_id}",
             web::get().to(photo_bytes),
+        )
+        .route(
+            "/notices/{id}/photos/{photo_id}/thumb",
+            web::get().to(photo_thumb),
         )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
@@ -92,17 +96,24 @@ pub(crate) async fn receive_photo(
         says,
     )
     .await?;
+    let stored = crate::web::photos::store(state, body, max, None).await?;
     let now = state.clock.now();
     let p = state
-        .run(move |c| notices::add_photo(c, &actor, now, id, &body, max))
+        .run(move |c| notices::add_photo(c, &actor, now, id, &stored))
         .await?;
     created(p)
 }
 
 async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
     let (id, pid) = path.into_inner();
-    let (ct, bytes) = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
-    Ok(HttpResponse::Ok().content_type(ct).body(bytes))
+    let content = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
+    crate::web::photos::original(&api.state, content).await
+}
+
+async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
+    let (id, pid) = path.into_inner();
+    let content = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
+    crate::web::photos::thumb(&api.state, content).await
 }
 
 async fn object(api: Bearer, id: web::Path<i64>, body: web::Json<ObjectionInput>) -> Reply {

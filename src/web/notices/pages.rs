@@ -8,7 +8,7 @@ use crate::web::form::from_form;
 use crate::web::page::{is_user_error_or_missing, Form, Query};
 use crate::web::upload;
 use actix_multipart::Multipart;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -19,6 +19,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}/sheet.xlsx", web::get().to(sheet))
         .route("/notices/{id}/photos", web::post().to(photo_upload))
         .route("/notices/{id}/photos/{pid}", web::get().to(photo_get))
+        .route(
+            "/notices/{id}/photos/{pid}/thumb",
+            web::get().to(photo_thumb),
+        )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
             "/notices/{id}/objections/{oid}/resolve",
@@ -165,10 +169,14 @@ async fn photo_upload(
                 "请选择公示张贴现场的照片",
             )),
         });
-    let res = match read {
-        Ok(bytes) => {
+    let stored = match read {
+        Ok(bytes) => crate::web::photos::store(&desk.state, bytes, max, None).await,
+        Err(e) => Err(e),
+    };
+    let res = match stored {
+        Ok(p) => {
             let now = desk.state.clock.now();
-            desk.run(move |c, a| notices::add_photo(c, a, now, id, &bytes, max))
+            desk.run(move |c, a| notices::add_photo(c, a, now, id, &p))
                 .await
         }
         Err(e) => Err(e),
@@ -182,15 +190,26 @@ async fn photo_upload(
 }
 
 async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, false).await
+}
+
+async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    photo_answer(desk, path, true).await
+}
+
+/// A photo of a notice the person may see: its thumbnail or the original.
+async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
     let (id, pid) = path.into_inner();
     let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
         return desk.error(&AppError::not_found("照片"));
     };
-    match desk.run(move |c, a| notices::photo(c, a, id, pid)).await {
-        Ok((ct, bytes)) => Ok(HttpResponse::Ok()
-            .content_type(ct)
-            .insert_header(("Cache-Control", "private, max-age=86400"))
-            .body(bytes)),
+    let answer = match desk.run(move |c, a| notices::photo(c, a, id, pid)).await {
+        Ok(content) if small => crate::web::photos::thumb(&desk.state, content).await,
+        Ok(content) => crate::web::photos::original(&desk.state, content).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(r) => Ok(r),
         Err(e) => desk.error(&e),
     }
 }

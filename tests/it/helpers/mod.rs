@@ -45,6 +45,8 @@ pub struct TestDb {
     pub url: String,
     pg_name: Option<String>,
     _dir: Option<tempfile::TempDir>,
+    /// The photo store's directory, the test's own on either backend.
+    pub photos: tempfile::TempDir,
 }
 
 impl TestDb {
@@ -58,6 +60,7 @@ impl TestDb {
                 url,
                 pg_name: None,
                 _dir: Some(dir),
+                photos: tempfile::tempdir().expect("tempdir"),
             }
         }
     }
@@ -79,11 +82,17 @@ impl TestDb {
             url: format!("{}/{name}", pg_base()),
             pg_name: Some(name),
             _dir: None,
+            photos: tempfile::tempdir().expect("tempdir"),
         })
     }
 
     pub fn conn(&self) -> DbConn {
         db::establish(&self.url).expect("connect test database")
+    }
+
+    /// The test's photo store (a directory of its own).
+    pub fn photo_store(&self) -> guobao::photo_store::PhotoStore {
+        guobao::photo_store::PhotoStore::local(self.photos.path()).expect("photo store")
     }
 }
 
@@ -228,7 +237,7 @@ fn spawn_with_clock(clock: Clock) -> TestApp {
         let mut c = pool.get().unwrap();
         seed(&mut c)
     };
-    let address = start_server_with(pool, clock.clone());
+    let address = start_server_full(pool, clock.clone(), Some(db.photo_store()));
     TestApp {
         address,
         db,
@@ -243,6 +252,15 @@ pub fn start_server(pool: db::Pool) -> String {
 }
 
 pub fn start_server_with(pool: db::Pool, clock: Clock) -> String {
+    start_server_full(pool, clock, None)
+}
+
+/// The same with a photo store (`None`: in memory).
+pub fn start_server_full(
+    pool: db::Pool,
+    clock: Clock,
+    photos: Option<guobao::photo_store::PhotoStore>,
+) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let settings = guobao::startup::Settings {
@@ -252,6 +270,7 @@ pub fn start_server_with(pool: db::Pool, clock: Clock) -> String {
         security: Default::default(),
         clock,
         tuning: Default::default(),
+        photos,
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
@@ -642,16 +661,21 @@ pub struct ServerProcess {
     pub address: String,
     /// What the server printed before it said where it listens.
     pub startup_output: String,
+    _photos: tempfile::TempDir,
 }
 
 impl ServerProcess {
     /// `guobao --database-url URL serve --bind 127.0.0.1:0 [extra...]` with `env`.
     pub fn start(url: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
+        // Photos in a directory of the test's own unless the test names one
+        // (PostgreSQL's default, data/photos, would be the source tree's).
+        let photos = tempfile::tempdir().expect("tempdir");
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guobao"))
             .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
             .args(extra)
             .env("RUST_LOG", "warn")
+            .env("GUOBAO_PHOTO_STORE", photos.path())
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -676,6 +700,7 @@ impl ServerProcess {
             child,
             address,
             startup_output,
+            _photos: photos,
         }
     }
 
