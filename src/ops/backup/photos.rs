@@ -10,8 +10,8 @@
 
 use super::manifest::PhotoSummary;
 use crate::db::DbConn;
-use diesel::prelude::*;
 use crate::photo_store::{checked_hash, hash_of, PhotoStore};
+use diesel::prelude::*;
 use std::path::Path;
 
 /// Tables that hold photo bytes today, each with its size column.
