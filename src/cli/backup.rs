@@ -106,7 +106,9 @@ fn verify(found: &Backup, url: &str, json: bool, made: Option<serde_json::Value>
     };
     if json {
         let mut out = made.unwrap_or_else(|| json!({"dir": found.dir}));
-        out["restore_check"] = json!(check);
+        if let Some(o) = out.as_object_mut() {
+            o.insert("restore_check".into(), json!(check));
+        }
         println!("{out}");
     } else if check.ok {
         println!("恢复校验通过：{}", check.detail);

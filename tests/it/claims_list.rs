@@ -73,7 +73,11 @@ fn the_claims_list_searches_sorts_pages_and_totals_within_reach() {
     ] {
         let r = uw.get(&format!("/api/v1/claims?q={}", enc(&q)));
         assert_eq!(r.status, 200, "{q}: {}", r.body);
-        assert_eq!(claim_nos(&r.body), [want.claim_no.clone()], "claims?q={q}");
+        assert_eq!(
+            claim_nos(&r.body),
+            std::slice::from_ref(&want.claim_no),
+            "claims?q={q}"
+        );
         assert_eq!(r.body["total"], 1);
         assert_eq!(r.body["totals"]["claims"], 1);
     }

@@ -48,7 +48,9 @@ pub fn in_database(conn: &mut DbConn) -> Result<PhotoSummary, String> {
 /// Where a photo object sits in a backup root: `objects/<2 hex>/<64 hex>`,
 /// shared by every backup under that root.
 fn object_path(root: &Path, hash: &str) -> std::path::PathBuf {
-    root.join("objects").join(&hash[..2]).join(hash)
+    root.join("objects")
+        .join(hash.get(..2).unwrap_or("00"))
+        .join(hash)
 }
 
 /// Copy the store's photo objects not yet under `<root>/objects` (each
