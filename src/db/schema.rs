@@ -667,3 +667,19 @@ diesel::table! {
         duplicate_reason -> Nullable<Text>,
     }
 }
+
+// ---- server faults answered with a 5xx (migration 2026-12-05-000018_error_events)
+
+diesel::table! {
+    error_events (id) {
+        id -> BigInt,
+        at -> Text,
+        request_id -> Text,
+        method -> Text,
+        route -> Text,
+        status -> Integer,
+        code -> Text,
+        message -> Text,
+        user_id -> Nullable<BigInt>,
+    }
+}

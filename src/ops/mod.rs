@@ -1,4 +1,6 @@
 //! Operations: what keeps a county's server safe to run for years
-//! (issue 15). `backup`: copies, manifests, retention, restore and its test.
+//! (issue 15). `backup`: copies, manifests, retention, restore and its test;
+//! `disk`: free space.
 
 pub mod backup;
+pub mod disk;
