@@ -169,6 +169,10 @@ pub struct Ops {
     pub min_free_bytes: u64,
     /// Where the last backup is looked for (the same as `Config::backup_dir`).
     pub backup_dir: std::path::PathBuf,
+    /// Front proxies whose `X-Forwarded-For` names the client
+    /// (`GUOBAO_TRUSTED_PROXIES`, comma-separated addresses, e.g. `127.0.0.1`
+    /// for nginx on the same machine); empty: the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Default of `GUOBAO_MIN_FREE_DISK_MB`.
@@ -325,7 +329,19 @@ impl Config {
         {
             return Err("GUOBAO_METRICS_TOKEN 太短：至少16个字符".into());
         }
+        let mut trusted_proxies = Vec::new();
+        for part in get("GUOBAO_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            trusted_proxies.push(part.parse().map_err(|_| {
+                format!("设置 GUOBAO_TRUSTED_PROXIES 无效：{part} 不是IP地址（多个地址用逗号分隔）")
+            })?);
+        }
         let ops = Ops {
+            trusted_proxies,
             metrics_token,
             min_free_bytes: number("GUOBAO_MIN_FREE_DISK_MB", 0, 100_000_000)?
                 .unwrap_or(DEFAULT_MIN_FREE_DISK_MB)
@@ -382,6 +398,31 @@ mod tests {
         assert_eq!(c.security.session_idle, Duration::from_secs(1800));
         assert_eq!(c.server, ServerTuning::default());
         assert_eq!(c.database_url(), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn operations_settings_are_read_and_bad_ones_refused() {
+        let c = read(&[
+            ("GUOBAO_METRICS_TOKEN", "0123456789abcdef"),
+            ("GUOBAO_MIN_FREE_DISK_MB", "2048"),
+            ("GUOBAO_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+            ("GUOBAO_BACKUP_DIR", "/var/backups/guobao"),
+        ])
+        .unwrap();
+        assert_eq!(c.ops.metrics_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(c.ops.min_free_bytes, 2048 * MIB as u64);
+        assert_eq!(c.ops.trusted_proxies.len(), 2);
+        assert_eq!(
+            c.ops.backup_dir,
+            std::path::PathBuf::from("/var/backups/guobao")
+        );
+        let d = read(&[]).unwrap();
+        assert_eq!(d.ops.min_free_bytes, DEFAULT_MIN_FREE_DISK_MB * 1024 * 1024);
+        assert!(d.ops.trusted_proxies.is_empty() && d.ops.metrics_token.is_none());
+        let short = read(&[("GUOBAO_METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(short.contains("GUOBAO_METRICS_TOKEN"), "{short}");
+        let bad = read(&[("GUOBAO_TRUSTED_PROXIES", "nginx")]).unwrap_err();
+        assert!(bad.contains("GUOBAO_TRUSTED_PROXIES"), "{bad}");
     }
 
     #[test]

@@ -104,10 +104,11 @@ pub fn prepare_database_sized(
     if let db::provision::Provisioned::Created(name) = db::provision::ensure_database(url)? {
         log::info!("已创建PostgreSQL数据库“{name}”");
     }
-    let pool = db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+    let pool = db::pool(url, size, lock_wait)
+        .map_err(|e| format!("无法连接数据库 {}：{e}", db::redacted(url)))?;
     let mut conn = pool
         .get()
-        .map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
+        .map_err(|e| format!("无法连接数据库 {}：{e}", db::redacted(url)))?;
     db::migrate(&mut conn)?;
     Ok(pool)
 }

@@ -10,7 +10,7 @@ pub fn run(config: &Config) -> ExitCode {
     let url = config.database_url();
     match startup::prepare_database(url) {
         Ok(_) => {
-            println!("数据库已是最新：{url}");
+            println!("数据库已是最新：{}", guobao::db::redacted(url));
             ExitCode::SUCCESS
         }
         Err(e) => fail(&AppError::Internal(e), false),

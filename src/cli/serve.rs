@@ -68,7 +68,10 @@ pub fn run(bind: &str, demo: bool, config: &Config) -> ExitCode {
         .as_ref()
         .map(|p| p.location().to_string())
         .unwrap_or_default();
-    println!("果保已启动：http://{shown}/  数据库：{url}  照片存储：{photos}");
+    println!(
+        "果保已启动：http://{shown}/  数据库：{}  照片存储：{photos}",
+        db::redacted(url)
+    );
     let result = actix_web::rt::System::new()
         .block_on(async move { startup::run(pool, listener, settings)?.await });
     match result {

@@ -255,6 +255,20 @@ pub fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
     format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}").into()
 }
 
+/// The URL as it may be printed or logged: a password in it replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
 /// See [`with_connect_timeout`].
 pub const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
 
@@ -495,4 +509,21 @@ pub fn sqlite_written_ids(
     .get_result::<Last>(c)?
     .n;
     Ok((found == count).then_some(first..=last))
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn a_password_never_reaches_the_log() {
+        assert_eq!(
+            super::redacted("postgres://guobao:s3cr:et@db:5432/g?sslmode=require"),
+            "postgres://guobao:***@db:5432/g?sslmode=require"
+        );
+        assert_eq!(
+            super::redacted("postgres://guobao@db/g"),
+            "postgres://guobao@db/g"
+        );
+        assert_eq!(super::redacted("sqlite://data/g.db"), "sqlite://data/g.db");
+        assert_eq!(super::redacted("g.db"), "g.db");
+    }
 }

@@ -98,7 +98,11 @@ pub fn ensure_database(url: &str) -> Result<Provisioned, String> {
     let target = PgTarget::parse(url);
     let missing = first.contains("does not exist") && first.contains("database");
     let Some(target) = target.filter(|_| missing) else {
-        return Err(format!("无法连接PostgreSQL（{url}）：{}", first.trim()));
+        return Err(format!(
+            "无法连接PostgreSQL（{}）：{}",
+            super::redacted(url),
+            first.trim()
+        ));
     };
     if !plain_name(target.database) {
         return Err(format!(

@@ -72,7 +72,44 @@ pub async fn log_out(state: &AppState, session: &Session) {
 
 /// The peer address of a request, kept on the actor for the audit trail.
 pub fn client_addr(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.ops.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get_all("X-Forwarded-For")
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    Some(client_of(peer, &forwarded, trusted).to_string())
+}
+
+/// The address a request came from. Behind a front proxy (nginx) every
+/// connection comes from the proxy: when the peer is one of the configured
+/// proxies (`GUOBAO_TRUSTED_PROXIES`), the client is the right-most address
+/// in `X-Forwarded-For` that is not itself a trusted proxy. Addresses left
+/// of that were written by the client and are not believed. Without
+/// configured proxies the header is ignored, so no one can choose the
+/// address the login lockout counts and the audit log records.
+pub fn client_of(
+    peer: std::net::IpAddr,
+    forwarded_for: &str,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// A logged-in person on a page, and whether they must change their password
@@ -95,9 +132,19 @@ impl FromRequest for PageUser {
                 return Ok(PageUser(None, false));
             };
             let (security, now) = (state.security, state.clock.now());
-            let user = state
+            let looked_up = state
                 .run(move |c| crate::app::sessions::user_of(c, &security, &key, now))
-                .await?;
+                .await;
+            // A page, not JSON, when the session cannot be looked up (the
+            // database is away): the person sees the Chinese message and
+            // the request id on the usual error page.
+            let user = match looked_up {
+                Ok(u) => u,
+                Err(e) => {
+                    let page = crate::web::page::error_page(&state, &session, None, &e);
+                    return Err(actix_web::error::InternalError::from_response(e, page).into());
+                }
+            };
             if let Some(u) = &user {
                 crate::web::observe::set_user(u.actor.user_id);
             }
@@ -244,5 +291,44 @@ impl Caller {
         F: FnOnce(&mut crate::db::DbConn, &Actor) -> crate::error::AppResult<T> + Send + 'static,
     {
         self.state.run_as(&self.actor, f).await
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::client_of;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_from_a_trusted_proxy_only() {
+        let proxy = ip("127.0.0.1");
+        let trusted = [proxy];
+        // No proxy configured: the peer, whatever the header says.
+        assert_eq!(client_of(proxy, "203.0.113.7", &[]), proxy);
+        // From the proxy: the address it appended.
+        assert_eq!(client_of(proxy, "203.0.113.7", &trusted), ip("203.0.113.7"));
+        // A client's own header before the proxy's entry is not believed.
+        assert_eq!(
+            client_of(proxy, "10.9.9.9, 203.0.113.7", &trusted),
+            ip("203.0.113.7")
+        );
+        // Not from the proxy: the header is ignored.
+        assert_eq!(
+            client_of(ip("198.51.100.2"), "203.0.113.7", &trusted),
+            ip("198.51.100.2")
+        );
+        // Garbage or nothing: the proxy itself.
+        assert_eq!(client_of(proxy, "not-an-ip", &trusted), proxy);
+        assert_eq!(client_of(proxy, "", &trusted), proxy);
+        // Two proxies in a row.
+        let two = [proxy, ip("10.0.0.5")];
+        assert_eq!(
+            client_of(proxy, "203.0.113.9, 10.0.0.5", &two),
+            ip("203.0.113.9")
+        );
     }
 }

@@ -488,6 +488,10 @@ fn the_server_rides_out_a_database_outage() {
         acknowledged.push(body["id"].as_i64().unwrap());
     }
 
+    let desk = browser_at(&address);
+    desk.login("station_a");
+    assert_eq!(desk.get("/").status, 200);
+
     relay.cut();
     let outage = Instant::now();
     let mut refused = 0;
@@ -518,6 +522,11 @@ fn the_server_rides_out_a_database_outage() {
     let (status, _, body) = get(&format!("{address}/readyz"));
     assert_eq!(status, 503, "{body}");
     assert_eq!(get(&format!("{address}/healthz")).0, 200);
+    // A person at a desk gets a page in Chinese with the request id, not JSON.
+    let page = desk.get("/");
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains("数据库暂时无法连接"), "{}", page.body);
+    assert!(page.body.contains("请求编号"), "{}", page.body);
 
     relay.restore();
     let back = Instant::now();
@@ -546,4 +555,48 @@ fn the_server_rides_out_a_database_outage() {
         .unwrap();
     acknowledged.sort_unstable();
     assert_eq!(stored, acknowledged);
+}
+
+/// Behind nginx every connection comes from 127.0.0.1: with the proxy
+/// configured, the audit log records the address nginx forwarded; without
+/// it, a client's `X-Forwarded-For` changes nothing.
+#[test]
+fn the_client_address_behind_a_trusted_proxy() {
+    for (trusted, expected) in [
+        (vec!["127.0.0.1".parse().unwrap()], "203.0.113.7"),
+        (vec![], "127.0.0.1"),
+    ] {
+        let (db, address) = spawn_with_ops(guobao::config::Ops {
+            trusted_proxies: trusted,
+            ..Default::default()
+        });
+        let v: Value = Client::new()
+            .post(format!("{address}/api/v1/session"))
+            .json(&json!({"username": "station_a", "password": PASSWORD}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = v["token"].as_str().unwrap().to_string();
+        let r = Client::new()
+            .post(format!("{address}/api/v1/growers"))
+            .bearer_auth(&token)
+            .header("X-Forwarded-For", "203.0.113.7")
+            .json(
+                &json!({"name": "代理后的农户", "id_number": id_number("19800101", 7),
+                          "phone": "13800000000", "bank_name": "信用社",
+                          "bank_account": "6228480000000000001", "village_code": "532999101201"}),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        use guobao::db::schema::audit_log as a;
+        let client: Option<String> = a::table
+            .filter(a::entity.eq("grower"))
+            .order(a::id.desc())
+            .select(a::client_addr)
+            .first(&mut db.conn())
+            .unwrap();
+        assert_eq!(client.as_deref(), Some(expected));
+    }
 }
