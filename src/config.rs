@@ -153,6 +153,9 @@ pub struct Config {
     /// Where `guobao backup` writes and the health checks look
     /// (`GUOBAO_BACKUP_DIR`, default [`DEFAULT_BACKUP_DIR`]).
     pub backup_dir: Option<std::path::PathBuf>,
+    /// The server's TLS certificate (PEM) whose expiry the monthly inspection
+    /// reports (`GUOBAO_TLS_CERT`); `None`: not configured.
+    pub tls_cert: Option<std::path::PathBuf>,
 }
 
 /// How many threads and database connections the server uses.
@@ -300,6 +303,10 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .map(Into::into),
             photo_store: get("GUOBAO_PHOTO_STORE").filter(|v| !v.trim().is_empty()),
+            tls_cert: get("GUOBAO_TLS_CERT")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             security,
             server,
             secret_key,

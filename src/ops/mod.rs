@@ -1,6 +1,7 @@
 //! Operations: what keeps a county's server safe to run for years
 //! (issue 15). `backup`: copies, manifests, retention, restore and its test;
-//! `disk`: free space.
+//! `disk`: free space; `inspect`: the monthly inspection (按月巡检).
 
 pub mod backup;
 pub mod disk;
+pub mod inspect;
