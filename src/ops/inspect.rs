@@ -250,8 +250,11 @@ impl Places {
     /// `s3://` URL, or `memory`).
     pub fn new(config: &Config, photo_location: &str) -> Places {
         let local = !photo_location.contains("://") && photo_location != "memory";
+        let root = config.backup_dir();
         Places {
-            backup_root: config.backup_dir(),
+            // Absolute, so the report says where it looked whatever the
+            // working directory of the reader.
+            backup_root: std::path::absolute(&root).unwrap_or(root),
             photo_dir: local.then(|| PathBuf::from(photo_location)),
             tls_cert: config.tls_cert.clone(),
         }
@@ -644,10 +647,7 @@ fn backup_section(root: &Path, now: DateTime<Utc>) -> BackupSection {
     let (status, note) = if age_hours >= BACKUP_MISSING_DAYS * 24 {
         (
             Status::Abnormal,
-            format!(
-                "最近一次备份在{when}，已有{}天没有备份",
-                age_hours / 24
-            ),
+            format!("最近一次备份在{when}，已有{}天没有备份", age_hours / 24),
         )
     } else if test == RestoreTest::Failed {
         (
@@ -746,7 +746,9 @@ fn login_section(conn: &mut DbConn, start: &str, end: &str) -> AppResult<LoginSe
     for (action, entity, after, addr) in &rows {
         if action == "login_failed" {
             failures += 1;
-            *by_name.entry(field(after, "username").unwrap_or_default()).or_default() += 1;
+            *by_name
+                .entry(field(after, "username").unwrap_or_default())
+                .or_default() += 1;
             if let Some(a) = addr {
                 addresses.insert(a.clone());
             }
@@ -874,7 +876,7 @@ fn survey_section(
     s.on_time_percent = percent(s.on_time, s.on_time + s.late + s.overdue);
     let share = s
         .on_time_percent
-        .map_or_else(|| "无到期赔案".to_string(), |p| format!("{p}%"));
+        .map_or_else(|| "无（没有到期的赔案）".to_string(), |p| format!("{p}%"));
     let note = format!(
         "本月报案{}件：按时查勘{}件，超时查勘{}件，逾期未查勘{}件；按时率{share}",
         s.reported, s.on_time, s.late, s.overdue
@@ -942,8 +944,7 @@ fn payment_section(conn: &mut DbConn, as_of: NaiveDate) -> AppResult<PaymentSect
             continue;
         }
         let due_on = due_on.unwrap_or_default();
-        let days = crate::domain::time::read_day(&due_on)
-            .map_or(0, |d| (as_of - d).num_days());
+        let days = crate::domain::time::read_day(&due_on).map_or(0, |d| (as_of - d).num_days());
         owed_total = owed_total.saturating_add(owed);
         list.push(OverduePayment {
             claim_no: no,
@@ -1228,11 +1229,7 @@ fn disk_section(db_file: Option<&Path>, places: &Places) -> DiskSection {
             Err(e) => unread.push(format!("{what}{}：{e}", path.display())),
         }
     }
-    let worst = out
-        .iter()
-        .map(|p| p.status)
-        .max()
-        .unwrap_or(Status::Normal);
+    let worst = out.iter().map(|p| p.status).max().unwrap_or(Status::Normal);
     let status = if unread.is_empty() {
         worst
     } else {
@@ -1286,10 +1283,7 @@ fn certificate_section(path: Option<&Path>, now: DateTime<Utc>) -> CertificateSe
                     format!("证书将于{when}到期，还剩{days}天"),
                 )
             } else {
-                (
-                    Status::Normal,
-                    format!("证书将于{when}到期，还剩{days}天"),
-                )
+                (Status::Normal, format!("证书将于{when}到期，还剩{days}天"))
             };
             CertificateSection {
                 judged: judged(status, note),
@@ -1424,14 +1418,22 @@ pub fn lines(r: &Inspection) -> Vec<Line> {
         "被锁定",
         or_none((!r.logins.locked.is_empty()).then(|| r.logins.locked.join("、"))),
     );
-    add(s, "自助查询锁定次数", Figure::Int(r.logins.self_service_lockouts));
+    add(
+        s,
+        "自助查询锁定次数",
+        Figure::Int(r.logins.self_service_lockouts),
+    );
     let s = "24小时查勘";
     add(s, "本月报案", Figure::Int(r.surveys.reported));
     add(s, "按时查勘", Figure::Int(r.surveys.on_time));
     add(s, "超时查勘", Figure::Int(r.surveys.late));
     add(s, "逾期未查勘", Figure::Int(r.surveys.overdue));
     add(s, "未到期未查勘", Figure::Int(r.surveys.pending));
-    add(s, "报案即拒赔（不需查勘）", Figure::Int(r.surveys.declined_unsurveyed));
+    add(
+        s,
+        "报案即拒赔（不需查勘）",
+        Figure::Int(r.surveys.declined_unsurveyed),
+    );
     add(
         s,
         "按时率",
@@ -1472,9 +1474,10 @@ pub fn lines(r: &Inspection) -> Vec<Line> {
         add(
             s,
             "最近一次",
+            // The route stays in the JSON: the page shows no API paths.
             text(format!(
-                "{} {} {} {}（请求编号 {}）",
-                e.at, e.method, e.route, e.status, e.request_id
+                "{}，状态码{}，请求编号 {}",
+                e.at, e.status, e.request_id
             )),
         );
     }
@@ -1490,12 +1493,14 @@ pub fn lines(r: &Inspection) -> Vec<Line> {
     add(
         s,
         "增长",
-        or_none(r.storage.growth_bytes.map(|g| {
-            match r.storage.growth_percent {
-                Some(p) => format!("{}（{p}%）", signed_size(g)),
-                None => signed_size(g),
-            }
-        })),
+        or_none(
+            r.storage
+                .growth_bytes
+                .map(|g| match r.storage.growth_percent {
+                    Some(p) => format!("{}（{p}%）", signed_size(g)),
+                    None => signed_size(g),
+                }),
+        ),
     );
     let s = "磁盘剩余空间";
     for p in &r.disk.places {
@@ -1563,7 +1568,10 @@ mod tests {
         let dec = Month::parse("2026-12").unwrap();
         assert_eq!(dec.next().to_string(), "2027-01");
         assert_eq!(Month::parse("2027-1").unwrap().previous(), dec);
-        assert_eq!(Month::parse("2028-02").unwrap().last_day().to_string(), "2028-02-29");
+        assert_eq!(
+            Month::parse("2028-02").unwrap().last_day().to_string(),
+            "2028-02-29"
+        );
         // 2026-11-30 16:30 UTC is already December in China.
         assert_eq!(Month::containing(at("2026-11-30T16:30:00Z")), dec);
         assert_eq!(
@@ -1575,14 +1583,25 @@ mod tests {
     #[test]
     fn only_real_months_up_to_now_are_accepted() {
         let now = at("2026-11-15T04:00:00Z");
-        for bad in ["2026-13", "2026-00", "abc", "2026-1-1", "26-11", "２０２６-11", "2026-"] {
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "abc",
+            "2026-1-1",
+            "26-11",
+            "２０２６-11",
+            "2026-",
+        ] {
             let e = month_asked(Some(bad), now).unwrap_err();
             assert!(matches!(e, AppError::Validation(_)), "{bad}");
             assert!(e.messages().join("").contains("巡检月份"), "{bad}");
         }
         let e = month_asked(Some("2026-12"), now).unwrap_err();
         assert!(e.messages().join("").contains("还没有到"));
-        assert_eq!(month_asked(Some("2026-11"), now).unwrap().to_string(), "2026-11");
+        assert_eq!(
+            month_asked(Some("2026-11"), now).unwrap().to_string(),
+            "2026-11"
+        );
         assert_eq!(month_asked(None, now).unwrap().to_string(), "2026-10");
         assert_eq!(month_asked(Some(" "), now).unwrap().to_string(), "2026-10");
     }

@@ -128,19 +128,30 @@ fn seed_claims(app: &TestApp, m: Month) -> Seeded {
     // Reported on the 3rd at 10:00 China time (02:00 UTC), due 24 h later.
     let reported = m.start() + Duration::days(2) + Duration::hours(10);
     let due = reported + Duration::hours(24);
-    let set_survey = |c: &mut guobao::db::DbConn, id: i64, status: &str, surveyed: Option<String>| {
-        diesel::update(claims::table.find(id))
-            .set((
-                claims::status.eq(status),
-                claims::reported_at.eq(text(reported)),
-                claims::survey_due_at.eq(text(due)),
-                claims::surveyed_at.eq(surveyed),
-            ))
-            .execute(c)
-            .unwrap();
-    };
-    set_survey(&mut c, ids[0], "surveyed", Some(text(reported + Duration::hours(20))));
-    set_survey(&mut c, ids[1], "surveyed", Some(text(reported + Duration::hours(30))));
+    let set_survey =
+        |c: &mut guobao::db::DbConn, id: i64, status: &str, surveyed: Option<String>| {
+            diesel::update(claims::table.find(id))
+                .set((
+                    claims::status.eq(status),
+                    claims::reported_at.eq(text(reported)),
+                    claims::survey_due_at.eq(text(due)),
+                    claims::surveyed_at.eq(surveyed),
+                ))
+                .execute(c)
+                .unwrap();
+        };
+    set_survey(
+        &mut c,
+        ids[0],
+        "surveyed",
+        Some(text(reported + Duration::hours(20))),
+    );
+    set_survey(
+        &mut c,
+        ids[1],
+        "surveyed",
+        Some(text(reported + Duration::hours(30))),
+    );
     set_survey(&mut c, ids[2], "dispatched", None);
     let last = m.last_day();
     let agreed = |c: &mut guobao::db::DbConn, id: i64, on: NaiveDate, payout: i64| {
@@ -283,8 +294,22 @@ fn the_month_is_inspected_figure_by_figure() {
     let cert_dir = tempfile::tempdir().unwrap();
     let cert = cert_dir.path().join("cert.pem");
     let o = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
-        .args(["-nodes", "-days", "20", "-subj", "/CN=guobao-test", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args([
+            "-nodes",
+            "-days",
+            "20",
+            "-subj",
+            "/CN=guobao-test",
+            "-keyout",
+        ])
         .arg(cert_dir.path().join("key.pem"))
         .arg("-out")
         .arg(&cert)
@@ -301,7 +326,10 @@ fn the_month_is_inspected_figure_by_figure() {
     let before = cli.json(month.previous());
     assert!(before["storage"]["previous_bytes"].is_null(), "{before}");
     assert!(
-        before["storage"]["note"].as_str().unwrap().contains("没有巡检记录"),
+        before["storage"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("没有巡检记录"),
         "{before}"
     );
 
@@ -382,9 +410,18 @@ fn the_month_is_inspected_figure_by_figure() {
     // Disk: the database (SQLite), photo and backup directories, read.
     let places = r["disk"]["places"].as_array().unwrap();
     let whats: Vec<&str> = places.iter().map(|p| p["what"].as_str().unwrap()).collect();
-    assert!(whats.contains(&"照片目录") && whats.contains(&"备份目录"), "{whats:?}");
-    assert_eq!(whats.contains(&"数据库目录"), backend() == "sqlite", "{whats:?}");
-    assert!(places.iter().all(|p| p["total_bytes"].as_u64().unwrap() > 0));
+    assert!(
+        whats.contains(&"照片目录") && whats.contains(&"备份目录"),
+        "{whats:?}"
+    );
+    assert_eq!(
+        whats.contains(&"数据库目录"),
+        backend() == "sqlite",
+        "{whats:?}"
+    );
+    assert!(places
+        .iter()
+        .all(|p| p["total_bytes"].as_u64().unwrap() > 0));
 
     // The certificate runs out in 20 days: 注意.
     let c = &r["certificate"];
@@ -402,9 +439,15 @@ fn the_month_is_inspected_figure_by_figure() {
     assert_eq!(l["accounts"], 2, "{l}");
     assert_eq!(l["lockouts"], 1, "{l}");
     assert_eq!(l["locked"], serde_json::json!(["用户名 station_b"]));
-    assert_eq!(l["top_accounts"][0], serde_json::json!({"name": "station_b", "count": 5}));
+    assert_eq!(
+        l["top_accounts"][0],
+        serde_json::json!({"name": "station_b", "count": 5})
+    );
     assert_eq!(l["status"], "attention");
-    assert_eq!(now_report["errors"]["total"], 1, "the fault of the next month");
+    assert_eq!(
+        now_report["errors"]["total"], 1,
+        "the fault of the next month"
+    );
 
     // A backup never restore-tested: 注意; tested and passed: 正常; a newer
     // one whose test failed: 异常.
@@ -438,7 +481,10 @@ fn the_month_is_inspected_figure_by_figure() {
     assert_eq!(b["backup"]["status"], "abnormal", "{}", b["backup"]);
     assert!(b["backup"]["note"].as_str().unwrap().contains("9天"));
     assert_eq!(b["certificate"]["configured"], false);
-    assert!(b["certificate"]["note"].as_str().unwrap().contains("未配置"));
+    assert!(b["certificate"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("未配置"));
 
     // Each run replaced the month's record.
     assert_eq!(stored_rows(&app, month), 1);
@@ -447,7 +493,12 @@ fn the_month_is_inspected_figure_by_figure() {
     let o = cli.run(&["--month", &month.to_string()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    for expected in ["月度巡检", "【24小时查勘】异常", "按时率：33.3%", &seeded.unsurveyed] {
+    for expected in [
+        "月度巡检",
+        "【24小时查勘】异常",
+        "按时率：33.3%",
+        &seeded.unsurveyed,
+    ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
 
@@ -458,7 +509,10 @@ fn the_month_is_inspected_figure_by_figure() {
     assert!(o.status.success(), "{}", stderr(&o));
     let sheets = workbook(&std::fs::read(&file).unwrap());
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, vec!["巡检汇总", "巡检明细", "逾期未付赔款", "系统错误"]);
+    assert_eq!(
+        names,
+        vec!["巡检汇总", "巡检明细", "逾期未付赔款", "系统错误"]
+    );
     let summary = &sheets[0].1;
     assert_eq!(row_with(summary, "24小时查勘", "异常").len(), 3);
     row_with(summary, "赔款支付时限", "异常");
