@@ -892,6 +892,13 @@ fn survey_section(
     Ok(s)
 }
 
+/// Rounded half away from zero to one decimal, and always written with it ("100.0").
+fn one_decimal(p: Decimal) -> Decimal {
+    let mut p = p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    p.rescale(1);
+    p
+}
+
 /// part ÷ whole in percent, one decimal (half away from zero); `None` when whole is 0.
 pub fn percent(part: i64, whole: i64) -> Option<Decimal> {
     if whole <= 0 {
@@ -900,7 +907,7 @@ pub fn percent(part: i64, whole: i64) -> Option<Decimal> {
     Decimal::from(part)
         .checked_mul(Decimal::ONE_HUNDRED)?
         .checked_div(Decimal::from(whole))
-        .map(|p| p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero))
+        .map(one_decimal)
 }
 
 // ---- payments ----
@@ -1253,9 +1260,7 @@ fn u64_percent(part: u64, whole: u64) -> Decimal {
     Decimal::from(part)
         .checked_mul(Decimal::ONE_HUNDRED)
         .and_then(|p| p.checked_div(Decimal::from(whole)))
-        .map_or(Decimal::ZERO, |p| {
-            p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
-        })
+        .map_or(Decimal::ZERO, one_decimal)
 }
 
 // ---- certificate ----
@@ -1612,6 +1617,9 @@ mod tests {
         assert_eq!(percent(1, 3).unwrap().to_string(), "33.3");
         assert_eq!(percent(1, 8).unwrap().to_string(), "12.5");
         assert_eq!(percent(3, 3).unwrap().to_string(), "100.0");
+        assert_eq!(percent(1, 2000).unwrap().to_string(), "0.1");
+        assert_eq!(percent(1, 2001).unwrap().to_string(), "0.0");
+        assert_eq!(u64_percent(1, 4).to_string(), "25.0");
         assert_eq!(percent(0, 0), None);
     }
 
