@@ -148,14 +148,14 @@ pub struct Config {
     /// a directory or an `s3://bucket/prefix` URL; `None`: beside the SQLite
     /// file, or `data/photos` for PostgreSQL (`photo_store::location_for`).
     pub photo_store: Option<String>,
+    /// The server's TLS certificate (PEM) whose expiry the monthly inspection
+    /// reports (`GUOBAO_TLS_CERT`); `None`: not configured.
+    pub tls_cert: Option<std::path::PathBuf>,
     /// The server's tuning; `None` keeps the defaults of `startup`.
     pub server: ServerTuning,
     /// Where `guobao backup` writes and the health checks look
     /// (`GUOBAO_BACKUP_DIR`, default [`DEFAULT_BACKUP_DIR`]).
     pub backup_dir: Option<std::path::PathBuf>,
-    /// The server's TLS certificate (PEM) whose expiry the monthly inspection
-    /// reports (`GUOBAO_TLS_CERT`); `None`: not configured.
-    pub tls_cert: Option<std::path::PathBuf>,
 }
 
 /// How many threads and database connections the server uses.
@@ -303,10 +303,6 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .map(Into::into),
             photo_store: get("GUOBAO_PHOTO_STORE").filter(|v| !v.trim().is_empty()),
-            tls_cert: get("GUOBAO_TLS_CERT")
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
             security,
             server,
             secret_key,
@@ -321,6 +317,10 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            tls_cert: get("GUOBAO_TLS_CERT")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
         })
     }
 }
