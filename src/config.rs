@@ -148,6 +148,9 @@ pub struct Config {
     /// a directory or an `s3://bucket/prefix` URL; `None`: beside the SQLite
     /// file, or `data/photos` for PostgreSQL (`photo_store::location_for`).
     pub photo_store: Option<String>,
+    /// The server's TLS certificate (PEM) whose expiry the monthly inspection
+    /// reports (`GUOBAO_TLS_CERT`); `None`: not configured.
+    pub tls_cert: Option<std::path::PathBuf>,
     /// The server's tuning; `None` keeps the defaults of `startup`.
     pub server: ServerTuning,
     /// Where `guobao backup` writes and the health checks look
@@ -369,6 +372,10 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            tls_cert: get("GUOBAO_TLS_CERT")
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
         })
     }
 }

@@ -94,5 +94,6 @@ fn main() -> ExitCode {
         Command::Backup(args) => cli::backup::run(args, &config),
         Command::Restore(args) => cli::restore::run(args, &config),
         Command::Photos { command } => cli::photos::run(command, &config),
+        Command::Inspect(args) => cli::inspect::run(args, &config),
     }
 }

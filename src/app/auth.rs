@@ -437,31 +437,37 @@ pub fn log_in(
             })
         }
         user => {
-            let locked = throttle::failed(conn, sec, a.now, &limits)?;
             let user_id = user.as_ref().map_or(0, |u| u.id);
-            crate::app::audit::record(
-                conn,
-                &system,
-                "login_failed",
-                "user",
-                user_id,
-                None::<&()>,
-                Some(&serde_json::json!({ "username": name })),
-            )?;
-            for key in locked {
+            // The lock and its audit row commit together: every lock the
+            // monthly inspection counts is one that happened, and none is
+            // left without its row.
+            crate::app::tx(conn, |conn| {
+                let locked = throttle::failed(conn, sec, a.now, &limits)?;
                 crate::app::audit::record(
                     conn,
                     &system,
-                    "lockout",
+                    "login_failed",
                     "user",
                     user_id,
                     None::<&()>,
-                    Some(&serde_json::json!({
-                        "key": key,
-                        "minutes": sec.lockout_duration.as_secs() / 60,
-                    })),
+                    Some(&serde_json::json!({ "username": name })),
                 )?;
-            }
+                for key in locked {
+                    crate::app::audit::record(
+                        conn,
+                        &system,
+                        "lockout",
+                        "user",
+                        user_id,
+                        None::<&()>,
+                        Some(&serde_json::json!({
+                            "key": key,
+                            "minutes": sec.lockout_duration.as_secs() / 60,
+                        })),
+                    )?;
+                }
+                Ok(())
+            })?;
             Err(AppError::LoginFailed)
         }
     }

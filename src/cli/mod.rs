@@ -10,6 +10,7 @@ pub mod demo;
 pub mod eligibility;
 pub mod export;
 pub mod import;
+pub mod inspect;
 pub mod migrate;
 pub mod photos;
 pub mod policies;
@@ -134,6 +135,23 @@ pub enum Command {
         #[command(subcommand)]
         command: PhotosCommand,
     },
+    /// The monthly inspection (按月巡检): backups and their restore test, the
+    /// audit chain, failed logins, survey and payment deadlines, errors,
+    /// database size, disk and certificate; kept as the month's record.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// The month, YYYY-MM (China time); the previous full month by default.
+    #[arg(long)]
+    pub month: Option<String>,
+    /// The report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as .xlsx.
+    #[arg(short, long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]

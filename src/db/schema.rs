@@ -683,3 +683,15 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
     }
 }
+
+// ---- the monthly inspection's record (migration 2026-12-05-000019_ops_inspections)
+
+diesel::table! {
+    ops_inspections (id) {
+        id -> BigInt,
+        month -> Text,
+        computed_at -> Text,
+        db_bytes -> BigInt,
+        report_json -> Text,
+    }
+}

@@ -108,10 +108,13 @@ pub enum Action {
     /// The fraud and quality checks report (风险核查). Not the adjuster's:
     /// it judges the adjusters' own surveys and reaches past their claims.
     ViewChecks,
+    /// The monthly operations inspection (按月巡检): backups, the audit
+    /// chain, logins, deadlines, errors, disk — the system's own health.
+    ViewOperations,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::EditEnrollment,
         Action::CollectPremium,
         Action::Underwrite,
@@ -134,6 +137,7 @@ impl Action {
         Action::RedrawInspection,
         Action::RecordInspection,
         Action::ViewChecks,
+        Action::ViewOperations,
     ];
 }
 
@@ -284,6 +288,7 @@ const TABLE: &[(Action, &[(Role, Reach)])] = &[
             (R::Finance, County),
         ],
     ),
+    (A::ViewOperations, &[(R::Admin, County)]),
 ];
 
 /// How far `role` may do `action`, or `None` when it may not at all.
@@ -350,6 +355,7 @@ mod tests {
         (A::RedrawInspection, "CC----"),
         (A::RecordInspection, "-C-CC-"),
         (A::ViewChecks, "CCTC-C"),
+        (A::ViewOperations, "C-----"),
     ];
 
     #[test]

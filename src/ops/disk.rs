@@ -7,6 +7,21 @@ use std::path::Path;
 /// holds `path` (the nearest existing ancestor when `path` does not exist
 /// yet, as a photo directory before its first photo).
 pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    space(path).map(|s| s.free)
+}
+
+/// The file system that holds a path: what may still be written, and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes an unprivileged process may still write.
+    pub free: u64,
+    /// The file system's size in bytes.
+    pub total: u64,
+}
+
+/// [`free_bytes`] with the file system's size (the monthly inspection judges
+/// the share left as well as the bytes).
+pub fn space(path: &Path) -> std::io::Result<Space> {
     let mut at = path.to_path_buf();
     while !at.exists() {
         if !at.pop() || at.as_os_str().is_empty() {
@@ -15,7 +30,10 @@ pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
         }
     }
     let st = rustix::fs::statvfs(&at).map_err(std::io::Error::from)?;
-    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+    Ok(Space {
+        free: st.f_bavail.saturating_mul(st.f_frsize),
+        total: st.f_blocks.saturating_mul(st.f_frsize),
+    })
 }
 
 #[cfg(test)]
@@ -28,5 +46,7 @@ mod tests {
         let later = super::free_bytes(&dir.path().join("a/b/c")).unwrap();
         // The same file system: within what other processes wrote meanwhile.
         assert!(later.abs_diff(here) < 1 << 30, "{here} {later}");
+        let s = super::space(dir.path()).unwrap();
+        assert!(s.total >= s.free && s.total > 0, "{s:?}");
     }
 }

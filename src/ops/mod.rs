@@ -1,8 +1,10 @@
 //! Operations: what keeps a county's server safe to run for years
 //! (issue 15). `backup`: copies, manifests, retention, restore and its test;
-//! `disk`: free space; `metrics`: `/metrics`; `ready`: `/readyz`.
+//! `disk`: free space; `inspect`: the monthly inspection (按月巡检);
+//! `metrics`: `/metrics`; `ready`: `/readyz`.
 
 pub mod backup;
 pub mod disk;
+pub mod inspect;
 pub mod metrics;
 pub mod ready;

@@ -126,6 +126,7 @@ const TEMPLATES: &[(&str, &str)] = template_list!(
     "audit_entry.html",
     "confirm.html",
     "finance_batch_confirm.html",
+    "inspect.html",
 );
 
 pub const CSS: &str = include_str!("../../templates/static/app.css");

@@ -59,6 +59,9 @@ fn nav(actor: &Actor) -> Vec<Value> {
     if actor.may(crate::app::Action::ManageAccounts) {
         items.push(json!({"href": "/accounts", "label": "账号管理"}));
     }
+    if actor.may(crate::app::Action::ViewOperations) {
+        items.push(json!({"href": "/admin/inspect", "label": "巡检"}));
+    }
     // A menu longer than one desktop row keeps its last entries under 更多.
     if items.len() > MENU_ROW {
         for item in items.iter_mut().skip(MENU_ROW - 1) {

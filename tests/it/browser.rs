@@ -394,6 +394,7 @@ fn every_page_of_every_role_fits_a_tablet_and_speaks_chinese() {
         "/finance",
         "/audit",
         "/accounts",
+        "/admin/inspect",
     ] {
         assert!(
             out.contains(&format!(" {page} ")),

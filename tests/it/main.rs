@@ -30,6 +30,7 @@ mod home;
 mod import;
 mod import_web;
 mod input_rules;
+mod inspect;
 mod inspection;
 mod lists;
 mod migrations;

@@ -2,6 +2,7 @@
 //! the admin's account API (`/api/v1/users`, in `api`).
 
 pub(crate) mod api;
+pub(crate) mod inspect;
 
 use crate::app::auth::NewAccount;
 use crate::app::{accounts, areas, sessions, Actor, Role};
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/accounts/{id}/tokens/revoke",
             web::post().to(account_revoke),
         );
+    inspect::configure(cfg);
 }
 
 /// The admin's routes inside `/api/v1`.
