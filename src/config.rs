@@ -153,7 +153,26 @@ pub struct Config {
     /// Where `guobao backup` writes and the health checks look
     /// (`GUOBAO_BACKUP_DIR`, default [`DEFAULT_BACKUP_DIR`]).
     pub backup_dir: Option<std::path::PathBuf>,
+    /// `/metrics` and `/readyz` settings.
+    pub ops: Ops,
 }
+
+/// What the health and metrics endpoints need beyond the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ops {
+    /// A bearer token a Prometheus server sends to read `/metrics`
+    /// (`GUOBAO_METRICS_TOKEN`, at least 16 characters); without it only an
+    /// administrator (session or API token) may.
+    pub metrics_token: Option<String>,
+    /// `/readyz` fails when the database's or the photo store's file system
+    /// has less free space than this (`GUOBAO_MIN_FREE_DISK_MB`, default 1024).
+    pub min_free_bytes: u64,
+    /// Where the last backup is looked for (the same as `Config::backup_dir`).
+    pub backup_dir: std::path::PathBuf,
+}
+
+/// Default of `GUOBAO_MIN_FREE_DISK_MB`.
+pub const DEFAULT_MIN_FREE_DISK_MB: u64 = 1024;
 
 /// How many threads and database connections the server uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -293,12 +312,32 @@ impl Config {
                     .map_or(d.self_service.answer_floor, Duration::from_millis),
             },
         };
+        let backup_dir: Option<std::path::PathBuf> = get("GUOBAO_BACKUP_DIR")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(Into::into);
+        let metrics_token = get("GUOBAO_METRICS_TOKEN")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.chars().count() < 16)
+        {
+            return Err("GUOBAO_METRICS_TOKEN 太短：至少16个字符".into());
+        }
+        let ops = Ops {
+            metrics_token,
+            min_free_bytes: number("GUOBAO_MIN_FREE_DISK_MB", 0, 100_000_000)?
+                .unwrap_or(DEFAULT_MIN_FREE_DISK_MB)
+                .saturating_mul(1024 * 1024),
+            backup_dir: backup_dir
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BACKUP_DIR.into()),
+        };
         Ok(Config {
             database_url: get("DATABASE_URL"),
-            backup_dir: get("GUOBAO_BACKUP_DIR")
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
+            backup_dir,
+            ops,
             photo_store: get("GUOBAO_PHOTO_STORE").filter(|v| !v.trim().is_empty()),
             security,
             server,

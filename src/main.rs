@@ -26,9 +26,46 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `RUST_LOG` filters as usual (default `info`). In JSON each line is one
+/// object: time, level, target and the message; a request line's fields
+/// (request_id, user_id, method, path, route, status, ms) are its own keys.
+fn init_logging(format: cli::LogFormat) {
+    use std::io::Write;
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if format == cli::LogFormat::Json {
+        guobao::web::observe::set_json_lines(true);
+        builder.format(|buf, record| {
+            let message = record.args().to_string();
+            let mut line = serde_json::Map::new();
+            line.insert(
+                "ts".into(),
+                chrono::Utc::now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    .into(),
+            );
+            line.insert("level".into(), record.level().as_str().into());
+            line.insert("target".into(), record.target().into());
+            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&message) {
+                Ok(fields) if record.target() == "guobao::request" => line.extend(fields),
+                _ => {
+                    line.insert("message".into(), message.into());
+                }
+            }
+            writeln!(buf, "{}", serde_json::Value::Object(line))
+        });
+        // A panic's report is a log line too (the default hook writes
+        // plain text to stderr, which would break a JSON log).
+        std::panic::set_hook(Box::new(|info| {
+            log::error!(target: "guobao::panic", "{info}");
+        }));
+    }
+    builder.init();
+}
+
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let config = match guobao::config::Config::from_env() {
         Ok(c) => c
             .with_database_url(cli.database_url)

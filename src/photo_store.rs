@@ -192,6 +192,30 @@ impl PhotoStore {
         &self.location
     }
 
+    /// The local directory the store writes to (not for S3 or memory).
+    pub fn local_dir(&self) -> Option<std::path::PathBuf> {
+        (!self.location.contains("://") && self.location != "memory")
+            .then(|| std::path::PathBuf::from(&self.location))
+    }
+
+    /// Write, read back and delete a small object: the store takes writes
+    /// (`/readyz`). The probe's key is outside the photo and thumbnail trees.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        let key = Key::from("readyz/probe");
+        let body = crate::db::now_text().into_bytes();
+        self.store
+            .put(&key, PutPayload::from(body.clone()))
+            .await
+            .map_err(failed)?;
+        let back = self.read(&key).await?;
+        let _ = self.store.delete(&key).await;
+        if back.as_deref() == Some(body.as_slice()) {
+            Ok(())
+        } else {
+            Err(StoreError("照片存储写入后读出的内容不一致".into()))
+        }
+    }
+
     /// Store the bytes under their hash and return the hash. The same bytes
     /// are one object: when it already exists nothing is written.
     pub async fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {

@@ -9,7 +9,7 @@ use actix_web::body::BoxBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web as aweb, App, HttpServer};
 use futures_util::FutureExt;
 use std::net::TcpListener;
@@ -33,6 +33,8 @@ pub struct Settings {
     /// Where photo bytes go (`PhotoStore::open`); `None` keeps them in
     /// memory only, for tests that send no photos.
     pub photos: Option<crate::photo_store::PhotoStore>,
+    /// `/metrics` token, disk threshold for `/readyz`, backup root.
+    pub ops: crate::config::Ops,
 }
 
 impl Settings {
@@ -59,6 +61,7 @@ impl Settings {
             limits: config.limits,
             tuning: config.server,
             photos: None,
+            ops: config.ops.clone(),
         }
     }
 }
@@ -98,6 +101,9 @@ pub fn prepare_database_sized(
     size: Option<u32>,
 ) -> Result<Pool, String> {
     let size = size.unwrap_or_else(|| default_pool_size(db::backend_of(url)));
+    if let db::provision::Provisioned::Created(name) = db::provision::ensure_database(url)? {
+        log::info!("已创建PostgreSQL数据库“{name}”");
+    }
     let pool = db::pool(url, size, lock_wait).map_err(|e| format!("无法连接数据库 {url}：{e}"))?;
     let mut conn = pool
         .get()
@@ -142,6 +148,7 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
     if let Some(photos) = settings.photos.clone() {
         state.photos = photos;
     }
+    state.ops = settings.ops.clone();
     let hsts = settings.secure_cookies;
     let state = aweb::Data::new(state);
     let server = HttpServer::new(move || {
@@ -173,7 +180,9 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
                         "default-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; img-src 'self' data: blob:",
                     )),
             )
-            .wrap(Logger::new("%a \"%r\" %s %T"))
+            // Outermost: the request id, the log line and the metrics see
+            // every answer, the guards' errors included.
+            .wrap_fn(web::observe::call)
             .app_data(state.clone())
             // Any JSON body outside the API's own settings: refused in the
             // project's error shape, never an empty 400/413.

@@ -45,8 +45,23 @@ pub struct Cli {
     /// file; `data/photos` for PostgreSQL.
     #[arg(long, global = true, env = "GUOBAO_PHOTO_STORE")]
     pub photo_store: Option<String>,
+    /// Log lines as text (default) or as one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        env = "GUOBAO_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]

@@ -11,6 +11,7 @@ pub mod models;
 pub mod notices;
 pub mod photos;
 pub mod policies;
+pub mod provision;
 pub mod schema;
 pub mod scope;
 pub mod stored;
@@ -20,6 +21,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -31,8 +34,135 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The connection pool and what it has seen of the database: whether the
+/// last attempt to reach it failed, and how long requests waited for a
+/// connection (for `/metrics`). Derefs to the r2d2 pool, so `pool.get()`
+/// works as before; request handlers take [`Pool::checkout`].
+#[derive(Clone, Debug)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    watch: Arc<Watch>,
+    url: Arc<str>,
+}
+
+impl std::ops::Deref for Pool {
+    type Target = r2d2::Pool<Manager>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+/// How long a request waits for a connection while the database is known
+/// to be unreachable: long enough to notice it has come back, short enough
+/// that a page answers "数据库暂时无法连接" at once instead of after 30 s.
+pub const DOWN_WAIT: Duration = Duration::from_secs(1);
+
+impl Pool {
+    /// The database URL the pool connects to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What the pool has seen (database reachable, waits, time-outs).
+    pub fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    /// A connection for a request. While the last attempt to reach the
+    /// database failed, wait at most [`DOWN_WAIT`] and answer
+    /// `database_unavailable`; otherwise wait up to [`POOL_WAIT`] and answer
+    /// `busy` when every connection stayed taken.
+    pub fn checkout(&self) -> Result<PooledConn, crate::error::AppError> {
+        // In slices of DOWN_WAIT, so that a request already waiting when the
+        // database goes away is answered as soon as the pool finds out.
+        let started = std::time::Instant::now();
+        loop {
+            let waited = started.elapsed();
+            let slice = DOWN_WAIT.min(POOL_WAIT.saturating_sub(waited));
+            match self.inner.get_timeout(slice) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if self.watch.is_down() => {
+                    return Err(crate::error::AppError::Unavailable(e.to_string()))
+                }
+                Err(e) if waited + slice >= POOL_WAIT => {
+                    self.watch.timeouts.fetch_add(1, Ordering::Relaxed);
+                    return Err(crate::error::AppError::Pool(e.to_string()));
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Shared by the pool's connection manager and event handler.
+#[derive(Debug, Default)]
+pub struct Watch {
+    down: AtomicBool,
+    /// Times the database became unreachable since start.
+    outages: AtomicU64,
+    checkouts: AtomicU64,
+    /// Checkouts that had to wait for a connection (longer than 1 ms).
+    waits: AtomicU64,
+    wait_micros: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl Watch {
+    /// The last attempt to reach the database failed.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    fn mark(&self, down: bool) {
+        let was = self.down.swap(down, Ordering::Relaxed);
+        if down && !was {
+            self.outages.fetch_add(1, Ordering::Relaxed);
+            log::error!("数据库无法连接，新的请求将立即得到503，恢复后自动重连");
+        } else if was && !down {
+            log::warn!("数据库已恢复连接");
+        }
+    }
+
+    /// Counters for `/metrics`: (outages, checkouts, waits, seconds waited, time-outs).
+    pub fn counters(&self) -> WatchCounters {
+        WatchCounters {
+            outages: self.outages.load(Ordering::Relaxed),
+            checkouts: self.checkouts.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
+            wait_seconds: self.wait_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WatchCounters {
+    pub outages: u64,
+    pub checkouts: u64,
+    pub waits: u64,
+    pub wait_seconds: f64,
+    pub timeouts: u64,
+}
+
+#[derive(Debug)]
+struct Events(Arc<Watch>);
+
+impl r2d2::HandleEvent for Events {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        let w = &self.0;
+        w.checkouts.fetch_add(1, Ordering::Relaxed);
+        let waited = event.duration();
+        if waited > Duration::from_millis(1) {
+            w.waits.fetch_add(1, Ordering::Relaxed);
+            w.wait_micros.fetch_add(
+                u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -62,6 +192,7 @@ pub fn sqlite_path(url: &str) -> &str {
 pub struct Manager {
     url: String,
     lock_wait: Duration,
+    watch: Arc<Watch>,
 }
 
 impl Manager {
@@ -69,6 +200,7 @@ impl Manager {
         Manager {
             url: url.to_string(),
             lock_wait,
+            watch: Arc::default(),
         }
     }
 }
@@ -86,8 +218,8 @@ pub fn establish_with(url: &str, lock_wait: Duration) -> Result<DbConn, diesel::
     let ms = lock_wait.as_millis().max(1);
     match backend_of(url) {
         Backend::Postgres => {
-            let mut c =
-                PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+            let mut c = PgConnection::establish(&with_connect_timeout(url))
+                .map_err(diesel::r2d2::Error::ConnectionError)?;
             c.batch_execute(&format!("SET lock_timeout = {ms}"))
                 .map_err(diesel::r2d2::Error::QueryError)?;
             Ok(DbConn::Postgresql(c))
@@ -112,12 +244,28 @@ pub fn establish_with(url: &str, lock_wait: Duration) -> Result<DbConn, diesel::
     }
 }
 
+/// libpq waits for a TCP connection as long as the operating system lets
+/// it (minutes, when a switch-over or a cable leaves packets unanswered).
+/// A URL that does not say `connect_timeout` gets 5 s.
+pub fn with_connect_timeout(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.contains("connect_timeout=") {
+        return url.into();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}").into()
+}
+
+/// See [`with_connect_timeout`].
+pub const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
+
 impl r2d2::ManageConnection for Manager {
     type Connection = DbConn;
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
-        establish_with(&self.url, self.lock_wait)
+        let conn = establish_with(&self.url, self.lock_wait);
+        self.watch.mark(conn.is_err());
+        conn
     }
 
     /// On checkout: the connection holds no transaction that a previous user
@@ -133,9 +281,11 @@ impl r2d2::ManageConnection for Manager {
         }
         match conn {
             DbConn::Sqlite(_) => Ok(()),
-            DbConn::Postgresql(_) => conn
-                .batch_execute("SELECT 1")
-                .map_err(diesel::r2d2::Error::QueryError),
+            DbConn::Postgresql(_) => {
+                let answered = conn.batch_execute("SELECT 1");
+                self.watch.mark(answered.is_err());
+                answered.map_err(diesel::r2d2::Error::QueryError)
+            }
         }
     }
 
@@ -166,11 +316,22 @@ pub const POOL_WAIT: Duration = Duration::from_secs(30);
 pub const LOCK_WAIT: Duration = Duration::from_secs(20);
 
 pub fn pool(url: &str, size: u32, lock_wait: Duration) -> Result<Pool, r2d2::Error> {
-    r2d2::Pool::builder()
+    let manager = Manager::new(url, lock_wait);
+    let watch = manager.watch.clone();
+    // `build_unchecked`: opening the connections is the pool's own work, in
+    // the background; `prepare_database` checks the database once, quickly,
+    // with its own message, instead of waiting 30 s here.
+    let inner = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(POOL_WAIT)
         .test_on_check_out(true)
-        .build(Manager::new(url, lock_wait))
+        .event_handler(Box::new(Events(watch.clone())))
+        .build_unchecked(manager);
+    Ok(Pool {
+        inner,
+        watch,
+        url: url.into(),
+    })
 }
 
 pub fn backend(conn: &DbConn) -> Backend {
@@ -192,6 +353,15 @@ pub fn migrate(conn: &mut DbConn) -> Result<usize, String> {
     // Rows written before the audit chain existed are chained once.
     audit_chain::chain_existing(conn).map_err(|e| format!("审计日志建链失败：{e}"))?;
     Ok(ran)
+}
+
+/// Migrations this binary has that the database has not run (`/readyz`).
+pub fn pending_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let pending = match conn {
+        DbConn::Postgresql(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    pending.map_err(|e| e.to_string())
 }
 
 /// UTC timestamp as stored: ISO 8601 text sorts in time order on both backends.

@@ -108,6 +108,7 @@ error_codes! {
     DamagedTreesInvalid = "damaged_trees_invalid": "请填写受损株数（0或正整数）",
     DamagedTreesTooMany = "damaged_trees_too_many": "受损株数超过地块登记的株数",
     DatabaseNotEmpty = "database_not_empty": "数据库中已有行政区划数据，演示数据只能载入空数据库",
+    DatabaseUnavailable = "database_unavailable": "数据库暂时无法连接，本次操作没有保存，系统会自动重连，请稍后重试",
     DateInFuture = "date_in_future": "交付日期不能晚于今天",
     DateInvalid = "date_invalid": "日期格式应为YYYY-MM-DD",
     DeclineUnconfirmed = "decline_unconfirmed": "审核结果为拒赔，请先确认",

@@ -61,6 +61,11 @@ pub enum AppError {
     /// simply be sent again. 503 with `Retry-After`.
     #[error("系统繁忙，请稍后重试：{0}")]
     Busy(String),
+    /// The database cannot be reached (stopped, restarting, switching over
+    /// to a standby, the network between): nothing was written, and the
+    /// server reconnects by itself. 503 with `Retry-After`.
+    #[error("数据库暂时无法连接：{0}")]
+    Unavailable(String),
     /// A bug met at run time; the transaction was rolled back.
     #[error("内部错误（已回滚）：{0}")]
     Panicked(String),
@@ -105,6 +110,7 @@ impl AppError {
             AppError::Conflict { code, .. } => *code,
             AppError::Db(_) | AppError::Internal(_) => ErrorCode::Internal,
             AppError::Pool(_) | AppError::Busy(_) => ErrorCode::Busy,
+            AppError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             AppError::Panicked(_) => ErrorCode::InternalPanic,
         }
     }
@@ -119,6 +125,7 @@ impl AppError {
                 | AppError::Panicked(_)
                 | AppError::Pool(_)
                 | AppError::Busy(_)
+                | AppError::Unavailable(_)
         )
     }
 
@@ -132,6 +139,11 @@ impl AppError {
             AppError::Pool(_) | AppError::Busy(_) => {
                 vec![format!(
                     "系统繁忙，本次操作没有保存，请{RETRY_AFTER_SECS}秒后重试"
+                )]
+            }
+            AppError::Unavailable(_) => {
+                vec![format!(
+                    "数据库暂时无法连接，本次操作没有保存。系统会自动重连，请{RETRY_AFTER_SECS}秒后重试；如持续出现，请联系管理员"
                 )]
             }
             other => vec![other.to_string()],
@@ -162,6 +174,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(_, ref info) if is_lock_wait(info.message()) => {
                 AppError::Busy(info.message().to_string())
             }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            Error::DatabaseError(_, ref info) if is_connection_lost(info.message()) => {
+                AppError::Unavailable(info.message().to_string())
+            }
             // PostgreSQL refuses a NUL in text. Every entry path checks text
             // first; this is the net under a lookup field that was missed.
             Error::DatabaseError(_, ref info)
@@ -185,6 +203,26 @@ fn is_lock_wait(message: &str) -> bool {
         || message.contains("database table is locked")
         || message.contains("deadlock detected")
         || message.contains("lock timeout")
+}
+
+/// Messages of a connection the database server dropped or never answered
+/// (libpq's wording): the request is not the cause, and a retry once the
+/// server is back will do.
+fn is_connection_lost(message: &str) -> bool {
+    [
+        "server closed the connection",
+        "terminating connection due to administrator command",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "in a read-only transaction",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl From<r2d2::Error> for AppError {

@@ -19,7 +19,9 @@ impl AppError {
             AppError::Db(_) | AppError::Internal(_) | AppError::Panicked(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            AppError::Pool(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Pool(_) | AppError::Busy(_) | AppError::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -37,6 +39,19 @@ struct ErrorBody<'a> {
     message: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     fields: &'a [FieldError],
+    /// The request's id (`X-Request-Id`), to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
+impl AppError {
+    /// The note the request log and `error_events` read off the response.
+    pub fn note(&self) -> crate::web::observe::ErrorNote {
+        crate::web::observe::ErrorNote {
+            code: self.code().as_str(),
+            detail: self.to_string(),
+        }
+    }
 }
 
 impl ResponseError for AppError {
@@ -45,9 +60,6 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status().is_server_error() {
-            log::error!("{self:?}");
-        }
         let mut reply = HttpResponse::build(self.status());
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             reply.insert_header(("Retry-After", RETRY_AFTER_SECS.to_string()));
@@ -55,11 +67,14 @@ impl ResponseError for AppError {
         if let AppError::Locked { retry_after_secs } = self {
             reply.insert_header(("Retry-After", retry_after_secs.to_string()));
         }
-        reply.json(ErrorBody {
+        let mut res = reply.json(ErrorBody {
             error: self.code().as_str(),
             message: self.messages().join("；"),
             fields: self.fields(),
-        })
+            request_id: crate::web::observe::request_id(),
+        });
+        res.extensions_mut().insert(self.note());
+        res
     }
 }
 
@@ -144,6 +159,7 @@ mod fault_tests {
             AppError::Panicked("x".into()),
             AppError::Pool("x".into()),
             AppError::Busy("x".into()),
+            AppError::Unavailable("x".into()),
             AppError::Db(diesel::result::Error::NotFound),
         ];
         for e in cases {

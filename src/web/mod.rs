@@ -19,6 +19,8 @@ pub mod import;
 pub mod inspection;
 pub(crate) mod listing;
 pub mod notices;
+pub mod observe;
+pub mod ops;
 pub mod page;
 pub mod photos;
 pub mod plots;
@@ -52,6 +54,14 @@ pub struct AppState {
     pub security: crate::config::Security,
     /// Photo bytes by SHA-256 (in memory until start-up sets the configured one).
     pub photos: crate::photo_store::PhotoStore,
+    /// `/metrics` token, disk threshold, backup root.
+    pub ops: crate::config::Ops,
+    /// Counted as requests are answered (`/metrics`).
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// Server faults waiting to be written to `error_events`.
+    pub faults: Arc<observe::Faults>,
+    /// When this server started (`/healthz`).
+    pub started: std::time::Instant,
 }
 
 macro_rules! template_list {
@@ -205,6 +215,10 @@ impl AppState {
             limits: crate::config::Limits::default(),
             security: crate::config::Security::default(),
             photos: crate::photo_store::PhotoStore::in_memory(),
+            ops: crate::config::Ops::default(),
+            metrics: Arc::default(),
+            faults: Arc::default(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -216,7 +230,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.checkout()?;
             // A panic stops here: it becomes a 500 with its own code, the
             // use case's transaction has already been rolled back by `app::tx`,
             // and the connection returns to the pool only if it is clean
@@ -350,10 +364,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .body(HOME_JS)
         }),
     )
-    .route(
-        "/healthz",
-        web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-    )
     // Browsers ask for it on every first visit; no icon, and no 404 in the log.
     .route(
         "/favicon.ico",
@@ -363,6 +373,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .finish()
         }),
     );
+    ops::configure(cfg);
     page::configure(cfg);
     // Before the policy pages: "/policies/{id}/{action}" would take the path.
     print::configure(cfg);

@@ -122,10 +122,7 @@ pub(crate) fn error_page(
     actor: Option<&Actor>,
     err: &AppError,
 ) -> HttpResponse {
-    if err.status().is_server_error() {
-        log::error!("{err:?}");
-    }
-    page(
+    let mut res = page(
         state,
         session,
         actor,
@@ -135,8 +132,11 @@ pub(crate) fn error_page(
             "title": match err.status().as_u16() { 404 => "未找到", 403 => "无权访问", _ => "出错了" },
             "code": err.code(),
             "messages": err.messages(),
+            "request_id": crate::web::observe::request_id(),
         }),
-    )
+    );
+    res.extensions_mut().insert(err.note());
+    res
 }
 
 pub(crate) fn redirect(to: &str) -> HttpResponse {

@@ -98,6 +98,9 @@ impl FromRequest for PageUser {
             let user = state
                 .run(move |c| crate::app::sessions::user_of(c, &security, &key, now))
                 .await?;
+            if let Some(u) = &user {
+                crate::web::observe::set_user(u.actor.user_id);
+            }
             match user {
                 Some(u) => Ok(PageUser(
                     Some(u.actor.from_client(client)),
@@ -137,9 +140,13 @@ impl FromRequest for ApiUser {
                 return Err(AppError::Unauthenticated);
             };
             let now = state.clock.now();
-            state
+            let actor = state
                 .run(move |c| crate::app::auth::actor_by_token(c, &token, now))
-                .await?
+                .await?;
+            if let Some(a) = &actor {
+                crate::web::observe::set_user(a.user_id);
+            }
+            actor
                 .map(|a| ApiUser(a.from_client(client)))
                 .ok_or(AppError::Unauthenticated)
         })
@@ -187,14 +194,23 @@ impl Bearer {
         let token = self.token.clone();
         let client = self.client.clone();
         let now = self.state.clock.now();
-        self.state
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let user = seen.clone();
+        let out = self
+            .state
             .run(move |c| {
                 let actor = crate::app::auth::actor_by_token(c, &token, now)?
                     .ok_or(AppError::Unauthenticated)?
                     .from_client(client);
+                user.store(actor.user_id, std::sync::atomic::Ordering::Relaxed);
                 f(c, &actor)
             })
-            .await
+            .await;
+        match seen.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => {}
+            id => crate::web::observe::set_user(id),
+        }
+        out
     }
 }
 

@@ -35,6 +35,7 @@ mod lists;
 mod migrations;
 mod notices;
 mod openapi;
+mod ops;
 mod pages;
 mod photo_store;
 mod policies;

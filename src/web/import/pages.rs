@@ -205,6 +205,13 @@ async fn import_commit(desk: Desk, id: web::Path<String>, form: Form) -> Page {
     let res = desk
         .run(move |c, a| import::commit_upload(c, a, id, options))
         .await;
+    if let Ok(rep) = &res {
+        let c = &rep.counts;
+        let rows = c.new + c.changed + c.unchanged;
+        desk.state
+            .metrics
+            .import(u64::try_from(rows).unwrap_or(u64::MAX));
+    }
     desk.done(res, |rep| {
         let c = &rep.counts;
         let message = format!(

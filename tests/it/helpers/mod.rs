@@ -33,7 +33,7 @@ pub fn backend() -> String {
     b
 }
 
-fn pg_base() -> String {
+pub fn pg_base() -> String {
     std::env::var("GUOBAO_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
@@ -262,7 +262,6 @@ pub fn start_server_full(
     photos: Option<guobao::photo_store::PhotoStore>,
 ) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let settings = guobao::startup::Settings {
         limits: Default::default(),
         secret_key: None,
@@ -271,7 +270,18 @@ pub fn start_server_full(
         clock,
         tuning: Default::default(),
         photos,
+        ops: Default::default(),
     };
+    start_server_settings(pool, listener, settings)
+}
+
+/// Start the server on `listener` with these settings.
+pub fn start_server_settings(
+    pool: db::Pool,
+    listener: std::net::TcpListener,
+    settings: guobao::startup::Settings,
+) -> String {
+    let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             guobao::startup::run(pool, listener, settings)
@@ -667,6 +677,16 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// `guobao --database-url URL serve --bind 127.0.0.1:0 [extra...]` with `env`.
     pub fn start(url: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_with_stderr(url, extra, env, std::process::Stdio::null())
+    }
+
+    /// The same, with the server's log (stderr) going to `stderr`.
+    pub fn start_with_stderr(
+        url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        stderr: std::process::Stdio,
+    ) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         // Photos in a directory of the test's own unless the test names one
         // (PostgreSQL's default, data/photos, would be the source tree's).
@@ -678,7 +698,7 @@ impl ServerProcess {
             .env("GUOBAO_PHOTO_STORE", photos.path())
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
