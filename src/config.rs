@@ -176,6 +176,8 @@ pub struct Ops {
     /// (`GUOBAO_TRUSTED_PROXIES`, comma-separated addresses, e.g. `127.0.0.1`
     /// for nginx on the same machine); empty: the header is ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The certificate whose expiry the monthly inspection reports (`GUOBAO_TLS_CERT`).
+    pub tls_cert: Option<std::path::PathBuf>,
 }
 
 /// Default of `GUOBAO_MIN_FREE_DISK_MB`.
@@ -343,7 +345,12 @@ impl Config {
                 format!("设置 GUOBAO_TRUSTED_PROXIES 无效：{part} 不是IP地址（多个地址用逗号分隔）")
             })?);
         }
+        let tls_cert: Option<std::path::PathBuf> = get("GUOBAO_TLS_CERT")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(Into::into);
         let ops = Ops {
+            tls_cert: tls_cert.clone(),
             trusted_proxies,
             metrics_token,
             min_free_bytes: number("GUOBAO_MIN_FREE_DISK_MB", 0, 100_000_000)?
@@ -372,10 +379,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            tls_cert: get("GUOBAO_TLS_CERT")
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
+            tls_cert,
         })
     }
 }

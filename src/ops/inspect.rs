@@ -249,14 +249,19 @@ impl Places {
     /// From the settings and the photo store's location (a directory, an
     /// `s3://` URL, or `memory`).
     pub fn new(config: &Config, photo_location: &str) -> Places {
+        Places::from_ops(&config.ops, photo_location)
+    }
+
+    /// The same from the server's operations settings.
+    pub fn from_ops(ops: &crate::config::Ops, photo_location: &str) -> Places {
         let local = !photo_location.contains("://") && photo_location != "memory";
-        let root = config.backup_dir();
+        let root = ops.backup_dir.clone();
         Places {
             // Absolute, so the report says where it looked whatever the
             // working directory of the reader.
             backup_root: std::path::absolute(&root).unwrap_or(root),
             photo_dir: local.then(|| PathBuf::from(photo_location)),
-            tls_cert: config.tls_cert.clone(),
+            tls_cert: ops.tls_cert.clone(),
         }
     }
 }

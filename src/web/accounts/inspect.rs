@@ -7,7 +7,6 @@
 //! module list is being changed elsewhere; it may move to `web/inspect`.)
 
 use crate::app::{Action, Actor};
-use crate::config::Config;
 use crate::ops::inspect::{self, Month, Places};
 use crate::web::desk::{Desk, Page};
 use crate::web::page::Query;
@@ -25,8 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The settings are read from the environment the server was started with
 /// (the same `GUOBAO_BACKUP_DIR` and `GUOBAO_TLS_CERT` the command reads).
 fn places(desk: &Desk) -> Places {
-    let config = Config::from_env().unwrap_or_default();
-    Places::new(&config, desk.state.photos.location())
+    Places::from_ops(&desk.state.ops, desk.state.photos.location())
 }
 
 fn allowed(actor: &Actor) -> crate::error::AppResult<()> {
