@@ -3,6 +3,7 @@
 # township station keeps registering growers, start it again, and count.
 #
 #   bash scripts/outage.sh            # uses target/release/guobao (built if missing)
+#   BIN=target/debug/guobao bash scripts/outage.sh   # any other build
 #
 # It STOPS the machine's PostgreSQL cluster (pg_ctlcluster) for OUTAGE_SECS:
 # run it on a machine of your own, never beside other tests. Needs curl, jq, psql.
@@ -17,7 +18,7 @@ AFTER_SECS=${AFTER_SECS:-15}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 PORT=${PORT:-18099}
 cd "$(dirname "$0")/.."
-BIN=target/release/guobao
+BIN=${BIN:-target/release/guobao}
 [ -x "$BIN" ] || cargo build --release
 CLUSTER=$(ls /etc/postgresql)
 DB=guobao_outage_$$

@@ -332,15 +332,16 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(20);
 pub fn pool(url: &str, size: u32, lock_wait: Duration) -> Result<Pool, r2d2::Error> {
     let manager = Manager::new(url, lock_wait);
     let watch = manager.watch.clone();
-    // `build_unchecked`: opening the connections is the pool's own work, in
-    // the background; `prepare_database` checks the database once, quickly,
-    // with its own message, instead of waiting 30 s here.
+    // `build` opens the connections before it returns: a command that
+    // exits while the pool's threads are still connecting to PostgreSQL
+    // can die by a signal in libpq's teardown. A database that is not
+    // there at all was already reported by `provision::ensure_database`.
     let inner = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(POOL_WAIT)
         .test_on_check_out(true)
         .event_handler(Box::new(Events(watch.clone())))
-        .build_unchecked(manager);
+        .build(manager)?;
     Ok(Pool {
         inner,
         watch,
