@@ -37,7 +37,8 @@ VILLAGE=$(psql "$PG/$DB" -Atc "SELECT a.code FROM areas a JOIN users u ON a.pare
 
 # A valid 18-digit ID number for sequence n (GB 11643 check digit).
 id_number() {
-  local first17; first17=$(printf '532999197001%05d' "$1")
+  local n=$1 first17
+  first17=$(printf '5329991970%02d%02d%03d' $(( 1 + n / 28000 % 12 )) $(( 1 + n / 1000 % 28 )) $(( n % 1000 )))
   local w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) c=(1 0 X 9 8 7 6 5 4 3 2) s=0 i
   for i in $(seq 0 16); do s=$(( s + ${first17:$i:1} * ${w[$i]} )); done
   echo "$first17${c[$(( s % 11 ))]}"
@@ -53,6 +54,7 @@ write() {
   id=$(jq -r '.id // empty' "$WORK/body" 2>/dev/null || true)
   code=$(jq -r '.error // empty' "$WORK/body" 2>/dev/null || true)
   echo -e "$phase\t${out% *}\t${out#* }\t$id\t$code" >> "$LOG"
+  if [ "${out% *}" = 422 ] && [ ! -e "$WORK/first422" ]; then cp "$WORK/body" "$WORK/first422"; echo "422：$(cat "$WORK/body")" >&2; fi
 }
 
 n=0
