@@ -168,95 +168,99 @@ impl Metrics {
         }
         let state = pool.state();
         let seen = pool.watch().counters();
-        let mut family = |name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP guobao_{name} {help}\n# TYPE guobao_{name} {kind}\nguobao_{name} {value}"
-            );
-        };
-        family(
-            "db_up",
-            "gauge",
-            "1 when the last attempt to reach the database succeeded",
-            u8::from(!pool.watch().is_down()).to_string(),
-        );
-        family(
-            "db_outages_total",
-            "counter",
-            "Times the database became unreachable since start",
-            seen.outages.to_string(),
-        );
-        family(
-            "db_pool_connections",
-            "gauge",
-            "Connections the pool holds",
-            state.connections.to_string(),
-        );
-        family(
-            "db_pool_in_use",
-            "gauge",
-            "Connections checked out by requests",
-            state
-                .connections
-                .saturating_sub(state.idle_connections)
-                .to_string(),
-        );
-        family(
-            "db_pool_max",
-            "gauge",
-            "Most connections the pool opens",
-            pool.max_size().to_string(),
-        );
-        family(
-            "db_pool_checkouts_total",
-            "counter",
-            "Connections handed to requests",
-            seen.checkouts.to_string(),
-        );
-        family(
-            "db_pool_waits_total",
-            "counter",
-            "Checkouts that waited for a free connection",
-            seen.waits.to_string(),
-        );
-        family(
-            "db_pool_wait_seconds_total",
-            "counter",
-            "Time spent waiting for a connection",
-            format!("{:.6}", seen.wait_seconds),
-        );
-        family(
-            "db_pool_timeouts_total",
-            "counter",
-            "Requests that got no connection in time",
-            seen.timeouts.to_string(),
-        );
+        let mut families: Vec<(&str, &str, &str, String)> = vec![
+            (
+                "db_up",
+                "gauge",
+                "1 when the last attempt to reach the database succeeded",
+                u8::from(!pool.watch().is_down()).to_string(),
+            ),
+            (
+                "db_outages_total",
+                "counter",
+                "Times the database became unreachable since start",
+                seen.outages.to_string(),
+            ),
+            (
+                "db_pool_connections",
+                "gauge",
+                "Connections the pool holds",
+                state.connections.to_string(),
+            ),
+            (
+                "db_pool_in_use",
+                "gauge",
+                "Connections checked out by requests",
+                state
+                    .connections
+                    .saturating_sub(state.idle_connections)
+                    .to_string(),
+            ),
+            (
+                "db_pool_max",
+                "gauge",
+                "Most connections the pool opens",
+                pool.max_size().to_string(),
+            ),
+            (
+                "db_pool_checkouts_total",
+                "counter",
+                "Connections handed to requests",
+                seen.checkouts.to_string(),
+            ),
+            (
+                "db_pool_waits_total",
+                "counter",
+                "Checkouts that waited for a free connection",
+                seen.waits.to_string(),
+            ),
+            (
+                "db_pool_wait_seconds_total",
+                "counter",
+                "Time spent waiting for a connection",
+                format!("{:.6}", seen.wait_seconds),
+            ),
+            (
+                "db_pool_timeouts_total",
+                "counter",
+                "Requests that got no connection in time",
+                seen.timeouts.to_string(),
+            ),
+        ];
         if let Some(c) = claims {
-            family(
-                "claims_open",
-                "gauge",
-                "Claims waiting for their survey",
-                c.open.to_string(),
-            );
-            family(
-                "claims_overdue",
-                "gauge",
-                "Claims past their survey deadline without a survey",
-                c.overdue.to_string(),
-            );
-            family(
-                "payments_past_due",
-                "gauge",
-                "Agreed payouts not paid by their payment day",
-                c.payments_past_due.to_string(),
-            );
+            families.extend([
+                (
+                    "claims_open",
+                    "gauge",
+                    "Claims waiting for their survey",
+                    c.open.to_string(),
+                ),
+                (
+                    "claims_overdue",
+                    "gauge",
+                    "Claims past their survey deadline without a survey",
+                    c.overdue.to_string(),
+                ),
+                (
+                    "payments_past_due",
+                    "gauge",
+                    "Agreed payouts not paid by their payment day",
+                    c.payments_past_due.to_string(),
+                ),
+            ]);
         }
         if let Some(t) = last_backup {
-            family(
+            families.push((
                 "last_backup_timestamp_seconds",
                 "gauge",
                 "When the newest complete backup was taken (Unix time)",
                 t.timestamp().to_string(),
+            ));
+        }
+        for (name, kind, help, value) in families {
+            let _ = writeln!(
+                out,
+                "# HELP guobao_{name} {help}\n# TYPE guobao_{name} {kind}\nguobao_{name} {value}"
             );
         }
         out

@@ -19,6 +19,13 @@ fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
     (status, headers, r.text().unwrap())
 }
 
+/// A grower for `POST /api/v1/growers` in 甲镇's first village.
+fn grower(name: &str, seq: u32) -> Value {
+    json!({"name": name, "id_number": id_number("19800101", seq), "phone": "13800000000",
+           "bank_name": "信用社", "bank_account": "6228480000000000001",
+           "village_code": "532999101201"})
+}
+
 fn request_id(headers: &reqwest::header::HeaderMap) -> String {
     headers
         .get("x-request-id")
@@ -233,11 +240,7 @@ fn a_server_fault_is_logged_as_json_and_recorded_with_its_request_id() {
     let r = Client::new()
         .post(format!("{}/api/v1/growers", server.address))
         .bearer_auth(&token)
-        .json(
-            &json!({"name": guobao::app::fault::MARKER, "id_number": id_number("19800101", 1),
-                      "phone": "13800000000", "bank_name": "信用社",
-                      "bank_account": "6228480000000000001", "village_code": "532999101201"}),
-        )
+        .json(&grower(guobao::app::fault::MARKER, 1))
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 500);
@@ -472,11 +475,7 @@ fn the_server_rides_out_a_database_outage() {
         let r = client
             .post(format!("{address}/api/v1/growers"))
             .bearer_auth(&token)
-            .json(
-                &json!({"name": format!("农户{seq}"), "id_number": id_number("19800101", *seq),
-                          "phone": "13800000000", "bank_name": "信用社",
-                          "bank_account": "6228480000000000001", "village_code": "532999101201"}),
-            )
+            .json(&grower(&format!("农户{seq}"), *seq))
             .send()
             .unwrap();
         let status = r.status().as_u16();
@@ -582,11 +581,7 @@ fn the_client_address_behind_a_trusted_proxy() {
             .post(format!("{address}/api/v1/growers"))
             .bearer_auth(&token)
             .header("X-Forwarded-For", "203.0.113.7")
-            .json(
-                &json!({"name": "代理后的农户", "id_number": id_number("19800101", 7),
-                          "phone": "13800000000", "bank_name": "信用社",
-                          "bank_account": "6228480000000000001", "village_code": "532999101201"}),
-            )
+            .json(&grower("代理后的农户", 7))
             .send()
             .unwrap();
         assert_eq!(r.status().as_u16(), 201);
