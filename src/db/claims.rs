@@ -415,3 +415,25 @@ pub fn insert_payment(conn: &mut DbConn, row: &NewPayment) -> QueryResult<i64> {
         .returning(claim_payments::id)
         .get_result(conn)
 }
+
+/// Claims waiting for their survey, those of them past the survey deadline
+/// (`now`, stored text), and agreed payouts past their payment day (`today`,
+/// `YYYY-MM-DD`): the `/metrics` gauges.
+pub fn waiting_counts(conn: &mut DbConn, now: &str, today: &str) -> QueryResult<(i64, i64, i64)> {
+    let waiting = [ClaimStatus::Reported, ClaimStatus::Dispatched];
+    let open = claims::table
+        .filter(claims::status.eq_any(waiting))
+        .count()
+        .get_result(conn)?;
+    let overdue = claims::table
+        .filter(claims::status.eq_any(waiting))
+        .filter(claims::survey_due_at.lt(now))
+        .count()
+        .get_result(conn)?;
+    let past_due = claims::table
+        .filter(claims::status.eq(ClaimStatus::Agreed))
+        .filter(claims::payment_due_on.lt(today))
+        .count()
+        .get_result(conn)?;
+    Ok((open, overdue, past_due))
+}

@@ -4,9 +4,9 @@
 //! pool, the claims waiting for a survey or a payment and the last backup
 //! are read when the scraper asks.
 
-use crate::db::schema::claims;
 use crate::db::{DbConn, Pool};
-use diesel::prelude::*;
+use crate::domain::time::Instant;
+use diesel::QueryResult;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
 };
@@ -45,24 +45,15 @@ impl ClaimFigures {
         now: chrono::DateTime<chrono::Utc>,
         today: chrono::NaiveDate,
     ) -> QueryResult<ClaimFigures> {
-        let waiting = ["reported", "dispatched"];
-        let now = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let today = today.format("%Y-%m-%d").to_string();
+        let (open, overdue, payments_past_due) = crate::db::claims::waiting_counts(
+            conn,
+            &Instant::from_utc(now).to_text(),
+            &today.format("%Y-%m-%d").to_string(),
+        )?;
         Ok(ClaimFigures {
-            open: claims::table
-                .filter(claims::status.eq_any(waiting))
-                .count()
-                .get_result(conn)?,
-            overdue: claims::table
-                .filter(claims::status.eq_any(waiting))
-                .filter(claims::survey_due_at.lt(&now))
-                .count()
-                .get_result(conn)?,
-            payments_past_due: claims::table
-                .filter(claims::status.eq("agreed"))
-                .filter(claims::payment_due_on.lt(&today))
-                .count()
-                .get_result(conn)?,
+            open,
+            overdue,
+            payments_past_due,
         })
     }
 }
