@@ -115,7 +115,7 @@ pub fn dispatched_claims(url: &str, n: usize) -> Vec<Target> {
         )
         .unwrap()
         .claim;
-        *statuses.entry(claim.status.clone()).or_insert(0) += 1;
+        *statuses.entry(claim.status).or_insert(0) += 1;
         if claim.status != "reported" {
             continue;
         }
