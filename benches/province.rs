@@ -295,6 +295,8 @@ fn grow(url: &str, n: i64) {
         )
     });
     step("policies", rows, d);
+    let (_, d) = time(|| exec(&mut c, "ANALYZE"));
+    step("ANALYZE", 0, d);
 
     // A claim on every 50th issued policy: 1 in 40 of them reported in
     // the last 20 hours, 1 in 40 dispatched, 2 in 40 declined, the rest
@@ -332,7 +334,7 @@ fn grow(url: &str, n: i64) {
                    CASE WHEN {kind} >= 4 THEN substr({approved}, 1, 10) END, \
                    CASE WHEN {kind} >= 4 THEN p.premium_fen * 3 ELSE 0 END, 1, '{now}', '{now}' \
                  FROM policies p \
-                 JOIN plots pl ON pl.grower_id = p.grower_id AND pl.code LIKE 'X%-1' \
+                 JOIN plots pl ON pl.scheme_id = p.scheme_id AND pl.code = 'X' || p.grower_id || '-1' \
                  CROSS JOIN (SELECT id FROM users WHERE username = 'adjuster') adj \
                  WHERE p.status = 'issued' AND p.id % 50 = 0 AND p.policy_no LIKE '%X%'",
                 occurred = at(&format!("({ago}) + 1")),
@@ -551,6 +553,8 @@ fn round(label: &str, url: &str, n: usize, dir: &std::path::Path) -> u64 {
     let clients = env_or("GUOBAO_LOAD_CLIENTS", 200) as usize;
     let secs = env_or("GUOBAO_LOAD_SECS", 30);
     let mut c = PgConnection::establish(url).unwrap();
+    // Fresh statistics, as autovacuum would have them by now.
+    exec(&mut c, "ANALYZE");
     println!(
         "{label}: {} counties, {} growers, {} plots, {} policies, {} claims ({} open), {} areas; load average {}",
         count(&mut c, "SELECT count(*) AS n FROM areas WHERE level = 'county'"),
@@ -587,6 +591,24 @@ fn round(label: &str, url: &str, n: usize, dir: &std::path::Path) -> u64 {
     );
     let desk = session.desk.clone();
     let station_token = session.tokens[station].clone();
+    for (who, token) in [
+        ("county-wide desk", &desk),
+        ("township station", &station_token),
+    ] {
+        let body = reqwest::blocking::Client::new()
+            .get(format!("http://{}/api/v1/claims/board", session.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        println!(
+            "{label}: board of the {who}: {} open claims, {} bytes",
+            v["open"].as_array().map_or(0, Vec::len),
+            body.len()
+        );
+    }
     let mut bad = 0;
     for p in [
         Phase {

@@ -31,6 +31,21 @@ pub fn list(conn: &mut DbConn) -> AppResult<Vec<Scheme>> {
         .collect()
 }
 
+/// The schemes with these ids (any order; unknown ids are left out).
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> AppResult<Vec<Scheme>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(900) {
+        for row in schemes::table
+            .filter(schemes::id.eq_any(chunk))
+            .select(SchemeRow::as_select())
+            .load(conn)?
+        {
+            out.push(from_row(row)?);
+        }
+    }
+    Ok(out)
+}
+
 pub fn by_code(conn: &mut DbConn, code: &str) -> AppResult<Scheme> {
     let row = schemes::table
         .filter(schemes::code.eq(code.trim()))

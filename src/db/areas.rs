@@ -92,6 +92,22 @@ pub fn all_by_id(conn: &mut DbConn) -> QueryResult<HashMap<i64, Area>> {
         .collect())
 }
 
+/// The areas with these ids, by id (unknown ids are left out), in chunks
+/// below SQLite's variable limit.
+pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Area>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(900) {
+        for a in areas::table
+            .filter(areas::id.eq_any(chunk))
+            .select(Area::as_select())
+            .load(conn)?
+        {
+            out.insert(a.id, a);
+        }
+    }
+    Ok(out)
+}
+
 pub fn code_taken(conn: &mut DbConn, code: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         areas::table.filter(areas::code.eq(code)),

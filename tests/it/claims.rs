@@ -1043,3 +1043,49 @@ fn the_boards_monthly_figures_match_counting_claim_by_claim() {
     assert!(!mine.is_empty() && mine != county);
     assert_eq!(monthly("adjuster"), mine);
 }
+
+/// The board, the list and the claim's page load only the names the claims
+/// they show need (a province holds tens of thousands of areas): each name
+/// still comes from the right row — township, the grower's village, both
+/// surveyors, the peril from the claim's own scheme.
+#[test]
+fn the_board_and_the_claim_name_what_they_show() {
+    let app = spawn_app_at("2012-06-12 16:00");
+    let ins = insured(&app, "张名称", 1, true);
+    let uw = app.api("underwriter");
+    let r = report(&uw, &ins, "hail", "2012-06-12 14:30");
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(dispatch(&uw, id).status, 200);
+    let shown = |c: &Value| {
+        assert_eq!(c["id"], id);
+        assert_eq!(c["township_name"], "甲镇", "{c}");
+        assert_eq!(c["village_name"], "一村", "{c}");
+        assert_eq!(c["adjuster"], "adjuster", "{c}");
+        assert_eq!(c["co_surveyor"], "forestry", "{c}");
+        assert_eq!(c["peril_name"], "雹灾", "{c}");
+        assert_eq!(c["scheme_code"], "walnut-2012", "{c}");
+    };
+    let board = uw.get("/api/v1/claims/board").body;
+    assert_eq!(board["open"].as_array().unwrap().len(), 1, "{board}");
+    shown(&board["open"][0]);
+    assert_eq!(board["by_township"][0]["name"], "甲镇");
+    assert_eq!(board["by_adjuster"][0]["name"], "adjuster");
+    let list = uw.get("/api/v1/claims").body;
+    shown(&list["items"][0]);
+    // Another township's station sees none of it.
+    let other = app.api("station_b").get("/api/v1/claims/board").body;
+    assert_eq!(other["open"].as_array().unwrap().len(), 0, "{other}");
+
+    app.clock.advance(chrono::Duration::hours(3));
+    let (lat, lon) = point_east(50.0);
+    let r = app.api("adjuster").post(
+        &format!("/api/v1/claims/{id}/survey"),
+        survey_body("survey-names-1", lat, lon, "5", "35"),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let page = uw.get(&format!("/api/v1/claims/{id}")).body;
+    shown(&page["claim"]);
+    assert_eq!(page["surveys"][0]["adjuster"], "adjuster", "{page}");
+    assert_eq!(page["surveys"][0]["co_surveyor"], "forestry", "{page}");
+}

@@ -99,19 +99,22 @@ pub fn board(
     let at = Instant::from_utc(now);
     let scope = super::access::within(actor);
     // Two lean queries instead of every claim in full: the claims shown
-    // (open, or agreed and waiting for payment) by their status index, and
-    // the monthly figures counted by the database per day of report.
+    // (open, agreed and waiting for payment, approved and perhaps waiting
+    // for their notice) by their status index, and the monthly figures
+    // counted by the database per day of report.
     let shown = crate::db::claims::in_statuses(
         conn,
         scope,
         &[
             ClaimStatus::Reported,
             ClaimStatus::Dispatched,
+            ClaimStatus::Approved,
             ClaimStatus::Agreed,
         ],
     )?;
     let by_day = crate::db::claims::due_by_day(conn, scope, at)?;
-    let names = Names::load(conn)?;
+    // Only the names these claims show.
+    let names = Names::for_claims(conn, &shown, &[])?;
     let scheme_warn = |scheme_id: i64| {
         names
             .schemes
@@ -120,10 +123,12 @@ pub fn board(
             .unwrap_or(6)
     };
     // The claims shown in full: the open ones and those agreed but not yet
-    // paid, their views built in one pass (three queries) with the names
-    // loaded once.
-    let (open_rows, agreed): (Vec<Claim>, Vec<Claim>) =
+    // paid, their views built in one pass (three queries).
+    let (open_rows, rest): (Vec<Claim>, Vec<Claim>) =
         shown.into_iter().partition(|c| OPEN.contains(&c.status));
+    let (approved, agreed): (Vec<Claim>, Vec<Claim>) = rest
+        .into_iter()
+        .partition(|c| c.status == ClaimStatus::Approved);
     let n_open = open_rows.len();
     let mut shown_views = views_with(
         conn,
@@ -184,7 +189,7 @@ pub fn board(
         })
         .collect();
     payments_due.sort_by_key(|p| (-p.days_overdue, p.claim.id));
-    let waiting_notice = waiting_notice(conn, &names, actor, scope, &agreed, today.date())?;
+    let waiting_notice = waiting_notice(conn, &names, actor, &approved, &agreed, today.date())?;
     Ok(Board {
         now: clock::display(now),
         warn_hours: shown_warn.unwrap_or(6),
@@ -212,11 +217,10 @@ fn waiting_notice(
     conn: &mut DbConn,
     names: &Names,
     actor: &Actor,
-    scope: crate::db::claims::Within,
+    approved: &[Claim],
     agreed: &[Claim],
     today: chrono::NaiveDate,
 ) -> AppResult<Vec<NoticeWait>> {
-    let approved = crate::db::claims::in_statuses(conn, scope, &[ClaimStatus::Approved])?;
     let mut rows = Vec::new();
     let mut reasons = Vec::new();
     for c in approved.iter().chain(agreed) {

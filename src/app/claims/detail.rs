@@ -110,9 +110,13 @@ pub fn detail_masked(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Cla
 
 fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult<ClaimDetail> {
     let c = get_scoped(conn, actor, id)?;
-    let names = Names::load(conn)?;
     let cv = super::views::view_as(conn, actor, &c, full)?;
     let surveys = rows::surveys_of(conn, c.id)?;
+    let surveyors: Vec<i64> = surveys
+        .iter()
+        .flat_map(|s| [s.adjuster_id, s.co_surveyor_id])
+        .collect();
+    let names = Names::for_claims(conn, std::slice::from_ref(&c), &surveyors)?;
     let photos = rows::photos_of(conn, c.id)?;
     let payments = rows::payments_of(conn, c.id)?;
     let p = crate::app::load::<Policy>(conn, c.policy_id)?;

@@ -77,19 +77,54 @@ pub(super) struct Names {
 }
 
 impl Names {
-    pub(super) fn load(conn: &mut DbConn) -> AppResult<Names> {
-        let users: HashMap<i64, String> = users::table
-            .select((users::id, users::display_name))
-            .load::<(i64, String)>(conn)?
-            .into_iter()
-            .collect();
-        let schemes = crate::app::schemes::list(conn)?
+    /// The names `list` shows, and those of `more_users`: its schemes, its
+    /// townships and its growers' villages, its adjusters and co-surveyors.
+    /// Only those: a province's database has tens of thousands of areas and
+    /// a scheme per county, and a board or a list shows a few of them.
+    pub(super) fn for_claims(
+        conn: &mut DbConn,
+        list: &[Claim],
+        more_users: &[i64],
+    ) -> AppResult<Names> {
+        fn unique(mut v: Vec<i64>) -> Vec<i64> {
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        let scheme_ids = unique(list.iter().map(|c| c.scheme_id).collect());
+        let user_ids = unique(
+            list.iter()
+                .flat_map(|c| [c.adjuster_id, c.co_surveyor_id])
+                .flatten()
+                .chain(more_users.iter().copied())
+                .collect(),
+        );
+        let grower_ids = unique(list.iter().map(|c| c.grower_id).collect());
+        let mut area_ids: Vec<i64> = list.iter().map(|c| c.township_id).collect();
+        for chunk in grower_ids.chunks(900) {
+            area_ids.extend(
+                growers::table
+                    .filter(growers::id.eq_any(chunk))
+                    .select(growers::village_id)
+                    .load::<i64>(conn)?,
+            );
+        }
+        let mut users_by_id = HashMap::with_capacity(user_ids.len());
+        for chunk in user_ids.chunks(900) {
+            users_by_id.extend(
+                users::table
+                    .filter(users::id.eq_any(chunk))
+                    .select((users::id, users::display_name))
+                    .load::<(i64, String)>(conn)?,
+            );
+        }
+        let schemes = crate::app::schemes::by_ids(conn, &scheme_ids)?
             .into_iter()
             .map(|s| (s.id, s.def))
             .collect();
         Ok(Names {
-            areas: crate::app::areas::names(conn)?,
-            users,
+            areas: crate::db::areas::by_ids(conn, &unique(area_ids))?,
+            users: users_by_id,
             schemes,
         })
     }
@@ -208,7 +243,7 @@ macro_rules! by_ids {
 /// Views of many claims with three queries, not three per claim; as every
 /// list, with the ID numbers and phones masked whatever the role.
 pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
-    let names = Names::load(conn)?;
+    let names = Names::for_claims(conn, list, &[])?;
     views_with(conn, &names, actor, list)
 }
 
@@ -219,7 +254,7 @@ fn views_as(
     list: &[Claim],
     full: bool,
 ) -> AppResult<Vec<ClaimView>> {
-    let names = Names::load(conn)?;
+    let names = Names::for_claims(conn, list, &[])?;
     views_full(conn, &names, actor, list, full)
 }
 
