@@ -64,7 +64,10 @@ fn init_logging(format: cli::LogFormat) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::args_error(&e),
+    };
     init_logging(cli.log_format);
     let config = match guobao::config::Config::from_env() {
         Ok(c) => c

@@ -199,8 +199,8 @@ pub enum PhotosCommand {
     /// Move photo bytes still kept in the database out into the photo store,
     /// a batch at a time, each batch committed: safe to stop and run again.
     MoveOut {
-        /// Photos per batch (per commit).
-        #[arg(long, default_value_t = 20)]
+        /// Photos per batch (per commit), 1 to 10,000.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         batch: i64,
         /// Stop after this many batches (the rest waits for the next run).
         #[arg(long)]
@@ -513,4 +513,48 @@ pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), AppError> 
             format!("无法写入{}：{e}", path.display()),
         )
     })
+}
+
+/// A command line clap refused: the reason in Chinese first, then clap's own
+/// text (the argument, the value, the values allowed), exit 2. Help and
+/// version are printed as clap prints them, with clap's exit code.
+pub fn args_error(e: &clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let reason = match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "缺少子命令或参数",
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "参数的取值不正确",
+        ErrorKind::UnknownArgument => "不认识的参数",
+        ErrorKind::InvalidSubcommand => "没有这个子命令",
+        ErrorKind::MissingRequiredArgument => "缺少必需的参数",
+        ErrorKind::MissingSubcommand => "缺少子命令",
+        ErrorKind::NoEquals => "参数的取值要用“=”写在参数名后",
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            "参数的取值个数不对"
+        }
+        ErrorKind::ArgumentConflict => "这些参数不能同时使用",
+        ErrorKind::InvalidUtf8 => "参数不是有效的 UTF-8 文本",
+        _ => "命令行不正确",
+    };
+    let context = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => Some(v.join("、")),
+        _ => None,
+    };
+    let mut line = format!("错误：{reason}");
+    if let Some(arg) = context(ContextKind::InvalidArg) {
+        line.push_str(&format!("：{arg}"));
+    }
+    if let Some(value) = context(ContextKind::InvalidValue) {
+        line.push_str(&format!("，取值“{value}”"));
+    }
+    if let Some(valid) = context(ContextKind::ValidValue) {
+        line.push_str(&format!("（可用：{valid}）"));
+    }
+    eprintln!("{line}。用法见 guobao --help");
+    let _ = e.print();
+    std::process::ExitCode::from(2)
 }

@@ -564,6 +564,25 @@ fn corpus(w: &World) -> Vec<Case> {
         ("unknown policy status", "/api/v1/policies?status=lost"),
         ("unknown claim status", "/api/v1/claims?status=lost"),
         ("page beyond i64", "/api/v1/plots?page=92233720368547758070"),
+        ("claims: unknown sort", "/api/v1/claims?sort=drop"),
+        ("claims: unknown direction", "/api/v1/claims?dir=sideways"),
+        (
+            "claims: page_size 100000",
+            "/api/v1/claims?page_size=100000",
+        ),
+        ("claims: per_page 0", "/api/v1/claims?per_page=0"),
+        ("claims: page 0", "/api/v1/claims?page=0"),
+        ("claims: NUL in the search", "/api/v1/claims?q=%E7%8E%8B%00"),
+        (
+            "claims: unknown township",
+            "/api/v1/claims?township=999999999",
+        ),
+        (
+            "claims: village not a number",
+            "/api/v1/claims?village_id=abc",
+        ),
+        ("policies: unknown sort", "/api/v1/policies?sort=drop"),
+        ("metrics: a station's token", "/metrics"),
     ] {
         cases.push(Case {
             name: format!("query: {what}"),
@@ -616,6 +635,48 @@ fn corpus(w: &World) -> Vec<Case> {
             what,
             roster_file(dir, &file, &[(name, id, "13800000000", "一村", "", 2.0)]),
         ));
+    }
+    // The CLI's other commands: values they refuse before doing anything.
+    let url = w.app.db.url.clone();
+    let backups = w.roster_dir.path().join("backups");
+    for (what, args) in [
+        ("inspect: month 13", vec!["inspect", "--month", "2026-13"]),
+        (
+            "inspect: month without a year",
+            vec!["inspect", "--month", "11"],
+        ),
+        (
+            "inspect: full-width month",
+            vec!["inspect", "--month", "２０２６-１１"],
+        ),
+        ("inspect: year 0", vec!["inspect", "--month", "0000-01"]),
+        ("backup: keep 0", vec!["backup", "--keep", "0"]),
+        ("backup: keep negative", vec!["backup", "--keep", "-1"]),
+        ("backup: keep not a number", vec!["backup", "--keep", "三"]),
+        (
+            "restore: no such directory",
+            vec!["restore", "/nonexistent/guobao-backup"],
+        ),
+        (
+            "photos: batch 0",
+            vec!["photos", "move-out", "--batch", "0"],
+        ),
+        (
+            "photos: batch negative",
+            vec!["photos", "move-out", "--batch", "-5"],
+        ),
+        ("log format xml", vec!["--log-format", "xml", "inspect"]),
+        ("unknown command", vec!["drop-everything"]),
+    ] {
+        let mut full = vec!["--database-url".to_string(), url.clone()];
+        full.extend(args.iter().map(|a| a.to_string()));
+        if what.starts_with("backup") {
+            full.extend(["--to".to_string(), backups.display().to_string()]);
+        }
+        cases.push(Case {
+            name: format!("CLI {what}"),
+            send: Send::Cli { args: full },
+        });
     }
     for (what, path) in files {
         cases.push(Case {
