@@ -407,23 +407,7 @@ fn roster(first: usize, edited: bool) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("花名册").unwrap();
-    for (col, h) in [
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "开户行",
-        "银行账号",
-        "村",
-        "地块编号",
-        "品种",
-        "树龄",
-        "株数",
-        "单株挂果数",
-        "面积(亩)",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (col, h) in guobao::excel::write::ROSTER_HEADERS.iter().enumerate() {
         ws.write_string(0, col as u16, *h).unwrap();
     }
     for k in 0..ROSTER_ROWS {

@@ -56,20 +56,7 @@ fn roster_bytes(changed: bool) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("花名册").unwrap();
-    let headers = [
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "开户行",
-        "银行账号",
-        "村",
-        "地块编号",
-        "品种",
-        "树龄",
-        "株数",
-        "单株挂果数",
-        "面积(亩)",
-    ];
+    let headers = guobao::excel::write::ROSTER_HEADERS;
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
