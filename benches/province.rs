@@ -451,6 +451,7 @@ fn import(label: &str, url: &str, round: usize) {
     let (full, edited) = (roster(first, false), roster(first, true));
     for (what, bytes) in [("full", &full), ("unchanged", &full), ("edited", &edited)] {
         let req = app::import::ImportRequest {
+            database_url: url,
             township_code: &township,
             scheme: &scheme,
             filename: "province.xlsx",

@@ -240,6 +240,7 @@ fn import(label: &str, url: &str, bytes: &[u8], edited: &[u8], bare: &Bare) {
     let pool = seed(url);
     let mut c = pool.get().unwrap();
     let request = |bytes| app::import::ImportRequest {
+        database_url: url,
         township_code: "532999101",
         scheme: "walnut-2012",
         filename: "bench.xlsx",
@@ -332,6 +333,7 @@ fn child_peak(args: &[String]) {
             let pool = seed(&args[2]);
             let mut c = pool.get().unwrap();
             let req = app::import::ImportRequest {
+                database_url: &args[2],
                 township_code: "532999101",
                 scheme: "walnut-2012",
                 filename: "bench.xlsx",
@@ -374,17 +376,17 @@ fn prepare(dir: &std::path::Path) {
     let pool = seed(&format!("sqlite://{}", dir.join("empty.db").display()));
     drop(pool);
     std::fs::copy(dir.join("empty.db"), dir.join("full.db")).unwrap();
-    let pool =
-        guobao::startup::prepare_database(&format!("sqlite://{}", dir.join("full.db").display()))
-            .unwrap();
+    let url = format!("sqlite://{}", dir.join("full.db").display());
+    let pool = guobao::startup::prepare_database(&url).unwrap();
     let mut c = pool.get().unwrap();
-    let rep = app::import::commit(&mut c, &Actor::system(), &request(&bytes)).unwrap();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(&url, &bytes)).unwrap();
     assert_eq!(rep.counts.new, rows());
     println!("prepared {} rows in {}", rows(), dir.display());
 }
 
-fn request(bytes: &[u8]) -> app::import::ImportRequest<'_> {
+fn request<'a>(url: &'a str, bytes: &'a [u8]) -> app::import::ImportRequest<'a> {
     app::import::ImportRequest {
+        database_url: url,
         township_code: "532999101",
         scheme: "walnut-2012",
         filename: "bench.xlsx",
@@ -404,10 +406,11 @@ fn stage(which: &str, dir: &std::path::Path) {
     let _ = std::fs::remove_file(&work);
     std::fs::copy(dir.join(db), &work).unwrap();
     let bytes = std::fs::read(dir.join(file)).unwrap();
-    let pool = guobao::startup::prepare_database(&format!("sqlite://{}", work.display())).unwrap();
+    let url = format!("sqlite://{}", work.display());
+    let pool = guobao::startup::prepare_database(&url).unwrap();
     let mut c = pool.get().unwrap();
     let t = Instant::now();
-    let rep = app::import::commit(&mut c, &Actor::system(), &request(&bytes)).unwrap();
+    let rep = app::import::commit(&mut c, &Actor::system(), &request(&url, &bytes)).unwrap();
     let took = t.elapsed();
     print_phases(&rep.phases);
     println!(

@@ -20,7 +20,7 @@ pub fn run(command: ImportCommand, config: &Config) -> ExitCode {
             error_report,
         } => match connect(config).and_then(|mut c| {
             roster(
-                &mut c,
+                (&mut c, config.database_url()),
                 &file,
                 &township,
                 scheme.as_deref(),
@@ -46,7 +46,7 @@ pub fn run(command: ImportCommand, config: &Config) -> ExitCode {
 
 #[allow(clippy::too_many_arguments)] // one per command-line option
 fn roster(
-    conn: &mut db::DbConn,
+    (conn, database_url): (&mut db::DbConn, &str),
     file: &std::path::Path,
     township: &str,
     scheme: Option<&str>,
@@ -84,6 +84,7 @@ fn roster(
     });
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let req = app::import::ImportRequest {
+        database_url,
         township_code: township,
         scheme: scheme.unwrap_or(""),
         filename: &file.display().to_string(),

@@ -271,3 +271,86 @@ pub fn update_plots(
         crate::bulk_copy!(conn, t::table, values, 18)
     })
 }
+
+/// What a roster import looks up of the rows stored outside its township,
+/// by the keys its file names (a province holds a million growers a year;
+/// an import reads only those it needs).
+pub mod lookups {
+    use crate::db::models::{Grower, Plot};
+    use crate::db::schema::{growers, plots};
+    use crate::db::DbConn;
+    use diesel::prelude::*;
+
+    /// The growers of `year` stored in `township`.
+    pub fn growers_in(conn: &mut DbConn, year: i32, township: i64) -> QueryResult<Vec<Grower>> {
+        growers::table
+            .filter(growers::township_id.eq(township))
+            .filter(growers::year.eq(year))
+            .select(Grower::as_select())
+            .load(conn)
+    }
+
+    /// The plots of `scheme` stored in `township`.
+    pub fn plots_in(conn: &mut DbConn, scheme: i64, township: i64) -> QueryResult<Vec<Plot>> {
+        plots::table
+            .filter(plots::township_id.eq(township))
+            .filter(plots::scheme_id.eq(scheme))
+            .select(Plot::as_select())
+            .load(conn)
+    }
+
+    /// The growers of `year` outside `township` with these ID numbers.
+    pub fn growers_elsewhere(
+        conn: &mut DbConn,
+        year: i32,
+        township: i64,
+        id_numbers: &[&str],
+    ) -> QueryResult<Vec<Grower>> {
+        growers::table
+            .filter(growers::year.eq(year))
+            .filter(growers::id_number.eq_any(id_numbers))
+            .filter(growers::township_id.ne(township))
+            .select(Grower::as_select())
+            .load(conn)
+    }
+
+    /// The plots of `scheme` outside `township` with these codes.
+    pub fn plots_elsewhere(
+        conn: &mut DbConn,
+        scheme: i64,
+        township: i64,
+        codes: &[&str],
+    ) -> QueryResult<Vec<Plot>> {
+        plots::table
+            .filter(plots::scheme_id.eq(scheme))
+            .filter(plots::code.eq_any(codes))
+            .filter(plots::township_id.ne(township))
+            .select(Plot::as_select())
+            .load(conn)
+    }
+
+    /// Codes of the plots of `scheme` outside `township` that begin with
+    /// `prefix` (a village's code and `-`: a readable code someone typed
+    /// into another township's roster), so a new code skips them.
+    pub fn codes_elsewhere_with_prefix(
+        conn: &mut DbConn,
+        scheme: i64,
+        township: i64,
+        prefix: &str,
+    ) -> QueryResult<Vec<String>> {
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        plots::table
+            .filter(plots::scheme_id.eq(scheme))
+            .filter(plots::township_id.ne(township))
+            .filter(plots::code.like(pattern).escape('\\'))
+            .select(plots::code)
+            .load(conn)
+    }
+}

@@ -1229,3 +1229,96 @@ fn rows_without_a_plot_code_get_readable_stable_codes() {
     assert_eq!(v["counts"]["unchanged"], 6, "{v}");
     assert_eq!(stored(), want);
 }
+
+/// The import reads its own township's growers and plots and looks up the
+/// rest by the keys its file names (a province holds a million growers a
+/// year). What another township holds still refuses a row, and a code typed
+/// into another township's roster with one of this township's village
+/// prefixes is skipped by a new code — in the preview and in the commit.
+#[test]
+fn what_another_township_holds_is_found_by_the_files_own_keys() {
+    use diesel::prelude::*;
+    use guobao::db::schema::plots;
+    let app = spawn_app();
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (0..4).map(|k| id_number("19750101", 300 + k)).collect();
+    let (a, b, e, f) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+    let run = |township: &str, file: &str, extra: &[&str]| -> Value {
+        let mut args = vec![
+            "--database-url",
+            &app.db.url,
+            "import",
+            "roster",
+            file,
+            "--township",
+            township,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = guobao(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // 乙乡 first: one plot under a code with 甲镇 一村's prefix, one under a
+    // code of its own.
+    let in_b: Vec<RosterRow> = vec![
+        ("钱戊", e, "13800000005", "三村", "532999101201-0001", 2.0),
+        ("孙己", f, "13800000006", "三村", "B-7", 3.0),
+    ];
+    let v = run(TOWNSHIP_B, &roster_file(dir.path(), "b.xlsx", &in_b), &[]);
+    assert_eq!(v["counts"]["new"], 2, "{v}");
+
+    // 甲镇: a code-less row in 一村, a row naming 乙乡's plot B-7 for
+    // another grower, a row of 孙己 (enrolled in 乙乡), and a row of a new
+    // grower naming a code nobody holds.
+    let in_a: Vec<RosterRow> = vec![
+        ("张甲", a, "13800000001", "一村", "", 2.0),
+        ("李乙", b, "13800000002", "一村", "B-7", 3.0),
+        ("孙己", f, "13800000006", "一村", "", 1.0),
+        ("李乙", b, "13800000002", "二村", "A-9", 1.5),
+    ];
+    let file = roster_file(dir.path(), "a.xlsx", &in_a);
+    let before = count(&mut app.conn(), "plots");
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let v = run(TOWNSHIP_A, &file, extra);
+        let c = &v["counts"];
+        assert_eq!(
+            [&c["new"], &c["rejected"]],
+            [&Value::from(2), &Value::from(2)],
+            "{extra:?} {v}"
+        );
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows[0]["plot_code"], "532999101201-0002", "{v}");
+        assert_eq!(rows[1]["problems"][0]["code"], "plot_code_taken", "{v}");
+        assert_eq!(
+            rows[2]["problems"][0]["code"], "id_in_other_township",
+            "{v}"
+        );
+        assert_eq!(rows[3]["outcome"], "new", "{v}");
+        assert_eq!(rows[3]["plot_code"], "A-9", "{v}");
+    }
+    assert_eq!(count(&mut app.conn(), "plots"), before + 2);
+    let codes: Vec<String> = plots::table
+        .select(plots::code)
+        .order(plots::code)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(
+        codes,
+        ["532999101201-0001", "532999101201-0002", "A-9", "B-7"],
+        "each code once, 乙乡's two untouched"
+    );
+    // The same file again finds 甲镇's own rows and refuses the same two.
+    let v = run(TOWNSHIP_A, &file, &[]);
+    let c = &v["counts"];
+    assert_eq!(
+        [&c["unchanged"], &c["rejected"]],
+        [&Value::from(2), &Value::from(2)],
+        "{v}"
+    );
+}

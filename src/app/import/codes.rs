@@ -10,14 +10,15 @@
 //! stored codes and codes of earlier rows of the file. Plots stored under the
 //! former derived code (`<village>-<6 hex>-NN`) keep it and are found by it.
 //!
-//! Cost: one pass over the stored plots at the first code-less row, then a
-//! few hash lookups per row.
+//! Cost: one pass over the township's stored plots at the first code-less
+//! row, then a few hash lookups per row.
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use super::context::Context;
+use super::elsewhere::Elsewhere;
 use crate::app::plots::VillageCodes;
 use crate::db::models::Area;
 
@@ -46,7 +47,7 @@ impl CodeLess {
     /// `in_file`: is a code already used by an earlier row of the file.
     pub(super) fn code(
         &mut self,
-        ctx: &Context,
+        (ctx, elsewhere): (&Context, &Elsewhere),
         village: &Area,
         id: &str,
         plot_no: usize,
@@ -76,10 +77,15 @@ impl CodeLess {
             .entry(village.id)
             .or_insert_with(|| {
                 let prefix = format!("{}-", village.code);
-                VillageCodes::new(
-                    &village.code,
-                    ctx.plots.keys().filter(|c| c.starts_with(&prefix)).cloned(),
-                )
+                // Codes typed into another township's roster with this
+                // village's prefix are taken too.
+                let taken = ctx
+                    .plots
+                    .keys()
+                    .filter(|c| c.starts_with(&prefix))
+                    .chain(elsewhere.village_codes(village.id))
+                    .cloned();
+                VillageCodes::new(&village.code, taken)
             })
             .next(in_file)
     }

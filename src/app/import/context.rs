@@ -1,15 +1,13 @@
 //! What an import is checked against: the township, its villages (and the
 //! villages of other townships, to say why a row was refused), the scheme,
-//! and the growers and plots already stored.
+//! and the growers and plots already stored in the township. What is stored
+//! elsewhere is looked up by the file's own keys (`elsewhere`).
 
 use std::collections::HashMap;
-
-use diesel::prelude::*;
 
 use crate::app::schemes::Scheme;
 use crate::app::Actor;
 use crate::db::models::{Area, Grower, Plot};
-use crate::db::schema::{growers, plots};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult};
 
@@ -20,7 +18,9 @@ pub(super) struct Context {
     /// Village names in other townships, to say why a row was refused.
     pub(super) foreign_villages: HashMap<String, String>,
     pub(super) scheme: Scheme,
+    /// Growers of the scheme's year enrolled in this township, by ID number.
     pub(super) growers: HashMap<String, Grower>,
+    /// The scheme's plots in this township, by code.
     pub(super) plots: HashMap<String, Plot>,
     pub(super) township_names: HashMap<i64, String>,
 }
@@ -58,17 +58,12 @@ pub(super) fn load_context(
             foreign_villages.insert(a.code.clone(), t);
         }
     }
-    let growers: HashMap<String, Grower> = growers::table
-        .filter(growers::year.eq(scheme.def.year))
-        .select(Grower::as_select())
-        .load(conn)?
+    use crate::db::enrollment::lookups;
+    let growers: HashMap<String, Grower> = lookups::growers_in(conn, scheme.def.year, township.id)?
         .into_iter()
         .map(|g| (g.id_number.clone(), g))
         .collect();
-    let plots: HashMap<String, Plot> = plots::table
-        .filter(plots::scheme_id.eq(scheme.id))
-        .select(Plot::as_select())
-        .load(conn)?
+    let plots: HashMap<String, Plot> = lookups::plots_in(conn, scheme.id, township.id)?
         .into_iter()
         .map(|p| (p.code.clone(), p))
         .collect();

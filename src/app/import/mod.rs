@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 mod codes;
 mod context;
+mod elsewhere;
 mod plan;
 mod report;
 mod row;
@@ -106,6 +107,10 @@ pub struct ImportReport {
 }
 
 pub struct ImportRequest<'a> {
+    /// The URL of the database the import goes to: a commit opens a second
+    /// connection to it to look up what is stored outside the township
+    /// while its own connection writes.
+    pub database_url: &'a str,
     pub township_code: &'a str,
     pub scheme: &'a str,
     pub filename: &'a str,
@@ -117,15 +122,43 @@ fn file_error(e: crate::excel::read::ReadError) -> AppError {
     AppError::invalid("file", e.code(), e.to_string())
 }
 
-/// The preview's reading: every row checked, nothing kept to write.
-impl RowSink for Analyser<'_> {
+/// The preview's reading: every row checked, a batch at a time (what the
+/// batch names outside the township looked up first), nothing kept to write.
+struct Checking<'a, 'c> {
+    analyser: Analyser<'c>,
+    conn: &'a mut DbConn,
+    batch: Vec<RawRow>,
+    failed: Option<AppError>,
+}
+
+impl Checking<'_, '_> {
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.failed.is_some() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.batch);
+        match self.analyser.prefetch(self.conn, &rows) {
+            Ok(()) => {
+                for raw in rows {
+                    self.analyser.row(raw);
+                }
+            }
+            Err(e) => self.failed = Some(e),
+        }
+    }
+}
+
+impl RowSink for Checking<'_, '_> {
     fn head(&mut self, head: &Head) {
-        Analyser::head(self, head);
+        self.analyser.head(head);
     }
 
     fn row(&mut self, row: RawRow) -> bool {
-        self.row(row);
-        true
+        self.batch.push(row);
+        if self.batch.len() >= READ_BATCH {
+            self.flush();
+        }
+        self.failed.is_none()
     }
 }
 
@@ -142,9 +175,19 @@ fn checked(
 ) -> AppResult<(ImportReport, (i64, i64))> {
     actor.require(actor.can_edit_enrollment())?;
     let ctx = load_context(conn, actor, req.township_code, req.scheme)?;
-    let mut analyser = Analyser::new(&ctx, false);
-    let streamed = stream_roster(req.bytes, &req.options, &mut analyser).map_err(file_error)?;
-    let rep = report(&ctx, streamed, analyser.finish(), None, false);
+    let mut checking = Checking {
+        analyser: Analyser::new(&ctx, false),
+        conn,
+        batch: Vec::with_capacity(READ_BATCH),
+        failed: None,
+    };
+    let streamed = stream_roster(req.bytes, &req.options, &mut checking);
+    checking.flush();
+    if let Some(e) = checking.failed {
+        return Err(e);
+    }
+    let streamed = streamed.map_err(file_error)?;
+    let rep = report(&ctx, streamed, checking.analyser.finish(), None, false);
     Ok((rep, (ctx.township.id, ctx.scheme.id)))
 }
 
@@ -245,10 +288,11 @@ impl Batches {
 /// Write every accepted row in one transaction; rejected rows are not written.
 ///
 /// Reading overlaps writing, in three threads joined by bounded channels: a
-/// reader parses the file (starting while the stored growers and plots are
-/// loaded), a checker validates each row against what was stored before the
-/// import and hands accepted rows on in chunks, and this thread writes each
-/// chunk as it comes. All of it is one transaction: a failure anywhere rolls
+/// reader parses the file (starting while the township's stored growers and
+/// plots are loaded), a checker validates each row against what was stored
+/// before the import (looking up on a second connection what the file names
+/// outside the township) and hands accepted rows on in chunks, and this
+/// thread writes each chunk as it comes. All of it is one transaction: a failure anywhere rolls
 /// everything back.
 pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResult<ImportReport> {
     actor.require(actor.can_edit_enrollment())?;
@@ -301,16 +345,22 @@ fn pipeline(
         phases.lap("load existing (reader already running)");
 
         let (to_writer, chunks) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
-        let checker = s.spawn(move || {
+        let checker = s.spawn(move || -> AppResult<_> {
             let started = std::time::Instant::now();
+            // Its own connection: the import's is busy writing, and what it
+            // wrote is not what was stored before the import.
+            let mut lookups = crate::db::establish(req.database_url)
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
             let mut analyser = Analyser::new(ctx, true);
             let mut chunk: Vec<Planned> = Vec::with_capacity(CHUNK_ROWS);
             'read: for read in read_rows.iter() {
                 match read {
                     Read::Head(head) => analyser.head(&head),
                     Read::Rows(rows) => {
+                        let rows: Vec<RawRow> = rows.into_iter().map(Pending::clean).collect();
+                        analyser.prefetch(&mut lookups, &rows)?;
                         for raw in rows {
-                            let Some(planned) = analyser.row(raw.clean()) else {
+                            let Some(planned) = analyser.row(raw) else {
                                 continue;
                             };
                             chunk.push(planned);
@@ -330,7 +380,7 @@ fn pipeline(
             if !chunk.is_empty() {
                 let _ = to_writer.send(chunk);
             }
-            (analyser.finish(), started.elapsed())
+            Ok((analyser.finish(), started.elapsed()))
         });
 
         let mut writer = Writer::new(ctx, actor, now_text());
@@ -346,11 +396,12 @@ fn pipeline(
         phases.lap("wait for checked rows");
         // A checker still sending sees the channel closed and stops.
         drop(chunks);
-        let (analysed, checking) = checker.join().map_err(|_| thread_died())?;
+        let checked = checker.join().map_err(|_| thread_died())?;
         let (streamed, reading) = reader.join().map_err(|_| thread_died())?;
         if let Some(e) = failed {
             return Err(e);
         }
+        let (analysed, checking) = checked?;
         let streamed = streamed.map_err(file_error)?;
         let rep = report(ctx, streamed, analysed, None, true);
         writer.finish(conn, actor, (req, &rep.counts), phases)?;
@@ -389,14 +440,13 @@ pub fn upload(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Upload> {
     super::scoped(conn, actor, id)
 }
 
-/// Commit a staged upload (the file the clerk previewed).
 /// Commit a staged upload, reading it again within the county's `options`
 /// (the limits it was staged under).
 pub fn commit_upload(
     conn: &mut DbConn,
     actor: &Actor,
     id: i64,
-    options: ReadOptions,
+    (database_url, options): (&str, ReadOptions),
 ) -> AppResult<ImportReport> {
     let u = upload(conn, actor, id)?;
     if u.status == "committed" {
@@ -408,6 +458,7 @@ pub fn commit_upload(
     let township = super::areas::area_by_id(conn, u.township_id)?;
     let scheme = super::schemes::by_id(conn, u.scheme_id)?;
     let req = ImportRequest {
+        database_url,
         township_code: &township.code,
         scheme: &scheme.def.code,
         filename: &u.filename,

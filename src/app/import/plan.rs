@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::codes::CodeLess;
 use super::context::Context;
+use super::elsewhere::Elsewhere;
 use super::row::{plan_row, problem};
 use super::{Counts, Outcome, RowResult};
 use crate::app::audit;
@@ -28,6 +29,9 @@ pub(super) struct Planned {
     pub(super) old_grower: Option<(i64, i32)>,
     /// The stored plot this row changes: id and version.
     pub(super) old_plot: Option<(i64, i32)>,
+    /// The eligible area units of the township's stored plot of this code
+    /// (0 when there is none or it was not eligible).
+    pub(super) old_units: i64,
     /// Before and after of what this row changes, ready for the audit log.
     pub(super) audit: Vec<audit::Pending>,
 }
@@ -62,6 +66,8 @@ struct FirstRow {
 /// against and what the report needs.
 pub(super) struct Analyser<'c> {
     ctx: &'c Context,
+    /// What the file names that is stored outside the township.
+    elsewhere: Elsewhere,
     /// The rows will be written (commit): prepare their audit rows too.
     writes: bool,
     columns: HashMap<Field, String>,
@@ -90,6 +96,7 @@ impl<'c> Analyser<'c> {
     pub(super) fn new(ctx: &'c Context, writes: bool) -> Analyser<'c> {
         Analyser {
             ctx,
+            elsewhere: Elsewhere::default(),
             writes,
             columns: HashMap::new(),
             results: Vec::new(),
@@ -110,6 +117,16 @@ impl<'c> Analyser<'c> {
             originals: self.originals,
             examples: self.examples,
         }
+    }
+
+    /// Look up what these rows name outside the township: before they are
+    /// checked, on a connection that sees what was stored before the import.
+    pub(super) fn prefetch(
+        &mut self,
+        conn: &mut crate::db::DbConn,
+        rows: &[RawRow],
+    ) -> crate::error::AppResult<()> {
+        self.elsewhere.fetch(conn, self.ctx, rows)
     }
 
     pub(super) fn head(&mut self, head: &Head) {
@@ -139,7 +156,7 @@ impl<'c> Analyser<'c> {
             *e
         };
         let mut outcome = plan_row(
-            ctx,
+            (ctx, &self.elsewhere),
             &raw,
             columns,
             n,
@@ -217,7 +234,13 @@ impl<'c> Analyser<'c> {
                 (true, outcome)
             }
         };
-        let old_plot = ctx.plots.get(&p.code);
+        let old_plot = self.elsewhere.plot(ctx, &p.code);
+        // As the grower's stored area is counted: over the township's plots.
+        let old_units = ctx
+            .plots
+            .get(&p.code)
+            .filter(|old| old.eligible)
+            .map_or(0, |old| old.area_units.units());
         let plot_outcome = match old_plot {
             None => Outcome::New,
             Some(old) if plot_changed(old, &p) => Outcome::Changed,
@@ -291,6 +314,7 @@ impl<'c> Analyser<'c> {
             plot_outcome,
             old_grower,
             old_plot,
+            old_units,
             audit,
         })
     }

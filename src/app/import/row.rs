@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::codes::CodeLess;
 use super::context::Context;
+use super::elsewhere::Elsewhere;
 use super::RowProblem;
 use crate::db::models::{GrowerValues, PlotValues};
 use crate::domain::{IdNumber, Mu, Reason};
@@ -73,7 +74,7 @@ fn count_field(
 
 /// Validate one row into what it would write, or the reasons it can't be.
 pub(super) fn plan_row(
-    ctx: &Context,
+    (ctx, elsewhere): (&Context, &Elsewhere),
     raw: &RawRow,
     columns: &HashMap<Field, String>,
     plot_no: usize,
@@ -182,7 +183,7 @@ pub(super) fn plan_row(
         }
     };
     if let Some(id) = &id {
-        if let Some(existing) = ctx.growers.get(id.as_str()) {
+        if let Some(existing) = elsewhere.grower(ctx, id.as_str()) {
             if existing.township_id != ctx.township.id {
                 let t = ctx
                     .township_names
@@ -207,14 +208,14 @@ pub(super) fn plan_row(
     let code = match get(Field::PlotCode) {
         "" => {
             let (codes, in_file) = code_less;
-            codes.code(ctx, village, id.as_str(), plot_no, |c| {
+            codes.code((ctx, elsewhere), village, id.as_str(), plot_no, |c| {
                 in_file.contains_key(c)
             })
         }
         c => c.to_string(),
     };
-    if let Some(existing) = ctx.plots.get(&code) {
-        if ctx.growers.get(id.as_str()).map(|g| g.id) != Some(existing.grower_id) {
+    if let Some(existing) = elsewhere.plot(ctx, &code) {
+        if elsewhere.grower(ctx, id.as_str()).map(|g| g.id) != Some(existing.grower_id) {
             return Err(vec![problem(
                 Field::PlotCode,
                 columns,
@@ -237,7 +238,7 @@ pub(super) fn plan_row(
         village_id: village.id,
         township_id: ctx.township.id,
     };
-    let existing_plot = ctx.plots.get(&code);
+    let existing_plot = elsewhere.plot(ctx, &code);
     let mut plot = PlotValues {
         code,
         grower_id: 0,

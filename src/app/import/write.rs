@@ -132,9 +132,7 @@ impl<'c> Writer<'c> {
         let eligible_units = |eligible: bool, units: i64| if eligible { units } else { 0 };
         for p in chunk.iter_mut() {
             if p.plot.grower_id != 0 && p.plot_outcome != Outcome::Unchanged {
-                let before = self.ctx.plots.get(&p.plot.code).map_or(0, |old| {
-                    eligible_units(old.eligible, old.area_units.units())
-                });
+                let before = p.old_units;
                 let after = eligible_units(p.plot.eligible, p.plot.area_units.units());
                 *self.units_delta.entry(p.plot.grower_id).or_insert(0) += after - before;
             }

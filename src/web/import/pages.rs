@@ -80,10 +80,12 @@ fn upload(kind: Kind) -> impl Handler<(Desk, HttpRequest, Multipart), Output = P
 /// The roster staged for `township`: its preview next.
 async fn stage(desk: &Desk, township: String, filename: String, bytes: Vec<u8>) -> AppResult<Page> {
     let options = desk.state.limits.read_options();
+    let url = desk.state.pool.url().to_string();
     let rep = desk
         .run(move |c, a| {
             let township = app::areas::township_or_own(c, a, &township)?.code;
             let request = import::ImportRequest {
+                database_url: &url,
                 township_code: &township,
                 scheme: "",
                 filename: &filename,
@@ -161,6 +163,7 @@ async fn upload_error(desk: &Desk, e: AppError) -> Page {
 
 async fn load_report(desk: &Desk, id: i64) -> AppResult<(import::Upload, import::ImportReport)> {
     let read_options = desk.state.limits.read_options();
+    let url = desk.state.pool.url().to_string();
     desk.run(move |c, a| {
         let u = import::upload(c, a, id)?;
         let township = app::areas::area_by_id(c, u.township_id)?;
@@ -169,6 +172,7 @@ async fn load_report(desk: &Desk, id: i64) -> AppResult<(import::Upload, import:
             c,
             a,
             &import::ImportRequest {
+                database_url: &url,
                 township_code: &township.code,
                 scheme: &scheme.def.code,
                 filename: &u.filename,
@@ -202,8 +206,9 @@ async fn import_commit(desk: Desk, id: web::Path<String>, form: Form) -> Page {
     desk.csrf(&form)?;
     let id = desk.id(&id, UPLOAD)?;
     let options = desk.state.limits.read_options();
+    let url = desk.state.pool.url().to_string();
     let res = desk
-        .run(move |c, a| import::commit_upload(c, a, id, options))
+        .run(move |c, a| import::commit_upload(c, a, id, (&url, options)))
         .await;
     if let Ok(rep) = &res {
         let c = &rep.counts;
