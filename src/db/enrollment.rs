@@ -299,6 +299,45 @@ pub mod lookups {
             .load(conn)
     }
 
+    /// Whether any grower of `year` is enrolled outside `township`, and any
+    /// plot of `scheme` stored outside it: when not (the season's first
+    /// roster of a county), there is nothing to look up.
+    pub fn anything_elsewhere(
+        conn: &mut DbConn,
+        (year, scheme): (i32, i64),
+        township: i64,
+    ) -> QueryResult<(bool, bool)> {
+        let growers = diesel::select(diesel::dsl::exists(
+            growers::table
+                .filter(growers::year.eq(year))
+                .filter(growers::township_id.ne(township)),
+        ))
+        .get_result(conn)?;
+        let plots = diesel::select(diesel::dsl::exists(
+            plots::table
+                .filter(plots::scheme_id.eq(scheme))
+                .filter(plots::township_id.ne(township)),
+        ))
+        .get_result(conn)?;
+        Ok((growers, plots))
+    }
+
+    /// `column IN` the keys, as one JSON array parameter (SQLite): with a
+    /// `?` per key SQLite parses and binds a statement of a thousand
+    /// parameters per batch, which cost more than the lookups themselves.
+    macro_rules! in_json_array {
+        ($column:literal, $keys:expr) => {{
+            let json = serde_json::to_string($keys)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
+                $column,
+                " IN (SELECT value FROM json_each("
+            ))
+            .bind::<diesel::sql_types::Text, _>(json)
+            .sql("))")
+        }};
+    }
+
     /// The growers of `year` outside `township` with these ID numbers.
     pub fn growers_elsewhere(
         conn: &mut DbConn,
@@ -306,12 +345,23 @@ pub mod lookups {
         township: i64,
         id_numbers: &[&str],
     ) -> QueryResult<Vec<Grower>> {
-        growers::table
-            .filter(growers::year.eq(year))
-            .filter(growers::id_number.eq_any(id_numbers))
-            .filter(growers::township_id.ne(township))
-            .select(Grower::as_select())
-            .load(conn)
+        macro_rules! outside {
+            () => {
+                growers::table
+                    .filter(growers::year.eq(year))
+                    .filter(growers::township_id.ne(township))
+                    .select(Grower::as_select())
+            };
+        }
+        match conn {
+            DbConn::Sqlite(c) => outside!()
+                .filter(in_json_array!("growers.id_number", id_numbers))
+                .load(c),
+            // One array parameter (`= ANY($1)`).
+            DbConn::Postgresql(c) => outside!()
+                .filter(growers::id_number.eq_any(id_numbers))
+                .load(c),
+        }
     }
 
     /// The plots of `scheme` outside `township` with these codes.
@@ -321,12 +371,20 @@ pub mod lookups {
         township: i64,
         codes: &[&str],
     ) -> QueryResult<Vec<Plot>> {
-        plots::table
-            .filter(plots::scheme_id.eq(scheme))
-            .filter(plots::code.eq_any(codes))
-            .filter(plots::township_id.ne(township))
-            .select(Plot::as_select())
-            .load(conn)
+        macro_rules! outside {
+            () => {
+                plots::table
+                    .filter(plots::scheme_id.eq(scheme))
+                    .filter(plots::township_id.ne(township))
+                    .select(Plot::as_select())
+            };
+        }
+        match conn {
+            DbConn::Sqlite(c) => outside!()
+                .filter(in_json_array!("plots.code", codes))
+                .load(c),
+            DbConn::Postgresql(c) => outside!().filter(plots::code.eq_any(codes)).load(c),
+        }
     }
 
     /// Codes of the plots of `scheme` outside `township` that begin with

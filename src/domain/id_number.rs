@@ -57,8 +57,15 @@ impl IdNumber {
         IdNumber::parse_at(s, chrono::Utc::now().date_naive())
     }
 
-    pub fn parse_at(s: &str, today: NaiveDate) -> Result<IdNumber, IdNumberError> {
-        let t: String = super::measure::normalize_width(s)
+    /// The text a valid ID number is stored as: full-width digits made
+    /// narrow, spaces dropped, a small or full-width x made `X`. What
+    /// `parse` checks and keeps; cheap enough to key lookups on.
+    pub fn key(s: &str) -> String {
+        let narrow = |c: char| !c.is_whitespace() && c != 'x';
+        if s.bytes().all(|b| b.is_ascii() && narrow(char::from(b))) {
+            return s.to_string();
+        }
+        super::measure::normalize_width(s)
             .chars()
             .filter(|c| !c.is_whitespace())
             .map(|c| {
@@ -68,7 +75,11 @@ impl IdNumber {
                     c
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    pub fn parse_at(s: &str, today: NaiveDate) -> Result<IdNumber, IdNumberError> {
+        let t = IdNumber::key(s);
         let n = t.chars().count();
         if n != 18 {
             return Err(IdNumberError::Length(n));
@@ -93,8 +104,18 @@ impl IdNumber {
             return Err(IdNumberError::Region(region));
         }
         let birth = part(6, 14);
-        let date = NaiveDate::parse_from_str(&birth, "%Y%m%d")
-            .map_err(|_| IdNumberError::BirthDate(birth.clone()))?;
+        // Eight ASCII digits (checked above): the date without a strftime parse.
+        let number = |from: usize, to: usize| {
+            first17
+                .iter()
+                .take(to)
+                .skip(from)
+                .fold(0u32, |n, c| n * 10 + c.to_digit(10).unwrap_or(0))
+        };
+        let date = i32::try_from(number(6, 10))
+            .ok()
+            .and_then(|y| NaiveDate::from_ymd_opt(y, number(10, 12), number(12, 14)))
+            .ok_or_else(|| IdNumberError::BirthDate(birth.clone()))?;
         if date.year() < 1900 || date > today {
             return Err(IdNumberError::BirthDate(birth));
         }
@@ -178,6 +199,43 @@ mod tests {
         assert_eq!(id.as_str(), "11010519491231002X");
         let id = IdNumber::parse_at("１１０１０５１９４９１２３１００２Ｘ", today()).unwrap();
         assert_eq!(id.as_str(), "11010519491231002X");
+    }
+
+    #[test]
+    fn the_key_is_what_parse_keeps() {
+        for s in [
+            "11010519491231002X",
+            " 11010519491231002x ",
+            "１１０１０５１９４９１２３１００２Ｘ",
+            "110105 19491231 002x",
+            "\u{3000}11010519491231002ｘ",
+        ] {
+            let parsed = IdNumber::parse_at(s, today()).unwrap();
+            assert_eq!(IdNumber::key(s), parsed.as_str(), "{s:?}");
+        }
+        // Not an ID number: the key is only normalised text.
+        assert_eq!(IdNumber::key("abc x"), "abcX");
+    }
+
+    #[test]
+    fn birth_dates_out_of_the_calendar_are_refused() {
+        let e = |first17: &str| {
+            let mut s = first17.to_string();
+            s.push(check_char(first17).unwrap());
+            IdNumber::parse_at(&s, today()).unwrap_err().code()
+        };
+        for first17 in [
+            "11010519491331002", // month 13
+            "11010519490001002", // month 0
+            "11010519491200002", // day 0
+            "11010519490229002", // 1949 was not a leap year
+            "11010518991231002", // before 1900
+        ] {
+            assert_eq!(e(first17), "id_number_birth_date", "{first17}");
+        }
+        let mut leap = String::from("11010520000229002");
+        leap.push(check_char(&leap).unwrap());
+        assert!(IdNumber::parse_at(&leap, today()).is_ok());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub(super) struct Elsewhere {
     /// Codes stored outside the township with a village's prefix, per
     /// village id; present once asked.
     village_codes: HashMap<i64, Vec<String>>,
+    /// Whether any grower, and any plot, is stored outside the township at
+    /// all; asked at the first batch.
+    any: Option<(bool, bool)>,
 }
 
 impl Elsewhere {
@@ -47,16 +50,35 @@ impl Elsewhere {
         ctx: &Context,
         rows: &[RawRow],
     ) -> AppResult<()> {
+        let (any_grower, any_plot) = match self.any {
+            Some(any) => any,
+            None => {
+                let any = lookups::anything_elsewhere(
+                    conn,
+                    (ctx.scheme.def.year, ctx.scheme.id),
+                    ctx.township.id,
+                )?;
+                self.any = Some(any);
+                any
+            }
+        };
+        if !any_grower && !any_plot {
+            return Ok(());
+        }
         let mut ids: Vec<String> = Vec::new();
         let mut codes: Vec<String> = Vec::new();
         for raw in rows {
             let get = |f: Field| raw.cells.get(&f).map_or("", |s| s.trim());
-            if let Ok(id) = IdNumber::parse(get(Field::IdNumber)) {
-                let id = id.as_str();
-                if !ctx.growers.contains_key(id) && !self.asked_ids.contains(id) {
-                    self.asked_ids.insert(id.to_string());
-                    ids.push(id.to_string());
-                }
+            // The key `parse` would keep, without checking the number: an
+            // invalid one is refused anyway, and asking for it costs nothing.
+            let id = IdNumber::key(get(Field::IdNumber));
+            if any_grower
+                && !id.is_empty()
+                && !ctx.growers.contains_key(&id)
+                && !self.asked_ids.contains(&id)
+            {
+                self.asked_ids.insert(id.clone());
+                ids.push(id);
             }
             match get(Field::PlotCode) {
                 "" => {
@@ -65,7 +87,7 @@ impl Elsewhere {
                         .villages_by_name
                         .get(village_text)
                         .or_else(|| ctx.villages_by_code.get(village_text));
-                    if let Some(v) = village {
+                    if let Some(v) = village.filter(|_| any_plot) {
                         if let Entry::Vacant(e) = self.village_codes.entry(v.id) {
                             e.insert(lookups::codes_elsewhere_with_prefix(
                                 conn,
@@ -77,7 +99,8 @@ impl Elsewhere {
                     }
                 }
                 code => {
-                    if !ctx.plots.contains_key(code) && !self.asked_codes.contains(code) {
+                    if any_plot && !ctx.plots.contains_key(code) && !self.asked_codes.contains(code)
+                    {
                         self.asked_codes.insert(code.to_string());
                         codes.push(code.to_string());
                     }

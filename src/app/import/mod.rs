@@ -352,13 +352,16 @@ fn pipeline(
             let mut lookups = crate::db::establish(req.database_url)
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
             let mut analyser = Analyser::new(ctx, true);
+            let mut looking_up = std::time::Duration::ZERO;
             let mut chunk: Vec<Planned> = Vec::with_capacity(CHUNK_ROWS);
             'read: for read in read_rows.iter() {
                 match read {
                     Read::Head(head) => analyser.head(&head),
                     Read::Rows(rows) => {
                         let rows: Vec<RawRow> = rows.into_iter().map(Pending::clean).collect();
+                        let asked = std::time::Instant::now();
                         analyser.prefetch(&mut lookups, &rows)?;
+                        looking_up += asked.elapsed();
                         for raw in rows {
                             let Some(planned) = analyser.row(raw) else {
                                 continue;
@@ -380,7 +383,7 @@ fn pipeline(
             if !chunk.is_empty() {
                 let _ = to_writer.send(chunk);
             }
-            Ok((analyser.finish(), started.elapsed()))
+            Ok((analyser.finish(), started.elapsed(), looking_up))
         });
 
         let mut writer = Writer::new(ctx, actor, now_text());
@@ -401,7 +404,7 @@ fn pipeline(
         if let Some(e) = failed {
             return Err(e);
         }
-        let (analysed, checking) = checked?;
+        let (analysed, checking, looking_up) = checked?;
         let streamed = streamed.map_err(file_error)?;
         let rep = report(ctx, streamed, analysed, None, true);
         writer.finish(conn, actor, (req, &rep.counts), phases)?;
@@ -411,6 +414,10 @@ fn pipeline(
         phases
             .laps
             .push(("(checker thread: validate, overlapped)", checking));
+        phases.laps.push((
+            "(checker thread: of which lookups outside the township)",
+            looking_up,
+        ));
         Ok(rep)
     })
 }
