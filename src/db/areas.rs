@@ -92,6 +92,27 @@ pub fn all_by_id(conn: &mut DbConn) -> QueryResult<HashMap<i64, Area>> {
         .collect())
 }
 
+/// The county `county`, its townships and their villages, by id: what an
+/// import of one of its townships names (a province holds 23,000 areas).
+pub fn of_county(conn: &mut DbConn, county: i64) -> QueryResult<HashMap<i64, Area>> {
+    let t = diesel::alias!(areas as t);
+    let townships = t
+        .filter(t.field(areas::parent_id).eq(county))
+        .select(t.field(areas::id).nullable());
+    Ok(areas::table
+        .filter(
+            areas::id
+                .eq(county)
+                .or(areas::parent_id.eq(county))
+                .or(areas::parent_id.eq_any(townships)),
+        )
+        .select(Area::as_select())
+        .load::<Area>(conn)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect())
+}
+
 /// The areas with these ids, by id (unknown ids are left out), in chunks
 /// below SQLite's variable limit.
 pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, Area>> {

@@ -1322,3 +1322,73 @@ fn what_another_township_holds_is_found_by_the_files_own_keys() {
         "{v}"
     );
 }
+
+/// An import reads the areas of its township's county only: a village of
+/// another county (a province's database) is not "in another township" of
+/// this one, and this county's other villages still are.
+#[test]
+fn villages_of_another_county_are_unknown_to_an_import() {
+    use diesel::prelude::*;
+    use guobao::db::models::NewArea;
+    use guobao::db::schema::areas;
+    use guobao::domain::area::AreaLevel;
+    let app = spawn_app();
+    let mut conn = app.conn();
+    let mut add = |code: &'static str, name: &'static str, level, parent| -> i64 {
+        diesel::insert_into(areas::table)
+            .values(NewArea {
+                code,
+                name,
+                level,
+                parent_id: parent,
+                target_mu_units: None,
+            })
+            .returning(areas::id)
+            .get_result(&mut conn)
+            .unwrap()
+    };
+    let county = add("532888", "邻县", AreaLevel::County, None);
+    let town = add("532888101", "丙镇", AreaLevel::Township, Some(county));
+    add("532888101201", "五村", AreaLevel::Village, Some(town));
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (0..3).map(|k| id_number("19800101", 400 + k)).collect();
+    let rows: Vec<RosterRow> = vec![
+        ("周一", &ids[0], "13800000011", "五村", "C-1", 2.0),
+        ("周二", &ids[1], "13800000012", "三村", "C-2", 2.0),
+        ("周三", &ids[2], "13800000013", "一村", "C-3", 2.0),
+    ];
+    let file = roster_file(dir.path(), "c.xlsx", &rows);
+    let o = guobao(&[
+        "--database-url",
+        &app.db.url,
+        "import",
+        "roster",
+        &file,
+        "--township",
+        TOWNSHIP_A,
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["new"], 1, "{v}");
+    assert_eq!(
+        v["rows"][0]["problems"][0]["code"], "village_unknown",
+        "{v}"
+    );
+    assert_eq!(
+        v["rows"][1]["problems"][0]["code"], "village_not_in_township",
+        "{v}"
+    );
+    assert!(
+        v["rows"][1]["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("乙乡"),
+        "{v}"
+    );
+}

@@ -37,7 +37,12 @@ pub(super) fn load_context(
     } else {
         crate::app::schemes::by_code(conn, scheme)?
     };
-    let names = crate::app::areas::names(conn)?;
+    // The township's county only: a village of another county is not one
+    // a clerk of this township could mean.
+    let names = match township.parent_id {
+        Some(county) => crate::db::areas::of_county(conn, county)?,
+        None => crate::app::areas::names(conn)?,
+    };
     let mut villages_by_name = HashMap::new();
     let mut villages_by_code = HashMap::new();
     let mut foreign_villages = HashMap::new();
