@@ -19,15 +19,19 @@ fn guobao(args: &[&str]) -> Output {
 }
 
 fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let path = fixture(file);
+    import_into(app, TOWNSHIP_A, &fixture(file), extra)
+}
+
+/// `guobao import roster PATH --township CODE --json` and the report it prints.
+fn import_into(app: &TestApp, township: &str, path: &str, extra: &[&str]) -> (Option<i32>, Value) {
     let mut args = vec![
         "--database-url",
         &app.db.url,
         "import",
         "roster",
-        &path,
+        path,
         "--township",
-        TOWNSHIP_A,
+        township,
         "--json",
     ];
     args.extend_from_slice(extra);
@@ -40,6 +44,13 @@ fn import_json(app: &TestApp, file: &str, extra: &[&str]) -> (Option<i32>, Value
         )
     });
     (o.status.code(), v)
+}
+
+/// The same, for an import expected to exit 0.
+fn imported(app: &TestApp, township: &str, path: &str, extra: &[&str]) -> Value {
+    let (status, v) = import_into(app, township, path, extra);
+    assert_eq!(status, Some(0), "{v}");
+    v
 }
 
 #[test]
@@ -1130,25 +1141,7 @@ fn rows_without_a_plot_code_get_readable_stable_codes() {
         ("张甲", a, "13800000001", "一村", "", 4.0),
         ("王丙", c, "13800000003", "二村", "", 5.0),
     ];
-    let run = |file: &str| -> Value {
-        let o = guobao(&[
-            "--database-url",
-            &app.db.url,
-            "import",
-            "roster",
-            file,
-            "--township",
-            TOWNSHIP_A,
-            "--json",
-        ]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
+    let run = |file: &str| imported(&app, TOWNSHIP_A, file, &[]);
     let mut conn = app.conn();
     let mut stored = || -> Vec<(String, String, i64, i32)> {
         plots::table
@@ -1243,27 +1236,7 @@ fn what_another_township_holds_is_found_by_the_files_own_keys() {
     let dir = tempfile::tempdir().unwrap();
     let ids: Vec<String> = (0..4).map(|k| id_number("19750101", 300 + k)).collect();
     let (a, b, e, f) = (&ids[0], &ids[1], &ids[2], &ids[3]);
-    let run = |township: &str, file: &str, extra: &[&str]| -> Value {
-        let mut args = vec![
-            "--database-url",
-            &app.db.url,
-            "import",
-            "roster",
-            file,
-            "--township",
-            township,
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        let o = guobao(&args);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
+    let run = |township: &str, file: &str, extra: &[&str]| imported(&app, township, file, extra);
     // 乙乡 first: one plot under a code with 甲镇 一村's prefix, one under a
     // code of its own.
     let in_b: Vec<RosterRow> = vec![
@@ -1358,23 +1331,7 @@ fn villages_of_another_county_are_unknown_to_an_import() {
         ("周三", &ids[2], "13800000013", "一村", "C-3", 2.0),
     ];
     let file = roster_file(dir.path(), "c.xlsx", &rows);
-    let o = guobao(&[
-        "--database-url",
-        &app.db.url,
-        "import",
-        "roster",
-        &file,
-        "--township",
-        TOWNSHIP_A,
-        "--json",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = imported(&app, TOWNSHIP_A, &file, &[]);
     assert_eq!(v["counts"]["new"], 1, "{v}");
     assert_eq!(
         v["rows"][0]["problems"][0]["code"], "village_unknown",
