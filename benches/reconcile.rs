@@ -22,8 +22,8 @@ use std::time::Instant;
 mod common;
 
 fn seed(url: &str, n: usize) {
-    let (pool, scheme, places) = common::county(url, None);
-    let mut c = pool.get().unwrap();
+    let (_pool, scheme, places) = common::county(url, None);
+    let mut c = guobao::db::establish(url).unwrap();
     let list = common::areas(n);
     c.transaction::<_, guobao::error::AppError, _>(|c| {
         insert_issued(c, &scheme, &places, &list, "R").map(|_| ())

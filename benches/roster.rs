@@ -89,7 +89,7 @@ fn roster_bytes(changed: bool) -> Vec<u8> {
 
 fn seed(url: &str) -> guobao::db::Pool {
     let pool = guobao::startup::prepare_database(url).unwrap();
-    let mut c = pool.get().unwrap();
+    let mut c = guobao::db::establish(url).unwrap();
     let def: SchemeDef = serde_json::from_str(WALNUT_2012_JSON).unwrap();
     app::schemes::create(&mut c, &Actor::system(), &def).unwrap();
     let county: i64 = diesel::insert_into(areas::table)

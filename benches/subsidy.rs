@@ -53,8 +53,8 @@ fn runs(all: &[Duration]) -> String {
 }
 
 fn run(label: &str, url: &str, n: usize) {
-    let (pool, places) = seed(url);
-    let mut c = pool.get().unwrap();
+    let (_pool, places) = seed(url);
+    let mut c = guobao::db::establish(url).unwrap();
     let scheme = app::schemes::by_code(&mut c, "walnut-2012").unwrap();
     // A season part-way: of every 100 policies 93 issued, 5 still drafts
     // and 2 cancelled.

@@ -15,7 +15,7 @@ pub struct Scheme {
     pub def: SchemeDef,
 }
 
-fn from_row(row: SchemeRow) -> AppResult<Scheme> {
+pub(crate) fn from_row(row: SchemeRow) -> AppResult<Scheme> {
     let def: SchemeDef = serde_json::from_str(&row.definition)
         .map_err(|e| AppError::Internal(format!("scheme {} definition: {e}", row.code)))?;
     Ok(Scheme { id: row.id, def })

@@ -272,43 +272,100 @@ pub fn redacted(url: &str) -> String {
 /// See [`with_connect_timeout`].
 pub const PG_CONNECT_TIMEOUT_SECS: u32 = 5;
 
+/// A pooled connection, and when it was last given back in good order.
+pub struct Pooled {
+    conn: DbConn,
+    returned: Option<std::time::Instant>,
+    lost: bool,
+}
+
+impl Pooled {
+    fn new(conn: DbConn) -> Pooled {
+        Pooled {
+            conn,
+            returned: None,
+            lost: false,
+        }
+    }
+
+    /// A statement on this connection was refused as `database_unavailable`:
+    /// it is closed when given back, not handed to the next request
+    /// unchecked. A connection the server dropped is closed anyway (libpq
+    /// reports its transaction state unknown, so it is dirty); this also
+    /// closes one that still answers but cannot serve, such as a connection
+    /// to a server demoted to a read-only standby by a failover, so that the
+    /// next connection is opened to wherever the URL now leads.
+    pub fn mark_lost(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// A PostgreSQL connection given back in good order this recently is handed
+/// out again without a `SELECT 1` first (HikariCP's "alive bypass window"
+/// has the same 500 ms): under load that check was one of a policy read's
+/// three round trips to the server. A connection whose statement found the
+/// server gone is closed instead of given back ([`Pooled::mark_lost`],
+/// [`is_dirty`]), and one idle for longer is checked as before.
+pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
         let conn = establish_with(&self.url, self.lock_wait);
         self.watch.mark(conn.is_err());
-        conn
+        conn.map(Pooled::new)
     }
 
     /// On checkout: the connection holds no transaction that a previous user
     /// left open (its writes would never be committed) and, on PostgreSQL,
-    /// still answers (the server may have restarted or dropped it). A SQLite
+    /// still answers (the server may have restarted or dropped it) unless it
+    /// was given back in good order within [`ALIVE_BYPASS`]. A SQLite
     /// connection is a file handle in this process: it cannot go away, and a
     /// `SELECT 1` per checkout would only cost time.
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), Self::Error> {
         if is_dirty(conn) {
             return Err(diesel::r2d2::Error::QueryError(
                 diesel::result::Error::AlreadyInTransaction,
             ));
         }
-        match conn {
+        let recent = conn.returned.is_some_and(|at| at.elapsed() < ALIVE_BYPASS);
+        match &mut conn.conn {
             DbConn::Sqlite(_) => Ok(()),
-            DbConn::Postgresql(_) => {
-                let answered = conn.batch_execute("SELECT 1");
+            DbConn::Postgresql(_) if recent => Ok(()),
+            DbConn::Postgresql(c) => {
+                let answered = c.batch_execute("SELECT 1");
                 self.watch.mark(answered.is_err());
                 answered.map_err(diesel::r2d2::Error::QueryError)
             }
         }
     }
 
-    /// On return: a connection given back while its thread panics, or with a
-    /// transaction still open or in error, is closed rather than pooled.
-    /// Closing it rolls the open transaction back on both databases and, on
-    /// SQLite, releases the write lock it may hold.
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || is_dirty(conn)
+    /// On return: a connection given back while its thread panics, with a
+    /// transaction still open or in error, or after it found the server gone,
+    /// is closed rather than pooled. Closing it rolls the open transaction
+    /// back on both databases and, on SQLite, releases the write lock it may
+    /// hold.
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        let broken = std::thread::panicking() || conn.lost || is_dirty(conn);
+        if !broken {
+            conn.returned = Some(std::time::Instant::now());
+        }
+        broken
     }
 }
 

@@ -190,3 +190,49 @@ pub fn reprice_many(
         crate::bulk_copy!(conn, t::table, values, 12)
     })
 }
+
+/// What a policy's view shows besides the policy itself: its scheme, its
+/// grower's name and ID number, its township's name and the receipt of the
+/// premium batch it was collected in.
+pub type Shown = (
+    super::models::SchemeRow,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+/// The policy `id` if it lies within `within` (`None`: the whole county),
+/// with what its view shows, in one statement: a policy read is the
+/// caller's token and this, two round trips to the database.
+pub fn shown(
+    conn: &mut DbConn,
+    id: i64,
+    within: super::scope::Within,
+) -> QueryResult<Option<(super::models::Policy, Shown)>> {
+    use super::models::{Policy, SchemeRow};
+    use super::schema::{areas, growers, premium_batches, schemes};
+    let q = policies::table
+        .inner_join(schemes::table.on(schemes::id.eq(policies::scheme_id)))
+        .inner_join(growers::table.on(growers::id.eq(policies::grower_id)))
+        .inner_join(areas::table.on(areas::id.eq(policies::township_id)))
+        .left_join(premium_batches::table.on(premium_batches::id.nullable().eq(policies::batch_id)))
+        .filter(policies::id.eq(id))
+        .select((
+            Policy::as_select(),
+            (
+                SchemeRow::as_select(),
+                growers::name,
+                growers::id_number,
+                areas::name,
+                premium_batches::receipt_no.nullable(),
+            ),
+        ));
+    match within {
+        Some(township) => q
+            .filter(policies::township_id.eq(township))
+            .first(conn)
+            .optional(),
+        None => q.first(conn).optional(),
+    }
+}

@@ -236,8 +236,12 @@ impl AppState {
             // use case's transaction has already been rolled back by `app::tx`,
             // and the connection returns to the pool only if it is clean
             // (`db::Manager::has_broken`), so the next request is unaffected.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
-                .unwrap_or_else(|panic| Err(AppError::Panicked(panic_message(&panic))))
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)))
+                .unwrap_or_else(|panic| Err(AppError::Panicked(panic_message(&panic))));
+            if matches!(out, Err(AppError::Unavailable(_))) {
+                conn.mark_lost();
+            }
+            out
         })
         .await?
     }

@@ -120,8 +120,8 @@ subsidy_disbursements 12 84dda06b7a8368b1\n\
 #[test]
 fn the_demo_county_is_the_same_whatever_the_path() {
     let db = TestDb::new();
-    let pool = guobao::startup::prepare_database(&db.url).unwrap();
-    let mut conn = pool.get().unwrap();
+    let _pool = guobao::startup::prepare_database(&db.url).unwrap();
+    let mut conn = db.conn();
     // The demo's season follows today (its storm day falls on today): with
     // the clock on the 2012 season's storm day the dates are the 2012
     // season's, so the county is the one measured below, whatever today is.
@@ -161,8 +161,8 @@ fn the_demo_county_is_the_same_whatever_the_path() {
 fn the_demo_season_is_the_current_one_with_policies_in_force_today() {
     use guobao::db::schema::{claims, policies, schemes};
     let db = TestDb::new();
-    let pool = guobao::startup::prepare_database(&db.url).unwrap();
-    let mut conn = pool.get().unwrap();
+    let _pool = guobao::startup::prepare_database(&db.url).unwrap();
+    let mut conn = db.conn();
     let now = china_time("2026-11-30 09:00");
     let today = "2026-11-30".to_string();
     guobao::demo::load::load_at(&mut conn, now, &mut |_, _| {}).unwrap();
