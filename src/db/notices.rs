@@ -229,6 +229,49 @@ pub fn covering(
         .load(conn)
 }
 
+/// The claim notices' items of these claims with their notices, newest
+/// notice first (as [`covering`] gives them for one claim).
+pub fn covering_claims(
+    conn: &mut DbConn,
+    claim_ids: &[i64],
+) -> QueryResult<Vec<(Notice, NoticeItem)>> {
+    let mut out = Vec::new();
+    for chunk in claim_ids.chunks(900) {
+        out.extend(
+            notice_items::table
+                .inner_join(notices::table)
+                .filter(notices::kind.eq(crate::app::notices::CLAIM))
+                .filter(notice_items::claim_id.eq_any(chunk))
+                .order(notices::id.desc())
+                .select((Notice::as_select(), NoticeItem::as_select()))
+                .load::<(Notice, NoticeItem)>(conn)?,
+        );
+    }
+    // Chunks each come newest first; so must the whole.
+    out.sort_by_key(|(n, _)| std::cmp::Reverse(n.id));
+    Ok(out)
+}
+
+/// Objections not yet resolved, per notice, of these notices (a notice
+/// without any is left out).
+pub fn open_objections_of(
+    conn: &mut DbConn,
+    notice_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in notice_ids.chunks(900) {
+        out.extend(
+            notice_objections::table
+                .filter(notice_objections::notice_id.eq_any(chunk))
+                .filter(notice_objections::resolved_at.is_null())
+                .group_by(notice_objections::notice_id)
+                .select((notice_objections::notice_id, diesel::dsl::count_star()))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 pub fn objections_of(conn: &mut DbConn, notice_id: i64) -> QueryResult<Vec<Objection>> {
     notice_objections::table
         .filter(notice_objections::notice_id.eq(notice_id))

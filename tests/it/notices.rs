@@ -315,6 +315,108 @@ fn payment_waits_for_the_claim_results_notice() {
     assert_eq!(b["waiting_notice"].as_array().unwrap().len(), 0, "{b}");
 }
 
+/// The board reads the notices of every approved claim it shows at once
+/// (`notices::waiting`); for each claim it must give the refusal a payment
+/// of that claim is given, one claim at a time: in its period, missing,
+/// objection open, or none.
+#[test]
+fn the_boards_notice_reasons_are_what_a_payment_is_told() {
+    let app = spawn_app_at("2012-06-12 08:00");
+    let uw = app.api("underwriter");
+    let agreed = |name: &str, seq: u32| -> (i64, Value) {
+        let ins = insured(&app, name, seq, true);
+        let r = report(&uw, &ins, "hail", "2012-06-12 06:00");
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_i64().unwrap();
+        assert_eq!(dispatch(&uw, id).status, 200);
+        let (lat, lon) = point_east(50.0);
+        let r = app.api("adjuster").post(
+            &format!("/api/v1/claims/{id}/survey"),
+            survey_body(&format!("survey-board-{seq}"), lat, lon, "5", "35"),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let version = r.body["claim"]["version"].as_i64().unwrap();
+        let r = uw.post(
+            &format!("/api/v1/claims/{id}/approve"),
+            json!({"version": version}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let payout = r.body["payout"].clone();
+        let r = uw.post(
+            &format!("/api/v1/claims/{id}/agree"),
+            json!({"agreed_on": "2012-06-12"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        (id, payout)
+    };
+    // Each claim's reason on the board, and what paying it is told.
+    let check = |claims: &[(i64, Value)], expected: &[Option<&str>]| {
+        let b = uw.get("/api/v1/claims/board").body;
+        let waiting = b["waiting_notice"].as_array().unwrap();
+        for ((id, payout), want) in claims.iter().zip(expected) {
+            let on_board = waiting
+                .iter()
+                .find(|w| w["id"] == *id)
+                .map(|w| w["reason_code"].as_str().unwrap().to_string());
+            assert_eq!(on_board.as_deref(), *want, "claim {id}: {b}");
+            if let Some(code) = want {
+                let r = uw.post(
+                    &format!("/api/v1/claims/{id}/payments"),
+                    json!({"amount": payout, "paid_on": "2012-06-12",
+                           "bank_reference": format!("BOARD-{id}")}),
+                );
+                assert_eq!((r.status, r.code()), (409, *code), "{}", r.body);
+            }
+        }
+    };
+    let first = agreed("公示甲", 31);
+    let second = agreed("公示乙", 32);
+    let r = post_notice(
+        &app.api("forestry"),
+        json!({"kind": "claim", "village_code": app.seed.village_a1, "starts_on": "2012-06-12"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "{}", r.body);
+    let notice = r.body["id"].as_i64().unwrap();
+    let grower = r.body["items"][0]["grower_id"].clone();
+    // Approved after the notice went up: not on it.
+    let third = agreed("公示丙", 33);
+    let all = [first, second, third];
+    check(
+        &all,
+        &[
+            Some("claim_notice_in_period"),
+            Some("claim_notice_in_period"),
+            Some("claim_notice_missing"),
+        ],
+    );
+    // An objection raised in the period, still open after it.
+    let station = app.api("station_a");
+    let r = station.post(
+        &format!("/api/v1/notices/{notice}/objections"),
+        json!({"raised_by": "公示甲", "grower_id": grower,
+               "content": "受灾面积少算了", "raised_on": "2012-06-12"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let objection = r.body["id"].as_i64().unwrap();
+    app.clock.set(china_time("2012-06-16 09:00"));
+    check(
+        &all,
+        &[
+            Some("claim_notice_objection_open"),
+            Some("claim_notice_objection_open"),
+            Some("claim_notice_missing"),
+        ],
+    );
+    let r = station.post(
+        &format!("/api/v1/notices/{notice}/objections/{objection}/resolve"),
+        json!({"resolution": "现场复核无误"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    check(&all, &[None, None, Some("claim_notice_missing")]);
+    assert_eq!(count(&mut app.conn(), "claim_payments"), 0);
+}
+
 #[test]
 fn the_spreadsheet_holds_the_masked_rows_and_a_totals_row_that_adds_up() {
     let app = spawn_app_at("2012-03-20 09:00");

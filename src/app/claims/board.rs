@@ -2,7 +2,7 @@
 //! adjuster and township, monthly on-time figures, payments due; and `overdue`.
 
 use super::settle::owed;
-use super::views::{views_with, Names};
+use super::views::{views_with, Names, Related};
 use super::*;
 use crate::app::clock;
 use crate::app::Actor;
@@ -113,8 +113,10 @@ pub fn board(
         ],
     )?;
     let by_day = crate::db::claims::due_by_day(conn, scope, at)?;
-    // Only the names these claims show.
-    let names = Names::for_claims(conn, &shown, &[])?;
+    // Their policies, growers and plots in one statement, and only the
+    // names these claims show.
+    let related = Related::of(conn, &shown)?;
+    let names = Names::for_claims(conn, &shown, &related, &[])?;
     let scheme_warn = |scheme_id: i64| {
         names
             .schemes
@@ -123,7 +125,7 @@ pub fn board(
             .unwrap_or(6)
     };
     // The claims shown in full: the open ones and those agreed but not yet
-    // paid, their views built in one pass (three queries).
+    // paid, their views built from what was read above.
     let (open_rows, rest): (Vec<Claim>, Vec<Claim>) =
         shown.into_iter().partition(|c| OPEN.contains(&c.status));
     let (approved, agreed): (Vec<Claim>, Vec<Claim>) = rest
@@ -131,8 +133,8 @@ pub fn board(
         .partition(|c| c.status == ClaimStatus::Approved);
     let n_open = open_rows.len();
     let mut shown_views = views_with(
-        conn,
         &names,
+        &related,
         actor,
         &open_rows.iter().chain(&agreed).cloned().collect::<Vec<_>>(),
     )?;
@@ -189,7 +191,14 @@ pub fn board(
         })
         .collect();
     payments_due.sort_by_key(|p| (-p.days_overdue, p.claim.id));
-    let waiting_notice = waiting_notice(conn, &names, actor, &approved, &agreed, today.date())?;
+    let waiting_notice = waiting_notice(
+        conn,
+        (&names, &related),
+        actor,
+        &approved,
+        &agreed,
+        today.date(),
+    )?;
     Ok(Board {
         now: clock::display(now),
         warn_hours: shown_warn.unwrap_or(6),
@@ -215,24 +224,29 @@ pub fn board(
 /// yet allow payment, with the reason `notices::payable` gives.
 fn waiting_notice(
     conn: &mut DbConn,
-    names: &Names,
+    (names, related): (&Names, &Related),
     actor: &Actor,
     approved: &[Claim],
     agreed: &[Claim],
     today: chrono::NaiveDate,
 ) -> AppResult<Vec<NoticeWait>> {
+    let owing: Vec<&Claim> = approved
+        .iter()
+        .chain(agreed)
+        .filter(|c| owed(c) > Fen::ZERO)
+        .collect();
     let mut rows = Vec::new();
     let mut reasons = Vec::new();
-    for c in approved.iter().chain(agreed) {
-        if owed(c) <= Fen::ZERO {
-            continue;
-        }
-        if let Some(e) = crate::app::notices::waiting(conn, c, today)? {
-            rows.push(c.clone());
+    for (c, refusal) in owing
+        .iter()
+        .zip(crate::app::notices::waiting(conn, &owing, today)?)
+    {
+        if let Some(e) = refusal {
+            rows.push((*c).clone());
             reasons.push((e.code(), e.to_string()));
         }
     }
-    let views = views_with(conn, names, actor, &rows)?;
+    let views = views_with(names, related, actor, &rows)?;
     Ok(views
         .into_iter()
         .zip(reasons)

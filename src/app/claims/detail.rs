@@ -2,11 +2,11 @@
 //! and what is left of the sum insured.
 
 use super::photos::reused_no;
-use super::views::{personal, Names};
+use super::views::{personal, Names, Related};
 use super::*;
 use crate::app::Actor;
 use crate::db::claims as rows;
-use crate::db::models::{ClaimSurvey, Grower, Plot, Policy};
+use crate::db::models::ClaimSurvey;
 use crate::db::DbConn;
 use crate::domain::claims::{LossRate, Payout};
 use crate::domain::time::Day;
@@ -110,18 +110,18 @@ pub fn detail_masked(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<Cla
 
 fn detail_as(conn: &mut DbConn, actor: &Actor, id: i64, full: bool) -> AppResult<ClaimDetail> {
     let c = get_scoped(conn, actor, id)?;
-    let cv = super::views::view_as(conn, actor, &c, full)?;
     let surveys = rows::surveys_of(conn, c.id)?;
     let surveyors: Vec<i64> = surveys
         .iter()
         .flat_map(|s| [s.adjuster_id, s.co_surveyor_id])
         .collect();
-    let names = Names::for_claims(conn, std::slice::from_ref(&c), &surveyors)?;
+    let one = std::slice::from_ref(&c);
+    let related = Related::of(conn, one)?;
+    let names = Names::for_claims(conn, one, &related, &surveyors)?;
+    let cv = super::views::view_from(&names, &related, actor, &c, full)?;
     let photos = rows::photos_of(conn, c.id)?;
     let payments = rows::payments_of(conn, c.id)?;
-    let p = crate::app::load::<Policy>(conn, c.policy_id)?;
-    let plot = crate::app::load::<Plot>(conn, c.plot_id)?;
-    let g = crate::app::load::<Grower>(conn, c.grower_id)?;
+    let (p, g, plot) = related.get(&c)?;
     let scheme = names
         .schemes
         .get(&c.scheme_id)

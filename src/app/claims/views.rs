@@ -6,7 +6,7 @@ use super::*;
 use crate::app::Actor;
 use crate::db::claims::ListFilter;
 use crate::db::models::{Claim, Grower, Plot, Policy};
-use crate::db::schema::{growers, plots, policies, users};
+use crate::db::schema::{claims, growers, plots, policies, users};
 use crate::db::DbConn;
 use crate::domain::id_number::{mask_id, mask_phone};
 use crate::domain::scheme::SchemeDef;
@@ -76,14 +76,54 @@ pub(super) struct Names {
     pub(super) schemes: HashMap<i64, SchemeDef>,
 }
 
+/// Each claim's policy, grower and plot, by claim id: read in one statement
+/// for a whole list (three per claim before, then three per list).
+pub(super) struct Related(HashMap<i64, (Policy, Grower, Plot)>);
+
+impl Related {
+    pub(super) fn of(conn: &mut DbConn, list: &[Claim]) -> AppResult<Related> {
+        let mut ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(900) {
+            for (id, p, g, plot) in claims::table
+                .inner_join(policies::table.on(policies::id.eq(claims::policy_id)))
+                .inner_join(growers::table.on(growers::id.eq(claims::grower_id)))
+                .inner_join(plots::table.on(plots::id.eq(claims::plot_id)))
+                .filter(claims::id.eq_any(chunk))
+                .select((
+                    claims::id,
+                    Policy::as_select(),
+                    Grower::as_select(),
+                    Plot::as_select(),
+                ))
+                .load::<(i64, Policy, Grower, Plot)>(conn)?
+            {
+                out.insert(id, (p, g, plot));
+            }
+        }
+        Ok(Related(out))
+    }
+
+    /// The claim's policy, grower and plot.
+    pub(super) fn get(&self, c: &Claim) -> AppResult<&(Policy, Grower, Plot)> {
+        self.0
+            .get(&c.id)
+            .ok_or_else(|| AppError::Internal(format!("claim {} lost its policy", c.id)))
+    }
+}
+
 impl Names {
     /// The names `list` shows, and those of `more_users`: its schemes, its
-    /// townships and its growers' villages, its adjusters and co-surveyors.
-    /// Only those: a province's database has tens of thousands of areas and
-    /// a scheme per county, and a board or a list shows a few of them.
+    /// townships and its growers' villages (from `related`), its adjusters
+    /// and co-surveyors. Only those: a province's database has tens of
+    /// thousands of areas and a scheme per county, and a board or a list
+    /// shows a few of them.
     pub(super) fn for_claims(
         conn: &mut DbConn,
         list: &[Claim],
+        related: &Related,
         more_users: &[i64],
     ) -> AppResult<Names> {
         fn unique(mut v: Vec<i64>) -> Vec<i64> {
@@ -99,15 +139,9 @@ impl Names {
                 .chain(more_users.iter().copied())
                 .collect(),
         );
-        let grower_ids = unique(list.iter().map(|c| c.grower_id).collect());
         let mut area_ids: Vec<i64> = list.iter().map(|c| c.township_id).collect();
-        for chunk in grower_ids.chunks(900) {
-            area_ids.extend(
-                growers::table
-                    .filter(growers::id.eq_any(chunk))
-                    .select(growers::village_id)
-                    .load::<i64>(conn)?,
-            );
+        for c in list {
+            area_ids.push(related.get(c)?.1.village_id);
         }
         let mut users_by_id = HashMap::with_capacity(user_ids.len());
         for chunk in user_ids.chunks(900) {
@@ -223,28 +257,11 @@ fn view_with(
     }
 }
 
-/// Rows of one table by id, in chunks below SQLite's variable limit.
-macro_rules! by_ids {
-    ($conn:expr, $table:ident, $model:ty, $ids:expr) => {{
-        let mut out = HashMap::new();
-        for chunk in $ids.chunks(900) {
-            for row in $table::table
-                .filter($table::id.eq_any(chunk))
-                .select(<$model>::as_select())
-                .load($conn)?
-            {
-                out.insert(row.id, row);
-            }
-        }
-        out
-    }};
-}
-
-/// Views of many claims with three queries, not three per claim; as every
-/// list, with the ID numbers and phones masked whatever the role.
+/// Views of many claims in four statements whatever their number (their
+/// policies, growers and plots; users; schemes; areas); as every list, with
+/// the ID numbers and phones masked whatever the role.
 pub(super) fn views(conn: &mut DbConn, actor: &Actor, list: &[Claim]) -> AppResult<Vec<ClaimView>> {
-    let names = Names::for_claims(conn, list, &[])?;
-    views_with(conn, &names, actor, list)
+    views_as(conn, actor, list, false)
 }
 
 /// The same, masked or in `full`.
@@ -254,49 +271,31 @@ fn views_as(
     list: &[Claim],
     full: bool,
 ) -> AppResult<Vec<ClaimView>> {
-    let names = Names::for_claims(conn, list, &[])?;
-    views_full(conn, &names, actor, list, full)
+    let related = Related::of(conn, list)?;
+    let names = Names::for_claims(conn, list, &related, &[])?;
+    views_full(&names, &related, actor, list, full)
 }
 
-/// The same with the names already loaded (the board needs them too).
+/// The same from what was already read (the board reads it once for all
+/// the claims it shows).
 pub(super) fn views_with(
-    conn: &mut DbConn,
     names: &Names,
+    related: &Related,
     actor: &Actor,
     list: &[Claim],
 ) -> AppResult<Vec<ClaimView>> {
-    views_full(conn, names, actor, list, false)
+    views_full(names, related, actor, list, false)
 }
 
 fn views_full(
-    conn: &mut DbConn,
     names: &Names,
+    related: &Related,
     actor: &Actor,
     list: &[Claim],
     full: bool,
 ) -> AppResult<Vec<ClaimView>> {
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let policy_ids: Vec<i64> = list.iter().map(|c| c.policy_id).collect();
-    let grower_ids: Vec<i64> = list.iter().map(|c| c.grower_id).collect();
-    let plot_ids: Vec<i64> = list.iter().map(|c| c.plot_id).collect();
-    let ps = by_ids!(conn, policies, Policy, policy_ids);
-    let gs = by_ids!(conn, growers, Grower, grower_ids);
-    let pls = by_ids!(conn, plots, Plot, plot_ids);
     list.iter()
-        .map(|c| {
-            let missing = || AppError::Internal(format!("claim {} lost its policy", c.id));
-            Ok(view_with(
-                names,
-                actor,
-                c,
-                ps.get(&c.policy_id).ok_or_else(missing)?,
-                gs.get(&c.grower_id).ok_or_else(missing)?,
-                pls.get(&c.plot_id).ok_or_else(missing)?,
-                full,
-            ))
-        })
+        .map(|c| view_from(names, related, actor, c, full))
         .collect()
 }
 
@@ -305,15 +304,17 @@ pub fn view(conn: &mut DbConn, actor: &Actor, c: &Claim) -> AppResult<ClaimView>
     Ok(views(conn, actor, std::slice::from_ref(c))?.remove(0))
 }
 
-/// One claim on its own page: in `full` for a role that sees personal data
-/// (the caller audits that read).
-pub(super) fn view_as(
-    conn: &mut DbConn,
+/// One claim on its own page from what was read for it: in `full` for a
+/// role that sees personal data (the caller audits that read).
+pub(super) fn view_from(
+    names: &Names,
+    related: &Related,
     actor: &Actor,
     c: &Claim,
     full: bool,
 ) -> AppResult<ClaimView> {
-    Ok(views_as(conn, actor, std::slice::from_ref(c), full)?.remove(0))
+    let (p, g, plot) = related.get(c)?;
+    Ok(view_with(names, actor, c, p, g, plot, full))
 }
 
 /// Personal data in full for the roles that act on it, masked for the rest.

@@ -1211,6 +1211,19 @@ fn gate(
     matches: impl Fn(&NoticeItem) -> bool,
     today: NaiveDate,
 ) -> AppResult<Result<(), Refusal>> {
+    gate_with(covering, matches, today, |id| {
+        Ok(rows::open_objections(conn, id)?)
+    })
+}
+
+/// [`gate`] with the open objections of a notice counted by `open_of`
+/// (one query per notice, or a count read for many notices at once).
+fn gate_with(
+    covering: Vec<(Notice, NoticeItem)>,
+    matches: impl Fn(&NoticeItem) -> bool,
+    today: NaiveDate,
+    mut open_of: impl FnMut(i64) -> AppResult<i64>,
+) -> AppResult<Result<(), Refusal>> {
     let mut refusal = Refusal::Missing;
     for (n, item) in covering {
         if !matches(&item) {
@@ -1228,7 +1241,7 @@ fn gate(
             }
             continue;
         }
-        let open = rows::open_objections(conn, n.id)?;
+        let open = open_of(n.id)?;
         if open > 0 {
             refusal = Refusal::Open(Box::new(n), open);
             continue;
@@ -1289,9 +1302,20 @@ pub fn issuable(conn: &mut DbConn, p: &Policy, today: NaiveDate) -> AppResult<()
 /// showed its current payout, ended before today, with no objection open.
 pub fn payable(conn: &mut DbConn, c: &Claim, today: NaiveDate) -> AppResult<()> {
     let covering = rows::covering(conn, CLAIM, None, Some(c.id))?;
+    let outcome = gate(conn, covering, shows_payout(c), today)?;
+    payable_refusal(c, outcome)
+}
+
+/// A claim notice's item showing the claim's payout as it stands.
+fn shows_payout(c: &Claim) -> impl Fn(&NoticeItem) -> bool {
     let payout = c.payout_fen.unwrap_or(Fen::ZERO);
-    let matches = |i: &NoticeItem| i.payout_fen == payout;
-    match gate(conn, covering, matches, today)? {
+    move |i: &NoticeItem| i.payout_fen == payout
+}
+
+/// The refusal [`payable`] gives for what the gate found.
+fn payable_refusal(c: &Claim, outcome: Result<(), Refusal>) -> AppResult<()> {
+    let payout = c.payout_fen.unwrap_or(Fen::ZERO);
+    match outcome {
         Ok(()) => Ok(()),
         Err(Refusal::Missing) => Err(AppError::conflict(
             ErrorCode::ClaimNoticeMissing,
@@ -1369,13 +1393,38 @@ fn grower_text(outcome: Result<(), Refusal>, what: &str) -> String {
     }
 }
 
-/// The claim waits on its notice: the refusal [`payable`] gives, if any.
-pub fn waiting(conn: &mut DbConn, c: &Claim, today: NaiveDate) -> AppResult<Option<AppError>> {
-    match payable(conn, c, today) {
-        Ok(()) => Ok(None),
-        Err(e @ AppError::Conflict { .. }) => Ok(Some(e)),
-        Err(e) => Err(e),
+/// Which of `list` wait on their notice, each with the refusal [`payable`]
+/// gives it (`None`: it may be paid): in two statements whatever the
+/// number of claims (the board asks for every approved claim it shows).
+pub fn waiting(
+    conn: &mut DbConn,
+    list: &[&Claim],
+    today: NaiveDate,
+) -> AppResult<Vec<Option<AppError>>> {
+    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let mut covering: HashMap<i64, Vec<(Notice, NoticeItem)>> = HashMap::new();
+    for (n, item) in rows::covering_claims(conn, &ids)? {
+        if let Some(claim) = item.claim_id {
+            covering.entry(claim).or_default().push((n, item));
+        }
     }
+    let mut notice_ids: Vec<i64> = covering.values().flatten().map(|(n, _)| n.id).collect();
+    notice_ids.sort_unstable();
+    notice_ids.dedup();
+    let open = rows::open_objections_of(conn, &notice_ids)?;
+    list.iter()
+        .map(|c| {
+            let mine = covering.remove(&c.id).unwrap_or_default();
+            let outcome = gate_with(mine, shows_payout(c), today, |id| {
+                Ok(open.get(&id).copied().unwrap_or(0))
+            })?;
+            match payable_refusal(c, outcome) {
+                Ok(()) => Ok(None),
+                Err(e @ AppError::Conflict { .. }) => Ok(Some(e)),
+                Err(e) => Err(e),
+            }
+        })
+        .collect()
 }
 
 /// Write a notice with the items given, as it stands (the demo county's
