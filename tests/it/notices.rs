@@ -241,24 +241,7 @@ fn payment_waits_for_the_claim_results_notice() {
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.body["id"].as_i64().unwrap();
     assert_eq!(dispatch(&uw, id).status, 200);
-    let (lat, lon) = point_east(50.0);
-    let r = app.api("adjuster").post(
-        &format!("/api/v1/claims/{id}/survey"),
-        survey_body("survey-notice-01", lat, lon, "5", "35"),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let version = r.body["claim"]["version"].as_i64().unwrap();
-    let r = uw.post(
-        &format!("/api/v1/claims/{id}/approve"),
-        json!({"version": version}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let payout = r.body["payout"].clone();
-    let r = uw.post(
-        &format!("/api/v1/claims/{id}/agree"),
-        json!({"agreed_on": "2012-06-12"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    let payout = surveyed_and_agreed(&app, &uw, id, "survey-notice-01", "2012-06-12");
     let pay = |reference: &str, day: &str| {
         uw.post(
             &format!("/api/v1/claims/{id}/payments"),
@@ -329,25 +312,11 @@ fn the_boards_notice_reasons_are_what_a_payment_is_told() {
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.body["id"].as_i64().unwrap();
         assert_eq!(dispatch(&uw, id).status, 200);
-        let (lat, lon) = point_east(50.0);
-        let r = app.api("adjuster").post(
-            &format!("/api/v1/claims/{id}/survey"),
-            survey_body(&format!("survey-board-{seq}"), lat, lon, "5", "35"),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
-        let version = r.body["claim"]["version"].as_i64().unwrap();
-        let r = uw.post(
-            &format!("/api/v1/claims/{id}/approve"),
-            json!({"version": version}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        let payout = r.body["payout"].clone();
-        let r = uw.post(
-            &format!("/api/v1/claims/{id}/agree"),
-            json!({"agreed_on": "2012-06-12"}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        (id, payout)
+        let client_id = format!("survey-board-{seq}");
+        (
+            id,
+            surveyed_and_agreed(&app, &uw, id, &client_id, "2012-06-12"),
+        )
     };
     // Each claim's reason on the board, and what paying it is told.
     let check = |claims: &[(i64, Value)], expected: &[Option<&str>]| {

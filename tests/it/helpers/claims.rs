@@ -90,6 +90,36 @@ pub fn survey_body(client_id: &str, lat: f64, lon: f64, affected: &str, loss: &s
            "grower_signed_name": "投保户", "grower_signature": SIGNATURE, "notes": "青果脱落"})
 }
 
+/// The dispatched claim `id` surveyed by the adjuster 50 m east of the plot
+/// (5 mu at 35%), approved and agreed on `agreed_on` by `uw`: its payout.
+pub fn surveyed_and_agreed(
+    app: &TestApp,
+    uw: &Api,
+    id: i64,
+    client_id: &str,
+    agreed_on: &str,
+) -> Value {
+    let (lat, lon) = point_east(50.0);
+    let r = app.api("adjuster").post(
+        &format!("/api/v1/claims/{id}/survey"),
+        survey_body(client_id, lat, lon, "5", "35"),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let version = r.body["claim"]["version"].as_i64().unwrap();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/approve"),
+        json!({"version": version}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let payout = r.body["payout"].clone();
+    let r = uw.post(
+        &format!("/api/v1/claims/{id}/agree"),
+        json!({"agreed_on": agreed_on}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    payout
+}
+
 /// A real (tiny) JPEG; each marker gives other bytes (its width differs).
 pub fn jpeg(marker: u8) -> Vec<u8> {
     let img = image::RgbImage::from_fn(16 + u32::from(marker), 12, |x, y| {
