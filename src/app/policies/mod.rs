@@ -717,6 +717,9 @@ pub fn sync_many(
         }
     }
     reprice_many(conn, actor, &repriced, &now)?;
+    if !repriced.is_empty() {
+        phases.lap("policies: reprice drafts (with audit rows)");
+    }
     drop(repriced);
     drop(existing);
     drop(taken_numbers);
