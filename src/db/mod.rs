@@ -236,13 +236,17 @@ pub fn establish_with(url: &str, lock_wait: Duration) -> Result<DbConn, diesel::
             c.batch_execute(&format!(
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {ms}; \
                  PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;"
+                 PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA mmap_size = 268435456;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
             Ok(DbConn::Sqlite(c))
         }
     }
 }
+
+/// The page cache of every SQLite connection, in KiB (SQLite's own default
+/// is 2 MiB); a use case that sets another (the roster import) puts this back.
+pub const SQLITE_CACHE_KIB: u32 = 16_384;
 
 /// libpq waits for a TCP connection as long as the operating system lets
 /// it (minutes, when a switch-over or a cable leaves packets unanswered).

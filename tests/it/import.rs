@@ -1349,3 +1349,35 @@ fn villages_of_another_county_are_unknown_to_an_import() {
         "{v}"
     );
 }
+
+/// A SQLite import works with a 64 MiB page cache; the connection it ran on
+/// goes back to the pool with the cache every connection starts with, not
+/// SQLite's 2 MiB default.
+#[test]
+fn the_connection_an_import_ran_on_gets_its_page_cache_back() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct CacheSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cache_size: i64,
+    }
+    let app = spawn_app();
+    let mut c = app.conn();
+    let bytes = std::fs::read(fixture("standard.xlsx")).unwrap();
+    let req = guobao::app::import::ImportRequest {
+        database_url: &app.db.url,
+        township_code: TOWNSHIP_A,
+        scheme: "walnut-2012",
+        filename: "standard.xlsx",
+        bytes: &bytes,
+        options: Default::default(),
+    };
+    let rep = guobao::app::import::commit(&mut c, &guobao::app::Actor::system(), &req).unwrap();
+    assert!(rep.counts.new_growers > 0, "{:?}", rep.counts);
+    if backend() == "sqlite" {
+        let after: CacheSize = diesel::sql_query("PRAGMA cache_size")
+            .get_result(&mut c)
+            .unwrap();
+        assert_eq!(after.cache_size, -i64::from(guobao::db::SQLITE_CACHE_KIB));
+    }
+}

@@ -306,7 +306,10 @@ pub fn commit(conn: &mut DbConn, actor: &Actor, req: &ImportRequest) -> AppResul
     let result = super::tx(conn, |conn| pipeline(conn, actor, req, &mut phases));
     phases.lap("commit");
     if sqlite {
-        conn.batch_execute(&format!("PRAGMA cache_size = -{DEFAULT_CACHE_KIB}"))?;
+        conn.batch_execute(&format!(
+            "PRAGMA cache_size = -{}",
+            crate::db::SQLITE_CACHE_KIB
+        ))?;
     }
     let mut rep = result?;
     rep.phases = phases.laps;
@@ -422,9 +425,9 @@ fn pipeline(
     })
 }
 
-/// SQLite page cache while importing, and SQLite's default, in KiB.
+/// SQLite page cache while importing, in KiB (afterwards the connection gets
+/// back `db::SQLITE_CACHE_KIB`, the cache every connection starts with).
 const IMPORT_CACHE_KIB: u32 = 64 * 1024;
-const DEFAULT_CACHE_KIB: u32 = 2_000;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = roster_uploads)]
