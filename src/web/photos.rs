@@ -2,10 +2,66 @@
 //! and written to the photo store before its use case records the row; a
 //! recorded photo's original or thumbnail answered from the store.
 
+use super::desk::{Desk, Page};
 use super::AppState;
 use crate::app::photos::{self, Content, Stored};
-use crate::error::AppError;
-use actix_web::{web, HttpResponse};
+use crate::app::Actor;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+
+/// What a photo upload names besides its bytes (query parameters).
+#[derive(Debug, serde::Deserialize)]
+pub struct PhotoQuery {
+    /// The device's id for the photo: a retry with the same id is the same
+    /// photo, recorded once.
+    pub client_id: Option<String>,
+    /// The SHA-256 of the photo as taken, when the body is a shrunk copy.
+    pub original_sha256: Option<String>,
+}
+
+/// A photo upload after its area has settled who may send it and that the
+/// record is theirs to see: the body read no further than the photo limit,
+/// checked, thumbnailed and written to the store (`store`), and only then
+/// recorded by `record`, so a row never names a missing object.
+pub async fn receive<T: Send + 'static>(
+    state: &AppState,
+    (req, payload): (&HttpRequest, web::Payload),
+    original: Option<String>,
+    record: impl FnOnce(&mut DbConn, DateTime<Utc>, Stored) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let max = state.limits.max_photo_bytes;
+    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
+    let code = ErrorCode::PhotoTooLarge;
+    let body = super::upload::read_body_within(req, payload, max, "photo", code, says).await?;
+    let stored = store(state, body, max, original).await?;
+    let now = state.clock.now();
+    state.run(move |c| record(c, now, stored)).await
+}
+
+/// A page's answer for a recorded photo the person may see (`fetch` finds
+/// it by record id and photo id within their scope): its thumbnail or the
+/// original; ids that are not numbers are a photo not found.
+pub(crate) async fn page_answer(
+    desk: Desk,
+    (id, pid): (String, String),
+    small: bool,
+    fetch: impl FnOnce(&mut DbConn, &Actor, i64, i64) -> AppResult<Content> + Send + 'static,
+) -> Page {
+    let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
+        return desk.error(&AppError::not_found("照片"));
+    };
+    let answer = match desk.run(move |c, a| fetch(c, a, id, pid)).await {
+        Ok(content) if small => thumb(&desk.state, content).await,
+        Ok(content) => original(&desk.state, content).await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(r) => Ok(r),
+        Err(e) => desk.error(&e),
+    }
+}
 
 /// Check the body (size, a whole decode under the image limits, the
 /// declared original hash), make its thumbnail off the async workers, and

@@ -169,17 +169,10 @@ async fn survey(api: Bearer, id: web::Path<i64>, body: web::Json<SurveyInput>) -
     Ok(created_or_ok(r.created, r))
 }
 
-#[derive(Deserialize)]
-struct PhotoQuery {
-    client_id: Option<String>,
-    /// The SHA-256 of the photo as taken, when the body is a shrunk copy.
-    original_sha256: Option<String>,
-}
-
 async fn photo(
     api: Caller,
     id: web::Path<i64>,
-    q: web::Query<PhotoQuery>,
+    q: web::Query<crate::web::photos::PhotoQuery>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
@@ -212,15 +205,10 @@ pub(crate) async fn receive_photo(
     state
         .run_as(&actor, move |c, a| claims::get_scoped(c, a, id).map(drop))
         .await?;
-    let max = state.limits.max_photo_bytes;
-    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
-    let code = ErrorCode::PhotoTooLarge;
-    let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
-    let stored = crate::web::photos::store(state, body, max, original).await?;
-    let now = state.clock.now();
-    let r = state
-        .run(move |c| claims::add_photo(c, &actor, now, id, &client_id, &stored))
-        .await?;
+    let r = crate::web::photos::receive(state, (req, payload), original, move |c, now, stored| {
+        claims::add_photo(c, &actor, now, id, &client_id, &stored)
+    })
+    .await?;
     Ok(created_or_ok(r.created, r))
 }
 

@@ -2,7 +2,7 @@
 
 use crate::app::inspection::{self, DrawInput, ResultInput, VillageFilter};
 use crate::app::Actor;
-use crate::error::{AppResult, ErrorCode};
+use crate::error::AppResult;
 use crate::web::api::{by_id, ok};
 use crate::web::claims::api::created_or_ok;
 use crate::web::session::{Bearer, Caller};
@@ -67,17 +67,10 @@ async fn result(api: Bearer, id: web::Path<i64>, body: web::Json<ResultInput>) -
     Ok(created_or_ok(r.created, r))
 }
 
-#[derive(Deserialize)]
-struct PhotoQuery {
-    client_id: Option<String>,
-    /// The SHA-256 of the photo as taken, when the body is a shrunk copy.
-    original_sha256: Option<String>,
-}
-
 async fn photo(
     api: Caller,
     id: web::Path<i64>,
-    q: web::Query<PhotoQuery>,
+    q: web::Query<crate::web::photos::PhotoQuery>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Reply {
@@ -108,15 +101,10 @@ pub(crate) async fn receive_photo(
     state
         .run_as(&actor, move |c, a| inspection::check_sample(c, a, id))
         .await?;
-    let max = state.limits.max_photo_bytes;
-    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
-    let code = ErrorCode::PhotoTooLarge;
-    let body = crate::web::upload::read_body_within(req, payload, max, "photo", code, says).await?;
-    let stored = crate::web::photos::store(state, body, max, original).await?;
-    let now = state.clock.now();
-    let r = state
-        .run(move |c| inspection::add_photo(c, &actor, now, id, &client_id, &stored))
-        .await?;
+    let r = crate::web::photos::receive(state, (req, payload), original, move |c, now, stored| {
+        inspection::add_photo(c, &actor, now, id, &client_id, &stored)
+    })
+    .await?;
     Ok(created_or_ok(r.created, r))
 }
 

@@ -193,19 +193,7 @@ async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
 
 /// A photo of a sampled plot the person may see: its thumbnail or the original.
 async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
-    let (id, pid) = path.into_inner();
-    let (Ok(id), Ok(pid)) = (id.parse::<i64>(), pid.parse::<i64>()) else {
-        return desk.error(&AppError::not_found("照片"));
-    };
-    let answer = match desk.run(move |c, a| inspection::photo(c, a, id, pid)).await {
-        Ok(content) if small => crate::web::photos::thumb(&desk.state, content).await,
-        Ok(content) => crate::web::photos::original(&desk.state, content).await,
-        Err(e) => Err(e),
-    };
-    match answer {
-        Ok(r) => Ok(r),
-        Err(e) => desk.error(&e),
-    }
+    crate::web::photos::page_answer(desk, path.into_inner(), small, inspection::photo).await
 }
 
 /// A script of the tablet page, fetched again whenever the tablet is online.

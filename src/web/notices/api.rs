@@ -85,22 +85,10 @@ pub(crate) async fn receive_photo(
     state
         .run_as(&actor, move |c, a| notices::scoped(c, a, id).map(drop))
         .await?;
-    let max = state.limits.max_photo_bytes;
-    let says = |limit: &str| format!("照片过大，单张不能超过{limit}");
-    let body = crate::web::upload::read_body_within(
-        req,
-        payload,
-        max,
-        "photo",
-        ErrorCode::PhotoTooLarge,
-        says,
-    )
+    let p = crate::web::photos::receive(state, (req, payload), None, move |c, now, stored| {
+        notices::add_photo(c, &actor, now, id, &stored)
+    })
     .await?;
-    let stored = crate::web::photos::store(state, body, max, None).await?;
-    let now = state.clock.now();
-    let p = state
-        .run(move |c| notices::add_photo(c, &actor, now, id, &stored))
-        .await?;
     created(p)
 }
 
