@@ -445,21 +445,7 @@ fn serve_demo_loads_the_demo_county_once_and_serves_it() {
     let (address, out) = (server.address.clone(), server.startup_output.clone());
     assert!(out.contains("15 个乡镇，164 个村，3000 户农户"), "{out}");
     let client = reqwest::blocking::Client::new();
-    let login = |u: &str| -> String {
-        let v: Value = client
-            .post(format!("{address}/api/v1/session"))
-            .json(
-                &serde_json::json!({"username": u, "password": guobao::demo::load::DEMO_PASSWORD}),
-            )
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        v["token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("demo account {u}: {v}"))
-            .to_string()
-    };
+    let login = |u: &str| server.token(u, guobao::demo::load::DEMO_PASSWORD);
     let county: Value = client
         .get(format!("{address}/api/v1/townships"))
         .bearer_auth(login("forestry"))

@@ -866,16 +866,7 @@ fn same_statement_on_sqlite_and_postgres() {
 
         let address = start_server(pool);
         let client = reqwest::blocking::Client::new();
-        let token = {
-            let v: Value = client
-                .post(format!("{address}/api/v1/session"))
-                .json(&json!({"username": "finance", "password": PASSWORD}))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            v["token"].as_str().unwrap().to_string()
-        };
+        let token = api_at(&address, "finance", PASSWORD).token;
         let get = |path: &str| -> Vec<u8> {
             let r = client
                 .get(format!("{address}{path}"))

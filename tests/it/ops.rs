@@ -150,16 +150,7 @@ fn metrics_for_an_administrator_or_the_scrape_token_only() {
         metrics_token: Some(TOKEN.into()),
         ..Default::default()
     });
-    let login = |user: &str| -> String {
-        let v: Value = Client::new()
-            .post(format!("{address}/api/v1/session"))
-            .json(&json!({"username": user, "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        v["token"].as_str().unwrap().to_string()
-    };
+    let login = |user: &str| api_at(&address, user, PASSWORD).token;
     let station = login("station_a");
     let admin = login("admin");
     // Some traffic to count: two answers on one route pattern.
@@ -509,16 +500,7 @@ fn the_server_rides_out_a_database_outage() {
         .timeout(Duration::from_secs(40))
         .build()
         .unwrap();
-    let token: String = {
-        let v: Value = client
-            .post(format!("{address}/api/v1/session"))
-            .json(&json!({"username": "station_a", "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        v["token"].as_str().unwrap().to_string()
-    };
+    let token = api_at(&address, "station_a", PASSWORD).token;
     let mut seq = 0u32;
     let mut acknowledged: Vec<i64> = Vec::new();
     let write = |seq: &mut u32| -> (u16, Value, Duration) {
@@ -621,14 +603,7 @@ fn the_client_address_behind_a_trusted_proxy() {
             trusted_proxies: trusted,
             ..Default::default()
         });
-        let v: Value = Client::new()
-            .post(format!("{address}/api/v1/session"))
-            .json(&json!({"username": "station_a", "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let token = v["token"].as_str().unwrap().to_string();
+        let token = api_at(&address, "station_a", PASSWORD).token;
         let r = Client::new()
             .post(format!("{address}/api/v1/growers"))
             .bearer_auth(&token)
