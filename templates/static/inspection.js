@@ -85,16 +85,21 @@
     el.className = 'result ' + kind;
     el.textContent = text;
   }
+  // One state for the banner: what the browser says, corrected by what the
+  // last send found (a request that could not reach the server means offline
+  // whatever navigator.onLine claims; an answer from the server means online).
+  var online = navigator.onLine;
+  function setOnline(v) { online = v; updateNet(); }
   function updateNet() {
     mine('outbox').then(function (items) {
       var el = $('net');
       var waiting = items.length ? '，' + items.length + '份验标结果待上传' : '';
-      if (navigator.onLine) {
+      if (online) {
         el.className = 'net';
         el.textContent = '网络正常' + waiting;
       } else {
         el.className = 'net offline';
-        el.textContent = '当前离线：可继续填写和提交，结果保存在本机' + waiting;
+        el.textContent = '当前没有网络：可继续填写和提交，结果保存在本机' + waiting;
       }
     });
   }
@@ -171,6 +176,15 @@
         cap.className = 'muted';
         cap.textContent = p.uploaded ? '已上传' : '待上传';
         d.appendChild(cap);
+        if (!p.uploaded) {
+          var rm = document.createElement('button');
+          rm.type = 'button';
+          rm.className = 'secondary remove-photo';
+          rm.textContent = '删除此照片';
+          rm.setAttribute('aria-label', '删除现场照片' + (i + 1));
+          rm.addEventListener('click', function () { del('photos', p.client_id).then(renderThumbs); });
+          d.appendChild(rm);
+        }
         box.appendChild(d);
       });
     });
@@ -197,9 +211,10 @@
           headers: { 'X-CSRF-Token': CSRF, 'Content-Type': p.type || 'application/octet-stream' },
           body: p.blob
         }).then(function (r) {
+          setOnline(true);
           if (r.ok) { p.uploaded = true; return put('photos', p); }
           return r.json().catch(function () { return {}; }).then(function (b) {
-            if (r.status >= 500) throw new Error('server');
+            if (r.status >= 500) throw { server: true };
             if (r.status === 401 || b.error === 'csrf_invalid') throw { login: true };
             showResult('bad', '有一张照片未被接受：' + (b.message || r.status));
             return del('photos', p.client_id);
@@ -229,6 +244,7 @@
               body: JSON.stringify(item.payload)
             });
           }).then(function (r) {
+            setOnline(true);
             return r.json().catch(function () { return {}; }).then(function (b) {
               if (r.ok) {
                 return del('outbox', item.client_id).then(function () { return mine('photos'); }).then(function (ps) {
@@ -239,7 +255,7 @@
                   showResult('ok', describe(b));
                 });
               }
-              if (r.status >= 500) throw new Error('server');
+              if (r.status >= 500) throw { server: true };
               if (r.status === 401 || b.error === 'csrf_invalid') throw { login: true };
               return del('outbox', item.client_id).then(function () {
                 var msgs = (b.fields || []).map(function (f) { return f.message; });
@@ -252,7 +268,11 @@
     }).catch(function (err) {
       if (err && err.login) {
         showResult('queued', '登录已过期：请重新登录后回到此页面，已保存的验标结果会自动上传。');
+      } else if (err && err.server) {
+        showResult('queued', '服务器暂时无法处理：验标结果和照片已保存在本机，稍后自动重试。');
       } else {
+        // The request never reached the server: that is being offline.
+        online = false;
         showResult('queued', '当前没有网络：验标结果和照片已保存在本机，网络恢复后自动上传。');
       }
     }).then(function () { sending = false; updateNet(); renderThumbs(); });
@@ -282,8 +302,8 @@
       return flush();
     });
   });
-  window.addEventListener('online', function () { updateNet(); flush(); });
-  window.addEventListener('offline', updateNet);
+  window.addEventListener('online', function () { setOnline(true); flush(); });
+  window.addEventListener('offline', function () { setOnline(false); });
   setInterval(flush, 15000);
 
   restoreDraft();

@@ -103,6 +103,17 @@ async function main() {
     const photo = await page.screenshot({ type: 'png' });
     await page.setInputFiles('#photo', { name: 'plot.png', mimeType: 'image/png', buffer: photo });
     await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'the photo thumbnail');
+    begin('a photo added by mistake is removed before submitting');
+    const wrong = await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 200, height: 120 } });
+    await page.setInputFiles('#photo', { name: 'wrong.png', mimeType: 'image/png', buffer: wrong });
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 2, null, 'two thumbnails');
+    const removeButtons = page.locator('#thumbs button.remove-photo');
+    check(await removeButtons.count() === 2, 'each photo not yet sent has its remove button');
+    await waitFor(page, () => Array.from(document.querySelectorAll('#thumbs img')).every((i) => i.naturalWidth > 0), null, 'thumbnails decoded');
+    const wrongIdx = await page.evaluate(() => Array.from(document.querySelectorAll('#thumbs img')).findIndex((i) => i.naturalWidth === 200));
+    check(wrongIdx >= 0, 'the mistaken photo is not shown');
+    await removeButtons.nth(wrongIdx).click();
+    await waitFor(page, () => document.querySelectorAll('#thumbs img').length === 1, null, 'one thumbnail after removal');
 
     begin('touch targets and width on a 1280×800 tablet');
     const sizes = await page.evaluate(() => Array.from(document.querySelectorAll('main button, main .button, main label.check'))
