@@ -783,25 +783,7 @@ fn a_scheme_sets_the_notice_periods() {
 fn approved(app: &TestApp, id: i64, client: &str) -> Value {
     let uw = app.api("underwriter");
     assert_eq!(dispatch(&uw, id).status, 200);
-    let (lat, lon) = point_east(50.0);
-    let r = app.api("adjuster").post(
-        &format!("/api/v1/claims/{id}/survey"),
-        survey_body(client, lat, lon, "5", "35"),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let version = r.body["claim"]["version"].as_i64().unwrap();
-    let r = uw.post(
-        &format!("/api/v1/claims/{id}/approve"),
-        json!({"version": version}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    let payout = r.body["payout"].clone();
-    let r = uw.post(
-        &format!("/api/v1/claims/{id}/agree"),
-        json!({"agreed_on": "2012-06-12"}),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    payout
+    crate::helpers::claims::surveyed_and_agreed(app, &uw, id, client, "2012-06-12")
 }
 
 #[test]
