@@ -470,27 +470,33 @@ fn concurrent_guesses_cannot_slip_past_the_limit() {
 #[test]
 fn an_unknown_name_costs_about_as_long_as_a_wrong_password() {
     let app = spawn_app();
-    let time = |name: &str| {
-        let mut took: Vec<std::time::Duration> = (0..5)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                let (status, _, _) = api_login(&app, name, "wrong-password-1");
-                assert_eq!(status, 401);
-                t.elapsed()
-            })
-            .collect();
-        took.sort();
-        took[2]
+    let took = |name: &str| {
+        let t = std::time::Instant::now();
+        let (status, _, _) = api_login(&app, name, "wrong-password-1");
+        assert_eq!(status, 401, "{name}");
+        t.elapsed()
     };
-    let wrong = time("finance");
-    let unknown = time("no-such-user");
-    // Both pay one password hash; without the dummy hash the unknown name
-    // answered 20-50 times faster. (Loose: other tests share the cores; the
-    // unit test `the_dummy_hash_costs_what_a_real_one_costs` checks the
-    // parameters exactly.)
+    // Interleaved, so a busy moment on the shared cores (other tests run
+    // alongside) falls on both kinds alike, and compared by the fastest of
+    // each: load only ever adds time, so the minimum is the cost of the work
+    // itself. Four known names, two wrong passwords each, stay under the
+    // lockout (5); the 16 failures stay under the address limit (20).
+    let known = ["finance", "underwriter", "adjuster", "forestry"];
+    let (mut wrong, mut unknown) = (Vec::new(), Vec::new());
+    for round in 0..8 {
+        wrong.push(took(known[round % known.len()]));
+        unknown.push(took(&format!("no-such-user-{round}")));
+    }
+    let wrong = wrong.into_iter().min().unwrap();
+    let unknown = unknown.into_iter().min().unwrap();
+    // Both pay one password hash. Without the dummy hash the fastest unknown
+    // name answered 5.4 times faster in a debug build (2.8 ms against 15 ms)
+    // and 20-50 times in a release build. (The unit test
+    // `the_dummy_hash_costs_what_a_real_one_costs` checks the parameters
+    // exactly.)
     assert!(
-        unknown * 5 > wrong && wrong * 5 > unknown,
-        "wrong password {wrong:?}, unknown user {unknown:?}"
+        unknown * 3 > wrong && wrong * 3 > unknown,
+        "fastest wrong password {wrong:?}, fastest unknown user {unknown:?}"
     );
 }
 
