@@ -149,9 +149,23 @@ async function main() {
     let s = await serverSample();
     check(!s.sample.result && s.sample.photos === 0, `server already has something: ${JSON.stringify(s.sample)}`);
 
-    begin('signal back: the queue is sent once');
+    begin('signal back but the server fails: the result stays on the tablet and the banner says online');
     await context.unroute('**');
     await context.setOffline(false);
+    await context.route('**/result.json', (route) => route.fulfill({
+      status: 503, contentType: 'application/json',
+      body: JSON.stringify({ error: 'database_unavailable', message: '数据库暂时无法连接' }),
+    }));
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(page, () => /服务器暂时无法处理/.test(document.querySelector('#result').innerText), null, 'the server-error message');
+    check((await page.locator('#result').getAttribute('class')).includes('queued'), 'a server error is not shown as queued');
+    await waitFor(page, () => /网络正常/.test(document.querySelector('#net').innerText), null, 'the banner back online');
+    check(/1份验标结果待上传/.test(await page.locator('#net').innerText()), `banner: ${await page.locator('#net').innerText()}`);
+    s = await serverSample();
+    check(!s.sample.result, `the server recorded a result it answered 503 to: ${JSON.stringify(s.sample)}`);
+    await context.unroute('**/result.json');
+
+    begin('the server answers again: the queue is sent once');
     await page.evaluate(() => window.dispatchEvent(new Event('online')));
     await waitFor(page, () => document.querySelector('#result').classList.contains('ok'), null, 'the sent message');
     const sent = await page.locator('#result').innerText();

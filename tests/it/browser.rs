@@ -305,9 +305,10 @@ fn a_long_notice_prints_on_several_a4_pages_with_its_header() {
     );
 }
 
-/// The inspection page with the network cut and restored
-/// (tests/browser/inspection.mjs): one 15-mu plot with its polygon on a draft
-/// policy, the only plot of 一村, drawn as the village's sample.
+/// The inspection page with the network cut and restored, then the server
+/// answering 503 before it answers again (tests/browser/inspection.mjs): one
+/// 15-mu plot with its polygon on a draft policy, the only plot of 一村,
+/// drawn as the village's sample.
 #[test]
 fn tablet_inspection_survives_a_lost_signal() {
     if !tools_ready() {

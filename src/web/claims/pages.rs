@@ -20,6 +20,7 @@ use std::collections::HashMap;
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
 const SURVEY_JS: &str = concat!(
     include_str!("../../../templates/static/photo_shrink.js"),
+    include_str!("../../../templates/static/tablet.js"),
     include_str!("../../../templates/static/survey.js")
 );
 const REPORT_JS: &str = include_str!("../../../templates/static/claim_report.js");

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 const SERVICE_WORKER: &str = include_str!("../../../templates/static/inspection-sw.js");
 const SCRIPT: &str = concat!(
     include_str!("../../../templates/static/photo_shrink.js"),
+    include_str!("../../../templates/static/tablet.js"),
     include_str!("../../../templates/static/inspection.js")
 );
 
