@@ -17,6 +17,7 @@ pub mod import;
 pub mod inspection;
 pub mod listing;
 pub mod notices;
+pub mod on_site;
 pub mod photos;
 pub mod plots;
 pub mod policies;

@@ -487,6 +487,11 @@ fn a_bad_survey_writes_nothing() {
     unsigned["grower_signature"] = json!("");
     let mut too_many_trees = survey_body("survey-bad-0001", lat, lon, "5", "35");
     too_many_trees["damaged_trees"] = json!(301);
+    // Reported at 07:00 and now 08:00, China time.
+    let mut before_report = survey_body("survey-bad-0001", lat, lon, "5", "35");
+    before_report["surveyed_at"] = json!("2012-06-11T22:30:00Z");
+    let mut ahead = survey_body("survey-bad-0001", lat, lon, "5", "35");
+    ahead["surveyed_at"] = json!("2012-06-12T00:10:00Z");
     let cases = [
         (no_gps, "gps_missing"),
         (
@@ -508,6 +513,8 @@ fn a_bad_survey_writes_nothing() {
         (unconfirmed, "confirmation_missing"),
         (unsigned, "signature_missing"),
         (too_many_trees, "damaged_trees_too_many"),
+        (before_report, "surveyed_before_report"),
+        (ahead, "surveyed_in_future"),
     ];
     for (body, code) in cases {
         let r = adj.post(&url, body);

@@ -43,7 +43,7 @@ use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
 use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, FieldError};
 
 /// (code, label) of every status, in `ClaimStatus::ALL` order, for the
 /// status filters of the list page and the API.
@@ -97,12 +97,6 @@ fn author(actor: &crate::app::Actor) -> Option<i64> {
     (actor.user_id > 0).then_some(actor.user_id)
 }
 
-fn valid_client_id(s: &str) -> bool {
-    (8..=64).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
 /// The sum insured left on a policy for this claim: the policy's sum minus
 /// the payouts every other live claim on it holds.
 fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
@@ -144,7 +138,7 @@ fn resent<'a, T>(
     recorded: impl FnOnce(&mut DbConn, &Claim, &str) -> AppResult<Option<T>>,
 ) -> AppResult<(Claim, &'a str, Option<T>)> {
     let c = get_scoped(conn, actor, id)?;
-    let client_id = checked_client_id(client_id, message)?;
+    let client_id = crate::app::on_site::client_id(client_id, message)?;
     let out = recorded(conn, &c, client_id)?;
     Ok((c, client_id, out))
 }
@@ -180,19 +174,6 @@ fn desk_step<T>(
     })
 }
 
-fn checked_client_id<'a>(client_id: &'a str, message: &str) -> AppResult<&'a str> {
-    let client_id = client_id.trim();
-    if valid_client_id(client_id) {
-        Ok(client_id)
-    } else {
-        Err(AppError::invalid(
-            "client_id",
-            ErrorCode::ClientIdInvalid,
-            message,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::board::time_left;
@@ -204,8 +185,5 @@ mod tests {
         assert_eq!(mask_account("1234"), "****");
         assert_eq!(time_left(125), "剩余2小时05分");
         assert_eq!(time_left(-61), "超时1小时01分");
-        assert!(valid_client_id("a1b2c3d4-e5f6"));
-        assert!(!valid_client_id("short"));
-        assert!(!valid_client_id("has space in it"));
     }
 }

@@ -694,7 +694,7 @@ pub fn report(
 ) -> AppResult<ReportOutcome> {
     actor.require(may_handle(actor))?;
     let client_id = match input.client_id.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(id) => Some(checked_client_id(
+        Some(id) => Some(crate::app::on_site::client_id(
             id,
             "报案编号无效：应为8至64位字母、数字、-或_",
         )?),

@@ -3,8 +3,7 @@
 
 use super::access::{check_version, save, wrong_status};
 use super::*;
-use crate::app::clock;
-use crate::app::Actor;
+use crate::app::{on_site, Actor};
 use crate::db::claims::{self as rows, ClaimChange};
 use crate::db::models::{Claim, ClaimSurvey, Plot};
 use crate::db::DbConn;
@@ -15,7 +14,7 @@ use crate::domain::text::TextKind;
 use crate::domain::time::Instant;
 use crate::domain::Mu;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
@@ -54,14 +53,6 @@ pub struct SurveyOutcome {
     pub distance_m: i32,
     pub payout: Payout,
     pub claim: ClaimView,
-}
-
-fn json_text(v: &Option<serde_json::Value>) -> String {
-    match v {
-        Some(serde_json::Value::String(s)) => normalize_width(s).trim().to_string(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
 }
 
 /// The survey already recorded under this client id, if any.
@@ -189,11 +180,7 @@ fn check_may_survey(actor: &Actor, c: &Claim, input: &SurveyInput) -> AppResult<
 struct SurveyFacts<'a> {
     affected: Mu,
     loss: LossRate,
-    latitude: f64,
-    longitude: f64,
-    accuracy_m: Option<i32>,
-    /// ("inside" | "near" | "no_boundary", distance in metres)
-    location: (String, i32),
+    spot: on_site::Spot,
     damaged_trees: i32,
     signed_name: Option<String>,
     notes: Option<String>,
@@ -212,48 +199,14 @@ fn check_survey_input<'a>(
 ) -> AppResult<SurveyFacts<'a>> {
     let mut errs = Vec::new();
 
-    let lat = json_text(&input.latitude);
-    let lon = json_text(&input.longitude);
-    let coords = match (lat.parse::<f64>(), lon.parse::<f64>()) {
-        (Ok(la), Ok(lo))
-            if la.is_finite()
-                && lo.is_finite()
-                && (-90.0..=90.0).contains(&la)
-                && (-180.0..=180.0).contains(&lo) =>
-        {
-            Some((la, lo))
-        }
-        _ => {
-            errs.push(FieldError::new(
-                "latitude",
-                ErrorCode::GpsMissing,
-                "没有获取到GPS定位，请在地块现场打开定位后再提交",
-            ));
-            None
-        }
-    };
-    let mut location = ("no_boundary".to_string(), 0i32);
-    if let (Some((la, lo)), Some(b)) = (coords, plot.boundary.as_deref()) {
-        let poly = crate::geo::read_stored(b)
-            .map_err(|e| AppError::Internal(format!("stored boundary: {e}")))?;
-        let check = crate::geo::check_point(&poly, lo, la);
-        let d = check.distance_m.round() as i32;
-        if check.inside {
-            location = ("inside".into(), 0);
-        } else if check.distance_m <= f64::from(rules.max_distance_m) {
-            location = ("near".into(), d);
-        } else {
-            errs.push(FieldError::new(
-                "latitude",
-                ErrorCode::PositionFar,
-                format!(
-                    "查勘位置距地块{}约{}米，超出允许的{}米，请到地块现场后再提交",
-                    plot.code, d, rules.max_distance_m
-                ),
-            ));
-        }
-    }
-    let trees = json_text(&input.damaged_trees);
+    let spot = on_site::spot(
+        &mut errs,
+        (&input.latitude, &input.longitude, input.accuracy_m),
+        plot,
+        rules.max_distance_m,
+        "查勘",
+    )?;
+    let trees = on_site::text(&input.damaged_trees);
     let damaged_trees = match trees.parse::<i32>() {
         Ok(n) if (0..=plot.tree_count.max(0)).contains(&n) => Some(n),
         Ok(n) if n >= 0 => {
@@ -355,53 +308,29 @@ fn check_survey_input<'a>(
             "签名图片过大，请清除后重新签字",
         ));
     }
-    let surveyed = match input
-        .surveyed_at
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-    {
-        Some(s) => match clock::parse_input("surveyed_at", "查勘时间", s) {
-            Ok(t) if t > now + Duration::minutes(5) => {
-                errs.push(FieldError::new(
-                    "surveyed_at",
-                    ErrorCode::SurveyedInFuture,
-                    "查勘时间不能晚于当前时间",
-                ));
-                now
-            }
-            Ok(t) if t < c.reported_at.utc() => {
-                errs.push(FieldError::new(
-                    "surveyed_at",
-                    ErrorCode::SurveyedBeforeReport,
-                    "查勘时间不能早于报案时间",
-                ));
-                now
-            }
-            Ok(t) => t,
-            Err(AppError::Validation(v)) => {
-                errs.extend(v);
-                now
-            }
-            Err(e) => return Err(e),
-        },
-        None => now,
-    };
+    let surveyed = on_site::made_at(
+        &mut errs,
+        input.surveyed_at.as_deref(),
+        ("surveyed_at", "查勘时间"),
+        now,
+    )?;
+    if surveyed < c.reported_at.utc() {
+        errs.push(FieldError::new(
+            "surveyed_at",
+            ErrorCode::SurveyedBeforeReport,
+            "查勘时间不能早于报案时间",
+        ));
+    }
     // Each missing value pushed its error above.
-    let (true, Some(affected), Some(loss), Some((la, lo)), Some(damaged_trees)) =
-        (errs.is_empty(), affected, loss, coords, damaged_trees)
+    let (true, Some(affected), Some(loss), Some(spot), Some(damaged_trees)) =
+        (errs.is_empty(), affected, loss, spot, damaged_trees)
     else {
         return Err(AppError::Validation(errs));
     };
     Ok(SurveyFacts {
         affected,
         loss,
-        latitude: la,
-        longitude: lo,
-        accuracy_m: input
-            .accuracy_m
-            .filter(|a| a.is_finite() && *a >= 0.0)
-            .map(|a| a.round().min(1e6) as i32),
-        location,
+        spot,
         damaged_trees,
         signed_name,
         notes,
@@ -423,27 +352,25 @@ fn write_survey(
     let SurveyFacts {
         affected,
         loss,
-        latitude: la,
-        longitude: lo,
-        accuracy_m,
-        location,
+        spot,
         damaged_trees,
         signed_name,
         notes,
         signature: sig,
         surveyed,
     } = facts;
+    let (latitude, longitude) = spot.stored();
     let row = ClaimSurvey {
         id: 0,
         claim_id: c.id,
         client_id: client_id.to_string(),
         surveyed_at: Instant::from_utc(surveyed),
         received_at: Instant::from_utc(now),
-        latitude: format!("{la:.7}"),
-        longitude: format!("{lo:.7}"),
-        accuracy_m,
-        location_check: location.0.clone(),
-        distance_m: location.1,
+        latitude,
+        longitude,
+        accuracy_m: spot.accuracy_m,
+        location_check: spot.check.to_string(),
+        distance_m: spot.distance_m,
         damaged_trees,
         affected_area_units: affected,
         loss_rate_bp: loss.bp(),
@@ -467,8 +394,8 @@ fn write_survey(
     Ok(SurveyOutcome {
         created: true,
         survey_id,
-        location_check: location.0,
-        distance_m: location.1,
+        location_check: spot.check.to_string(),
+        distance_m: spot.distance_m,
         payout: pay,
         claim: view(conn, actor, &after)?,
     })

@@ -18,8 +18,7 @@ pub use record::*;
 pub use views::*;
 
 use super::schemes::Scheme;
-use super::{audit, Action, Actor};
-use crate::app::clock;
+use super::{audit, on_site, Action, Actor};
 use crate::db::inspection::{self as rows, Draw, NewDraw, ResultRow};
 use crate::db::models::{Area, Plot, PlotValues, Policy};
 use crate::db::schema::{plots, policies};
@@ -37,7 +36,7 @@ use crate::domain::text::{self, TextKind};
 use crate::domain::time::Instant;
 use crate::domain::{Fen, Mu};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

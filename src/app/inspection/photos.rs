@@ -1,7 +1,8 @@
 //! The photos of a sampled plot, and the tablet page of one sample.
 
-use super::record::{checked_client_id, sample_in_scope};
+use super::record::sample_in_scope;
 use super::*;
+use crate::app::on_site;
 
 // ---------------------------------------------------------------- photos
 
@@ -39,7 +40,7 @@ pub fn add_photo(
     let sha = p.sha256.as_str();
     let look = |conn: &mut DbConn| -> AppResult<Option<PhotoOutcome>> {
         let (s, _) = sample_in_scope(conn, actor, sample_id)?;
-        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        let client_id = on_site::client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
         match rows::photo_by_client_id(conn, client_id)? {
             None => Ok(None),
             Some(p) if p.sample_id == s.id && p.sha256 == sha => Ok(Some(PhotoOutcome {
@@ -59,7 +60,7 @@ pub fn add_photo(
             return Ok(out);
         }
         let (s, d) = sample_in_scope(conn, actor, sample_id)?;
-        let client_id = checked_client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        let client_id = on_site::client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
         if d.status != DrawStatus::Current.as_str() {
             return Err(AppError::conflict(
                 ErrorCode::InspectionDrawSuperseded,

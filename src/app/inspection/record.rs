@@ -52,22 +52,6 @@ pub struct ResultOutcome {
 
 const CLIENT_ID_MESSAGE: &str = "提交缺少有效的设备编号（client_id），请刷新验标页面后重试";
 
-pub(super) fn checked_client_id<'a>(raw: &'a str, message: &str) -> AppResult<&'a str> {
-    let t = raw.trim();
-    let ok = (8..=64).contains(&t.len())
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(t)
-    } else {
-        Err(AppError::invalid(
-            "client_id",
-            ErrorCode::ClientIdInvalid,
-            message,
-        ))
-    }
-}
-
 /// A sample the actor may see, with its draw.
 pub(super) fn sample_in_scope(
     conn: &mut DbConn,
@@ -114,7 +98,7 @@ fn recorded(
     input: &ResultInput,
 ) -> AppResult<Option<ResultOutcome>> {
     let (s, _) = sample_in_scope(conn, actor, sample_id)?;
-    let client_id = checked_client_id(&input.client_id, CLIENT_ID_MESSAGE)?;
+    let client_id = on_site::client_id(&input.client_id, CLIENT_ID_MESSAGE)?;
     let Some(r) = rows::result_by_client_id(conn, client_id)? else {
         return Ok(None);
     };
@@ -162,14 +146,6 @@ fn outcome_of(
     })
 }
 
-fn json_text(v: &Option<serde_json::Value>) -> String {
-    match v {
-        Some(serde_json::Value::String(s)) => normalize_width(s).trim().to_string(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    }
-}
-
 /// What a submission says, checked.
 struct Facts {
     outcome: Outcome,
@@ -177,11 +153,7 @@ struct Facts {
     reason: String,
     notes: String,
     inspected: DateTime<Utc>,
-    latitude: f64,
-    longitude: f64,
-    accuracy_m: Option<i32>,
-    /// ("inside" | "near" | "no_boundary", metres)
-    location: (String, i32),
+    spot: on_site::Spot,
 }
 
 /// Every field against the plot and the scheme's distance limit; all
@@ -204,47 +176,14 @@ fn check_input(
             None
         }
     };
-    let (lat, lon) = (json_text(&input.latitude), json_text(&input.longitude));
-    let coords = match (lat.parse::<f64>(), lon.parse::<f64>()) {
-        (Ok(la), Ok(lo))
-            if la.is_finite()
-                && lo.is_finite()
-                && (-90.0..=90.0).contains(&la)
-                && (-180.0..=180.0).contains(&lo) =>
-        {
-            Some((la, lo))
-        }
-        _ => {
-            errs.push(FieldError::new(
-                "latitude",
-                ErrorCode::GpsMissing,
-                "没有获取到GPS定位，请在地块现场打开定位后再提交",
-            ));
-            None
-        }
-    };
-    let mut location = ("no_boundary".to_string(), 0i32);
-    if let (Some((la, lo)), Some(b)) = (coords, plot.boundary.as_deref()) {
-        let poly = crate::geo::read_stored(b)
-            .map_err(|e| AppError::Internal(format!("stored boundary: {e}")))?;
-        let check = crate::geo::check_point(&poly, lo, la);
-        let d = check.distance_m.round().min(1e9) as i32;
-        if check.inside {
-            location = ("inside".into(), 0);
-        } else if check.distance_m <= f64::from(max_distance_m) {
-            location = ("near".into(), d);
-        } else {
-            errs.push(FieldError::new(
-                "latitude",
-                ErrorCode::PositionFar,
-                format!(
-                    "验标位置距地块{}约{}米，超出允许的{}米，请到地块现场后再提交",
-                    plot.code, d, max_distance_m
-                ),
-            ));
-        }
-    }
-    let area_text = json_text(&input.area_mu);
+    let spot = on_site::spot(
+        &mut errs,
+        (&input.latitude, &input.longitude, input.accuracy_m),
+        plot,
+        max_distance_m,
+        "验标",
+    )?;
+    let area_text = on_site::text(&input.area_mu);
     let area_after = match outcome {
         Some(Outcome::Corrected) => match Mu::parse(&area_text) {
             Ok(m) if m == plot.area_units => {
@@ -280,31 +219,13 @@ fn check_input(
     let notes = text::check("验标备注", &input.notes, TextKind::Notes)
         .map_err(|p| errs.push(FieldError::new("notes", p.code, p.message)))
         .unwrap_or_default();
-    let inspected = match input
-        .inspected_at
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-    {
-        Some(s) => match clock::parse_input("inspected_at", "验标时间", s) {
-            Ok(t) if t > now + Duration::minutes(5) => {
-                errs.push(FieldError::new(
-                    "inspected_at",
-                    ErrorCode::SurveyedInFuture,
-                    "验标时间不能晚于当前时间",
-                ));
-                now
-            }
-            Ok(t) => t,
-            Err(AppError::Validation(v)) => {
-                errs.extend(v);
-                now
-            }
-            Err(e) => return Err(e),
-        },
-        None => now,
-    };
-    let (true, Some(outcome), Some((latitude, longitude))) = (errs.is_empty(), outcome, coords)
-    else {
+    let inspected = on_site::made_at(
+        &mut errs,
+        input.inspected_at.as_deref(),
+        ("inspected_at", "验标时间"),
+        now,
+    )?;
+    let (true, Some(outcome), Some(spot)) = (errs.is_empty(), outcome, spot) else {
         return Err(AppError::Validation(errs));
     };
     Ok(Facts {
@@ -313,13 +234,7 @@ fn check_input(
         reason,
         notes,
         inspected,
-        latitude,
-        longitude,
-        accuracy_m: input
-            .accuracy_m
-            .filter(|a| a.is_finite() && *a >= 0.0)
-            .map(|a| a.round().min(1e6) as i32),
-        location,
+        spot,
     })
 }
 
@@ -335,7 +250,7 @@ fn record_once(
             return Ok(out);
         }
         let (s, d) = sample_in_scope(conn, actor, sample_id)?;
-        let client_id = checked_client_id(&input.client_id, CLIENT_ID_MESSAGE)?;
+        let client_id = on_site::client_id(&input.client_id, CLIENT_ID_MESSAGE)?;
         if d.status != DrawStatus::Current.as_str() {
             return Err(AppError::conflict(
                 ErrorCode::InspectionDrawSuperseded,
@@ -352,6 +267,7 @@ fn record_once(
         let scheme = crate::app::schemes::by_id(conn, plot.scheme_id)?;
         let facts = check_input(&plot, scheme.def.claim_rules.max_distance_m, now, input)?;
         let note = apply(conn, actor, &plot, &scheme, &facts)?;
+        let (latitude, longitude) = facts.spot.stored();
         let row = ResultRow {
             id: 0,
             sample_id: s.id,
@@ -364,11 +280,11 @@ fn record_once(
             notes: facts.notes.clone(),
             inspected_at: Instant::from_utc(facts.inspected),
             received_at: Instant::from_utc(now),
-            latitude: format!("{:.7}", facts.latitude),
-            longitude: format!("{:.7}", facts.longitude),
-            accuracy_m: facts.accuracy_m,
-            location_check: facts.location.0.clone(),
-            distance_m: facts.location.1,
+            latitude,
+            longitude,
+            accuracy_m: facts.spot.accuracy_m,
+            location_check: facts.spot.check.to_string(),
+            distance_m: facts.spot.distance_m,
             recorded_by: (actor.user_id > 0).then_some(actor.user_id),
         };
         let id = rows::insert_result(conn, &row)?;
