@@ -31,6 +31,7 @@ pub mod reports;
 pub mod schemes;
 pub mod self_service;
 pub mod session;
+pub mod tablet;
 pub mod upload;
 
 // The paths the claims and finance handlers import their helpers from.

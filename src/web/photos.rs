@@ -3,6 +3,7 @@
 //! recorded photo's original or thumbnail answered from the store.
 
 use super::desk::{Desk, Page};
+use super::session::{Bearer, Caller};
 use super::AppState;
 use crate::app::photos::{self, Content, Stored};
 use crate::app::Actor;
@@ -10,6 +11,115 @@ use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+
+/// A record photos are attached to (a claim, a 验标 sample, a posted
+/// notice), with its area's rules: one set of handlers below serves all.
+pub trait Home: 'static {
+    /// What recording a photo answers.
+    type Added: serde::Serialize + Send + 'static;
+    /// Whether the tablet's hash of the photo as taken is kept with a shrunk
+    /// copy (the areas that check reuse compare originals).
+    const KEEPS_ORIGINAL: bool = true;
+    /// Whether this person may send photos here at all: asked before the
+    /// body is read.
+    fn may_upload(actor: &Actor) -> bool;
+    /// The record exists and is the person's to see: settled before the
+    /// body is read too.
+    fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()>;
+    /// Record a photo already in the store; `client_id` is the tablet's id
+    /// for it (empty when none was sent).
+    fn add(
+        conn: &mut DbConn,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: i64,
+        client_id: &str,
+        stored: &Stored,
+    ) -> AppResult<Self::Added>;
+    /// False when the same client id had already brought this photo (a
+    /// retry): answered 200 instead of 201.
+    fn is_new(_added: &Self::Added) -> bool {
+        true
+    }
+    /// A recorded photo of a record the person may see.
+    fn photo(conn: &mut DbConn, actor: &Actor, id: i64, photo_id: i64) -> AppResult<Content>;
+}
+
+/// A photo upload (the API's, or a tablet page's once its CSRF token is
+/// checked): who may send and whether the record is theirs to see are
+/// settled before the bytes are read; then [`receive`].
+pub(crate) async fn upload<H: Home>(
+    state: &AppState,
+    actor: Actor,
+    id: i64,
+    q: PhotoQuery,
+    (req, payload): (&HttpRequest, web::Payload),
+) -> AppResult<HttpResponse> {
+    actor.require(H::may_upload(&actor))?;
+    state
+        .run_as(&actor, move |c, a| H::in_scope(c, a, id))
+        .await?;
+    let client_id = q.client_id.unwrap_or_default();
+    let original = q.original_sha256.filter(|_| H::KEEPS_ORIGINAL);
+    let added = receive(state, (req, payload), original, move |c, now, stored| {
+        H::add(c, &actor, now, id, &client_id, &stored)
+    })
+    .await?;
+    Ok(if H::is_new(&added) {
+        HttpResponse::Created().json(added)
+    } else {
+        HttpResponse::Ok().json(added)
+    })
+}
+
+/// `POST /api/v1/<record>/{id}/photos`: the photo's bytes are the body.
+pub async fn api_upload<H: Home>(
+    api: Caller,
+    id: web::Path<i64>,
+    q: web::Query<PhotoQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (state, actor) = (api.state, api.actor);
+    upload::<H>(
+        &state,
+        actor,
+        id.into_inner(),
+        q.into_inner(),
+        (&req, payload),
+    )
+    .await
+}
+
+/// `GET /api/v1/<record>/{id}/photos/{photo_id}`: the photo as received.
+pub async fn api_original<H: Home>(
+    api: Bearer,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (id, pid) = path.into_inner();
+    let content = api.run(move |c, a| H::photo(c, a, id, pid)).await?;
+    original(&api.state, content).await
+}
+
+/// `GET /api/v1/<record>/{id}/photos/{photo_id}/thumb`: its thumbnail.
+pub async fn api_thumb<H: Home>(
+    api: Bearer,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (id, pid) = path.into_inner();
+    let content = api.run(move |c, a| H::photo(c, a, id, pid)).await?;
+    thumb(&api.state, content).await
+}
+
+/// A page's link to a recorded photo: the original.
+pub(crate) async fn page_original<H: Home>(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    page_answer(desk, path.into_inner(), false, H::photo).await
+}
+
+/// A page's thumbnail of a recorded photo.
+pub(crate) async fn page_thumb<H: Home>(desk: Desk, path: web::Path<(String, String)>) -> Page {
+    page_answer(desk, path.into_inner(), true, H::photo).await
+}
 
 /// What a photo upload names besides its bytes (query parameters).
 #[derive(Debug, serde::Deserialize)]
@@ -43,7 +153,7 @@ pub async fn receive<T: Send + 'static>(
 /// A page's answer for a recorded photo the person may see (`fetch` finds
 /// it by record id and photo id within their scope): its thumbnail or the
 /// original; ids that are not numbers are a photo not found.
-pub(crate) async fn page_answer(
+async fn page_answer(
     desk: Desk,
     (id, pid): (String, String),
     small: bool,

@@ -2,16 +2,50 @@
 //! Routes are relative to /api/v1.
 
 use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
+use crate::app::photos::{Content, Stored};
 use crate::app::Actor;
+use crate::db::DbConn;
 use crate::error::{AppResult, ErrorCode};
 use crate::web::api::{by_id, on_record};
-use crate::web::session::{Bearer, Caller};
-use crate::web::AppState;
+use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::session::Bearer;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 type Reply = AppResult<HttpResponse>;
+
+/// A claim's photos (the survey's, from the API or the survey page): sent by
+/// those who survey, each recorded once per client id, reuse of the same
+/// photo on another claim found by the hash of the photo as taken.
+pub(crate) struct Photos;
+
+impl Home for Photos {
+    type Added = claims::PhotoOutcome;
+    fn may_upload(actor: &Actor) -> bool {
+        claims::may_upload_photos(actor)
+    }
+    fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
+        claims::get_scoped(conn, actor, id).map(drop)
+    }
+    fn add(
+        conn: &mut DbConn,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: i64,
+        client_id: &str,
+        stored: &Stored,
+    ) -> AppResult<Self::Added> {
+        claims::add_photo(conn, actor, now, id, client_id, stored)
+    }
+    fn is_new(added: &Self::Added) -> bool {
+        added.created
+    }
+    fn photo(conn: &mut DbConn, actor: &Actor, id: i64, photo_id: i64) -> AppResult<Content> {
+        claims::photo(conn, actor, id, photo_id)
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/claims", web::get().to(list))
@@ -25,11 +59,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(on_record(StatusCode::OK, claims::dispatch)),
         )
         .route("/claims/{id}/survey", web::post().to(survey))
-        .route("/claims/{id}/photos", web::post().to(photo))
-        .route("/claims/{id}/photos/{photo_id}", web::get().to(photo_bytes))
+        .route("/claims/{id}/photos", web::post().to(api_upload::<Photos>))
+        .route(
+            "/claims/{id}/photos/{photo_id}",
+            web::get().to(api_original::<Photos>),
+        )
         .route(
             "/claims/{id}/photos/{photo_id}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(api_thumb::<Photos>),
         )
         .route(
             "/claims/{id}/approve",
@@ -167,59 +204,4 @@ async fn survey(api: Bearer, id: web::Path<i64>, body: web::Json<SurveyInput>) -
         .run(move |c, a| claims::submit_survey(c, a, now, id, &input))
         .await?;
     Ok(created_or_ok(r.created, r))
-}
-
-async fn photo(
-    api: Caller,
-    id: web::Path<i64>,
-    q: web::Query<crate::web::photos::PhotoQuery>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Reply {
-    let q = q.into_inner();
-    receive_photo(
-        &api.state,
-        api.actor,
-        id.into_inner(),
-        (q.client_id.unwrap_or_default(), q.original_sha256),
-        &req,
-        payload,
-    )
-    .await
-}
-
-/// A photo for a claim, from the API or the survey page: who may send photos
-/// and whether the claim is theirs to see are settled before the bytes are
-/// read, and the bytes are read no further than the photo limit. The photo
-/// is checked and thumbnailed off the workers, written to the photo store,
-/// and only then recorded (a row never names a missing object).
-pub(crate) async fn receive_photo(
-    state: &AppState,
-    actor: Actor,
-    id: i64,
-    (client_id, original): (String, Option<String>),
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Reply {
-    actor.require(claims::may_upload_photos(&actor))?;
-    state
-        .run_as(&actor, move |c, a| claims::get_scoped(c, a, id).map(drop))
-        .await?;
-    let r = crate::web::photos::receive(state, (req, payload), original, move |c, now, stored| {
-        claims::add_photo(c, &actor, now, id, &client_id, &stored)
-    })
-    .await?;
-    Ok(created_or_ok(r.created, r))
-}
-
-async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
-    crate::web::photos::original(&api.state, content).await
-}
-
-async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api.run(move |c, a| claims::photo(c, a, id, pid)).await?;
-    crate::web::photos::thumb(&api.state, content).await
 }

@@ -2,6 +2,7 @@
 //! desk, and the survey page for a tablet in an orchard, which keeps working
 //! without a signal (service worker + a queue in the browser).
 
+use super::api::Photos;
 use crate::app::clock;
 use crate::app::{claims, Actor};
 use crate::db::DbConn;
@@ -10,7 +11,9 @@ use crate::web::desk::{Desk, Page};
 use crate::web::listing;
 use crate::web::page::parse_id;
 use crate::web::pages::{field, is_user_error, Data, Form, Query};
-use crate::web::session::{check_csrf, PageUser};
+use crate::web::photos::{page_original, page_thumb};
+use crate::web::session::PageUser;
+use crate::web::tablet::{photo_upload, script, sender};
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -51,11 +54,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(crate::web::json_config(2 * 1024 * 1024))
                 .route(web::post().to(survey_submit)),
         )
-        .route("/claims/{id}/photos", web::post().to(photo_upload))
-        .route("/claims/{id}/photos/{pid}", web::get().to(photo_get))
+        .route(
+            "/claims/{id}/photos",
+            web::post().to(photo_upload::<Photos>),
+        )
+        .route(
+            "/claims/{id}/photos/{pid}",
+            web::get().to(page_original::<Photos>),
+        )
         .route(
             "/claims/{id}/photos/{pid}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(page_thumb::<Photos>),
         )
         .route("/claims/{id}/{action}", web::post().to(action));
 }
@@ -352,17 +361,6 @@ async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
 
 /// Who the survey page's scripts post for: the person logged in, with this
 /// session's CSRF token in the `X-CSRF-Token` header; else a JSON refusal.
-fn script_user(user: PageUser, session: &Session, req: &HttpRequest) -> Result<Actor, AppError> {
-    let actor = user.0.ok_or(AppError::Unauthenticated)?;
-    let token = req
-        .headers()
-        .get("X-CSRF-Token")
-        .and_then(|h| h.to_str().ok())
-        .map(|s| s.to_string());
-    check_csrf(session, token.as_ref())?;
-    Ok(actor)
-}
-
 /// The tablet's queued survey. JSON in and out; the CSRF token comes in a header.
 async fn survey_submit(
     state: Data,
@@ -372,51 +370,13 @@ async fn survey_submit(
     id: web::Path<i64>,
     body: web::Json<claims::SurveyInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = script_user(user, &session, &req)?;
+    let actor = sender(user, &session, &req)?;
     let (id, input) = (id.into_inner(), body.into_inner());
     let now = state.clock.now();
     let r = state
         .run(move |c| claims::submit_survey(c, &actor, now, id, &input))
         .await?;
     Ok(super::api::created_or_ok(r.created, r))
-}
-
-async fn photo_upload(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    req: HttpRequest,
-    id: web::Path<i64>,
-    q: Query,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
-    // The token comes in a header, so it is checked before the photo is read.
-    let actor = script_user(user, &session, &req)?;
-    let client_id = q.get("client_id").cloned().unwrap_or_default();
-    let original = q.get("original_sha256").cloned();
-    let id = id.into_inner();
-    super::api::receive_photo(&state, actor, id, (client_id, original), &req, payload).await
-}
-
-async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, false).await
-}
-
-async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, true).await
-}
-
-/// A photo of a claim the person may see: its thumbnail or the original.
-async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
-    crate::web::photos::page_answer(desk, path.into_inner(), small, claims::photo).await
-}
-
-/// A script of the survey page, fetched again whenever the tablet is online.
-fn script(body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(body)
 }
 
 /// A spreadsheet of claims for the actor, or the error page.

@@ -1,16 +1,49 @@
 //! Pre-cover inspection in the JSON API. Routes are relative to /api/v1.
 
 use crate::app::inspection::{self, DrawInput, ResultInput, VillageFilter};
+use crate::app::photos::{Content, Stored};
 use crate::app::Actor;
+use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::web::api::{by_id, ok};
 use crate::web::claims::api::created_or_ok;
-use crate::web::session::{Bearer, Caller};
-use crate::web::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::session::Bearer;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 type Reply = AppResult<HttpResponse>;
+
+/// A sampled plot's photos, from the API or the tablet page: each recorded
+/// once per client id.
+pub(crate) struct Photos;
+
+impl Home for Photos {
+    type Added = inspection::PhotoOutcome;
+    fn may_upload(actor: &Actor) -> bool {
+        inspection::may_upload_photos(actor)
+    }
+    fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
+        inspection::check_sample(conn, actor, id)
+    }
+    fn add(
+        conn: &mut DbConn,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: i64,
+        client_id: &str,
+        stored: &Stored,
+    ) -> AppResult<Self::Added> {
+        inspection::add_photo(conn, actor, now, id, client_id, stored)
+    }
+    fn is_new(added: &Self::Added) -> bool {
+        added.created
+    }
+    fn photo(conn: &mut DbConn, actor: &Actor, id: i64, photo_id: i64) -> AppResult<Content> {
+        inspection::photo(conn, actor, id, photo_id)
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/inspection/villages", web::get().to(villages))
@@ -21,14 +54,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(by_id(inspection::sample_detail)),
         )
         .route("/inspection/samples/{id}/result", web::post().to(result))
-        .route("/inspection/samples/{id}/photos", web::post().to(photo))
+        .route(
+            "/inspection/samples/{id}/photos",
+            web::post().to(api_upload::<Photos>),
+        )
         .route(
             "/inspection/samples/{id}/photos/{photo_id}",
-            web::get().to(photo_bytes),
+            web::get().to(api_original::<Photos>),
         )
         .route(
             "/inspection/samples/{id}/photos/{photo_id}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(api_thumb::<Photos>),
         );
 }
 
@@ -65,61 +101,4 @@ async fn result(api: Bearer, id: web::Path<i64>, body: web::Json<ResultInput>) -
         .run(move |c, a| inspection::record(c, a, now, id, &input))
         .await?;
     Ok(created_or_ok(r.created, r))
-}
-
-async fn photo(
-    api: Caller,
-    id: web::Path<i64>,
-    q: web::Query<crate::web::photos::PhotoQuery>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Reply {
-    let q = q.into_inner();
-    receive_photo(
-        &api.state,
-        api.actor,
-        id.into_inner(),
-        (q.client_id.unwrap_or_default(), q.original_sha256),
-        &req,
-        payload,
-    )
-    .await
-}
-
-/// A photo of a sampled plot, from the API or the tablet page: who may send
-/// photos and whether the sample is theirs to see are settled before the
-/// bytes are read, and the bytes are read no further than the photo limit.
-pub(crate) async fn receive_photo(
-    state: &AppState,
-    actor: Actor,
-    id: i64,
-    (client_id, original): (String, Option<String>),
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Reply {
-    actor.require(inspection::may_upload_photos(&actor))?;
-    state
-        .run_as(&actor, move |c, a| inspection::check_sample(c, a, id))
-        .await?;
-    let r = crate::web::photos::receive(state, (req, payload), original, move |c, now, stored| {
-        inspection::add_photo(c, &actor, now, id, &client_id, &stored)
-    })
-    .await?;
-    Ok(created_or_ok(r.created, r))
-}
-
-async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api
-        .run(move |c, a| inspection::photo(c, a, id, pid))
-        .await?;
-    crate::web::photos::original(&api.state, content).await
-}
-
-async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api
-        .run(move |c, a| inspection::photo(c, a, id, pid))
-        .await?;
-    crate::web::photos::thumb(&api.state, content).await
 }

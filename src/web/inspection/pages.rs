@@ -3,11 +3,14 @@
 //! without a signal (service worker + a queue in the browser), as the
 //! claims survey page does.
 
-use crate::app::{inspection, Actor};
+use super::api::Photos;
+use crate::app::inspection;
 use crate::error::AppError;
 use crate::web::desk::{Desk, Page};
 use crate::web::pages::{field, is_user_error, Data, Form, Query};
-use crate::web::session::{check_csrf, PageUser};
+use crate::web::photos::{page_original, page_thumb};
+use crate::web::session::PageUser;
+use crate::web::tablet::{photo_upload, script, sender};
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -39,15 +42,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/inspection/samples/{id}/photos",
-            web::post().to(photo_upload),
+            web::post().to(photo_upload::<Photos>),
         )
         .route(
             "/inspection/samples/{id}/photos/{pid}",
-            web::get().to(photo_get),
+            web::get().to(page_original::<Photos>),
         )
         .route(
             "/inspection/samples/{id}/photos/{pid}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(page_thumb::<Photos>),
         );
 }
 
@@ -140,17 +143,6 @@ async fn sample_page(desk: Desk, id: web::Path<String>) -> Page {
 
 /// Who the tablet page's scripts post for: the person logged in, with this
 /// session's CSRF token in the `X-CSRF-Token` header; else a JSON refusal.
-fn script_user(user: PageUser, session: &Session, req: &HttpRequest) -> Result<Actor, AppError> {
-    let actor = user.0.ok_or(AppError::Unauthenticated)?;
-    let token = req
-        .headers()
-        .get("X-CSRF-Token")
-        .and_then(|h| h.to_str().ok())
-        .map(|s| s.to_string());
-    check_csrf(session, token.as_ref())?;
-    Ok(actor)
-}
-
 async fn result_submit(
     state: Data,
     session: Session,
@@ -159,48 +151,11 @@ async fn result_submit(
     id: web::Path<i64>,
     body: web::Json<inspection::ResultInput>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = script_user(user, &session, &req)?;
+    let actor = sender(user, &session, &req)?;
     let (id, input) = (id.into_inner(), body.into_inner());
     let now = state.clock.now();
     let r = state
         .run(move |c| inspection::record(c, &actor, now, id, &input))
         .await?;
     Ok(crate::web::claims::api::created_or_ok(r.created, r))
-}
-
-async fn photo_upload(
-    state: Data,
-    session: Session,
-    user: PageUser,
-    req: HttpRequest,
-    id: web::Path<i64>,
-    q: Query,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
-    let actor = script_user(user, &session, &req)?;
-    let client_id = q.get("client_id").cloned().unwrap_or_default();
-    let original = q.get("original_sha256").cloned();
-    let id = id.into_inner();
-    super::api::receive_photo(&state, actor, id, (client_id, original), &req, payload).await
-}
-
-async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, false).await
-}
-
-async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, true).await
-}
-
-/// A photo of a sampled plot the person may see: its thumbnail or the original.
-async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
-    crate::web::photos::page_answer(desk, path.into_inner(), small, inspection::photo).await
-}
-
-/// A script of the tablet page, fetched again whenever the tablet is online.
-fn script(body: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "no-cache"))
-        .body(body)
 }

@@ -2,24 +2,58 @@
 //! it posted, record objections and their resolutions.
 
 use crate::app::notices::{self, NoticeFilter, NoticeInput, ObjectionInput, ResolveInput};
-use crate::error::{AppError, ErrorCode};
+use crate::app::photos::{Content, Stored};
+use crate::app::Actor;
+use crate::db::DbConn;
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::web::api::{created, ok, one_of, Reply};
-use crate::web::session::{Bearer, Caller};
-use actix_web::{web, HttpRequest};
+use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::session::Bearer;
+use actix_web::web;
+use chrono::{DateTime, Utc};
+
+/// Photos of a notice as posted (张贴照片): evidence that it was put up,
+/// sent by those who post notices; every one is new (no client id), and
+/// the photo is kept as received.
+pub(crate) struct Photos;
+
+impl Home for Photos {
+    type Added = notices::PhotoView;
+    const KEEPS_ORIGINAL: bool = false;
+    fn may_upload(actor: &Actor) -> bool {
+        notices::may_post(actor)
+    }
+    fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
+        notices::scoped(conn, actor, id).map(drop)
+    }
+    fn add(
+        conn: &mut DbConn,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        id: i64,
+        _client_id: &str,
+        stored: &Stored,
+    ) -> AppResult<Self::Added> {
+        notices::add_photo(conn, actor, now, id, stored)
+    }
+    fn photo(conn: &mut DbConn, actor: &Actor, id: i64, photo_id: i64) -> AppResult<Content> {
+        notices::photo(conn, actor, id, photo_id)
+    }
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notices", web::get().to(list))
         .route("/notices", web::post().to(create))
         .route("/notices/{id}", web::get().to(get))
         .route("/notices/{id}/sheet.xlsx", web::get().to(sheet))
-        .route("/notices/{id}/photos", web::post().to(photo))
+        .route("/notices/{id}/photos", web::post().to(api_upload::<Photos>))
         .route(
             "/notices/{id}/photos/{photo_id}",
-            web::get().to(photo_bytes),
+            web::get().to(api_original::<Photos>),
         )
         .route(
             "/notices/{id}/photos/{photo_id}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(api_thumb::<Photos>),
         )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
@@ -66,42 +100,6 @@ async fn sheet(api: Bearer, id: web::Path<i64>) -> Reply {
         })
         .await?;
     Ok(crate::web::page::xlsx(&name, bytes))
-}
-
-/// The photo's bytes are the body. Who may post notices, and whether this
-/// notice is theirs to see, are settled before the body is read.
-async fn photo(api: Caller, id: web::Path<i64>, req: HttpRequest, payload: web::Payload) -> Reply {
-    receive_photo(&api.state, api.actor, id.into_inner(), &req, payload).await
-}
-
-pub(crate) async fn receive_photo(
-    state: &crate::web::AppState,
-    actor: crate::app::Actor,
-    id: i64,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Reply {
-    actor.require(notices::may_post(&actor))?;
-    state
-        .run_as(&actor, move |c, a| notices::scoped(c, a, id).map(drop))
-        .await?;
-    let p = crate::web::photos::receive(state, (req, payload), None, move |c, now, stored| {
-        notices::add_photo(c, &actor, now, id, &stored)
-    })
-    .await?;
-    created(p)
-}
-
-async fn photo_bytes(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
-    crate::web::photos::original(&api.state, content).await
-}
-
-async fn photo_thumb(api: Bearer, path: web::Path<(i64, i64)>) -> Reply {
-    let (id, pid) = path.into_inner();
-    let content = api.run(move |c, a| notices::photo(c, a, id, pid)).await?;
-    crate::web::photos::thumb(&api.state, content).await
 }
 
 async fn object(api: Bearer, id: web::Path<i64>, body: web::Json<ObjectionInput>) -> Reply {

@@ -1,11 +1,13 @@
 //! Notice pages: the list with the form for a new notice, one notice with
 //! its evidence and objections, its printable A4 page and its .xlsx.
 
+use super::api::Photos;
 use crate::app::notices::{self, NoticeFilter, NoticeInput, ObjectionInput, ResolveInput};
 use crate::error::{AppError, ErrorCode};
 use crate::web::desk::{Desk, Page};
 use crate::web::form::from_form;
 use crate::web::page::{is_user_error_or_missing, Form, Query};
+use crate::web::photos::{page_original, page_thumb};
 use crate::web::upload;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest};
@@ -18,10 +20,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/notices/{id}/print", web::get().to(print))
         .route("/notices/{id}/sheet.xlsx", web::get().to(sheet))
         .route("/notices/{id}/photos", web::post().to(photo_upload))
-        .route("/notices/{id}/photos/{pid}", web::get().to(photo_get))
+        .route(
+            "/notices/{id}/photos/{pid}",
+            web::get().to(page_original::<Photos>),
+        )
         .route(
             "/notices/{id}/photos/{pid}/thumb",
-            web::get().to(photo_thumb),
+            web::get().to(page_thumb::<Photos>),
         )
         .route("/notices/{id}/objections", web::post().to(object))
         .route(
@@ -187,17 +192,4 @@ async fn photo_upload(
             ("已上传张贴照片".to_string(), format!("/notices/{id}"))
         }),
     }
-}
-
-async fn photo_get(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, false).await
-}
-
-async fn photo_thumb(desk: Desk, path: web::Path<(String, String)>) -> Page {
-    photo_answer(desk, path, true).await
-}
-
-/// A photo of a notice the person may see: its thumbnail or the original.
-async fn photo_answer(desk: Desk, path: web::Path<(String, String)>, small: bool) -> Page {
-    crate::web::photos::page_answer(desk, path.into_inner(), small, notices::photo).await
 }
