@@ -16,6 +16,9 @@ pub fn valid_client_id(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// What a photo sent without a usable id of the tablet's is told.
+pub const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
+
 /// The tablet's id, trimmed, or the page's own message telling the person
 /// to reload it.
 pub fn client_id<'a>(raw: &'a str, message: &str) -> AppResult<&'a str> {

@@ -5,6 +5,7 @@
 use super::desk::{Desk, Page};
 use super::session::{Bearer, Caller};
 use super::AppState;
+use crate::app::on_site;
 use crate::app::photos::{self, Content, Stored};
 use crate::app::Actor;
 use crate::db::DbConn;
@@ -20,6 +21,10 @@ pub trait Home: 'static {
     /// Whether the tablet's hash of the photo as taken is kept with a shrunk
     /// copy (the areas that check reuse compare originals).
     const KEEPS_ORIGINAL: bool = true;
+    /// Whether each photo carries the tablet's id for it (a retry with the
+    /// same id is the same photo): then an unusable id is refused before
+    /// the body is read, so it leaves nothing in the photo store.
+    const CLIENT_IDS: bool = true;
     /// Whether this person may send photos here at all: asked before the
     /// body is read.
     fn may_upload(actor: &Actor) -> bool;
@@ -46,8 +51,9 @@ pub trait Home: 'static {
 }
 
 /// A photo upload (the API's, or a tablet page's once its CSRF token is
-/// checked): who may send and whether the record is theirs to see are
-/// settled before the bytes are read; then [`receive`].
+/// checked): who may send, whether the record is theirs to see and the
+/// photo's client id are settled before the bytes are read; then
+/// [`receive`].
 pub(crate) async fn upload<H: Home>(
     state: &AppState,
     actor: Actor,
@@ -60,6 +66,9 @@ pub(crate) async fn upload<H: Home>(
         .run_as(&actor, move |c, a| H::in_scope(c, a, id))
         .await?;
     let client_id = q.client_id.unwrap_or_default();
+    if H::CLIENT_IDS {
+        on_site::client_id(&client_id, on_site::PHOTO_CLIENT_ID_MESSAGE)?;
+    }
     let original = q.original_sha256.filter(|_| H::KEEPS_ORIGINAL);
     let added = receive(state, (req, payload), original, move |c, now, stored| {
         H::add(c, &actor, now, id, &client_id, &stored)

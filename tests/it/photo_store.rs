@@ -319,6 +319,18 @@ fn hostile_images_are_refused_and_nothing_is_written() {
         png_bomb(),
     );
     assert_eq!(r.status, 422, "{}", r.body);
+    // A real photo with no usable id of the tablet's is refused before it
+    // is read, so it leaves no object behind either.
+    for q in [
+        "",
+        "?client_id=short",
+        "?client_id=%E4%B8%AD%E6%96%87%E7%BC%96%E5%8F%B7%E5%8F%B7",
+    ] {
+        let r = post_photo(&adj, &format!("/api/v1/claims/{ca}/photos{q}"), big_jpeg(9));
+        assert_eq!(r.status, 422, "{q}: {}", r.body);
+        assert_eq!(r.body["fields"][0]["code"], "client_id_invalid", "{q}");
+        assert_eq!(r.body["message"], "照片缺少有效的编号（client_id）", "{q}");
+    }
     assert_eq!(count(&mut app.conn(), "claim_photos"), 0);
     assert_eq!(count(&mut app.conn(), "notice_photos"), 0);
     assert_eq!(files(app.db.photos.path()), Vec::<String>::new());

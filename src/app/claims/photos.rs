@@ -126,12 +126,10 @@ fn earlier<'a>(
         actor,
         id,
         photo.client_id,
-        PHOTO_CLIENT_ID_MESSAGE,
+        crate::app::on_site::PHOTO_CLIENT_ID_MESSAGE,
         |conn, c, client_id| recorded_photo(conn, actor, c, client_id, &photo.stored.sha256),
     )
 }
-
-const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
 
 /// The photo already recorded under this client id, if any.
 fn recorded_photo(

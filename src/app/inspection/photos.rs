@@ -24,8 +24,6 @@ pub fn check_sample(conn: &mut DbConn, actor: &Actor, sample_id: i64) -> AppResu
     sample_in_scope(conn, actor, sample_id).map(drop)
 }
 
-const PHOTO_CLIENT_ID_MESSAGE: &str = "照片缺少有效的编号（client_id）";
-
 /// A photo of a sampled plot: recognised by its bytes (decoded whole), under
 /// the size limit, stored once per client id with its SHA-256.
 pub fn add_photo(
@@ -40,7 +38,7 @@ pub fn add_photo(
     let sha = p.sha256.as_str();
     let look = |conn: &mut DbConn| -> AppResult<Option<PhotoOutcome>> {
         let (s, _) = sample_in_scope(conn, actor, sample_id)?;
-        let client_id = on_site::client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        let client_id = on_site::client_id(client_id, on_site::PHOTO_CLIENT_ID_MESSAGE)?;
         match rows::photo_by_client_id(conn, client_id)? {
             None => Ok(None),
             Some(p) if p.sample_id == s.id && p.sha256 == sha => Ok(Some(PhotoOutcome {
@@ -60,7 +58,7 @@ pub fn add_photo(
             return Ok(out);
         }
         let (s, d) = sample_in_scope(conn, actor, sample_id)?;
-        let client_id = on_site::client_id(client_id, PHOTO_CLIENT_ID_MESSAGE)?;
+        let client_id = on_site::client_id(client_id, on_site::PHOTO_CLIENT_ID_MESSAGE)?;
         if d.status != DrawStatus::Current.as_str() {
             return Err(AppError::conflict(
                 ErrorCode::InspectionDrawSuperseded,

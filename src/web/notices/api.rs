@@ -20,6 +20,7 @@ pub(crate) struct Photos;
 impl Home for Photos {
     type Added = notices::PhotoView;
     const KEEPS_ORIGINAL: bool = false;
+    const CLIENT_IDS: bool = false;
     fn may_upload(actor: &Actor) -> bool {
         notices::may_post(actor)
     }
