@@ -13,6 +13,16 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
+/// A photo written to the store, for its record to take in.
+pub struct Arrived<'a> {
+    /// The record's id.
+    pub id: i64,
+    /// The tablet's id for the photo (empty when none was sent).
+    pub client_id: &'a str,
+    pub stored: &'a Stored,
+    pub now: DateTime<Utc>,
+}
+
 /// A record photos are attached to (a claim, a 验标 sample, a posted
 /// notice), with its area's rules: one set of handlers below serves all.
 pub trait Home: 'static {
@@ -31,16 +41,8 @@ pub trait Home: 'static {
     /// The record exists and is the person's to see: settled before the
     /// body is read too.
     fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()>;
-    /// Record a photo already in the store; `client_id` is the tablet's id
-    /// for it (empty when none was sent).
-    fn add(
-        conn: &mut DbConn,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        id: i64,
-        client_id: &str,
-        stored: &Stored,
-    ) -> AppResult<Self::Added>;
+    /// Record a photo already in the store.
+    fn add(conn: &mut DbConn, actor: &Actor, photo: Arrived) -> AppResult<Self::Added>;
     /// False when the same client id had already brought this photo (a
     /// retry): answered 200 instead of 201.
     fn is_new(_added: &Self::Added) -> bool {
@@ -71,7 +73,13 @@ pub(crate) async fn upload<H: Home>(
     }
     let original = q.original_sha256.filter(|_| H::KEEPS_ORIGINAL);
     let added = receive(state, (req, payload), original, move |c, now, stored| {
-        H::add(c, &actor, now, id, &client_id, &stored)
+        let photo = Arrived {
+            id,
+            client_id: &client_id,
+            stored: &stored,
+            now,
+        };
+        H::add(c, &actor, photo)
     })
     .await?;
     Ok(if H::is_new(&added) {

@@ -2,16 +2,15 @@
 //! Routes are relative to /api/v1.
 
 use crate::app::claims::{self, EventInput, ReportInput, SurveyInput};
-use crate::app::photos::{Content, Stored};
+use crate::app::photos::Content;
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::{AppResult, ErrorCode};
 use crate::web::api::{by_id, on_record};
-use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::photos::{api_original, api_thumb, api_upload, Arrived, Home};
 use crate::web::session::Bearer;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 type Reply = AppResult<HttpResponse>;
@@ -29,15 +28,8 @@ impl Home for Photos {
     fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         claims::get_scoped(conn, actor, id).map(drop)
     }
-    fn add(
-        conn: &mut DbConn,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        id: i64,
-        client_id: &str,
-        stored: &Stored,
-    ) -> AppResult<Self::Added> {
-        claims::add_photo(conn, actor, now, id, client_id, stored)
+    fn add(conn: &mut DbConn, actor: &Actor, p: Arrived) -> AppResult<Self::Added> {
+        claims::add_photo(conn, actor, p.now, p.id, p.client_id, p.stored)
     }
     fn is_new(added: &Self::Added) -> bool {
         added.created

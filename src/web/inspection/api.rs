@@ -1,16 +1,15 @@
 //! Pre-cover inspection in the JSON API. Routes are relative to /api/v1.
 
 use crate::app::inspection::{self, DrawInput, ResultInput, VillageFilter};
-use crate::app::photos::{Content, Stored};
+use crate::app::photos::Content;
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::AppResult;
 use crate::web::api::{by_id, ok};
 use crate::web::claims::api::created_or_ok;
-use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::photos::{api_original, api_thumb, api_upload, Arrived, Home};
 use crate::web::session::Bearer;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 type Reply = AppResult<HttpResponse>;
@@ -27,15 +26,8 @@ impl Home for Photos {
     fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         inspection::check_sample(conn, actor, id)
     }
-    fn add(
-        conn: &mut DbConn,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        id: i64,
-        client_id: &str,
-        stored: &Stored,
-    ) -> AppResult<Self::Added> {
-        inspection::add_photo(conn, actor, now, id, client_id, stored)
+    fn add(conn: &mut DbConn, actor: &Actor, p: Arrived) -> AppResult<Self::Added> {
+        inspection::add_photo(conn, actor, p.now, p.id, p.client_id, p.stored)
     }
     fn is_new(added: &Self::Added) -> bool {
         added.created

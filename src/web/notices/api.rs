@@ -2,15 +2,14 @@
 //! it posted, record objections and their resolutions.
 
 use crate::app::notices::{self, NoticeFilter, NoticeInput, ObjectionInput, ResolveInput};
-use crate::app::photos::{Content, Stored};
+use crate::app::photos::Content;
 use crate::app::Actor;
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::web::api::{created, ok, one_of, Reply};
-use crate::web::photos::{api_original, api_thumb, api_upload, Home};
+use crate::web::photos::{api_original, api_thumb, api_upload, Arrived, Home};
 use crate::web::session::Bearer;
 use actix_web::web;
-use chrono::{DateTime, Utc};
 
 /// Photos of a notice as posted (张贴照片): evidence that it was put up,
 /// sent by those who post notices; every one is new (no client id), and
@@ -27,15 +26,8 @@ impl Home for Photos {
     fn in_scope(conn: &mut DbConn, actor: &Actor, id: i64) -> AppResult<()> {
         notices::scoped(conn, actor, id).map(drop)
     }
-    fn add(
-        conn: &mut DbConn,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        id: i64,
-        _client_id: &str,
-        stored: &Stored,
-    ) -> AppResult<Self::Added> {
-        notices::add_photo(conn, actor, now, id, stored)
+    fn add(conn: &mut DbConn, actor: &Actor, p: Arrived) -> AppResult<Self::Added> {
+        notices::add_photo(conn, actor, p.now, p.id, p.stored)
     }
     fn photo(conn: &mut DbConn, actor: &Actor, id: i64, photo_id: i64) -> AppResult<Content> {
         notices::photo(conn, actor, id, photo_id)
