@@ -4,6 +4,7 @@
 
 use crate::app::clock;
 use crate::db::models::Plot;
+use crate::db::DbConn;
 use crate::domain::measure::normalize_width;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 use chrono::{DateTime, Duration, Utc};
@@ -133,6 +134,28 @@ pub fn spot(
         check,
         distance_m,
     }))
+}
+
+/// A conflict or a lock wait on a retried submission may only mean that an
+/// identical copy sent at the same moment (the tablet's queue replaying while
+/// the first request was still running) won the race: on PostgreSQL the
+/// loser meets the winner's unique client id or its version bump. Look again
+/// in a fresh transaction and, if the same client id was recorded, answer
+/// with the recorded result.
+pub fn or_recorded<T>(
+    conn: &mut DbConn,
+    first: AppResult<T>,
+    recorded: impl FnOnce(&mut DbConn) -> AppResult<Option<T>>,
+) -> AppResult<T> {
+    match first {
+        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
+            match crate::app::tx(conn, recorded)? {
+                Some(out) => Ok(out),
+                None => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// When the person pressed "submit" on site (`field`, `label` name it): now

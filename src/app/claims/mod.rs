@@ -38,12 +38,13 @@ pub use sheets::{ledger, payout_list};
 pub use survey::{submit_survey, SurveyInput, SurveyOutcome};
 pub use views::{mask_account, view, ClaimView};
 
+use crate::app::on_site::or_recorded;
 use crate::db::models::{Claim, Policy};
 use crate::db::DbConn;
 pub use crate::domain::claims::{ClaimStatus, Urgency};
 use crate::domain::text::{self, TextKind};
 use crate::domain::Fen;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppResult, FieldError};
 
 /// (code, label) of every status, in `ClaimStatus::ALL` order, for the
 /// status filters of the list page and the API.
@@ -103,28 +104,6 @@ fn remaining_sum(conn: &mut DbConn, c: &Claim) -> AppResult<Fen> {
     let p = super::load::<Policy>(conn, c.policy_id)?;
     let held = crate::db::claims::payouts_held(conn, c.policy_id, c.id, &PAYOUT_HOLDING)?;
     Ok(p.sum_insured_fen - held)
-}
-
-/// A conflict or a lock wait on a retried submission may only mean that an
-/// identical copy sent at the same moment (the tablet's queue replaying while
-/// the first request was still running) won the race: on PostgreSQL the
-/// loser meets the winner's unique client id or its version bump. Look again
-/// in a fresh transaction and, if the same client id was recorded, answer
-/// with the recorded result.
-fn or_recorded<T>(
-    conn: &mut DbConn,
-    first: AppResult<T>,
-    recorded: impl FnOnce(&mut DbConn) -> AppResult<Option<T>>,
-) -> AppResult<T> {
-    match first {
-        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
-            match super::tx(conn, recorded)? {
-                Some(out) => Ok(out),
-                None => Err(e),
-            }
-        }
-        other => other,
-    }
 }
 
 /// The claim a resendable submission (a survey, a photo) is for, its

@@ -97,15 +97,7 @@ pub fn add_photo(
             size_bytes: p.size_bytes,
         })
     });
-    match first {
-        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
-            match crate::app::tx(conn, look)? {
-                Some(out) => Ok(out),
-                None => Err(e),
-            }
-        }
-        other => other,
-    }
+    on_site::or_recorded(conn, first, look)
 }
 
 /// Where the bytes of a photo the actor may see are.

@@ -78,16 +78,7 @@ pub fn record(
 ) -> AppResult<ResultOutcome> {
     actor.require(actor.may(Action::RecordInspection))?;
     let first = record_once(conn, actor, now, sample_id, input);
-    match first {
-        Err(e @ (AppError::Conflict { .. } | AppError::Busy(_))) => {
-            let again = crate::app::tx(conn, |conn| recorded(conn, actor, sample_id, input));
-            match again? {
-                Some(out) => Ok(out),
-                None => Err(e),
-            }
-        }
-        other => other,
-    }
+    on_site::or_recorded(conn, first, |conn| recorded(conn, actor, sample_id, input))
 }
 
 /// The result already recorded under the input's client id, if any.
