@@ -6,33 +6,9 @@
 // Usage: node tests/browser/accounts.mjs <base-url> <password>
 // Run by tests/it/browser.rs against a freshly seeded server.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, open, run } from './harness.mjs';
 
-const [base, password] = process.argv.slice(2);
-if (!base || !password) {
-  console.error('usage: node accounts.mjs <base-url> <password>');
-  process.exit(2);
-}
-
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
-let step = 'start';
-
-class CheckFailed extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
-
-async function goto(page, url) {
-  const resp = await page.goto(base + url);
-  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
-}
+const [base, password] = args('accounts.mjs', ['base-url', 'password']);
 
 /** Buttons, inputs and selects in <main>: at least 44 px tall for a finger. */
 async function touchTargets(page, label) {
@@ -63,12 +39,10 @@ async function logIn(page, username, pw) {
   await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
 }
 
+const goto = (page, url) => open(page, base + url);
+
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 800, height: 1280 },
@@ -144,8 +118,4 @@ async function main() {
   console.log('account checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

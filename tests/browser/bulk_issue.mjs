@@ -7,34 +7,10 @@
 // Usage: node tests/browser/bulk_issue.mjs <base-url> <password> <township-id> <count>
 // Run by tests/it/browser.rs against a seeded server.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, open, run } from './harness.mjs';
 
-const [base, password, township, countText] = process.argv.slice(2);
-if (!base || !password || !township || !countText) {
-  console.error('usage: node bulk_issue.mjs <base-url> <password> <township-id> <count>');
-  process.exit(2);
-}
+const [base, password, township, countText] = args('bulk_issue.mjs', ['base-url', 'password', 'township-id', 'count']);
 const count = Number(countText);
-
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
-let step = 'start';
-
-class CheckFailed extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
-
-async function goto(page, url) {
-  const resp = await page.goto(base + url);
-  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
-}
 
 /** Buttons, boxes and selects in <main>: at least 44 px in both directions. */
 async function touchTargets(page, label) {
@@ -53,12 +29,10 @@ async function touchTargets(page, label) {
   check(small.length === 0, `${label}: touch targets under ${MIN_TOUCH}px: ${small.join(', ')}`);
 }
 
+const goto = (page, url) => open(page, base + url);
+
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 800, height: 1280 },
@@ -123,8 +97,4 @@ async function main() {
   console.log('bulk issue checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

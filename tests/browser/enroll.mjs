@@ -6,38 +6,16 @@
 // Run by tests/browser.rs against a freshly seeded server. Exits non-zero with a
 // message on the first failed check.
 
-import { chromium } from 'playwright-core';
+import { CHROMIUM, MIN_TOUCH, args, begin, check, launch, log, open, run } from './harness.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [base, password] = process.argv.slice(2);
-if (!base || !password) {
-  console.error('usage: node enroll.mjs <base-url> <password>');
-  process.exit(2);
-}
+const [base, password] = args('enroll.mjs', ['base-url', 'password']);
 
-const CHROMIUM = '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
-const MIN_TOUCH = 44;
 
 const shotDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guobao-browser-'));
-let step = 'start';
-
-class CheckFailed extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-
-function log(msg) {
-  console.log(`  ${msg}`);
-}
-
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
 
 /** A valid 18-character ID number (GB 11643): 532999 + birth date + sequence + check. */
 function idNumber(birth, seq) {
@@ -61,12 +39,6 @@ async function text(page, selector) {
   const n = await loc.count();
   check(n > 0, `element ${selector} not found on ${page.url()}`);
   return (await loc.first().innerText()).trim();
-}
-
-/** Navigate and insist on a 2xx page. */
-async function goto(page, url) {
-  const resp = await page.goto(base + url);
-  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
 }
 
 /** Grower count as the list page states it: "共 N 户". */
@@ -130,22 +102,11 @@ async function shot(page, name) {
   return file;
 }
 
+const goto = (page, url) => open(page, base + url);
+
 async function main() {
   check(fs.existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install chromium)`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: VIEWPORT,
@@ -311,8 +272,4 @@ async function main() {
   console.log('browser checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

@@ -10,31 +10,12 @@
 // Usage: node tests/browser/inspection.mjs <base-url> <password> <sample-id> <api-token>
 // Run by tests/it/browser.rs, with PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, log, run, waitFor } from './harness.mjs';
 
-const [base, password, sampleId, token] = process.argv.slice(2);
-if (!base || !password || !sampleId || !token) {
-  console.error('usage: node inspection.mjs <base-url> <password> <sample-id> <api-token>');
-  process.exit(2);
-}
+const [base, password, sampleId, token] = args('inspection.mjs', ['base-url', 'password', 'sample-id', 'api-token']);
 
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
 const X0 = 99.95, Y0 = 25.65, DX = 100 / 100380, DY = 100 / 110800;
 const INSIDE = { latitude: Y0 + DY / 2, longitude: X0 + DX / 2, accuracy: 8 };
-
-let step = 'start';
-class CheckFailed extends Error {}
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
-function log(msg) {
-  console.log(`  ${msg}`);
-}
 
 /** The sample as the server holds it, asked outside the browser. */
 async function serverSample() {
@@ -43,23 +24,8 @@ async function serverSample() {
   return r.json();
 }
 
-async function waitFor(page, fn, arg, what, timeout = 30000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout });
-  } catch (e) {
-    const result = await page.locator('#result').innerText().catch(() => '');
-    const net = await page.locator('#net').innerText().catch(() => '');
-    throw new CheckFailed(`[${step}] timed out waiting for ${what}; #result="${result}" #net="${net}"`);
-  }
-}
-
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
@@ -199,8 +165,4 @@ async function main() {
   console.log('inspection checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

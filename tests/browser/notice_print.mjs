@@ -10,33 +10,9 @@ import { join } from 'node:path';
 // Usage: node tests/browser/notice_print.mjs <base-url> <password> <notice-id>
 // Run by tests/it/browser.rs against a seeded server with the notice made.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, open, run } from './harness.mjs';
 
-const [base, password, id] = process.argv.slice(2);
-if (!base || !password || !id) {
-  console.error('usage: node notice_print.mjs <base-url> <password> <notice-id>');
-  process.exit(2);
-}
-
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
-let step = 'start';
-
-class CheckFailed extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
-
-async function goto(page, url) {
-  const resp = await page.goto(base + url);
-  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
-}
+const [base, password, id] = args('notice_print.mjs', ['base-url', 'password', 'notice-id']);
 
 async function touchTargets(page, label) {
   const small = await page.evaluate((min) => {
@@ -59,12 +35,10 @@ async function noSideScroll(page, label) {
   check(o.w <= o.v, `${label} scrolls sideways: ${o.w} > ${o.v}`);
 }
 
+const goto = (page, url) => open(page, base + url);
+
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 800, height: 1280 },
@@ -147,8 +121,4 @@ async function main() {
   console.log('notice print checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

@@ -6,24 +6,9 @@
 // Usage: node tests/browser/report.mjs <base-url> <password> <api-token> <plot-id>
 // Run by tests/it/browser.rs.
 
-import { chromium } from 'playwright-core';
+import { args, begin, check, launch, run } from './harness.mjs';
 
-const [base, password, token, plotId] = process.argv.slice(2);
-if (!base || !password || !token || !plotId) {
-  console.error('usage: node report.mjs <base-url> <password> <api-token> <plot-id>');
-  process.exit(2);
-}
-
-const CHROMIUM = '/usr/bin/chromium';
-let step = 'start';
-class CheckFailed extends Error {}
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
+const [base, password, token, plotId] = args('report.mjs', ['base-url', 'password', 'api-token', 'plot-id']);
 
 async function claimCount() {
   const r = await fetch(`${base}/api/v1/claims`, { headers: { Authorization: `Bearer ${token}` } });
@@ -32,12 +17,7 @@ async function claimCount() {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 800, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     context.setDefaultTimeout(15000);
@@ -110,8 +90,4 @@ async function main() {
   console.log('report checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

@@ -6,31 +6,12 @@
 // Usage: node tests/browser/self.mjs <base-url> <id-number> <phone> <policy-no>
 // Run by tests/it/browser.rs against a seeded server with one insured grower.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, run } from './harness.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [base, idNumber, phone, policyNo] = process.argv.slice(2);
-if (!base || !idNumber || !phone || !policyNo) {
-  console.error('usage: node self.mjs <base-url> <id-number> <phone> <policy-no>');
-  process.exit(2);
-}
-
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
-let step = 'start';
-
-class CheckFailed extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
+const [base, idNumber, phone, policyNo] = args('self.mjs', ['base-url', 'id-number', 'phone', 'policy-no']);
 
 /** Buttons, links styled as buttons and inputs in <main>: at least 44 px tall. */
 async function touchTargets(page, label) {
@@ -64,11 +45,7 @@ async function readable(page, selector, min, label) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 360, height: 740 },
@@ -132,8 +109,4 @@ async function main() {
   console.log('self-service checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

@@ -14,34 +14,15 @@
 // Run by tests/browser.rs. Needs PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1 so
 // that cutting the network also cuts the service worker's own requests.
 
-import { chromium } from 'playwright-core';
+import { MIN_TOUCH, args, begin, check, launch, log, run, waitFor } from './harness.mjs';
 import { createHash } from 'node:crypto';
 
-const [base, password, claimId, token, nextId] = process.argv.slice(2);
-if (!base || !password || !claimId || !token || !nextId) {
-  console.error('usage: node survey.mjs <base-url> <password> <claim-id> <api-token> <next-claim-id>');
-  process.exit(2);
-}
+const [base, password, claimId, token, nextId] = args('survey.mjs', ['base-url', 'password', 'claim-id', 'api-token', 'next-claim-id']);
 
-const CHROMIUM = '/usr/bin/chromium';
-const MIN_TOUCH = 44;
 // The plot: a square of about 100 m × 100 m with its south-west corner here.
 const X0 = 99.95, Y0 = 25.65, DX = 100 / 100380, DY = 100 / 110800;
 const INSIDE = { latitude: Y0 + DY / 2, longitude: X0 + DX / 2, accuracy: 8 };
 const FAR = { latitude: Y0 + DY / 2, longitude: X0 + 900 / 100380, accuracy: 8 };
-
-let step = 'start';
-class CheckFailed extends Error {}
-function check(cond, message) {
-  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
-}
-function begin(name) {
-  step = name;
-  console.log(`• ${name}`);
-}
-function log(msg) {
-  console.log(`  ${msg}`);
-}
 
 /** What the server holds for the claim, asked outside the browser. */
 async function serverClaim() {
@@ -50,23 +31,8 @@ async function serverClaim() {
   return r.json();
 }
 
-async function waitFor(page, fn, arg, what, timeout = 30000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout });
-  } catch (e) {
-    const result = await page.locator('#result').innerText().catch(() => '');
-    const net = await page.locator('#net').innerText().catch(() => '');
-    throw new CheckFailed(`[${step}] timed out waiting for ${what}; #result="${result}" #net="${net}"`);
-  }
-}
-
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({
       viewport: { width: 1280, height: 800 },
@@ -257,8 +223,4 @@ async function main() {
   console.log('survey checks passed');
 }
 
-main().catch((e) => {
-  const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
-  console.error(`FAILED ${msg}`);
-  process.exit(1);
-});
+run(main);

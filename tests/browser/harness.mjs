@@ -1,0 +1,76 @@
+// What every browser test here shares: the steps a run prints and names in
+// its failure, the check that stops it, Chromium launched the same way, a
+// page load that must answer 2xx, and the exit status tests/it/browser.rs
+// reads (0 passed, 1 a check failed, 2 wrong arguments).
+
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** The smallest a finger can hit reliably, in CSS pixels. */
+export const MIN_TOUCH = 44;
+
+let step = 'start';
+export class CheckFailed extends Error {}
+
+export function check(cond, message) {
+  if (!cond) throw new CheckFailed(`[${step}] ${message}`);
+}
+
+export function begin(name) {
+  step = name;
+  console.log(`• ${name}`);
+}
+
+export function log(msg) {
+  console.log(`  ${msg}`);
+}
+
+/** The script's arguments by name, or its usage and exit 2 when one is missing. */
+export function args(script, names) {
+  const values = process.argv.slice(2);
+  if (names.some((_, i) => !values[i])) {
+    console.error(`usage: node ${script} ${names.map((n) => `<${n}>`).join(' ')}`);
+    process.exit(2);
+  }
+  return values;
+}
+
+/** Headless Chromium with nothing of its own on the network. */
+export function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Load `url` (absolute) in `page`; anything but a 2xx answer fails the step. */
+export async function open(page, url) {
+  const resp = await page.goto(url);
+  check(resp && resp.ok(), `GET ${url} answered ${resp && resp.status()}`);
+  return resp;
+}
+
+/**
+ * Wait in the page for `fn(arg)` to be true; on a timeout the failure says
+ * what the tablet pages' result line and network banner showed.
+ */
+export async function waitFor(page, fn, arg, what, timeout = 30000) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout });
+  } catch (e) {
+    const result = await page.locator('#result').innerText().catch(() => '');
+    const net = await page.locator('#net').innerText().catch(() => '');
+    throw new CheckFailed(`[${step}] timed out waiting for ${what}; #result="${result}" #net="${net}"`);
+  }
+}
+
+/** Run the test: a failed check or any other error prints FAILED with its step and exits 1. */
+export function run(main) {
+  main().catch((e) => {
+    const msg = e instanceof CheckFailed ? e.message : `[${step}] ${e && e.stack ? e.stack : e}`;
+    console.error(`FAILED ${msg}`);
+    process.exit(1);
+  });
+}
