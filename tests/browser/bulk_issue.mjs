@@ -7,27 +7,12 @@
 // Usage: node tests/browser/bulk_issue.mjs <base-url> <password> <township-id> <count>
 // Run by tests/it/browser.rs against a seeded server.
 
-import { MIN_TOUCH, args, begin, check, launch, open, run } from './harness.mjs';
+import { args, begin, check, launch, open, run, touchTargets } from './harness.mjs';
 
 const [base, password, township, countText] = args('bulk_issue.mjs', ['base-url', 'password', 'township-id', 'count']);
 const count = Number(countText);
-
-/** Buttons, boxes and selects in <main>: at least 44 px in both directions. */
-async function touchTargets(page, label) {
-  const small = await page.evaluate((min) => {
-    const out = [];
-    document
-      .querySelectorAll('main button, main .button, main input.pick, main input.pick-page, main input.pick-matching, main select')
-      .forEach((el) => {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.height > 0 && (r.height < min || (el.type === 'checkbox' && r.width < min))) {
-          out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id || el.name || ''} ${r.width.toFixed(1)}x${r.height.toFixed(1)}px`);
-        }
-      });
-    return out;
-  }, MIN_TOUCH);
-  check(small.length === 0, `${label}: touch targets under ${MIN_TOUCH}px: ${small.join(', ')}`);
-}
+/** What a finger must be able to tap on these pages. */
+const TAPPABLE = 'main button, main .button, main input.pick, main input.pick-page, main input.pick-matching, main select';
 
 const goto = (page, url) => open(page, base + url);
 
@@ -60,7 +45,7 @@ async function main() {
     check((await boxes.count()) === 2, `expected 2 boxes on the page, got ${await boxes.count()}`);
     const all = await page.locator('.bulk-all').innerText();
     check(all.includes(`共 ${count} 份`), `"all matching" does not say ${count}: ${all}`);
-    await touchTargets(page, '待签发');
+    await touchTargets(page, '待签发', TAPPABLE);
 
     begin('"本页" ticks the page through app.js');
     await page.locator('main input.pick-page').check();
@@ -80,7 +65,7 @@ async function main() {
     const fen = premiums.reduce((s, t) => s + Math.round(Number(t.trim()) * 100), 0);
     const total = preview.match(/保费合计 ([0-9.]+) 元/);
     check(total && Math.round(Number(total[1]) * 100) === fen, `premium total ${total && total[1]} is not the sum of the lines (${fen / 100})`);
-    await touchTargets(page, '预览');
+    await touchTargets(page, '预览', TAPPABLE);
 
     begin('one confirmation issues them all');
     await Promise.all([page.waitForNavigation(), page.click('#bulk-outcome form button[type=submit]')]);

@@ -52,6 +52,65 @@ export async function open(page, url) {
   return resp;
 }
 
+/** What a finger must be able to tap in <main> unless a test names its own. */
+const TAPPABLE = 'main button, main .button, main input:not([type=hidden]):not([type=checkbox]), main select';
+
+/**
+ * Every visible element `selector` finds is at least MIN_TOUCH px tall (a
+ * checkbox also that wide), or the step fails naming the small ones.
+ */
+export async function touchTargets(page, label, selector = TAPPABLE) {
+  const small = await page.evaluate(([sel, min]) => {
+    const out = [];
+    document.querySelectorAll(sel).forEach((el) => {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && (r.height < min || (el.type === 'checkbox' && r.width < min))) {
+        const cls = el.className ? `.${el.className}` : '';
+        out.push(`${el.tagName.toLowerCase()}${cls}#${el.id || el.name || ''} ${r.width.toFixed(1)}x${r.height.toFixed(1)}px`);
+      }
+    });
+    return out;
+  }, [selector, MIN_TOUCH]);
+  check(small.length === 0, `${label}: touch targets under ${MIN_TOUCH}px: ${small.join(', ')}`);
+}
+
+/** The page is no wider than the screen. */
+export async function noSideScroll(page, label) {
+  const o = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, v: window.innerWidth }));
+  check(o.w <= o.v, `${label} scrolls sideways: ${o.w} > ${o.v}`);
+}
+
+/**
+ * A 10-inch tablet (1280×800, touch, zh-CN, China time) at `geolocation`,
+ * with service workers, and a list that collects the page's script errors
+ * and any dialog it opens.
+ */
+export async function tablet(browser, geolocation) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    hasTouch: true,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    permissions: ['geolocation'],
+    geolocation,
+    serviceWorkers: 'allow',
+  });
+  context.setDefaultTimeout(15000);
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('dialog', (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
+  return { context, page, pageErrors };
+}
+
+/** Sign in through the login page and wait to be taken off it. */
+export async function logIn(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('main form button[type=submit]')]);
+}
+
 /**
  * Wait in the page for `fn(arg)` to be true; on a timeout the failure says
  * what the tablet pages' result line and network banner showed.

@@ -10,7 +10,7 @@
 // Usage: node tests/browser/inspection.mjs <base-url> <password> <sample-id> <api-token>
 // Run by tests/it/browser.rs, with PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1.
 
-import { MIN_TOUCH, args, begin, check, launch, log, run, waitFor } from './harness.mjs';
+import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, tablet, waitFor } from './harness.mjs';
 
 const [base, password, sampleId, token] = args('inspection.mjs', ['base-url', 'password', 'sample-id', 'api-token']);
 
@@ -27,26 +27,10 @@ async function serverSample() {
 async function main() {
   const browser = await launch();
   try {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      hasTouch: true,
-      locale: 'zh-CN',
-      timezoneId: 'Asia/Shanghai',
-      permissions: ['geolocation'],
-      geolocation: INSIDE,
-      serviceWorkers: 'allow',
-    });
-    context.setDefaultTimeout(15000);
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('dialog', (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
+    const { context, page, pageErrors } = await tablet(browser, INSIDE);
 
     begin('login as the adjuster');
-    await page.goto(`${base}/login`);
-    await page.fill('#username', 'adjuster');
-    await page.fill('#password', password);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('main form button[type=submit]')]);
+    await logIn(page, base, 'adjuster', password);
 
     begin('open the inspection page online; the service worker takes it');
     const url = `${base}/inspection/samples/${sampleId}`;

@@ -10,30 +10,9 @@ import { join } from 'node:path';
 // Usage: node tests/browser/notice_print.mjs <base-url> <password> <notice-id>
 // Run by tests/it/browser.rs against a seeded server with the notice made.
 
-import { MIN_TOUCH, args, begin, check, launch, open, run } from './harness.mjs';
+import { args, begin, check, launch, noSideScroll, open, run, touchTargets } from './harness.mjs';
 
 const [base, password, id] = args('notice_print.mjs', ['base-url', 'password', 'notice-id']);
-
-async function touchTargets(page, label) {
-  const small = await page.evaluate((min) => {
-    const out = [];
-    document
-      .querySelectorAll('main button, main .button, main input:not([type=hidden]):not([type=checkbox]), main select')
-      .forEach((el) => {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.height > 0 && r.height < min) {
-          out.push(`${el.tagName.toLowerCase()}#${el.id || el.name || ''} ${r.height.toFixed(1)}px`);
-        }
-      });
-    return out;
-  }, MIN_TOUCH);
-  check(small.length === 0, `${label}: touch targets under ${MIN_TOUCH}px: ${small.join(', ')}`);
-}
-
-async function noSideScroll(page, label) {
-  const o = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, v: window.innerWidth }));
-  check(o.w <= o.v, `${label} scrolls sideways: ${o.w} > ${o.v}`);
-}
 
 const goto = (page, url) => open(page, base + url);
 

@@ -6,35 +6,12 @@
 // Usage: node tests/browser/self.mjs <base-url> <id-number> <phone> <policy-no>
 // Run by tests/it/browser.rs against a seeded server with one insured grower.
 
-import { MIN_TOUCH, args, begin, check, launch, run } from './harness.mjs';
+import { args, begin, check, launch, noSideScroll, run, touchTargets } from './harness.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const [base, idNumber, phone, policyNo] = args('self.mjs', ['base-url', 'id-number', 'phone', 'policy-no']);
-
-/** Buttons, links styled as buttons and inputs in <main>: at least 44 px tall. */
-async function touchTargets(page, label) {
-  const small = await page.evaluate((min) => {
-    const out = [];
-    document
-      .querySelectorAll('main button, main .button, main input:not([type=hidden])')
-      .forEach((el) => {
-        const r = el.getBoundingClientRect();
-        if (r.width > 0 && r.height > 0 && r.height < min) {
-          out.push(`${el.tagName.toLowerCase()}#${el.id || el.name || ''} ${r.height.toFixed(1)}px`);
-        }
-      });
-    return out;
-  }, MIN_TOUCH);
-  check(small.length === 0, `${label}: touch targets shorter than ${MIN_TOUCH}px: ${small.join(', ')}`);
-}
-
-async function noSideScroll(page, label) {
-  const o = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, v: window.innerWidth }));
-  check(o.w <= o.v, `${label} scrolls sideways: ${o.w} > ${o.v}`);
-}
-
 /** Text in the result is large enough to read on a phone outdoors. */
 async function readable(page, selector, min, label) {
   const size = await page.evaluate((sel) => {
@@ -43,6 +20,9 @@ async function readable(page, selector, min, label) {
   }, selector);
   check(size >= min, `${label}: font ${size}px < ${min}px`);
 }
+
+/** What a finger must be able to tap on these pages. */
+const TAPPABLE = 'main button, main .button, main input:not([type=hidden])';
 
 async function main() {
   const browser = await launch();
@@ -71,7 +51,7 @@ async function main() {
 
     begin('the form on a 360 px phone');
     await noSideScroll(page, '查询表单');
-    await touchTargets(page, '查询表单');
+    await touchTargets(page, '查询表单', TAPPABLE);
     await readable(page, 'main .self', 16, '查询表单');
 
     begin('a wrong pair is refused in Chinese');
@@ -82,7 +62,7 @@ async function main() {
     check(refused.includes('身份证号与联系电话不匹配'), `refusal: ${refused}`);
     check(!(await page.content()).includes(idNumber), 'the full ID number is echoed');
     await noSideScroll(page, '查询失败');
-    await touchTargets(page, '查询失败');
+    await touchTargets(page, '查询失败', TAPPABLE);
 
     begin('the right pair shows the grower\'s records');
     await page.fill('#id_number', idNumber);
@@ -94,7 +74,7 @@ async function main() {
     check(!(await page.content()).includes(idNumber), 'the full ID number is shown');
     check(new URL(page.url()).search === '', `the ID went into the URL: ${page.url()}`);
     await noSideScroll(page, '查询结果');
-    await touchTargets(page, '查询结果');
+    await touchTargets(page, '查询结果', TAPPABLE);
     await readable(page, 'main dl.pair dd', 16, '查询结果');
     const shotDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guobao-self-'));
     const shot = path.join(shotDir, 'self-result.png');

@@ -14,7 +14,7 @@
 // Run by tests/browser.rs. Needs PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1 so
 // that cutting the network also cuts the service worker's own requests.
 
-import { MIN_TOUCH, args, begin, check, launch, log, run, waitFor } from './harness.mjs';
+import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, tablet, waitFor } from './harness.mjs';
 import { createHash } from 'node:crypto';
 
 const [base, password, claimId, token, nextId] = args('survey.mjs', ['base-url', 'password', 'claim-id', 'api-token', 'next-claim-id']);
@@ -34,26 +34,10 @@ async function serverClaim() {
 async function main() {
   const browser = await launch();
   try {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      hasTouch: true,
-      locale: 'zh-CN',
-      timezoneId: 'Asia/Shanghai',
-      permissions: ['geolocation'],
-      geolocation: FAR,
-      serviceWorkers: 'allow',
-    });
-    context.setDefaultTimeout(15000);
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('dialog', (d) => { pageErrors.push(`unexpected dialog: ${d.message()}`); d.dismiss(); });
+    const { context, page, pageErrors } = await tablet(browser, FAR);
 
     begin('login as the assigned adjuster');
-    await page.goto(`${base}/login`);
-    await page.fill('#username', 'adjuster');
-    await page.fill('#password', password);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('main form button[type=submit]')]);
+    await logIn(page, base, 'adjuster', password);
 
     begin('open the survey page online; the service worker takes it');
     const url = `${base}/claims/${claimId}/survey`;
