@@ -39,6 +39,14 @@ async function main() {
     begin('login as the assigned adjuster');
     await logIn(page, base, 'adjuster', password);
 
+    begin('the 验标 page kept offline earlier on this tablet, and an old survey cache');
+    // Caches belong to the site, not to one worker: the survey worker must
+    // clear only its own older caches, never the 验标 page's.
+    await page.evaluate(() => Promise.all([
+      caches.open('guobao-inspection-v1').then((c) => c.put('/inspection/samples/1', new Response('验标页面'))),
+      caches.open('guobao-survey-v0').then((c) => c.put('/claims/1/survey', new Response('旧版本'))),
+    ]));
+
     begin('open the survey page online; the service worker takes it');
     const url = `${base}/claims/${claimId}/survey`;
     const resp = await page.goto(url);
@@ -47,6 +55,10 @@ async function main() {
     await page.reload();
     await waitFor(page, () => !!navigator.serviceWorker.controller, null, 'the service worker to control the page');
     log('service worker controls the page');
+    const kept = await page.evaluate(() => caches.keys());
+    check(kept.includes('guobao-inspection-v1'), `the survey worker removed the 验标 page's cache: ${kept}`);
+    check(!kept.includes('guobao-survey-v0'), `the survey worker kept its own old cache: ${kept}`);
+    check(kept.includes('guobao-survey-v1'), `no survey cache: ${kept}`);
 
     begin('position far from the plot is shown as too far');
     // The page asks for the position by itself on first load.

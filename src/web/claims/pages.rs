@@ -20,7 +20,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-const SERVICE_WORKER: &str = include_str!("../../../templates/static/survey-sw.js");
+const SERVICE_WORKER: &str = concat!(
+    include_str!("../../../templates/static/survey-sw.js"),
+    include_str!("../../../templates/static/tablet-sw.js")
+);
 const SURVEY_JS: &str = concat!(
     include_str!("../../../templates/static/photo_shrink.js"),
     include_str!("../../../templates/static/tablet.js"),

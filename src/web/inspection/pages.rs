@@ -15,7 +15,10 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-const SERVICE_WORKER: &str = include_str!("../../../templates/static/inspection-sw.js");
+const SERVICE_WORKER: &str = concat!(
+    include_str!("../../../templates/static/inspection-sw.js"),
+    include_str!("../../../templates/static/tablet-sw.js")
+);
 const SCRIPT: &str = concat!(
     include_str!("../../../templates/static/photo_shrink.js"),
     include_str!("../../../templates/static/tablet.js"),
