@@ -11,6 +11,19 @@ use crate::error::AppError;
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+/// A tablet page's settings as JSON to put inside its
+/// `<script type="application/json">`: every `<`, `>` and `&` is written as
+/// a JSON escape, so no text in it (a grower's name such as `<!--<script>`)
+/// can end the element early or make the browser read the rest of the page
+/// into it; `JSON.parse` gives back the same text.
+pub fn config_json(config: &serde_json::Value) -> String {
+    config
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// A script of a tablet page (or its service worker), fetched again
 /// whenever the tablet is online.
 pub fn script(body: &'static str) -> HttpResponse {
@@ -53,4 +66,22 @@ pub async fn photo_upload<H: photos::Home>(
         (&req, payload),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::config_json;
+    use serde_json::json;
+
+    #[test]
+    fn settings_cannot_leave_their_script_element() {
+        let v = json!({"next": {"grower_name": "<!--<script>a&b</script>"}, "n": 1});
+        let text = config_json(&v);
+        assert!(
+            !text.contains('<') && !text.contains('>') && !text.contains('&'),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
 }

@@ -283,3 +283,38 @@ fn a_claim_through_the_pages() {
     other.login("station_b");
     assert_eq!(other.get(&claim_url).status, 404);
 }
+
+/// A grower's name is text a station typed: on the survey page it travels in
+/// the page's settings (the next claim's insured) inside a
+/// `<script type="application/json">`, where `<!--<script>` would make the
+/// browser read the rest of the page into that element.
+#[test]
+fn a_name_in_the_survey_settings_cannot_break_the_page() {
+    let app = spawn_app_at("2012-06-12 16:00");
+    let uw = app.api("underwriter");
+    let mut ids = Vec::new();
+    for (seq, name) in [(61, "<!--<script>甲"), (62, "</script>&乙")] {
+        let ins = insured(&app, name, seq, true);
+        let r = report(&uw, &ins, "hail", "2012-06-12 14:30");
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_i64().unwrap();
+        assert_eq!(dispatch(&uw, id).status, 200);
+        ids.push(id);
+    }
+    let field = app.browser();
+    field.login("adjuster");
+    for id in ids {
+        let page = field.get(&format!("/claims/{id}/survey"));
+        assert_eq!(page.status, 200, "{}", page.body);
+        let marker = r#"id="survey-config">"#;
+        let start = page.body.find(marker).unwrap() + marker.len();
+        let end = start + page.body[start..].find("</script>").unwrap();
+        let settings = &page.body[start..end];
+        assert!(!settings.contains(['<', '>', '&']), "{settings}");
+        let cfg: Value = serde_json::from_str(settings).unwrap();
+        let next = cfg["next"]["grower_name"].as_str().unwrap();
+        assert!(["<!--<script>甲", "</script>&乙"].contains(&next), "{next}");
+        // The page's own script still follows its settings.
+        assert!(page.body[end..].contains(r#"<script src="/claims/survey.js">"#));
+    }
+}

@@ -13,7 +13,7 @@ use crate::web::page::parse_id;
 use crate::web::pages::{field, is_user_error, Data, Form, Query};
 use crate::web::photos::{page_original, page_thumb};
 use crate::web::session::PageUser;
-use crate::web::tablet::{photo_upload, script, sender};
+use crate::web::tablet::{config_json, photo_upload, script, sender};
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -357,7 +357,7 @@ async fn survey_page(desk: Desk, id: web::Path<String>) -> Page {
             });
             let clock = claims::survey_clock(&d.claim, now);
             // Inside a <script> element: "</" must not close it.
-            Ok(json!({"d": d, "clock": clock, "config": config.to_string().replace("</", "<\\/")}))
+            Ok(json!({"d": d, "clock": clock, "config": config_json(&config)}))
         })
         .await
 }

@@ -10,7 +10,7 @@ use crate::web::desk::{Desk, Page};
 use crate::web::pages::{field, is_user_error, Data, Form, Query};
 use crate::web::photos::{page_original, page_thumb};
 use crate::web::session::PageUser;
-use crate::web::tablet::{photo_upload, script, sender};
+use crate::web::tablet::{config_json, photo_upload, script, sender};
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -138,7 +138,7 @@ async fn sample_page(desk: Desk, id: web::Path<String>) -> Page {
             "d": d, "outcomes": pairs(&inspection::OUTCOMES),
             "may_record": a.may(crate::app::Action::RecordInspection),
             // Inside a <script> element: "</" must not close it.
-            "config": config.to_string().replace("</", "<\\/"),
+            "config": config_json(&config),
         }))
     })
     .await
