@@ -7,7 +7,7 @@
   var button = document.getElementById('save-offline');
   var status = document.getElementById('offline-status');
   if (!button) return;
-  var CACHE = 'guobao-survey-v1';
+  var CACHE = 'guobao-survey-v1'; // as in survey-sw.js
   var SHELL = ['/claims/survey.js', '/static/app.css'];
   function say(text) { if (status) status.textContent = text; }
   if (!('caches' in window) || !('serviceWorker' in navigator)) {

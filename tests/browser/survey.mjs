@@ -36,16 +36,19 @@ async function main() {
   try {
     const { context, page, pageErrors } = await tablet(browser, FAR);
 
-    begin('login as the assigned adjuster');
-    await logIn(page, base, 'adjuster', password);
-
     begin('the 验标 page kept offline earlier on this tablet, and an old survey cache');
-    // Caches belong to the site, not to one worker: the survey worker must
-    // clear only its own older caches, never the 验标 page's.
+    // Caches belong to the site, not to one worker: the survey worker (which
+    // the adjuster's home page already registers) must clear only its own
+    // older caches, never the 验标 page's.
+    await page.goto(`${base}/login`);
     await page.evaluate(() => Promise.all([
       caches.open('guobao-inspection-v1').then((c) => c.put('/inspection/samples/1', new Response('验标页面'))),
       caches.open('guobao-survey-v0').then((c) => c.put('/claims/1/survey', new Response('旧版本'))),
     ]));
+    check((await page.evaluate(() => navigator.serviceWorker.getRegistrations())).length === 0, 'a worker before login');
+
+    begin('login as the assigned adjuster');
+    await logIn(page, base, 'adjuster', password);
 
     begin('open the survey page online; the service worker takes it');
     const url = `${base}/claims/${claimId}/survey`;
@@ -55,6 +58,8 @@ async function main() {
     await page.reload();
     await waitFor(page, () => !!navigator.serviceWorker.controller, null, 'the service worker to control the page');
     log('service worker controls the page');
+    // Its activation (which clears old caches) may still be running.
+    await waitFor(page, () => navigator.serviceWorker.controller.state === 'activated', null, 'the worker to finish activating');
     const kept = await page.evaluate(() => caches.keys());
     check(kept.includes('guobao-inspection-v1'), `the survey worker removed the 验标 page's cache: ${kept}`);
     check(!kept.includes('guobao-survey-v0'), `the survey worker kept its own old cache: ${kept}`);
