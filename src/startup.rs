@@ -176,6 +176,12 @@ pub fn run(pool: Pool, listener: TcpListener, settings: Settings) -> std::io::Re
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "same-origin"))
+                    // Pages and answers hold personal data (ID numbers, bank
+                    // accounts): the browser keeps no copy to show after
+                    // logout or to the next person at a shared desk. What
+                    // may be kept says so itself (static files, photos, the
+                    // tablet scripts); DefaultHeaders leaves those alone.
+                    .add(("Cache-Control", "no-store"))
                     .add((
                         "Content-Security-Policy",
                         "default-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; img-src 'self' data: blob:",

@@ -711,3 +711,41 @@ fn a_cli_export_is_audited_too() {
     assert_eq!(rows[0].3["kind"], "household_list");
     assert_eq!(rows[0].3["ids"], json!([[ins.policy_id, ins.policy_id]]));
 }
+
+/// Pages and API answers hold personal data: the browser must not keep a copy
+/// (a shared desk, the back button after logout). Static files, photos and
+/// the tablet scripts keep the caching they ask for.
+#[test]
+fn personal_pages_and_answers_are_not_kept_by_the_browser() {
+    let app = spawn_app_at("2012-06-12 16:00");
+    let ins = insured(&app, "缓存户", 37, true);
+    let station = app.api("station_a");
+    let grower = station
+        .get(&format!("/api/v1/policies/{}", ins.policy_id))
+        .body["grower_id"]
+        .as_i64()
+        .unwrap();
+    let br = app.browser();
+    br.login("station_a");
+    for path in [
+        "/".to_string(),
+        format!("/growers/{grower}"),
+        format!("/policies/{}", ins.policy_id),
+        "/growers".to_string(),
+    ] {
+        let p = br.get(&path);
+        assert_eq!(p.status, 200, "{path}");
+        assert_eq!(p.cache.as_deref(), Some("no-store"), "{path}");
+    }
+    let r = reqwest::blocking::Client::new()
+        .get(format!("{}/api/v1/growers/{grower}", app.address))
+        .bearer_auth(&station.token)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let css = br.get("/static/app.css");
+    assert_eq!(css.cache.as_deref(), Some("public, max-age=3600"));
+    let script = br.get("/claims/survey.js");
+    assert_eq!(script.cache.as_deref(), Some("no-cache"));
+}

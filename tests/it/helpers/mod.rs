@@ -508,6 +508,8 @@ pub struct Browser {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    /// The answer's Cache-Control header.
+    pub cache: Option<String>,
     pub body: String,
 }
 
@@ -637,9 +639,15 @@ fn page(r: reqwest::blocking::Response) -> Page {
         .get("location")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let cache = r
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     Page {
         status,
         location,
+        cache,
         body: r.text().unwrap(),
     }
 }
