@@ -135,8 +135,9 @@ pub const CSS: &str = include_str!("../../templates/static/app.css");
 pub const JS: &str = include_str!("../../templates/static/app.js");
 /// The layout behaviours of every page: the folding menu, the table scroll cue.
 pub const UI_JS: &str = include_str!("../../templates/static/ui.js");
-/// The adjuster's home: survey pages saved for use without signal.
-pub const HOME_JS: &str = include_str!("../../templates/static/home.js");
+/// "Save for use without a signal" on the adjuster's home (survey pages) and
+/// a village's 验标 page (its sample pages).
+pub const OFFLINE_JS: &str = include_str!("../../templates/static/offline.js");
 
 /// Compiles the templates. A template that does not compile is a bug in the
 /// build, not something a request can cause: the sources are constants
@@ -362,12 +363,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         }),
     )
     .route(
-        "/static/home.js",
+        "/static/offline.js",
         web::get().to(|| async {
             HttpResponse::Ok()
                 .content_type("text/javascript; charset=utf-8")
                 .insert_header(("Cache-Control", "public, max-age=3600"))
-                .body(HOME_JS)
+                .body(OFFLINE_JS)
         }),
     )
     // Browsers ask for it on every first visit; no icon, and no 404 in the log.

@@ -2,7 +2,8 @@
 // served after that page's own constants: CACHE (its cache, named
 // "<family>-v<n>"), SHELL (the script and style the page needs), PAGE (the
 // page's own path) and WHAT (the page's name in the offline message). It
-// keeps the page and its assets so the person can reopen it with no signal.
+// keeps the page and its assets so the person can reopen it with no signal,
+// and on a page's request keeps many at once (offline.js).
 // Results are queued by the page itself (IndexedDB), never replayed here, so
 // nothing is sent twice.
 
@@ -25,6 +26,26 @@ self.addEventListener('activate', (event) => {
 function cacheable(url) {
   return PAGE.test(url.pathname) || SHELL.includes(url.pathname);
 }
+
+// A page of the site asks to keep these pages for use without a signal
+// (offline.js): each is fetched now and cached with the shell, or none is
+// reported saved. Only this worker's own pages are taken.
+self.addEventListener('message', (event) => {
+  const urls = event.data && event.data.save;
+  const port = event.ports && event.ports[0];
+  if (!Array.isArray(urls) || !port) return;
+  const paths = urls.map((u) => new URL(u, self.location.origin));
+  const ok = paths.every((u) => u.origin === self.location.origin && PAGE.test(u.pathname));
+  event.waitUntil(
+    (ok ? caches.open(CACHE) : Promise.reject(new Error('not this worker\'s pages')))
+      .then((cache) => Promise.all(paths.map((u) => u.pathname).concat(SHELL).map((path) =>
+        fetch(path, { credentials: 'same-origin' }).then((resp) => {
+          if (!resp.ok || resp.redirected) throw new Error(path);
+          return cache.put(path, resp);
+        }))))
+      .then(() => port.postMessage({ saved: urls.length }), () => port.postMessage({ saved: 0 }))
+  );
+});
 
 self.addEventListener('fetch', (event) => {
   const req = event.request;

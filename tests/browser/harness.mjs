@@ -112,6 +112,34 @@ export async function logIn(page, base, username, password) {
 }
 
 /**
+ * No signal: the browser offline, and the service worker's own requests cut
+ * too (with PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1), or it would
+ * still reach the server.
+ */
+export async function signalLost(context) {
+  await context.setOffline(true);
+  await context.route('**', (route) => (route.request().serviceWorker() ? route.abort('internetdisconnected') : route.continue()));
+}
+
+export async function signalBack(context) {
+  await context.unroute('**');
+  await context.setOffline(false);
+}
+
+/**
+ * Press the page's "save for use without a signal" button (offline.js) and
+ * wait for its report; the number of pages it names.
+ */
+export async function saveForOffline(page, noun) {
+  const urls = (await page.getAttribute('#save-offline', 'data-urls')).split(' ').filter(Boolean);
+  await page.click('#save-offline');
+  await waitFor(page, (n) => /已保存|失败|不支持/.test(document.querySelector('#offline-status').innerText), null, 'the saved report');
+  const said = await page.locator('#offline-status').innerText();
+  check(said.includes(`已保存 ${urls.length} 个${noun}`), `the button said: ${said}`);
+  return urls;
+}
+
+/**
  * Wait in the page for `fn(arg)` to be true; on a timeout the failure says
  * what the tablet pages' result line and network banner showed.
  */

@@ -10,7 +10,7 @@
 // Usage: node tests/browser/inspection.mjs <base-url> <password> <sample-id> <api-token>
 // Run by tests/it/browser.rs, with PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1.
 
-import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, tablet, waitFor } from './harness.mjs';
+import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, saveForOffline, signalBack, signalLost, tablet, waitFor } from './harness.mjs';
 
 const [base, password, sampleId, token] = args('inspection.mjs', ['base-url', 'password', 'sample-id', 'api-token']);
 
@@ -31,6 +31,17 @@ async function main() {
 
     begin('login as the adjuster');
     await logIn(page, base, 'adjuster', password);
+
+    begin('the village page keeps its sample pages for use without a signal');
+    const villageId = (await serverSample()).village_id;
+    await page.goto(`${base}/inspection/villages/${villageId}`);
+    const saved = await saveForOffline(page, '验标页');
+    check(saved.length === 1 && saved[0] === `/inspection/samples/${sampleId}`, `saved ${saved}`);
+    await signalLost(context);
+    const away = await page.goto(`${base}/inspection/samples/${sampleId}`);
+    check(away && away.fromServiceWorker(), 'with no signal the sample page did not come from the tablet');
+    check(await page.isVisible('#inspection'), 'the saved sample page has no form');
+    await signalBack(context);
 
     begin('open the inspection page online; the service worker takes it');
     const url = `${base}/inspection/samples/${sampleId}`;

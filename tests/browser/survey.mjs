@@ -14,7 +14,7 @@
 // Run by tests/browser.rs. Needs PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS=1 so
 // that cutting the network also cuts the service worker's own requests.
 
-import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, tablet, waitFor } from './harness.mjs';
+import { MIN_TOUCH, args, begin, check, launch, log, logIn, run, saveForOffline, signalBack, signalLost, tablet, waitFor } from './harness.mjs';
 import { createHash } from 'node:crypto';
 
 const [base, password, claimId, token, nextId] = args('survey.mjs', ['base-url', 'password', 'claim-id', 'api-token', 'next-claim-id']);
@@ -49,6 +49,15 @@ async function main() {
 
     begin('login as the assigned adjuster');
     await logIn(page, base, 'adjuster', password);
+
+    begin('the home page keeps every survey page for use without a signal');
+    const saved = await saveForOffline(page, '查勘页');
+    check(saved.includes(`/claims/${nextId}/survey`), `saved ${saved}`);
+    await signalLost(context);
+    const away = await page.goto(`${base}/claims/${nextId}/survey`);
+    check(away && away.fromServiceWorker(), 'with no signal the next survey page did not come from the tablet');
+    check(await page.isVisible('#survey'), 'the saved survey page has no form');
+    await signalBack(context);
 
     begin('open the survey page online; the service worker takes it');
     const url = `${base}/claims/${claimId}/survey`;
