@@ -314,7 +314,8 @@ fn check_survey_input<'a>(
         ("surveyed_at", "查勘时间"),
         now,
     )?;
-    if surveyed < c.reported_at.utc() {
+    // A time the tablet sent, not the server's own "now" standing in for it.
+    if surveyed != now && surveyed < c.reported_at.utc() {
         errs.push(FieldError::new(
             "surveyed_at",
             ErrorCode::SurveyedBeforeReport,
