@@ -153,7 +153,9 @@ fn tablet_account_and_first_password_in_a_real_browser() {
     );
 }
 
-/// The survey page with the network cut and restored (tests/browser/survey.mjs).
+/// The survey page with the network cut and restored (tests/browser/survey.mjs);
+/// also the home's 保存全部查勘页 (a saved page opens with no signal) and the
+/// survey worker leaving the 验标 page's offline cache alone.
 #[test]
 fn tablet_survey_survives_a_lost_signal() {
     if !tools_ready() {
@@ -306,8 +308,9 @@ fn a_long_notice_prints_on_several_a4_pages_with_its_header() {
 }
 
 /// The inspection page with the network cut and restored, then the server
-/// answering 503 before it answers again (tests/browser/inspection.mjs): one
-/// 15-mu plot with its polygon on a draft policy, the only plot of 一村,
+/// answering 503 before it answers again (tests/browser/inspection.mjs),
+/// after the village page's 保存本村待核验地块 kept it for use with no signal:
+/// one 15-mu plot with its polygon on a draft policy, the only plot of 一村,
 /// drawn as the village's sample.
 #[test]
 fn tablet_inspection_survives_a_lost_signal() {
