@@ -3,9 +3,27 @@
 // service worker and the pages to keep; the worker fetches them now and puts
 // them in the cache it answers from when there is no signal, so each page
 // opens in the orchard without having been opened online first. Which cache
-// and which pages it may keep are the worker's own (tablet-sw.js).
+// and which pages it may keep are the worker's own (tablet-sw.js). After a
+// logout the same workers forget them.
 (function () {
   'use strict';
+  // After logging out (the login page marks it): every tablet page's worker
+  // forgets the pages it kept, so the next person at this device cannot open
+  // them without a signal. Results waiting to be sent are not pages: they
+  // stay in the outbox and go once someone logs in again.
+  var forget = document.querySelector('[data-forget-offline]');
+  if (forget && 'serviceWorker' in navigator && window.MessageChannel) {
+    navigator.serviceWorker.getRegistrations().then(function (regs) {
+      return Promise.all(regs.filter(function (r) { return r.active; }).map(function (r) {
+        return new Promise(function (resolve) {
+          var channel = new MessageChannel();
+          var timer = setTimeout(resolve, 10000);
+          channel.port1.onmessage = function () { clearTimeout(timer); resolve(); };
+          r.active.postMessage({ forget: true }, [channel.port2]);
+        });
+      }));
+    }).then(function (done) { forget.setAttribute('data-forgotten', String(done.length)); });
+  }
   var button = document.getElementById('save-offline');
   var status = document.getElementById('offline-status');
   if (!button) return;

@@ -31,8 +31,15 @@ function cacheable(url) {
 // (offline.js): each is fetched now and cached with the shell, or none is
 // reported saved. Only this worker's own pages are taken.
 self.addEventListener('message', (event) => {
-  const urls = event.data && event.data.save;
   const port = event.ports && event.ports[0];
+  if (event.data && event.data.forget && port) {
+    // After a logout: this worker's pages, every version of its cache.
+    event.waitUntil(caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith(FAMILY)).map((k) => caches.delete(k))))
+      .then(() => port.postMessage({ forgot: true })));
+    return;
+  }
+  const urls = event.data && event.data.save;
   if (!Array.isArray(urls) || !port) return;
   const paths = urls.map((u) => new URL(u, self.location.origin));
   const ok = paths.every((u) => u.origin === self.location.origin && PAGE.test(u.pathname));

@@ -225,6 +225,21 @@ async function main() {
     check(claim.surveys.length === 1 && claim.photos.length === 1,
       `after a replay: ${claim.surveys.length} surveys, ${claim.photos.length} photos`);
 
+    begin('logging out makes the tablet forget the pages it kept');
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === '/login'),
+      page.click('header form[action="/logout"] button'),
+    ]);
+    await waitFor(page, () => !!document.querySelector('[data-forgotten]'), null, 'the workers to forget');
+    check(Number(await page.getAttribute('[data-forgotten]', 'data-forgotten')) >= 1, 'no worker was asked to forget');
+    const left = await page.evaluate(() => caches.keys());
+    check(!left.some((k) => k.startsWith('guobao-survey-')), `survey pages kept after logout: ${left}`);
+    log(await page.locator('#signed-out').innerText());
+    await signalLost(context);
+    const gone = await page.goto(`${base}/claims/${nextId}/survey`);
+    check(gone && gone.status() === 503, `with no signal after logout the survey page answered ${gone && gone.status()}`);
+    await signalBack(context);
+
     check(pageErrors.length === 0, `JavaScript errors on the page: ${pageErrors.join(' | ')}`);
     await context.close();
   } finally {

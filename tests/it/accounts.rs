@@ -140,7 +140,7 @@ fn a_cookie_copied_before_logout_is_worthless_afterwards() {
     assert_eq!(get_with(&app, &cookie, "/growers").0, 200);
     assert_eq!(count(&mut app.conn(), "sessions"), 1);
     let out = post_with(&app, &cookie, "/logout", &[("csrf_token", &csrf)]);
-    assert_eq!(out, (303, Some("/login".to_string())));
+    assert_eq!(out, (303, Some("/login?signed_out=1".to_string())));
     assert_eq!(
         count(&mut app.conn(), "sessions"),
         0,

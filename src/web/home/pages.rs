@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout));
 }
 
-async fn login_form(state: Data, session: Session, user: PageUser) -> HttpResponse {
+async fn login_form(state: Data, session: Session, user: PageUser, q: Query) -> HttpResponse {
     if user.0.is_some() {
         return redirect("/");
     }
@@ -29,7 +29,7 @@ async fn login_form(state: Data, session: Session, user: PageUser) -> HttpRespon
         None,
         "login.html",
         StatusCode::OK,
-        json!({}),
+        json!({"signed_out": q.contains_key("signed_out")}),
     )
 }
 
@@ -100,7 +100,9 @@ async fn logout(state: Data, session: Session, form: Form) -> HttpResponse {
         return refusal;
     }
     log_out(&state, &session).await;
-    redirect("/login")
+    // The login page then asks the tablet pages' workers to forget the pages
+    // they kept for use without a signal (offline.js).
+    redirect("/login?signed_out=1")
 }
 
 async fn dashboard(state: Data, desk: Desk, q: Query) -> Page {
