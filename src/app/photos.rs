@@ -35,6 +35,14 @@ pub struct Stored {
     pub height: i32,
 }
 
+impl Stored {
+    /// The hash of the photo as taken, kept beside a smaller copy the
+    /// tablet sent; none when the photo itself was sent.
+    pub fn shrunk_from(&self) -> Option<&str> {
+        (self.original_sha256 != self.sha256).then_some(self.original_sha256.as_str())
+    }
+}
+
 impl Prepared {
     pub fn stored(&self) -> Stored {
         Stored {

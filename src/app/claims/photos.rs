@@ -198,8 +198,7 @@ fn record_photo(
                 size_bytes: p.size_bytes,
                 width: p.width,
                 height: p.height,
-                original_sha256: (p.original_sha256 != p.sha256)
-                    .then_some(p.original_sha256.as_str()),
+                original_sha256: p.shrunk_from(),
                 reused_claim_id: reused,
                 uploaded_by: author(actor),
                 created_at: Instant::from_utc(now),

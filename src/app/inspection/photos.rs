@@ -75,8 +75,7 @@ pub fn add_photo(
                 size_bytes: p.size_bytes,
                 width: p.width,
                 height: p.height,
-                original_sha256: (p.original_sha256 != p.sha256)
-                    .then_some(p.original_sha256.as_str()),
+                original_sha256: p.shrunk_from(),
                 uploaded_by: (actor.user_id > 0).then_some(actor.user_id),
                 created_at: Instant::from_utc(now),
             },
